@@ -1,0 +1,36 @@
+"""An injectable clock, so tests can move time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> dt.datetime: ...
+
+    def today(self) -> dt.date: ...
+
+
+class SystemClock:
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+    def today(self) -> dt.date:
+        return self.now().date()
+
+
+class FixedClock:
+    """A clock that stands still until moved."""
+
+    def __init__(self, at: dt.datetime):
+        self.at = at
+
+    def now(self) -> dt.datetime:
+        return self.at
+
+    def today(self) -> dt.date:
+        return self.at.date()
+
+    def advance(self, **delta: float) -> None:
+        self.at = self.at + dt.timedelta(**delta)

@@ -1,0 +1,44 @@
+"""Settings fields every service shares; each service subclasses with its own env prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_JWT_SECRET = "development-only-secret-change-me-0123456789"
+
+
+class InsecureConfiguration(RuntimeError):
+    """Raised when a production process would start with development defaults."""
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore")
+
+    environment: Literal["development", "test", "production"] = Field(
+        "development", validation_alias="YG_ENV"
+    )
+    jwt_secret: SecretStr | None = Field(None, validation_alias="YG_JWT_SECRET")
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
+    data_dir: Path = Field(Path("data"), validation_alias="YG_DATA_DIR")
+    log_level: str = Field("INFO", validation_alias="YG_LOG_LEVEL")
+    log_json: bool = Field(False, validation_alias="YG_LOG_JSON")
+
+    @property
+    def development_mode(self) -> bool:
+        return self.environment in ("development", "test")
+
+    def signing_secret(self) -> str:
+        """The JWT secret; the development default only outside production."""
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        if self.development_mode:
+            return DEVELOPMENT_JWT_SECRET
+        raise InsecureConfiguration("YG_JWT_SECRET must be set when YG_ENV=production")
+
+    def sqlite_url(self, name: str) -> str:
+        """The embedded default database URL for a service: a SQLite file under the data folder."""
+        return f"sqlite:///{(self.data_dir / f'{name}.db').resolve()}"

@@ -1,0 +1,63 @@
+"""Kafka client construction and topic set-up (kafka-python 2.x; works with Apache Kafka and Tansu)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from kafka import KafkaProducer
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from services.events.contract import ALL_TOPICS, dead_letter_topic
+
+PARTITIONS = 3
+
+
+def every_topic() -> list[str]:
+    """The contract's topics and their dead-letter topics."""
+    return [name for topic in ALL_TOPICS for name in (str(topic), dead_letter_topic(topic))]
+
+
+def ensure_topics(bootstrap_servers: str, topics: Iterable[str] | None = None, partitions: int = PARTITIONS) -> None:
+    """Create topics that do not exist yet."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="yg-admin", request_timeout_ms=10000)
+    try:
+        for name in topics if topics is not None else every_topic():
+            try:
+                admin.create_topics([NewTopic(name, partitions, 1)])
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        admin.close()
+
+
+def make_producer(bootstrap_servers: str, client_id: str) -> KafkaProducer:
+    """A producer that waits for all in-sync replicas and keeps per-key order across retries."""
+    return KafkaProducer(
+        bootstrap_servers=bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        retries=5,
+        max_in_flight_requests_per_connection=1,
+        linger_ms=2,
+        request_timeout_ms=10000,
+        max_block_ms=10000,
+        reconnect_backoff_max_ms=2000,
+    )
+
+
+def broker_is_usable(bootstrap_servers: str) -> str | None:
+    """None when the broker answers a metadata request, else why not."""
+    from kafka import KafkaClient
+
+    client = None
+    try:
+        client = KafkaClient(bootstrap_servers=bootstrap_servers, client_id="yg-ready", request_timeout_ms=3000)
+        if not client.check_version(timeout=3):
+            return "broker: no answer"
+        return None
+    except Exception as exc:  # noqa: BLE001 - the reason is reported
+        return f"broker: {type(exc).__name__}: {exc}"[:300]
+    finally:
+        if client is not None:
+            client.close()

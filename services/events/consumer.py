@@ -1,0 +1,223 @@
+"""The consumer runner: polls topics, parses records against the contract, hands valid events to a handler,
+sends what it cannot parse or handle to `<topic>.dlt` with the error in a header, and commits offsets only
+after the handler has made its effect durable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import structlog
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from prometheus_client import Counter
+from sqlalchemy import DateTime, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from services.events.broker import make_producer
+from services.events.contract import EventEnvelope, InvalidEvent, dead_letter_topic, parse_event
+from services.events.outbox import utcnow
+
+log = structlog.get_logger("consumer")
+
+HANDLED = Counter("yg_events_handled_total", "Events handled", ["group", "event_type"])
+DEAD_LETTERED = Counter("yg_events_dead_lettered_total", "Records sent to a dead-letter topic", ["group", "topic"])
+
+ERROR_HEADER = "x-error"
+HANDLER_ATTEMPTS = 3
+
+
+class BatchHandler(Protocol):
+    def __call__(self, events: Sequence[EventEnvelope]) -> None:
+        """Apply events durably and idempotently; raise to have them retried one by one."""
+
+
+class ProcessedEventMixin:
+    """Event ids a consumer has applied, written in the same transaction as the effect."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    consumer: Mapped[str] = mapped_column(String(100), primary_key=True)
+    processed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def transactional_handler(
+    session_factory: sessionmaker[Session],
+    processed_type: type[ProcessedEventMixin],
+    consumer: str,
+    apply: Callable[[Session, EventEnvelope], None],
+) -> BatchHandler:
+    """A batch handler applying each event in one transaction with its processed-id row; skips ids seen."""
+
+    def handle(events: Sequence[EventEnvelope]) -> None:
+        with session_factory() as session, session.begin():
+            ids = [str(event.event_id) for event in events]
+            seen = set(
+                session.scalars(
+                    select(processed_type.event_id).where(
+                        processed_type.event_id.in_(ids), processed_type.consumer == consumer
+                    )
+                )
+            )
+            for event in events:
+                key = str(event.event_id)
+                if key in seen:
+                    continue
+                apply(session, event)
+                session.add(processed_type(event_id=key, consumer=consumer))  # type: ignore[call-arg]
+                session.flush()
+                seen.add(key)
+
+    return handle
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        *,
+        bootstrap_servers: str,
+        topics: Sequence[str],
+        group_id: str,
+        handler: BatchHandler,
+        max_records: int = 256,
+        poll_timeout_ms: int = 200,
+        producer: KafkaProducer | None = None,
+    ) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.topics = list(topics)
+        self.group_id = group_id
+        self.handler = handler
+        self.max_records = max_records
+        self.poll_timeout_ms = poll_timeout_ms
+        self._producer = producer
+        self._consumer: KafkaConsumer | None = None
+        self._lock = threading.Lock()
+        self.assigned = threading.Event()
+        self.handled = 0
+        self.dead_lettered = 0
+
+    def _dlt_producer(self) -> KafkaProducer:
+        if self._producer is None:
+            self._producer = make_producer(self.bootstrap_servers, client_id=f"{self.group_id}-dlt")
+        return self._producer
+
+    def _connect(self) -> KafkaConsumer:
+        return KafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.bootstrap_servers,
+            group_id=self.group_id,
+            client_id=f"{self.group_id}-{uuid.uuid4().hex[:6]}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=self.max_records,
+            session_timeout_ms=10000,
+            heartbeat_interval_ms=1000,
+        )
+
+    def dead_letter(self, record: object, error: str) -> None:
+        topic = getattr(record, "topic")
+        self._dlt_producer().send(
+            dead_letter_topic(topic),
+            key=getattr(record, "key"),
+            value=getattr(record, "value"),
+            headers=[
+                (ERROR_HEADER, error.encode()[:4000]),
+                ("x-original-topic", topic.encode()),
+                ("x-original-partition", str(getattr(record, "partition")).encode()),
+                ("x-original-offset", str(getattr(record, "offset")).encode()),
+            ],
+        ).get(timeout=15)
+        self.dead_lettered += 1
+        DEAD_LETTERED.labels(self.group_id, topic).inc()
+        log.warning("dead-lettered a record", group=self.group_id, topic=topic, error=error[:200])
+
+    def process(self, records: Sequence[object]) -> None:
+        """Parse and handle one polled batch; records that fail go to the dead-letter topic."""
+        parsed: list[tuple[object, EventEnvelope]] = []
+        for record in records:
+            try:
+                parsed.append((record, parse_event(getattr(record, "value"))))
+            except InvalidEvent as exc:
+                self.dead_letter(record, f"invalid event: {exc}")
+        if not parsed:
+            return
+        try:
+            self.handler([event for _, event in parsed])
+        except Exception as batch_error:  # noqa: BLE001 - retried one by one to isolate the bad event
+            log.warning("batch failed; retrying events one by one", group=self.group_id, error=repr(batch_error))
+            for record, event in parsed:
+                self._handle_one(record, event)
+        for _, event in parsed:
+            HANDLED.labels(self.group_id, str(event.event_type)).inc()
+        self.handled += len(parsed)
+
+    def _handle_one(self, record: object, event: EventEnvelope) -> None:
+        error: Exception | None = None
+        for _ in range(HANDLER_ATTEMPTS):
+            try:
+                self.handler([event])
+                return
+            except Exception as exc:  # noqa: BLE001 - recorded on the dead-letter record
+                error = exc
+        self.dead_letter(record, f"handler failed: {error!r}")
+
+    def poll_once(self) -> int:
+        """Poll, process and commit one batch; returns the number of records seen."""
+        consumer = self._consumer
+        assert consumer is not None
+        batches = consumer.poll(timeout_ms=self.poll_timeout_ms, max_records=self.max_records)
+        if consumer.assignment():
+            self.assigned.set()
+        records = [record for partition_records in batches.values() for record in partition_records]
+        if records:
+            self.process(records)
+            consumer.commit()
+        return len(records)
+
+    def lag(self) -> int | None:
+        """Records on the assigned partitions not yet processed (None before assignment)."""
+        with self._lock:
+            consumer = self._consumer
+            if consumer is None or not consumer.assignment():
+                return None
+            partitions: list[TopicPartition] = list(consumer.assignment())
+            try:
+                ends = consumer.end_offsets(partitions)
+                return sum(max(0, ends[tp] - consumer.position(tp)) for tp in partitions)
+            except Exception:  # noqa: BLE001 - lag is best effort while rebalancing
+                return None
+
+    def run(self, stop: threading.Event) -> None:
+        """Consume until stopped; reconnects with back-off if the broker goes away."""
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                with self._lock:
+                    self._consumer = self._connect()
+                backoff = 0.5
+                while not stop.is_set():
+                    with self._lock:
+                        self.poll_once()
+            except Exception as exc:  # noqa: BLE001 - reconnect after any client failure
+                log.warning("consumer failed; reconnecting", group=self.group_id, error=repr(exc)[:200])
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+            finally:
+                self.assigned.clear()
+                with self._lock:
+                    if self._consumer is not None:
+                        try:
+                            self._consumer.close()
+                        except Exception:  # noqa: BLE001
+                            pass
+                        self._consumer = None
+        if self._producer is not None:
+            self._producer.close(timeout=2)
+
+    def start(self, stop: threading.Event) -> threading.Thread:
+        thread = threading.Thread(target=self.run, args=(stop,), name=f"consumer-{self.group_id}", daemon=True)
+        thread.start()
+        return thread

@@ -1,0 +1,243 @@
+"""The event contract shared by every service: topics, event types, the envelope and versioned payloads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class Topic(StrEnum):
+    PROFILES = "yg.profiles"
+    # Special category data (SEND/disability, ethnicity): only the events service (audit, guarantee
+    # figures per priority group) subscribes; never the matcher, never anything employers read.
+    PROFILES_RESTRICTED = "yg.profiles.restricted"
+    EMPLOYERS = "yg.employers"
+    OPPORTUNITIES = "yg.opportunities"
+    REFERRALS = "yg.referrals"
+
+
+ALL_TOPICS: tuple[Topic, ...] = tuple(Topic)
+
+
+def dead_letter_topic(topic: str) -> str:
+    return f"{topic}.dlt"
+
+
+class EventType(StrEnum):
+    PROFILE_REGISTERED = "profile.registered"
+    PROFILE_UPDATED = "profile.updated"
+    PROFILE_ERASED = "profile.erased"
+    PROFILE_SPECIAL_CATEGORY_SET = "profile.special_category_set"
+    EMPLOYER_REGISTERED = "employer.registered"
+    EMPLOYER_UPDATED = "employer.updated"
+    OPPORTUNITY_PUBLISHED = "opportunity.published"
+    OPPORTUNITY_UPDATED = "opportunity.updated"
+    OPPORTUNITY_CLOSED = "opportunity.closed"
+    REFERRAL_CREATED = "referral.created"
+    REFERRAL_STATUS_CHANGED = "referral.status_changed"
+    INTEREST_EXPRESSED = "interest.expressed"
+
+
+TOPIC_OF: dict[EventType, Topic] = {
+    EventType.PROFILE_REGISTERED: Topic.PROFILES,
+    EventType.PROFILE_UPDATED: Topic.PROFILES,
+    EventType.PROFILE_ERASED: Topic.PROFILES,
+    EventType.PROFILE_SPECIAL_CATEGORY_SET: Topic.PROFILES_RESTRICTED,
+    EventType.EMPLOYER_REGISTERED: Topic.EMPLOYERS,
+    EventType.EMPLOYER_UPDATED: Topic.EMPLOYERS,
+    EventType.OPPORTUNITY_PUBLISHED: Topic.OPPORTUNITIES,
+    EventType.OPPORTUNITY_UPDATED: Topic.OPPORTUNITIES,
+    EventType.OPPORTUNITY_CLOSED: Topic.OPPORTUNITIES,
+    EventType.REFERRAL_CREATED: Topic.REFERRALS,
+    EventType.REFERRAL_STATUS_CHANGED: Topic.REFERRALS,
+    EventType.INTEREST_EXPRESSED: Topic.REFERRALS,
+}
+
+ProfileStatus = Literal["neet", "education", "employment", "training"]
+OpportunityType = Literal["apprenticeship", "kickstart", "job", "traineeship", "training", "work_experience"]
+# `send` is a priority group too, but special category: it travels only on the restricted topic.
+SharedPriorityGroup = Literal["care_leaver", "neet", "long_term_unemployed", "young_carer"]
+ReferralStatus = Literal[
+    "referred", "applied", "interviewing", "offered", "accepted", "declined", "unsuccessful", "withdrawn"
+]
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Qualification(_Payload):
+    level: str
+    subject: str
+
+
+class ProfileSnapshotV1(_Payload):
+    """What other services may know of a young person: matchable fields and eligibility facts, no names,
+    no contact details, no special category data."""
+
+    profile_id: uuid.UUID
+    status: ProfileStatus
+    date_of_birth: dt.date
+    postcode_district: str
+    latitude: float | None
+    longitude: float | None
+    on_universal_credit: bool
+    priority_groups: list[SharedPriorityGroup]
+    skills: list[str]
+    interests: list[str]
+    qualifications: list[Qualification]
+    about: str
+    preferred_types: list[OpportunityType]
+    max_travel_km: float
+    available_from: dt.date | None
+    consent_share_with_employers: bool
+    adviser_id: str | None
+    registered_at: dt.datetime
+
+
+class ProfileErasedV1(_Payload):
+    profile_id: uuid.UUID
+    erased_at: dt.datetime
+
+
+class ProfileSpecialCategoryV1(_Payload):
+    profile_id: uuid.UUID
+    send: bool
+    ethnicity: str | None
+
+
+class EmployerSnapshotV1(_Payload):
+    employer_id: uuid.UUID
+    name: str
+    sector: str
+    postcode_district: str
+    disability_confident: bool
+    living_wage_employer: bool
+    good_employment_charter: bool
+
+
+class OpportunitySnapshotV1(_Payload):
+    opportunity_id: uuid.UUID
+    employer_id: uuid.UUID
+    type: OpportunityType
+    status: Literal["draft", "live", "closed", "filled"]
+    title: str
+    description: str
+    skills: list[str]
+    sector: str
+    level: int | None
+    postcode_district: str
+    latitude: float
+    longitude: float
+    remote: bool
+    hours_per_week: float
+    wage_per_hour: float
+    duration_months: int | None
+    positions: int
+    positions_filled: int
+    start_date: dt.date
+    closing_date: dt.date
+    min_age: int | None
+    max_age: int | None
+    requires_universal_credit: bool
+    closed_reason: str | None = None
+    published_at: dt.datetime | None = None
+
+
+class ReferralV1(_Payload):
+    referral_id: uuid.UUID
+    profile_id: uuid.UUID
+    opportunity_id: uuid.UUID
+    employer_id: uuid.UUID
+    opportunity_type: OpportunityType
+    adviser_id: str | None
+    status: ReferralStatus
+    previous_status: ReferralStatus | None
+    changed_at: dt.datetime
+
+
+class InterestV1(_Payload):
+    """A young person said they are interested in an opportunity: a referral request for their adviser."""
+
+    interest_id: uuid.UUID
+    profile_id: uuid.UUID
+    opportunity_id: uuid.UUID
+    expressed_at: dt.datetime
+
+
+PAYLOAD_MODELS: dict[tuple[str, int], type[_Payload]] = {
+    (EventType.PROFILE_REGISTERED, 1): ProfileSnapshotV1,
+    (EventType.PROFILE_UPDATED, 1): ProfileSnapshotV1,
+    (EventType.PROFILE_ERASED, 1): ProfileErasedV1,
+    (EventType.PROFILE_SPECIAL_CATEGORY_SET, 1): ProfileSpecialCategoryV1,
+    (EventType.EMPLOYER_REGISTERED, 1): EmployerSnapshotV1,
+    (EventType.EMPLOYER_UPDATED, 1): EmployerSnapshotV1,
+    (EventType.OPPORTUNITY_PUBLISHED, 1): OpportunitySnapshotV1,
+    (EventType.OPPORTUNITY_UPDATED, 1): OpportunitySnapshotV1,
+    (EventType.OPPORTUNITY_CLOSED, 1): OpportunitySnapshotV1,
+    (EventType.REFERRAL_CREATED, 1): ReferralV1,
+    (EventType.REFERRAL_STATUS_CHANGED, 1): ReferralV1,
+    (EventType.INTEREST_EXPRESSED, 1): InterestV1,
+}
+
+CURRENT_SCHEMA_VERSION = 1
+
+
+class EventEnvelope(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    event_type: EventType
+    schema_version: int = CURRENT_SCHEMA_VERSION
+    occurred_at: dt.datetime = Field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    producer: str
+    aggregate_id: str
+    aggregate_version: int = Field(ge=1)
+    payload: dict[str, Any]
+
+    @property
+    def topic(self) -> Topic:
+        return TOPIC_OF[self.event_type]
+
+    def typed_payload(self) -> Any:
+        """The payload validated against its versioned model."""
+        model = PAYLOAD_MODELS[(self.event_type, self.schema_version)]
+        return model.model_validate(self.payload)
+
+
+class InvalidEvent(ValueError):
+    """A record that is not a valid event of the contract."""
+
+
+def make_event(
+    event_type: EventType, *, producer: str, aggregate_id: str, aggregate_version: int, payload: _Payload
+) -> EventEnvelope:
+    """An envelope around a typed payload, checked against the contract."""
+    expected = PAYLOAD_MODELS[(event_type, CURRENT_SCHEMA_VERSION)]
+    if not isinstance(payload, expected):
+        raise TypeError(f"{event_type} takes {expected.__name__}, got {type(payload).__name__}")
+    return EventEnvelope(
+        event_type=event_type,
+        producer=producer,
+        aggregate_id=aggregate_id,
+        aggregate_version=aggregate_version,
+        payload=payload.model_dump(mode="json"),
+    )
+
+
+def parse_event(raw: bytes | str | None) -> EventEnvelope:
+    """Parse and validate a record's value; raises InvalidEvent with the reason."""
+    if raw is None:
+        raise InvalidEvent("empty record value")
+    try:
+        envelope = EventEnvelope.model_validate_json(raw)
+        if (envelope.event_type, envelope.schema_version) not in PAYLOAD_MODELS:
+            raise InvalidEvent(f"unknown schema_version {envelope.schema_version} for {envelope.event_type}")
+        envelope.typed_payload()
+        return envelope
+    except ValidationError as exc:
+        raise InvalidEvent(str(exc)[:1000]) from exc

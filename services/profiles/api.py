@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from services.profiles import service
+from services.profiles.dependencies import (
+    AdviserOnly,
+    ClockDep,
+    PersonOrAdviser,
+    Reader,
+    ServiceOnly,
+    SessionDep,
+    SettingsDep,
+)
+from services.profiles.schemas import (
+    EmployerView,
+    PriorityGroup,
+    ProfileCreate,
+    ProfilePage,
+    ProfileRead,
+    ProfileUpdate,
+)
+from services.events.contract import ProfileStatus
+
+router = APIRouter(tags=["profiles"])
+
+
+@router.post("/profiles", status_code=status.HTTP_201_CREATED, response_model=ProfileRead)
+def create_profile(
+    data: ProfileCreate, principal: PersonOrAdviser, session: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> ProfileRead:
+    return service.register_profile(session=session, data=data, principal=principal, settings=settings,
+                                    now=clock.now())
+
+
+@router.get("/profiles", response_model=ProfilePage)
+def list_profiles(
+    _principal: AdviserOnly,
+    session: SessionDep,
+    clock: ClockDep,
+    status_: Annotated[ProfileStatus | None, Query(alias="status")] = None,
+    priority_group: PriorityGroup | None = None,
+    adviser_id: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ProfilePage:
+    return service.list_profiles(session=session, today=clock.today(), status=status_,
+                                 priority_group=priority_group, adviser_id=adviser_id, text=q, limit=limit,
+                                 offset=offset)
+
+
+@router.get("/profiles/{profile_id}", response_model=ProfileRead)
+def get_profile(profile_id: uuid.UUID, principal: Reader, session: SessionDep, clock: ClockDep) -> ProfileRead:
+    return service.get_profile(session=session, profile_id=profile_id, principal=principal, today=clock.today())
+
+
+@router.get("/profiles/{profile_id}/employer-view", response_model=EmployerView)
+def get_employer_view(profile_id: uuid.UUID, _principal: ServiceOnly, session: SessionDep) -> EmployerView:
+    return service.employer_view(session=session, profile_id=profile_id)
+
+
+@router.patch("/profiles/{profile_id}", response_model=ProfileRead)
+def update_profile(
+    profile_id: uuid.UUID,
+    data: ProfileUpdate,
+    principal: PersonOrAdviser,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> ProfileRead:
+    return service.update_profile(session=session, profile_id=profile_id, data=data, principal=principal,
+                                  settings=settings, now=clock.now())
+
+
+@router.delete("/profiles/{profile_id}", status_code=status.HTTP_204_NO_CONTENT)
+def erase_profile(profile_id: uuid.UUID, principal: PersonOrAdviser, session: SessionDep, clock: ClockDep) -> Response:
+    service.erase_profile(session=session, profile_id=profile_id, principal=principal, now=clock.now())
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

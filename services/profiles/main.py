@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from services.common import errors, observability
+from services.common.clock import Clock, SystemClock
+from services.common.db import database_is_usable, make_engine, make_session_factory, run_migrations
+from services.events.broker import broker_is_usable
+from services.profiles.api import router
+from services.profiles.config import ProfilesSettings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: ProfilesSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or ProfilesSettings()
+    settings.signing_secret()  # refuses to start in production without a real secret
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = settings.resolved_database_url()
+        run_migrations(url, MIGRATIONS)
+        app.state.engine = make_engine(url)
+        app.state.session_factory = make_session_factory(app.state.engine)
+        yield
+        app.state.engine.dispose()
+
+    app = FastAPI(title="Youth Guarantee: profiles", version="1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.clock = clock or SystemClock()
+
+    def readiness() -> dict[str, Any]:
+        problems = [
+            problem
+            for problem in (
+                database_is_usable(app.state.engine),
+                broker_is_usable(settings.kafka_bootstrap_servers),
+            )
+            if problem
+        ]
+        return {"problems": problems}
+
+    observability.configure_logging(settings.log_level, settings.log_json)
+    observability.install(app, service="profiles", readiness=readiness)
+    errors.install_handlers(app)
+    app.include_router(router)
+    return app

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.common.db import JSONType
+from services.events.outbox import OutboxMixin, utcnow
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Profile(Base):
+    __tablename__ = "profiles"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    date_of_birth: Mapped[dt.date] = mapped_column(Date)
+    postcode: Mapped[str] = mapped_column(String(8))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    on_universal_credit: Mapped[bool] = mapped_column(Boolean, default=False)
+    priority_groups: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    skills: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    interests: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    qualifications: Mapped[list[dict[str, str]]] = mapped_column(JSONType, default=list)
+    about: Mapped[str] = mapped_column(Text, default="")
+    preferred_types: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    max_travel_km: Mapped[float] = mapped_column(Float, default=10.0)
+    available_from: Mapped[dt.date | None] = mapped_column(Date)
+    consent_share_with_employers: Mapped[bool] = mapped_column(Boolean, default=False)
+    adviser_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SpecialCategory(Base):
+    """SEND/disability and ethnicity, held apart from the matchable profile."""
+
+    __tablename__ = "profile_special_category"
+
+    profile_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    send: Mapped[bool] = mapped_column(Boolean, default=False)
+    ethnicity: Mapped[str | None] = mapped_column(String(64))
+
+
+class ErasureRecord(Base):
+    """The minimal trace an erasure leaves: that it happened, when, and on whose request."""
+
+    __tablename__ = "erasures"
+
+    profile_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    erased_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    requested_by_role: Mapped[str] = mapped_column(String(20))
+
+
+class OutboxRecord(OutboxMixin, Base):
+    pass

@@ -1,0 +1,280 @@
+"""Profile use cases: each one transaction, committed once, with its outbox row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, String, cast, func, or_, select
+from sqlalchemy.orm import Session
+
+from services.common.auth import Principal, Role
+from services.common.errors import Conflict, Forbidden, NotFound, RuleViolation
+from services.common.postcodes import locate, outward_code
+from services.events.contract import (
+    EventType,
+    ProfileErasedV1,
+    ProfileSnapshotV1,
+    ProfileSpecialCategoryV1,
+    make_event,
+)
+from services.events.outbox import add_to_outbox, redact_aggregate
+from services.profiles.config import ProfilesSettings
+from services.profiles.models import ErasureRecord, OutboxRecord, Profile, SpecialCategory
+from services.profiles.schemas import EmployerView, ProfileCreate, ProfilePage, ProfileRead, ProfileUpdate
+
+PRODUCER = "profiles"
+SPECIAL_CATEGORY_GROUPS = {"send"}
+SPECIAL_CATEGORY_FIELDS = {"ethnicity"}
+
+
+def age_on(date_of_birth: dt.date, day: dt.date) -> int:
+    """Whole years of age on a given day."""
+    return day.year - date_of_birth.year - ((day.month, day.day) < (date_of_birth.month, date_of_birth.day))
+
+
+def _check_age(date_of_birth: dt.date, today: dt.date, settings: ProfilesSettings) -> None:
+    if date_of_birth > today:
+        raise RuleViolation("date_of_birth", "date_in_future", "date_of_birth cannot be in the future")
+    age = age_on(date_of_birth, today)
+    if not settings.min_age <= age <= settings.max_age:
+        raise RuleViolation(
+            "date_of_birth",
+            "age_out_of_range",
+            f"the Youth Guarantee is for ages {settings.min_age}-{settings.max_age} on the registration date; "
+            f"this date of birth gives {age}",
+        )
+
+
+def _to_read(profile: Profile, special: SpecialCategory | None, today: dt.date) -> ProfileRead:
+    groups = list(profile.priority_groups)
+    if special is not None and special.send:
+        groups.append("send")
+    return ProfileRead.model_validate(
+        {
+            **{column: getattr(profile, column) for column in Profile.__table__.columns.keys()},
+            "age": age_on(profile.date_of_birth, today),
+            "priority_groups": groups,
+            "ethnicity": special.ethnicity if special else None,
+        }
+    )
+
+
+def _snapshot(profile: Profile) -> ProfileSnapshotV1:
+    location = locate(profile.postcode)
+    return ProfileSnapshotV1(
+        profile_id=profile.id,
+        status=profile.status,  # type: ignore[arg-type]
+        date_of_birth=profile.date_of_birth,
+        postcode_district=outward_code(profile.postcode),
+        latitude=location.latitude if location else None,
+        longitude=location.longitude if location else None,
+        on_universal_credit=profile.on_universal_credit,
+        priority_groups=list(profile.priority_groups),  # type: ignore[arg-type]
+        skills=list(profile.skills),
+        interests=list(profile.interests),
+        qualifications=list(profile.qualifications),  # type: ignore[arg-type]
+        about=profile.about,
+        preferred_types=list(profile.preferred_types),  # type: ignore[arg-type]
+        max_travel_km=profile.max_travel_km,
+        available_from=profile.available_from,
+        consent_share_with_employers=profile.consent_share_with_employers,
+        adviser_id=profile.adviser_id,
+        registered_at=profile.created_at,
+    )
+
+
+def _emit(session: Session, event_type: EventType, profile_id: uuid.UUID, version: int, payload: Any) -> None:
+    add_to_outbox(
+        session,
+        OutboxRecord,
+        make_event(event_type, producer=PRODUCER, aggregate_id=str(profile_id), aggregate_version=version,
+                   payload=payload),
+    )
+
+
+def _emit_special_category(session: Session, profile: Profile, special: SpecialCategory) -> None:
+    _emit(
+        session,
+        EventType.PROFILE_SPECIAL_CATEGORY_SET,
+        profile.id,
+        profile.version,
+        ProfileSpecialCategoryV1(profile_id=profile.id, send=special.send, ethnicity=special.ethnicity),
+    )
+
+
+def _split(fields: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Separate special category data from the matchable profile fields."""
+    special: dict[str, Any] = {key: fields.pop(key) for key in SPECIAL_CATEGORY_FIELDS if key in fields}
+    if "priority_groups" in fields:
+        groups = fields["priority_groups"]
+        special["send"] = "send" in groups
+        fields["priority_groups"] = [group for group in groups if group not in SPECIAL_CATEGORY_GROUPS]
+    if "qualifications" in fields:
+        fields["qualifications"] = [dict(item) for item in fields["qualifications"]]
+    return fields, special
+
+
+def _may_access(principal: Principal, profile_id: uuid.UUID) -> None:
+    if principal.role is Role.YOUNG_PERSON and principal.sub != str(profile_id):
+        raise Forbidden("a young person may only see and change their own profile")
+
+
+def register_profile(
+    *, session: Session, data: ProfileCreate, principal: Principal, settings: ProfilesSettings, now: dt.datetime
+) -> ProfileRead:
+    """Create a young person's profile and emit profile.registered."""
+    _check_age(data.date_of_birth, now.date(), settings)
+    if principal.role is Role.YOUNG_PERSON:
+        try:
+            profile_id = uuid.UUID(principal.sub)
+        except ValueError as exc:
+            raise Forbidden("a young person's token must name their profile id") from exc
+        if session.get(Profile, profile_id) is not None or session.get(ErasureRecord, profile_id) is not None:
+            raise Conflict(f"profile {profile_id} already exists")
+        adviser_id = None
+    else:
+        profile_id = uuid.uuid4()
+        adviser_id = principal.sub if principal.role is Role.ADVISER else None
+    fields, special_fields = _split(data.model_dump())
+    profile = Profile(id=profile_id, adviser_id=adviser_id, version=1, created_at=now, updated_at=now, **fields)
+    special = SpecialCategory(profile_id=profile_id, send=special_fields.get("send", False),
+                              ethnicity=special_fields.get("ethnicity"))
+    session.add(profile)
+    session.flush()
+    session.add(special)
+    _emit(session, EventType.PROFILE_REGISTERED, profile.id, profile.version, _snapshot(profile))
+    if special.send or special.ethnicity:
+        _emit_special_category(session, profile, special)
+    session.commit()
+    return _to_read(profile, special, now.date())
+
+
+def _load(session: Session, profile_id: uuid.UUID) -> tuple[Profile, SpecialCategory | None]:
+    profile = session.get(Profile, profile_id)
+    if profile is None:
+        raise NotFound("profile", profile_id)
+    return profile, session.get(SpecialCategory, profile_id)
+
+
+def get_profile(*, session: Session, profile_id: uuid.UUID, principal: Principal, today: dt.date) -> ProfileRead:
+    """One profile, for an adviser, a service or the young person themself."""
+    _may_access(principal, profile_id)
+    profile, special = _load(session, profile_id)
+    return _to_read(profile, special, today)
+
+
+def employer_view(*, session: Session, profile_id: uuid.UUID) -> EmployerView:
+    """What an employer may be shown of a referred person: names and skills only with consent."""
+    profile, _ = _load(session, profile_id)
+    consent = profile.consent_share_with_employers
+    return EmployerView(
+        id=profile.id,
+        consent_share_with_employers=consent,
+        given_name=profile.given_name if consent else None,
+        family_name=profile.family_name if consent else None,
+        skills=list(profile.skills) if consent else [],
+        interests=list(profile.interests) if consent else [],
+        qualifications=list(profile.qualifications) if consent else [],  # type: ignore[arg-type]
+    )
+
+
+def update_profile(
+    *,
+    session: Session,
+    profile_id: uuid.UUID,
+    data: ProfileUpdate,
+    principal: Principal,
+    settings: ProfilesSettings,
+    now: dt.datetime,
+) -> ProfileRead:
+    """Change the fields sent and emit profile.updated when anything changed."""
+    _may_access(principal, profile_id)
+    changes = data.model_dump(exclude_unset=True)
+    if "adviser_id" in changes and principal.role is not Role.ADVISER:
+        raise Forbidden("only an adviser may assign an adviser")
+    profile, special = _load(session, profile_id)
+    if "date_of_birth" in changes:
+        _check_age(changes["date_of_birth"], profile.created_at.date(), settings)
+    fields, special_fields = _split(changes)
+    changed = {key: value for key, value in fields.items() if getattr(profile, key) != value}
+    if special is None:
+        special = SpecialCategory(profile_id=profile_id, send=False, ethnicity=None)
+        session.add(special)
+    special_changed = {key: value for key, value in special_fields.items() if getattr(special, key) != value}
+    if not changed and not special_changed:
+        return _to_read(profile, special, now.date())
+    for key, value in changed.items():
+        setattr(profile, key, value)
+    for key, value in special_changed.items():
+        setattr(special, key, value)
+    profile.version += 1
+    profile.updated_at = now
+    if changed:
+        _emit(session, EventType.PROFILE_UPDATED, profile.id, profile.version, _snapshot(profile))
+    if special_changed:
+        _emit_special_category(session, profile, special)
+    session.commit()
+    return _to_read(profile, special, now.date())
+
+
+def erase_profile(*, session: Session, profile_id: uuid.UUID, principal: Principal, now: dt.datetime) -> None:
+    """Erase a person: the rows go, a minimal erasure record stays, earlier events lose their personal data,
+    and profile.erased tells every consumer to drop what it holds."""
+    _may_access(principal, profile_id)
+    profile, special = _load(session, profile_id)
+    version = profile.version + 1
+    if special is not None:
+        session.delete(special)
+        session.flush()
+    session.delete(profile)
+    session.add(ErasureRecord(profile_id=profile_id, erased_at=now, requested_by_role=str(principal.role)))
+    redact_aggregate(session, OutboxRecord, str(profile_id))
+    _emit(session, EventType.PROFILE_ERASED, profile_id, version, ProfileErasedV1(profile_id=profile_id, erased_at=now))
+    session.commit()
+
+
+def list_profiles(
+    *,
+    session: Session,
+    today: dt.date,
+    status: str | None = None,
+    priority_group: str | None = None,
+    adviser_id: str | None = None,
+    text: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> ProfilePage:
+    """A page of profiles for advisers, filtered."""
+    query: Select[tuple[Profile]] = select(Profile)
+    if status:
+        query = query.where(Profile.status == status)
+    if adviser_id:
+        query = query.where(Profile.adviser_id == adviser_id)
+    if priority_group == "send":
+        query = query.join(SpecialCategory, SpecialCategory.profile_id == Profile.id).where(SpecialCategory.send)
+    elif priority_group:
+        query = query.where(cast(Profile.priority_groups, String).like(f'%"{priority_group}"%'))
+    if text:
+        pattern = f"%{text.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Profile.given_name + " " + Profile.family_name).like(pattern),
+                func.lower(cast(Profile.skills, String)).like(pattern),
+                func.lower(cast(Profile.interests, String)).like(pattern),
+                func.lower(Profile.postcode).like(pattern),
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Profile.created_at.desc(), Profile.id).limit(limit).offset(offset)).all()
+    specials = {
+        row.profile_id: row
+        for row in session.scalars(select(SpecialCategory).where(SpecialCategory.profile_id.in_([p.id for p in rows])))
+    }
+    return ProfilePage(
+        items=[_to_read(profile, specials.get(profile.id), today) for profile in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
