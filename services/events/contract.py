@@ -214,9 +214,15 @@ class InvalidEvent(ValueError):
 
 
 def make_event(
-    event_type: EventType, *, producer: str, aggregate_id: str, aggregate_version: int, payload: _Payload
+    event_type: EventType,
+    *,
+    producer: str,
+    aggregate_id: str,
+    aggregate_version: int,
+    payload: _Payload,
+    occurred_at: dt.datetime | None = None,
 ) -> EventEnvelope:
-    """An envelope around a typed payload, checked against the contract."""
+    """An envelope around a typed payload, checked against the contract; `occurred_at` from the caller's clock."""
     expected = PAYLOAD_MODELS[(event_type, CURRENT_SCHEMA_VERSION)]
     if not isinstance(payload, expected):
         raise TypeError(f"{event_type} takes {expected.__name__}, got {type(payload).__name__}")
@@ -226,6 +232,7 @@ def make_event(
         aggregate_id=aggregate_id,
         aggregate_version=aggregate_version,
         payload=payload.model_dump(mode="json"),
+        occurred_at=occurred_at or dt.datetime.now(dt.UTC),
     )
 
 

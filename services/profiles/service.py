@@ -85,12 +85,14 @@ def _snapshot(profile: Profile) -> ProfileSnapshotV1:
     )
 
 
-def _emit(session: Session, event_type: EventType, profile_id: uuid.UUID, version: int, payload: Any) -> None:
+def _emit(
+    session: Session, event_type: EventType, profile_id: uuid.UUID, version: int, payload: Any, at: dt.datetime
+) -> None:
     add_to_outbox(
         session,
         OutboxRecord,
         make_event(event_type, producer=PRODUCER, aggregate_id=str(profile_id), aggregate_version=version,
-                   payload=payload),
+                   payload=payload, occurred_at=at),
     )
 
 
@@ -101,6 +103,7 @@ def _emit_special_category(session: Session, profile: Profile, special: SpecialC
         profile.id,
         profile.version,
         ProfileSpecialCategoryV1(profile_id=profile.id, send=special.send, ethnicity=special.ethnicity),
+        profile.updated_at,
     )
 
 
@@ -144,7 +147,7 @@ def register_profile(
     session.add(profile)
     session.flush()
     session.add(special)
-    _emit(session, EventType.PROFILE_REGISTERED, profile.id, profile.version, _snapshot(profile))
+    _emit(session, EventType.PROFILE_REGISTERED, profile.id, profile.version, _snapshot(profile), now)
     if special.send or special.ethnicity:
         _emit_special_category(session, profile, special)
     session.commit()
@@ -212,7 +215,7 @@ def update_profile(
     profile.version += 1
     profile.updated_at = now
     if changed:
-        _emit(session, EventType.PROFILE_UPDATED, profile.id, profile.version, _snapshot(profile))
+        _emit(session, EventType.PROFILE_UPDATED, profile.id, profile.version, _snapshot(profile), now)
     if special_changed:
         _emit_special_category(session, profile, special)
     session.commit()
@@ -231,7 +234,9 @@ def erase_profile(*, session: Session, profile_id: uuid.UUID, principal: Princip
     session.delete(profile)
     session.add(ErasureRecord(profile_id=profile_id, erased_at=now, requested_by_role=str(principal.role)))
     redact_aggregate(session, OutboxRecord, str(profile_id))
-    _emit(session, EventType.PROFILE_ERASED, profile_id, version, ProfileErasedV1(profile_id=profile_id, erased_at=now))
+    _emit(
+        session, EventType.PROFILE_ERASED, profile_id, version, ProfileErasedV1(profile_id=profile_id, erased_at=now), now
+    )
     session.commit()
 
 
