@@ -25,9 +25,14 @@ def _get_databases(tmp_root: Path) -> TestDatabases:
     return _databases
 
 
+def _sqlite_dir(config: pytest.Config) -> Path:
+    path = Path(config.rootpath) / ".pytest_cache" / "sqlite"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    databases = _get_databases(Path(config.rootpath) / ".pytest_cache" / "sqlite")
-    (databases.tmp_dir).mkdir(parents=True, exist_ok=True)
+    databases = _get_databases(_sqlite_dir(config))
     if databases.backend == "postgresql":
         line = "databases: PostgreSQL (per-test databases created and dropped)"
     else:
@@ -37,10 +42,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def databases() -> Iterator[TestDatabases]:
-    assert _databases is not None
-    yield _databases
-    _databases.drop_all()
+def databases(pytestconfig: pytest.Config) -> Iterator[TestDatabases]:
+    databases = _get_databases(_sqlite_dir(pytestconfig))
+    yield databases
+    databases.drop_all()
 
 
 @pytest.fixture(scope="session")

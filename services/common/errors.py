@@ -17,9 +17,7 @@ class RuleViolation(Exception):
 
     def to_http(self) -> HTTPException:
         location = ["body", *self.field.split(".")] if self.field else ["body"]
-        return HTTPException(
-            self.status_code, detail=[{"loc": location, "msg": self.message, "type": self.rule}]
-        )
+        return HTTPException(self.status_code, detail=[{"loc": location, "msg": self.message, "type": self.rule}])
 
 
 class NotFound(Exception):

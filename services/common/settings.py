@@ -18,9 +18,7 @@ class InsecureConfiguration(RuntimeError):
 class CommonSettings(BaseSettings):
     model_config = SettingsConfigDict(populate_by_name=True, extra="ignore")
 
-    environment: Literal["development", "test", "production"] = Field(
-        "development", validation_alias="YG_ENV"
-    )
+    environment: Literal["development", "test", "production"] = Field("development", validation_alias="YG_ENV")
     jwt_secret: SecretStr | None = Field(None, validation_alias="YG_JWT_SECRET")
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
     data_dir: Path = Field(Path("data"), validation_alias="YG_DATA_DIR")

@@ -118,16 +118,16 @@ class ConsumerRunner:
         )
 
     def dead_letter(self, record: object, error: str) -> None:
-        topic = getattr(record, "topic")
+        topic = record.topic
         self._dlt_producer().send(
             dead_letter_topic(topic),
-            key=getattr(record, "key"),
-            value=getattr(record, "value"),
+            key=record.key,
+            value=record.value,
             headers=[
                 (ERROR_HEADER, error.encode()[:4000]),
                 ("x-original-topic", topic.encode()),
-                ("x-original-partition", str(getattr(record, "partition")).encode()),
-                ("x-original-offset", str(getattr(record, "offset")).encode()),
+                ("x-original-partition", str(record.partition).encode()),
+                ("x-original-offset", str(record.offset).encode()),
             ],
         ).get(timeout=15)
         self.dead_lettered += 1
@@ -139,7 +139,7 @@ class ConsumerRunner:
         parsed: list[tuple[object, EventEnvelope]] = []
         for record in records:
             try:
-                parsed.append((record, parse_event(getattr(record, "value"))))
+                parsed.append((record, parse_event(record.value)))
             except InvalidEvent as exc:
                 self.dead_letter(record, f"invalid event: {exc}")
         if not parsed:

@@ -61,9 +61,7 @@ def add_to_outbox(session: Session, record_type: type[OutboxMixin], event: Event
 def redact_aggregate(session: Session, record_type: type[OutboxMixin], aggregate_id: str) -> None:
     """Strip an aggregate's earlier events of personal data: unsent ones are dropped (nobody saw them),
     sent ones keep their envelope headers with the payload replaced by a redaction marker."""
-    session.execute(
-        delete(record_type).where(record_type.aggregate_id == aggregate_id, record_type.sent_at.is_(None))
-    )
+    session.execute(delete(record_type).where(record_type.aggregate_id == aggregate_id, record_type.sent_at.is_(None)))
     now = utcnow()
     for row in session.scalars(select(record_type).where(record_type.aggregate_id == aggregate_id)):
         row.envelope = {**row.envelope, "payload": {"redacted": True}}

@@ -6,14 +6,15 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
 
 import structlog
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from prometheus_client import Counter
-from sqlalchemy import Engine, column, select, table, update
+from sqlalchemy import Engine, column, func, select, table, update
 from sqlalchemy.types import JSON, DateTime, Integer, String
 
+from services.events.broker import ensure_topics, make_producer
+from services.events.contract import dead_letter_topic
 from services.events.outbox import OUTBOX_TABLE, utcnow
 
 log = structlog.get_logger("relay")
@@ -30,9 +31,10 @@ _outbox = table(
     column("sent_at", DateTime(timezone=True)),
     column("attempts", Integer),
     column("last_error", String),
+    column("redacted_at", DateTime(timezone=True)),
+    column("event_id", String),
 )
-
-ProducerFactory = Callable[[], KafkaProducer]
+_SENT_AND_INTACT = _outbox.c.sent_at.is_not(None) & _outbox.c.redacted_at.is_(None)
 
 
 class OutboxRelay:
@@ -41,22 +43,26 @@ class OutboxRelay:
         *,
         source: str,
         engine: Engine,
-        producer_factory: ProducerFactory,
+        bootstrap_servers: str,
         batch_size: int = 200,
         idle_seconds: float = 0.05,
         max_backoff_seconds: float = 5.0,
+        reconcile_every_seconds: float = 2.0,
     ) -> None:
         self.source = source
         self.engine = engine
-        self.producer_factory = producer_factory
+        self.bootstrap_servers = bootstrap_servers
         self.batch_size = batch_size
         self.idle_seconds = idle_seconds
         self.max_backoff_seconds = max_backoff_seconds
+        self.reconcile_every_seconds = reconcile_every_seconds
         self._producer: KafkaProducer | None = None
+        self._inspector: TopicInspector | None = None
+        self.republished = 0
 
     def _producer_or_new(self) -> KafkaProducer:
         if self._producer is None:
-            self._producer = self.producer_factory()
+            self._producer = make_producer(self.bootstrap_servers, client_id=f"relay-{self.source}")
         return self._producer
 
     def _drop_producer(self) -> None:
@@ -83,9 +89,7 @@ class OutboxRelay:
             futures = []
             for row in rows:
                 value = _encode(row.envelope)
-                futures.append(
-                    (row.id, producer.send(row.topic, key=row.aggregate_id.encode(), value=value))
-                )
+                futures.append((row.id, producer.send(row.topic, key=row.aggregate_id.encode(), value=value)))
             producer.flush(timeout=15)
             for row_id, future in futures:
                 try:
@@ -97,9 +101,7 @@ class OutboxRelay:
             now = utcnow()
             if sent_ids:
                 connection.execute(
-                    update(_outbox)
-                    .where(_outbox.c.id.in_(sent_ids), _outbox.c.sent_at.is_(None))
-                    .values(sent_at=now)
+                    update(_outbox).where(_outbox.c.id.in_(sent_ids), _outbox.c.sent_at.is_(None)).values(sent_at=now)
                 )
             if error is not None:
                 failed = [row.id for row in rows if row.id not in set(sent_ids)]
@@ -114,23 +116,122 @@ class OutboxRelay:
             raise error
         return len(sent_ids)
 
+    def reconcile(self) -> int:
+        """Compare what the broker holds with what the outbox marked sent. Tansu keeps topics in memory, so a
+        broker restart loses them: rows whose events the broker no longer holds are marked unsent and published
+        again (consumers are idempotent). On a durable Kafka this finds nothing. Returns the rows queued again."""
+        with self.engine.connect() as connection:
+            topics = list(connection.execute(select(_outbox.c.topic).distinct()).scalars())
+            if not topics:
+                return 0
+            sent = connection.execute(select(func.count()).select_from(_outbox).where(_SENT_AND_INTACT)).scalar_one()
+        inspector = self._inspector_or_new()
+        if inspector.records_held(topics) >= sent:
+            return 0
+        held = inspector.event_ids_held(topics)
+        with self.engine.begin() as connection:
+            rows = connection.execute(select(_outbox.c.id, _outbox.c.event_id).where(_SENT_AND_INTACT)).all()
+            lost = [row.id for row in rows if row.event_id not in held]
+            for start in range(0, len(lost), 500):
+                connection.execute(
+                    update(_outbox).where(_outbox.c.id.in_(lost[start : start + 500])).values(sent_at=None)
+                )
+        if lost:
+            log.warning("broker lost published events; publishing them again", source=self.source, count=len(lost))
+        self.republished += len(lost)
+        return len(lost)
+
+    def _inspector_or_new(self) -> TopicInspector:
+        if self._inspector is None:
+            self._inspector = TopicInspector(self.bootstrap_servers)
+        return self._inspector
+
+    def _drop_clients(self) -> None:
+        self._drop_producer()
+        if self._inspector is not None:
+            self._inspector.close()
+        self._inspector = None
+
     def run(self, stop: threading.Event) -> None:
         """Relay until stopped, backing off exponentially while the broker or database fails."""
         backoff = 0.1
+        next_check = 0.0
         while not stop.is_set():
             try:
+                if time.monotonic() >= next_check:
+                    self.reconcile()
+                    next_check = time.monotonic() + self.reconcile_every_seconds
                 published = self.publish_batch()
                 backoff = 0.1
                 if published == 0:
                     stop.wait(self.idle_seconds)
             except Exception as exc:  # noqa: BLE001 - any failure means wait and retry
                 FAILURES.labels(self.source).inc()
-                log.warning("relay publish failed; retrying", source=self.source, error=repr(exc)[:200],
-                            retry_in_s=round(backoff, 2))
-                self._drop_producer()
+                log.warning(
+                    "relay publish failed; retrying",
+                    source=self.source,
+                    error=repr(exc)[:200],
+                    retry_in_s=round(backoff, 2),
+                )
+                self._drop_clients()
+                next_check = 0.0
                 stop.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff_seconds)
-        self._drop_producer()
+        self._drop_clients()
+
+
+class TopicInspector:
+    """Reads what the broker holds on a set of topics, without a consumer group."""
+
+    def __init__(self, bootstrap_servers: str):
+        self.bootstrap_servers = bootstrap_servers
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap_servers, enable_auto_commit=False, request_timeout_ms=10000
+        )
+
+    def _partitions(self, topics: list[str]) -> list[TopicPartition]:
+        missing = [topic for topic in topics if not self.consumer.partitions_for_topic(topic)]
+        if missing:
+            ensure_topics(self.bootstrap_servers, [*missing, *(dead_letter_topic(topic) for topic in missing)])
+            self.consumer.close()
+            self.consumer = KafkaConsumer(
+                bootstrap_servers=self.bootstrap_servers, enable_auto_commit=False, request_timeout_ms=10000
+            )
+        return [
+            TopicPartition(topic, partition)
+            for topic in topics
+            for partition in sorted(self.consumer.partitions_for_topic(topic) or ())
+        ]
+
+    def records_held(self, topics: list[str]) -> int:
+        partitions = self._partitions(topics)
+        return sum(self.consumer.end_offsets(partitions).values()) if partitions else 0
+
+    def event_ids_held(self, topics: list[str]) -> set[str]:
+        """Every event id on the topics (read from the start; used only after the broker lost records)."""
+        partitions = self._partitions(topics)
+        ends = self.consumer.end_offsets(partitions)
+        self.consumer.assign(partitions)
+        self.consumer.seek_to_beginning(*partitions)
+        ids: set[str] = set()
+        deadline = time.monotonic() + 60
+        while any(self.consumer.position(tp) < ends[tp] for tp in partitions):
+            if time.monotonic() > deadline:
+                raise TimeoutError("could not read the topics back to reconcile the outbox")
+            for records in self.consumer.poll(timeout_ms=200).values():
+                for record in records:
+                    try:
+                        ids.add(str(json.loads(record.value)["event_id"]))
+                    except (ValueError, KeyError, TypeError):
+                        continue
+        self.consumer.unsubscribe()
+        return ids
+
+    def close(self) -> None:
+        try:
+            self.consumer.close()
+        except Exception:  # noqa: BLE001 - closing a broken client
+            pass
 
 
 def _encode(envelope: object) -> bytes:

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from services.events.contract import ProfileStatus
 from services.profiles import service
 from services.profiles.dependencies import (
     AdviserOnly,
@@ -23,7 +24,6 @@ from services.profiles.schemas import (
     ProfileRead,
     ProfileUpdate,
 )
-from services.events.contract import ProfileStatus
 
 router = APIRouter(tags=["profiles"])
 
@@ -32,8 +32,7 @@ router = APIRouter(tags=["profiles"])
 def create_profile(
     data: ProfileCreate, principal: PersonOrAdviser, session: SessionDep, settings: SettingsDep, clock: ClockDep
 ) -> ProfileRead:
-    return service.register_profile(session=session, data=data, principal=principal, settings=settings,
-                                    now=clock.now())
+    return service.register_profile(session=session, data=data, principal=principal, settings=settings, now=clock.now())
 
 
 @router.get("/profiles", response_model=ProfilePage)
@@ -48,9 +47,16 @@ def list_profiles(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> ProfilePage:
-    return service.list_profiles(session=session, today=clock.today(), status=status_,
-                                 priority_group=priority_group, adviser_id=adviser_id, text=q, limit=limit,
-                                 offset=offset)
+    return service.list_profiles(
+        session=session,
+        today=clock.today(),
+        status=status_,
+        priority_group=priority_group,
+        adviser_id=adviser_id,
+        text=q,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.get("/profiles/{profile_id}", response_model=ProfileRead)
@@ -72,8 +78,9 @@ def update_profile(
     settings: SettingsDep,
     clock: ClockDep,
 ) -> ProfileRead:
-    return service.update_profile(session=session, profile_id=profile_id, data=data, principal=principal,
-                                  settings=settings, now=clock.now())
+    return service.update_profile(
+        session=session, profile_id=profile_id, data=data, principal=principal, settings=settings, now=clock.now()
+    )
 
 
 @router.delete("/profiles/{profile_id}", status_code=status.HTTP_204_NO_CONTENT)

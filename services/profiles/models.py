@@ -46,9 +46,7 @@ class SpecialCategory(Base):
 
     __tablename__ = "profile_special_category"
 
-    profile_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True
-    )
+    profile_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True)
     send: Mapped[bool] = mapped_column(Boolean, default=False)
     ethnicity: Mapped[str | None] = mapped_column(String(64))
 

@@ -23,9 +23,7 @@ QualificationLevel = Literal["entry", "1", "2", "3", "4", "5", "6", "7", "8"]
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, strict=True)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60, strict=True)]
-Phone = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ()-]{6,19}$", strict=True)
-]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ()-]{6,19}$", strict=True)]
 Postcode = Annotated[str, StringConstraints(strict=True, max_length=10), AfterValidator(normalise_postcode)]
 About = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000, strict=True)]
 Ethnicity = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, strict=True)]

@@ -53,7 +53,7 @@ def _to_read(profile: Profile, special: SpecialCategory | None, today: dt.date) 
         groups.append("send")
     return ProfileRead.model_validate(
         {
-            **{column: getattr(profile, column) for column in Profile.__table__.columns.keys()},
+            **{column.key: getattr(profile, column.key) for column in Profile.__table__.columns},
             "age": age_on(profile.date_of_birth, today),
             "priority_groups": groups,
             "ethnicity": special.ethnicity if special else None,
@@ -91,8 +91,14 @@ def _emit(
     add_to_outbox(
         session,
         OutboxRecord,
-        make_event(event_type, producer=PRODUCER, aggregate_id=str(profile_id), aggregate_version=version,
-                   payload=payload, occurred_at=at),
+        make_event(
+            event_type,
+            producer=PRODUCER,
+            aggregate_id=str(profile_id),
+            aggregate_version=version,
+            payload=payload,
+            occurred_at=at,
+        ),
     )
 
 
@@ -142,8 +148,9 @@ def register_profile(
         adviser_id = principal.sub if principal.role is Role.ADVISER else None
     fields, special_fields = _split(data.model_dump())
     profile = Profile(id=profile_id, adviser_id=adviser_id, version=1, created_at=now, updated_at=now, **fields)
-    special = SpecialCategory(profile_id=profile_id, send=special_fields.get("send", False),
-                              ethnicity=special_fields.get("ethnicity"))
+    special = SpecialCategory(
+        profile_id=profile_id, send=special_fields.get("send", False), ethnicity=special_fields.get("ethnicity")
+    )
     session.add(profile)
     session.flush()
     session.add(special)
@@ -235,7 +242,12 @@ def erase_profile(*, session: Session, profile_id: uuid.UUID, principal: Princip
     session.add(ErasureRecord(profile_id=profile_id, erased_at=now, requested_by_role=str(principal.role)))
     redact_aggregate(session, OutboxRecord, str(profile_id))
     _emit(
-        session, EventType.PROFILE_ERASED, profile_id, version, ProfileErasedV1(profile_id=profile_id, erased_at=now), now
+        session,
+        EventType.PROFILE_ERASED,
+        profile_id,
+        version,
+        ProfileErasedV1(profile_id=profile_id, erased_at=now),
+        now,
     )
     session.commit()
 

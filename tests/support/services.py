@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from services.common.auth import Role, issue_token
 from services.common.db import make_engine
 from services.common.settings import CommonSettings
-from services.events.broker import make_producer
 from services.events.relay import OutboxRelay
 
 
@@ -27,7 +26,7 @@ def running_relay(source: str, database_url: str, bootstrap_servers: str) -> Ite
     relay = OutboxRelay(
         source=source,
         engine=engine,
-        producer_factory=lambda: make_producer(bootstrap_servers, client_id=f"test-relay-{source}"),
+        bootstrap_servers=bootstrap_servers,
         max_backoff_seconds=1.0,
     )
     stop = threading.Event()

@@ -1,0 +1,81 @@
+"""The outbox relay loses nothing when the broker is down or restarts mid-stream (Tansu keeps topics in
+memory, so a restart empties them: the relay notices and publishes the outbox again)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from sqlalchemy import create_engine, func, select
+
+from infra.broker import LocalBroker, free_port
+from services.events.contract import Topic, parse_event
+from services.profiles.config import ProfilesSettings
+from services.profiles.main import create_app
+from services.profiles.models import OutboxRecord
+from tests.support.factories import profile_payload
+from tests.support.services import bearer, client_for, running_relay
+from tests.support.topics import TopicReader
+
+CHANGES = 500
+
+
+def _outbox_state(database_url: str) -> tuple[int, int, set[str]]:
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        total = connection.scalar(select(func.count()).select_from(OutboxRecord)) or 0
+        sent = connection.scalar(select(func.count()).select_from(OutboxRecord).where(OutboxRecord.sent_at.is_not(None)))
+        ids = set(connection.scalars(select(OutboxRecord.event_id)))
+    engine.dispose()
+    return total, sent or 0, ids
+
+
+def test_relay_survives_broker_stop_and_restart_mid_stream(databases, tmp_path) -> None:
+    broker = LocalBroker(port=free_port(), log_path=tmp_path / "tansu.log")
+    broker.start()
+    url = databases.new_url("relay")
+    settings = ProfilesSettings(database_url=url, kafka_bootstrap_servers=broker.bootstrap_servers, data_dir=tmp_path)
+    adviser = bearer(settings, "adviser", "relay-test")
+    seen: dict[str, int] = {}
+
+    def collect(reader: TopicReader) -> None:
+        for record in reader.poll():
+            event_id = str(parse_event(record.value).event_id)
+            seen[event_id] = seen.get(event_id, 0) + 1
+
+    with client_for(create_app(settings)) as client, running_relay("profiles", url, broker.bootstrap_servers) as relay:
+        broker.stop()
+        ids: list[str] = []
+        for _ in range(CHANGES // 2):  # broker down: changes pile up in the outbox
+            ids.append(client.post("/profiles", json=profile_payload(), headers=adviser).json()["id"])
+        assert _outbox_state(url)[1] == 0
+
+        broker.start()
+        reader = TopicReader(broker.bootstrap_servers, Topic.PROFILES, from_beginning=True)
+        deadline = time.monotonic() + 60
+        while not seen and time.monotonic() < deadline:
+            collect(reader)
+        reader.close()
+        assert seen, "nothing arrived after the broker came back"
+
+        broker.stop()  # mid-stream: the relay is still publishing or idle; the topic is emptied
+        for profile_id in ids[: CHANGES // 2]:  # changes made while it is down and restarting
+            response = client.patch(f"/profiles/{profile_id}", json={"about": f"update {uuid.uuid4()}"}, headers=adviser)
+            assert response.status_code == 200
+            if profile_id == ids[CHANGES // 4]:
+                broker.start()
+        seen.clear()
+        reader = TopicReader(broker.bootstrap_servers, Topic.PROFILES, from_beginning=True)
+        _, _, outbox_ids = _outbox_state(url)
+        deadline = time.monotonic() + 120
+        while set(seen) != outbox_ids and time.monotonic() < deadline:
+            collect(reader)
+        reader.close()
+
+        total, sent, outbox_ids = _outbox_state(url)
+        assert total == CHANGES
+        assert set(seen) == outbox_ids, f"{len(outbox_ids - set(seen))} events never arrived"
+        assert sent == total
+        assert max(seen.values()) == 1, "an event was published twice onto the restarted topic"
+        assert relay.republished > 0
+    broker.stop()

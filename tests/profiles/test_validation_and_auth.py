@@ -1,0 +1,153 @@
+"""Bad input gets a 422 naming the field and stores nothing; tokens and roles are enforced."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, func, select
+
+from services.profiles.models import OutboxRecord, Profile
+from tests.support.factories import profile_payload
+
+
+def _counts(database_url: str) -> tuple[int, int]:
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        profiles = connection.scalar(select(func.count()).select_from(Profile))
+        outbox = connection.scalar(select(func.count()).select_from(OutboxRecord))
+    engine.dispose()
+    return profiles or 0, outbox or 0
+
+
+def _years_ago(years: int, days: int = 0) -> str:
+    today = dt.date.today()
+    try:
+        born = today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        born = today.replace(year=today.year - years, day=28)
+    return (born + dt.timedelta(days=days)).isoformat()
+
+
+BAD_INPUTS = [
+    ("unknown field", {"favourite_colour": "blue"}, "favourite_colour"),
+    ("wrong type bool", {"on_universal_credit": "yes"}, "on_universal_credit"),
+    ("wrong type list", {"skills": "cooking"}, "skills"),
+    ("impossible date", {"date_of_birth": "2008-02-30"}, "date_of_birth"),
+    ("timestamp as date", {"date_of_birth": 1199145600}, "date_of_birth"),
+    ("malformed postcode", {"postcode": "SK1 XXX"}, "postcode"),
+    ("empty given name", {"given_name": "   "}, "given_name"),
+    ("over-long about", {"about": "x" * 2001}, "about"),
+    ("over-long skill", {"skills": ["y" * 61]}, "skills"),
+    ("unknown status", {"status": "retired"}, "status"),
+    ("unknown priority group", {"priority_groups": ["pensioner"]}, "priority_groups"),
+    ("bad email", {"email": "not-an-email"}, "email"),
+    ("negative travel", {"max_travel_km": -3}, "max_travel_km"),
+    ("too young", {"date_of_birth": _years_ago(16, days=1)}, "date_of_birth"),
+    ("too old", {"date_of_birth": _years_ago(31)}, "date_of_birth"),
+    ("born in the future", {"date_of_birth": (dt.date.today() + dt.timedelta(days=3)).isoformat()}, "date_of_birth"),
+]
+
+
+@pytest.mark.parametrize(("case", "override", "field"), BAD_INPUTS, ids=[case[0] for case in BAD_INPUTS])
+def test_bad_input_is_422_naming_the_field_and_stores_nothing(profiles, case, override, field) -> None:
+    before = _counts(profiles.database_url)
+    response = profiles.client.post("/profiles", json=profile_payload(**override), headers=profiles.as_("adviser"))
+    assert response.status_code == 422, response.text
+    named = [error["loc"][-1] if error["loc"][-1] != 0 else error["loc"][-2] for error in response.json()["detail"]]
+    assert field in [str(name) for name in named] or any(field in map(str, e["loc"]) for e in response.json()["detail"])
+    assert _counts(profiles.database_url) == before
+
+
+def test_age_boundaries_on_registration_day_are_accepted(profiles) -> None:
+    for born in (_years_ago(16), _years_ago(31, days=1)):
+        response = profiles.client.post(
+            "/profiles", json=profile_payload(date_of_birth=born), headers=profiles.as_("adviser")
+        )
+        assert response.status_code == 201, response.text
+
+
+def test_patch_rejects_null_for_required_fields_and_changes_nothing(profiles) -> None:
+    created = profiles.client.post("/profiles", json=profile_payload(), headers=profiles.as_("adviser")).json()
+    before = _counts(profiles.database_url)
+    response = profiles.client.patch(
+        f"/profiles/{created['id']}", json={"given_name": None, "skills": ["welding"]}, headers=profiles.as_("adviser")
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "given_name"]
+    again = profiles.client.get(f"/profiles/{created['id']}", headers=profiles.as_("adviser")).json()
+    assert again["skills"] == created["skills"] and again["version"] == 1
+    assert _counts(profiles.database_url) == before
+
+
+def test_postcode_is_normalised(profiles) -> None:
+    response = profiles.client.post(
+        "/profiles", json=profile_payload(postcode="  sk43ab "), headers=profiles.as_("adviser")
+    )
+    assert response.status_code == 201
+    assert response.json()["postcode"] == "SK4 3AB"
+
+
+def test_requests_without_a_valid_token_get_401(profiles) -> None:
+    assert profiles.client.post("/profiles", json=profile_payload()).status_code == 401
+    assert profiles.client.get("/profiles", headers={"Authorization": "Bearer not.a.token"}).status_code == 401
+    from services.common.auth import issue_token
+
+    forged = issue_token("some-other-secret-of-sufficient-length-123456", role="adviser", sub="x")
+    assert profiles.client.get("/profiles", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+    expired = issue_token(profiles.settings.signing_secret(), role="adviser", sub="x", ttl=dt.timedelta(seconds=-5))
+    assert profiles.client.get("/profiles", headers={"Authorization": f"Bearer {expired}"}).status_code == 401
+
+
+def test_roles_that_may_not_act_get_403(profiles) -> None:
+    created = profiles.client.post("/profiles", json=profile_payload(), headers=profiles.as_("adviser")).json()
+    pid = created["id"]
+    employer = profiles.as_("employer", str(uuid.uuid4()))
+    assert profiles.client.post("/profiles", json=profile_payload(), headers=employer).status_code == 403
+    assert profiles.client.get(f"/profiles/{pid}", headers=employer).status_code == 403
+    assert profiles.client.patch(f"/profiles/{pid}", json={"about": "x"}, headers=employer).status_code == 403
+    assert profiles.client.delete(f"/profiles/{pid}", headers=employer).status_code == 403
+    other_person = profiles.as_("young_person", str(uuid.uuid4()))
+    assert profiles.client.get(f"/profiles/{pid}", headers=other_person).status_code == 403
+    assert profiles.client.patch(f"/profiles/{pid}", json={"about": "x"}, headers=other_person).status_code == 403
+    assert profiles.client.get("/profiles", headers=other_person).status_code == 403
+    assert profiles.client.get(f"/profiles/{pid}/employer-view", headers=profiles.as_("adviser")).status_code == 403
+
+
+def test_young_person_registers_and_manages_only_their_own_profile(profiles) -> None:
+    me = str(uuid.uuid4())
+    headers = profiles.as_("young_person", me)
+    created = profiles.client.post("/profiles", json=profile_payload(), headers=headers)
+    assert created.status_code == 201 and created.json()["id"] == me
+    assert profiles.client.post("/profiles", json=profile_payload(), headers=headers).status_code == 409
+    assert profiles.client.patch(f"/profiles/{me}", json={"about": "I like bikes"}, headers=headers).json()[
+        "about"
+    ] == ("I like bikes")
+    assert profiles.client.patch(f"/profiles/{me}", json={"adviser_id": "me"}, headers=headers).status_code == 403
+
+
+def test_list_filters_and_pages_for_advisers(profiles) -> None:
+    adviser = profiles.as_("adviser", "adviser-list")
+    for index in range(3):
+        profiles.client.post(
+            "/profiles",
+            json=profile_payload(family_name=f"Listable{index}", priority_groups=["send"] if index == 0 else []),
+            headers=adviser,
+        )
+    profiles.client.post("/profiles", json=profile_payload(status="education"), headers=adviser)
+    page = profiles.client.get("/profiles", params={"adviser_id": "adviser-list", "limit": 2}, headers=adviser).json()
+    assert page["total"] == 4 and len(page["items"]) == 2
+    neet = profiles.client.get("/profiles", params={"adviser_id": "adviser-list", "status": "neet"}, headers=adviser)
+    assert neet.json()["total"] == 3
+    send = profiles.client.get("/profiles", params={"priority_group": "send", "q": "listable"}, headers=adviser).json()
+    assert [item["family_name"] for item in send["items"]] == ["Listable0"]
+    assert profiles.client.get("/profiles", params={"status": "asleep"}, headers=adviser).status_code == 422
+
+
+def test_health_ready_metrics(profiles) -> None:
+    assert profiles.client.get("/health").status_code == 200
+    ready = profiles.client.get("/ready")
+    assert ready.status_code == 200, ready.text
+    metrics = profiles.client.get("/metrics")
+    assert "yg_http_requests_total" in metrics.text
