@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
 
+import pytest
 from sqlalchemy import create_engine, func, select
 
 from infra.broker import LocalBroker, free_port
@@ -24,15 +26,25 @@ def _outbox_state(database_url: str) -> tuple[int, int, set[str]]:
     engine = create_engine(database_url)
     with engine.connect() as connection:
         total = connection.scalar(select(func.count()).select_from(OutboxRecord)) or 0
-        sent = connection.scalar(select(func.count()).select_from(OutboxRecord).where(OutboxRecord.sent_at.is_not(None)))
+        sent = connection.scalar(
+            select(func.count()).select_from(OutboxRecord).where(OutboxRecord.sent_at.is_not(None))
+        )
         ids = set(connection.scalars(select(OutboxRecord.event_id)))
     engine.dispose()
     return total, sent or 0, ids
 
 
-def test_relay_survives_broker_stop_and_restart_mid_stream(databases, tmp_path) -> None:
+@pytest.fixture
+def own_broker(tmp_path) -> Iterator[LocalBroker]:
+    """A broker of this test's own, since the test stops and restarts it."""
     broker = LocalBroker(port=free_port(), log_path=tmp_path / "tansu.log")
     broker.start()
+    yield broker
+    broker.stop()
+
+
+def test_relay_survives_broker_stop_and_restart_mid_stream(databases, own_broker, tmp_path) -> None:
+    broker = own_broker
     url = databases.new_url("relay")
     settings = ProfilesSettings(database_url=url, kafka_bootstrap_servers=broker.bootstrap_servers, data_dir=tmp_path)
     adviser = bearer(settings, "adviser", "relay-test")
@@ -60,7 +72,9 @@ def test_relay_survives_broker_stop_and_restart_mid_stream(databases, tmp_path) 
 
         broker.stop()  # mid-stream: the relay is still publishing or idle; the topic is emptied
         for profile_id in ids[: CHANGES // 2]:  # changes made while it is down and restarting
-            response = client.patch(f"/profiles/{profile_id}", json={"about": f"update {uuid.uuid4()}"}, headers=adviser)
+            response = client.patch(
+                f"/profiles/{profile_id}", json={"about": f"update {uuid.uuid4()}"}, headers=adviser
+            )
             assert response.status_code == 200
             if profile_id == ids[CHANGES // 4]:
                 broker.start()
@@ -78,4 +92,3 @@ def test_relay_survives_broker_stop_and_restart_mid_stream(databases, tmp_path) 
         assert sent == total
         assert max(seen.values()) == 1, "an event was published twice onto the restarted topic"
         assert relay.republished > 0
-    broker.stop()

@@ -1,0 +1,175 @@
+"""`youth-guarantee`: run the stack, seed demo data, print development tokens, benchmark and reindex."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from infra.stack import REPO, SERVICES, UI, Paths, Stack, StackError, stop_from_pid_files
+
+app = typer.Typer(help="Youth Guarantee platform: local stack and tools.", no_args_is_help=True)
+
+RUN_DIR = REPO / ".run"
+
+
+def _stack_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("YG_ENV", "development")
+    env["YG_DATA_DIR"] = str(Path(env.get("YG_DATA_DIR", REPO / "data")).resolve())
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    env.setdefault("TOKENIZERS_PARALLELISM", "false")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def _seed_if_empty(env: dict[str, str]) -> None:
+    if env.get("SEED", "1") == "0":
+        typer.echo("seed: skipped (SEED=0)")
+        return
+    from infra.seed import seed_all
+    from infra.seed.profiles import profile_count
+
+    existing = profile_count()
+    if existing:
+        typer.echo(f"seed: the database already holds {existing} young people; not seeding")
+        return
+    typer.echo("seed: empty database, adding synthetic demo data")
+    for line in seed_all():
+        typer.echo(f"seed: {line}")
+
+
+def _start(stack: Stack, env: dict[str, str], *, seed: bool = True) -> None:
+    os.environ.update(env)
+    typer.echo(stack.start_broker())
+    if seed:
+        _seed_if_empty(stack.env)
+    for line in stack.start_services():
+        typer.echo(line)
+    typer.echo(stack.start_relay())
+    typer.echo(stack.start_ui())
+    for line in stack.wait_ready():
+        typer.echo(line)
+
+
+def _print_urls() -> None:
+    typer.echo("\nThe Youth Guarantee stack is up:")
+    for component in (*SERVICES, UI):
+        if component.is_built():
+            docs = "" if component is UI else f"  (API docs {component.url}/docs)"
+            typer.echo(f"  {component.name:<14} {component.url}{docs}")
+    typer.echo(f"  logs           {RUN_DIR / 'logs'}")
+    typer.echo("Get a token for the APIs: youth-guarantee token --role adviser")
+
+
+@app.command()
+def run() -> None:
+    """Start the whole stack in the foreground; Ctrl-C stops every process."""
+    env = _stack_env()
+    stack = Stack(RUN_DIR, env)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        _start(stack, env)
+        _print_urls()
+        typer.echo("Press Ctrl-C to stop.")
+        while not stop.wait(1.0):
+            problem = stack.check_alive()
+            if problem:
+                typer.echo(f"stopping: {problem}", err=True)
+                break
+    except KeyboardInterrupt:
+        pass
+    except StackError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        stack.stop()
+        raise typer.Exit(1) from exc
+    finally:
+        stopped = stack.stop()
+        if stopped:
+            typer.echo(f"stopped: {', '.join(stopped)}")
+
+
+@app.command()
+def up() -> None:
+    """Start the stack in the background; returns once every service answers /ready."""
+    env = _stack_env()
+    stack = Stack(RUN_DIR, env)
+    try:
+        _start(stack, env)
+    except (StackError, KeyboardInterrupt) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        stack.stop()
+        raise typer.Exit(1) from exc
+    _print_urls()
+    typer.echo("Stop it with: youth-guarantee down")
+
+
+@app.command()
+def down() -> None:
+    """Stop a stack started with `up`."""
+    stopped = stop_from_pid_files(Paths(RUN_DIR))
+    typer.echo(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+
+
+@app.command()
+def seed(
+    force: Annotated[bool, typer.Option(help="Seed even if the database already holds people.")] = False,
+    random_seed: Annotated[int, typer.Option(help="Random seed for reproducible data.")] = 2026,
+) -> None:
+    """Add synthetic demo data (young people, employers, opportunities, referral history)."""
+    os.environ.update(_stack_env())
+    from infra.seed import seed_all
+    from infra.seed.profiles import profile_count
+
+    existing = profile_count()
+    if existing and not force:
+        typer.echo(f"the database already holds {existing} young people; use --force to add more")
+        raise typer.Exit(0)
+    for line in seed_all(seed=random_seed):
+        typer.echo(line)
+
+
+@app.command()
+def token(
+    role: Annotated[str, typer.Option(help="adviser | employer | young_person | service")],
+    subject: Annotated[
+        str | None, typer.Option("--subject", help="The token's sub (a profile or employer id).")
+    ] = None,
+) -> None:
+    """Print a signed development JWT (and nothing else), e.g. TOKEN=$(youth-guarantee token --role adviser)."""
+    from services.common.auth import Role, issue_token
+    from services.common.settings import CommonSettings
+
+    try:
+        parsed = Role(role)
+    except ValueError as exc:
+        typer.echo(f"--role must be one of: {', '.join(r.value for r in Role)}", err=True)
+        raise typer.Exit(2) from exc
+    settings = CommonSettings()
+    if not settings.development_mode:
+        typer.echo("token only signs development tokens (YG_ENV=development)", err=True)
+        raise typer.Exit(2)
+    default_subject = {Role.ADVISER: "adviser-1", Role.SERVICE: "cli"}.get(parsed) or str(uuid.uuid4())
+    sys.stdout.write(issue_token(settings.signing_secret(), role=parsed, sub=subject or default_subject) + "\n")
+
+
+def _register_matching_commands() -> None:
+    try:
+        from services.matching import commands
+    except ImportError:
+        return
+    app.command(help="Benchmark the matcher (index, filters, embeddings, events); prints a table.")(commands.bench)
+    app.command(help="Rebuild the matching index from the topics.")(commands.reindex)
+
+
+_register_matching_commands()
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,235 @@
+"""The local stack: broker, services, relay and UI as child processes, with pid files and logs under the run
+folder, readiness checks, and a clean stop."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from infra.broker import LocalBroker, port_open
+
+REPO = Path(__file__).resolve().parent.parent
+UI_APP = REPO / "ui" / "streamlit" / "app.py"
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    port: int | None
+    module: str | None = None
+
+    def is_built(self) -> bool:
+        if self.name == "ui":
+            return UI_APP.exists()
+        return self.module is not None and importlib.util.find_spec(self.module) is not None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+SERVICES = (
+    Component("profiles", 8001, "services.profiles.main"),
+    Component("opportunities", 8002, "services.opportunities.main"),
+    Component("matching", 8003, "services.matching.main"),
+    Component("events", 8004, "services.events.main"),
+)
+UI = Component("ui", 8501)
+BROKER_PORT = 9092
+
+
+@dataclass
+class Paths:
+    run_dir: Path
+
+    @property
+    def logs(self) -> Path:
+        return self.run_dir / "logs"
+
+    @property
+    def pids(self) -> Path:
+        return self.run_dir / "pids"
+
+    def log(self, name: str) -> Path:
+        return self.logs / f"{name}.log"
+
+    def pid(self, name: str) -> Path:
+        return self.pids / f"{name}.pid"
+
+
+class StackError(RuntimeError):
+    pass
+
+
+class Stack:
+    def __init__(self, run_dir: Path, env: dict[str, str]):
+        self.paths = Paths(run_dir)
+        self.env = env
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
+        self.paths.logs.mkdir(parents=True, exist_ok=True)
+        self.paths.pids.mkdir(parents=True, exist_ok=True)
+        log = open(self.paths.log(name), "ab")  # noqa: SIM115 - the child keeps it
+        process = subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=REPO, start_new_session=True
+        )
+        self.paths.pid(name).write_text(str(process.pid))
+        self.processes[name] = process
+        return process
+
+    def start_broker(self) -> str:
+        """Start Tansu on 127.0.0.1:9092 unless KAFKA_BOOTSTRAP_SERVERS names a broker."""
+        external = self.env.get("KAFKA_BOOTSTRAP_SERVERS")
+        if external:
+            return f"using the broker at {external}"
+        if port_open("127.0.0.1", BROKER_PORT):
+            raise StackError(f"port {BROKER_PORT} is taken: is a stack already up? try `youth-guarantee down`")
+        broker = LocalBroker(BROKER_PORT, log_path=None)
+        self.paths.logs.mkdir(parents=True, exist_ok=True)
+        broker.log_path = self.paths.log("broker")
+        broker.start()
+        assert broker.process is not None
+        self.processes["broker"] = broker.process
+        self.paths.pids.mkdir(parents=True, exist_ok=True)
+        self.paths.pid("broker").write_text(str(broker.process.pid))
+        self.env["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap_servers
+        return f"started the local broker (Tansu) on {broker.bootstrap_servers}"
+
+    def start_services(self) -> Iterator[str]:
+        for component in SERVICES:
+            if not component.is_built():
+                yield f"{component.name}: not built yet, not started"
+                continue
+            assert component.port is not None
+            if port_open("127.0.0.1", component.port):
+                raise StackError(f"port {component.port} for {component.name} is taken")
+            self._spawn(
+                component.name,
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    f"{component.module}:create_app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(component.port),
+                    "--log-level",
+                    "warning",
+                ],
+            )
+            yield f"{component.name}: starting on {component.url}"
+
+    def start_relay(self) -> str:
+        self._spawn("relay", [sys.executable, "-m", "infra.relay"])
+        return "relay: publishing the outboxes of profiles and opportunities"
+
+    def start_ui(self) -> str:
+        if not UI.is_built():
+            return "ui: not built yet, not started"
+        self._spawn(
+            "ui",
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(UI_APP),
+                "--server.port",
+                str(UI.port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+        )
+        return f"ui: starting on {UI.url}"
+
+    def wait_ready(self, timeout: float = 240.0) -> Iterator[str]:
+        """Yield each component as it answers /ready; raise if one dies or time runs out."""
+        pending = [c for c in SERVICES if c.name in self.processes]
+        if "ui" in self.processes:
+            pending.append(UI)
+        deadline = time.monotonic() + timeout
+        with httpx.Client(timeout=2.0) as client:
+            while pending:
+                for component in list(pending):
+                    process = self.processes[component.name]
+                    if process.poll() is not None:
+                        raise StackError(
+                            f"{component.name} exited with {process.returncode}; see {self.paths.log(component.name)}"
+                        )
+                    path = "/_stcore/health" if component is UI else "/ready"
+                    try:
+                        if client.get(component.url + path).status_code == 200:
+                            pending.remove(component)
+                            yield f"{component.name}: ready at {component.url}"
+                    except httpx.HTTPError:
+                        pass
+                if time.monotonic() > deadline:
+                    names = ", ".join(c.name for c in pending)
+                    raise StackError(f"not ready after {timeout:.0f}s: {names}; logs in {self.paths.logs}")
+                time.sleep(0.5)
+
+    def check_alive(self) -> str | None:
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                return f"{name} exited with {process.returncode}; see {self.paths.log(name)}"
+        return None
+
+    def stop(self) -> list[str]:
+        return stop_from_pid_files(self.paths)
+
+
+def stop_from_pid_files(paths: Paths, grace: float = 15.0) -> list[str]:
+    """Stop every process the run folder names (SIGTERM to its group, SIGKILL after a grace period)."""
+    stopped = []
+    pid_files = sorted(paths.pids.glob("*.pid")) if paths.pids.exists() else []
+    order = {"ui": 0, "relay": 1, "broker": 9}
+    pid_files.sort(key=lambda p: order.get(p.stem, 5))
+    for pid_file in pid_files:
+        pid = int(pid_file.read_text().strip() or 0)
+        if pid and _signal_group(pid, signal.SIGTERM):
+            deadline = time.monotonic() + grace
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if _alive(pid):
+                _signal_group(pid, signal.SIGKILL)
+            stopped.append(pid_file.stem)
+        pid_file.unlink(missing_ok=True)
+    return stopped
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> bool:
+    try:
+        os.killpg(pid, sig)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        if waited == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
