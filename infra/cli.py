@@ -16,7 +16,7 @@ from infra.stack import REPO, SERVICES, UI, Paths, Stack, StackError, stop_from_
 
 app = typer.Typer(help="Youth Guarantee platform: local stack and tools.", no_args_is_help=True)
 
-RUN_DIR = REPO / ".run"
+RUN_DIR = Path(os.environ.get("YG_RUN_DIR", REPO / ".run")).resolve()
 
 
 def _stack_env() -> dict[str, str]:
