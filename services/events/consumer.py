@@ -12,6 +12,7 @@ from typing import Protocol
 
 import structlog
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
 from prometheus_client import Counter
 from sqlalchemy import DateTime, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
@@ -117,7 +118,7 @@ class ConsumerRunner:
             heartbeat_interval_ms=1000,
         )
 
-    def dead_letter(self, record: object, error: str) -> None:
+    def dead_letter(self, record: ConsumerRecord, error: str) -> None:
         topic = record.topic
         self._dlt_producer().send(
             dead_letter_topic(topic),
@@ -134,9 +135,9 @@ class ConsumerRunner:
         DEAD_LETTERED.labels(self.group_id, topic).inc()
         log.warning("dead-lettered a record", group=self.group_id, topic=topic, error=error[:200])
 
-    def process(self, records: Sequence[object]) -> None:
+    def process(self, records: Sequence[ConsumerRecord]) -> None:
         """Parse and handle one polled batch; records that fail go to the dead-letter topic."""
-        parsed: list[tuple[object, EventEnvelope]] = []
+        parsed: list[tuple[ConsumerRecord, EventEnvelope]] = []
         for record in records:
             try:
                 parsed.append((record, parse_event(record.value)))
@@ -154,7 +155,7 @@ class ConsumerRunner:
             HANDLED.labels(self.group_id, str(event.event_type)).inc()
         self.handled += len(parsed)
 
-    def _handle_one(self, record: object, event: EventEnvelope) -> None:
+    def _handle_one(self, record: ConsumerRecord, event: EventEnvelope) -> None:
         error: Exception | None = None
         for _ in range(HANDLER_ATTEMPTS):
             try:
