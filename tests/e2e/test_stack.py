@@ -1,0 +1,223 @@
+"""The whole stack as a newcomer starts it (`youth-guarantee up` on a fresh data folder, with seeding), driven
+over HTTP only: readiness, a young person's journey from registration to an offer across all services,
+erasure reaching every service, and `down` leaving no process behind."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from infra.broker import port_open
+from infra.stack import BROKER_PORT, SERVICES, UI
+from services.common.auth import issue_token
+from services.common.settings import CommonSettings
+
+REPO = Path(__file__).resolve().parents[2]
+CLI = [sys.executable, "-m", "infra.cli"]
+PROFILES, OPPORTUNITIES, MATCHING, EVENTS = (c.url for c in SERVICES)
+
+
+@dataclass
+class RunningStack:
+    env: dict[str, str]
+    run_dir: Path
+    output: list[str]
+    profiles_ready_after: float | None
+    journey: dict[str, Any] = field(default_factory=dict)
+
+    def headers(self, role: str, sub: str) -> dict[str, str]:
+        secret = CommonSettings().signing_secret()
+        return {"Authorization": f"Bearer {issue_token(secret, role=role, sub=sub)}"}
+
+
+def _stack_processes() -> list[str]:
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, check=True).stdout
+    markers = ("uvicorn --factory services.", "infra.relay", "streamlit run", f"127.0.0.1:{BROKER_PORT}")
+    return [line for line in out.splitlines() if any(marker in line for marker in markers)]
+
+
+def _down(stack_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, "down"], cwd=REPO, env=stack_env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    ports = [BROKER_PORT, *(c.port for c in SERVICES), UI.port]
+    busy = [port for port in ports if port and port_open("127.0.0.1", port)]
+    if busy:
+        pytest.fail(f"ports {busy} are taken; stop the running stack (youth-guarantee down) before this test")
+    root = tmp_path_factory.mktemp("stack")
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL") and k != "KAFKA_BOOTSTRAP_SERVERS"}
+    env.update(YG_DATA_DIR=str(root / "data"), YG_RUN_DIR=str(root / "run"), SEED="1", YG_ENV="development")
+    started = time.monotonic()
+    up = subprocess.Popen([*CLI, "up"], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output: list[str] = []
+    profiles_ready_after = None
+    try:
+        assert up.stdout is not None
+        for line in up.stdout:
+            output.append(line)
+            if profiles_ready_after is None and line.startswith("profiles: ready"):
+                profiles_ready_after = time.monotonic() - started
+        assert up.wait(timeout=600) == 0, "".join(output)
+        yield RunningStack(env, root / "run", output, profiles_ready_after)
+    finally:
+        _down(env)
+
+
+def _eventually(check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.25)
+    raise AssertionError(f"{what} not met within {timeout}s (last: {last!r})")
+
+
+def test_up_makes_every_built_service_ready_and_profiles_within_60s(stack: RunningStack) -> None:
+    assert stack.profiles_ready_after is not None and stack.profiles_ready_after < 60, "".join(stack.output)
+    for component in (*SERVICES, UI):
+        if component.is_built():
+            path = "/_stcore/health" if component is UI else "/ready"
+            assert httpx.get(component.url + path, timeout=5).status_code == 200, component.name
+    assert "seed: profiles: seeded" in "".join(stack.output)
+
+
+def test_journey_from_registration_to_offer_across_all_services(stack: RunningStack) -> None:
+    if not all(c.is_built() for c in SERVICES):
+        pytest.fail("every service must be built for the journey")
+    adviser = stack.headers("adviser", "adviser-e2e")
+    today = dt.date.today()
+    person = httpx.post(
+        f"{PROFILES}/profiles",
+        headers=adviser,
+        json={
+            "given_name": "Journey",
+            "family_name": "Tester",
+            "date_of_birth": today.replace(year=today.year - 19, month=1, day=1).isoformat(),
+            "postcode": "SK1 3XE",
+            "status": "neet",
+            "on_universal_credit": True,
+            "skills": ["bicycle repair", "customer service", "wheel truing"],
+            "interests": ["bicycle mechanic"],
+            "about": "I fix bikes for friends and want to do it as a job.",
+            "preferred_types": ["apprenticeship"],
+            "max_travel_km": 15,
+            "consent_share_with_employers": True,
+        },
+    )
+    assert person.status_code == 201, person.text
+    pid = person.json()["id"]
+    employer = httpx.post(
+        f"{OPPORTUNITIES}/employers",
+        headers=adviser,
+        json={
+            "name": "Journey Cycles Ltd",
+            "postcode": "SK4 1AA",
+            "sector": "sales_marketing_procurement",
+            "contact_email": "jobs@journeycycles.example.org",
+            "living_wage_employer": True,
+        },
+    )
+    assert employer.status_code == 201, employer.text
+    eid = employer.json()["id"]
+    boss = stack.headers("employer", eid)
+    draft = httpx.post(
+        f"{OPPORTUNITIES}/opportunities",
+        headers=boss,
+        json={
+            "employer_id": eid,
+            "type": "apprenticeship",
+            "title": "Cycle mechanic apprentice",
+            "description": "Repair and service bicycles in our Heaton Moor workshop; wheel truing and fitting.",
+            "skills": ["bicycle repair", "wheel truing", "customer service"],
+            "sector": "sales_marketing_procurement",
+            "level": 2,
+            "postcode": "SK4 1AA",
+            "hours_per_week": 37.5,
+            "wage_per_hour": 12.71,
+            "duration_months": 18,
+            "positions": 1,
+            "start_date": (today + dt.timedelta(days=60)).isoformat(),
+            "closing_date": (today + dt.timedelta(days=30)).isoformat(),
+        },
+    )
+    assert draft.status_code == 201, draft.text
+    oid = draft.json()["id"]
+    assert httpx.post(f"{OPPORTUNITIES}/opportunities/{oid}/publish", headers=boss).status_code == 200
+
+    def suggested() -> dict[str, Any] | None:
+        response = httpx.get(f"{MATCHING}/profiles/{pid}/matches", params={"k": 10}, headers=adviser)
+        if response.status_code != 200:
+            return None
+        return next((m for m in response.json()["matches"] if m["opportunity_id"] == oid), None)
+
+    match = _eventually(suggested, timeout=30, what="the new opportunity among the person's matches")
+    assert {"bicycle repair", "wheel truing"} <= set(match["explanation"]["matched_skills"])
+
+    referral = httpx.post(
+        f"{OPPORTUNITIES}/referrals",
+        headers=adviser,
+        json={"profile_id": pid, "opportunity_id": oid, "note": "Great with bikes"},
+    )
+    assert referral.status_code == 201, referral.text
+    rid = referral.json()["id"]
+    seen_by_employer = httpx.get(f"{OPPORTUNITIES}/opportunities/{oid}/referrals", headers=boss).json()["items"]
+    assert [r["candidate"]["given_name"] for r in seen_by_employer] == ["Journey"]
+    for status in ("applied", "interviewing", "offered"):
+        moved = httpx.patch(f"{OPPORTUNITIES}/referrals/{rid}", headers=boss, json={"status": status})
+        assert moved.status_code == 200, moved.text
+
+    def clock_met() -> dict[str, Any] | None:
+        response = httpx.get(f"{EVENTS}/guarantee/{pid}", headers=adviser)
+        if response.status_code != 200 or response.json()["current"] is None:
+            return None
+        return response.json() if response.json()["current"]["status"] == "met" else None
+
+    _eventually(clock_met, timeout=30, what="the guarantee clock stopping at the offer")
+    audit = httpx.get(f"{EVENTS}/events", params={"aggregate_id": pid}, headers=adviser).json()
+    assert {"profile.registered"} <= {event["event_type"] for event in audit["items"]}
+    stack.journey.update(pid=pid, oid=oid)
+
+
+def test_erasure_reaches_matching_and_the_guarantee_list(stack: RunningStack) -> None:
+    if not stack.journey:
+        pytest.fail("the journey test must run first")
+    adviser = stack.headers("adviser", "adviser-e2e")
+    pid, oid = stack.journey["pid"], stack.journey["oid"]
+    assert httpx.delete(f"{PROFILES}/profiles/{pid}", headers=adviser).status_code == 204
+
+    def gone() -> bool:
+        matches = httpx.post(
+            f"{MATCHING}/search",
+            headers=adviser,
+            json={"text": "bicycle repair wheel truing", "k": 50, "target": "profiles"},
+        ).json()
+        in_search = any(m["profile_id"] == pid for m in matches["matches"])
+        clock = httpx.get(f"{EVENTS}/guarantee/{pid}", headers=adviser).status_code
+        return not in_search and clock == 404
+
+    _eventually(gone, timeout=30, what="the erased person gone from matching and the guarantee list")
+    assert httpx.get(f"{MATCHING}/profiles/{pid}/matches", headers=adviser).status_code == 404
+    assert httpx.get(f"{OPPORTUNITIES}/opportunities/{oid}").status_code == 200
+
+
+def test_down_stops_everything_and_leaves_no_process(stack: RunningStack) -> None:
+    down = _down(stack.env)
+    assert down.returncode == 0, down.stderr
+    assert "broker" in down.stdout and "profiles" in down.stdout
+    time.sleep(0.5)
+    assert _stack_processes() == []
+    assert not any(port_open("127.0.0.1", c.port) for c in (*SERVICES, UI) if c.port)
