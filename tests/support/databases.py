@@ -31,7 +31,7 @@ class TestDatabases:
                 conn.execute("SELECT 1")
             return True
         except psycopg.Error as exc:
-            self.reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self.reason = " ".join(str(exc).split())[:160] or type(exc).__name__
             return False
 
     def new_url(self, name: str) -> str:
