@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from services.events import audit, guarantee, stats
+from services.events.contract import EventType
+from services.events.dependencies import ClockDep, Reader, RulesDep, SessionDep
+from services.events.schemas import (
+    EventPage,
+    GuaranteePage,
+    GuaranteeStatus,
+    GuaranteeSummary,
+    PersonClock,
+    PriorityGroup,
+    StatsQuery,
+    StatsRead,
+)
+
+router = APIRouter()
+AdviserId = Annotated[str | None, Query(min_length=1, max_length=64)]
+
+
+@router.get("/events", response_model=EventPage, tags=["audit"])
+def list_events(
+    _principal: Reader,
+    session: SessionDep,
+    aggregate_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    profile_id: Annotated[uuid.UUID | None, Query(description="events about this young person")] = None,
+    event_type: EventType | None = None,
+    since: Annotated[dt.datetime | None, Query(description="occurred at or after (ISO 8601; UTC if no zone)")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    order: Literal["asc", "desc"] = "desc",
+) -> EventPage:
+    return audit.list_events(session=session, aggregate_id=aggregate_id, profile_id=profile_id,
+                             event_type=event_type, since=since, limit=limit, order=order)
+
+
+@router.get("/guarantee", response_model=GuaranteePage, tags=["guarantee"])
+def list_guarantee(
+    _principal: Reader,
+    session: SessionDep,
+    clock: ClockDep,
+    rules: RulesDep,
+    status_: Annotated[GuaranteeStatus | None, Query(alias="status")] = None,
+    adviser: AdviserId = None,
+    priority_group: PriorityGroup | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> GuaranteePage:
+    return guarantee.list_guarantee(session=session, now=clock.now(), rules=rules, status=status_,
+                                    adviser=adviser, priority_group=priority_group, limit=limit, offset=offset)
+
+
+@router.get("/guarantee/summary", response_model=GuaranteeSummary, tags=["guarantee"])
+def guarantee_summary(
+    _principal: Reader, session: SessionDep, clock: ClockDep, rules: RulesDep, adviser: AdviserId = None
+) -> GuaranteeSummary:
+    return guarantee.summary(session=session, now=clock.now(), rules=rules, adviser=adviser)
+
+
+@router.get("/guarantee/{profile_id}", response_model=PersonClock, tags=["guarantee"])
+def person_clock(
+    profile_id: uuid.UUID, _principal: Reader, session: SessionDep, clock: ClockDep, rules: RulesDep
+) -> PersonClock:
+    return guarantee.person_clock(session=session, profile_id=profile_id, now=clock.now(), rules=rules)
+
+
+@router.get("/stats", response_model=StatsRead, tags=["stats"])
+def outcome_stats(
+    _principal: Reader, session: SessionDep, clock: ClockDep, query: Annotated[StatsQuery, Query()]
+) -> StatsRead:
+    return stats.outcome_stats(session=session, now=clock.now(), first_day=query.from_, last_day=query.to)

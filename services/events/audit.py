@@ -1,0 +1,59 @@
+"""The audit log: who did what and when, read from the append-only event store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.events.contract import EventType
+from services.events.models import StoredEvent
+from services.events.schemas import EventPage, StoredEventRead
+
+
+def _to_read(row: StoredEvent) -> StoredEventRead:
+    return StoredEventRead(
+        event_id=uuid.UUID(row.event_id),
+        event_type=EventType(row.event_type),
+        topic=row.topic,
+        schema_version=row.schema_version,
+        producer=row.producer,
+        aggregate_id=row.aggregate_id,
+        aggregate_version=row.aggregate_version,
+        occurred_at=row.occurred_at,
+        received_at=row.received_at,
+        payload=row.payload,
+        redacted=row.redacted_at is not None,
+    )
+
+
+def list_events(
+    *,
+    session: Session,
+    aggregate_id: str | None = None,
+    profile_id: uuid.UUID | None = None,
+    event_type: EventType | None = None,
+    since: dt.datetime | None = None,
+    limit: int = 100,
+    order: Literal["asc", "desc"] = "desc",
+) -> EventPage:
+    """Stored events filtered by aggregate, person, type and time (occurred at or after `since`)."""
+    query = select(StoredEvent)
+    if aggregate_id is not None:
+        query = query.where(StoredEvent.aggregate_id == aggregate_id)
+    if profile_id is not None:
+        query = query.where(StoredEvent.subject_id == str(profile_id))
+    if event_type is not None:
+        query = query.where(StoredEvent.event_type == str(event_type))
+    if since is not None:
+        since = since.replace(tzinfo=dt.UTC) if since.tzinfo is None else since
+        query = query.where(StoredEvent.occurred_at >= since)
+    if order == "asc":
+        query = query.order_by(StoredEvent.occurred_at, StoredEvent.id)
+    else:
+        query = query.order_by(StoredEvent.occurred_at.desc(), StoredEvent.id.desc())
+    items = [_to_read(row) for row in session.scalars(query.limit(limit))]
+    return EventPage(items=items, count=len(items), limit=limit)

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from services.common.app_state import clock, db_session
+from services.common.auth import Principal, Role, require_roles
+from services.common.clock import Clock
+from services.events.config import EventsSettings
+from services.events.guarantee import ClockRules
+
+
+def settings(request: Request) -> EventsSettings:
+    return request.app.state.settings
+
+
+def clock_rules(request: Request) -> ClockRules:
+    return ClockRules.from_settings(request.app.state.settings)
+
+
+SessionDep = Annotated[Session, Depends(db_session)]
+ClockDep = Annotated[Clock, Depends(clock)]
+SettingsDep = Annotated[EventsSettings, Depends(settings)]
+RulesDep = Annotated[ClockRules, Depends(clock_rules)]
+# Advisers read everything here; other services may read with a service token; employers and young people not.
+Reader = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.SERVICE))]

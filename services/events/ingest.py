@@ -1,0 +1,248 @@
+"""The consumer's use case: append each event to the store and fold it into the projections, in the
+caller's transaction. Projections keep the newest aggregate version and first-reached times, so duplicates
+and out-of-order delivery converge on the same figures."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from services.events.contract import (
+    EmployerSnapshotV1,
+    EventEnvelope,
+    EventType,
+    InterestV1,
+    OpportunitySnapshotV1,
+    ProfileErasedV1,
+    ProfileSnapshotV1,
+    ProfileSpecialCategoryV1,
+    ReferralV1,
+)
+from services.events.guarantee import days_between, groups_of, rebuild_episodes
+from services.events.models import (
+    Employer,
+    Episode,
+    ErasedOutcome,
+    ErasedRegistration,
+    Erasure,
+    Opportunity,
+    Person,
+    Referral,
+    ReferralMilestone,
+    StatusChange,
+    StoredEvent,
+)
+from services.events.outbox import utcnow
+
+REDACTED: dict[str, Any] = {"redacted": True}
+WITHHELD = "[withheld]"
+# An accepted offer was an offer, even if the `offered` step never reached us.
+IMPLIED_MILESTONES = {"accepted": ("offered",)}
+OFFER_STATUS = "offered"
+
+
+def _subject_of(event: EventEnvelope, payload: Any) -> uuid.UUID | None:
+    """The young person an event is about, if any."""
+    if isinstance(payload, ProfileSnapshotV1 | ProfileErasedV1 | ProfileSpecialCategoryV1 | ReferralV1 | InterestV1):
+        return payload.profile_id
+    return None
+
+
+def _stored_payload(event: EventEnvelope) -> dict[str, Any]:
+    """The payload as kept: ethnicity is special category data the events service has no use for."""
+    payload = dict(event.payload)
+    if event.event_type is EventType.PROFILE_SPECIAL_CATEGORY_SET and payload.get("ethnicity") is not None:
+        payload["ethnicity"] = WITHHELD
+    return payload
+
+
+def _store(session: Session, event: EventEnvelope, subject: uuid.UUID | None, redact: bool) -> None:
+    now = utcnow()
+    session.add(
+        StoredEvent(
+            event_id=str(event.event_id),
+            event_type=str(event.event_type),
+            topic=str(event.topic),
+            schema_version=event.schema_version,
+            producer=event.producer,
+            aggregate_id=event.aggregate_id,
+            aggregate_version=event.aggregate_version,
+            subject_id=str(subject) if subject else None,
+            occurred_at=event.occurred_at,
+            received_at=now,
+            payload=REDACTED if redact else _stored_payload(event),
+            redacted_at=now if redact else None,
+        )
+    )
+
+
+def _person(session: Session, profile_id: uuid.UUID) -> Person:
+    person = session.get(Person, profile_id)
+    if person is None:
+        person = Person(
+            profile_id=profile_id, snapshot_version=0, special_version=0, priority_groups=[], send=False
+        )
+        session.add(person)
+    return person
+
+
+def _rebuild(session: Session, profile_id: uuid.UUID) -> None:
+    person = session.get(Person, profile_id)
+    if person is None:
+        return
+    history = session.execute(
+        select(StatusChange.version, StatusChange.status, StatusChange.at).where(
+            StatusChange.profile_id == profile_id
+        )
+    ).tuples()
+    offers = session.execute(
+        select(ReferralMilestone.at, ReferralMilestone.referral_id)
+        .join(Referral, Referral.referral_id == ReferralMilestone.referral_id)
+        .where(Referral.profile_id == profile_id, ReferralMilestone.status == OFFER_STATUS)
+    ).tuples()
+    rebuild_episodes(session, profile_id, list(history), list(offers), person.registered_at)
+
+
+def _on_snapshot(session: Session, event: EventEnvelope, snapshot: ProfileSnapshotV1) -> None:
+    person = _person(session, snapshot.profile_id)
+    if event.aggregate_version > person.snapshot_version:
+        person.snapshot_version = event.aggregate_version
+        person.status = snapshot.status
+        person.adviser_id = snapshot.adviser_id
+        person.priority_groups = list(snapshot.priority_groups)
+    person.registered_at = person.registered_at or snapshot.registered_at
+    if session.get(StatusChange, (snapshot.profile_id, event.aggregate_version)) is None:
+        at = snapshot.registered_at if event.event_type is EventType.PROFILE_REGISTERED else event.occurred_at
+        session.add(
+            StatusChange(
+                profile_id=snapshot.profile_id, version=event.aggregate_version, status=snapshot.status, at=at
+            )
+        )
+    session.flush()
+    _rebuild(session, snapshot.profile_id)
+
+
+def _on_special_category(session: Session, event: EventEnvelope, special: ProfileSpecialCategoryV1) -> None:
+    person = _person(session, special.profile_id)
+    if event.aggregate_version > person.special_version:
+        person.special_version = event.aggregate_version
+        person.send = special.send
+
+
+def _on_erased(session: Session, event: EventEnvelope, erased: ProfileErasedV1) -> None:
+    """Drop everything held of the person; keep the erasure record, a redacted trail and anonymous tallies."""
+    profile_id = erased.profile_id
+    person = session.get(Person, profile_id)
+    if person is not None:
+        current = session.scalars(
+            select(Episode).where(Episode.profile_id == profile_id, Episode.is_current)
+        ).first()
+        if current is not None and current.offer_at is not None:
+            days = days_between(current.started_at, current.offer_at)
+            for group in ("all", *groups_of(person)):
+                session.add(ErasedOutcome(group=group, adviser_id=person.adviser_id, days_to_offer=days))
+        if person.registered_at is not None:
+            session.add(ErasedRegistration(registered_on=person.registered_at.date()))
+        for model in (Episode, StatusChange):
+            for row in session.scalars(select(model).where(model.profile_id == profile_id)):
+                session.delete(row)
+        session.delete(person)
+    session.execute(update(Referral).where(Referral.profile_id == profile_id).values(profile_id=None))
+    session.execute(
+        update(StoredEvent)
+        .where(
+            or_(StoredEvent.aggregate_id == str(profile_id), StoredEvent.subject_id == str(profile_id)),
+            StoredEvent.event_type != str(EventType.PROFILE_ERASED),
+            StoredEvent.redacted_at.is_(None),
+        )
+        .values(payload=REDACTED, redacted_at=utcnow())
+    )
+    session.add(Erasure(profile_id=profile_id, erased_at=erased.erased_at))
+
+
+def _on_employer(session: Session, event: EventEnvelope, employer: EmployerSnapshotV1) -> None:
+    row = session.get(Employer, employer.employer_id)
+    if row is None:
+        row = Employer(employer_id=employer.employer_id, version=0, registered_at=event.occurred_at)
+        session.add(row)
+    row.registered_at = min(row.registered_at, event.occurred_at)
+    if event.aggregate_version > row.version:
+        row.version = event.aggregate_version
+        row.sector = employer.sector
+        row.living_wage_employer = employer.living_wage_employer
+        row.good_employment_charter = employer.good_employment_charter
+        row.disability_confident = employer.disability_confident
+
+
+def _on_opportunity(session: Session, event: EventEnvelope, opportunity: OpportunitySnapshotV1) -> None:
+    row = session.get(Opportunity, opportunity.opportunity_id)
+    if row is None:
+        row = Opportunity(opportunity_id=opportunity.opportunity_id, version=0)
+        session.add(row)
+    published = opportunity.published_at
+    if published is None and event.event_type is EventType.OPPORTUNITY_PUBLISHED:
+        published = event.occurred_at
+    if published is not None:
+        row.published_at = min(row.published_at, published) if row.published_at else published
+    if event.aggregate_version > row.version:
+        row.version = event.aggregate_version
+        row.employer_id = opportunity.employer_id
+        row.type = opportunity.type
+        row.status = opportunity.status
+        row.positions = opportunity.positions
+        row.positions_filled = opportunity.positions_filled
+
+
+def _milestone(session: Session, referral_id: uuid.UUID, status: str, at: Any) -> None:
+    row = session.get(ReferralMilestone, (referral_id, status))
+    if row is None:
+        session.add(ReferralMilestone(referral_id=referral_id, status=status, at=at))
+    elif at < row.at:
+        row.at = at
+
+
+def _on_referral(session: Session, event: EventEnvelope, referral: ReferralV1, erased: bool) -> None:
+    row = session.get(Referral, referral.referral_id)
+    if row is None:
+        row = Referral(referral_id=referral.referral_id, version=0, created_at=referral.changed_at)
+        session.add(row)
+    row.created_at = min(row.created_at, referral.changed_at)
+    if event.aggregate_version > row.version:
+        row.version = event.aggregate_version
+        row.opportunity_id = referral.opportunity_id
+        row.employer_id = referral.employer_id
+        row.opportunity_type = referral.opportunity_type
+        row.adviser_id = referral.adviser_id
+        row.status = referral.status
+    row.profile_id = None if erased else referral.profile_id
+    for status in (referral.status, *IMPLIED_MILESTONES.get(referral.status, ())):
+        _milestone(session, referral.referral_id, status, referral.changed_at)
+    session.flush()
+    if not erased:
+        _rebuild(session, referral.profile_id)
+
+
+def apply_event(session: Session, event: EventEnvelope) -> None:
+    """Append an event to the store and update the projections; events about an erased person are stored
+    redacted and only referrals still count, anonymously."""
+    payload = event.typed_payload()
+    subject = _subject_of(event, payload)
+    erased = subject is not None and session.get(Erasure, subject) is not None
+    _store(session, event, subject, redact=erased and event.event_type is not EventType.PROFILE_ERASED)
+    if isinstance(payload, ReferralV1):
+        _on_referral(session, event, payload, erased)
+    elif isinstance(payload, EmployerSnapshotV1):
+        _on_employer(session, event, payload)
+    elif isinstance(payload, OpportunitySnapshotV1):
+        _on_opportunity(session, event, payload)
+    elif erased:
+        return
+    elif isinstance(payload, ProfileSnapshotV1):
+        _on_snapshot(session, event, payload)
+    elif isinstance(payload, ProfileSpecialCategoryV1):
+        _on_special_category(session, event, payload)
+    elif isinstance(payload, ProfileErasedV1):
+        _on_erased(session, event, payload)

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.common import errors, observability
+from services.common.clock import Clock, SystemClock
+from services.common.db import database_is_usable, make_engine, make_session_factory, run_migrations
+from services.events.api import router
+from services.events.broker import broker_is_usable
+from services.events.config import EventsSettings
+from services.events.consumer import ConsumerRunner, transactional_handler
+from services.events.contract import ALL_TOPICS
+from services.events.guarantee import ClockRules, tally
+from services.events.ingest import apply_event
+from services.events.metrics import HEADLINES, Headline
+from services.events.models import ProcessedEvent
+from services.events.stats import outcome_stats
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_consumer(settings: EventsSettings, session_factory: sessionmaker[Session]) -> ConsumerRunner:
+    """A consumer of every contract topic, the restricted one included (only this service may read it)."""
+    handler = transactional_handler(session_factory, ProcessedEvent, settings.consumer_group, apply_event)
+    return ConsumerRunner(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        topics=[str(topic) for topic in ALL_TOPICS],
+        group_id=settings.consumer_group,
+        handler=handler,
+    )
+
+
+def create_app(settings: EventsSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or EventsSettings()
+    settings.signing_secret()  # refuses to start in production without a real secret
+    rules = ClockRules.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = settings.resolved_database_url()
+        run_migrations(url, MIGRATIONS)
+        app.state.engine = make_engine(url)
+        app.state.session_factory = make_session_factory(app.state.engine)
+        stop = threading.Event()
+        thread = None
+        if settings.consume:
+            app.state.consumer = make_consumer(settings, app.state.session_factory)
+            thread = app.state.consumer.start(stop)
+
+        def headline() -> Headline:
+            now = app.state.clock.now()
+            with app.state.session_factory() as session:
+                return Headline(
+                    stats=outcome_stats(session=session, now=now, first_day=None, last_day=None),
+                    guarantee=tally(session=session, now=now, rules=rules)["all"],
+                )
+
+        HEADLINES.attach(headline)
+        try:
+            yield
+        finally:
+            HEADLINES.attach(None)
+            stop.set()
+            if thread is not None:
+                thread.join(timeout=20)
+            app.state.engine.dispose()
+
+    app = FastAPI(title="Youth Guarantee: events, guarantee clock and outcome figures", version="1.0",
+                  lifespan=lifespan)
+    app.state.settings = settings
+    app.state.clock = clock or SystemClock()
+    app.state.consumer = None
+
+    def readiness() -> dict[str, Any]:
+        problems = [
+            problem
+            for problem in (
+                database_is_usable(app.state.engine),
+                broker_is_usable(settings.kafka_bootstrap_servers),
+            )
+            if problem
+        ]
+        consumer: ConsumerRunner | None = app.state.consumer
+        details: dict[str, Any] = {}
+        if consumer is not None:
+            if not consumer.assigned.is_set():
+                problems.append("consumer: no partitions assigned yet")
+            details = {"consumer_lag": consumer.lag(), "events_handled": consumer.handled,
+                       "dead_lettered": consumer.dead_lettered}
+        return {"problems": problems, **details}
+
+    observability.configure_logging(settings.log_level, settings.log_json)
+    observability.install(app, service="events", readiness=readiness)
+    errors.install_handlers(app)
+    app.include_router(router)
+    return app

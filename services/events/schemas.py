@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from services.common.types import IsoDate
+from services.events.contract import EventType, OpportunityType
+
+GuaranteeStatus = Literal["on_track", "at_risk", "overdue", "met", "met_late"]
+GUARANTEE_STATUSES: tuple[GuaranteeStatus, ...] = get_args(GuaranteeStatus)
+# An earlier episode that ended (the person left NEET) before any offer; never a current status.
+EpisodeStatus = Literal["on_track", "at_risk", "overdue", "met", "met_late", "ended_without_offer"]
+PriorityGroup = Literal["care_leaver", "send", "neet", "long_term_unemployed", "young_carer"]
+PRIORITY_GROUPS: tuple[PriorityGroup, ...] = get_args(PriorityGroup)
+OPPORTUNITY_TYPES: tuple[OpportunityType, ...] = get_args(OpportunityType)
+
+
+class StoredEventRead(BaseModel):
+    event_id: uuid.UUID
+    event_type: EventType
+    topic: str
+    schema_version: int
+    producer: str
+    aggregate_id: str
+    aggregate_version: int
+    occurred_at: dt.datetime
+    received_at: dt.datetime
+    payload: dict[str, Any]
+    redacted: bool
+
+
+class EventPage(BaseModel):
+    items: list[StoredEventRead]
+    count: int
+    limit: int
+
+
+class GuaranteeRow(BaseModel):
+    """One young person's current guarantee clock. Never carries special category data beyond the SEND
+    priority group, which advisers may see."""
+
+    profile_id: uuid.UUID
+    adviser_id: str | None
+    priority_groups: list[PriorityGroup]
+    registered_at: dt.datetime
+    episode: int = Field(description="1 for the clock started at registration, 2+ after NEET again")
+    clock_started_at: dt.datetime
+    days_waiting: int = Field(description="whole days from the clock starting to the offer, or to now")
+    deadline_at: dt.datetime
+    days_left: int | None = Field(description="deadline days minus days waiting; None once offered")
+    offer_at: dt.datetime | None
+    status: GuaranteeStatus
+
+
+class GuaranteePage(BaseModel):
+    as_at: dt.datetime
+    deadline_days: int
+    warning_days: float
+    items: list[GuaranteeRow]
+    total: int
+    limit: int
+    offset: int
+
+
+class EpisodeRead(BaseModel):
+    number: int
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    deadline_at: dt.datetime
+    offer_at: dt.datetime | None
+    days_waiting: int
+    status: EpisodeStatus
+
+
+class PersonClock(BaseModel):
+    profile_id: uuid.UUID
+    adviser_id: str | None
+    priority_groups: list[PriorityGroup]
+    registered_at: dt.datetime | None
+    current: GuaranteeRow | None
+    episodes: list[EpisodeRead]
+
+
+class Figure(BaseModel):
+    """A published number; `value` is null and `suppressed` true when too few people are behind it."""
+
+    value: int | float | None
+    suppressed: bool
+
+
+class GroupFigures(BaseModel):
+    group: Literal["all"] | PriorityGroup
+    size: Figure
+    counts: dict[GuaranteeStatus, Figure]
+    median_days_to_offer: Figure
+    share_offered_within_deadline: Figure
+
+
+class GuaranteeSummary(BaseModel):
+    as_at: dt.datetime
+    adviser: str | None
+    deadline_days: int
+    warning_days: float
+    suppression_threshold: int
+    overall: GroupFigures
+    groups: list[GroupFigures]
+    notes: list[str]
+
+
+class EmployerFigures(BaseModel):
+    total: int
+    living_wage_employer: int
+    good_employment_charter: int
+    disability_confident: int
+
+
+class StatsQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: IsoDate | None = Field(None, alias="from", description="first day, YYYY-MM-DD (default: all time)")
+    to: IsoDate | None = Field(None, description="last day, inclusive, YYYY-MM-DD (default: today)")
+
+    @field_validator("to")
+    @classmethod
+    def _not_before_from(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        start = info.data.get("from_")
+        if value is not None and start is not None and value < start:
+            raise ValueError("'to' must not be before 'from'")
+        return value
+
+
+class StatsRead(BaseModel):
+    """The town's outcome figures. Flows (registrations, referrals, ...) count within the date range;
+    states (NEET now, live opportunities, employers) are as at `as_at`."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: dt.date | None = Field(alias="from")
+    to: dt.date
+    as_at: dt.datetime
+    registered_young_people: int
+    neet_now: int
+    referrals: int
+    interviews: int
+    offers: int
+    starts: int
+    starts_by_type: dict[OpportunityType, int]
+    interests_expressed: int
+    opportunities_published: int
+    live_opportunities: int
+    live_positions: int
+    open_positions: int
+    employers: EmployerFigures

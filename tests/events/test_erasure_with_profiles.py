@@ -1,0 +1,170 @@
+"""The real profiles service and its outbox relay feeding the events service through the broker: clocks from
+real registrations and status changes, and erasure removing a person while the anonymous figures hold."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from kafka import KafkaProducer
+
+from services.common.auth import Role
+from services.common.clock import FixedClock
+from services.events.broker import make_producer
+from services.events.config import EventsSettings
+from services.events.main import create_app as create_events_app
+from services.profiles.config import ProfilesSettings
+from services.profiles.main import create_app as create_profiles_app
+from tests.events.builders import YoungPerson, days, offer_flow, publish, wait_for
+from tests.support.databases import TestDatabases
+from tests.support.factories import profile_payload
+from tests.support.services import bearer, client_for, running_relay
+
+BASE = dt.datetime(2043, 3, 1, 9, tzinfo=dt.UTC)
+
+
+@dataclass
+class Stack:
+    profiles: TestClient
+    profiles_clock: FixedClock
+    events: TestClient
+    events_clock: FixedClock
+    settings: EventsSettings
+    producer: KafkaProducer
+
+    def adviser(self, sub: str) -> dict[str, str]:
+        return bearer(self.settings, Role.ADVISER, sub)
+
+    def get(self, path: str, **params: Any) -> Any:
+        response = self.events.get(path, params=params, headers=self.adviser("auditor"))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def register(self, adviser: str, at: dt.datetime, **overrides: Any) -> str:
+        self.profiles_clock.at = at
+        payload = profile_payload(date_of_birth=dt.date(at.year - 20, 6, 1).isoformat(), **overrides)
+        response = self.profiles.post("/profiles", json=payload, headers=self.adviser(adviser))
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+
+@pytest.fixture(scope="module")
+def stack(databases: TestDatabases, bootstrap_servers: str, tmp_path_factory: pytest.TempPathFactory,
+          ) -> Iterator[Stack]:
+    profiles_url = databases.new_url("profiles")
+    profiles_settings = ProfilesSettings(database_url=profiles_url, kafka_bootstrap_servers=bootstrap_servers,
+                                         data_dir=tmp_path_factory.mktemp("profiles"))
+    events_settings = EventsSettings(database_url=databases.new_url("events"),
+                                     kafka_bootstrap_servers=bootstrap_servers,
+                                     consumer_group=f"events-erasure-{uuid.uuid4().hex[:8]}", environment="test")
+    profiles_clock, events_clock = FixedClock(BASE), FixedClock(BASE)
+    events_app = create_events_app(events_settings, clock=events_clock)
+    producer = make_producer(bootstrap_servers, client_id="events-erasure-test")
+    with (
+        client_for(create_profiles_app(profiles_settings, clock=profiles_clock)) as profiles,
+        running_relay("profiles", profiles_url, bootstrap_servers),
+        client_for(events_app) as events,
+    ):
+        wait_for(events_app.state.consumer.assigned.is_set, bool, timeout=60)
+        yield Stack(profiles, profiles_clock, events, events_clock, events_settings, producer)
+    producer.close(timeout=5)
+
+
+def _person(profile_id: str, adviser: str, registered_at: dt.datetime) -> YoungPerson:
+    """A handle to produce referral events about a person the profiles service registered."""
+    return YoungPerson(adviser, registered_at, profile_id=uuid.UUID(profile_id))
+
+
+def test_real_status_changes_restart_the_clock(stack: Stack) -> None:
+    adviser = f"adviser-{uuid.uuid4().hex[:8]}"
+    profile_id = stack.register(adviser, BASE)
+    for status, day in (("employment", 30), ("neet", 60)):
+        stack.profiles_clock.at = BASE + days(day)
+        response = stack.profiles.patch(f"/profiles/{profile_id}", json={"status": status},
+                                        headers=stack.adviser(adviser))
+        assert response.status_code == 200, response.text
+    stack.events_clock.at = BASE + days(70)
+
+    def clock() -> dict[str, Any] | None:
+        response = stack.events.get(f"/guarantee/{profile_id}", headers=stack.adviser(adviser))
+        return response.json() if response.status_code == 200 else None
+
+    body = wait_for(clock, lambda b: b is not None and len(b["episodes"]) == 2)
+    assert body is not None
+    assert [e["status"] for e in body["episodes"]] == ["ended_without_offer", "on_track"]
+    assert body["current"]["days_waiting"] == 10
+    assert body["current"]["registered_at"].startswith(BASE.date().isoformat())
+    assert body["current"]["priority_groups"] == ["care_leaver"]
+
+
+def test_erasure_removes_the_person_from_lists_and_keeps_the_anonymous_figures(stack: Stack) -> None:
+    adviser = f"adviser-{uuid.uuid4().hex[:8]}"
+    start = BASE + days(1000)  # a date range of its own for /stats
+    offered = []
+    for index in range(6):
+        special: dict[str, Any] = (
+            {"priority_groups": ["care_leaver", "send"], "ethnicity": "Synthetic ethnicity"} if index < 2 else {})
+        offered.append(stack.register(adviser, start + dt.timedelta(hours=index), **special))
+    waiting = stack.register(adviser, start + days(1))
+    events = []
+    for index, profile_id in enumerate(offered):
+        person = _person(profile_id, adviser, start)
+        events += offer_flow(person, referred=start + days(5), offered=start + days(10 * (index + 1)))
+    publish(stack.producer, events)
+    stack.events_clock.at = start + days(80)
+
+    rows = wait_for(lambda: stack.get("/guarantee", adviser=adviser)["items"],
+                    lambda r: [x["status"] for x in r] == ["on_track"] + ["met"] * 6
+                    and sum("send" in x["priority_groups"] for x in r) == 2)
+    assert rows[0]["profile_id"] == waiting
+    raw = stack.events.get("/guarantee", params={"adviser": adviser}, headers=stack.adviser("a")).text.lower()
+    assert "ethnicity" not in raw
+    before = stack.get("/guarantee/summary", adviser=adviser)
+    overall = before["overall"]
+    assert overall["size"]["value"] == 7 and overall["counts"]["met"]["value"] == 6
+    assert overall["median_days_to_offer"]["value"] == 34.9  # (30d - 2h + 40d - 3h) / 2
+    assert overall["share_offered_within_deadline"]["value"] == 1.0
+    send_group = next(g for g in before["groups"] if g["group"] == "send")
+    assert send_group["size"] == {"value": None, "suppressed": True}
+    window = {"from": start.date().isoformat(), "to": (start + days(80)).date().isoformat()}
+    stats_before = stack.get("/stats", **window)
+    assert (stats_before["registered_young_people"], stats_before["offers"]) == (7, 6)
+
+    erased, erased_waiting = offered[0], waiting
+    for profile_id in (erased, erased_waiting):
+        stack.profiles_clock.at = start + days(79)
+        response = stack.profiles.delete(f"/profiles/{profile_id}", headers=stack.adviser(adviser))
+        assert response.status_code == 204, response.text
+    wait_for(lambda: [stack.events.get(f"/guarantee/{p}", headers=stack.adviser("a")).status_code
+                      for p in (erased, erased_waiting)], lambda codes: codes == [404, 404])
+
+    rows = stack.get("/guarantee", adviser=adviser)["items"]
+    assert {r["profile_id"] for r in rows} == set(offered[1:])
+    after = stack.get("/guarantee/summary", adviser=adviser)
+    overall = after["overall"]
+    assert overall["counts"]["met"] == {"value": 6, "suppressed": False}, "the erased person's offer still counts"
+    assert overall["counts"]["on_track"] == {"value": 0, "suppressed": False}, "a running clock leaves the figures"
+    assert overall["size"]["value"] == 6 == sum(f["value"] for f in overall["counts"].values())
+    assert overall["median_days_to_offer"] == before["overall"]["median_days_to_offer"]
+    assert overall["share_offered_within_deadline"] == before["overall"]["share_offered_within_deadline"]
+    assert any("erased" in note for note in after["notes"])
+    stats_after = stack.get("/stats", **window)
+    for key in ("registered_young_people", "referrals", "interviews", "offers", "starts"):
+        assert stats_after[key] == stats_before[key], key
+    assert stats_after["neet_now"] == stats_before["neet_now"] - 2
+
+    trail = stack.get("/events", profile_id=erased, order="asc")["items"]
+    types = [e["event_type"] for e in trail]
+    assert types.count("profile.registered") == 1 and types.count("referral.status_changed") == 2
+    assert "profile.special_category_set" in types and types[-1] == "profile.erased"
+    for event in trail[:-1]:
+        assert event["payload"] == {"redacted": True} and event["redacted"], event
+        assert event["occurred_at"] and event["aggregate_version"] >= 1
+    assert trail[-1]["payload"]["profile_id"] == erased and not trail[-1]["redacted"]
+    assert "Synthetic ethnicity" not in json.dumps(stack.get("/events", limit=1000))

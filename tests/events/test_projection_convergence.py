@@ -1,0 +1,153 @@
+"""The consumer's transactional handler on the real database, without the broker: the same events in any
+order, delivered any number of times, give the same clocks and figures; erasure keeps anonymous counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.common.db import make_engine, make_session_factory, run_migrations
+from services.events import guarantee, stats
+from services.events.consumer import transactional_handler
+from services.events.contract import EventEnvelope
+from services.events.ingest import apply_event
+from services.events.main import MIGRATIONS
+from services.events.models import ErasedOutcome, Person, ProcessedEvent, StatusChange, StoredEvent
+from tests.events.builders import Cohort, cohort, days, offer_flow, reissued
+from tests.support.databases import TestDatabases
+
+BASE = dt.datetime(2035, 6, 1, 9, tzinfo=dt.UTC)
+RULES = guarantee.ClockRules()
+
+
+@dataclass
+class Store:
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    def deliver(self, events: Sequence[EventEnvelope], batch: int = 7) -> None:
+        handle = transactional_handler(self.sessions, ProcessedEvent, "events-test", apply_event)
+        for start in range(0, len(events), batch):
+            handle(events[start : start + batch])
+
+    def view(self, adviser: str, now: dt.datetime, first: dt.date, last: dt.date) -> dict[str, Any]:
+        """Everything the API would show for one adviser's people and a date range, profile ids kept."""
+        with self.sessions() as session:
+            page = guarantee.list_guarantee(session=session, now=now, rules=RULES, adviser=adviser, limit=1000)
+            summary = guarantee.summary(session=session, now=now, rules=RULES, adviser=adviser)
+            figures = stats.outcome_stats(session=session, now=now, first_day=first, last_day=last)
+        return {
+            "rows": [row.model_dump() for row in page.items],
+            "summary": summary.model_dump(exclude={"as_at", "adviser"}),
+            "stats": figures.model_dump(exclude={"as_at", "from_", "to", "neet_now", "live_opportunities",
+                                                 "live_positions", "open_positions", "employers"}),
+        }
+
+
+@pytest.fixture(scope="module")
+def store(databases: TestDatabases) -> Iterator[Store]:
+    url = databases.new_url("events_projections")
+    run_migrations(url, MIGRATIONS)
+    engine = make_engine(url)
+    yield Store(engine, make_session_factory(engine))
+    engine.dispose()
+
+
+def _window(group: Cohort) -> tuple[dt.date, dt.date]:
+    return (group.base - days(10)).date(), group.as_at.date()
+
+
+def test_cohort_figures_in_order(store: Store) -> None:
+    group = cohort(f"adv-{uuid.uuid4().hex[:8]}", BASE)
+    store.deliver(group.events)
+    view = store.view(group.adviser_id, group.as_at, *_window(group))
+    statuses = [row["status"] for row in view["rows"]]
+    assert statuses == ["overdue"] * 5 + ["at_risk", "on_track", "met_late"] + ["met"] * 5
+    overdue_days = [row["days_waiting"] for row in view["rows"][:5]]
+    assert overdue_days == [154, 153, 152, 151, 150]
+    overall = view["summary"]["overall"]
+    assert overall["size"] == {"value": 13, "suppressed": False}
+    assert overall["counts"]["overdue"] == {"value": 5, "suppressed": False}
+    assert overall["counts"]["met"] == {"value": 5, "suppressed": False}
+    assert overall["counts"]["met_late"] == {"value": None, "suppressed": True}
+    assert overall["median_days_to_offer"] == {"value": 35.0, "suppressed": False}
+    assert overall["share_offered_within_deadline"] == {"value": 0.833, "suppressed": False}
+    figures = view["stats"]
+    assert (figures["registered_young_people"], figures["referrals"], figures["interviews"], figures["offers"],
+            figures["starts"]) == (13, 7, 6, 6, 3)
+    assert figures["starts_by_type"]["kickstart"] == 1 and figures["starts_by_type"]["training"] == 0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_any_order_and_any_number_of_deliveries_give_the_same_figures(store: Store, seed: int) -> None:
+    in_order = cohort(f"adv-{uuid.uuid4().hex[:8]}", BASE + days(1000 * seed))
+    shuffled = cohort(f"adv-{uuid.uuid4().hex[:8]}", BASE + days(1000 * seed + 500))
+    store.deliver(in_order.events)
+    rng = random.Random(seed)
+    noisy = shuffled.events + shuffled.events + [reissued(event) for event in shuffled.events]
+    rng.shuffle(noisy)
+    store.deliver(noisy, batch=rng.randint(1, 9))
+
+    expected = store.view(in_order.adviser_id, in_order.as_at, *_window(in_order))
+    actual = store.view(shuffled.adviser_id, shuffled.as_at, *_window(shuffled))
+    for view in (expected, actual):
+        for row in view["rows"]:
+            for key in ("profile_id", "adviser_id"):
+                row.pop(key)
+            for key in ("registered_at", "clock_started_at", "deadline_at", "offer_at"):
+                row[key] = None if row[key] is None else row[key] - (
+                    in_order.base if view is expected else shuffled.base)
+    assert actual == expected
+    # a stale snapshot arriving last must not undo the newer status
+    with store.sessions() as session:
+        person = session.get(Person, shuffled.restarted.profile_id)
+        assert person is not None and person.status == "neet" and person.snapshot_version == 3
+
+
+def test_erasure_removes_the_person_but_keeps_anonymous_counts(store: Store) -> None:
+    group = cohort(f"adv-{uuid.uuid4().hex[:8]}", BASE + days(5000))
+    store.deliver(group.events)
+    before = store.view(group.adviser_id, group.as_at, *_window(group))
+    erased_met = group.met[2]
+    erased_waiting = group.overdue[0]  # the SEND one
+    store.deliver([erased_met.erased(group.as_at), erased_waiting.erased(group.as_at)])
+    after = store.view(group.adviser_id, group.as_at, *_window(group))
+
+    ids = {row["profile_id"] for row in after["rows"]}
+    assert erased_met.profile_id not in ids and erased_waiting.profile_id not in ids
+    assert len(after["rows"]) == len(before["rows"]) - 2
+    # the offer they had stays in the figures, anonymously; the clock that was still running leaves them
+    assert after["summary"]["overall"]["counts"]["met"] == before["summary"]["overall"]["counts"]["met"]
+    assert after["summary"]["overall"]["median_days_to_offer"] == before["summary"]["overall"][
+        "median_days_to_offer"]
+    assert after["summary"]["overall"]["size"]["value"] == 12
+    assert after["stats"] == before["stats"]
+    with store.sessions() as session:
+        assert session.get(Person, erased_met.profile_id) is None
+        assert not session.scalars(select(StatusChange).where(
+            StatusChange.profile_id == erased_met.profile_id)).all()
+        outcomes = session.scalars(select(ErasedOutcome).where(ErasedOutcome.adviser_id == group.adviser_id)).all()
+        assert sorted(o.group for o in outcomes) == ["all", "care_leaver"]
+        trail = session.scalars(select(StoredEvent).where(StoredEvent.subject_id == str(erased_met.profile_id))
+                                .order_by(StoredEvent.id)).all()
+        assert [e.event_type for e in trail][-1] == "profile.erased"
+        assert all(e.payload == {"redacted": True} and e.redacted_at for e in trail[:-1])
+        assert trail[-1].payload["profile_id"] == str(erased_met.profile_id)
+
+    # events about the person that arrive after the erasure are stored redacted and change nothing personal
+    late = offer_flow(erased_waiting, referred=group.as_at, offered=group.as_at + days(1))
+    store.deliver(late)
+    assert store.view(group.adviser_id, group.as_at, *_window(group))["rows"] == after["rows"]
+    with store.sessions() as session:
+        stored = session.scalars(select(StoredEvent).where(StoredEvent.event_id.in_(
+            [str(e.event_id) for e in late]))).all()
+        assert len(stored) == 3 and all(e.payload == {"redacted": True} for e in stored)
+        assert session.get(Person, erased_waiting.profile_id) is None
