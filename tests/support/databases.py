@@ -22,8 +22,8 @@ class TestDatabases:
     def __init__(self, tmp_dir: Path):
         self.tmp_dir = tmp_dir
         self.created: list[str] = []
-        self.backend = "postgresql" if self._postgres_answers() else "sqlite"
         self.reason = ""
+        self.backend = "postgresql" if self._postgres_answers() else "sqlite"
 
     def _postgres_answers(self) -> bool:
         try:
