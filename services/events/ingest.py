@@ -4,9 +4,11 @@ and out-of-order delivery converge on the same figures."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
@@ -42,6 +44,20 @@ WITHHELD = "[withheld]"
 # An accepted offer was an offer, even if the `offered` step never reached us.
 IMPLIED_MILESTONES = {"accepted": ("offered",)}
 OFFER_STATUS = "offered"
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def _utc(value: Any) -> Any:
+    """Timestamps as aware UTC; a producer on SQLite may send them without a zone, which means UTC here."""
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    return value
+
+
+def _in_utc(model: ModelT) -> ModelT:
+    """A copy of an envelope or payload with every top-level timestamp in aware UTC."""
+    updates = {name: _utc(value) for name, value in model if isinstance(value, dt.datetime)}
+    return model.model_copy(update=updates) if updates else model
 
 
 def _subject_of(event: EventEnvelope, payload: Any) -> uuid.UUID | None:
@@ -228,7 +244,8 @@ def _on_referral(session: Session, event: EventEnvelope, referral: ReferralV1, e
 def apply_event(session: Session, event: EventEnvelope) -> None:
     """Append an event to the store and update the projections; events about an erased person are stored
     redacted and only referrals still count, anonymously."""
-    payload = event.typed_payload()
+    event = _in_utc(event)
+    payload = _in_utc(event.typed_payload())
     subject = _subject_of(event, payload)
     erased = subject is not None and session.get(Erasure, subject) is not None
     _store(session, event, subject, redact=erased and event.event_type is not EventType.PROFILE_ERASED)

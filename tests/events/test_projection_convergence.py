@@ -17,11 +17,21 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.common.db import make_engine, make_session_factory, run_migrations
 from services.events import guarantee, stats
 from services.events.consumer import transactional_handler
-from services.events.contract import EventEnvelope
+from services.events.contract import EventEnvelope, EventType
 from services.events.ingest import apply_event
 from services.events.main import MIGRATIONS
 from services.events.models import ErasedOutcome, Person, ProcessedEvent, StatusChange, StoredEvent
-from tests.events.builders import Cohort, cohort, days, offer_flow, reissued
+from services.events.models import Opportunity as OpportunityRow
+from tests.events.builders import (
+    Cohort,
+    Employer,
+    Opportunity,
+    YoungPerson,
+    cohort,
+    days,
+    offer_flow,
+    reissued,
+)
 from tests.support.databases import TestDatabases
 
 BASE = dt.datetime(2035, 6, 1, 9, tzinfo=dt.UTC)
@@ -151,3 +161,31 @@ def test_erasure_removes_the_person_but_keeps_anonymous_counts(store: Store) -> 
             [str(e.event_id) for e in late]))).all()
         assert len(stored) == 3 and all(e.payload == {"redacted": True} for e in stored)
         assert session.get(Person, erased_waiting.profile_id) is None
+
+
+def _without_zone(event: EventEnvelope) -> EventEnvelope:
+    """The event as a producer on SQLite sends it: timestamps with no zone."""
+    payload = {key: value.removesuffix("Z") if isinstance(value, str) and value.endswith("Z") else value
+               for key, value in event.payload.items()}
+    return event.model_copy(update={"payload": payload, "occurred_at": event.occurred_at.replace(tzinfo=None)})
+
+
+def test_timestamps_without_a_zone_are_read_as_utc(store: Store) -> None:
+    start = BASE + days(7000)
+    employer = Employer()
+    opening = Opportunity(employer, positions=2)
+    person = YoungPerson(f"adv-{uuid.uuid4().hex[:8]}", start)
+    first = [employer.event(start), opening.event(start), person.registered()]
+    opening.positions_filled, opening.status = 2, "filled"
+    later = [opening.event(start + days(20), EventType.OPPORTUNITY_CLOSED),
+             *offer_flow(person, referred=start + days(1), offered=start + days(12), accepted=start + days(13))]
+    store.deliver([first[0], *[_without_zone(e) for e in first[1:]], *[_without_zone(e) for e in later]])
+    with store.sessions() as session:
+        page = guarantee.list_guarantee(session=session, now=start + days(30), rules=RULES,
+                                        adviser=person.adviser_id)
+        figures = stats.outcome_stats(session=session, now=start + days(30), first_day=start.date(),
+                                      last_day=(start + days(30)).date())
+        row = session.get(OpportunityRow, opening.opportunity_id)
+        assert row is not None and (row.status, row.positions_filled, row.published_at) == ("filled", 2, start)
+    assert [(r.status, r.days_waiting, r.offer_at) for r in page.items] == [("met", 12, start + days(12))]
+    assert (figures.offers, figures.starts, figures.opportunities_published) == (1, 1, 1)
