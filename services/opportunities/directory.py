@@ -1,0 +1,65 @@
+"""The profiles service as this service sees it: a small Protocol, and its HTTP implementation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Protocol, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from services.common.auth import Role, issue_token
+from services.opportunities.schemas import CandidateView, ProfileFacts
+
+M = TypeVar("M", bound=BaseModel)
+
+TOKEN_TTL = dt.timedelta(minutes=5)
+
+
+class ProfilesUnavailable(Exception):
+    """The profiles service did not give a usable answer."""
+
+
+class ProfileDirectory(Protocol):
+    def get_profile(self, profile_id: uuid.UUID) -> ProfileFacts | None:
+        """Eligibility facts of a young person, or None when there is no such profile."""
+        ...
+
+    def employer_view(self, profile_id: uuid.UUID) -> CandidateView | None:
+        """What an employer may see of the person (consent applied by profiles), or None when not found."""
+        ...
+
+
+class HttpProfileDirectory:
+    """Calls GET /profiles/{id} and /profiles/{id}/employer-view with a service token it signs itself."""
+
+    def __init__(
+        self, base_url: str, secret: str, *, timeout: float = 5.0, transport: httpx.BaseTransport | None = None
+    ):
+        self._secret = secret
+        self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport)
+
+    def _get(self, path: str, model: type[M]) -> M | None:
+        token = issue_token(self._secret, role=Role.SERVICE, sub="opportunities", ttl=TOKEN_TTL)
+        try:
+            response = self._client.get(path, headers={"Authorization": f"Bearer {token}"})
+        except httpx.HTTPError as exc:
+            raise ProfilesUnavailable(f"profiles service: {type(exc).__name__}: {exc}") from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise ProfilesUnavailable(f"profiles service answered {response.status_code} for {path}")
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise ProfilesUnavailable(f"profiles service sent an unexpected body for {path}") from exc
+
+    def get_profile(self, profile_id: uuid.UUID) -> ProfileFacts | None:
+        return self._get(f"/profiles/{profile_id}", ProfileFacts)
+
+    def employer_view(self, profile_id: uuid.UUID) -> CandidateView | None:
+        return self._get(f"/profiles/{profile_id}/employer-view", CandidateView)
+
+    def close(self) -> None:
+        self._client.close()

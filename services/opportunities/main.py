@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+
+from services.common import errors, observability
+from services.common.clock import Clock, SystemClock
+from services.common.db import database_is_usable, make_engine, make_session_factory, run_migrations
+from services.events.broker import broker_is_usable
+from services.opportunities.api import router
+from services.opportunities.config import OpportunitiesSettings
+from services.opportunities.directory import HttpProfileDirectory, ProfileDirectory, ProfilesUnavailable
+from services.opportunities.expiry import ExpirySweeper
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(
+    settings: OpportunitiesSettings | None = None,
+    clock: Clock | None = None,
+    profile_directory: ProfileDirectory | None = None,
+) -> FastAPI:
+    settings = settings or OpportunitiesSettings()
+    settings.signing_secret()  # refuses to start in production without a real secret
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = settings.resolved_database_url()
+        run_migrations(url, MIGRATIONS)
+        app.state.engine = make_engine(url)
+        app.state.session_factory = make_session_factory(app.state.engine)
+        http_directory = None
+        if profile_directory is None:
+            http_directory = HttpProfileDirectory(
+                settings.profiles_url, settings.signing_secret(), timeout=settings.profiles_timeout_seconds
+            )
+        app.state.profile_directory = profile_directory or http_directory
+        sweeper = ExpirySweeper(
+            session_factory=app.state.session_factory,
+            clock=app.state.clock,
+            interval_seconds=settings.expiry_interval_seconds,
+        )
+        stop = threading.Event()
+        thread = threading.Thread(target=sweeper.run, args=(stop,), name="opportunity-expiry", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(timeout=30)
+            if http_directory is not None:
+                http_directory.close()
+            app.state.engine.dispose()
+
+    app = FastAPI(title="Youth Guarantee: opportunities", version="1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.clock = clock or SystemClock()
+
+    def readiness() -> dict[str, Any]:
+        problems = [
+            problem
+            for problem in (
+                database_is_usable(app.state.engine),
+                broker_is_usable(settings.kafka_bootstrap_servers),
+            )
+            if problem
+        ]
+        return {"problems": problems}
+
+    @app.exception_handler(ProfilesUnavailable)
+    async def _profiles_unavailable(_request: Request, exc: ProfilesUnavailable) -> JSONResponse:
+        return JSONResponse(
+            {"detail": str(exc)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"}
+        )
+
+    observability.configure_logging(settings.log_level, settings.log_json)
+    observability.install(app, service="opportunities", readiness=readiness)
+    errors.install_handlers(app)
+    app.include_router(router)
+    return app

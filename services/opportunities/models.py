@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.common.db import JSONType
+from services.events.outbox import OutboxMixin, utcnow
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Employer(Base):
+    __tablename__ = "employers"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    postcode: Mapped[str] = mapped_column(String(8))
+    sector: Mapped[str] = mapped_column(String(60), index=True)
+    contact_email: Mapped[str] = mapped_column(String(254))
+    disability_confident: Mapped[bool] = mapped_column(Boolean, default=False)
+    living_wage_employer: Mapped[bool] = mapped_column(Boolean, default=False)
+    good_employment_charter: Mapped[bool] = mapped_column(Boolean, default=False)
+    registered_by: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Opportunity(Base):
+    __tablename__ = "opportunities"
+    __table_args__ = (Index("ix_opportunities_browse", "status", "closing_date"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    employer_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("employers.id"), index=True)
+    type: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    skills: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    sector: Mapped[str] = mapped_column(String(60), index=True)
+    level: Mapped[int | None] = mapped_column(Integer)
+    postcode: Mapped[str] = mapped_column(String(8))
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    remote: Mapped[bool] = mapped_column(Boolean, default=False)
+    hours_per_week: Mapped[float] = mapped_column(Float)
+    wage_pence_per_hour: Mapped[int] = mapped_column(Integer)
+    annual_wage_pence: Mapped[int | None] = mapped_column(Integer)
+    duration_months: Mapped[int | None] = mapped_column(Integer)
+    positions: Mapped[int] = mapped_column(Integer)
+    positions_filled: Mapped[int] = mapped_column(Integer, default=0)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    closing_date: Mapped[dt.date] = mapped_column(Date)
+    min_age: Mapped[int | None] = mapped_column(Integer)
+    max_age: Mapped[int | None] = mapped_column(Integer)
+    requires_universal_credit: Mapped[bool] = mapped_column(Boolean, default=False)
+    closed_reason: Mapped[str | None] = mapped_column(String(300))
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Referral(Base):
+    __tablename__ = "referrals"
+    __table_args__ = (Index("ix_referrals_pair", "opportunity_id", "profile_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    profile_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    opportunity_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("opportunities.id"))
+    employer_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    adviser_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    feedback: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReferralStatusChange(Base):
+    """The referral's timeline: who moved it from which status to which, and when."""
+
+    __tablename__ = "referral_status_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    referral_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    changed_by_role: Mapped[str] = mapped_column(String(20))
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Interest(Base):
+    """A young person said "I'm interested": a referral request their adviser sees."""
+
+    __tablename__ = "interests"
+    __table_args__ = (Index("ix_interests_pair", "opportunity_id", "profile_id", unique=True),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    profile_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    opportunity_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("opportunities.id"))
+    adviser_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    referral_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OutboxRecord(OutboxMixin, Base):
+    pass

@@ -1,0 +1,340 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StrictBool, StringConstraints
+
+from services.common.postcodes import locate, normalise_postcode
+from services.common.types import IsoDate
+from services.events.contract import OpportunityType, ReferralStatus
+
+# The Institute for Apprenticeships' occupational routes, as slugs.
+Sector = Literal[
+    "agriculture_environment_animal_care",
+    "business_administration",
+    "care_services",
+    "catering_hospitality",
+    "construction",
+    "creative_design",
+    "digital",
+    "education_childcare",
+    "engineering_manufacturing",
+    "hair_beauty",
+    "health_science",
+    "legal_finance_accounting",
+    "protective_services",
+    "sales_marketing_procurement",
+    "transport_logistics",
+]
+OpportunityStatus = Literal["draft", "live", "closed", "filled"]
+BrowseSort = Literal["distance", "wage", "closing_date", "newest"]
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _located(postcode: str) -> str:
+    if locate(postcode) is None:
+        raise ValueError(f"postcode district of '{postcode}' is not one we can place on the map")
+    return postcode
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, strict=True)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200, strict=True)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000, strict=True)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000, strict=True)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60, strict=True)]
+Tags = Annotated[list[Tag], Field(max_length=30), AfterValidator(_unique)]
+Postcode = Annotated[str, StringConstraints(strict=True, max_length=10), AfterValidator(normalise_postcode)]
+LocatedPostcode = Annotated[Postcode, AfterValidator(_located)]
+Level = Annotated[int, Field(ge=1, le=8, strict=True)]
+Age = Annotated[int, Field(ge=16, le=99, strict=True)]
+Hours = Annotated[float, Field(gt=0, le=48)]
+HourlyWage = Annotated[Decimal, Field(gt=0, le=1000, decimal_places=2)]
+AnnualWage = Annotated[Decimal, Field(gt=0, le=1_000_000, decimal_places=2)]
+Months = Annotated[int, Field(ge=1, le=72, strict=True)]
+Positions = Annotated[int, Field(ge=1, le=1000, strict=True)]
+
+
+# Employers
+
+
+class EmployerCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    postcode: Postcode
+    sector: Sector
+    contact_email: EmailStr
+    disability_confident: StrictBool = False
+    living_wage_employer: StrictBool = False
+    good_employment_charter: StrictBool = False
+
+
+class EmployerUpdate(BaseModel):
+    """Partial update: only the fields sent change; none may be null."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name = None  # type: ignore[assignment]
+    postcode: Postcode = None  # type: ignore[assignment]
+    sector: Sector = None  # type: ignore[assignment]
+    contact_email: EmailStr = None  # type: ignore[assignment]
+    disability_confident: StrictBool = None  # type: ignore[assignment]
+    living_wage_employer: StrictBool = None  # type: ignore[assignment]
+    good_employment_charter: StrictBool = None  # type: ignore[assignment]
+
+
+class EmployerRead(BaseModel):
+    id: uuid.UUID
+    name: str
+    postcode: str
+    sector: Sector
+    contact_email: str
+    disability_confident: bool
+    living_wage_employer: bool
+    good_employment_charter: bool
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class EmployerPage(BaseModel):
+    items: list[EmployerRead]
+    total: int
+    limit: int
+    offset: int
+
+
+# Opportunities
+
+
+class OpportunityCreate(BaseModel):
+    """A draft. Give the wage either per hour or per year (converted with hours_per_week x 52)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    employer_id: uuid.UUID
+    type: OpportunityType
+    title: Title
+    description: LongText
+    skills: Tags = []
+    sector: Sector
+    level: Level | None = None
+    postcode: Postcode
+    hours_per_week: Hours
+    wage_per_hour: HourlyWage | None = None
+    annual_wage: AnnualWage | None = None
+    duration_months: Months | None = None
+    positions: Positions = 1
+    start_date: IsoDate
+    closing_date: IsoDate
+    min_age: Age | None = None
+    max_age: Age | None = None
+    requires_universal_credit: StrictBool = False
+    remote: StrictBool = False
+
+
+class OpportunityUpdate(BaseModel):
+    """Partial update of a draft; once live only closing_date may change (to a later day)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: OpportunityType = None  # type: ignore[assignment]
+    title: Title = None  # type: ignore[assignment]
+    description: LongText = None  # type: ignore[assignment]
+    skills: Tags = None  # type: ignore[assignment]
+    sector: Sector = None  # type: ignore[assignment]
+    level: Level | None = None
+    postcode: Postcode = None  # type: ignore[assignment]
+    hours_per_week: Hours = None  # type: ignore[assignment]
+    wage_per_hour: HourlyWage = None  # type: ignore[assignment]
+    annual_wage: AnnualWage = None  # type: ignore[assignment]
+    duration_months: Months | None = None
+    positions: Positions = None  # type: ignore[assignment]
+    start_date: IsoDate = None  # type: ignore[assignment]
+    closing_date: IsoDate = None  # type: ignore[assignment]
+    min_age: Age | None = None
+    max_age: Age | None = None
+    requires_universal_credit: StrictBool = None  # type: ignore[assignment]
+    remote: StrictBool = None  # type: ignore[assignment]
+
+
+class CloseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300, strict=True)]
+
+
+class OpportunityRead(BaseModel):
+    id: uuid.UUID
+    employer_id: uuid.UUID
+    employer_name: str
+    employer_disability_confident: bool
+    employer_living_wage_employer: bool
+    employer_good_employment_charter: bool
+    type: OpportunityType
+    status: OpportunityStatus
+    title: str
+    description: str
+    skills: list[str]
+    sector: Sector
+    level: int | None
+    postcode: str
+    latitude: float
+    longitude: float
+    remote: bool
+    hours_per_week: float
+    wage_per_hour: float
+    annual_wage: float | None
+    duration_months: int | None
+    positions: int
+    positions_filled: int
+    start_date: dt.date
+    closing_date: dt.date
+    min_age: int | None
+    max_age: int | None
+    requires_universal_credit: bool
+    closed_reason: str | None
+    published_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    distance_km: float | None = None
+
+
+class OpportunityPage(BaseModel):
+    items: list[OpportunityRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class BrowseQuery(BaseModel):
+    """Public browse filters; `near` is a postcode inside the shipped table."""
+
+    q: str | None = None
+    type: OpportunityType | None = None
+    sector: Sector | None = None
+    level: int | None = None
+    near: str | None = None
+    radius_km: float = 10.0
+    sort: BrowseSort | None = None
+    limit: int = 20
+    offset: int = 0
+
+
+# What the profiles service tells us
+
+
+class ProfileFacts(BaseModel):
+    """The eligibility facts of a young person, read from the profiles service."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID
+    date_of_birth: dt.date
+    on_universal_credit: bool
+    adviser_id: str | None = None
+
+
+class CandidateView(BaseModel):
+    """What an employer may see of a referred person (the profiles service enforces consent)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID
+    consent_share_with_employers: bool
+    given_name: str | None = None
+    family_name: str | None = None
+    skills: list[str] = []
+    interests: list[str] = []
+    qualifications: list[dict[str, str]] = []
+
+
+# Referrals
+
+
+class ReferralCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    profile_id: uuid.UUID
+    opportunity_id: uuid.UUID
+    note: Note = ""
+
+
+class ReferralUpdate(BaseModel):
+    """Move a referral on; `feedback` (for the young person) is required when unsuccessful."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: ReferralStatus
+    feedback: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, strict=True)] | None
+    ) = None
+
+
+class StatusChangeRead(BaseModel):
+    from_status: ReferralStatus | None
+    to_status: ReferralStatus
+    changed_by_role: str
+    changed_at: dt.datetime
+
+
+class ReferralRead(BaseModel):
+    id: uuid.UUID
+    profile_id: uuid.UUID
+    opportunity_id: uuid.UUID
+    opportunity_title: str
+    opportunity_type: OpportunityType
+    employer_id: uuid.UUID
+    adviser_id: str | None
+    note: str | None
+    status: ReferralStatus
+    feedback: str | None
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    history: list[StatusChangeRead]
+    candidate: CandidateView | None = None
+
+
+class ReferralPage(BaseModel):
+    items: list[ReferralRead]
+    total: int
+    limit: int
+    offset: int
+
+
+# Interests
+
+
+class InterestCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500, strict=True)] = ""
+
+
+class InterestRead(BaseModel):
+    id: uuid.UUID
+    profile_id: uuid.UUID
+    opportunity_id: uuid.UUID
+    opportunity_title: str
+    opportunity_type: OpportunityType
+    employer_name: str
+    adviser_id: str | None
+    message: str
+    referral_id: uuid.UUID | None
+    created_at: dt.datetime
+
+
+class InterestPage(BaseModel):
+    items: list[InterestRead]
+    total: int
+    limit: int
+    offset: int
