@@ -14,9 +14,10 @@ import structlog
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from prometheus_client import Counter
-from sqlalchemy import DateTime, String, select
+from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
+from services.common.db import UtcDateTime
 from services.events.broker import make_producer
 from services.events.contract import EventEnvelope, InvalidEvent, dead_letter_topic, parse_event
 from services.events.outbox import utcnow
@@ -42,7 +43,7 @@ class ProcessedEventMixin:
 
     event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     consumer: Mapped[str] = mapped_column(String(100), primary_key=True)
-    processed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    processed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 def transactional_handler(
@@ -116,6 +117,7 @@ class ConsumerRunner:
             max_poll_records=self.max_records,
             session_timeout_ms=10000,
             heartbeat_interval_ms=1000,
+            receive_message_max_bytes=64 * 1024 * 1024,
         )
 
     def dead_letter(self, record: ConsumerRecord, error: str) -> None:

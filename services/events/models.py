@@ -10,39 +10,17 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    DateTime,
-    Dialect,
     Float,
     Index,
     Integer,
     String,
-    TypeDecorator,
     Uuid,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.common.db import JSONType
+from services.common.db import JSONType, UtcDateTime
 from services.events.consumer import ProcessedEventMixin
 from services.events.outbox import utcnow
-
-
-class UtcDateTime(TypeDecorator[dt.datetime]):
-    """A timestamp stored in UTC and always read back timezone-aware (SQLite forgets the zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
 
 _BigId = BigInteger().with_variant(Integer(), "sqlite")
 

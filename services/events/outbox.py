@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, String, delete, select
+from sqlalchemy import BigInteger, Index, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
-from services.common.db import JSONType
+from services.common.db import JSONType, UtcDateTime
 from services.events.contract import EventEnvelope
 
 OUTBOX_TABLE = "outbox"
@@ -31,11 +31,11 @@ class OutboxMixin:
     event_type: Mapped[str] = mapped_column(String(100))
     aggregate_id: Mapped[str] = mapped_column(String(64))
     envelope: Mapped[dict] = mapped_column(JSONType)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500), default=None)
-    redacted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    redacted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=None)
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Index, ...]:

@@ -11,8 +11,9 @@ import structlog
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from prometheus_client import Counter
 from sqlalchemy import Engine, column, func, select, table, update
-from sqlalchemy.types import JSON, DateTime, Integer, String
+from sqlalchemy.types import JSON, Integer, String
 
+from services.common.db import UtcDateTime
 from services.events.broker import ensure_topics, make_producer
 from services.events.contract import dead_letter_topic
 from services.events.outbox import OUTBOX_TABLE, utcnow
@@ -28,10 +29,10 @@ _outbox = table(
     column("topic", String),
     column("aggregate_id", String),
     column("envelope", JSON),
-    column("sent_at", DateTime(timezone=True)),
+    column("sent_at", UtcDateTime()),
     column("attempts", Integer),
     column("last_error", String),
-    column("redacted_at", DateTime(timezone=True)),
+    column("redacted_at", UtcDateTime()),
     column("event_id", String),
 )
 _SENT_AND_INTACT = _outbox.c.sent_at.is_not(None) & _outbox.c.redacted_at.is_(None)

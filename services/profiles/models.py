@@ -3,10 +3,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.common.db import JSONType
+from services.common.db import JSONType, UtcDateTime
 from services.events.outbox import OutboxMixin, utcnow
 
 
@@ -37,8 +37,8 @@ class Profile(Base):
     consent_share_with_employers: Mapped[bool] = mapped_column(Boolean, default=False)
     adviser_id: Mapped[str | None] = mapped_column(String(64), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class SpecialCategory(Base):
@@ -57,7 +57,7 @@ class ErasureRecord(Base):
     __tablename__ = "erasures"
 
     profile_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    erased_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    erased_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     requested_by_role: Mapped[str] = mapped_column(String(20))
 
 
