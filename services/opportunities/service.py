@@ -589,18 +589,11 @@ def _near_sort_key(sort: str) -> Any:
         if sort == "closing_date":
             return (opportunity.closing_date, distance, str(opportunity.id))
         if sort == "newest":
-            published = _aware(opportunity.published_at) or epoch
+            published = opportunity.published_at or epoch
             return (-(published - epoch).total_seconds(), distance, str(opportunity.id))
         return (distance, str(opportunity.id))
 
     return key
-
-
-def _aware(moment: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands back naive datetimes; they were stored in UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.UTC)
-    return moment
 
 
 def list_employer_opportunities(

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
+from services.common.clock import FixedClock
+from services.common.db import make_engine
 from services.common.postcodes import distance_km, locate
-from tests.opportunities.harness import Harness, detail_types
+from services.opportunities.config import OpportunitiesSettings
+from services.opportunities.main import create_app
+from tests.opportunities.harness import BASE_TIME, Harness, detail_types
+from tests.support.services import client_for
 
 
 def test_full_lifecycle_draft_edit_publish_extend_close(api: Harness, employer: dict[str, Any]) -> None:
@@ -191,3 +197,18 @@ def test_browse_rejects_what_it_cannot_answer(api: Harness) -> None:
     no_origin = api.client.get("/opportunities", params={"sort": "distance"})
     assert no_origin.status_code == 422 and no_origin.json()["detail"][0]["loc"] == ["query", "sort"]
     assert api.client.get("/opportunities", params={"limit": 0}).status_code == 422
+
+
+def test_timestamps_stay_utc_on_the_embedded_sqlite_default(tmp_path: Path) -> None:
+    """SQLite drops the zone of stored datetimes; reads and later events must still carry UTC."""
+    settings = OpportunitiesSettings(database_url=f"sqlite:///{tmp_path / 'opportunities.db'}", environment="test")
+    engine = make_engine(settings.resolved_database_url())
+    with client_for(create_app(settings, clock=FixedClock(BASE_TIME))) as client:
+        api = Harness(client, settings, FixedClock(BASE_TIME), engine)
+        opportunity = api.live(api.new_employer()["id"])
+        api.client.post(f"/opportunities/{opportunity['id']}/close", json={"reason": "Done"}, headers=api.adviser())
+        closed = api.outbox(opportunity["id"])[-1]
+        assert dt.datetime.fromisoformat(closed["payload"]["published_at"]) == BASE_TIME
+        read = api.client.get(f"/opportunities/{opportunity['id']}").json()
+        assert dt.datetime.fromisoformat(read["published_at"]) == BASE_TIME
+    engine.dispose()
