@@ -9,7 +9,7 @@ import random
 
 from infra.seed.context import SeedContext
 
-STEPS = ("infra.seed.profiles", "infra.seed.opportunities")
+STEPS = ("infra.seed.profiles", "infra.seed.opportunities", "infra.seed.outcomes")
 
 
 def seed_all(*, seed: int = 2026, show_progress: bool = True) -> list[str]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import CommonSettings
@@ -13,6 +14,9 @@ class OpportunitiesSettings(CommonSettings):
     profiles_url: str = "http://127.0.0.1:8001"
     profiles_timeout_seconds: float = 5.0
     expiry_interval_seconds: float = 60.0
+    # Consume profile.erased from the profiles topic (off only for tests that do not need the broker).
+    consume: bool = True
+    consumer_group: str = Field("opportunities", min_length=1, max_length=100)
     # Kick-Start scheme rules
     kickstart_min_age: int = 16
     kickstart_max_age: int = 24

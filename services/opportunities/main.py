@@ -13,8 +13,10 @@ from services.common import errors, observability
 from services.common.clock import Clock, SystemClock
 from services.common.db import database_is_usable, make_engine, make_session_factory, run_migrations
 from services.events.broker import broker_is_usable
+from services.events.consumer import ConsumerRunner
 from services.opportunities.api import router
 from services.opportunities.config import OpportunitiesSettings
+from services.opportunities.consumer import make_consumer
 from services.opportunities.directory import HttpProfileDirectory, ProfileDirectory, ProfilesUnavailable
 from services.opportunities.expiry import ExpirySweeper
 
@@ -47,13 +49,17 @@ def create_app(
             interval_seconds=settings.expiry_interval_seconds,
         )
         stop = threading.Event()
-        thread = threading.Thread(target=sweeper.run, args=(stop,), name="opportunity-expiry", daemon=True)
-        thread.start()
+        threads = [threading.Thread(target=sweeper.run, args=(stop,), name="opportunity-expiry", daemon=True)]
+        threads[0].start()
+        if settings.consume:
+            app.state.consumer = make_consumer(settings, app.state.session_factory)
+            threads.append(app.state.consumer.start(stop))
         try:
             yield
         finally:
             stop.set()
-            thread.join(timeout=30)
+            for thread in threads:
+                thread.join(timeout=30)
             if http_directory is not None:
                 http_directory.close()
             app.state.engine.dispose()
@@ -61,6 +67,7 @@ def create_app(
     app = FastAPI(title="Youth Guarantee: opportunities", version="1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
+    app.state.consumer = None
 
     def readiness() -> dict[str, Any]:
         problems = [
@@ -71,7 +78,17 @@ def create_app(
             )
             if problem
         ]
-        return {"problems": problems}
+        consumer: ConsumerRunner | None = app.state.consumer
+        details: dict[str, Any] = {}
+        if consumer is not None:
+            if not consumer.assigned.is_set():
+                problems.append("consumer: no partitions assigned yet")
+            details = {
+                "consumer_lag": consumer.lag(),
+                "events_handled": consumer.handled,
+                "dead_lettered": consumer.dead_lettered,
+            }
+        return {"problems": problems, **details}
 
     @app.exception_handler(ProfilesUnavailable)
     async def _profiles_unavailable(_request: Request, exc: ProfilesUnavailable) -> JSONResponse:

@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import JSONType, UtcDateTime
+from services.events.consumer import ProcessedEventMixin
 from services.events.outbox import OutboxMixin, utcnow
 
 
@@ -78,11 +79,14 @@ class Opportunity(Base):
 
 
 class Referral(Base):
+    """A young person put forward for an opportunity. When the person is erased the row stays, as an anonymous
+    outcome the opportunity's places count on: no person link, no free text, `erased_at` set."""
+
     __tablename__ = "referrals"
     __table_args__ = (Index("ix_referrals_pair", "opportunity_id", "profile_id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    profile_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    profile_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     opportunity_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("opportunities.id"))
     employer_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     adviser_id: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -92,6 +96,7 @@ class Referral(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    erased_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, default=None)
 
 
 class ReferralStatusChange(Base):
@@ -123,4 +128,8 @@ class Interest(Base):
 
 
 class OutboxRecord(OutboxMixin, Base):
+    pass
+
+
+class ProcessedEvent(ProcessedEventMixin, Base):
     pass

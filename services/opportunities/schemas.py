@@ -287,8 +287,10 @@ class StatusChangeRead(BaseModel):
 
 
 class ReferralRead(BaseModel):
+    """A referral; once the young person is erased it has no person (profile_id, note and feedback are null)."""
+
     id: uuid.UUID
-    profile_id: uuid.UUID
+    profile_id: uuid.UUID | None
     opportunity_id: uuid.UUID
     opportunity_title: str
     opportunity_type: OpportunityType
@@ -300,6 +302,7 @@ class ReferralRead(BaseModel):
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    erased_at: dt.datetime | None = None
     history: list[StatusChangeRead]
     candidate: CandidateView | None = None
 

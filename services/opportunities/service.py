@@ -26,7 +26,7 @@ from services.events.contract import (
     ReferralV1,
     make_event,
 )
-from services.events.outbox import add_to_outbox
+from services.events.outbox import add_to_outbox, redact_aggregate
 from services.opportunities.config import OpportunitiesSettings
 from services.opportunities.directory import ProfileDirectory
 from services.opportunities.models import (
@@ -625,6 +625,7 @@ def list_employer_opportunities(
 def _referral_snapshot(
     referral: Referral, opportunity: Opportunity, previous: str | None, at: dt.datetime
 ) -> ReferralV1:
+    assert referral.profile_id is not None, "an erased person's referral emits no events"
     return ReferralV1(
         referral_id=referral.id,
         profile_id=referral.profile_id,
@@ -662,8 +663,8 @@ def _referral_read(
 ) -> ReferralRead:
     """The referral as the principal may see it: employers get the person's details and the note only with consent."""
     candidate: CandidateView | None = None
-    note: str | None = referral.note
-    if principal.role is Role.EMPLOYER:
+    note: str | None = referral.note if referral.erased_at is None else None
+    if principal.role is Role.EMPLOYER and referral.profile_id is not None:
         candidate = directory.employer_view(referral.profile_id)
         if candidate is None or not candidate.consent_share_with_employers:
             note = None
@@ -681,6 +682,7 @@ def _referral_read(
         version=referral.version,
         created_at=referral.created_at,
         updated_at=referral.updated_at,
+        erased_at=referral.erased_at,
         history=history,
         candidate=candidate,
     )
@@ -792,6 +794,13 @@ def change_referral_status(
     _may_see_referral(referral, principal)
     opportunity = _load_opportunity(session, referral.opportunity_id, lock=True)
     session.refresh(referral, with_for_update=True)
+    if referral.profile_id is None:
+        raise RuleViolation(
+            "status",
+            "person_erased",
+            "the young person was erased; this referral stays only as an anonymous outcome",
+            http_status.HTTP_409_CONFLICT,
+        )
     check_transition(referral.status, data.status, by_adviser=principal.role is Role.ADVISER)
     if data.status == "unsuccessful" and not data.feedback:
         raise RuleViolation(
@@ -1032,3 +1041,40 @@ def list_interests(
         limit=limit,
         offset=offset,
     )
+
+
+# Erasure
+
+
+def forget_person(*, session: Session, profile_id: uuid.UUID, now: dt.datetime) -> int:
+    """Remove what this service holds of an erased person, in the caller's transaction; returns records touched.
+    Their interests go. Their referrals stay as anonymous outcomes, so places taken and filled opportunities do not
+    move: no person link, no note or feedback, open ones withdrawn. Outbox events of both keep no personal data."""
+    referrals = session.scalars(
+        select(Referral).where(Referral.profile_id == profile_id).order_by(Referral.id).with_for_update()
+    ).all()
+    for referral in referrals:
+        if referral.status in OPEN_STATUSES:
+            previous, referral.status = referral.status, "withdrawn"
+            referral.version += 1
+            session.add(
+                ReferralStatusChange(
+                    referral_id=referral.id,
+                    from_status=previous,
+                    to_status=referral.status,
+                    changed_by_role=str(Role.SERVICE),
+                    changed_at=now,
+                )
+            )
+        referral.profile_id = None
+        referral.note = ""
+        referral.feedback = None
+        referral.erased_at = now
+        referral.updated_at = now
+        redact_aggregate(session, OutboxRecord, str(referral.id))
+    interests = session.scalars(select(Interest).where(Interest.profile_id == profile_id)).all()
+    for interest in interests:
+        redact_aggregate(session, OutboxRecord, str(interest.id))
+        session.delete(interest)
+    session.flush()
+    return len(referrals) + len(interests)

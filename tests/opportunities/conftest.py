@@ -72,7 +72,7 @@ def make_harness(
         settings = OpportunitiesSettings(
             database_url=databases.new_url("opportunities"),
             environment="test",
-            **{"profiles_url": profiles.url, "expiry_interval_seconds": 3600.0, **settings_overrides},
+            **{"profiles_url": profiles.url, "expiry_interval_seconds": 3600.0, "consume": False, **settings_overrides},
         )
         clock = FixedClock(BASE_TIME)
         engine = make_engine(settings.resolved_database_url())

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from infra.seed import opportunities as opportunities_seed
+from infra.seed import outcomes as outcomes_seed
 from infra.seed import profiles as profiles_seed
 from infra.seed.context import SeedContext
 from services.common.db import make_engine, make_session_factory
@@ -21,6 +22,8 @@ from services.events.contract import parse_event
 from services.opportunities.config import OpportunitiesSettings
 from services.opportunities.models import Employer, Opportunity, OutboxRecord, Referral, ReferralStatusChange
 from services.opportunities.rules import check_publishable
+from services.profiles.config import ProfilesSettings
+from services.profiles.models import OutboxRecord as ProfilesOutbox
 from tests.support.databases import TestDatabases
 
 NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
@@ -33,13 +36,24 @@ def seeded(databases: TestDatabases) -> dict[str, Any]:
     monkeypatch.setenv("OPPORTUNITIES_DATABASE_URL", databases.new_url("seed_opportunities"))
     try:
         ctx = SeedContext(now=NOW, rng=random.Random(2026), show_progress=False)
-        profiles_seed.seed(ctx)
         started = time.perf_counter()
+        profiles_seed.seed(ctx)
+        profiles_done = time.perf_counter()
         summary = opportunities_seed.seed(ctx)
-        seconds = time.perf_counter() - started
+        seconds = time.perf_counter() - profiles_done
+        outcomes = outcomes_seed.seed(ctx)
+        all_seconds = time.perf_counter() - started
         settings = OpportunitiesSettings()
+        profiles_url = ProfilesSettings().resolved_database_url()
     finally:
         monkeypatch.undo()
+    profiles_engine = make_engine(profiles_url)
+    with make_session_factory(profiles_engine)() as session:
+        profile_events = [
+            parse_event(json.dumps(row.envelope))
+            for row in session.scalars(select(ProfilesOutbox).order_by(ProfilesOutbox.id))
+        ]
+    profiles_engine.dispose()
     engine = make_engine(settings.resolved_database_url())
     with make_session_factory(engine)() as session:
         rows = {
@@ -50,12 +64,23 @@ def seeded(databases: TestDatabases) -> dict[str, Any]:
             "outbox": session.scalars(select(OutboxRecord).order_by(OutboxRecord.id)).all(),
         }
     engine.dispose()
-    return {"ctx": ctx, "summary": summary, "seconds": seconds, "settings": settings, **rows}
+    return {
+        "ctx": ctx,
+        "summary": summary,
+        "seconds": seconds,
+        "all_seconds": all_seconds,
+        "outcomes": outcomes,
+        "profile_events": profile_events,
+        "settings": settings,
+        **rows,
+    }
 
 
 def test_seeding_is_quick(seeded: dict[str, Any]) -> None:
     print(f"opportunities seed: {seeded['seconds']:.1f} s, {seeded['summary']}")
+    print(f"all three seed steps: {seeded['all_seconds']:.1f} s, {seeded['outcomes']}")
     assert seeded["seconds"] < 30
+    assert seeded["all_seconds"] < 30
 
 
 def test_at_least_40_employers_recorded_in_the_context(seeded: dict[str, Any]) -> None:
@@ -137,3 +162,60 @@ def test_the_outbox_holds_valid_events_in_time_order(seeded: dict[str, Any]) -> 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def test_a_few_first_offers_come_after_the_guarantee_deadline(seeded: dict[str, Any]) -> None:
+    """The late offers the guarantee figures count as met_late: first offers more than 120 days after registering."""
+    people = {person.profile_id: person for person in seeded["ctx"].people}
+    first_offer: dict[Any, dt.datetime] = {}
+    for offer in seeded["ctx"].offers:
+        first_offer.setdefault(offer.profile_id, offer.offered_at)
+    waited = {pid: (at - people[pid].registered_at).days for pid, at in first_offer.items()}
+    late = [pid for pid, days in waited.items() if days > 120]
+    assert len(late) >= 5 and seeded["summary"].late_referrals >= 5
+    assert len(first_offer) - len(late) >= 30  # most offers still come in time
+    offered = {r.id for r in seeded["referrals"] if r.status in ("offered", "accepted", "declined")}
+    assert {offer.referral_id for offer in seeded["ctx"].offers} <= offered | {
+        c.referral_id for c in seeded["changes"] if c.to_status == "offered"
+    }
+
+
+def test_outcomes_follow_accepted_offers(seeded: dict[str, Any]) -> None:
+    """Each person's first accepted offer moves them to employment (training for a course) when they accepted;
+    a few are back to NEET later; each profile's events stay in time order."""
+    first = outcomes_seed.first_acceptances(seeded["ctx"].offers)
+    accepted = {r.id for r in seeded["referrals"] if r.status == "accepted"}
+    assert first and {offer.referral_id for offer in first} <= accepted
+    updates: dict[str, list[Any]] = {}
+    registered: dict[str, str] = {}
+    for event in seeded["profile_events"]:
+        if event.event_type == "profile.updated":
+            updates.setdefault(event.aggregate_id, []).append(event)
+        if event.event_type == "profile.registered":
+            registered[event.aggregate_id] = event.payload["status"]
+    moved = 0
+    for offer in first:
+        assert offer.accepted_at is not None
+        expected = "training" if offer.opportunity_type in ("training", "traineeship") else "employment"
+        started = [e for e in updates.get(str(offer.profile_id), []) if e.payload["status"] == expected]
+        if registered[str(offer.profile_id)] == expected and not started:
+            continue  # already there when they registered: nothing to change
+        assert started and started[0].occurred_at >= offer.accepted_at
+        assert "neet" not in started[0].payload["priority_groups"]
+        moved += 1
+    assert moved >= len(first) * 0.8
+    back = []
+    for pid, events in updates.items():
+        previous = registered[pid]
+        for event in events:
+            if event.payload["status"] == "neet" and previous != "neet":
+                back.append(event)
+            previous = event.payload["status"]
+    assert len(back) == seeded["outcomes"].back_to_neet >= 5
+    assert all("neet" in e.payload["priority_groups"] for e in back)
+    by_profile: dict[str, list[Any]] = {}
+    for event in seeded["profile_events"]:
+        by_profile.setdefault(event.aggregate_id, []).append(event)
+    for history in by_profile.values():
+        assert [e.occurred_at for e in history] == sorted(e.occurred_at for e in history)
+        assert max(e.occurred_at for e in history) <= NOW
