@@ -1,0 +1,118 @@
+"""The README's screenshots, from a realistically seeded stack (`infra.seed`, synthetic people) in a real browser.
+
+    .venv/bin/python -m tests.ui.readme_screenshots      # writes docs/screenshots/*.png (needs PostgreSQL)
+
+Not a test: the browser test in test_pages.py checks the pages; this only makes small pictures of them."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import httpx
+from PIL import Image
+
+from infra.broker import LocalBroker, free_port
+from services.events.config import EventsSettings
+from services.events.main import create_app as create_events_app
+from services.matching.config import MatchingSettings
+from services.matching.main import create_app as create_matching_app
+from services.opportunities.config import OpportunitiesSettings
+from services.opportunities.main import create_app as create_opportunities_app
+from services.profiles.config import ProfilesSettings
+from services.profiles.main import create_app as create_profiles_app
+from tests.support.databases import TestDatabases
+from tests.support.live_server import live_server
+from tests.support.services import running_relay
+from tests.ui.browser import REPO, Page, chromium, streamlit_server
+
+TARGET = REPO / "docs" / "screenshots"
+
+
+def _wait_ready(url: str, timeout: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/ready", timeout=30).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(2)
+    raise TimeoutError(f"{url} not ready")
+
+
+@contextmanager
+def seeded_stack(tmp: Path) -> Iterator[dict[str, str]]:
+    broker = LocalBroker(port=free_port(), log_path=tmp / "tansu.log")
+    broker.start()
+    databases = TestDatabases(tmp)
+    common = {"kafka_bootstrap_servers": broker.bootstrap_servers, "environment": "test"}
+    profiles_db, opportunities_db = databases.new_url("profiles"), databases.new_url("opportunities")
+    try:
+        with ExitStack() as stack:
+            urls = {"profiles": stack.enter_context(live_server(create_profiles_app(
+                ProfilesSettings(database_url=profiles_db, **common))))}
+            urls["opportunities"] = stack.enter_context(live_server(create_opportunities_app(OpportunitiesSettings(
+                database_url=opportunities_db, profiles_url=urls["profiles"], **common))))
+            # The seed finds the databases through the services' settings classes.
+            os.environ.update({"PROFILES_DATABASE_URL": profiles_db, "OPPORTUNITIES_DATABASE_URL": opportunities_db})
+            from infra.seed import seed_all
+
+            print("\n".join(seed_all(show_progress=False)))
+            urls["events"] = stack.enter_context(live_server(create_events_app(EventsSettings(
+                database_url=databases.new_url("events"), consumer_group="events-screenshots", **common))))
+            urls["matching"] = stack.enter_context(live_server(create_matching_app(MatchingSettings(
+                data_dir=tmp / "matching", consumer_name="matching-screenshots", embedder="torch", **common))))
+            stack.enter_context(running_relay("profiles", profiles_db, broker.bootstrap_servers))
+            stack.enter_context(running_relay("opportunities", opportunities_db, broker.bootstrap_servers))
+            for name in ("events", "matching"):
+                _wait_ready(urls[name])
+            time.sleep(5)  # let the last events land
+            yield urls
+    finally:
+        databases.drop_all()
+        broker.stop()
+
+
+def _shoot(page: Page, name: str, folder: Path) -> Path:
+    time.sleep(2)
+    return page.screenshot(folder / f"{name}.png")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = Path(scratch)
+        shots: list[Path] = []
+        with seeded_stack(tmp) as urls:
+            env = {f"UI_{name.upper()}_URL": url for name, url in urls.items()} | {"YG_ENV": "test"}
+            (tmp / "profile").mkdir()
+            with streamlit_server(env, tmp / "streamlit.log") as url, chromium(tmp / "profile") as page:
+                page.viewport(1200, 800)
+                page.goto(url)
+                page.wait_for_text("Sign in as an adviser", timeout=60)
+                page.click("button", "Sign in as an adviser")
+                page.wait_for_text("most urgent first", timeout=60)
+                shots.append(_shoot(page, "adviser_caseload", tmp))
+                page.click("a", "Guarantee dashboard")
+                page.wait_for_text("By priority group", timeout=60)
+                shots.append(_shoot(page, "guarantee_dashboard", tmp))
+                page.click("button", "Sign out")
+                page.wait_for_text("Sign in as a young person")
+                page.viewport(390, 844, mobile=True)
+                page.click("button", "Sign in as a young person")
+                page.wait_for_text("Why it could suit you", timeout=60)
+                shots.append(_shoot(page, "young_person_phone", tmp))
+        TARGET.mkdir(parents=True, exist_ok=True)
+        for shot in shots:
+            with Image.open(shot) as image:
+                small = image.convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT)
+                small.save(TARGET / shot.name, optimize=True)
+            print(f"{TARGET / shot.name}: {(TARGET / shot.name).stat().st_size // 1024} KB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,282 @@
+"""The front end against the real services (PostgreSQL, the broker, the relays, the matcher), driven with AppTest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from services.common.auth import Role
+from tests.ui.apptest import (
+    PAGES,
+    assert_clean,
+    button,
+    message_under,
+    new_app,
+    open_page,
+    sign_in,
+    texts,
+)
+from tests.ui.browser import chromium, streamlit_server
+from tests.ui.stack import ADVISER, Stack, wait_for
+
+DEMO_LABELS = {"adviser": "adviser-1", "employer": "Hatters Cafe", "young_person": "Alex Taylor"}
+
+
+def test_sign_in_offers_the_demo_users_of_each_role(stack: Stack) -> None:
+    at = new_app().run()
+    assert_clean(at)
+    assert at.title[0].value == "Youth Guarantee"
+    assert at.selectbox(key="pick_adviser").options == [
+        "Adviser adviser-1 (Youth Employment hub)", "Adviser adviser-2 (Youth Employment hub)"]
+    employers = at.selectbox(key="pick_employer").options
+    assert len(employers) == 2 and any("Hatters Cafe Ltd" in e for e in employers)
+    people = " ".join(at.selectbox(key="pick_young_person").options)
+    assert "Alex Taylor" in people and "Sam Patel" in people
+
+
+@pytest.mark.parametrize("role", list(PAGES))
+def test_each_page_renders_for_its_role(stack: Stack, role: str) -> None:
+    at = sign_in(role, DEMO_LABELS[role])
+    for page, title in PAGES[role].items():
+        open_page(at, page)
+        expected = title or "Hi Alex!"
+        assert at.title[0].value == expected, (page, texts(at))
+        assert not at.error, (page, [e.value for e in at.error])
+    assert "Signed in as" in at.sidebar.markdown[0].value
+
+
+@pytest.mark.parametrize("role", list(PAGES))
+def test_a_role_never_sees_another_roles_pages(stack: Stack, role: str) -> None:
+    at = sign_in(role, DEMO_LABELS[role])
+    for other, pages in PAGES.items():
+        if other == role:
+            continue
+        for page in pages:
+            with pytest.raises(ValueError, match="Could not find a navigation page"):
+                at.switch_page(page)
+    at.sidebar.button(key="sign_out").click().run()
+    assert_clean(at)
+    assert at.title[0].value == "Youth Guarantee"
+    assert "signed_in" not in at.session_state
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(next(iter(PAGES[role])))
+
+
+def test_register_form_shows_messages_next_to_fields_then_creates_the_profile(stack: Stack) -> None:
+    family = f"Register{uuid.uuid4().hex[:6]}"
+    at = open_page(sign_in("adviser", ADVISER), "views/register.py")
+    at.text_input(key="reg_given_name").input("Robin")
+    at.text_input(key="reg_family_name").input(family)
+    at.text_input(key="reg_postcode").input("XYZ")
+    at.text_input(key="reg_email").input("not-an-email")
+    button(at, "Register").click().run()
+    assert_clean(at)
+    assert message_under(at, "reg_postcode") == "'XYZ' is not a UK postcode (e.g. SK1 3XE)"
+    assert "email address" in (message_under(at, "reg_email") or "")
+    assert message_under(at, "reg_date_of_birth") == "Please fill this in."
+    assert message_under(at, "reg_given_name") is None
+    assert stack.call("profiles", "GET", "/profiles", params={"q": family})["total"] == 0
+
+    # A rule of the service itself (not just the shape): the age range, under the date of birth.
+    at.text_input(key="reg_postcode").input("sk1 3xe")
+    at.text_input(key="reg_email").input("robin@example.org")
+    at.date_input(key="reg_date_of_birth").set_value(dt.date(dt.date.today().year - 12, 1, 1))
+    button(at, "Register").click().run()
+    assert "ages 16-30" in (message_under(at, "reg_date_of_birth") or "")
+    assert message_under(at, "reg_postcode") is None
+
+    at.date_input(key="reg_date_of_birth").set_value(dt.date(dt.date.today().year - 18, 1, 1))
+    at.text_input(key="reg_skills").input("gardening, teamwork")
+    at.text_area(key="reg_qualifications").input("Level 2 Maths")
+    at.multiselect(key="reg_priority_groups").select("care_leaver")
+    button(at, "Register").click().run()
+    assert_clean(at)
+    assert any(f"Registered Robin {family}" in s.value for s in at.success), texts(at)
+    found = stack.call("profiles", "GET", "/profiles", params={"q": family})["items"]
+    assert len(found) == 1
+    created = found[0]
+    assert created["postcode"] == "SK1 3XE" and created["adviser_id"] == ADVISER
+    assert created["skills"] == ["gardening", "teamwork"]
+    assert created["qualifications"] == [{"level": "2", "subject": "Maths"}]
+    assert created["priority_groups"] == ["care_leaver"]
+
+
+def test_a_referral_made_on_the_person_page_appears_for_the_employer(stack: Stack) -> None:
+    alex = stack.seeded.people["alex"]
+    cafe_job = stack.seeded.opportunities["cafe_job"]
+    at = open_page(sign_in("adviser", ADVISER), "views/person.py")
+    at.selectbox(key="person_pick").set_value(alex["id"]).run()
+    assert_clean(at)
+    assert at.header[0].value == "Alex Taylor"
+    shown = texts(at)
+    assert "Cafe team member" in shown and "customer service, teamwork" in shown  # matched skills of the top match
+    assert "On track" in shown  # the guarantee clock, in words
+    at.selectbox(key="refer_target").set_value(cafe_job["id"])
+    at.text_area(key="refer_note").input("Friendly and reliable; keen on cafe work.")
+    button(at, "Refer").click().run()
+    assert_clean(at)
+    assert any("Referred to Cafe team member" in s.value for s in at.success), texts(at)
+    assert "Referred" in texts(at)
+
+    employer = sign_in("employer", "Hatters Cafe")
+    open_page(employer, "views/referrals.py")
+    shown = texts(employer)
+    assert "**Alex Taylor** — Cafe team member" in shown  # consent given: the name shows
+    assert "Friendly and reliable" in shown
+    referral = next(r for r in stack.call("opportunities", "GET", "/referrals", params={"profile_id": alex["id"]})
+                    ["items"] if r["opportunity_id"] == cafe_job["id"])
+
+    # Unsuccessful needs feedback: the service says so next to the field; then it goes through.
+    employer.selectbox(key=f"move_status_{referral['id']}").set_value("unsuccessful")
+    button(employer, "Update").click().run()
+    assert_clean(employer)
+    assert "feedback goes to the young person" in (message_under(employer, f"move_feedback_{referral['id']}") or "")
+    employer.selectbox(key=f"move_status_{referral['id']}").set_value("unsuccessful")
+    employer.text_area(key=f"move_feedback_{referral['id']}").input("We chose someone with barista experience.")
+    button(employer, "Update").click().run()
+    assert_clean(employer)
+    assert "Not successful" in texts(employer)
+    assert stack.call("opportunities", "GET", f"/referrals/{referral['id']}")["status"] == "unsuccessful"
+
+    # The young person reads it in their own words.
+    person = sign_in("young_person", "Alex Taylor")
+    assert "Not this time" in texts(person)
+    assert "barista experience" in texts(person)
+
+
+def test_an_employer_sees_no_details_without_consent(stack: Stack) -> None:
+    sam = stack.seeded.people["sam"]
+    garage_job = stack.seeded.opportunities["mechanic_apprentice"]
+    stack.call("opportunities", "POST", "/referrals", expect=201,
+               json={"profile_id": sam["id"], "opportunity_id": garage_job["id"], "note": "Loves engines."})
+    at = open_page(sign_in("employer", "Pennine Motors"), "views/referrals.py")
+    shown = texts(at)
+    assert "**Name not shared** — Vehicle technician apprentice" in shown
+    assert "Sam" not in shown and "Patel" not in shown and "Loves engines" not in shown
+
+
+def test_a_young_persons_interest_reaches_the_adviser(stack: Stack) -> None:
+    kitchen = stack.seeded.opportunities["kitchen_apprentice"]
+    at = sign_in("young_person", "Jordan Lee")
+    assert at.title[0].value == "Hi Jordan!"
+    shown = texts(at)
+    assert "You listed cooking and teamwork. This apprenticeship asks for both." in shown, shown
+    assert "It's an apprenticeship, which you said you want." in shown
+    interested = [b for b in at.button if b.key == f"suggested_{kitchen['id']}"]
+    assert interested, [b.key for b in at.button]
+    interested[0].click().run()
+    assert_clean(at)
+    assert any("told your adviser" in s.value for s in at.success), texts(at)
+
+    adviser = sign_in("adviser", ADVISER)  # lands on the caseload
+    shown = texts(adviser)
+    assert "Jordan Lee** is interested in **Kitchen apprentice" in shown, shown
+    button(adviser, "Open their page").click().run()
+    assert_clean(adviser)
+    assert adviser.header[0].value == "Jordan Lee"
+    assert "Kitchen apprentice — Hatters Cafe Ltd (asked for this)" in adviser.selectbox(key="refer_target").options
+
+
+def test_publishing_says_plainly_which_rules_fail(stack: Stack) -> None:
+    title = f"Barista apprentice {uuid.uuid4().hex[:4]}"
+    at = open_page(sign_in("employer", "Hatters Cafe"), "views/my_opportunities.py")
+    at.text_input(key="new_opp_title").input(title)
+    at.selectbox(key="new_opp_type").set_value("apprenticeship")
+    at.text_area(key="new_opp_description").input("Make great coffee and learn to run a cafe.")
+    at.text_input(key="new_opp_skills").input("customer service, coffee")
+    at.number_input(key="new_opp_wage").set_value(5.0)
+    at.number_input(key="new_opp_level").set_value(2)
+    button(at, "Save draft").click().run()
+    assert_clean(at)
+    assert any(f"Saved the draft “{title}”" in s.value for s in at.success), texts(at)
+    draft = next(o for o in stack.call("opportunities", "GET",
+                                       f"/employers/{stack.seeded.employers['cafe']['id']}/opportunities",
+                                       role=Role.EMPLOYER, sub=stack.seeded.employers["cafe"]["id"])["items"]
+                 if o["title"] == title)
+    assert "Draft: not public yet" in texts(at)
+    at.button(key=f"publish_{draft['id']}").click().run()
+    assert_clean(at)
+    failure = next(e.value for e in at.error if "can't go live yet" in e.value)
+    assert "**Wage per hour**: £5.00 an hour is below the apprentice rate" in failure, failure
+    assert stack.call("opportunities", "GET", f"/opportunities/{draft['id']}")["status"] == "draft"
+
+
+def test_a_service_that_is_down_gives_a_message_not_a_traceback(stack: Stack, monkeypatch: pytest.MonkeyPatch
+                                                                 ) -> None:
+    at = sign_in("adviser", ADVISER)
+    monkeypatch.setenv("UI_EVENTS_URL", "http://127.0.0.1:9")  # nothing listens there
+    open_page(at, "views/dashboard.py")
+    assert any("guarantee figures service isn't answering" in e.value for e in at.error), texts(at)
+    open_page(at, "views/caseload.py")
+    assert any("Guarantee clocks are not shown" in w.value for w in at.warning), texts(at)
+    assert "Alex Taylor" in list(at.dataframe[0].value["Name"])
+
+
+def test_the_caseload_puts_people_and_their_clock_in_words(stack: Stack) -> None:
+    wait_for(lambda: stack.call("events", "GET", "/guarantee", params={"adviser": ADVISER})["total"] >= 3,
+             "clocks of the seeded caseload")
+    at = sign_in("adviser", ADVISER)
+    table = at.dataframe[0].value
+    names = set(table["Name"])
+    assert {"Alex Taylor", "Sam Patel", "Jordan Lee"} <= names and "Casey Brown" not in names  # adviser-2's
+    assert set(table["Guarantee"]) <= {"On track", "At risk", "Overdue", "No clock yet"}
+    assert "On track" in set(table["Guarantee"])
+    at.text_input(key="caseload_search").input("car maintenance").run()
+    assert list(at.dataframe[0].value["Name"]) == ["Sam Patel"]
+
+
+def _non_trivial_png(path: Path, width: int, height: int) -> None:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", path
+    with Image.open(path) as image:
+        assert image.size == (width, height), (path, image.size)
+        colours = image.convert("RGB").getcolors(maxcolors=1_000_000) or []
+    assert len(colours) > 50, f"{path} is nearly blank ({len(colours)} colours)"
+    assert len(data) > 15_000, f"{path} is suspiciously small ({len(data)} bytes)"
+
+
+def test_a_real_browser_loads_the_main_pages(stack: Stack, tmp_path: Path) -> None:
+    """Headless Chromium against `streamlit run`: sign in with the keyboard only, open pages, take screenshots."""
+    shots: dict[str, Path] = {}
+    profile = tmp_path / "chromium-profile"
+    profile.mkdir()
+    with streamlit_server(stack.ui_env(), tmp_path / "streamlit.log") as url, chromium(profile) as page:
+        page.viewport(1200, 800)
+        page.goto(url)
+        page.wait_for_text("Sign in as a demo user", "Sign in as an adviser", timeout=60)
+        shots["sign_in"] = page.screenshot(tmp_path / "sign_in.png")
+        page.tab_to("Sign in as an adviser")  # the keyboard reaches it...
+        page.press("Enter", "Enter", 13, "\r")  # ...and works it
+        page.wait_for_text("Caseload", "most urgent first", "On track")
+        time.sleep(1)  # let the table paint
+        shots["adviser_caseload"] = page.screenshot(tmp_path / "adviser_caseload.png")
+
+        page.click("a", "Opportunities")
+        page.wait_for_text("Search words", "Sort by", "Apprenticeship", "pins show the postcode area")
+        time.sleep(2)  # the map draws on a canvas
+        shots["adviser_map"] = page.screenshot(tmp_path / "adviser_map.png")
+
+        page.click("a", "Guarantee dashboard")
+        page.wait_for_text("Guarantee dashboard", "By priority group", "Outcomes so far")
+        assert "Traceback" not in page.text()
+
+        page.click("button", "Sign out")
+        page.wait_for_text("Sign in as a young person")
+        page.viewport(390, 844, mobile=True)  # a phone
+        page.click("button", "Sign in as a young person")
+        text = page.wait_for_text("Why it could suit you", "I'm interested", "My applications")
+        assert "Traceback" not in text
+        time.sleep(1)
+        shots["young_person_phone"] = page.screenshot(tmp_path / "young_person_phone.png")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the page is {overflow}px wider than a phone screen"
+
+    sizes = {"sign_in": (1200, 800), "adviser_caseload": (1200, 800), "adviser_map": (1200, 800),
+             "young_person_phone": (390, 844)}
+    for name, path in shots.items():
+        _non_trivial_png(path, *sizes[name])

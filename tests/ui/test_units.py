@@ -1,0 +1,179 @@
+"""The front end's own logic, without services: error messages, plain reasons, form parsing, start-up safety,
+and production sign-in through st.login's identity."""
+
+from __future__ import annotations
+
+import ast
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from services.common.settings import DEVELOPMENT_JWT_SECRET
+from tests.ui.apptest import assert_clean, new_app, texts
+from tests.ui.browser import REPO
+from ui.streamlit.client import Api, ServiceError, error_from_response, field_errors
+from ui.streamlit.config import UISettings, startup_problems
+from ui.streamlit.forms import changed_fields, parse_qualifications, qualifications_text, split_list
+from ui.streamlit.reasons import plain_reasons
+
+NOWHERE = "http://127.0.0.1:9"
+
+
+def _response(status: int, body: object) -> httpx.Response:
+    return httpx.Response(status, json=body, request=httpx.Request("GET", "http://x/"))
+
+
+def test_validation_errors_are_mapped_to_the_fields_they_name() -> None:
+    detail = [
+        {"loc": ["body", "postcode"], "msg": "Value error, 'XYZ' is not a UK postcode (e.g. SK1 3XE)",
+         "type": "value_error"},
+        {"loc": ["body", "given_name"], "msg": "Field required", "type": "missing"},
+        {"loc": ["body", "reason"], "msg": "String should have at least 3 characters", "type": "string_too_short",
+         "ctx": {"min_length": 3}},
+        {"loc": ["body", "qualifications", 0, "level"], "msg": "Input should be 'entry', '1'", "type": "literal_error"},
+        {"loc": ["query", "near"], "msg": "`near` must be a postcode we can place on the map",
+         "type": "postcode_not_located"},
+        {"loc": ["body", "email"], "msg": "value is not a valid email address: An email address must have an @-sign.",
+         "type": "value_error"},
+    ]
+    assert field_errors(detail) == {
+        "postcode": "'XYZ' is not a UK postcode (e.g. SK1 3XE)",
+        "given_name": "Please fill this in.",
+        "reason": "Please write at least 3 characters.",
+        "qualifications": "Please choose one of the options.",
+        "near": "`near` must be a postcode we can place on the map",
+        "email": "That doesn't look like an email address (like name@example.com).",
+    }
+    err = error_from_response("profiles", _response(422, {"detail": detail}))
+    assert err.status == 422 and set(err.fields) == {"postcode", "given_name", "reason", "qualifications", "near",
+                                                   "email"}
+
+
+@pytest.mark.parametrize(("status", "body", "says"), [
+    (401, {"detail": "invalid token: Signature has expired"}, "Your sign-in has run out"),
+    (403, {"detail": "role 'employer' may not do this"}, "Your account can't do that."),
+    (404, {"detail": "profile 1 not found"}, "We couldn't find that."),
+    (409, {"detail": "profile 1 already exists"}, "Profile 1 already exists"),
+    (503, {"detail": "the matching index is not loaded yet"}, "The suggestions service is starting up"),
+    (500, "oops", "Something went wrong in the suggestions service"),
+])
+def test_service_errors_become_plain_messages(status: int, body: object, says: str) -> None:
+    err = error_from_response("matching", _response(status, body))
+    assert says in err.message
+    assert "Traceback" not in err.message and "{" not in err.message
+
+
+def test_an_unreachable_service_is_a_message() -> None:
+    api = Api(UISettings(profiles_url=NOWHERE, timeout_seconds=2), httpx.Client())
+    with pytest.raises(ServiceError, match="The profiles service isn.t answering right now"):
+        api.profiles()
+
+
+def test_reasons_are_plain_sentences_for_a_young_person() -> None:
+    explanation = {"matched_skills": ["customer service", "teamwork"], "missing_skills": ["food hygiene"],
+                   "distance_km": 2.6, "reasons": ["shares 2 of 3 listed skills"]}
+    opportunity = {"type": "job", "remote": False, "wage_per_hour": 12.5, "closing_date": "2099-01-01",
+                   "requires_universal_credit": True}
+    profile = {"preferred_types": ["job"], "on_universal_credit": True}
+    assert plain_reasons(explanation, opportunity, profile) == [
+        "You listed customer service and teamwork. This job asks for both, and 1 more thing.",
+        "You could learn: food hygiene.",
+        "It's about 3 km from you.",
+        "It's a job, which you said you want.",
+        "It's for people on Universal Credit, like you.",
+        "It pays £12.50 an hour.",
+    ]
+    remote = plain_reasons({"matched_skills": ["coding"], "missing_skills": [], "distance_km": None},
+                           {"type": "apprenticeship", "remote": True})
+    assert remote == ["You listed coding. This apprenticeship asks for it.", "You can do it from home."]
+
+
+def test_form_helpers() -> None:
+    assert split_list(" customer service,teamwork\nteamwork ,, cooking ") == ["customer service", "teamwork",
+                                                                              "cooking"]
+    items, problem = parse_qualifications("Level 2 English\n\nentry maths\n3: Art")
+    assert problem is None
+    assert items == [{"level": "2", "subject": "English"}, {"level": "entry", "subject": "maths"},
+                     {"level": "3", "subject": "Art"}]
+    assert qualifications_text(items) == "Level 2 English\nEntry maths\nLevel 3 Art"
+    assert parse_qualifications("GCSEs")[1] is not None
+    assert changed_fields({"a": 1, "b": [1], "c": "x"}, {"a": 1, "b": [2], "c": None}) == {"b": [2], "c": None}
+
+
+def test_settings_read_ui_prefixed_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UI_MATCHING_URL", "http://matching.internal:9000/")
+    monkeypatch.setenv("YG_ENV", "production")
+    config = UISettings()
+    assert config.service_url("matching") == "http://matching.internal:9000"
+    assert config.profiles_url == "http://127.0.0.1:8001" and config.events_url == "http://127.0.0.1:8004"
+    assert not config.development_mode
+
+
+def test_production_refuses_development_defaults() -> None:
+    development = UISettings(environment="development")
+    assert startup_problems(development, login_configured=False) == []
+    bare = UISettings(environment="production")
+    assert len(startup_problems(bare, login_configured=False)) == 2
+    default_secret = UISettings(environment="production", jwt_secret=SecretStr(DEVELOPMENT_JWT_SECRET))
+    assert any("development default" in p for p in startup_problems(default_secret, login_configured=True))
+    ready = UISettings(environment="production", jwt_secret=SecretStr("a-real-secret-of-enough-length-0123456789"))
+    assert startup_problems(ready, login_configured=True) == []
+
+
+def _production(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("YG_ENV", "production")
+    monkeypatch.setenv("YG_JWT_SECRET", "a-real-secret-of-enough-length-0123456789")
+    for name in ("PROFILES", "OPPORTUNITIES", "MATCHING", "EVENTS"):
+        monkeypatch.setenv(f"UI_{name}_URL", NOWHERE)
+
+
+def test_the_app_will_not_start_in_production_without_sign_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    _production(monkeypatch)
+    monkeypatch.delenv("YG_JWT_SECRET")
+    at = new_app().run()
+    assert not at.exception
+    message = at.error[0].value
+    assert "can't start" in message and "YG_JWT_SECRET" in message and "[auth]" in message
+    assert not at.button and not at.selectbox  # no demo users, no way in
+
+
+def test_production_sign_in_uses_the_identity_from_st_login(monkeypatch: pytest.MonkeyPatch) -> None:
+    _production(monkeypatch)
+    at = new_app()
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+                          "client_id": "yg", "client_secret": "s", "server_metadata_url": "http://idp/.well-known"}
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert_clean(at)
+    assert [b.label for b in at.button] == ["Sign in"] and not at.selectbox  # no demo users outside development
+
+    at.user = {"is_logged_in": True, "name": "Pat Adviser", "email": "pat@example.org", "yg_role": "adviser",
+               "yg_sub": "adviser-9"}
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Caseload"
+    assert "Signed in as **Pat Adviser**" in at.sidebar.markdown[0].value
+    assert "isn't answering" in texts(at)  # the services are down in this test: a message, not a traceback
+
+    stranger = new_app()
+    stranger.secrets["auth"] = at.secrets["auth"]
+    stranger.user = {"is_logged_in": True, "name": "Someone", "email": "someone@example.org"}
+    stranger.run()
+    assert not stranger.exception
+    assert "no role on this platform" in stranger.error[0].value
+
+
+def test_caches_hold_only_public_things() -> None:
+    """Every st.cache_data / st.cache_resource in the UI is one of the known public ones, and none takes a token."""
+    allowed = {"_http", "browse_public", "map_public", "opportunity_public"}
+    cached: dict[str, list[str]] = {}
+    for path in (REPO / "ui").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and any(
+                "cache_data" in ast.unparse(d) or "cache_resource" in ast.unparse(d) for d in node.decorator_list
+            ):
+                cached[node.name] = [arg.arg for arg in node.args.args]
+    assert set(cached) == allowed, cached
+    for name, params in cached.items():
+        assert not {"token", "user", "profile_id", "signed_in"} & set(params), (name, params)

@@ -1,0 +1,276 @@
+"""The one HTTP client every page uses. Service errors become ServiceError with a friendly message and, for
+validation errors, a message per field, so forms can show them next to the fields."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from ui.streamlit.config import UISettings
+
+Json = Any
+
+# What each service is called when talking to people.
+SERVICE_NAMES = {
+    "profiles": "the profiles service",
+    "opportunities": "the opportunities service",
+    "matching": "the suggestions service",
+    "events": "the guarantee figures service",
+}
+
+FRIENDLY_TYPES = {
+    "missing": "Please fill this in.",
+    "string_too_short": "Please fill this in.",
+    "string_pattern_mismatch": "That doesn't look right. Check the format.",
+    "date_from_datetime_parsing": "Please give a date.",
+    "date_parsing": "Please give a date.",
+    "bool_type": "Please choose yes or no.",
+}
+
+
+class ServiceError(Exception):
+    """A call to a service that did not work, said in words a person can act on."""
+
+    def __init__(
+        self, message: str, *, service: str, status: int | None = None, fields: Mapping[str, str] | None = None
+    ):
+        super().__init__(message)
+        self.message = message
+        self.service = service
+        self.status = status
+        self.fields: dict[str, str] = dict(fields or {})
+
+    @property
+    def signed_out(self) -> bool:
+        return self.status == 401
+
+
+def _field_of(loc: list[Any]) -> str:
+    """["body", "qualifications", 0, "level"] -> "qualifications"; ["query", "near"] -> "near"."""
+    parts = [part for part in loc if isinstance(part, str)]
+    if parts and parts[0] in ("body", "query", "path"):
+        parts = parts[1:]
+    return parts[0] if parts else ""
+
+
+def _plain(item: Mapping[str, Any]) -> str:
+    kind = str(item.get("type", ""))
+    message = str(item.get("msg", "")).strip()
+    context = item.get("ctx") if isinstance(item.get("ctx"), Mapping) else {}
+    if kind == "string_too_short" and context.get("min_length", 1) > 1:
+        return f"Please write at least {context['min_length']} characters."
+    if kind == "string_too_long" and "max_length" in context:
+        return f"Please keep it to {context['max_length']} characters or fewer."
+    if kind in FRIENDLY_TYPES:
+        return FRIENDLY_TYPES[kind]
+    if kind == "value_error" and "email" in message.lower():
+        return "That doesn't look like an email address (like name@example.com)."
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if kind == "literal_error":
+        return "Please choose one of the options."
+    return message[:1].upper() + message[1:] if message else "This is not valid."
+
+
+def field_errors(detail: Any) -> dict[str, str]:
+    """FastAPI's error list as {field: message}; several messages for one field are joined."""
+    errors: dict[str, str] = {}
+    if not isinstance(detail, list):
+        return errors
+    for item in detail:
+        if not isinstance(item, Mapping):
+            continue
+        field = _field_of(list(item.get("loc") or []))
+        message = _plain(item)
+        errors[field] = f"{errors[field]} {message}" if field in errors and message not in errors[field] else message
+    return errors
+
+
+def error_from_response(service: str, response: httpx.Response) -> ServiceError:
+    name = SERVICE_NAMES.get(service, service)
+    status = response.status_code
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    fields = field_errors(detail)
+    if fields:
+        message = " ".join(dict.fromkeys(fields.values()))
+    elif status == 401:
+        message = "Your sign-in has run out. Please sign in again."
+    elif status == 403:
+        message = "Your account can't do that."
+    elif status == 404:
+        message = "We couldn't find that. It may have been removed."
+    elif status == 409 and isinstance(detail, str):
+        message = detail[:1].upper() + detail[1:]
+    elif status == 503:
+        message = f"{name[:1].upper() + name[1:]} is starting up or busy. Please try again in a moment."
+    elif status >= 500:
+        message = f"Something went wrong in {name}. Please try again."
+    else:
+        message = f"{name[:1].upper() + name[1:]} could not do that (error {status})."
+    return ServiceError(message, service=service, status=status, fields=fields)
+
+
+class Api:
+    """Calls to the four services as one signed-in person (or anonymously for public reads)."""
+
+    def __init__(self, settings: UISettings, http: httpx.Client, token: str | None = None):
+        self.settings = settings
+        self.http = http
+        self.token = token
+
+    def request(
+        self, service: str, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Json = None
+    ) -> Json:
+        url = self.settings.service_url(service) + path
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        clean = {key: value for key, value in (params or {}).items() if value not in (None, "")}
+        try:
+            response = self.http.request(
+                method, url, params=clean, json=json, headers=headers, timeout=self.settings.timeout_seconds
+            )
+        except httpx.TimeoutException as exc:
+            raise ServiceError(
+                f"{SERVICE_NAMES.get(service, service).capitalize()} took too long to answer. Please try again.",
+                service=service,
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise ServiceError(
+                f"{SERVICE_NAMES.get(service, service).capitalize()} isn't answering right now. "
+                "Please try again in a minute.",
+                service=service,
+            ) from exc
+        if response.status_code >= 400:
+            raise error_from_response(service, response)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ServiceError(
+                f"{SERVICE_NAMES.get(service, service).capitalize()} sent an answer we couldn't read.",
+                service=service, status=response.status_code,
+            ) from exc
+
+    def get(self, service: str, path: str, **params: Any) -> Json:
+        return self.request(service, "GET", path, params=params)
+
+    # Profiles
+
+    def profiles(self, **params: Any) -> Json:
+        return self.get("profiles", "/profiles", **params)
+
+    def all_profiles(self, *, page_size: int = 500, cap: int = 5000, **params: Any) -> list[Json]:
+        """Every profile matching the filters, page by page (up to `cap`)."""
+        items: list[Json] = []
+        while len(items) < cap:
+            page = self.profiles(limit=page_size, offset=len(items), **params)
+            items.extend(page["items"])
+            if len(items) >= page["total"] or not page["items"]:
+                break
+        return items
+
+    def profile(self, profile_id: uuid.UUID | str) -> Json:
+        return self.get("profiles", f"/profiles/{profile_id}")
+
+    def register_profile(self, data: Mapping[str, Any]) -> Json:
+        return self.request("profiles", "POST", "/profiles", json=dict(data))
+
+    def update_profile(self, profile_id: uuid.UUID | str, changes: Mapping[str, Any]) -> Json:
+        return self.request("profiles", "PATCH", f"/profiles/{profile_id}", json=dict(changes))
+
+    # Employers and opportunities
+
+    def employers(self, **params: Any) -> Json:
+        return self.get("opportunities", "/employers", **params)
+
+    def employer(self, employer_id: str) -> Json:
+        return self.get("opportunities", f"/employers/{employer_id}")
+
+    def employer_opportunities(self, employer_id: str, **params: Any) -> Json:
+        return self.get("opportunities", f"/employers/{employer_id}/opportunities", **params)
+
+    def browse(self, **params: Any) -> Json:
+        return self.get("opportunities", "/opportunities", **params)
+
+    def opportunity(self, opportunity_id: uuid.UUID | str) -> Json:
+        return self.get("opportunities", f"/opportunities/{opportunity_id}")
+
+    def create_opportunity(self, data: Mapping[str, Any]) -> Json:
+        return self.request("opportunities", "POST", "/opportunities", json=dict(data))
+
+    def update_opportunity(self, opportunity_id: str, changes: Mapping[str, Any]) -> Json:
+        return self.request("opportunities", "PATCH", f"/opportunities/{opportunity_id}", json=dict(changes))
+
+    def publish_opportunity(self, opportunity_id: str) -> Json:
+        return self.request("opportunities", "POST", f"/opportunities/{opportunity_id}/publish")
+
+    def close_opportunity(self, opportunity_id: str, reason: str) -> Json:
+        return self.request("opportunities", "POST", f"/opportunities/{opportunity_id}/close", json={"reason": reason})
+
+    def express_interest(self, opportunity_id: str, message: str = "") -> Json:
+        return self.request(
+            "opportunities", "POST", f"/opportunities/{opportunity_id}/interest", json={"message": message}
+        )
+
+    def interests(self, **params: Any) -> Json:
+        return self.get("opportunities", "/interests", **params)
+
+    def referrals(self, **params: Any) -> Json:
+        return self.get("opportunities", "/referrals", **params)
+
+    def refer(self, *, profile_id: str, opportunity_id: str, note: str) -> Json:
+        body = {"profile_id": profile_id, "opportunity_id": opportunity_id, "note": note}
+        return self.request("opportunities", "POST", "/referrals", json=body)
+
+    def move_referral(self, referral_id: str, status: str, feedback: str | None = None) -> Json:
+        body: dict[str, Any] = {"status": status}
+        if feedback:
+            body["feedback"] = feedback
+        return self.request("opportunities", "PATCH", f"/referrals/{referral_id}", json=body)
+
+    # Matching
+
+    def matches_for_profile(self, profile_id: str, k: int = 10, **filters: Any) -> Json:
+        return self.get("matching", f"/profiles/{profile_id}/matches", k=k, **filters)
+
+    def candidates_for_opportunity(self, opportunity_id: str, k: int = 10) -> Json:
+        return self.get("matching", f"/opportunities/{opportunity_id}/matches", k=k)
+
+    def search(self, text: str, *, target: str, k: int = 10, filters: Mapping[str, Any] | None = None) -> Json:
+        body = {"text": text, "k": k, "target": target, "filters": dict(filters or {})}
+        return self.request("matching", "POST", "/search", json=body)
+
+    # Events: the guarantee clock and figures
+
+    def guarantee(self, **params: Any) -> Json:
+        return self.get("events", "/guarantee", **params)
+
+    def all_guarantee_rows(self, *, page_size: int = 1000, cap: int = 10000, **params: Any) -> list[Json]:
+        items: list[Json] = []
+        while len(items) < cap:
+            page = self.guarantee(limit=page_size, offset=len(items), **params)
+            items.extend(page["items"])
+            if len(items) >= page["total"] or not page["items"]:
+                break
+        return items
+
+    def person_clock(self, profile_id: str) -> Json | None:
+        """One person's clock, or None while the events service has not heard of them yet."""
+        try:
+            return self.get("events", f"/guarantee/{profile_id}")
+        except ServiceError as err:
+            if err.status == 404:
+                return None
+            raise
+
+    def guarantee_summary(self, adviser: str | None = None) -> Json:
+        return self.get("events", "/guarantee/summary", adviser=adviser)
+
+    def stats(self) -> Json:
+        return self.get("events", "/stats")

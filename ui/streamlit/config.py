@@ -1,0 +1,53 @@
+"""The front end's settings: where the services are, and how people sign in."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from services.common.settings import DEVELOPMENT_JWT_SECRET, CommonSettings
+
+
+class UISettings(CommonSettings):
+    model_config = SettingsConfigDict(env_prefix="UI_", populate_by_name=True, extra="ignore")
+
+    port: int = 8501
+    profiles_url: str = "http://127.0.0.1:8001"
+    opportunities_url: str = "http://127.0.0.1:8002"
+    matching_url: str = "http://127.0.0.1:8003"
+    events_url: str = "http://127.0.0.1:8004"
+    timeout_seconds: float = Field(10.0, gt=0, le=120)
+    token_ttl_minutes: int = Field(8 * 60, ge=5, le=24 * 60)
+    # Map tiles for the opportunity maps (e.g. "light" for CARTO tiles); none by default, so the maps work offline.
+    map_style: str | None = None
+
+    # Development sign-in: the seeded demo users offered on the sign-in page.
+    demo_advisers: tuple[str, ...] = ("adviser-1", "adviser-2")
+    demo_employers: int = Field(2, ge=1, le=20)
+    demo_young_people: int = Field(4, ge=1, le=20)
+
+    # Outside development: st.login (OIDC). These claims of the identity give the platform role
+    # (adviser / employer / young_person) and the subject the services know (adviser id, employer id, profile id).
+    login_provider: str | None = None
+    role_claim: str = "yg_role"
+    subject_claim: str = "yg_sub"
+
+    def service_url(self, service: str) -> str:
+        return str(getattr(self, f"{service}_url")).rstrip("/")
+
+
+def startup_problems(settings: UISettings, *, login_configured: bool) -> list[str]:
+    """Why the app must not start: development defaults, or no sign-in, outside development mode."""
+    if settings.development_mode:
+        return []
+    problems = []
+    secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret is not None else None
+    if not secret:
+        problems.append("YG_JWT_SECRET is not set; it must be set when YG_ENV=production.")
+    elif secret == DEVELOPMENT_JWT_SECRET:
+        problems.append("YG_JWT_SECRET is the development default; set a real secret.")
+    if not login_configured:
+        problems.append(
+            "Sign-in is not configured: add an [auth] section (OIDC) to .streamlit/secrets.toml so st.login works."
+        )
+    return problems

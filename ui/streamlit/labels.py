@@ -1,0 +1,163 @@
+"""Words for the codes the services use, and a colour for each status (always shown with its words)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+GUARANTEE = {
+    # status: (words, colour, cell background for tables, sort order: most urgent first)
+    "overdue": ("Overdue", "red", "#fbd5d5", 0),
+    "at_risk": ("At risk", "orange", "#fde5c8", 1),
+    "on_track": ("On track", "green", "#d3f0d8", 2),
+    "met_late": ("Offer made (late)", "violet", "#e6dcf5", 4),
+    "met": ("Offer made", "blue", "#d6e6f8", 5),
+}
+NO_CLOCK = ("No clock yet", "gray", "#eeeeee", 3)
+_WORDS_TO_BACKGROUND = {words: background for words, _, background, _ in (*GUARANTEE.values(), NO_CLOCK)}
+
+PROFILE_STATUS = {
+    "neet": "Not in work, education or training",
+    "education": "In education",
+    "employment": "In work",
+    "training": "In training",
+}
+PROFILE_STATUS_SHORT = {"neet": "NEET", "education": "Education", "employment": "Employment", "training": "Training"}
+
+PRIORITY_GROUPS = {
+    "care_leaver": "Care leaver",
+    "send": "SEND (special educational needs or disability)",
+    "neet": "NEET",
+    "long_term_unemployed": "Long-term unemployed",
+    "young_carer": "Young carer",
+}
+
+OPPORTUNITY_TYPES = {
+    "apprenticeship": "Apprenticeship",
+    "kickstart": "Kick-Start placement",
+    "job": "Job",
+    "traineeship": "Traineeship",
+    "training": "Training course",
+    "work_experience": "Work experience",
+}
+
+OPPORTUNITY_STATUS = {
+    "draft": ("Draft: not public yet", "gray"),
+    "live": ("Live: taking applications", "green"),
+    "closed": ("Closed", "orange"),
+    "filled": ("Filled", "blue"),
+}
+
+REFERRAL_STATUS = {
+    "referred": ("Referred", "blue"),
+    "applied": ("Applied", "blue"),
+    "interviewing": ("Interview", "violet"),
+    "offered": ("Offered a place", "green"),
+    "accepted": ("Accepted: starting", "green"),
+    "declined": ("Turned down the offer", "gray"),
+    "unsuccessful": ("Not successful", "red"),
+    "withdrawn": ("Withdrawn", "gray"),
+}
+# What a young person reads about their own application.
+REFERRAL_STATUS_FOR_YOU = {
+    "referred": "Your adviser has sent your details",
+    "applied": "You've applied",
+    "interviewing": "Interview stage",
+    "offered": "You've been offered a place!",
+    "accepted": "You've said yes: you're starting",
+    "declined": "You said no to the offer",
+    "unsuccessful": "Not this time",
+    "withdrawn": "Stopped",
+}
+# Where a referral may move next (the opportunities service enforces this; withdrawing is for advisers).
+ADVISER_NEXT = {
+    "referred": ("applied", "unsuccessful", "withdrawn"),
+    "applied": ("interviewing", "offered", "unsuccessful", "withdrawn"),
+    "interviewing": ("offered", "unsuccessful", "withdrawn"),
+    "offered": ("accepted", "declined", "withdrawn"),
+}
+EMPLOYER_NEXT = {status: tuple(s for s in nexts if s != "withdrawn") for status, nexts in ADVISER_NEXT.items()}
+
+SECTORS = {
+    "agriculture_environment_animal_care": "Agriculture, environment and animal care",
+    "business_administration": "Business and administration",
+    "care_services": "Care services",
+    "catering_hospitality": "Catering and hospitality",
+    "construction": "Construction",
+    "creative_design": "Creative and design",
+    "digital": "Digital",
+    "education_childcare": "Education and childcare",
+    "engineering_manufacturing": "Engineering and manufacturing",
+    "hair_beauty": "Hair and beauty",
+    "health_science": "Health and science",
+    "legal_finance_accounting": "Legal, finance and accounting",
+    "protective_services": "Protective services",
+    "sales_marketing_procurement": "Sales, marketing and procurement",
+    "transport_logistics": "Transport and logistics",
+}
+
+QUALIFICATION_LEVELS = ("entry", "1", "2", "3", "4", "5", "6", "7", "8")
+
+
+def guarantee(status: str | None) -> tuple[str, str, str, int]:
+    return GUARANTEE.get(status or "", NO_CLOCK)
+
+
+def guarantee_text(status: str | None) -> str:
+    """The words for a guarantee status: 'Overdue'."""
+    return guarantee(status)[0]
+
+
+def guarantee_cell_style(words: str) -> str:
+    """CSS for a table cell holding guarantee words: its colour, behind the words (never colour alone)."""
+    background = _WORDS_TO_BACKGROUND.get(words)
+    return f"background-color: {background}; color: #1a1a1a; font-weight: 600" if background else ""
+
+
+def guarantee_markdown(status: str | None) -> str:
+    """Coloured words for labels: ':red[Overdue]'."""
+    words, colour, _, _ = guarantee(status)
+    return f":{colour}[{words}]"
+
+
+def coloured(words: str, colour: str) -> str:
+    """Streamlit markdown for words on a coloured background."""
+    return f":{colour}-background[{words}]"
+
+
+def groups_text(groups: list[str]) -> str:
+    return ", ".join(PRIORITY_GROUPS.get(group, group) for group in groups) or "None"
+
+
+def type_label(kind: str) -> str:
+    return OPPORTUNITY_TYPES.get(kind, kind.replace("_", " ").capitalize())
+
+
+def sector_label(sector: str) -> str:
+    return SECTORS.get(sector, sector.replace("_", " ").capitalize())
+
+
+def money(amount: float | None) -> str:
+    return "" if amount is None else f"£{amount:,.2f}"
+
+
+def day(value: str | dt.date | None) -> str:
+    """'2026-07-01' -> '1 Jul 2026'."""
+    if not value:
+        return ""
+    date = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+    return f"{date.day} {date:%b %Y}"
+
+
+def days_until(value: str | None, today: dt.date | None = None) -> int | None:
+    if not value:
+        return None
+    return (dt.date.fromisoformat(str(value)[:10]) - (today or dt.date.today())).days
+
+
+def full_name(profile: dict[str, Any]) -> str:
+    return f"{profile.get('given_name') or ''} {profile.get('family_name') or ''}".strip() or "Name not shared"
+
+
+def places_left(opportunity: dict[str, Any]) -> int:
+    return max(0, int(opportunity.get("positions", 0)) - int(opportunity.get("positions_filled", 0)))

@@ -1,0 +1,64 @@
+"""Why a suggestion suits a young person, in short plain sentences built from the matcher's explanation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ui.streamlit.labels import days_until, money, type_label
+
+
+def _listing(items: list[str]) -> str:
+    if len(items) == 1:
+        return items[0]
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _noun(opportunity: dict[str, Any]) -> str:
+    return {"job": "job", "apprenticeship": "apprenticeship", "kickstart": "placement",
+            "work_experience": "placement", "traineeship": "traineeship", "training": "course"}.get(
+        str(opportunity.get("type")), "opportunity")
+
+
+def plain_reasons(
+    explanation: dict[str, Any], opportunity: dict[str, Any], profile: dict[str, Any] | None = None,
+    today: dt.date | None = None,
+) -> list[str]:
+    """Sentences like 'You listed customer service and teamwork. This job asks for both.'"""
+    noun = _noun(opportunity)
+    matched = list(explanation.get("matched_skills") or [])
+    missing = list(explanation.get("missing_skills") or [])
+    sentences: list[str] = []
+    if matched:
+        if len(matched) == 1:
+            asks = "it"
+        elif len(matched) == 2:
+            asks = "both"
+        else:
+            asks = "all of them"
+        extra = f", and {len(missing)} more thing{'s' if len(missing) != 1 else ''}" if missing else ""
+        sentences.append(f"You listed {_listing(matched)}. This {noun} asks for {asks}{extra}.")
+    if missing:
+        sentences.append(f"You could learn: {_listing(missing[:4])}.")
+    if opportunity.get("remote"):
+        sentences.append("You can do it from home.")
+    elif explanation.get("distance_km") is not None:
+        km = float(explanation["distance_km"])
+        sentences.append("It's very close to you (under 1 km)." if km < 1 else f"It's about {km:.0f} km from you.")
+    if profile is not None:
+        if opportunity.get("type") in (profile.get("preferred_types") or []):
+            sentences.append(f"It's {_article(type_label(opportunity['type']))}, which you said you want.")
+        if opportunity.get("requires_universal_credit") and profile.get("on_universal_credit"):
+            sentences.append("It's for people on Universal Credit, like you.")
+    wage = opportunity.get("wage_per_hour")
+    if wage:
+        sentences.append(f"It pays {money(wage)} an hour.")
+    left = days_until(opportunity.get("closing_date"), today)
+    if left is not None and 0 <= left <= 7:
+        sentences.append("Be quick: it closes today." if left == 0 else
+                         f"Be quick: it closes in {left} day{'s' if left != 1 else ''}.")
+    return sentences
+
+
+def _article(words: str) -> str:
+    return f"an {words.lower()}" if words[:1].lower() in "aeiou" else f"a {words.lower()}"

@@ -1,0 +1,101 @@
+"""Adviser: the guarantee summary as figures and charts; small groups are hidden as the service says."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from services.common.auth import Role
+from ui.streamlit import labels, session
+from ui.streamlit.widgets import require
+
+user = require(Role.ADVISER)
+client = session.api()
+st.title("Guarantee dashboard")
+
+scope = st.segmented_control("Show", options=["town", "mine"], default="town", key="dash_scope", required=True,
+                             format_func={"town": "Whole town", "mine": "My caseload"}.__getitem__)
+summary = session.attempt(lambda: client.guarantee_summary(adviser=user.sub if scope == "mine" else None),
+                          spinner="Adding up the figures...")
+if summary is None:
+    st.stop()
+threshold = summary["suppression_threshold"]
+HIDDEN = f"hidden (under {threshold})"
+
+
+def figure(value: dict[str, Any], *, percent: bool = False, days: bool = False) -> str:
+    if value["suppressed"] or value["value"] is None:
+        return HIDDEN if value["suppressed"] else "none yet"
+    number = float(value["value"])
+    if percent:
+        return f"{number * 100:.0f}%"
+    if days:
+        return f"{number:.0f} days"
+    return f"{number:.0f}"
+
+
+overall = summary["overall"]
+st.caption(f"As at {labels.day(summary['as_at'])}. The guarantee: an offer within {summary['deadline_days']} days; "
+           f"“at risk” after {summary['warning_days']:.0f} days.")
+cols = st.columns(4)
+cols[0].metric("Young people with a clock", figure(overall["size"]))
+cols[1].metric("Median days to an offer", figure(overall["median_days_to_offer"], days=True))
+cols[2].metric("Offers within the deadline", figure(overall["share_offered_within_deadline"], percent=True))
+cols[3].metric(":red[Overdue] now", figure(overall["counts"]["overdue"]))
+
+st.subheader("Everyone, by guarantee status")
+status_rows = [
+    {"Status": labels.guarantee_text(status), "People": value["value"], "colour": labels.guarantee(status)[1],
+     "order": labels.guarantee(status)[3], "shown": figure(value)}
+    for status, value in overall["counts"].items()
+]
+frame = pd.DataFrame(status_rows).sort_values("order")
+visible = frame[frame["People"].notna()]
+palette = {"red": "#d62728", "orange": "#ff7f0e", "green": "#2ca02c", "violet": "#9467bd", "blue": "#1f77b4",
+           "gray": "#7f7f7f"}
+if not visible.empty:
+    chart = alt.Chart(visible).mark_bar().encode(
+        x=alt.X("People:Q", title="People"),
+        y=alt.Y("Status:N", sort=list(visible["Status"]), title=None),
+        color=alt.Color("Status:N", scale=alt.Scale(domain=list(visible["Status"]),
+                                                   range=[palette[c] for c in visible["colour"]]), legend=None),
+        tooltip=["Status", "People"],
+    )
+    st.altair_chart(chart, width="stretch")
+st.dataframe(frame[["Status", "shown"]].rename(columns={"shown": "People"})
+             .style.map(labels.guarantee_cell_style, subset=["Status"]), hide_index=True)
+
+st.subheader("By priority group")
+group_rows = []
+for group in summary["groups"]:
+    row = {"Group": labels.PRIORITY_GROUPS.get(group["group"], group["group"]), "People": figure(group["size"])}
+    for status, value in group["counts"].items():
+        row[labels.guarantee_text(status)] = figure(value)
+    row["Median days to offer"] = figure(group["median_days_to_offer"], days=True)
+    row["Within deadline"] = figure(group["share_offered_within_deadline"], percent=True)
+    group_rows.append(row)
+st.dataframe(pd.DataFrame(group_rows), hide_index=True)
+with st.expander("How these figures are made"):
+    for note in summary["notes"]:
+        st.markdown(f"- {note}")
+
+st.subheader("Outcomes so far")
+stats = session.attempt(client.stats)
+if stats is not None:
+    cols = st.columns(4)
+    cols[0].metric("Registered", stats["registered_young_people"])
+    cols[1].metric("Not in work, education or training now", stats["neet_now"])
+    cols[2].metric("Referrals", stats["referrals"])
+    cols[3].metric("Starts", stats["starts"])
+    cols = st.columns(4)
+    cols[0].metric("Interviews", stats["interviews"])
+    cols[1].metric("Offers", stats["offers"])
+    cols[2].metric("Live opportunities", stats["live_opportunities"])
+    cols[3].metric("Open places", stats["open_positions"])
+    starts = {labels.type_label(kind): count for kind, count in stats["starts_by_type"].items() if count}
+    if starts:
+        st.caption("Starts by type")
+        st.bar_chart(pd.Series(starts, name="Starts"), horizontal=True)

@@ -1,0 +1,118 @@
+"""Young person: my profile, to read and change, and what an employer could see of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from services.common.auth import Role
+from ui.streamlit import labels, session
+from ui.streamlit.client import ServiceError
+from ui.streamlit.forms import changed_fields, parse_qualifications, qualifications_text, split_list
+from ui.streamlit.widgets import FieldMessages, flash, require, show_flash
+
+user = require(Role.YOUNG_PERSON)
+client = session.api()
+st.title("My profile")
+show_flash()
+me = session.attempt(lambda: client.profile(user.sub))
+if me is None:
+    st.stop()
+
+
+def employer_view(profile: dict[str, Any]) -> dict[str, Any] | None:
+    """What an employer you're put forward to could see: the same rule as the profiles service's employer view
+    (name, skills, interests and qualifications, only if you agreed; never anything else)."""
+    if not profile["consent_share_with_employers"]:
+        return None
+    return {key: profile[key] for key in ("given_name", "family_name", "skills", "interests", "qualifications")}
+
+
+with st.container(border=True):
+    st.subheader(labels.full_name(me))
+    st.markdown(
+        f"**Age** {me['age']}  \n**Postcode** {me['postcode']}  \n"
+        f"**Email** {me.get('email') or 'not given'}  \n**Phone** {me.get('phone') or 'not given'}  \n"
+        f"**Right now** {labels.PROFILE_STATUS.get(me['status'], me['status'])}  \n"
+        f"**Skills** {', '.join(me['skills']) or 'none yet'}  \n"
+        f"**Interests** {', '.join(me['interests']) or 'none yet'}  \n"
+        f"**Looking for** {', '.join(labels.type_label(t) for t in me['preferred_types']) or 'anything'}  \n"
+        f"**I can travel** up to {me['max_travel_km']:g} km"
+    )
+    st.caption(f"Your adviser: {me.get('adviser_id') or 'not given yet'}")
+
+st.subheader("What an employer could see")
+shown = employer_view(me)
+with st.container(border=True):
+    if shown is None:
+        st.markdown("**Nothing about you.** You haven't agreed to share your details, so an employer only sees "
+                    "that their adviser put someone forward. Turn on sharing below if you want them to see more.")
+    else:
+        listed = ", ".join(f"level {q['level']} {q['subject']}" for q in shown["qualifications"]) or "none"
+        st.markdown(f"**Name** {shown['given_name']} {shown['family_name']}  \n"
+                    f"**Skills** {', '.join(shown['skills']) or 'none'}  \n"
+                    f"**Interests** {', '.join(shown['interests']) or 'none'}  \n"
+                    f"**Qualifications** {listed}")
+        st.caption("Only employers your adviser puts you forward to can see this. They never see your address, "
+                   "phone, email, date of birth, or anything about health, disability or ethnicity.")
+
+st.subheader("Change my details")
+messages = FieldMessages()
+with st.form("my_profile_form"):
+    skills = st.text_input("My skills (put commas between them)", value=", ".join(me["skills"]), key="me_skills")
+    messages.slot("skills")
+    interests = st.text_input("Things I'm interested in", value=", ".join(me["interests"]), key="me_interests")
+    messages.slot("interests")
+    qualifications = st.text_area("My qualifications (one on each line, like “Level 2 English”)",
+                                  value=qualifications_text(me["qualifications"]), key="me_qualifications")
+    messages.slot("qualifications")
+    about = st.text_area("About me", value=me["about"], key="me_about", max_chars=2000)
+    messages.slot("about")
+    preferred = st.multiselect("What I'm looking for", options=list(labels.OPPORTUNITY_TYPES),
+                               default=me["preferred_types"], key="me_preferred", format_func=labels.type_label)
+    messages.slot("preferred_types")
+    travel = st.slider("How far I can travel (km)", min_value=1, max_value=50,
+                       value=min(50, max(1, round(me["max_travel_km"]))), key="me_travel")
+    messages.slot("max_travel_km")
+    left, right = st.columns(2)
+    with left:
+        postcode = st.text_input("Postcode", value=me["postcode"], key="me_postcode", max_chars=10)
+        messages.slot("postcode")
+        email = st.text_input("Email", value=me.get("email") or "", key="me_email")
+        messages.slot("email")
+    with right:
+        phone = st.text_input("Phone", value=me.get("phone") or "", key="me_phone", placeholder="07700 900123")
+        messages.slot("phone")
+    consent = st.checkbox("Employers I'm put forward to can see my name, skills and qualifications",
+                          value=me["consent_share_with_employers"], key="me_consent")
+    saved = st.form_submit_button("Save", type="primary")
+
+if saved:
+    quals, problem = parse_qualifications(qualifications)
+    wanted: dict[str, Any] = {
+        "skills": split_list(skills), "interests": split_list(interests), "qualifications": quals,
+        "about": about.strip(), "preferred_types": preferred, "max_travel_km": float(travel),
+        "postcode": postcode.strip().upper(), "email": email.strip() or None, "phone": phone.strip() or None,
+        "consent_share_with_employers": consent,
+    }
+    if problem:
+        messages.show({"qualifications": problem})
+    else:
+        changes = changed_fields(me, wanted)
+        if not changes:
+            st.info("Nothing changed.")
+        else:
+            try:
+                with st.spinner("Saving..."):
+                    client.update_profile(user.sub, changes)
+            except ServiceError as err:
+                for message in messages.show(err.fields):
+                    st.error(message, icon="⚠️")
+                if not err.fields:
+                    session.show_error(err)
+                else:
+                    st.error("Something needs fixing: look under the boxes above.", icon="⚠️")
+            else:
+                flash("Saved! Your suggestions will update in a moment.")
+                st.rerun()

@@ -1,0 +1,192 @@
+"""Adviser: one young person: profile, guarantee clock, top matches with reasons, referrals, and Refer."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from services.common.auth import Role
+from ui.streamlit import labels, session
+from ui.streamlit.client import ServiceError
+from ui.streamlit.widgets import flash, guarantee_badge, opportunity_card, require, show_flash, status_badge
+
+user = require(Role.ADVISER)
+config = session.settings()
+client = session.api(config)
+st.title("Person")
+show_flash()
+
+caseload = session.attempt(lambda: client.all_profiles(adviser_id=user.sub), spinner="Loading your caseload...")
+if caseload is None:
+    st.stop()
+options = {person["id"]: person for person in caseload}
+wanted = st.session_state.get("person_id")
+if wanted and wanted not in options:
+    extra = session.attempt(partial(client.profile, str(wanted)))
+    if extra:
+        options = {extra["id"]: extra, **options}
+if not options:
+    st.info("You have no young people yet. Use “Register a young person” to add someone.")
+    st.stop()
+ids = list(options)
+profile_id = st.selectbox(
+    "Young person", options=ids, index=ids.index(wanted) if wanted in ids else 0, key="person_pick",
+    format_func=lambda i: f"{labels.full_name(options[i])} ({options[i]['postcode']})",
+)
+st.session_state["person_id"] = profile_id
+person = session.attempt(lambda: client.profile(profile_id))
+if person is None:
+    st.stop()
+
+st.header(labels.full_name(person))
+about, clock_col = st.columns([3, 2])
+with about:
+    st.markdown(
+        f"**Age** {person['age']} · **Status** {labels.PROFILE_STATUS.get(person['status'], person['status'])}  \n"
+        f"**Postcode** {person['postcode']} · travels up to {person['max_travel_km']:g} km  \n"
+        f"**Contact** {person.get('email') or 'no email'} · {person.get('phone') or 'no phone'}  \n"
+        f"**Priority groups** {labels.groups_text(person['priority_groups'])}  \n"
+        f"**Universal Credit** {'yes' if person['on_universal_credit'] else 'no'}  \n"
+        f"**Skills** {', '.join(person['skills']) or 'none listed'}  \n"
+        f"**Interests** {', '.join(person['interests']) or 'none listed'}  \n"
+        f"**Qualifications** "
+        + (", ".join(f"level {q['level']} {q['subject']}" for q in person["qualifications"]) or "none listed")
+        + "  \n"
+        f"**Wants** {', '.join(labels.type_label(t) for t in person['preferred_types']) or 'anything'}  \n"
+        f"**Shares details with employers** {'yes' if person['consent_share_with_employers'] else 'no'}"
+    )
+    if person.get("about"):
+        st.caption(person["about"])
+
+with clock_col, st.container(border=True):
+    st.markdown("**Guarantee clock**")
+    try:
+        clock = client.person_clock(profile_id)
+    except ServiceError as err:
+        clock = None
+        st.warning(err.message, icon="⚠️")
+    else:
+        current = clock.get("current") if clock else None
+        if current is None:
+            st.caption("No clock running (the figures service has not counted this person yet, or they are "
+                       "not waiting for an offer).")
+        else:
+            guarantee_badge(current["status"])
+            waited = current["days_waiting"]
+            st.write(f"Waiting **{waited}** day{'s' if waited != 1 else ''}.")
+            if current.get("offer_at"):
+                st.write(f"Offer made on {labels.day(current['offer_at'])}.")
+            else:
+                left = current["days_left"]
+                st.write(f"Deadline {labels.day(current['deadline_at'])}: "
+                         + (f"**{left}** day{'s' if left != 1 else ''} left." if left >= 0
+                            else f"**{-left}** day{'s' if left != -1 else ''} late."))
+        if clock and len(clock.get("episodes", [])) > 1:
+            st.caption(f"{len(clock['episodes'])} clocks so far (NEET more than once).")
+
+# Matches
+st.subheader("Top matches")
+matches: list[dict[str, Any]] = []
+with st.spinner("Finding matches..."):
+    try:
+        found = client.matches_for_profile(profile_id, k=10)
+        for match in found["matches"]:
+            opportunity = session.opportunity_public(config.opportunities_url, match["opportunity_id"])
+            if opportunity is not None:
+                matches.append({**match, "opportunity": opportunity})
+    except ServiceError as err:
+        st.warning(f"Matches are not available: {err.message}", icon="⚠️")
+if not matches:
+    st.caption("No matches to show. Check the person's skills, travel distance and preferred types.")
+for rank, match in enumerate(matches, start=1):
+    why = match["explanation"]
+
+    def details(why: dict[str, Any] = why, score: float = match["score"]) -> None:
+        distance = "remote or unknown" if why.get("distance_km") is None else f"{why['distance_km']:g} km"
+        st.markdown(f"**Score** {score:.2f} — " + "; ".join(why["reasons"]))
+        st.markdown(f"**Matched skills** {', '.join(why['matched_skills']) or 'none'}  \n"
+                    f"**Missing skills** {', '.join(why['missing_skills']) or 'none'}  \n"
+                    f"**Distance** {distance}")
+
+    with st.expander(f"{rank}. {match['opportunity']['title']} — {match['opportunity']['employer_name']}",
+                     expanded=rank <= 3):
+        opportunity_card(match["opportunity"], body=details, show_description=False)
+
+# Interests and referrals
+interests = session.attempt(lambda: client.interests(profile_id=profile_id, limit=50)["items"]) or []
+referrals = session.attempt(lambda: client.referrals(profile_id=profile_id, limit=50)["items"]) or []
+open_interests = [item for item in interests if not item.get("referral_id")]
+if open_interests:
+    st.subheader("Asked to be referred")
+    for item in open_interests:
+        st.markdown(f"- **{item['opportunity_title']}** ({item['employer_name']})"
+                    + (f": “{item['message']}”" if item.get("message") else ""))
+
+st.subheader("Refer")
+choices: dict[str, str] = {}
+for item in open_interests:
+    choices[item["opportunity_id"]] = f"{item['opportunity_title']} — {item['employer_name']} (asked for this)"
+for match in matches:
+    choices.setdefault(match["opportunity_id"],
+                       f"{match['opportunity']['title']} — {match['opportunity']['employer_name']} (match)")
+search = st.text_input("Find another opportunity by words", key="refer_search")
+if search.strip():
+    try:
+        page = session.browse_public(config.opportunities_url, (("q", search.strip()), ("limit", 20)))
+        for item in page["items"]:
+            choices.setdefault(item["id"], f"{item['title']} — {item['employer_name']}")
+        if not page["items"]:
+            st.caption("No live opportunity has those words.")
+    except ServiceError as err:
+        session.show_error(err)
+if not choices:
+    st.caption("Nothing to refer to yet: search above for an opportunity.")
+else:
+    with st.form("refer_form"):
+        target = st.selectbox("Opportunity", options=list(choices), format_func=choices.__getitem__,
+                              key="refer_target")
+        note = st.text_area("Note for the employer", key="refer_note", max_chars=2000,
+                            help="Employers see this only if the young person shares their details.")
+        if st.form_submit_button("Refer", type="primary"):
+            made = session.attempt(
+                lambda: client.refer(profile_id=profile_id, opportunity_id=str(target), note=note.strip()),
+                spinner="Sending the referral...",
+            )
+            if made is not None:
+                st.success(f"Referred to {made['opportunity_title']}.", icon="✅")
+                referrals = [made, *[r for r in referrals if r["id"] != made["id"]]]
+
+st.subheader("Referrals")
+if not referrals:
+    st.caption("No referrals yet.")
+for referral in referrals:
+    words, colour = labels.REFERRAL_STATUS.get(referral["status"], (referral["status"], "gray"))
+    with st.container(border=True):
+        st.markdown(f"**{referral['opportunity_title']}** ({labels.type_label(referral['opportunity_type'])}) "
+                    f"— referred {labels.day(referral['created_at'])}")
+        status_badge(words, colour)
+        if referral.get("feedback"):
+            st.caption(f"Feedback: {referral['feedback']}")
+        next_steps = labels.ADVISER_NEXT.get(referral["status"])
+        if next_steps:
+            with st.form(f"outcome_{referral['id']}", border=False):
+                new_status = st.selectbox("Record an outcome", options=list(next_steps),
+                                          key=f"outcome_status_{referral['id']}",
+                                          format_func=lambda s: labels.REFERRAL_STATUS[s][0])
+                feedback = st.text_input("Feedback (needed if not successful)", key=f"outcome_fb_{referral['id']}")
+                if st.form_submit_button("Save outcome"):
+                    moved = session.attempt(partial(client.move_referral, referral["id"], str(new_status),
+                                                    feedback.strip() or None))
+                    if moved is not None:
+                        flash(f"{moved['opportunity_title']}: now “{labels.REFERRAL_STATUS[moved['status']][0]}”.")
+                        st.rerun()
+        if len(referral.get("history", [])) > 1:
+            st.dataframe(pd.DataFrame([
+                {"When": labels.day(step["changed_at"]),
+                 "Status": labels.REFERRAL_STATUS.get(step["to_status"], (step["to_status"], ""))[0],
+                 "By": step["changed_by_role"]}
+                for step in referral["history"]
+            ]), hide_index=True)

@@ -1,0 +1,81 @@
+"""Employer: the young people referred to my opportunities (only what their consent allows), and status updates."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from services.common.auth import Role
+from ui.streamlit import labels, session
+from ui.streamlit.client import ServiceError
+from ui.streamlit.widgets import FieldMessages, flash, require, show_flash, status_badge
+
+require(Role.EMPLOYER)
+client = session.api()
+st.title("Referrals")
+show_flash()
+st.caption("Young people the Youth Employment hub referred to you. You see their name and skills only if they "
+           "agreed to share them.")
+
+page = session.attempt(lambda: client.referrals(limit=100), spinner="Loading referrals...")
+if page is None:
+    st.stop()
+referrals = page["items"]
+if not referrals:
+    st.info("Nobody has been referred to you yet.")
+    st.stop()
+
+titles = sorted({r["opportunity_title"] for r in referrals})
+left, right = st.columns(2)
+chosen_title = left.selectbox("Opportunity", options=["", *titles], key="ref_title",
+                              format_func=lambda t: t or "All opportunities")
+open_only = right.checkbox("Only those still in progress", key="ref_open")
+shown = [r for r in referrals
+         if (not chosen_title or r["opportunity_title"] == chosen_title)
+         and (not open_only or r["status"] in labels.EMPLOYER_NEXT)]
+st.caption(f"{len(shown)} of {len(referrals)} referrals.")
+
+for referral in shown:
+    rid = referral["id"]
+    candidate = referral.get("candidate") or {}
+    consented = bool(candidate.get("consent_share_with_employers"))
+    name = labels.full_name(candidate) if consented else "Name not shared"
+    words, colour = labels.REFERRAL_STATUS.get(referral["status"], (referral["status"], "gray"))
+    with st.container(border=True):
+        st.markdown(f"**{name}** — {referral['opportunity_title']}")
+        status_badge(words, colour)
+        if consented:
+            quals = ", ".join(f"level {q['level']} {q['subject']}" for q in candidate.get("qualifications", []))
+            st.markdown(f"**Skills** {', '.join(candidate.get('skills', [])) or 'none listed'}  \n"
+                        f"**Interests** {', '.join(candidate.get('interests', [])) or 'none listed'}  \n"
+                        f"**Qualifications** {quals or 'none listed'}")
+            if referral.get("note"):
+                st.caption(f"Adviser's note: {referral['note']}")
+        else:
+            st.caption("This young person hasn't agreed to share their details. Their adviser "
+                       f"({referral.get('adviser_id') or 'the hub'}) can tell you more with their permission.")
+        st.caption(f"Referred {labels.day(referral['created_at'])} · last change {labels.day(referral['updated_at'])}")
+        if referral.get("feedback"):
+            st.caption(f"Your feedback: {referral['feedback']}")
+        next_steps = labels.EMPLOYER_NEXT.get(referral["status"])
+        if not next_steps:
+            continue
+        messages = FieldMessages()
+        with st.form(f"move_{rid}", border=False):
+            new_status = st.selectbox("Move to", options=list(next_steps), key=f"move_status_{rid}",
+                                      format_func=lambda s: labels.REFERRAL_STATUS[s][0])
+            messages.slot("status")
+            feedback = st.text_area("Feedback for the young person (needed if not successful)",
+                                    key=f"move_feedback_{rid}", max_chars=2000)
+            messages.slot("feedback")
+            if st.form_submit_button("Update"):
+                try:
+                    client.move_referral(rid, str(new_status), feedback.strip() or None)
+                except ServiceError as err:
+                    if err.fields:
+                        for message in messages.show(err.fields):
+                            st.error(message, icon="⚠️")
+                    else:
+                        session.show_error(err)
+                else:
+                    flash(f"{name}: now “{labels.REFERRAL_STATUS[str(new_status)][0]}”.")
+                    st.rerun()

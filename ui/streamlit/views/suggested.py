@@ -1,0 +1,50 @@
+"""Young person: things that could suit me, and why, in plain words; "I'm interested" tells my adviser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from services.common.auth import Role
+from ui.streamlit import session
+from ui.streamlit.client import ServiceError
+from ui.streamlit.reasons import plain_reasons
+from ui.streamlit.widgets import opportunity_card, require
+from ui.streamlit.young import interest_button, interested_in, my_applications
+
+user = require(Role.YOUNG_PERSON)
+config = session.settings()
+client = session.api(config)
+me = session.attempt(lambda: client.profile(user.sub))
+st.title(f"Hi {me['given_name']}!" if me else "Suggested for me")
+st.write("Here are some things that could suit you. Press **I'm interested** and your adviser will help you "
+         "go for it.")
+
+suggestions: list[dict[str, Any]] = []
+with st.spinner("Finding things for you..."):
+    try:
+        for match in client.matches_for_profile(user.sub, k=10)["matches"]:
+            opportunity = session.opportunity_public(config.opportunities_url, match["opportunity_id"])
+            if opportunity is not None:
+                suggestions.append({**match, "opportunity": opportunity})
+    except ServiceError as err:
+        st.warning(f"We can't show suggestions right now. {err.message}", icon="⚠️")
+
+already = interested_in(client, user.sub)
+if not suggestions:
+    st.info("No suggestions yet. Try adding more skills and interests on **My profile**, or look on **Browse**.")
+for match in suggestions:
+    opportunity = match["opportunity"]
+
+    def why(match: dict[str, Any] = match, opportunity: dict[str, Any] = opportunity) -> None:
+        st.markdown("**Why it could suit you**")
+        st.markdown("\n".join(f"- {line}" for line in plain_reasons(match["explanation"], opportunity, me)))
+        with st.expander("What is it?"):
+            st.write(opportunity["description"])
+        interest_button(client, opportunity, already, key="suggested")
+
+    opportunity_card(opportunity, body=why, show_description=False)
+
+st.subheader("My applications")
+my_applications(client)

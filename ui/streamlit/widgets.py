@@ -1,0 +1,174 @@
+"""Pieces the pages share: status badges (words and colour), opportunity cards, the map, field messages."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import pandas as pd
+import pydeck as pdk
+import streamlit as st
+
+from services.common.auth import Role
+from ui.streamlit import labels
+from ui.streamlit.session import SignedIn, current, jitter
+
+STOCKPORT = (53.4083, -2.1494)
+TYPE_COLOURS = {
+    "apprenticeship": [31, 119, 180],
+    "kickstart": [214, 39, 40],
+    "job": [44, 160, 44],
+    "traineeship": [148, 103, 189],
+    "training": [255, 127, 14],
+    "work_experience": [140, 86, 75],
+}
+
+
+def require(role: Role) -> SignedIn:
+    """The signed-in person, if they have this role; otherwise the page stops with a message."""
+    user = current()
+    if user is None or user.role is not role:
+        st.warning("This page isn't available for your account.")
+        st.stop()
+    assert user is not None
+    return user
+
+
+def guarantee_badge(status: str | None) -> None:
+    words, colour, _, _ = labels.guarantee(status)
+    st.badge(words, color=colour)  # type: ignore[arg-type]
+
+
+def status_badge(words: str, colour: str) -> None:
+    st.badge(words, color=colour)  # type: ignore[arg-type]
+
+
+class FieldMessages:
+    """A slot under each form field, filled with the service's message for that field after a submit."""
+
+    def __init__(self) -> None:
+        self.slots: dict[str, Any] = {}
+
+    def slot(self, field: str) -> None:
+        self.slots[field] = st.empty()
+
+    def show(self, errors: dict[str, str]) -> list[str]:
+        """Put each message under its field; returns the messages that name no field on this form."""
+        unplaced = []
+        for field, message in errors.items():
+            if field in self.slots:
+                self.slots[field].error(message, icon="⚠️")
+            else:
+                unplaced.append(message)
+        return unplaced
+
+
+def opportunity_facts(opportunity: dict[str, Any]) -> str:
+    """One line of facts: type, employer, pay, hours, places, closing date."""
+    bits = [labels.type_label(opportunity["type"]), opportunity.get("employer_name", "")]
+    if opportunity.get("wage_per_hour"):
+        bits.append(f"{labels.money(opportunity['wage_per_hour'])} an hour")
+    bits.append(f"{opportunity.get('hours_per_week', 0):g} hours a week")
+    left = labels.places_left(opportunity)
+    bits.append(f"{left} place{'s' if left != 1 else ''} left")
+    bits.append(f"closes {labels.day(opportunity.get('closing_date'))}")
+    if opportunity.get("remote"):
+        bits.append("can work from home")
+    elif opportunity.get("distance_km") is not None:
+        km = float(opportunity["distance_km"])
+        bits.append("under 1 km away" if km < 1 else f"{km:.1f} km away")
+    return " · ".join(bit for bit in bits if bit)
+
+
+def opportunity_card(opportunity: dict[str, Any], *, body: Callable[[], None] | None = None,
+                     show_description: bool = True) -> None:
+    with st.container(border=True):
+        st.markdown(f"**{opportunity['title']}**")
+        st.caption(opportunity_facts(opportunity))
+        badges = []
+        if opportunity.get("employer_disability_confident"):
+            badges.append("Disability Confident")
+        if opportunity.get("employer_living_wage_employer"):
+            badges.append("Living Wage employer")
+        if opportunity.get("employer_good_employment_charter"):
+            badges.append("Good Employment Charter")
+        if badges:
+            st.caption("Employer: " + ", ".join(badges))
+        if show_description:
+            st.write(opportunity.get("description", ""))
+        if body is not None:
+            body()
+
+
+@lru_cache(maxsize=1)
+def _area_labels() -> pd.DataFrame:
+    """Postcode districts with their place names, so the map makes sense even without map tiles."""
+    text = resources.files("services.common").joinpath("data/outward_codes.csv").read_text()
+    rows = [{"lat": float(row["latitude"]), "lon": float(row["longitude"]),
+             "label": f"{row['outward_code']} {row['area'].split(' and ')[0]}"}
+            for row in csv.DictReader(text.splitlines())]
+    return pd.DataFrame(rows)
+
+
+def opportunity_map(items: Iterable[dict[str, Any]], *, key: str, home: tuple[float, float] | None = None,
+                    map_style: str | None = None) -> None:
+    """Live opportunities as dots around Stockport (colour by type, with a legend in words)."""
+    rows = []
+    for item in items:
+        if item.get("latitude") is None:
+            continue
+        dlat, dlon = jitter(str(item["id"]))
+        rows.append({
+            "lat": item["latitude"] + dlat,
+            "lon": item["longitude"] + dlon,
+            "title": item["title"],
+            "employer": item.get("employer_name", ""),
+            "kind": labels.type_label(item["type"]),
+            "color": TYPE_COLOURS.get(item["type"], [100, 100, 100]),
+        })
+    if not rows:
+        st.info("Nothing to show on the map.")
+        return
+    frame = pd.DataFrame(rows)
+    layers = [pdk.Layer(
+        "TextLayer", data=_area_labels(), get_position="[lon, lat]", get_text="label", get_size=12,
+        get_color=[120, 120, 120], get_alignment_baseline="'bottom'", pickable=False,
+    ), pdk.Layer(
+        "ScatterplotLayer", data=frame, get_position="[lon, lat]", get_fill_color="color", get_radius=180,
+        radius_min_pixels=4, radius_max_pixels=14, pickable=True, opacity=0.8, stroked=True,
+        get_line_color=[255, 255, 255], line_width_min_pixels=1,
+    )]
+    if home is not None:
+        layers.append(pdk.Layer(
+            "ScatterplotLayer", data=pd.DataFrame([{"lat": home[0], "lon": home[1]}]), get_position="[lon, lat]",
+            get_fill_color=[0, 0, 0], get_radius=250, radius_min_pixels=6, pickable=False,
+        ))
+    centre = home or STOCKPORT
+    deck = pdk.Deck(
+        layers=layers,
+        initial_view_state=pdk.ViewState(latitude=centre[0], longitude=centre[1], zoom=10.5),
+        tooltip={"text": "{title}\n{employer}\n{kind}"},  # type: ignore[arg-type]
+        map_style=map_style,
+    )
+    st.pydeck_chart(deck, key=key, height=380,
+                    alt=f"Map of {len(rows)} opportunities around Stockport, coloured by type")
+    present = sorted({row["kind"] for row in rows})
+    legend = " · ".join(
+        f"<span style='color:rgb({','.join(map(str, TYPE_COLOURS[kind]))})'>●</span> {labels.type_label(kind)}"
+        for kind in TYPE_COLOURS if labels.type_label(kind) in present
+    )
+    st.caption(legend + " — pins show the postcode area, not the exact address.", unsafe_allow_html=True)
+
+
+def flash(message: str) -> None:
+    """A success message that survives the rerun after an action."""
+    st.session_state["_flash"] = message
+
+
+def show_flash() -> None:
+    message = st.session_state.pop("_flash", None)
+    if message:
+        st.success(message, icon="✅")
