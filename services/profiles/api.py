@@ -12,7 +12,6 @@ from services.profiles.dependencies import (
     ClockDep,
     PersonOrAdviser,
     Reader,
-    ServiceOnly,
     SessionDep,
     SettingsDep,
 )
@@ -65,8 +64,8 @@ def get_profile(profile_id: uuid.UUID, principal: Reader, session: SessionDep, c
 
 
 @router.get("/profiles/{profile_id}/employer-view", response_model=EmployerView)
-def get_employer_view(profile_id: uuid.UUID, _principal: ServiceOnly, session: SessionDep) -> EmployerView:
-    return service.employer_view(session=session, profile_id=profile_id)
+def get_employer_view(profile_id: uuid.UUID, principal: Reader, session: SessionDep) -> EmployerView:
+    return service.employer_view(session=session, profile_id=profile_id, principal=principal)
 
 
 @router.patch("/profiles/{profile_id}", response_model=ProfileRead)

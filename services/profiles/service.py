@@ -175,8 +175,10 @@ def get_profile(*, session: Session, profile_id: uuid.UUID, principal: Principal
     return _to_read(profile, special, today)
 
 
-def employer_view(*, session: Session, profile_id: uuid.UUID) -> EmployerView:
-    """What an employer may be shown of a referred person: names and skills only with consent."""
+def employer_view(*, session: Session, profile_id: uuid.UUID, principal: Principal) -> EmployerView:
+    """What an employer may be shown of a referred person (names and skills only with consent), for the
+    opportunities service, advisers, and the young person themself."""
+    _may_access(principal, profile_id)
     profile, _ = _load(session, profile_id)
     consent = profile.consent_share_with_employers
     return EmployerView(

@@ -112,7 +112,8 @@ def test_roles_that_may_not_act_get_403(profiles) -> None:
     assert profiles.client.get(f"/profiles/{pid}", headers=other_person).status_code == 403
     assert profiles.client.patch(f"/profiles/{pid}", json={"about": "x"}, headers=other_person).status_code == 403
     assert profiles.client.get("/profiles", headers=other_person).status_code == 403
-    assert profiles.client.get(f"/profiles/{pid}/employer-view", headers=profiles.as_("adviser")).status_code == 403
+    assert profiles.client.get(f"/profiles/{pid}/employer-view", headers=employer).status_code == 403
+    assert profiles.client.get(f"/profiles/{pid}/employer-view", headers=other_person).status_code == 403
 
 
 def test_young_person_registers_and_manages_only_their_own_profile(profiles) -> None:
@@ -151,3 +152,31 @@ def test_health_ready_metrics(profiles) -> None:
     assert ready.status_code == 200, ready.text
     metrics = profiles.client.get("/metrics")
     assert "yg_http_requests_total" in metrics.text
+
+
+def test_employer_view_shows_names_and_skills_only_with_consent(profiles) -> None:
+    adviser = profiles.as_("adviser")
+    shared = profiles.client.post(
+        "/profiles",
+        json=profile_payload(consent_share_with_employers=True, priority_groups=["send"], ethnicity="Roma"),
+        headers=adviser,
+    ).json()
+    private = profiles.client.post(
+        "/profiles", json=profile_payload(consent_share_with_employers=False), headers=adviser
+    ).json()
+    service_token = profiles.as_("service", "opportunities")
+    seen = profiles.client.get(f"/profiles/{shared['id']}/employer-view", headers=service_token).json()
+    assert seen["given_name"] == shared["given_name"] and seen["skills"] == shared["skills"]
+    assert set(seen) == {
+        "id",
+        "consent_share_with_employers",
+        "given_name",
+        "family_name",
+        "skills",
+        "interests",
+        "qualifications",
+    }
+    hidden = profiles.client.get(f"/profiles/{private['id']}/employer-view", headers=service_token).json()
+    assert hidden["given_name"] is None and hidden["skills"] == [] and hidden["qualifications"] == []
+    own = profiles.as_("young_person", private["id"])
+    assert profiles.client.get(f"/profiles/{private['id']}/employer-view", headers=own).json() == hidden

@@ -280,3 +280,16 @@ def test_a_real_browser_loads_the_main_pages(stack: Stack, tmp_path: Path) -> No
              "young_person_phone": (390, 844)}
     for name, path in shots.items():
         _non_trivial_png(path, *sizes[name])
+
+
+@pytest.mark.parametrize(("who", "name", "sees_name"), [("alex", "Alex Taylor", True), ("sam", "Sam Patel", False)])
+def test_my_profile_shows_what_an_employer_could_see_as_the_profiles_service_says(
+    stack: Stack, who: str, name: str, sees_name: bool
+) -> None:
+    at = open_page(sign_in("young_person", name), "views/my_profile.py")
+    shown = texts(at)
+    assert "What an employer could see" in shown
+    if sees_name:
+        assert f"**Name** {name}" in shown, shown
+    else:
+        assert "**Nothing about you.**" in shown and "**Name**" not in shown, shown

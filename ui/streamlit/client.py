@@ -178,6 +178,9 @@ class Api:
     def profile(self, profile_id: uuid.UUID | str) -> Json:
         return self.get("profiles", f"/profiles/{profile_id}")
 
+    def employer_view(self, profile_id: uuid.UUID | str) -> Json:
+        return self.get("profiles", f"/profiles/{profile_id}/employer-view")
+
     def register_profile(self, data: Mapping[str, Any]) -> Json:
         return self.request("profiles", "POST", "/profiles", json=dict(data))
 

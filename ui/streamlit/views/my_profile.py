@@ -21,14 +21,6 @@ if me is None:
     st.stop()
 
 
-def employer_view(profile: dict[str, Any]) -> dict[str, Any] | None:
-    """What an employer you're put forward to could see: the same rule as the profiles service's employer view
-    (name, skills, interests and qualifications, only if you agreed; never anything else)."""
-    if not profile["consent_share_with_employers"]:
-        return None
-    return {key: profile[key] for key in ("given_name", "family_name", "skills", "interests", "qualifications")}
-
-
 with st.container(border=True):
     st.subheader(labels.full_name(me))
     st.markdown(
@@ -43,9 +35,11 @@ with st.container(border=True):
     st.caption(f"Your adviser: {me.get('adviser_id') or 'not given yet'}")
 
 st.subheader("What an employer could see")
-shown = employer_view(me)
+shown = session.attempt(lambda: client.employer_view(user.sub))
 with st.container(border=True):
     if shown is None:
+        st.markdown("We couldn't check this just now. Please try again in a minute.")
+    elif not shown["consent_share_with_employers"]:
         st.markdown("**Nothing about you.** You haven't agreed to share your details, so an employer only sees "
                     "that their adviser put someone forward. Turn on sharing below if you want them to see more.")
     else:
