@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from services.events.contract import OpportunityType
+from services.matching import service
+from services.matching.dependencies import AdviserOnly, ClockDep, PersonOrAdviser, RuntimeDep, SettingsDep
+from services.matching.ranking import Filters
+from services.matching.schemas import (
+    K,
+    OpportunityCandidates,
+    ProfileMatches,
+    SearchRequest,
+    SearchResults,
+    Sector,
+)
+
+router = APIRouter(tags=["matching"])
+
+
+def _filters(
+    type_: OpportunityType | None, sector: str | None, max_distance_km: float | None, remote: bool | None
+) -> Filters:
+    return Filters(type=type_, sector=sector, max_distance_km=max_distance_km, remote=remote)
+
+
+MaxDistance = Annotated[float | None, Query(gt=0, le=500)]
+TypeQuery = Annotated[OpportunityType | None, Query(alias="type")]
+
+
+@router.get("/profiles/{profile_id}/matches", response_model=ProfileMatches)
+def profile_matches(
+    profile_id: uuid.UUID,
+    principal: PersonOrAdviser,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    k: Annotated[K, Query()] = 10,
+    type_: TypeQuery = None,
+    sector: Annotated[Sector | None, Query()] = None,
+    max_distance_km: MaxDistance = None,
+    remote: bool | None = None,
+) -> ProfileMatches:
+    assert runtime.state is not None
+    return service.matches_for_profile(
+        state=runtime.state, settings=settings, principal=principal, profile_id=profile_id, k=k,
+        filters=_filters(type_, sector, max_distance_km, remote), today=clock.today(),
+    )
+
+
+@router.get("/opportunities/{opportunity_id}/matches", response_model=OpportunityCandidates)
+def opportunity_matches(
+    opportunity_id: uuid.UUID,
+    _principal: AdviserOnly,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    k: Annotated[K, Query()] = 10,
+    type_: TypeQuery = None,
+    sector: Annotated[Sector | None, Query()] = None,
+    max_distance_km: MaxDistance = None,
+    remote: bool | None = None,
+) -> OpportunityCandidates:
+    assert runtime.state is not None
+    return service.candidates_for_opportunity(
+        state=runtime.state, settings=settings, opportunity_id=opportunity_id, k=k,
+        filters=_filters(type_, sector, max_distance_km, remote), today=clock.today(),
+    )
+
+
+@router.post("/search", response_model=SearchResults)
+def search(
+    request: SearchRequest, principal: PersonOrAdviser, runtime: RuntimeDep, settings: SettingsDep, clock: ClockDep
+) -> SearchResults:
+    assert runtime.state is not None and runtime.embedder is not None
+    return service.search(
+        state=runtime.state, embedder=runtime.embedder, settings=settings, principal=principal, request=request,
+        today=clock.today(),
+    )

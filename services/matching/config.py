@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from services.common.settings import CommonSettings
+
+
+class MatchingSettings(CommonSettings):
+    model_config = SettingsConfigDict(env_prefix="MATCHING_", populate_by_name=True, extra="ignore")
+
+    port: int = 8003
+    # The index is a derived view of the topics; it lives in files, not in a database.
+    index_dir: Path | None = None
+    model_cache_dir: Path | None = None
+    consumer_name: str = "matching"
+
+    # "auto": the ONNX int8 path when the CPU has the instructions it was measured fast with (see the
+    # benchmark) and its vectors agree with the plain model at start-up; else plain sentence-transformers.
+    embedder: Literal["auto", "torch", "onnx"] = "auto"
+    min_fast_cosine: float = 0.99
+    embed_chunk: int = 64
+
+    # Hybrid score = similarity * w_similarity + skill overlap * w_skills + closeness * w_distance.
+    weight_similarity: float = Field(0.7, ge=0)
+    weight_skills: float = Field(0.2, ge=0)
+    weight_distance: float = Field(0.1, ge=0)
+    rerank_pool: int = Field(100, ge=10, le=2000)
+
+    # float16 vectors in the graph: the same recall as float32 on this data, faster and half the memory.
+    hnsw_storage: Literal["fp16", "flat"] = "fp16"
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 120
+    hnsw_ef_search: int = 128
+    hnsw_ef_max: int = 512
+    # A filter admitting at most this many vectors, or this share of the index, is searched exactly over the
+    # admitted ids; a wider filter walks the graph with a selector and a beam widened by 1/share.
+    exact_search_max: int = 5_000
+    exact_search_share: float = Field(0.03, ge=0, le=1)
+    tombstone_rebuild_share: float = Field(0.2, gt=0, lt=1)
+
+    looking_statuses: tuple[str, ...] = ("neet",)
+    save_interval_seconds: float = Field(10.0, gt=0)
+    fetch_max_wait_ms: int = Field(20, ge=1, le=500)
+    max_poll_records: int = Field(256, ge=1)
+
+    def resolved_index_dir(self) -> Path:
+        return self.index_dir or self.data_dir / "matching"
+
+    def resolved_model_cache_dir(self) -> Path:
+        return self.model_cache_dir or self.data_dir / "models"

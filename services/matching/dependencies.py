@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+
+from services.common.app_state import clock
+from services.common.auth import Principal, Role, require_roles
+from services.common.clock import Clock
+from services.matching.config import MatchingSettings
+from services.matching.runtime import MatchingRuntime
+
+
+def settings(request: Request) -> MatchingSettings:
+    return request.app.state.settings
+
+
+def runtime(request: Request) -> MatchingRuntime:
+    """The running matcher; 503 until its index is loaded."""
+    current: MatchingRuntime = request.app.state.runtime
+    if not current.is_ready():
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the matching index is not loaded yet")
+    return current
+
+
+ClockDep = Annotated[Clock, Depends(clock)]
+SettingsDep = Annotated[MatchingSettings, Depends(settings)]
+RuntimeDep = Annotated[MatchingRuntime, Depends(runtime)]
+PersonOrAdviser = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON))]
+AdviserOnly = Annotated[Principal, Depends(require_roles(Role.ADVISER))]

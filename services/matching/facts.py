@@ -1,0 +1,135 @@
+"""What the matcher keeps of each side besides its vector: the eligibility facts and the fields explanations
+name. Built from the event payloads, which already exclude names, contact details and special category data."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from services.events.contract import OpportunitySnapshotV1, ProfileSnapshotV1
+
+F = TypeVar("F", "OpportunityFacts", "PersonFacts")
+
+
+@dataclass(frozen=True)
+class OpportunityFacts:
+    opportunity_id: uuid.UUID
+    version: int
+    type: str
+    status: str
+    title: str
+    skills: tuple[str, ...]
+    sector: str
+    level: int | None
+    postcode_district: str
+    latitude: float
+    longitude: float
+    remote: bool
+    positions: int
+    positions_filled: int
+    start_date: dt.date
+    closing_date: dt.date
+    min_age: int | None
+    max_age: int | None
+    requires_universal_credit: bool
+    text_hash: str
+
+    @property
+    def key(self) -> uuid.UUID:
+        return self.opportunity_id
+
+    @classmethod
+    def from_snapshot(cls, snapshot: OpportunitySnapshotV1, version: int, text_hash: str) -> OpportunityFacts:
+        return cls(
+            opportunity_id=snapshot.opportunity_id,
+            version=version,
+            type=snapshot.type,
+            status=snapshot.status,
+            title=snapshot.title,
+            skills=tuple(snapshot.skills),
+            sector=snapshot.sector,
+            level=snapshot.level,
+            postcode_district=snapshot.postcode_district,
+            latitude=snapshot.latitude,
+            longitude=snapshot.longitude,
+            remote=snapshot.remote,
+            positions=snapshot.positions,
+            positions_filled=snapshot.positions_filled,
+            start_date=snapshot.start_date,
+            closing_date=snapshot.closing_date,
+            min_age=snapshot.min_age,
+            max_age=snapshot.max_age,
+            requires_universal_credit=snapshot.requires_universal_credit,
+            text_hash=text_hash,
+        )
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    profile_id: uuid.UUID
+    version: int
+    status: str
+    date_of_birth: dt.date
+    postcode_district: str
+    latitude: float | None
+    longitude: float | None
+    on_universal_credit: bool
+    priority_groups: tuple[str, ...]
+    skills: tuple[str, ...]
+    interests: tuple[str, ...]
+    preferred_types: tuple[str, ...]
+    max_travel_km: float
+    text_hash: str
+
+    @property
+    def key(self) -> uuid.UUID:
+        return self.profile_id
+
+    @classmethod
+    def from_snapshot(cls, snapshot: ProfileSnapshotV1, version: int, text_hash: str) -> PersonFacts:
+        return cls(
+            profile_id=snapshot.profile_id,
+            version=version,
+            status=snapshot.status,
+            date_of_birth=snapshot.date_of_birth,
+            postcode_district=snapshot.postcode_district,
+            latitude=snapshot.latitude,
+            longitude=snapshot.longitude,
+            on_universal_credit=snapshot.on_universal_credit,
+            priority_groups=tuple(snapshot.priority_groups),
+            skills=tuple(snapshot.skills),
+            interests=tuple(snapshot.interests),
+            preferred_types=tuple(snapshot.preferred_types),
+            max_travel_km=snapshot.max_travel_km,
+            text_hash=text_hash,
+        )
+
+
+def to_json(facts: OpportunityFacts | PersonFacts) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for field in dataclasses.fields(facts):
+        value = getattr(facts, field.name)
+        if isinstance(value, uuid.UUID | dt.date):
+            value = str(value) if isinstance(value, uuid.UUID) else value.isoformat()
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[field.name] = value
+    return out
+
+
+def from_json(kind: type[F], data: dict[str, Any]) -> F:
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(kind):
+        value = data[field.name]
+        annotation = str(field.type)
+        if annotation == "uuid.UUID":
+            value = uuid.UUID(value)
+        elif annotation == "dt.date":
+            value = dt.date.fromisoformat(value)
+        elif annotation.startswith("tuple"):
+            value = tuple(value)
+        values[field.name] = value
+    return kind(**values)

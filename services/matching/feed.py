@@ -1,0 +1,191 @@
+"""The matcher's consumer: the shared ConsumerRunner (parse, batch handler, dead-letter topic), but reading every
+partition by assignment and keeping its positions inside the saved index instead of in a consumer group.
+
+Why not group offsets: the index is saved every few seconds, the events it reflects must be exactly those before
+the saved positions. Offsets committed to the broker would run ahead of the last save (a crash would then skip
+events) or behind it (harmless but untidy). Saving positions with the index makes them agree by construction;
+replays after a crash are absorbed by the per-aggregate versions. Assignment also gives each replica every
+partition, which a replica needs for a full index, and skips the slow group join."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Sequence
+
+import structlog
+from kafka import KafkaConsumer, TopicPartition
+
+from services.events.consumer import BatchHandler, ConsumerRunner
+from services.matching.state import MatchingState
+
+log = structlog.get_logger("matching.feed")
+
+
+def position_key(topic: str, partition: int) -> str:
+    return f"{topic}:{partition}"
+
+
+def value_digest(value: bytes | None) -> str:
+    return hashlib.sha256(value or b"").hexdigest()[:32]
+
+
+class IndexFeed(ConsumerRunner):
+    def __init__(
+        self,
+        *,
+        state: MatchingState,
+        bootstrap_servers: str,
+        topics: Sequence[str],
+        name: str,
+        handler: BatchHandler,
+        max_records: int = 256,
+        fetch_max_wait_ms: int = 20,
+        start_at_end: bool = False,
+    ) -> None:
+        super().__init__(
+            bootstrap_servers=bootstrap_servers,
+            topics=topics,
+            group_id=name,
+            handler=handler,
+            max_records=max_records,
+            poll_timeout_ms=100,
+        )
+        self.state = state
+        self.fetch_max_wait_ms = fetch_max_wait_ms
+        self.start_at_end = start_at_end
+        self.caught_up_once = False
+        self.replayed_from_start = False
+        self._end_hint: dict[TopicPartition, int] = {}
+        self._lag: int | None = None
+
+    def _connect(self) -> KafkaConsumer:
+        consumer = KafkaConsumer(
+            bootstrap_servers=self.bootstrap_servers,
+            group_id=None,
+            client_id=f"{self.group_id}-{uuid.uuid4().hex[:6]}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=self.max_records,
+            fetch_max_wait_ms=self.fetch_max_wait_ms,
+            request_timeout_ms=15000,
+        )
+        try:
+            partitions = self._partitions(consumer)
+            with self.state.lock:
+                saved = dict(self.state.positions)
+            if saved and not self._log_matches(partitions, saved):
+                log.warning("the topics no longer hold what the saved index reflects; replaying from the start")
+                self.replayed_from_start = True
+                saved = {}
+                with self.state.lock:
+                    self.state.positions.clear()
+            consumer.assign(partitions)
+            for tp in partitions:
+                key = position_key(tp.topic, tp.partition)
+                if key in saved:
+                    consumer.seek(tp, saved[key][0])
+                elif self.start_at_end:
+                    consumer.seek_to_end(tp)
+                    consumer.position(tp)
+                else:
+                    consumer.seek_to_beginning(tp)
+            self._end_hint = consumer.end_offsets(partitions)
+            self.assigned.set()
+            return consumer
+        except Exception:
+            consumer.close()
+            raise
+
+    def _partitions(self, consumer: KafkaConsumer, timeout: float = 15.0) -> list[TopicPartition]:
+        deadline = time.monotonic() + timeout
+        found: dict[str, set[int]] = {}
+        while True:
+            for topic in self.topics:
+                found[topic] = consumer.partitions_for_topic(topic) or set()
+            if all(found.values()):
+                return [TopicPartition(topic, p) for topic in self.topics for p in sorted(found[topic])]
+            if time.monotonic() > deadline:
+                missing = [topic for topic, parts in found.items() if not parts]
+                raise RuntimeError(f"topics without partitions: {missing}")
+            time.sleep(0.2)
+
+    def _log_matches(self, partitions: list[TopicPartition], saved: dict[str, tuple[int, str]]) -> bool:
+        """Whether each partition still holds, just before the saved position, the record the index last saw
+        (after a broker restart the topics start again and the saved positions mean nothing). Uses a separate
+        short-lived client, so the feed's own consumer only ever sees its full assignment."""
+        checker = KafkaConsumer(
+            bootstrap_servers=self.bootstrap_servers,
+            group_id=None,
+            client_id=f"{self.group_id}-check-{uuid.uuid4().hex[:6]}",
+            enable_auto_commit=False,
+            fetch_max_wait_ms=self.fetch_max_wait_ms,
+        )
+        try:
+            for tp in partitions:
+                key = position_key(tp.topic, tp.partition)
+                if key not in saved or saved[key][0] == 0:
+                    continue
+                position, digest = saved[key]
+                checker.assign([tp])
+                checker.seek(tp, position - 1)
+                deadline = time.monotonic() + 5
+                record = None
+                while record is None and time.monotonic() < deadline:
+                    for records in checker.poll(timeout_ms=200, max_records=1).values():
+                        record = records[0]
+                if record is None or record.offset != position - 1 or value_digest(record.value) != digest:
+                    return False
+            return True
+        finally:
+            checker.close()
+
+    def _ends(self, consumer: KafkaConsumer) -> dict[TopicPartition, int]:
+        """End offsets without a network call: the high watermark of the last fetch, else the one read at
+        connect. (Tansu answers ListOffsets with the last batch's base offset + 1, short of the true end when
+        that batch holds several records; the high watermark in fetch responses is right.)"""
+        return {
+            tp: max(self._end_hint.get(tp, 0), consumer.highwater(tp) or 0) for tp in consumer.assignment()
+        }
+
+    def lag(self) -> int | None:
+        """Records not yet applied, as of the last poll (never waits for a poll in progress)."""
+        return self._lag if self.assigned.is_set() else None
+
+    def poll_once(self) -> int:
+        consumer = self._consumer
+        assert consumer is not None
+        batches = consumer.poll(timeout_ms=self.poll_timeout_ms, max_records=self.max_records)
+        records = [record for partition_records in batches.values() for record in partition_records]
+        if records:
+            self.process(records)
+            positions = {
+                position_key(tp.topic, tp.partition): (recs[-1].offset + 1, value_digest(recs[-1].value))
+                for tp, recs in batches.items()
+                if recs
+            }
+            with self.state.lock:
+                self.state.record_positions(positions)
+        ends = self._ends(consumer)
+        self._lag = sum(max(0, end - consumer.position(tp)) for tp, end in ends.items())
+        if not records and self._lag == 0:
+            self.caught_up_once = True
+        return len(records)
+
+    def catch_up(self, timeout: float) -> int:
+        """Read from the current positions to the end of every partition, then disconnect; returns records read."""
+        deadline = time.monotonic() + timeout
+        self._consumer = self._connect()
+        read = 0
+        try:
+            while not self.caught_up_once:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"not caught up after {timeout:.0f} s ({read} records read)")
+                read += self.poll_once()
+        finally:
+            self._consumer.close()
+            self._consumer = None
+            if self._producer is not None:
+                self._producer.close(timeout=2)
+        return read

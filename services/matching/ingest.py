@@ -1,0 +1,124 @@
+"""Applying events to the matcher's state: newest version per aggregate wins, stale and duplicate events are
+ignored, texts are embedded in one burst per batch, and only when they changed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import structlog
+
+from services.events.contract import (
+    EventEnvelope,
+    EventType,
+    OpportunitySnapshotV1,
+    ProfileErasedV1,
+    ProfileSnapshotV1,
+    ReferralV1,
+)
+from services.matching.embedder import Embedder
+from services.matching.facts import OpportunityFacts, PersonFacts
+from services.matching.state import MatchingState, Referral
+from services.matching.text import opportunity_text, profile_text, text_hash
+
+log = structlog.get_logger("matching.ingest")
+
+OPPORTUNITY_EVENTS = {EventType.OPPORTUNITY_PUBLISHED, EventType.OPPORTUNITY_UPDATED, EventType.OPPORTUNITY_CLOSED}
+PROFILE_EVENTS = {EventType.PROFILE_REGISTERED, EventType.PROFILE_UPDATED}
+REFERRAL_EVENTS = {EventType.REFERRAL_CREATED, EventType.REFERRAL_STATUS_CHANGED}
+
+
+@dataclass
+class _Pending:
+    event: EventEnvelope
+    facts: OpportunityFacts | PersonFacts | None = None
+    text: str | None = None
+
+
+class Ingestor:
+    """The consumer's batch handler."""
+
+    def __init__(self, state: MatchingState, embedder: Embedder) -> None:
+        self.state = state
+        self.embedder = embedder
+        self.embedded_texts = 0
+
+    def __call__(self, events: Sequence[EventEnvelope]) -> None:
+        self.apply(events)
+
+    def apply(self, events: Sequence[EventEnvelope]) -> int:
+        """Apply a batch; returns how many events changed the state."""
+        newest: dict[str, EventEnvelope] = {}
+        for event in events:
+            if event.event_type not in OPPORTUNITY_EVENTS | PROFILE_EVENTS | REFERRAL_EVENTS | {
+                EventType.PROFILE_ERASED
+            }:
+                continue
+            seen = newest.get(event.aggregate_id)
+            if seen is None or event.aggregate_version > seen.aggregate_version:
+                newest[event.aggregate_id] = event
+        with self.state.lock:
+            current = [e for e in newest.values() if self.state.is_current(e.aggregate_id, e.aggregate_version)]
+        pending = [self._prepare(event) for event in current]
+        to_embed = [item for item in pending if item.text is not None]
+        vectors = self.embedder.embed([item.text for item in to_embed if item.text is not None])
+        self.embedded_texts += len(to_embed)
+        by_id = {id(item): vectors[i] for i, item in enumerate(to_embed)}
+        with self.state.lock:
+            for item in pending:
+                self._apply_one(item, by_id.get(id(item)))
+        return len(pending)
+
+    def _prepare(self, event: EventEnvelope) -> _Pending:
+        """Parse the payload and decide whether its text must be embedded (only when it changed)."""
+        item = _Pending(event)
+        payload = event.typed_payload()
+        version = event.aggregate_version
+        if isinstance(payload, OpportunitySnapshotV1):
+            text = opportunity_text(payload)
+            facts: OpportunityFacts | PersonFacts = OpportunityFacts.from_snapshot(payload, version, text_hash(text))
+            catalogue = self.state.opportunities
+            needs_vector = payload.status == "live"
+        elif isinstance(payload, ProfileSnapshotV1):
+            text = profile_text(payload)
+            facts = PersonFacts.from_snapshot(payload, version, text_hash(text))
+            catalogue = self.state.profiles  # type: ignore[assignment]
+            needs_vector = True
+        else:
+            return item
+        item.facts = facts
+        if needs_vector:
+            with self.state.lock:
+                old = catalogue.get(facts.key)  # type: ignore[arg-type]
+                row = catalogue.row_of(facts.key)
+                unchanged = (
+                    old is not None
+                    and old.text_hash == facts.text_hash
+                    and row is not None
+                    and catalogue.index.contains(row)
+                )
+            if not unchanged:
+                item.text = text
+        return item
+
+    def _apply_one(self, item: _Pending, vector: np.ndarray | None) -> None:
+        event, state = item.event, self.state
+        if not state.is_current(event.aggregate_id, event.aggregate_version):
+            return
+        if isinstance(item.facts, OpportunityFacts):
+            state.put_opportunity(item.facts, vector)
+        elif isinstance(item.facts, PersonFacts):
+            state.put_person(item.facts, vector)
+        elif event.event_type is EventType.PROFILE_ERASED:
+            erased: ProfileErasedV1 = event.typed_payload()
+            state.erase_person(erased.profile_id)
+        elif event.event_type in REFERRAL_EVENTS:
+            referral: ReferralV1 = event.typed_payload()
+            if state.is_erased(referral.profile_id):
+                return  # the person was erased: keep nothing that links them to an opportunity
+            state.put_referral(
+                referral.referral_id,
+                Referral(referral.profile_id, referral.opportunity_id, referral.status),
+                event.aggregate_version,
+            )

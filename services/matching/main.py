@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from services.common import errors, observability
+from services.common.clock import Clock, SystemClock
+from services.matching.api import router
+from services.matching.config import MatchingSettings
+from services.matching.embedder import Embedder
+from services.matching.runtime import MatchingRuntime
+
+
+def create_app(
+    settings: MatchingSettings | None = None, clock: Clock | None = None, embedder: Embedder | None = None
+) -> FastAPI:
+    """The matching service. `embedder` lets tests share one loaded model; by default the lifespan builds it."""
+    settings = settings or MatchingSettings()
+    settings.signing_secret()  # refuses to start in production without a real secret
+    clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = MatchingRuntime(settings, embedder=embedder, clock=clock)
+        app.state.runtime = runtime
+        runtime.start()
+        yield
+        runtime.stop()
+
+    app = FastAPI(title="Youth Guarantee: matching", version="1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.clock = clock
+
+    def readiness() -> dict[str, Any]:
+        runtime: MatchingRuntime | None = getattr(app.state, "runtime", None)
+        if runtime is None:
+            return {"problems": ["matching: not started"]}
+        return runtime.readiness()
+
+    observability.configure_logging(settings.log_level, settings.log_json)
+    observability.install(app, service="matching", readiness=readiness)
+    errors.install_handlers(app)
+    app.include_router(router)
+    return app

@@ -1,0 +1,184 @@
+"""Saving the matcher's state atomically: each save writes a new snapshot folder (indexes, id maps, facts,
+versions, referrals and the topic positions they reflect), switches CURRENT to it with an atomic rename, and then
+deletes every older snapshot, so an erased person's vector survives in no saved file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from services.matching.facts import OpportunityFacts, PersonFacts, from_json, to_json
+from services.matching.index import HnswIndex, VectorIndex
+from services.matching.state import MatchingState, Referral
+
+FORMAT = 1
+CURRENT = "CURRENT"
+SIDES = ("opportunities", "profiles")
+
+
+class SavedStateUnusable(Exception):
+    """The saved state is missing or does not fit this build; the index must be rebuilt from the events."""
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write(path: Path, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def snapshot_of(
+    state: MatchingState, *, model: str, dim: int, embedder: str
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """Metadata and index bytes, taken under the state lock so both reflect the same positions."""
+    with state.lock:
+        blobs: dict[str, bytes] = {}
+        sides: dict[str, Any] = {}
+        for name in SIDES:
+            catalogue = getattr(state, name)
+            for file, data in catalogue.index.to_bytes().items():
+                blobs[f"{name}.{file}"] = data
+            sides[name] = {
+                "index": catalogue.index.stats(),
+                "rows": [[str(key), row] for key, row in catalogue.rows.items()],
+                "facts": [to_json(facts) for facts in catalogue],
+            }
+        meta = {
+            "format": FORMAT,
+            "model": model,
+            "dim": dim,
+            "embedder": embedder,
+            "saved_at": dt.datetime.now(dt.UTC).isoformat(),
+            "changes": state.changes,
+            "sides": sides,
+            "versions": state.versions,
+            "erased": sorted(state.erased),
+            "referrals": [
+                [str(rid), str(ref.profile_id), str(ref.opportunity_id), ref.status, state.versions.get(str(rid), 1)]
+                for rid, ref in state.referrals.items()
+            ],
+            "positions": {key: list(value) for key, value in state.positions.items()},
+        }
+    return meta, blobs
+
+
+def save(state: MatchingState, directory: Path, *, model: str, dim: int, embedder: str) -> Path:
+    """Write a snapshot and make it current atomically; returns its folder."""
+    meta, blobs = snapshot_of(state, model=model, dim=dim, embedder=embedder)
+    directory.mkdir(parents=True, exist_ok=True)
+    work = directory / f".tmp-{uuid.uuid4().hex}"
+    work.mkdir()
+    try:
+        for file, data in blobs.items():
+            _write(work / file, data)
+        _write(work / "meta.json", json.dumps(meta, separators=(",", ":")).encode())
+        _fsync_dir(work)
+        final = directory / f"snapshot-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:6]}"
+        os.rename(work, final)
+        pointer = directory / f".{CURRENT}.tmp"
+        _write(pointer, final.name.encode())
+        os.replace(pointer, directory / CURRENT)
+        _fsync_dir(directory)
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+    for old in directory.iterdir():
+        if old.is_dir() and old != final and (old.name.startswith("snapshot-") or old.name.startswith(".tmp-")):
+            shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def current_snapshot(directory: Path) -> Path | None:
+    pointer = directory / CURRENT
+    if not pointer.exists():
+        return None
+    folder = directory / pointer.read_text().strip()
+    return folder if folder.is_dir() else None
+
+
+IndexLoader = Callable[[dict[str, bytes], int], VectorIndex]
+
+
+def hnsw_loader(**params: Any) -> IndexLoader:
+    return lambda blobs, dim: HnswIndex.from_bytes(blobs, dim, **params)
+
+
+def load(
+    directory: Path,
+    *,
+    model: str,
+    dim: int,
+    load_index: IndexLoader,
+    looking_statuses: tuple[str, ...],
+) -> tuple[MatchingState, dict[str, Any]]:
+    """The saved state, or SavedStateUnusable with the reason."""
+    folder = current_snapshot(directory)
+    if folder is None:
+        raise SavedStateUnusable(f"no saved index in {directory}")
+    try:
+        meta = json.loads((folder / "meta.json").read_bytes())
+    except (OSError, ValueError) as exc:
+        raise SavedStateUnusable(f"unreadable metadata: {exc}") from exc
+    if meta.get("format") != FORMAT or meta.get("model") != model or meta.get("dim") != dim:
+        raise SavedStateUnusable(
+            f"saved with format {meta.get('format')}, model {meta.get('model')}, dim {meta.get('dim')}; "
+            f"this build uses {FORMAT}, {model}, {dim}"
+        )
+    try:
+        indexes = {}
+        for side in SIDES:
+            blobs = {
+                file.name[len(side) + 1 :]: file.read_bytes()
+                for file in folder.iterdir()
+                if file.name.startswith(f"{side}.")
+            }
+            indexes[side] = load_index(blobs, dim)
+        state = MatchingState(
+            opportunities_index=indexes["opportunities"],
+            profiles_index=indexes["profiles"],
+            looking_statuses=looking_statuses,
+        )
+        for rid, profile_id, opportunity_id, status, version in meta["referrals"]:
+            state.put_referral(
+                uuid.UUID(rid), Referral(uuid.UUID(profile_id), uuid.UUID(opportunity_id), status), version
+            )
+        rows = {side: {uuid.UUID(key): row for key, row in meta["sides"][side]["rows"]} for side in SIDES}
+        for data in meta["sides"]["opportunities"]["facts"]:
+            facts = from_json(OpportunityFacts, data)
+            state.opportunities.put(facts, row=rows["opportunities"][facts.opportunity_id])
+            state.put_opportunity(facts, None)
+        for data in meta["sides"]["profiles"]["facts"]:
+            person = from_json(PersonFacts, data)
+            state.profiles.put(person, row=rows["profiles"][person.profile_id])
+            state.put_person(person, None)
+        _check_consistent(state)
+    except (KeyError, ValueError, TypeError, OSError) as exc:
+        raise SavedStateUnusable(f"inconsistent saved state: {exc!r}"[:500]) from exc
+    state.versions = {key: int(value) for key, value in meta["versions"].items()}
+    state.erased = set(meta["erased"])
+    state.positions = {key: (int(value[0]), str(value[1])) for key, value in meta["positions"].items()}
+    state.changes = int(meta.get("changes", 0))
+    return state, meta
+
+
+def _check_consistent(state: MatchingState) -> None:
+    for name in SIDES:
+        catalogue = getattr(state, name)
+        indexed = len(catalogue.index)
+        with_vectors = sum(1 for row in catalogue.rows.values() if catalogue.index.contains(row))
+        if indexed != with_vectors:
+            raise ValueError(f"{name}: {indexed} vectors but {with_vectors} of them belong to known rows")

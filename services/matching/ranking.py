@@ -1,0 +1,322 @@
+"""Hard eligibility as vectorised masks over rows (applied before ranking), the hybrid score and explanations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from services.common.errors import RuleViolation
+from services.common.postcodes import EARTH_RADIUS_KM
+from services.matching.facts import OpportunityFacts, PersonFacts
+from services.matching.state import NO_AGE_LIMIT, TYPE_CODE, MatchingState, month_day
+from services.matching.text import normalise_skill
+
+TYPE_LABELS = {
+    "apprenticeship": "Apprenticeship",
+    "kickstart": "Kick-Start",
+    "job": "Job",
+    "traineeship": "Traineeship",
+    "training": "Training",
+    "work_experience": "Work experience",
+}
+UNKNOWN_DISTANCE_CLOSENESS = 0.5
+
+
+@dataclass(frozen=True)
+class Filters:
+    type: str | None = None
+    sector: str | None = None
+    max_distance_km: float | None = None
+    remote: bool | None = None
+
+
+@dataclass(frozen=True)
+class Weights:
+    similarity: float
+    skills: float
+    distance: float
+
+
+@dataclass
+class Explanation:
+    matched_skills: list[str] = field(default_factory=list)
+    missing_skills: list[str] = field(default_factory=list)
+    distance_km: float | None = None
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Ranked:
+    key: uuid.UUID
+    score: float
+    explanation: Explanation
+
+
+Origin = tuple[float, float] | None
+
+
+def haversine_km(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
+    p1, p2 = np.radians(lat), math.radians(lat0)
+    dp, dl = p2 - p1, np.radians(lon0 - lon)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * math.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+
+
+def distance_between(lat1: float | None, lon1: float | None, lat2: float | None, lon2: float | None) -> float | None:
+    if None in (lat1, lon1, lat2, lon2):
+        return None
+    return float(haversine_km(np.array([lat1]), np.array([lon1]), float(lat2), float(lon2))[0])  # type: ignore[arg-type]
+
+
+def age_on(date_of_birth: dt.date, day: dt.date) -> int:
+    return day.year - date_of_birth.year - ((day.month, day.day) < (date_of_birth.month, date_of_birth.day))
+
+
+def person_origin(person: PersonFacts | None) -> Origin:
+    if person is None or person.latitude is None or person.longitude is None:
+        return None
+    return (person.latitude, person.longitude)
+
+
+def is_open(state: MatchingState, opportunity: OpportunityFacts, today: dt.date) -> bool:
+    row = state.opportunities.row_of(opportunity.opportunity_id)
+    return (
+        opportunity.status == "live"
+        and row is not None
+        and int(state.opportunities.column("positions_left")[row]) > 0
+        and opportunity.closing_date >= today
+    )
+
+
+def opportunity_mask(
+    state: MatchingState, person: PersonFacts | None, today: dt.date, filters: Filters, origin: Origin
+) -> np.ndarray:
+    """Rows of opportunities open to this person (or open at all, without a person) and passing the filters."""
+    cat = state.opportunities
+    col = cat.column
+    mask = col("live") & (col("positions_left") > 0) & (col("closing") >= today.toordinal())
+    if person is not None:
+        dob = person.date_of_birth
+        age = col("start_y").astype(np.int32) - dob.year - (col("start_md") < month_day(dob))
+        mask &= (age >= col("min_age")) & (age <= col("max_age"))
+        if not person.on_universal_credit:
+            mask &= ~col("requires_uc")
+        home = person_origin(person)
+        if home is not None:
+            within = haversine_km(col("lat"), col("lon"), *home) <= person.max_travel_km
+            mask &= col("remote") | within
+        for opportunity_id in state.referred_by_person.get(person.profile_id, ()):
+            row = cat.row_of(opportunity_id)
+            if row is not None:
+                mask[row] = False
+    if filters.type is not None:
+        mask &= col("type") == TYPE_CODE.get(filters.type, -2)
+    if filters.sector is not None:
+        code = cat.codes.get(filters.sector.strip().lower(), -2)
+        mask &= col("sector") == code
+    if filters.remote is not None:
+        mask &= col("remote") == filters.remote
+    if filters.max_distance_km is not None:
+        if origin is None:
+            raise RuleViolation(
+                "filters.max_distance_km", "origin_required", "max_distance_km needs a place to measure from"
+            )
+        mask &= col("remote") | (haversine_km(col("lat"), col("lon"), *origin) <= filters.max_distance_km)
+    return mask
+
+
+def candidate_mask(state: MatchingState, opportunity: OpportunityFacts, filters: Filters) -> np.ndarray:
+    """Rows of young people who are looking and eligible for this opportunity, passing the filters."""
+    if filters.sector is not None:
+        raise RuleViolation("filters.sector", "not_applicable", "sector filters opportunities, not young people")
+    if filters.remote is not None:
+        raise RuleViolation("filters.remote", "not_applicable", "remote filters opportunities, not young people")
+    col = state.profiles.column
+    mask = col("looking").copy()
+    start = opportunity.start_date
+    age = start.year - col("dob_y").astype(np.int32) - (month_day(start) < col("dob_md"))
+    mask &= (age >= (opportunity.min_age or 0)) & (age <= (opportunity.max_age or NO_AGE_LIMIT))
+    if opportunity.requires_universal_credit:
+        mask &= col("uc")
+    distance = haversine_km(col("lat"), col("lon"), opportunity.latitude, opportunity.longitude)
+    if not opportunity.remote:
+        # A person whose postcode district is not in the table cannot be measured; they are not excluded.
+        mask &= np.isnan(distance) | (distance <= col("max_travel"))
+    for profile_id in state.referred_by_opportunity.get(opportunity.opportunity_id, ()):
+        row = state.profiles.row_of(profile_id)
+        if row is not None:
+            mask[row] = False
+    if filters.type is not None:
+        bit = 1 << TYPE_CODE.get(filters.type, 15)
+        preferred = col("preferred").astype(np.int32)
+        mask &= (preferred == 0) | ((preferred & bit) != 0)
+    if filters.max_distance_km is not None:
+        mask &= distance <= filters.max_distance_km
+    return mask
+
+
+def explain(
+    opportunity: OpportunityFacts,
+    person: PersonFacts | None,
+    similarity: float,
+    weights: Weights,
+    *,
+    today: dt.date,
+    origin: Origin = None,
+    query_text: str | None = None,
+    for_adviser_about_person: bool = False,
+) -> tuple[float, Explanation]:
+    """The hybrid score of one pair and why."""
+    if person is not None:
+        have = {normalise_skill(skill) for skill in person.skills}
+        matched = [skill for skill in opportunity.skills if normalise_skill(skill) in have]
+    elif query_text:
+        text = normalise_skill(query_text)
+        matched = [skill for skill in opportunity.skills if normalise_skill(skill) in text]
+    else:
+        matched = []
+    missing = [skill for skill in opportunity.skills if skill not in matched]
+    overlap = len(matched) / len(opportunity.skills) if opportunity.skills else 0.0
+    reasons: list[str] = []
+    if opportunity.skills and (person is not None or query_text):
+        reasons.append(f"shares {len(matched)} of {len(opportunity.skills)} listed skills")
+
+    home = person_origin(person) or origin
+    distance = None if home is None else distance_between(home[0], home[1], opportunity.latitude, opportunity.longitude)
+    reach = person.max_travel_km if person is not None else None
+    if opportunity.remote:
+        closeness = 1.0
+        reasons.append("remote: no travel needed")
+    elif distance is None:
+        closeness = UNKNOWN_DISTANCE_CLOSENESS
+        if home is None and person is not None:
+            reasons.append("distance unknown: postcode district not located")
+    else:
+        closeness = max(0.0, 1.0 - distance / reach) if reach else 1.0 / (1.0 + distance / 10.0)
+        within = f" (travels up to {reach:g} km)" if reach else ""
+        reasons.append(f"{distance:.0f} km away{within}")
+
+    label = TYPE_LABELS.get(opportunity.type, opportunity.type)
+    if person is not None:
+        if opportunity.requires_universal_credit and person.on_universal_credit:
+            reasons.append(f"{label}: eligible, on Universal Credit")
+        if opportunity.min_age is not None or opportunity.max_age is not None:
+            age = age_on(person.date_of_birth, opportunity.start_date)
+            bounds = f"{opportunity.min_age or 0}-{opportunity.max_age}" if opportunity.max_age is not None else (
+                f"{opportunity.min_age}+"
+            )
+            reasons.append(f"age {age} at start, within {bounds}")
+        if opportunity.type in person.preferred_types:
+            reasons.append(f"wants: {label.lower()}")
+        if for_adviser_about_person:
+            groups = [group.replace("_", " ") for group in person.priority_groups]
+            if groups:
+                reasons.append(f"priority group: {', '.join(groups)}")
+    days_left = (opportunity.closing_date - today).days
+    if 0 <= days_left <= 7:
+        reasons.append(f"closes in {days_left} day{'s' if days_left != 1 else ''}")
+
+    score = weights.similarity * similarity + weights.skills * overlap + weights.distance * closeness
+    explanation = Explanation(
+        matched_skills=matched,
+        missing_skills=missing,
+        distance_km=None if distance is None else round(distance, 1),
+        reasons=reasons,
+    )
+    return round(float(score), 4), explanation
+
+
+def rank_opportunities(
+    state: MatchingState,
+    query: np.ndarray,
+    mask: np.ndarray,
+    *,
+    person: PersonFacts | None,
+    k: int,
+    pool: int,
+    weights: Weights,
+    today: dt.date,
+    origin: Origin = None,
+    query_text: str | None = None,
+) -> list[Ranked]:
+    """Retrieve a pool of eligible opportunities by similarity, re-rank by the hybrid score, keep k."""
+    rows, sims = state.opportunities.index.search(query, max(pool, k), allowed=mask)
+    ranked: list[Ranked] = []
+    for row, sim in zip(rows.tolist(), sims.tolist(), strict=True):
+        facts = state.opportunities.at(row)
+        if facts is None:
+            continue
+        score, why = explain(facts, person, sim, weights, today=today, origin=origin, query_text=query_text)
+        ranked.append(Ranked(facts.opportunity_id, score, why))
+    ranked.sort(key=lambda item: -item.score)
+    return ranked[:k]
+
+
+def rank_candidates(
+    state: MatchingState,
+    query: np.ndarray,
+    mask: np.ndarray,
+    *,
+    opportunity: OpportunityFacts,
+    k: int,
+    pool: int,
+    weights: Weights,
+    today: dt.date,
+) -> list[Ranked]:
+    """Retrieve a pool of eligible young people by similarity, re-rank by the hybrid score, keep k."""
+    rows, sims = state.profiles.index.search(query, max(pool, k), allowed=mask)
+    ranked: list[Ranked] = []
+    for row, sim in zip(rows.tolist(), sims.tolist(), strict=True):
+        person = state.profiles.at(row)
+        if person is None:
+            continue
+        score, why = explain(opportunity, person, sim, weights, today=today, for_adviser_about_person=True)
+        ranked.append(Ranked(person.profile_id, score, why))
+    ranked.sort(key=lambda item: -item.score)
+    return ranked[:k]
+
+
+def rank_people_by_text(
+    state: MatchingState, query: np.ndarray, mask: np.ndarray, *, k: int, origin: Origin, query_text: str
+) -> list[Ranked]:
+    """Free-text exploration of young people: similarity, with the skills the text names."""
+    rows, sims = state.profiles.index.search(query, k, allowed=mask)
+    text = normalise_skill(query_text)
+    ranked: list[Ranked] = []
+    for row, sim in zip(rows.tolist(), sims.tolist(), strict=True):
+        person = state.profiles.at(row)
+        if person is None:
+            continue
+        matched = [skill for skill in person.skills if normalise_skill(skill) in text]
+        distance = None if origin is None else distance_between(origin[0], origin[1], person.latitude, person.longitude)
+        reasons = [f"mentions {len(matched)} of their {len(person.skills)} skills"] if person.skills else []
+        if distance is not None:
+            reasons.append(f"{distance:.0f} km away")
+        why = Explanation(matched, [], None if distance is None else round(distance, 1), reasons)
+        ranked.append(Ranked(person.profile_id, round(float(sim), 4), why))
+    return ranked
+
+
+def people_text_mask(state: MatchingState, filters: Filters, origin: Origin) -> np.ndarray:
+    """Young people who are looking, passing the filters that apply to people."""
+    if filters.sector is not None:
+        raise RuleViolation("filters.sector", "not_applicable", "sector filters opportunities, not young people")
+    if filters.remote is not None:
+        raise RuleViolation("filters.remote", "not_applicable", "remote filters opportunities, not young people")
+    col = state.profiles.column
+    mask = col("looking").copy()
+    if filters.type is not None:
+        bit = 1 << TYPE_CODE.get(filters.type, 15)
+        preferred = col("preferred").astype(np.int32)
+        mask &= (preferred == 0) | ((preferred & bit) != 0)
+    if filters.max_distance_km is not None:
+        if origin is None:
+            raise RuleViolation(
+                "filters.max_distance_km", "origin_required", "max_distance_km needs a postcode to measure from"
+            )
+        mask &= haversine_km(col("lat"), col("lon"), *origin) <= filters.max_distance_km
+    return mask

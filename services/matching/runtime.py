@@ -1,0 +1,247 @@
+"""The matcher's composition root: embedder, state (loaded from the saved index or rebuilt from the topics),
+the consumer feeding it, and a maintenance thread that saves it and compacts the indexes in the background."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from services.common.clock import Clock, SystemClock
+from services.events.contract import Topic
+from services.matching.config import MatchingSettings
+from services.matching.embedder import MODEL_NAME, Embedder, build_embedder
+from services.matching.feed import IndexFeed
+from services.matching.index import HnswIndex
+from services.matching.ingest import Ingestor
+from services.matching.persistence import SavedStateUnusable, hnsw_loader, load, save
+from services.matching.state import MatchingState
+
+log = structlog.get_logger("matching.runtime")
+
+# Never Topic.PROFILES_RESTRICTED: special category data must not reach the matcher.
+TOPICS: tuple[Topic, ...] = (Topic.PROFILES, Topic.OPPORTUNITIES, Topic.REFERRALS)
+COMPACT_MIN_STORED = 256
+
+
+def index_params(settings: MatchingSettings) -> dict[str, Any]:
+    return {
+        "storage": settings.hnsw_storage,
+        "exact_share": settings.exact_search_share,
+        "m": settings.hnsw_m,
+        "ef_construction": settings.hnsw_ef_construction,
+        "ef_search": settings.hnsw_ef_search,
+        "ef_max": settings.hnsw_ef_max,
+        "exact_max": settings.exact_search_max,
+    }
+
+
+def new_state(settings: MatchingSettings, dim: int) -> MatchingState:
+    params = index_params(settings)
+    return MatchingState(
+        opportunities_index=HnswIndex(dim, **params),
+        profiles_index=HnswIndex(dim, **params),
+        looking_statuses=settings.looking_statuses,
+    )
+
+
+def load_or_new(settings: MatchingSettings, dim: int) -> tuple[MatchingState, str]:
+    """The saved state when usable, else an empty one (to be filled from the topics); and where it came from."""
+    try:
+        state, _meta = load(
+            settings.resolved_index_dir(),
+            model=MODEL_NAME,
+            dim=dim,
+            load_index=hnsw_loader(**index_params(settings)),
+            looking_statuses=settings.looking_statuses,
+        )
+        return state, "saved index"
+    except SavedStateUnusable as exc:
+        log.warning("rebuilding the index from the topics", reason=str(exc))
+        return new_state(settings, dim), f"rebuilt from the topics ({exc})"
+
+
+class MatchingRuntime:
+    def __init__(
+        self,
+        settings: MatchingSettings,
+        *,
+        embedder: Embedder | None = None,
+        clock: Clock | None = None,
+        start_at_end: bool = False,
+        embedder_factory: Callable[[MatchingSettings], Embedder] = build_embedder,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.embedder = embedder
+        self.embedder_factory = embedder_factory
+        self.start_at_end = start_at_end
+        self.state: MatchingState | None = None
+        self.ingestor: Ingestor | None = None
+        self.feed: IndexFeed | None = None
+        self.origin = ""
+        self.phase = "starting"
+        self.error: str | None = None
+        self.stop_event = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._saved_changes = -1
+        self._saved_erasures = 0
+        self._save_lock = threading.Lock()
+        self.last_saved: float | None = None
+        self.last_save_seconds: float | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Load everything in the background, so /health and /ready answer while the model loads."""
+        thread = threading.Thread(target=self._boot, name="matching-boot", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _boot(self) -> None:
+        try:
+            self.phase = "loading the model"
+            if self.embedder is None:
+                self.embedder = self.embedder_factory(self.settings)
+            self.phase = "loading the index"
+            state, self.origin = load_or_new(self.settings, self.embedder.dim)
+            self.state = state
+            self._saved_changes = state.changes if self.origin == "saved index" else -1
+            self._saved_erasures = state.erasures
+            self.ingestor = Ingestor(state, self.embedder)
+            self.feed = IndexFeed(
+                state=state,
+                bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                topics=[str(topic) for topic in TOPICS],
+                name=self.settings.consumer_name,
+                handler=self.ingestor,
+                max_records=self.settings.max_poll_records,
+                fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
+                start_at_end=self.start_at_end,
+            )
+            self._threads.append(self.feed.start(self.stop_event))
+            maintenance = threading.Thread(target=self._maintain, name="matching-maintenance", daemon=True)
+            maintenance.start()
+            self._threads.append(maintenance)
+            self.phase = "running"
+        except Exception as exc:  # noqa: BLE001 - reported by /ready
+            self.error = f"{type(exc).__name__}: {exc}"[:300]
+            log.error("matching failed to start", error=self.error)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        if self.state is not None and self.embedder is not None:
+            self.save_now()
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.is_ready():
+            if self.error:
+                raise RuntimeError(self.error)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"matching not ready: {self.readiness()}")
+            time.sleep(0.05)
+
+    # -- persistence and compaction ---------------------------------------------------------------------------
+
+    def save_now(self) -> None:
+        state, embedder = self.state, self.embedder
+        if state is None or embedder is None:
+            return
+        with self._save_lock:
+            started = time.monotonic()
+            changes, erasures = state.changes, state.erasures
+            save(state, self.settings.resolved_index_dir(), model=MODEL_NAME, dim=embedder.dim, embedder=embedder.name)
+            self._saved_changes, self._saved_erasures = changes, erasures
+            self.last_saved = time.time()
+            self.last_save_seconds = time.monotonic() - started
+
+    def _maintain(self) -> None:
+        last = time.monotonic()
+        while not self.stop_event.wait(0.1):
+            state = self.state
+            if state is None:
+                continue
+            try:
+                due = time.monotonic() - last >= self.settings.save_interval_seconds
+                if state.erasures != self._saved_erasures or (due and state.changes != self._saved_changes):
+                    self.save_now()
+                    last = time.monotonic()
+                for catalogue in (state.opportunities, state.profiles):
+                    stats = catalogue.index.stats()
+                    share, stored = float(stats["tombstone_share"]), int(stats["stored"])
+                    if share > self.settings.tombstone_rebuild_share and stored > COMPACT_MIN_STORED:
+                        catalogue.index.compact()
+            except Exception as exc:  # noqa: BLE001 - retried on the next round
+                log.warning("index maintenance failed", error=repr(exc)[:300])
+
+    # -- readiness --------------------------------------------------------------------------------------------
+
+    def is_ready(self) -> bool:
+        """The index is loaded: from the saved files, or (without them) rebuilt from the topics to their end.
+        Queries are then answered even while the broker is away; /ready reports the consumer's state."""
+        if self.state is None or self.feed is None or self.error:
+            return False
+        return self.origin == "saved index" or self.feed.caught_up_once
+
+    def readiness(self) -> dict[str, Any]:
+        problems: list[str] = []
+        if self.error:
+            problems.append(f"matching: {self.error}")
+        elif self.state is None:
+            problems.append(f"matching: {self.phase}")
+        elif not self.is_ready():
+            problems.append("matching: rebuilding the index from the topics")
+        details: dict[str, Any] = {"problems": problems, "phase": self.phase}
+        if self.state is not None:
+            with self.state.lock:
+                details["counts"] = self.state.counts()
+                details["indexes"] = {
+                    "opportunities": self.state.opportunities.index.stats(),
+                    "profiles": self.state.profiles.index.stats(),
+                }
+            details["loaded_from"] = self.origin
+        if self.feed is not None:
+            details["consumer_connected"] = self.feed.assigned.is_set()
+            details["consumer_lag"] = self.feed.lag()
+            details["dead_lettered"] = self.feed.dead_lettered
+        if self.embedder is not None:
+            details["embedder"] = self.embedder.name
+        details["last_saved"] = self.last_saved
+        return details
+
+    @property
+    def index_dir(self) -> Path:
+        return self.settings.resolved_index_dir()
+
+
+def rebuild_from_topics(settings: MatchingSettings, embedder: Embedder, *, timeout: float = 1800.0) -> dict[str, Any]:
+    """Build a fresh index from the beginning of the topics and save it over the current one."""
+    started = time.monotonic()
+    state = new_state(settings, embedder.dim)
+    ingestor = Ingestor(state, embedder)
+    feed = IndexFeed(
+        state=state,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        topics=[str(topic) for topic in TOPICS],
+        name=f"{settings.consumer_name}-reindex",
+        handler=ingestor,
+        max_records=settings.max_poll_records,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
+    )
+    records = feed.catch_up(timeout)
+    folder = save(state, settings.resolved_index_dir(), model=MODEL_NAME, dim=embedder.dim, embedder=embedder.name)
+    return {
+        "records": records,
+        "dead_lettered": feed.dead_lettered,
+        "embedded": ingestor.embedded_texts,
+        "seconds": round(time.monotonic() - started, 1),
+        "saved_to": str(folder),
+        **state.counts(),
+    }

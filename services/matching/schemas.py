@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from services.events.contract import OpportunityType
+
+Sector = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, strict=True)]
+K = Annotated[int, Field(ge=1, le=100)]
+
+
+class Explanation(BaseModel):
+    matched_skills: list[str]
+    missing_skills: list[str]
+    distance_km: float | None
+    reasons: list[str]
+
+
+class OpportunityMatch(BaseModel):
+    opportunity_id: uuid.UUID
+    score: float
+    explanation: Explanation
+
+
+class CandidateMatch(BaseModel):
+    profile_id: uuid.UUID
+    score: float
+    explanation: Explanation
+
+
+class ProfileMatches(BaseModel):
+    profile_id: uuid.UUID
+    matches: list[OpportunityMatch]
+
+
+class OpportunityCandidates(BaseModel):
+    opportunity_id: uuid.UUID
+    matches: list[CandidateMatch]
+
+
+class SearchFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: OpportunityType | None = None
+    sector: Sector | None = None
+    max_distance_km: Annotated[float, Field(gt=0, le=500)] | None = None
+    remote: bool | None = None
+    # Where max_distance_km is measured from in a free-text search (a young person's own district by default).
+    postcode: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=10)] | None = None
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, strict=True)]
+    k: K = 10
+    target: Literal["opportunities", "profiles"]
+    filters: SearchFilters = SearchFilters()
+
+
+class SearchResults(BaseModel):
+    target: Literal["opportunities", "profiles"]
+    matches: list[OpportunityMatch] | list[CandidateMatch]

@@ -1,0 +1,165 @@
+"""Matching use cases: eligible opportunities for a young person, candidates for an opportunity, free-text search."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from services.common.auth import Principal, Role
+from services.common.errors import Forbidden, NotFound, RuleViolation
+from services.common.postcodes import InvalidPostcode, locate
+from services.matching.config import MatchingSettings
+from services.matching.embedder import Embedder
+from services.matching.ranking import (
+    Filters,
+    Origin,
+    Ranked,
+    Weights,
+    candidate_mask,
+    is_open,
+    opportunity_mask,
+    people_text_mask,
+    person_origin,
+    rank_candidates,
+    rank_opportunities,
+    rank_people_by_text,
+)
+from services.matching.schemas import (
+    CandidateMatch,
+    Explanation,
+    OpportunityCandidates,
+    OpportunityMatch,
+    ProfileMatches,
+    SearchRequest,
+    SearchResults,
+)
+from services.matching.state import MatchingState
+
+
+def weights_of(settings: MatchingSettings) -> Weights:
+    return Weights(settings.weight_similarity, settings.weight_skills, settings.weight_distance)
+
+
+def _explanation(item: Ranked) -> Explanation:
+    return Explanation.model_validate(item.explanation, from_attributes=True)
+
+
+def _may_see_person(principal: Principal, profile_id: uuid.UUID) -> None:
+    if principal.role is Role.YOUNG_PERSON and principal.sub != str(profile_id):
+        raise Forbidden("a young person may only see their own matches")
+
+
+def matches_for_profile(
+    *,
+    state: MatchingState,
+    settings: MatchingSettings,
+    principal: Principal,
+    profile_id: uuid.UUID,
+    k: int,
+    filters: Filters,
+    today: dt.date,
+) -> ProfileMatches:
+    """Live opportunities this young person is eligible for, best first, with reasons."""
+    _may_see_person(principal, profile_id)
+    with state.lock:
+        person = state.profiles.get(profile_id)
+        row = state.profiles.row_of(profile_id)
+        vector = None if row is None else state.profiles.index.vector(row)
+        if person is None or vector is None:
+            raise NotFound("profile", profile_id)
+        origin = person_origin(person)
+        mask = opportunity_mask(state, person, today, filters, origin)
+        ranked = rank_opportunities(
+            state, vector, mask, person=person, k=k, pool=settings.rerank_pool, weights=weights_of(settings),
+            today=today, origin=origin,
+        )
+    return ProfileMatches(
+        profile_id=profile_id,
+        matches=[OpportunityMatch(opportunity_id=r.key, score=r.score, explanation=_explanation(r)) for r in ranked],
+    )
+
+
+def candidates_for_opportunity(
+    *,
+    state: MatchingState,
+    settings: MatchingSettings,
+    opportunity_id: uuid.UUID,
+    k: int,
+    filters: Filters,
+    today: dt.date,
+) -> OpportunityCandidates:
+    """Young people who are looking and eligible for this opportunity, best first, with reasons."""
+    with state.lock:
+        opportunity = state.opportunities.get(opportunity_id)
+        if opportunity is None:
+            raise NotFound("opportunity", opportunity_id)
+        mask = candidate_mask(state, opportunity, filters)
+        row = state.opportunities.row_of(opportunity_id)
+        vector = None if row is None else state.opportunities.index.vector(row)
+        if vector is None or not is_open(state, opportunity, today):
+            ranked: list[Ranked] = []
+        else:
+            ranked = rank_candidates(
+                state, vector, mask, opportunity=opportunity, k=k, pool=settings.rerank_pool,
+                weights=weights_of(settings), today=today,
+            )
+    return OpportunityCandidates(
+        opportunity_id=opportunity_id,
+        matches=[CandidateMatch(profile_id=r.key, score=r.score, explanation=_explanation(r)) for r in ranked],
+    )
+
+
+def _origin_of(postcode: str | None) -> Origin:
+    if postcode is None:
+        return None
+    try:
+        location = locate(postcode)
+    except InvalidPostcode as exc:
+        raise RuleViolation("filters.postcode", "invalid_postcode", str(exc)) from exc
+    if location is None:
+        raise RuleViolation("filters.postcode", "unknown_district", f"postcode district of {postcode} is not known")
+    return (location.latitude, location.longitude)
+
+
+def search(
+    *,
+    state: MatchingState,
+    embedder: Embedder,
+    settings: MatchingSettings,
+    principal: Principal,
+    request: SearchRequest,
+    today: dt.date,
+) -> SearchResults:
+    """Free-text search: a young person for opportunities they are eligible for, an adviser exploring either."""
+    if principal.role is Role.YOUNG_PERSON and request.target != "opportunities":
+        raise Forbidden("a young person may search opportunities only")
+    given = request.filters
+    filters = Filters(type=given.type, sector=given.sector, max_distance_km=given.max_distance_km, remote=given.remote)
+    origin = _origin_of(given.postcode)
+    vector = embedder.embed([request.text])[0]
+    with state.lock:
+        if request.target == "opportunities":
+            person = None
+            if principal.role is Role.YOUNG_PERSON:
+                try:
+                    person = state.profiles.get(uuid.UUID(principal.sub))
+                except ValueError:
+                    person = None
+            origin = origin or person_origin(person)
+            mask = opportunity_mask(state, person, today, filters, origin)
+            ranked = rank_opportunities(
+                state, vector, mask, person=person, k=request.k, pool=settings.rerank_pool,
+                weights=weights_of(settings), today=today, origin=origin, query_text=request.text,
+            )
+            return SearchResults(
+                target="opportunities",
+                matches=[
+                    OpportunityMatch(opportunity_id=r.key, score=r.score, explanation=_explanation(r)) for r in ranked
+                ],
+            )
+        mask = people_text_mask(state, filters, origin)
+        ranked = rank_people_by_text(state, vector, mask, k=request.k, origin=origin, query_text=request.text)
+    return SearchResults(
+        target="profiles",
+        matches=[CandidateMatch(profile_id=r.key, score=r.score, explanation=_explanation(r)) for r in ranked],
+    )

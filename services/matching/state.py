@@ -1,0 +1,288 @@
+"""The matcher's in-memory view: per side, stable int64 rows mapped to UUIDs, facts and columnar eligibility data
+by row, and a vector index keyed by row; plus aggregate versions, referrals and the topic positions reflected."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, get_args
+
+import numpy as np
+
+from services.events.contract import OpportunityType, ReferralStatus
+from services.matching.facts import F, OpportunityFacts, PersonFacts
+from services.matching.index import VectorIndex
+
+OPPORTUNITY_TYPES: tuple[str, ...] = get_args(OpportunityType)
+TYPE_CODE = {name: code for code, name in enumerate(OPPORTUNITY_TYPES)}
+# A referral in any of these statuses means "already referred" (a withdrawn one may be made again).
+REFERRED_STATUSES: frozenset[str] = frozenset(get_args(ReferralStatus)) - {"withdrawn"}
+FILLS_A_POSITION = "accepted"
+
+ColumnSpec = dict[str, tuple[Any, Any]]
+
+OPPORTUNITY_COLUMNS: ColumnSpec = {
+    "present": (np.bool_, False),
+    "live": (np.bool_, False),
+    "positions_left": (np.int32, 0),
+    "closing": (np.int32, 0),
+    "start_y": (np.int16, 0),
+    "start_md": (np.int16, 0),
+    "min_age": (np.int16, 0),
+    "max_age": (np.int16, 0),
+    "requires_uc": (np.bool_, False),
+    "lat": (np.float64, np.nan),
+    "lon": (np.float64, np.nan),
+    "remote": (np.bool_, False),
+    "type": (np.int8, -1),
+    "sector": (np.int32, -1),
+}
+PERSON_COLUMNS: ColumnSpec = {
+    "present": (np.bool_, False),
+    "looking": (np.bool_, False),
+    "dob_y": (np.int16, 0),
+    "dob_md": (np.int16, 0),
+    "uc": (np.bool_, False),
+    "lat": (np.float64, np.nan),
+    "lon": (np.float64, np.nan),
+    "max_travel": (np.float64, 0.0),
+    "preferred": (np.int16, 0),
+}
+NO_AGE_LIMIT = 200
+
+
+def month_day(day: dt.date) -> int:
+    return day.month * 100 + day.day
+
+
+def erasure_mark(profile_id: uuid.UUID | str) -> str:
+    """What is kept of an erased person: a one-way mark, so late or replayed events cannot bring them back."""
+    return hashlib.sha256(f"yg-erased:{profile_id}".encode()).hexdigest()
+
+
+class Catalogue(Generic[F]):
+    """One side: rows (stable int64 ids, never reused) mapped to UUIDs, facts and columns by row, and the index."""
+
+    def __init__(self, index: VectorIndex, spec: ColumnSpec) -> None:
+        self.index = index
+        self.spec = spec
+        self.rows: dict[uuid.UUID, int] = {}
+        self.facts: list[F | None] = []
+        self._columns = {name: np.full(1024, fill, dtype=dtype) for name, (dtype, fill) in spec.items()}
+        self.codes: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[F]:
+        return (facts for facts in self.facts if facts is not None)
+
+    def row_of(self, key: uuid.UUID) -> int | None:
+        return self.rows.get(key)
+
+    def get(self, key: uuid.UUID) -> F | None:
+        row = self.rows.get(key)
+        return None if row is None else self.facts[row]
+
+    def at(self, row: int) -> F | None:
+        return self.facts[row] if 0 <= row < len(self.facts) else None
+
+    def code(self, value: str) -> int:
+        """A small integer for a categorical value (sectors), for vectorised filters."""
+        return self.codes.setdefault(value.strip().lower(), len(self.codes))
+
+    def column(self, name: str) -> np.ndarray:
+        return self._columns[name][: len(self.facts)]
+
+    def put(self, facts: F, row: int | None = None, **columns: Any) -> int:
+        """Store facts (and their columns) under the key's row, assigning a new row to a new key."""
+        if row is None:
+            row = self.rows.get(facts.key)
+        if row is None:
+            row = len(self.facts)
+        while len(self.facts) <= row:
+            self.facts.append(None)
+        self.rows[facts.key] = row
+        self.facts[row] = facts
+        if row >= len(self._columns["present"]):
+            size = max(row + 1, 2 * len(self._columns["present"]))
+            for name, (dtype, fill) in self.spec.items():
+                grown = np.full(size, fill, dtype=dtype)
+                grown[: len(self._columns[name])] = self._columns[name]
+                self._columns[name] = grown
+        self._columns["present"][row] = True
+        for name, value in columns.items():
+            self._columns[name][row] = value
+        return row
+
+    def set_column(self, row: int, name: str, value: Any) -> None:
+        self._columns[name][row] = value
+
+    def delete(self, key: uuid.UUID) -> int | None:
+        """Forget a key entirely: facts, columns and vector."""
+        row = self.rows.pop(key, None)
+        if row is None:
+            return None
+        self.facts[row] = None
+        for name, (_dtype, fill) in self.spec.items():
+            self._columns[name][row] = fill
+        self.index.remove([row])
+        return row
+
+
+@dataclass(frozen=True)
+class Referral:
+    profile_id: uuid.UUID
+    opportunity_id: uuid.UUID
+    status: str
+
+
+class MatchingState:
+    def __init__(
+        self,
+        *,
+        opportunities_index: VectorIndex,
+        profiles_index: VectorIndex,
+        looking_statuses: tuple[str, ...] = ("neet",),
+    ) -> None:
+        self.lock = threading.RLock()
+        self.opportunities: Catalogue[OpportunityFacts] = Catalogue(opportunities_index, OPPORTUNITY_COLUMNS)
+        self.profiles: Catalogue[PersonFacts] = Catalogue(profiles_index, PERSON_COLUMNS)
+        self.looking_statuses = frozenset(looking_statuses)
+        self.versions: dict[str, int] = {}
+        self.erased: set[str] = set()
+        self.referrals: dict[uuid.UUID, Referral] = {}
+        self.referred_by_person: dict[uuid.UUID, set[uuid.UUID]] = {}
+        self.referred_by_opportunity: dict[uuid.UUID, set[uuid.UUID]] = {}
+        self.accepted: dict[uuid.UUID, int] = {}
+        # "topic:partition" -> (next offset to read, sha256 of the last record's value)
+        self.positions: dict[str, tuple[int, str]] = {}
+        self.changes = 0
+        self.erasures = 0
+
+    # -- versions ---------------------------------------------------------------------------------------------
+
+    def is_current(self, aggregate_id: str, version: int) -> bool:
+        """True when an event would move this aggregate forward (not stale, not a duplicate, not erased)."""
+        if erasure_mark(aggregate_id) in self.erased:
+            return False
+        return version > self.versions.get(aggregate_id, 0)
+
+    def is_erased(self, profile_id: uuid.UUID | str) -> bool:
+        return erasure_mark(profile_id) in self.erased
+
+    # -- opportunities ----------------------------------------------------------------------------------------
+
+    def _positions_left(self, facts: OpportunityFacts) -> int:
+        return facts.positions - max(facts.positions_filled, self.accepted.get(facts.opportunity_id, 0))
+
+    def put_opportunity(self, facts: OpportunityFacts, vector: np.ndarray | None) -> None:
+        """Store an opportunity; a live one keeps (or gets) its vector, any other status loses it."""
+        catalogue = self.opportunities
+        row = catalogue.put(
+            facts,
+            live=facts.status == "live",
+            positions_left=self._positions_left(facts),
+            closing=facts.closing_date.toordinal(),
+            start_y=facts.start_date.year,
+            start_md=month_day(facts.start_date),
+            min_age=facts.min_age if facts.min_age is not None else 0,
+            max_age=facts.max_age if facts.max_age is not None else NO_AGE_LIMIT,
+            requires_uc=facts.requires_universal_credit,
+            lat=facts.latitude,
+            lon=facts.longitude,
+            remote=facts.remote,
+            type=TYPE_CODE.get(facts.type, -1),
+            sector=catalogue.code(facts.sector),
+        )
+        if facts.status != "live":
+            catalogue.index.remove([row])
+        elif vector is not None:
+            catalogue.index.upsert(np.array([row]), vector.reshape(1, -1))
+        self.versions[str(facts.opportunity_id)] = facts.version
+        self.changes += 1
+
+    # -- people -----------------------------------------------------------------------------------------------
+
+    def put_person(self, facts: PersonFacts, vector: np.ndarray | None) -> None:
+        """Store a young person's facts and (when the text changed) vector."""
+        preferred = 0
+        for kind in facts.preferred_types:
+            preferred |= 1 << TYPE_CODE.get(kind, 15)
+        row = self.profiles.put(
+            facts,
+            looking=facts.status in self.looking_statuses,
+            dob_y=facts.date_of_birth.year,
+            dob_md=month_day(facts.date_of_birth),
+            uc=facts.on_universal_credit,
+            lat=np.nan if facts.latitude is None else facts.latitude,
+            lon=np.nan if facts.longitude is None else facts.longitude,
+            max_travel=facts.max_travel_km,
+            preferred=preferred,
+        )
+        if vector is not None:
+            self.profiles.index.upsert(np.array([row]), vector.reshape(1, -1))
+        self.versions[str(facts.profile_id)] = facts.version
+        self.changes += 1
+
+    def erase_person(self, profile_id: uuid.UUID) -> None:
+        """Remove everything held of a person: vector, facts, version and referrals; keep a one-way mark."""
+        self.profiles.delete(profile_id)
+        self.versions.pop(str(profile_id), None)
+        for referral_id in [rid for rid, ref in self.referrals.items() if ref.profile_id == profile_id]:
+            self._drop_referral(referral_id)
+            self.versions.pop(str(referral_id), None)
+        self.referred_by_person.pop(profile_id, None)
+        self.erased.add(erasure_mark(profile_id))
+        self.changes += 1
+        self.erasures += 1
+
+    # -- referrals --------------------------------------------------------------------------------------------
+
+    def _drop_referral(self, referral_id: uuid.UUID) -> None:
+        old = self.referrals.pop(referral_id, None)
+        if old is None:
+            return
+        self.referred_by_person.get(old.profile_id, set()).discard(old.opportunity_id)
+        self.referred_by_opportunity.get(old.opportunity_id, set()).discard(old.profile_id)
+        if old.status == FILLS_A_POSITION:
+            self.accepted[old.opportunity_id] = self.accepted.get(old.opportunity_id, 1) - 1
+        self._refresh_positions(old.opportunity_id)
+
+    def put_referral(self, referral_id: uuid.UUID, referral: Referral, version: int) -> None:
+        """Record a referral's latest status: who is already referred where, and positions taken."""
+        self._drop_referral(referral_id)
+        self.referrals[referral_id] = referral
+        if referral.status in REFERRED_STATUSES:
+            self.referred_by_person.setdefault(referral.profile_id, set()).add(referral.opportunity_id)
+            self.referred_by_opportunity.setdefault(referral.opportunity_id, set()).add(referral.profile_id)
+        if referral.status == FILLS_A_POSITION:
+            self.accepted[referral.opportunity_id] = self.accepted.get(referral.opportunity_id, 0) + 1
+        self._refresh_positions(referral.opportunity_id)
+        self.versions[str(referral_id)] = version
+        self.changes += 1
+
+    def _refresh_positions(self, opportunity_id: uuid.UUID) -> None:
+        facts = self.opportunities.get(opportunity_id)
+        if facts is not None:
+            row = self.opportunities.rows[opportunity_id]
+            self.opportunities.set_column(row, "positions_left", self._positions_left(facts))
+
+    # -- positions --------------------------------------------------------------------------------------------
+
+    def record_positions(self, positions: dict[str, tuple[int, str]]) -> None:
+        self.positions.update(positions)
+        self.changes += 1
+
+    def counts(self) -> dict[str, Any]:
+        return {
+            "opportunities": len(self.opportunities),
+            "opportunities_indexed": len(self.opportunities.index),
+            "profiles": len(self.profiles),
+            "profiles_indexed": len(self.profiles.index),
+            "referrals": len(self.referrals),
+        }

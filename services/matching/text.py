@@ -1,0 +1,76 @@
+"""The text embedded for each side, built from an explicit list of matchable fields only: never names, contact
+details, location, dates of birth or special category data."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from services.events.contract import OpportunitySnapshotV1, ProfileSnapshotV1
+
+PROFILE_TEXT_FIELDS = ("interests", "skills", "qualifications", "about", "preferred_types")
+OPPORTUNITY_TEXT_FIELDS = ("title", "description", "skills", "sector", "level", "type")
+
+TYPE_WORDS = {
+    "apprenticeship": "apprenticeship",
+    "kickstart": "Kick-Start placement",
+    "job": "job",
+    "traineeship": "traineeship",
+    "training": "training course",
+    "work_experience": "work experience",
+}
+
+
+def _sentence(values: list[str], prefix: str = "") -> str:
+    """Values as one plain sentence; labels like "Skills:" measurably blur short texts' embeddings."""
+    values = [value.strip() for value in values if value and value.strip()]
+    return f"{prefix}{', '.join(values)}." if values else ""
+
+
+def _capitalised(words: str) -> str:
+    return words[:1].upper() + words[1:]
+
+
+def _join(parts: list[str]) -> str:
+    return " ".join(part for part in parts if part).strip()
+
+
+def profile_text(snapshot: ProfileSnapshotV1) -> str:
+    """What a young person is looking for, in words."""
+    fields = {name: getattr(snapshot, name) for name in PROFILE_TEXT_FIELDS}
+    return _join(
+        [
+            _sentence(fields["interests"]),
+            _sentence(fields["skills"]),
+            _sentence([f"level {q.level} {q.subject}" for q in fields["qualifications"]], "Qualifications: "),
+            fields["about"].strip(),
+            _sentence([TYPE_WORDS.get(kind, kind) for kind in fields["preferred_types"]], "Looking for "),
+        ]
+    )
+
+
+def opportunity_text(snapshot: OpportunitySnapshotV1) -> str:
+    """What an opportunity offers, in words."""
+    fields = {name: getattr(snapshot, name) for name in OPPORTUNITY_TEXT_FIELDS}
+    level = f"Level {fields['level']}." if fields["level"] is not None else ""
+    return _join(
+        [
+            f"{fields['title'].strip()}.",
+            fields["description"].strip(),
+            _sentence(fields["skills"]),
+            _sentence([fields["sector"]]),
+            f"{_capitalised(TYPE_WORDS.get(fields['type'], fields['type']))}.",
+            level,
+        ]
+    )
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_skill(skill: str) -> str:
+    return _SPACES.sub(" ", skill.strip().lower())

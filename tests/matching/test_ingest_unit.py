@@ -1,0 +1,101 @@
+"""Unit tests of the text that is embedded and of ingest bookkeeping, with an in-memory embedder."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+
+from services.events.contract import ProfileSnapshotV1
+from services.matching.config import MatchingSettings
+from services.matching.ingest import Ingestor
+from services.matching.runtime import new_state
+from services.matching.text import PROFILE_TEXT_FIELDS, opportunity_text, profile_text
+from tests.matching.helpers import erased_event, opportunity, opportunity_event, person, person_event
+
+
+class HashingEmbedder:
+    """Bag-of-words vectors: deterministic and instant, for unit tests only."""
+
+    name = "hashing"
+    dim = 64
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.texts.extend(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1, norms)
+
+
+def test_profile_text_uses_only_matchable_fields() -> None:
+    young = person(postcode_district="SK4", adviser_id="adviser-secret-7", about="Likes bikes.")
+    text = profile_text(young)
+    assert "forklift driving" in text and "warehouse work" in text and "Likes bikes." in text
+    for value in ("SK4", "adviser-secret-7", str(young.profile_id), str(young.date_of_birth.year), "care_leaver"):
+        assert value not in text
+    unmatchable = set(ProfileSnapshotV1.model_fields) - set(PROFILE_TEXT_FIELDS)
+    changed = young.model_copy(update={"max_travel_km": 99.0, "on_universal_credit": False, "status": "training",
+                                       "priority_groups": ["young_carer"], "postcode_district": "SK2"})
+    assert profile_text(changed) == text, f"only {PROFILE_TEXT_FIELDS} may shape the text, not {unmatchable}"
+
+
+def test_opportunity_text_names_title_description_skills_sector_level_type() -> None:
+    job = opportunity(title="Chef", description="Cook.", skills=["knife skills"], sector="hospitality", level=3,
+                      type="kickstart", postcode_district="SK9")
+    assert opportunity_text(job) == "Chef. Cook. knife skills. hospitality. Kick-Start placement. Level 3."
+
+
+def test_unchanged_text_is_not_embedded_again_and_stale_events_are_ignored() -> None:
+    embedder = HashingEmbedder()
+    state = new_state(MatchingSettings(), embedder.dim)
+    ingest = Ingestor(state, embedder)
+    young = person()
+    ingest.apply([person_event(young)])
+    assert len(embedder.texts) == 1
+
+    moved = young.model_copy(update={"max_travel_km": 25.0})  # facts change, text does not
+    ingest.apply([person_event(moved, version=2), person_event(young, version=1)])
+    assert len(embedder.texts) == 1
+    assert state.profiles.get(young.profile_id).max_travel_km == 25.0  # type: ignore[union-attr]
+
+    retrained = young.model_copy(update={"skills": ["welding"]})
+    ingest.apply([person_event(retrained, version=3), person_event(retrained, version=3)])
+    assert embedder.texts[1:] == [profile_text(retrained)]
+
+
+def test_a_burst_is_embedded_in_one_call_keeping_the_newest_version() -> None:
+    embedder = HashingEmbedder()
+    calls: list[int] = []
+    original = embedder.embed
+
+    def counting(texts: Sequence[str]) -> np.ndarray:
+        calls.append(len(texts))
+        return original(texts)
+
+    embedder.embed = counting  # type: ignore[method-assign]
+    state = new_state(MatchingSettings(), embedder.dim)
+    jobs = [opportunity() for _ in range(20)]
+    renamed = jobs[0].model_copy(update={"title": "Renamed"})
+    Ingestor(state, embedder).apply([opportunity_event(j) for j in jobs] + [opportunity_event(renamed, version=2)])
+    assert calls == [20]
+    assert state.opportunities.get(jobs[0].opportunity_id).title == "Renamed"  # type: ignore[union-attr]
+
+
+def test_erasure_forgets_the_person_and_a_replay_cannot_restore_them() -> None:
+    embedder = HashingEmbedder()
+    state = new_state(MatchingSettings(), embedder.dim)
+    ingest = Ingestor(state, embedder)
+    young = person()
+    ingest.apply([person_event(young)])
+    ingest.apply([erased_event(young.profile_id, version=2)])
+    assert state.profiles.get(young.profile_id) is None and str(young.profile_id) not in state.versions
+    assert len(state.profiles.index) == 0
+    ingest.apply([person_event(young, version=1), person_event(young, version=5)])
+    assert state.profiles.get(young.profile_id) is None
