@@ -66,16 +66,16 @@ ReferralStatus = Literal[
 ]
 
 
-class _Payload(BaseModel):
+class PayloadModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Qualification(_Payload):
+class Qualification(PayloadModel):
     level: str
     subject: str
 
 
-class ProfileSnapshotV1(_Payload):
+class ProfileSnapshotV1(PayloadModel):
     """What other services may know of a young person: matchable fields and eligibility facts, no names,
     no contact details, no special category data."""
 
@@ -99,18 +99,18 @@ class ProfileSnapshotV1(_Payload):
     registered_at: dt.datetime
 
 
-class ProfileErasedV1(_Payload):
+class ProfileErasedV1(PayloadModel):
     profile_id: uuid.UUID
     erased_at: dt.datetime
 
 
-class ProfileSpecialCategoryV1(_Payload):
+class ProfileSpecialCategoryV1(PayloadModel):
     profile_id: uuid.UUID
     send: bool
     ethnicity: str | None
 
 
-class EmployerSnapshotV1(_Payload):
+class EmployerSnapshotV1(PayloadModel):
     employer_id: uuid.UUID
     name: str
     sector: str
@@ -120,7 +120,7 @@ class EmployerSnapshotV1(_Payload):
     good_employment_charter: bool
 
 
-class OpportunitySnapshotV1(_Payload):
+class OpportunitySnapshotV1(PayloadModel):
     opportunity_id: uuid.UUID
     employer_id: uuid.UUID
     type: OpportunityType
@@ -148,7 +148,7 @@ class OpportunitySnapshotV1(_Payload):
     published_at: dt.datetime | None = None
 
 
-class ReferralV1(_Payload):
+class ReferralV1(PayloadModel):
     referral_id: uuid.UUID
     profile_id: uuid.UUID
     opportunity_id: uuid.UUID
@@ -160,7 +160,7 @@ class ReferralV1(_Payload):
     changed_at: dt.datetime
 
 
-class InterestV1(_Payload):
+class InterestV1(PayloadModel):
     """A young person said they are interested in an opportunity: a referral request for their adviser."""
 
     interest_id: uuid.UUID
@@ -169,7 +169,7 @@ class InterestV1(_Payload):
     expressed_at: dt.datetime
 
 
-PAYLOAD_MODELS: dict[tuple[str, int], type[_Payload]] = {
+PAYLOAD_MODELS: dict[tuple[str, int], type[PayloadModel]] = {
     (EventType.PROFILE_REGISTERED, 1): ProfileSnapshotV1,
     (EventType.PROFILE_UPDATED, 1): ProfileSnapshotV1,
     (EventType.PROFILE_ERASED, 1): ProfileErasedV1,
@@ -219,7 +219,7 @@ def make_event(
     producer: str,
     aggregate_id: str,
     aggregate_version: int,
-    payload: _Payload,
+    payload: PayloadModel,
     occurred_at: dt.datetime | None = None,
 ) -> EventEnvelope:
     """An envelope around a typed payload, checked against the contract; `occurred_at` from the caller's clock."""

@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, Index, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from services.common.db import JSONType, UtcDateTime
-from services.events.contract import EventEnvelope
+from services.events.contract import EventEnvelope, EventType, PayloadModel, make_event
 
 OUTBOX_TABLE = "outbox"
 
@@ -56,6 +56,30 @@ def add_to_outbox(session: Session, record_type: type[OutboxMixin], event: Event
             envelope=event.model_dump(mode="json"),
         )
     )
+
+
+def stage_event(
+    session: Session,
+    record_type: type[OutboxMixin],
+    event_type: EventType,
+    *,
+    producer: str,
+    aggregate_id: object,
+    version: int,
+    payload: PayloadModel,
+    at: dt.datetime,
+) -> EventEnvelope:
+    """Build an event from a typed payload and stage it in the caller's transaction."""
+    event = make_event(
+        event_type,
+        producer=producer,
+        aggregate_id=str(aggregate_id),
+        aggregate_version=version,
+        payload=payload,
+        occurred_at=at,
+    )
+    add_to_outbox(session, record_type, event)
+    return event
 
 
 def redact_aggregate(session: Session, record_type: type[OutboxMixin], aggregate_id: str) -> None:

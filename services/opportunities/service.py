@@ -23,10 +23,10 @@ from services.events.contract import (
     EventType,
     InterestV1,
     OpportunitySnapshotV1,
+    PayloadModel,
     ReferralV1,
-    make_event,
 )
-from services.events.outbox import add_to_outbox, redact_aggregate
+from services.events.outbox import redact_aggregate, stage_event
 from services.opportunities.config import OpportunitiesSettings
 from services.opportunities.directory import ProfileDirectory
 from services.opportunities.models import (
@@ -86,20 +86,15 @@ class QueryRuleViolation(RuleViolation):
 
 
 def _emit(
-    session: Session, event_type: EventType, aggregate_id: uuid.UUID, version: int, payload: Any, at: dt.datetime
+    session: Session,
+    event_type: EventType,
+    aggregate_id: uuid.UUID,
+    version: int,
+    payload: PayloadModel,
+    at: dt.datetime,
 ) -> None:
-    add_to_outbox(
-        session,
-        OutboxRecord,
-        make_event(
-            event_type,
-            producer=PRODUCER,
-            aggregate_id=str(aggregate_id),
-            aggregate_version=version,
-            payload=payload,
-            occurred_at=at,
-        ),
-    )
+    stage_event(session, OutboxRecord, event_type, producer=PRODUCER, aggregate_id=aggregate_id, version=version,
+                payload=payload, at=at)
 
 
 def _principal_uuid(principal: Principal, what: str) -> uuid.UUID:

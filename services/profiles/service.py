@@ -14,12 +14,12 @@ from services.common.errors import Conflict, Forbidden, NotFound, RuleViolation
 from services.common.postcodes import locate, outward_code
 from services.events.contract import (
     EventType,
+    PayloadModel,
     ProfileErasedV1,
     ProfileSnapshotV1,
     ProfileSpecialCategoryV1,
-    make_event,
 )
-from services.events.outbox import add_to_outbox, redact_aggregate
+from services.events.outbox import redact_aggregate, stage_event
 from services.profiles.config import ProfilesSettings
 from services.profiles.models import ErasureRecord, OutboxRecord, Profile, SpecialCategory
 from services.profiles.schemas import EmployerView, ProfileCreate, ProfilePage, ProfileRead, ProfileUpdate
@@ -86,19 +86,17 @@ def _snapshot(profile: Profile) -> ProfileSnapshotV1:
 
 
 def _emit(
-    session: Session, event_type: EventType, profile_id: uuid.UUID, version: int, payload: Any, at: dt.datetime
+    session: Session, event_type: EventType, profile_id: uuid.UUID, version: int, payload: PayloadModel, at: dt.datetime
 ) -> None:
-    add_to_outbox(
+    stage_event(
         session,
         OutboxRecord,
-        make_event(
-            event_type,
-            producer=PRODUCER,
-            aggregate_id=str(profile_id),
-            aggregate_version=version,
-            payload=payload,
-            occurred_at=at,
-        ),
+        event_type,
+        producer=PRODUCER,
+        aggregate_id=profile_id,
+        version=version,
+        payload=payload,
+        at=at,
     )
 
 

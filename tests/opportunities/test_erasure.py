@@ -4,7 +4,6 @@ opportunity's places do not move), and the outbox keeps no personal data of them
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy import create_engine, select
 
 from services.common.auth import Role
 from services.common.clock import FixedClock
@@ -24,7 +23,7 @@ from services.profiles.main import create_app as create_profiles_app
 from services.profiles.models import OutboxRecord as ProfilesOutbox
 from tests.opportunities.conftest import ProfilesService, make_harness
 from tests.opportunities.harness import BASE_TIME, Harness
-from tests.support.databases import TestDatabases
+from tests.support.databases import TestDatabases, all_text_in_database
 from tests.support.live_server import live_server
 from tests.support.services import bearer, running_relay
 
@@ -72,17 +71,6 @@ def _wait_ready(api: Harness, timeout: float = 60) -> None:
         time.sleep(0.2)
         response = api.client.get("/ready")
     assert "events_handled" in response.json()
-
-
-def _all_text(database_url: str) -> str:
-    engine = create_engine(database_url)
-    dump = []
-    with engine.connect() as connection:
-        for table in inspect(connection).get_table_names():
-            for row in connection.execute(text(f'SELECT * FROM "{table}"')):
-                dump.append(json.dumps([str(value) for value in row]))
-    engine.dispose()
-    return "\n".join(dump).lower()
 
 
 def _wait_until(condition: Any, timeout: float, what: str) -> float:
@@ -148,7 +136,7 @@ def test_erasing_a_person_removes_them_and_keeps_the_anonymous_outcome(stack: St
     print(f"erasure reached the opportunities service in {seconds:.2f} s")
 
     # Nothing of the person is left in any table, outbox payloads included.
-    everything = _all_text(api.settings.resolved_database_url())
+    everything = all_text_in_database(api.settings.resolved_database_url())
     for personal in (person, uuid.UUID(person).hex, note, feedback, message, f"erasable{tag}"):
         assert personal.lower() not in everything, f"{personal!r} survived erasure"
     assert f"bystander-{tag}" in everything and bystander in everything

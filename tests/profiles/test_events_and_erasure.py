@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
 
 from services.events.contract import EventType, Topic, parse_event
+from tests.support.databases import all_text_in_database
 from tests.support.factories import profile_payload
 from tests.support.services import running_relay
 from tests.support.topics import TopicReader
@@ -72,17 +72,6 @@ def test_special_category_data_never_reaches_the_shared_profile_topic(profiles, 
     restricted.close()
 
 
-def _all_text_in_database(database_url: str) -> str:
-    engine = create_engine(database_url)
-    dump = []
-    with engine.connect() as connection:
-        for table in inspect(connection).get_table_names():
-            for row in connection.execute(text(f'SELECT * FROM "{table}"')):
-                dump.append(json.dumps([str(value) for value in row]))
-    engine.dispose()
-    return "\n".join(dump).lower()
-
-
 def test_after_erasure_no_personal_field_is_left_in_any_table_or_outbox(profiles, relay, bootstrap_servers) -> None:
     adviser = profiles.as_("adviser")
     person = profile_payload(
@@ -106,7 +95,7 @@ def test_after_erasure_no_personal_field_is_left_in_any_table_or_outbox(profiles
     reader.wait_for(lambda records: any(parse_event(r.value).event_type == EventType.PROFILE_ERASED for r in records))
     reader.close()
 
-    everything = _all_text_in_database(profiles.database_url)
+    everything = all_text_in_database(profiles.database_url)
     for personal in (
         "zebedee",
         "quillfeather",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from pathlib import Path
@@ -52,3 +53,17 @@ class TestDatabases:
             for db_name in self.created:
                 conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
         self.created.clear()
+
+
+def all_text_in_database(database_url: str) -> str:
+    """Every value of every row of every table, lower-cased: for checking that erased data is gone."""
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(database_url)
+    dump = []
+    with engine.connect() as connection:
+        for table in inspect(connection).get_table_names():
+            for row in connection.execute(text(f'SELECT * FROM "{table}"')):
+                dump.append(json.dumps([str(value) for value in row]))
+    engine.dispose()
+    return "\n".join(dump).lower()
