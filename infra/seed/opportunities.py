@@ -802,7 +802,9 @@ class InProcessProfileDirectory:
     def employer_view(self, profile_id: uuid.UUID) -> CandidateView | None:
         with self.session_factory() as session:
             try:
-                view = profiles_service.employer_view(session=session, profile_id=profile_id)
+                view = profiles_service.employer_view(
+                    session=session, profile_id=profile_id, principal=self._principal
+                )
             except NotFound:
                 return None
         return CandidateView.model_validate(view.model_dump())

@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.common import errors, observability
 from services.common.clock import Clock, SystemClock
-from services.common.db import database_is_usable, make_engine, make_session_factory, run_migrations
+from services.common.db import make_engine, make_session_factory, run_migrations
 from services.events.api import router
-from services.events.broker import broker_is_usable
 from services.events.config import EventsSettings
 from services.events.consumer import ConsumerRunner, transactional_handler
 from services.events.contract import ALL_TOPICS
 from services.events.guarantee import ClockRules, tally
+from services.events.health import readiness_report
 from services.events.ingest import apply_event
 from services.events.metrics import HEADLINES, Headline
 from services.events.models import ProcessedEvent
@@ -79,22 +79,7 @@ def create_app(settings: EventsSettings | None = None, clock: Clock | None = Non
     app.state.consumer = None
 
     def readiness() -> dict[str, Any]:
-        problems = [
-            problem
-            for problem in (
-                database_is_usable(app.state.engine),
-                broker_is_usable(settings.kafka_bootstrap_servers),
-            )
-            if problem
-        ]
-        consumer: ConsumerRunner | None = app.state.consumer
-        details: dict[str, Any] = {}
-        if consumer is not None:
-            if not consumer.assigned.is_set():
-                problems.append("consumer: no partitions assigned yet")
-            details = {"consumer_lag": consumer.lag(), "events_handled": consumer.handled,
-                       "dead_lettered": consumer.dead_lettered}
-        return {"problems": problems, **details}
+        return readiness_report(app.state.engine, settings.kafka_bootstrap_servers, app.state.consumer)
 
     observability.configure_logging(settings.log_level, settings.log_json)
     observability.install(app, service="events", readiness=readiness)

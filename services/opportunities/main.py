@@ -11,9 +11,8 @@ from fastapi.responses import JSONResponse
 
 from services.common import errors, observability
 from services.common.clock import Clock, SystemClock
-from services.common.db import database_is_usable, make_engine, make_session_factory, run_migrations
-from services.events.broker import broker_is_usable
-from services.events.consumer import ConsumerRunner
+from services.common.db import make_engine, make_session_factory, run_migrations
+from services.events.health import readiness_report
 from services.opportunities.api import router
 from services.opportunities.config import OpportunitiesSettings
 from services.opportunities.consumer import make_consumer
@@ -70,25 +69,7 @@ def create_app(
     app.state.consumer = None
 
     def readiness() -> dict[str, Any]:
-        problems = [
-            problem
-            for problem in (
-                database_is_usable(app.state.engine),
-                broker_is_usable(settings.kafka_bootstrap_servers),
-            )
-            if problem
-        ]
-        consumer: ConsumerRunner | None = app.state.consumer
-        details: dict[str, Any] = {}
-        if consumer is not None:
-            if not consumer.assigned.is_set():
-                problems.append("consumer: no partitions assigned yet")
-            details = {
-                "consumer_lag": consumer.lag(),
-                "events_handled": consumer.handled,
-                "dead_lettered": consumer.dead_lettered,
-            }
-        return {"problems": problems, **details}
+        return readiness_report(app.state.engine, settings.kafka_bootstrap_servers, app.state.consumer)
 
     @app.exception_handler(ProfilesUnavailable)
     async def _profiles_unavailable(_request: Request, exc: ProfilesUnavailable) -> JSONResponse:

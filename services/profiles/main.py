@@ -9,8 +9,8 @@ from fastapi import FastAPI
 
 from services.common import errors, observability
 from services.common.clock import Clock, SystemClock
-from services.common.db import database_is_usable, make_engine, make_session_factory, run_migrations
-from services.events.broker import broker_is_usable
+from services.common.db import make_engine, make_session_factory, run_migrations
+from services.events.health import readiness_report
 from services.profiles.api import router
 from services.profiles.config import ProfilesSettings
 
@@ -35,15 +35,7 @@ def create_app(settings: ProfilesSettings | None = None, clock: Clock | None = N
     app.state.clock = clock or SystemClock()
 
     def readiness() -> dict[str, Any]:
-        problems = [
-            problem
-            for problem in (
-                database_is_usable(app.state.engine),
-                broker_is_usable(settings.kafka_bootstrap_servers),
-            )
-            if problem
-        ]
-        return {"problems": problems}
+        return readiness_report(app.state.engine, settings.kafka_bootstrap_servers)
 
     observability.configure_logging(settings.log_level, settings.log_json)
     observability.install(app, service="profiles", readiness=readiness)
