@@ -189,7 +189,10 @@ class ConsumerRunner:
             partitions: list[TopicPartition] = list(consumer.assignment())
             try:
                 ends = consumer.end_offsets(partitions)
-                return sum(max(0, ends[tp] - consumer.position(tp)) for tp in partitions)
+                # Tansu's ListOffsets can fall short of the end; the high watermark of our own fetches does not.
+                return sum(
+                    max(0, max(ends[tp], consumer.highwater(tp) or 0) - consumer.position(tp)) for tp in partitions
+                )
             except Exception:  # noqa: BLE001 - lag is best effort while rebalancing
                 return None
 

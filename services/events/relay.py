@@ -205,8 +205,24 @@ class TopicInspector:
         ]
 
     def records_held(self, topics: list[str]) -> int:
+        """Records the broker holds on the topics. Tansu's ListOffsets answer (end_offsets) can fall short of
+        the true end when the last batch holds several records, so the high watermark of a fetch from just
+        before that offset is taken instead."""
         partitions = self._partitions(topics)
-        return sum(self.consumer.end_offsets(partitions).values()) if partitions else 0
+        if not partitions:
+            return 0
+        ends = self.consumer.end_offsets(partitions)
+        self.consumer.assign(partitions)
+        for tp in partitions:
+            self.consumer.seek(tp, max(0, ends[tp] - 1))
+        deadline = time.monotonic() + 10
+        while any(self.consumer.highwater(tp) is None for tp in partitions):
+            if time.monotonic() > deadline:
+                raise TimeoutError("no high watermark from the broker")
+            self.consumer.poll(timeout_ms=100)
+        held = sum(max(ends[tp], self.consumer.highwater(tp) or 0) for tp in partitions)
+        self.consumer.unsubscribe()
+        return held
 
     def event_ids_held(self, topics: list[str]) -> set[str]:
         """Every event id on the topics (read from the start; used only after the broker lost records)."""

@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, func, select
 
 from infra.broker import LocalBroker, free_port
 from services.events.contract import Topic, parse_event
+from services.events.relay import TopicInspector
 from services.profiles.config import ProfilesSettings
 from services.profiles.main import create_app
 from services.profiles.models import OutboxRecord
@@ -92,3 +93,25 @@ def test_relay_survives_broker_stop_and_restart_mid_stream(databases, own_broker
         assert sent == total
         assert max(seen.values()) == 1, "an event was published twice onto the restarted topic"
         assert relay.republished > 0
+
+
+def test_relay_finds_nothing_lost_when_the_broker_holds_every_event(databases, own_broker, tmp_path) -> None:
+    """Batches of several records (where Tansu's end offsets fall short) must not look like lost records."""
+    url = databases.new_url("relay")
+    settings = ProfilesSettings(
+        database_url=url, kafka_bootstrap_servers=own_broker.bootstrap_servers, data_dir=tmp_path
+    )
+    adviser = bearer(settings, "adviser", "relay-test")
+    with client_for(create_app(settings)) as client:
+        for _ in range(40):
+            assert client.post("/profiles", json=profile_payload(), headers=adviser).status_code == 201
+        with running_relay("profiles", url, own_broker.bootstrap_servers) as relay:
+            deadline = time.monotonic() + 30
+            while _outbox_state(url)[1] < 40 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert _outbox_state(url)[1] == 40
+            inspector = TopicInspector(own_broker.bootstrap_servers)
+            assert inspector.records_held([Topic.PROFILES]) == 40
+            inspector.close()
+            assert relay.reconcile() == 0
+            assert relay.republished == 0
