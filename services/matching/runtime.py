@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 
 from services.common.clock import Clock, SystemClock
+from services.events.broker import broker_is_usable
 from services.events.contract import Topic
 from services.matching.config import MatchingSettings
 from services.matching.embedder import MODEL_NAME, Embedder, build_embedder
@@ -198,6 +199,9 @@ class MatchingRuntime:
             problems.append(f"matching: {self.phase}")
         elif not self.is_ready():
             problems.append("matching: rebuilding the index from the topics")
+        broker_problem = broker_is_usable(self.settings.kafka_bootstrap_servers)
+        if broker_problem:
+            problems.append(broker_problem)
         details: dict[str, Any] = {"problems": problems, "phase": self.phase}
         if self.state is not None:
             with self.state.lock:

@@ -180,3 +180,21 @@ def test_employer_view_shows_names_and_skills_only_with_consent(profiles) -> Non
     assert hidden["given_name"] is None and hidden["skills"] == [] and hidden["qualifications"] == []
     own = profiles.as_("young_person", private["id"])
     assert profiles.client.get(f"/profiles/{private['id']}/employer-view", headers=own).json() == hidden
+
+
+def test_ready_is_503_with_the_reason_when_the_broker_is_down(databases, tmp_path) -> None:
+    from infra.broker import free_port
+    from services.profiles.config import ProfilesSettings
+    from services.profiles.main import create_app
+    from tests.support.services import client_for
+
+    settings = ProfilesSettings(
+        database_url=databases.new_url("profiles"),
+        kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
+        data_dir=tmp_path,
+    )
+    with client_for(create_app(settings)) as client:
+        assert client.get("/health").status_code == 200
+        ready = client.get("/ready")
+        assert ready.status_code == 503
+        assert any(problem.startswith("broker") for problem in ready.json()["problems"]), ready.text
