@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from services.events.contract import OpportunityType
 from services.matching import service
@@ -21,14 +21,17 @@ from services.matching.schemas import (
 router = APIRouter(tags=["matching"])
 
 
-def _filters(
-    type_: OpportunityType | None, sector: str | None, max_distance_km: float | None, remote: bool | None
+def query_filters(
+    type_: Annotated[OpportunityType | None, Query(alias="type")] = None,
+    sector: Annotated[Sector | None, Query()] = None,
+    max_distance_km: Annotated[float | None, Query(gt=0, le=500)] = None,
+    remote: bool | None = None,
 ) -> Filters:
+    """The optional filters every query takes."""
     return Filters(type=type_, sector=sector, max_distance_km=max_distance_km, remote=remote)
 
 
-MaxDistance = Annotated[float | None, Query(gt=0, le=500)]
-TypeQuery = Annotated[OpportunityType | None, Query(alias="type")]
+FiltersDep = Annotated[Filters, Depends(query_filters)]
 
 
 @router.get("/profiles/{profile_id}/matches", response_model=ProfileMatches)
@@ -38,16 +41,13 @@ def profile_matches(
     runtime: RuntimeDep,
     settings: SettingsDep,
     clock: ClockDep,
+    filters: FiltersDep,
     k: Annotated[K, Query()] = 10,
-    type_: TypeQuery = None,
-    sector: Annotated[Sector | None, Query()] = None,
-    max_distance_km: MaxDistance = None,
-    remote: bool | None = None,
 ) -> ProfileMatches:
     assert runtime.state is not None
     return service.matches_for_profile(
         state=runtime.state, settings=settings, principal=principal, profile_id=profile_id, k=k,
-        filters=_filters(type_, sector, max_distance_km, remote), today=clock.today(),
+        filters=filters, today=clock.today(),
     )
 
 
@@ -58,16 +58,13 @@ def opportunity_matches(
     runtime: RuntimeDep,
     settings: SettingsDep,
     clock: ClockDep,
+    filters: FiltersDep,
     k: Annotated[K, Query()] = 10,
-    type_: TypeQuery = None,
-    sector: Annotated[Sector | None, Query()] = None,
-    max_distance_km: MaxDistance = None,
-    remote: bool | None = None,
 ) -> OpportunityCandidates:
     assert runtime.state is not None
     return service.candidates_for_opportunity(
         state=runtime.state, settings=settings, opportunity_id=opportunity_id, k=k,
-        filters=_filters(type_, sector, max_distance_km, remote), today=clock.today(),
+        filters=filters, today=clock.today(),
     )
 
 
