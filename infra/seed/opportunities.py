@@ -27,10 +27,14 @@ from services.common.clock import FixedClock
 from services.common.db import make_engine, make_session_factory, run_migrations
 from services.common.errors import NotFound, RuleViolation
 from services.common.minimum_wage import minimum_hourly_wage
-from services.opportunities import service
+from services.opportunities.browse import browse_opportunities
 from services.opportunities.config import OpportunitiesSettings
 from services.opportunities.directory import ProfileDirectory
+from services.opportunities.employers import register_employer
+from services.opportunities.interests import express_interest
+from services.opportunities.lifecycle import create_opportunity, expire_due_opportunities, publish_opportunity
 from services.opportunities.main import MIGRATIONS
+from services.opportunities.referrals import change_referral_status, create_referral
 from services.opportunities.rules import age_on
 from services.opportunities.schemas import (
     BrowseQuery,
@@ -880,13 +884,13 @@ class _History:
         if self.last_sweep != moment.date():
             self.last_sweep = moment.date()
             start_of_day = dt.datetime.combine(moment.date(), dt.time(0, 5), tzinfo=dt.UTC)
-            service.expire_due_opportunities(session=self.session, now=min(start_of_day, moment))
+            expire_due_opportunities(session=self.session, now=min(start_of_day, moment))
 
     def publish(self, planned: PlannedOpportunity, settings: OpportunitiesSettings) -> None:
-        draft = service.create_opportunity(
+        draft = create_opportunity(
             session=self.session, data=planned.data, principal=self.adviser, now=planned.created_at
         )
-        service.publish_opportunity(
+        publish_opportunity(
             session=self.session,
             opportunity_id=draft.id,
             principal=self.adviser,
@@ -918,7 +922,7 @@ class _History:
         planned = self.rng.choice(candidates)
         assert planned.id is not None
         try:
-            referral = service.create_referral(
+            referral = create_referral(
                 session=self.session,
                 data=ReferralCreate(
                     profile_id=person.profile_id, opportunity_id=planned.id, note=self.rng.choice(NOTES)
@@ -970,7 +974,7 @@ class _History:
         )
         feedback = self.rng.choice(FEEDBACK) if status == "unsuccessful" else None
         try:
-            service.change_referral_status(
+            change_referral_status(
                 session=self.session,
                 referral_id=referral_id,
                 data=ReferralUpdate(status=status, feedback=feedback),  # type: ignore[arg-type]
@@ -1000,7 +1004,7 @@ class _History:
         planned = self.rng.choice(candidates)
         assert planned.id is not None
         try:
-            service.express_interest(
+            express_interest(
                 session=self.session,
                 opportunity_id=planned.id,
                 data=InterestCreate(message="I'd like to apply for this, please."),
@@ -1050,7 +1054,7 @@ def seed(
             payloads = list(_employer_payloads(rng, EMPLOYERS))
             for payload in ctx.progress(payloads, desc="employers"):
                 registered_at = ctx.now - dt.timedelta(days=rng.uniform(HISTORY_DAYS + 20, HISTORY_DAYS + 120))
-                registered = service.register_employer(
+                registered = register_employer(
                     session=session, data=payload, principal=adviser, now=registered_at
                 )
                 employers.append((registered.id, payload))
@@ -1091,7 +1095,7 @@ def seed(
 
             for _ in ctx.progress(history.run(), desc="opportunities and referrals", total=len(history.queue)):
                 pass
-            history.summary.live_opportunities = service.browse_opportunities(
+            history.summary.live_opportunities = browse_opportunities(
                 session=session, today=ctx.now.date(), query=BrowseQuery(limit=1)
             ).total
             ctx.offers.extend(history.offers.values())

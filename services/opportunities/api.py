@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from services.events.contract import OpportunityType, ReferralStatus
-from services.opportunities import service
+from services.opportunities import browse, employers, interests, lifecycle, referrals
 from services.opportunities.dependencies import (
     AdviserOnly,
     AdviserOrEmployer,
@@ -55,7 +55,7 @@ Offset = Annotated[int, Query(ge=0)]
 def register_employer(
     data: EmployerCreate, principal: AdviserOrEmployer, session: SessionDep, clock: ClockDep
 ) -> EmployerRead:
-    return service.register_employer(session=session, data=data, principal=principal, now=clock.now())
+    return employers.register_employer(session=session, data=data, principal=principal, now=clock.now())
 
 
 @router.get("/employers", response_model=EmployerPage, tags=["employers"])
@@ -67,19 +67,19 @@ def list_employers(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> EmployerPage:
-    return service.list_employers(session=session, sector=sector, text=q, limit=limit, offset=offset)
+    return employers.list_employers(session=session, sector=sector, text=q, limit=limit, offset=offset)
 
 
 @router.get("/employers/{employer_id}", response_model=EmployerRead, tags=["employers"])
 def get_employer(employer_id: uuid.UUID, principal: AdviserOrEmployer, session: SessionDep) -> EmployerRead:
-    return service.get_employer(session=session, employer_id=employer_id, principal=principal)
+    return employers.get_employer(session=session, employer_id=employer_id, principal=principal)
 
 
 @router.patch("/employers/{employer_id}", response_model=EmployerRead, tags=["employers"])
 def update_employer(
     employer_id: uuid.UUID, data: EmployerUpdate, principal: AdviserOrEmployer, session: SessionDep, clock: ClockDep
 ) -> EmployerRead:
-    return service.update_employer(
+    return employers.update_employer(
         session=session, employer_id=employer_id, data=data, principal=principal, now=clock.now()
     )
 
@@ -93,7 +93,7 @@ def list_employer_opportunities(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> OpportunityPage:
-    return service.list_employer_opportunities(
+    return browse.list_employer_opportunities(
         session=session, employer_id=employer_id, principal=principal, status=status_, limit=limit, offset=offset
     )
 
@@ -107,7 +107,7 @@ def list_employer_opportunities(
 def create_opportunity(
     data: OpportunityCreate, principal: AdviserOrEmployer, session: SessionDep, clock: ClockDep
 ) -> OpportunityRead:
-    return service.create_opportunity(session=session, data=data, principal=principal, now=clock.now())
+    return lifecycle.create_opportunity(session=session, data=data, principal=principal, now=clock.now())
 
 
 @router.get("/opportunities", response_model=OpportunityPage, tags=["opportunities"])
@@ -135,12 +135,12 @@ def browse_opportunities(
         limit=limit,
         offset=offset,
     )
-    return service.browse_opportunities(session=session, today=clock.today(), query=query)
+    return browse.browse_opportunities(session=session, today=clock.today(), query=query)
 
 
 @router.get("/opportunities/{opportunity_id}", response_model=OpportunityRead, tags=["opportunities"])
 def get_opportunity(opportunity_id: uuid.UUID, principal: MaybePrincipal, session: SessionDep) -> OpportunityRead:
-    return service.get_opportunity(session=session, opportunity_id=opportunity_id, principal=principal)
+    return lifecycle.get_opportunity(session=session, opportunity_id=opportunity_id, principal=principal)
 
 
 @router.patch("/opportunities/{opportunity_id}", response_model=OpportunityRead, tags=["opportunities"])
@@ -151,7 +151,7 @@ def update_opportunity(
     session: SessionDep,
     clock: ClockDep,
 ) -> OpportunityRead:
-    return service.update_opportunity(
+    return lifecycle.update_opportunity(
         session=session, opportunity_id=opportunity_id, data=data, principal=principal, now=clock.now()
     )
 
@@ -160,7 +160,7 @@ def update_opportunity(
 def publish_opportunity(
     opportunity_id: uuid.UUID, principal: AdviserOrEmployer, session: SessionDep, settings: SettingsDep, clock: ClockDep
 ) -> OpportunityRead:
-    return service.publish_opportunity(
+    return lifecycle.publish_opportunity(
         session=session, opportunity_id=opportunity_id, principal=principal, settings=settings, now=clock.now()
     )
 
@@ -169,7 +169,7 @@ def publish_opportunity(
 def close_opportunity(
     opportunity_id: uuid.UUID, data: CloseRequest, principal: AdviserOrEmployer, session: SessionDep, clock: ClockDep
 ) -> OpportunityRead:
-    return service.close_opportunity(
+    return lifecycle.close_opportunity(
         session=session, opportunity_id=opportunity_id, reason=data.reason, principal=principal, now=clock.now()
     )
 
@@ -183,7 +183,7 @@ def list_opportunity_referrals(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> ReferralPage:
-    return service.list_opportunity_referrals(
+    return referrals.list_opportunity_referrals(
         session=session,
         opportunity_id=opportunity_id,
         principal=principal,
@@ -209,7 +209,7 @@ def express_interest(
     response: Response,
     data: InterestCreate | None = None,
 ) -> InterestRead:
-    interest, created = service.express_interest(
+    interest, created = interests.express_interest(
         session=session,
         opportunity_id=opportunity_id,
         data=data or InterestCreate(),
@@ -233,7 +233,7 @@ def list_interests(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> InterestPage:
-    return service.list_interests(
+    return interests.list_interests(
         session=session,
         principal=principal,
         profile_id=profile_id,
@@ -252,7 +252,7 @@ def list_interests(
 def create_referral(
     data: ReferralCreate, principal: AdviserOnly, session: SessionDep, directory: DirectoryDep, clock: ClockDep
 ) -> ReferralRead:
-    return service.create_referral(
+    return referrals.create_referral(
         session=session, data=data, principal=principal, directory=directory, now=clock.now()
     )
 
@@ -269,7 +269,7 @@ def list_referrals(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> ReferralPage:
-    return service.list_referrals(
+    return referrals.list_referrals(
         session=session,
         principal=principal,
         directory=directory,
@@ -286,7 +286,7 @@ def list_referrals(
 def get_referral(
     referral_id: uuid.UUID, principal: ReferralReader, session: SessionDep, directory: DirectoryDep
 ) -> ReferralRead:
-    return service.get_referral(session=session, referral_id=referral_id, principal=principal, directory=directory)
+    return referrals.get_referral(session=session, referral_id=referral_id, principal=principal, directory=directory)
 
 
 @router.patch("/referrals/{referral_id}", response_model=ReferralRead, tags=["referrals"])
@@ -298,6 +298,6 @@ def change_referral_status(
     directory: DirectoryDep,
     clock: ClockDep,
 ) -> ReferralRead:
-    return service.change_referral_status(
+    return referrals.change_referral_status(
         session=session, referral_id=referral_id, data=data, principal=principal, directory=directory, now=clock.now()
     )

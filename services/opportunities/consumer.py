@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.events.consumer import BatchHandler, ConsumerRunner, transactional_handler
 from services.events.contract import EventEnvelope, EventType, ProfileErasedV1, Topic
 from services.opportunities.config import OpportunitiesSettings
+from services.opportunities.erasure import forget_person
 from services.opportunities.models import ProcessedEvent
-from services.opportunities.service import forget_person
 
 log = structlog.get_logger("opportunities.consumer")
 

@@ -8,7 +8,7 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.common.clock import Clock
-from services.opportunities.service import expire_due_opportunities
+from services.opportunities.lifecycle import expire_due_opportunities
 
 log = structlog.get_logger("opportunities.expiry")
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from services.opportunities import service
+from services.opportunities import lifecycle
 from tests.opportunities.conftest import ProfilesService, make_harness
 from tests.opportunities.harness import BASE_TIME, Harness
 from tests.support.databases import TestDatabases
@@ -49,10 +49,10 @@ def test_the_use_case_closes_only_what_is_past_its_closing_date(api: Harness) ->
 
     api.clock.at = dt.datetime.combine(api.today + dt.timedelta(days=5), dt.time(23, 59), tzinfo=dt.UTC)
     with factory() as session:
-        assert service.expire_due_opportunities(session=session, now=api.clock.now()) == 0  # the closing day itself
+        assert lifecycle.expire_due_opportunities(session=session, now=api.clock.now()) == 0  # the closing day itself
     api.clock.advance(minutes=2)
     with factory() as session:
-        closed = service.expire_due_opportunities(session=session, now=api.clock.now())
+        closed = lifecycle.expire_due_opportunities(session=session, now=api.clock.now())
     assert closed == 1
     body = _status(api, due["id"])
     assert body["status"] == "closed" and body["closed_reason"] == "expired"
@@ -63,7 +63,7 @@ def test_the_use_case_closes_only_what_is_past_its_closing_date(api: Harness) ->
     assert event["payload"]["status"] == "closed" and event["aggregate_version"] == due["version"] + 1
     assert event["occurred_at"].startswith(api.today.isoformat())
     with factory() as session:  # a second pass finds nothing new for the same day
-        assert service.expire_due_opportunities(session=session, now=api.clock.now()) == 0
+        assert lifecycle.expire_due_opportunities(session=session, now=api.clock.now()) == 0
     assert len(api.outbox(due["id"])) == 2
 
 

@@ -1,0 +1,48 @@
+"""Erasure: what this service forgets of a young person when their profile is erased."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.common.auth import Role
+from services.events.outbox import redact_aggregate
+from services.opportunities.models import Interest, OutboxRecord, Referral, ReferralStatusChange
+from services.opportunities.rules import OPEN_STATUSES
+
+
+def forget_person(*, session: Session, profile_id: uuid.UUID, now: dt.datetime) -> int:
+    """Remove what this service holds of an erased person, in the caller's transaction; returns records touched.
+    Their interests go. Their referrals stay as anonymous outcomes, so places taken and filled opportunities do not
+    move: no person link, no note or feedback, open ones withdrawn. Outbox events of both keep no personal data."""
+    referrals = session.scalars(
+        select(Referral).where(Referral.profile_id == profile_id).order_by(Referral.id).with_for_update()
+    ).all()
+    for referral in referrals:
+        if referral.status in OPEN_STATUSES:
+            previous, referral.status = referral.status, "withdrawn"
+            referral.version += 1
+            session.add(
+                ReferralStatusChange(
+                    referral_id=referral.id,
+                    from_status=previous,
+                    to_status=referral.status,
+                    changed_by_role=str(Role.SERVICE),
+                    changed_at=now,
+                )
+            )
+        referral.profile_id = None
+        referral.note = ""
+        referral.feedback = None
+        referral.erased_at = now
+        referral.updated_at = now
+        redact_aggregate(session, OutboxRecord, str(referral.id))
+    interests = session.scalars(select(Interest).where(Interest.profile_id == profile_id)).all()
+    for interest in interests:
+        redact_aggregate(session, OutboxRecord, str(interest.id))
+        session.delete(interest)
+    session.flush()
+    return len(referrals) + len(interests)

@@ -1,0 +1,305 @@
+"""Referral use cases: an adviser refers a young person, the referral moves along its pipeline, and each principal
+lists the referrals they may see (employers get a candidate's details only with consent)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Sequence
+
+from fastapi import status as http_status
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from services.common.auth import Principal, Role
+from services.common.errors import Forbidden, NotFound, RuleViolation
+from services.events.contract import EventType
+from services.opportunities.access import is_adviser, is_owner, load_opportunity, principal_uuid
+from services.opportunities.directory import ProfileDirectory
+from services.opportunities.events import emit, referral_snapshot
+from services.opportunities.lifecycle import open_for_applications, take_place
+from services.opportunities.models import Interest, Opportunity, Referral, ReferralStatusChange
+from services.opportunities.rules import NEEDS_A_PLACE, OPEN_STATUSES, check_eligible, check_transition
+from services.opportunities.schemas import (
+    CandidateView,
+    ReferralCreate,
+    ReferralPage,
+    ReferralRead,
+    ReferralUpdate,
+    StatusChangeRead,
+)
+
+
+def _histories(session: Session, referral_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[StatusChangeRead]]:
+    ids = list(referral_ids)
+    histories: dict[uuid.UUID, list[StatusChangeRead]] = {referral_id: [] for referral_id in ids}
+    if not ids:
+        return histories
+    rows = session.scalars(
+        select(ReferralStatusChange)
+        .where(ReferralStatusChange.referral_id.in_(ids))
+        .order_by(ReferralStatusChange.changed_at, ReferralStatusChange.id)
+    )
+    for row in rows:
+        histories[row.referral_id].append(StatusChangeRead.model_validate(row, from_attributes=True))
+    return histories
+
+
+def _referral_read(
+    referral: Referral,
+    opportunity: Opportunity,
+    history: list[StatusChangeRead],
+    principal: Principal,
+    directory: ProfileDirectory,
+) -> ReferralRead:
+    """The referral as the principal may see it: employers get the person's details and the note only with consent."""
+    candidate: CandidateView | None = None
+    note: str | None = referral.note if referral.erased_at is None else None
+    if principal.role is Role.EMPLOYER and referral.profile_id is not None:
+        candidate = directory.employer_view(referral.profile_id)
+        if candidate is None or not candidate.consent_share_with_employers:
+            note = None
+    return ReferralRead(
+        id=referral.id,
+        profile_id=referral.profile_id,
+        opportunity_id=referral.opportunity_id,
+        opportunity_title=opportunity.title,
+        opportunity_type=opportunity.type,  # type: ignore[arg-type]
+        employer_id=referral.employer_id,
+        adviser_id=referral.adviser_id,
+        note=note,
+        status=referral.status,  # type: ignore[arg-type]
+        feedback=referral.feedback,
+        version=referral.version,
+        created_at=referral.created_at,
+        updated_at=referral.updated_at,
+        erased_at=referral.erased_at,
+        history=history,
+        candidate=candidate,
+    )
+
+
+def _may_see_referral(referral: Referral, principal: Principal) -> None:
+    """Advisers and services see every referral, an employer its own, a young person theirs; others get 404."""
+    if principal.role is Role.EMPLOYER and principal.sub != str(referral.employer_id):
+        raise NotFound("referral", referral.id)
+    if principal.role is Role.YOUNG_PERSON and principal.sub != str(referral.profile_id):
+        raise NotFound("referral", referral.id)
+
+
+def _record_change(
+    session: Session, referral: Referral, previous: str | None, principal: Principal, now: dt.datetime
+) -> None:
+    session.add(
+        ReferralStatusChange(
+            referral_id=referral.id,
+            from_status=previous,
+            to_status=referral.status,
+            changed_by_role=str(principal.role),
+            changed_at=now,
+        )
+    )
+
+
+def create_referral(
+    *, session: Session, data: ReferralCreate, principal: Principal, directory: ProfileDirectory, now: dt.datetime
+) -> ReferralRead:
+    """An adviser refers a young person to an open opportunity they are eligible for; emits referral.created."""
+    person = directory.get_profile(data.profile_id)
+    opportunity = session.get(Opportunity, data.opportunity_id, with_for_update=True)
+    if opportunity is None or opportunity.status == "draft":
+        raise RuleViolation("opportunity_id", "opportunity_exists", f"there is no opportunity {data.opportunity_id}")
+    if not open_for_applications(opportunity, now.date()):
+        raise RuleViolation(
+            "opportunity_id",
+            "opportunity_not_open",
+            f"this opportunity is {opportunity.status} and takes no referrals"
+            if opportunity.status != "live"
+            else "this opportunity's closing date has passed",
+            http_status.HTTP_409_CONFLICT,
+        )
+    if person is None:
+        raise RuleViolation("profile_id", "profile_exists", f"there is no young person {data.profile_id}")
+    duplicate = session.scalar(
+        select(Referral.id).where(
+            Referral.opportunity_id == opportunity.id,
+            Referral.profile_id == person.id,
+            Referral.status.in_(OPEN_STATUSES | {"accepted"}),
+        )
+    )
+    if duplicate is not None:
+        raise RuleViolation(
+            "profile_id",
+            "duplicate_referral",
+            f"this young person already has an open referral ({duplicate}) to this opportunity",
+            http_status.HTTP_409_CONFLICT,
+        )
+    check_eligible(opportunity, date_of_birth=person.date_of_birth, on_universal_credit=person.on_universal_credit)
+    referral = Referral(
+        id=uuid.uuid4(),
+        profile_id=person.id,
+        opportunity_id=opportunity.id,
+        employer_id=opportunity.employer_id,
+        adviser_id=principal.sub if principal.role is Role.ADVISER else person.adviser_id,
+        note=data.note,
+        status="referred",
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(referral)
+    session.flush()
+    _record_change(session, referral, None, principal, now)
+    for interest in session.scalars(
+        select(Interest).where(
+            Interest.opportunity_id == opportunity.id, Interest.profile_id == person.id, Interest.referral_id.is_(None)
+        )
+    ):
+        interest.referral_id = referral.id
+    emit(
+        session,
+        EventType.REFERRAL_CREATED,
+        referral.id,
+        referral.version,
+        referral_snapshot(referral, opportunity, None, now),
+        now,
+    )
+    session.commit()
+    return _referral_read(referral, opportunity, _histories(session, [referral.id])[referral.id], principal, directory)
+
+
+def change_referral_status(
+    *,
+    session: Session,
+    referral_id: uuid.UUID,
+    data: ReferralUpdate,
+    principal: Principal,
+    directory: ProfileDirectory,
+    now: dt.datetime,
+) -> ReferralRead:
+    """Move a referral along the pipeline (adviser or owning employer); emits referral.status_changed, and an
+    accepted offer takes a place (filling the opportunity when none are left)."""
+    referral = session.get(Referral, referral_id)
+    if referral is None:
+        raise NotFound("referral", referral_id)
+    _may_see_referral(referral, principal)
+    opportunity = load_opportunity(session, referral.opportunity_id, lock=True)
+    session.refresh(referral, with_for_update=True)
+    if referral.profile_id is None:
+        raise RuleViolation(
+            "status",
+            "person_erased",
+            "the young person was erased; this referral stays only as an anonymous outcome",
+            http_status.HTTP_409_CONFLICT,
+        )
+    check_transition(referral.status, data.status, by_adviser=principal.role is Role.ADVISER)
+    if data.status == "unsuccessful" and not data.feedback:
+        raise RuleViolation(
+            "feedback", "feedback_required", "say why it was unsuccessful: the feedback goes to the young person"
+        )
+    if data.status in NEEDS_A_PLACE and opportunity.positions_filled >= opportunity.positions:
+        raise RuleViolation(
+            "status", "no_places_left", "every place on this opportunity has been taken", http_status.HTTP_409_CONFLICT
+        )
+    previous = referral.status
+    referral.status = data.status
+    if data.feedback is not None:
+        referral.feedback = data.feedback
+    referral.version += 1
+    referral.updated_at = now
+    _record_change(session, referral, previous, principal, now)
+    emit(
+        session,
+        EventType.REFERRAL_STATUS_CHANGED,
+        referral.id,
+        referral.version,
+        referral_snapshot(referral, opportunity, previous, now),
+        now,
+    )
+    if data.status == "accepted":
+        take_place(session, opportunity, now)
+    session.commit()
+    return _referral_read(referral, opportunity, _histories(session, [referral.id])[referral.id], principal, directory)
+
+
+def get_referral(
+    *, session: Session, referral_id: uuid.UUID, principal: Principal, directory: ProfileDirectory
+) -> ReferralRead:
+    """One referral, as the principal may see it."""
+    referral = session.get(Referral, referral_id)
+    if referral is None:
+        raise NotFound("referral", referral_id)
+    _may_see_referral(referral, principal)
+    opportunity = load_opportunity(session, referral.opportunity_id)
+    return _referral_read(referral, opportunity, _histories(session, [referral.id])[referral.id], principal, directory)
+
+
+def _referral_page(
+    session: Session,
+    query: Select[tuple[Referral]],
+    principal: Principal,
+    directory: ProfileDirectory,
+    limit: int,
+    offset: int,
+) -> ReferralPage:
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows: Sequence[Referral] = session.scalars(
+        query.order_by(Referral.created_at.desc(), Referral.id).limit(limit).offset(offset)
+    ).all()
+    opportunities = {
+        row.id: row
+        for row in session.scalars(select(Opportunity).where(Opportunity.id.in_({r.opportunity_id for r in rows})))
+    }
+    histories = _histories(session, [row.id for row in rows])
+    items = [
+        _referral_read(row, opportunities[row.opportunity_id], histories[row.id], principal, directory) for row in rows
+    ]
+    return ReferralPage(items=items, total=total, limit=limit, offset=offset)
+
+
+def list_referrals(
+    *,
+    session: Session,
+    principal: Principal,
+    directory: ProfileDirectory,
+    profile_id: uuid.UUID | None = None,
+    opportunity_id: uuid.UUID | None = None,
+    status: str | None = None,
+    adviser_id: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> ReferralPage:
+    """Referrals the principal may see: all for advisers, an employer's own, a young person's own."""
+    query: Select[tuple[Referral]] = select(Referral)
+    if principal.role is Role.YOUNG_PERSON:
+        if profile_id is not None and str(profile_id) != principal.sub:
+            raise Forbidden("a young person may only see their own referrals")
+        query = query.where(Referral.profile_id == principal_uuid(principal, "profile"))
+    if principal.role is Role.EMPLOYER:
+        query = query.where(Referral.employer_id == principal_uuid(principal, "employer"))
+    if profile_id is not None:
+        query = query.where(Referral.profile_id == profile_id)
+    if opportunity_id is not None:
+        query = query.where(Referral.opportunity_id == opportunity_id)
+    if status:
+        query = query.where(Referral.status == status)
+    if adviser_id:
+        query = query.where(Referral.adviser_id == adviser_id)
+    return _referral_page(session, query, principal, directory, limit, offset)
+
+
+def list_opportunity_referrals(
+    *,
+    session: Session,
+    opportunity_id: uuid.UUID,
+    principal: Principal,
+    directory: ProfileDirectory,
+    limit: int = 100,
+    offset: int = 0,
+) -> ReferralPage:
+    """The referrals to one opportunity, for its employer (consent applied) or an adviser; others get 404."""
+    opportunity = load_opportunity(session, opportunity_id)
+    if not (is_adviser(principal) or is_owner(principal, opportunity.employer_id)):
+        raise NotFound("opportunity", opportunity_id)
+    query = select(Referral).where(Referral.opportunity_id == opportunity_id)
+    return _referral_page(session, query, principal, directory, limit, offset)
