@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Annotated
@@ -68,18 +68,23 @@ def _print_urls() -> None:
     typer.echo("Get a token for the APIs: youth-guarantee token --role adviser")
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 @app.command()
 def run() -> None:
     """Start the whole stack in the foreground; Ctrl-C stops every process."""
     env = _stack_env()
     stack = Stack(RUN_DIR, env)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for signum in (signal.SIGINT, signal.SIGTERM):  # also when started with SIGINT ignored (a background job)
+        signal.signal(signum, _interrupt)
     try:
         _start(stack, env)
         _print_urls()
         typer.echo("Press Ctrl-C to stop.")
-        while not stop.wait(1.0):
+        while True:
+            time.sleep(1.0)
             problem = stack.check_alive()
             if problem:
                 typer.echo(f"stopping: {problem}", err=True)

@@ -40,7 +40,7 @@ class RunningStack:
         return {"Authorization": f"Bearer {issue_token(secret, role=role, sub=sub)}"}
 
 
-def _stack_processes() -> list[str]:
+def stack_processes() -> list[str]:
     out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, check=True).stdout
     markers = ("uvicorn --factory services.", "infra.relay", "streamlit run", f"127.0.0.1:{BROKER_PORT}")
     return [line for line in out.splitlines() if any(marker in line for marker in markers)]
@@ -50,12 +50,16 @@ def _down(stack_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, "down"], cwd=REPO, env=stack_env, capture_output=True, text=True, timeout=120)
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+def stack_ports_free() -> None:
     ports = [BROKER_PORT, *(c.port for c in SERVICES), UI.port]
     busy = [port for port in ports if port and port_open("127.0.0.1", port)]
     if busy:
         pytest.fail(f"ports {busy} are taken; stop the running stack (youth-guarantee down) before this test")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    stack_ports_free()
     root = tmp_path_factory.mktemp("stack")
     env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL") and k != "KAFKA_BOOTSTRAP_SERVERS"}
     env.update(YG_DATA_DIR=str(root / "data"), YG_RUN_DIR=str(root / "run"), SEED="1", YG_ENV="development")
@@ -219,5 +223,5 @@ def test_down_stops_everything_and_leaves_no_process(stack: RunningStack) -> Non
     assert down.returncode == 0, down.stderr
     assert "broker" in down.stdout and "profiles" in down.stdout
     time.sleep(0.5)
-    assert _stack_processes() == []
+    assert stack_processes() == []
     assert not any(port_open("127.0.0.1", c.port) for c in (*SERVICES, UI) if c.port)
