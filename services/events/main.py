@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.common import errors, observability
+from services.common.app_state import attach_database
 from services.common.clock import Clock, SystemClock
-from services.common.db import make_engine, make_session_factory, run_migrations
 from services.events.api import router
 from services.events.config import EventsSettings
 from services.events.consumer import ConsumerRunner, transactional_handler
@@ -44,10 +44,7 @@ def create_app(settings: EventsSettings | None = None, clock: Clock | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        url = settings.resolved_database_url()
-        run_migrations(url, MIGRATIONS)
-        app.state.engine = make_engine(url)
-        app.state.session_factory = make_session_factory(app.state.engine)
+        attach_database(app, settings.resolved_database_url(), MIGRATIONS)
         stop = threading.Event()
         thread = None
         if settings.consume:

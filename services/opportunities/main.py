@@ -10,8 +10,8 @@ from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
 from services.common import errors, observability
+from services.common.app_state import attach_database
 from services.common.clock import Clock, SystemClock
-from services.common.db import make_engine, make_session_factory, run_migrations
 from services.events.health import readiness_report
 from services.opportunities.api import router
 from services.opportunities.config import OpportunitiesSettings
@@ -32,10 +32,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        url = settings.resolved_database_url()
-        run_migrations(url, MIGRATIONS)
-        app.state.engine = make_engine(url)
-        app.state.session_factory = make_session_factory(app.state.engine)
+        attach_database(app, settings.resolved_database_url(), MIGRATIONS)
         http_directory = None
         if profile_directory is None:
             http_directory = HttpProfileDirectory(

@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from services.common import errors, observability
+from services.common.app_state import attach_database
 from services.common.clock import Clock, SystemClock
-from services.common.db import make_engine, make_session_factory, run_migrations
 from services.events.health import readiness_report
 from services.profiles.api import router
 from services.profiles.config import ProfilesSettings
@@ -23,10 +23,7 @@ def create_app(settings: ProfilesSettings | None = None, clock: Clock | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        url = settings.resolved_database_url()
-        run_migrations(url, MIGRATIONS)
-        app.state.engine = make_engine(url)
-        app.state.session_factory = make_session_factory(app.state.engine)
+        attach_database(app, settings.resolved_database_url(), MIGRATIONS)
         yield
         app.state.engine.dispose()
 
