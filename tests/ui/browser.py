@@ -148,6 +148,8 @@ class Page:
 @contextmanager
 def chromium(profile_dir: Path, timeout: float = 30.0) -> Iterator[Page]:
     """Headless Chromium with a fresh profile; yields its first tab."""
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"the browser check needs Debian's chromium at {CHROMIUM}: apt-get install chromium")
     argv = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update", "--no-first-run", f"--user-data-dir={profile_dir}",
             "--remote-debugging-port=0", "--remote-allow-origins=*", "--window-size=1280,900", "about:blank"]
