@@ -301,19 +301,22 @@ def _figure(value: float | None, hide: bool) -> Figure:
 
 
 def suppress(group: GroupTally, threshold: int) -> GroupFigures:
-    """Hide every figure with fewer than `threshold` people behind it; a small group hides all its figures.
-    Zero is shown: it points at nobody."""
+    """Hide every figure with fewer than `threshold` people behind it; a small group hides all its figures;
+    a lone hidden count takes another with it, so it cannot be worked out from the size. Zero is shown."""
 
     def small(people: int) -> bool:
         return 0 < people < threshold
 
     group_small = small(group.size)
+    hidden = {status for status, count in group.counts.items() if group_small or small(count)}
+    if len(hidden) == 1:
+        # With the group size shown, one hidden count is the size minus the others: hide the next smallest too.
+        shown = [(count, status) for status, count in group.counts.items() if status not in hidden and count > 0]
+        hidden.add(min(shown)[1])
     return GroupFigures(
         group=group.group,  # type: ignore[arg-type]
         size=_figure(group.size, group_small),
-        counts={
-            status: _figure(count, group_small or small(count)) for status, count in group.counts.items()
-        },
+        counts={status: _figure(count, status in hidden) for status, count in group.counts.items()},
         median_days_to_offer=_figure(
             group.median_days_to_offer, group_small or small(group.offered)
         ),
@@ -325,7 +328,8 @@ def suppress(group: GroupTally, threshold: int) -> GroupFigures:
 
 SUMMARY_NOTES = (
     "A figure with fewer than {threshold} people behind it is null with suppressed=true; when a group has "
-    "fewer than {threshold} people, all its figures are suppressed. Zero counts are shown.",
+    "fewer than {threshold} people, all its figures are suppressed. Where only one count of a group would be "
+    "hidden, the next smallest is hidden too, so it cannot be worked out from the group size. Zero counts are shown.",
     "Counts are of people by their current clock. People who left NEET without an offer are not counted.",
     "Median days to offer and the share within the deadline are over people whose current clock ended in an "
     "offer (met or met_late).",

@@ -4,11 +4,13 @@ and small-number suppression."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 import uuid
 
 import pytest
 
 from services.events.guarantee import ClockRules, GroupTally, derive_episodes, status_at, suppress
+from services.events.schemas import GUARANTEE_STATUSES
 
 T0 = dt.datetime(2030, 1, 1, 9, tzinfo=dt.UTC)
 RULES = ClockRules(deadline_days=120, warning_share=0.75, suppression_threshold=5)
@@ -99,6 +101,7 @@ def test_suppression_hides_figures_with_fewer_than_five_people_behind_them() -> 
     assert figures.counts["on_track"].model_dump() == {"value": 6, "suppressed": False}
     assert figures.counts["overdue"].model_dump() == {"value": None, "suppressed": True}
     assert figures.counts["at_risk"].model_dump() == {"value": 0, "suppressed": False}
+    assert figures.counts["met"].model_dump() == {"value": None, "suppressed": True}, "else overdue = 14 - 6 - 5"
     assert figures.median_days_to_offer.model_dump() == {"value": 30.0, "suppressed": False}
     assert figures.share_offered_within_deadline.model_dump() == {"value": 1.0, "suppressed": False}
 
@@ -116,3 +119,15 @@ def test_offer_figures_need_five_offers_behind_them() -> None:
     assert figures.median_days_to_offer.suppressed and figures.share_offered_within_deadline.suppressed
     nobody = suppress(_tally({"on_track": 7}, []), 5)
     assert nobody.median_days_to_offer.model_dump() == {"value": None, "suppressed": False}
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_no_hidden_count_can_be_worked_out_from_the_size(seed: int) -> None:
+    rng = random.Random(seed)
+    counts = {status: rng.choice([0, 0, 1, 2, 3, 4, 5, 6, 9, 20]) for status in GUARANTEE_STATUSES}
+    figures = suppress(_tally(counts, []), 5)
+    hidden = [status for status, figure in figures.counts.items() if figure.suppressed]
+    if not figures.size.suppressed:
+        assert len(hidden) != 1, (counts, hidden)
+    for status, figure in figures.counts.items():
+        assert figure.suppressed or not 0 < counts[status] < 5
