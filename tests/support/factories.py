@@ -10,8 +10,9 @@ _counter = itertools.count(1)
 
 
 def birth_date_for_age(age: int, today: dt.date | None = None) -> str:
+    """A date of birth (1 January) giving `age` whole years today."""
     today = today or dt.date.today()
-    return dt.date(today.year - age, 1, 1).isoformat() if (today.month, today.day) >= (1, 1) else ""
+    return dt.date(today.year - age, 1, 1).isoformat()
 
 
 def profile_payload(**overrides: Any) -> dict[str, Any]:
