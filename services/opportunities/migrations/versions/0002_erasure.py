@@ -4,12 +4,12 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-26 06:07:15.804532
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0002'
-down_revision = '0001'
+revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
@@ -20,7 +20,7 @@ def _rebuilding_referrals(alter) -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     if sqlite:
         op.execute("CREATE TEMPORARY TABLE keep_status_changes AS SELECT * FROM referral_status_changes")
-    with op.batch_alter_table('referrals', schema=None) as batch_op:
+    with op.batch_alter_table("referrals", schema=None) as batch_op:
         alter(batch_op)
     if sqlite:
         op.execute(
@@ -32,29 +32,32 @@ def _rebuilding_referrals(alter) -> None:
 
 
 def upgrade() -> None:
-    op.create_table('processed_events',
-    sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('consumer', sa.String(length=100), nullable=False),
-    sa.Column('processed_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('event_id', 'consumer')
+    op.create_table(
+        "processed_events",
+        sa.Column("event_id", sa.String(length=36), nullable=False),
+        sa.Column("consumer", sa.String(length=100), nullable=False),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("event_id", "consumer"),
     )
 
     def alter(batch_op) -> None:
-        batch_op.add_column(sa.Column('erased_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.alter_column('profile_id', existing_type=sa.Uuid(), nullable=True)
+        batch_op.add_column(sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.alter_column("profile_id", existing_type=sa.Uuid(), nullable=True)
 
     _rebuilding_referrals(alter)
 
 
 def downgrade() -> None:
     # Referrals of erased people cannot go back to naming a person: they go, with their history.
-    op.execute("DELETE FROM referral_status_changes WHERE referral_id IN (SELECT id FROM referrals WHERE profile_id IS NULL)")
+    op.execute(
+        "DELETE FROM referral_status_changes WHERE referral_id IN (SELECT id FROM referrals WHERE profile_id IS NULL)"
+    )
     op.execute("DELETE FROM referrals WHERE profile_id IS NULL")
 
     def alter(batch_op) -> None:
-        batch_op.alter_column('profile_id', existing_type=sa.Uuid(), nullable=False)
-        batch_op.drop_column('erased_at')
+        batch_op.alter_column("profile_id", existing_type=sa.Uuid(), nullable=False)
+        batch_op.drop_column("erased_at")
 
     _rebuilding_referrals(alter)
 
-    op.drop_table('processed_events')
+    op.drop_table("processed_events")
