@@ -29,27 +29,27 @@ def _stack_env() -> dict[str, str]:
     return env
 
 
-def _seed_if_empty(env: dict[str, str]) -> None:
-    if env.get("SEED", "1") == "0":
-        typer.echo("seed: skipped (SEED=0)")
-        return
+def _seed_unless_populated(*, force: bool = False, random_seed: int = 2026) -> None:
+    """Seed demo data into an empty database (or add more when forced)."""
     from infra.seed import seed_all
     from infra.seed.profiles import profile_count
 
     existing = profile_count()
-    if existing:
-        typer.echo(f"seed: the database already holds {existing} young people; not seeding")
+    if existing and not force:
+        typer.echo(f"seed: the database already holds {existing} young people; not seeding (seed --force adds more)")
         return
-    typer.echo("seed: empty database, adding synthetic demo data")
-    for line in seed_all():
+    typer.echo("seed: adding synthetic demo data")
+    for line in seed_all(seed=random_seed):
         typer.echo(f"seed: {line}")
 
 
-def _start(stack: Stack, env: dict[str, str], *, seed: bool = True) -> None:
-    os.environ.update(env)
+def _start(stack: Stack) -> None:
+    os.environ.update(stack.env)
     typer.echo(stack.start_broker())
-    if seed:
-        _seed_if_empty(stack.env)
+    if stack.env.get("SEED", "1") == "0":
+        typer.echo("seed: skipped (SEED=0)")
+    else:
+        _seed_unless_populated()
     for line in stack.start_services():
         typer.echo(line)
     typer.echo(stack.start_relay())
@@ -75,12 +75,11 @@ def _interrupt(*_: object) -> None:
 @app.command()
 def run() -> None:
     """Start the whole stack in the foreground; Ctrl-C stops every process."""
-    env = _stack_env()
-    stack = Stack(RUN_DIR, env)
+    stack = Stack(RUN_DIR, _stack_env())
     for signum in (signal.SIGINT, signal.SIGTERM):  # also when started with SIGINT ignored (a background job)
         signal.signal(signum, _interrupt)
     try:
-        _start(stack, env)
+        _start(stack)
         _print_urls()
         typer.echo("Press Ctrl-C to stop.")
         while True:
@@ -104,10 +103,9 @@ def run() -> None:
 @app.command()
 def up() -> None:
     """Start the stack in the background; returns once every service answers /ready."""
-    env = _stack_env()
-    stack = Stack(RUN_DIR, env)
+    stack = Stack(RUN_DIR, _stack_env())
     try:
-        _start(stack, env)
+        _start(stack)
     except (StackError, KeyboardInterrupt) as exc:
         typer.echo(f"error: {exc}", err=True)
         stack.stop()
@@ -130,15 +128,7 @@ def seed(
 ) -> None:
     """Add synthetic demo data (young people, employers, opportunities, referral history)."""
     os.environ.update(_stack_env())
-    from infra.seed import seed_all
-    from infra.seed.profiles import profile_count
-
-    existing = profile_count()
-    if existing and not force:
-        typer.echo(f"the database already holds {existing} young people; use --force to add more")
-        raise typer.Exit(0)
-    for line in seed_all(seed=random_seed):
-        typer.echo(line)
+    _seed_unless_populated(force=force, random_seed=random_seed)
 
 
 @app.command()

@@ -94,9 +94,8 @@ class Stack:
             return f"using the broker at {external}"
         if port_open("127.0.0.1", BROKER_PORT):
             raise StackError(f"port {BROKER_PORT} is taken: is a stack already up? try `youth-guarantee down`")
-        broker = LocalBroker(BROKER_PORT, log_path=None)
         self.paths.logs.mkdir(parents=True, exist_ok=True)
-        broker.log_path = self.paths.log("broker")
+        broker = LocalBroker(BROKER_PORT, log_path=self.paths.log("broker"))
         broker.start()
         assert broker.process is not None
         self.processes["broker"] = broker.process
