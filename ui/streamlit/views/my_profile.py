@@ -35,21 +35,20 @@ with st.container(border=True):
     st.caption(f"Your adviser: {me.get('adviser_id') or 'not given yet'}")
 
 st.subheader("What an employer could see")
-shown = session.attempt(lambda: client.employer_view(user.sub))
-with st.container(border=True):
-    if shown is None:
-        st.markdown("We couldn't check this just now. Please try again in a minute.")
-    elif not shown["consent_share_with_employers"]:
-        st.markdown("**Nothing about you.** You haven't agreed to share your details, so an employer only sees "
-                    "that their adviser put someone forward. Turn on sharing below if you want them to see more.")
-    else:
-        listed = ", ".join(f"level {q['level']} {q['subject']}" for q in shown["qualifications"]) or "none"
-        st.markdown(f"**Name** {shown['given_name']} {shown['family_name']}  \n"
-                    f"**Skills** {', '.join(shown['skills']) or 'none'}  \n"
-                    f"**Interests** {', '.join(shown['interests']) or 'none'}  \n"
-                    f"**Qualifications** {listed}")
-        st.caption("Only employers your adviser puts you forward to can see this. They never see your address, "
-                   "phone, email, date of birth, or anything about health, disability or ethnicity.")
+shown = session.attempt(lambda: client.employer_view(user.sub))  # on failure it shows the message itself
+if shown is not None:
+    with st.container(border=True):
+        if not shown["consent_share_with_employers"]:
+            st.markdown("**Nothing about you.** You haven't agreed to share your details, so an employer only sees "
+                        "that their adviser put someone forward. Turn on sharing below if you want them to see more.")
+        else:
+            listed = ", ".join(f"level {q['level']} {q['subject']}" for q in shown["qualifications"]) or "none"
+            st.markdown(f"**Name** {shown['given_name']} {shown['family_name']}  \n"
+                        f"**Skills** {', '.join(shown['skills']) or 'none'}  \n"
+                        f"**Interests** {', '.join(shown['interests']) or 'none'}  \n"
+                        f"**Qualifications** {listed}")
+            st.caption("Only employers your adviser puts you forward to can see this. They never see your address, "
+                       "phone, email, date of birth, or anything about health, disability or ethnicity.")
 
 st.subheader("Change my details")
 messages = FieldMessages()
