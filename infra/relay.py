@@ -8,7 +8,7 @@ import threading
 from services.common.db import make_engine
 from services.common.observability import configure_logging
 from services.common.settings import CommonSettings
-from services.events.relay import OutboxRelay, run_relays
+from services.messaging.relay import OutboxRelay, run_relays
 
 
 def producing_services() -> dict[str, str]:

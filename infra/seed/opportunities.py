@@ -25,6 +25,7 @@ from infra.seed.context import SeedContext, SeededOffer, SeededPerson, seed_engi
 from services.common.auth import Principal, Role
 from services.common.clock import FixedClock
 from services.common.db import make_engine, make_session_factory, run_migrations
+from services.common.eligibility import age_on
 from services.common.errors import NotFound, RuleViolation
 from services.common.minimum_wage import minimum_hourly_wage
 from services.opportunities.browse import browse_opportunities
@@ -35,7 +36,6 @@ from services.opportunities.interests import express_interest
 from services.opportunities.lifecycle import create_opportunity, expire_due_opportunities, publish_opportunity
 from services.opportunities.main import MIGRATIONS
 from services.opportunities.referrals import change_referral_status, create_referral
-from services.opportunities.rules import age_on
 from services.opportunities.schemas import (
     BrowseQuery,
     CandidateView,

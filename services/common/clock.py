@@ -6,6 +6,11 @@ import datetime as dt
 from typing import Protocol
 
 
+def utcnow() -> dt.datetime:
+    """Now, as an aware UTC timestamp."""
+    return dt.datetime.now(dt.UTC)
+
+
 class Clock(Protocol):
     def now(self) -> dt.datetime: ...
 
@@ -14,7 +19,7 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC)
+        return utcnow()
 
     def today(self) -> dt.date:
         return self.now().date()

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from services.common.eligibility import wage_band
+
 
 @dataclass(frozen=True)
 class WageRates:
@@ -17,12 +19,12 @@ class WageRates:
     age_18_to_20: Decimal
     age_21_and_over: Decimal
 
+    def by_band(self) -> tuple[Decimal, Decimal, Decimal]:
+        """The age rates in the order of the eligibility module's wage bands."""
+        return (self.under_18, self.age_18_to_20, self.age_21_and_over)
+
     def for_age(self, age: int) -> Decimal:
-        if age < 18:
-            return self.under_18
-        if age < 21:
-            return self.age_18_to_20
-        return self.age_21_and_over
+        return self.by_band()[int(wage_band(age))]
 
 
 RATES: tuple[WageRates, ...] = (

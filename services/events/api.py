@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from services.events import audit, guarantee, stats
-from services.events.contract import EventType
 from services.events.dependencies import ClockDep, Reader, RulesDep, SessionDep
 from services.events.schemas import (
     EventPage,
@@ -19,6 +18,7 @@ from services.events.schemas import (
     StatsQuery,
     StatsRead,
 )
+from services.messaging.contract import EventType
 
 router = APIRouter()
 AdviserId = Annotated[str | None, Query(min_length=1, max_length=64)]

@@ -9,9 +9,9 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.events.contract import EventType
 from services.events.models import StoredEvent
 from services.events.schemas import EventPage, StoredEventRead
+from services.messaging.contract import EventType
 
 
 def _to_read(row: StoredEvent) -> StoredEventRead:

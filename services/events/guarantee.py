@@ -17,19 +17,16 @@ from services.events.config import EventsSettings
 from services.events.models import Episode as EpisodeRow
 from services.events.models import ErasedOutcome, Person
 from services.events.schemas import (
-    GUARANTEE_STATUSES,
-    PRIORITY_GROUPS,
     EpisodeRead,
     EpisodeStatus,
     Figure,
     GroupFigures,
     GuaranteePage,
     GuaranteeRow,
-    GuaranteeStatus,
     GuaranteeSummary,
     PersonClock,
-    PriorityGroup,
 )
+from services.messaging.vocabulary import GUARANTEE_STATUSES, PRIORITY_GROUPS, GuaranteeStatus, PriorityGroup
 
 NEET = "neet"
 URGENCY: dict[str, int] = {"overdue": 0, "at_risk": 1, "on_track": 2, "met_late": 3, "met": 4}

@@ -12,17 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from services.events.contract import (
-    EmployerSnapshotV1,
-    EventEnvelope,
-    EventType,
-    InterestV1,
-    OpportunitySnapshotV1,
-    ProfileErasedV1,
-    ProfileSnapshotV1,
-    ProfileSpecialCategoryV1,
-    ReferralV1,
-)
+from services.common.clock import utcnow
 from services.events.guarantee import days_between, groups_of, rebuild_episodes
 from services.events.models import (
     Employer,
@@ -37,7 +27,17 @@ from services.events.models import (
     StatusChange,
     StoredEvent,
 )
-from services.events.outbox import utcnow
+from services.messaging.contract import (
+    EmployerSnapshotV1,
+    EventEnvelope,
+    EventType,
+    InterestV1,
+    OpportunitySnapshotV1,
+    ProfileErasedV1,
+    ProfileSnapshotV1,
+    ProfileSpecialCategoryV1,
+    ReferralV1,
+)
 
 REDACTED: dict[str, Any] = {"redacted": True}
 WITHHELD = "[withheld]"

@@ -3,6 +3,7 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -12,16 +13,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.common import errors, observability
 from services.common.app_state import attach_database
 from services.common.clock import Clock, SystemClock
+from services.common.db import database_is_usable
+from services.common.readiness import readiness_report
 from services.events.api import router
 from services.events.config import EventsSettings
-from services.events.consumer import ConsumerRunner, transactional_handler
-from services.events.contract import ALL_TOPICS
 from services.events.guarantee import ClockRules, tally
-from services.events.health import readiness_report
 from services.events.ingest import apply_event
 from services.events.metrics import HEADLINES, Headline
 from services.events.models import ProcessedEvent
 from services.events.stats import outcome_stats
+from services.messaging.broker import broker_is_usable
+from services.messaging.consumer import ConsumerRunner, transactional_handler
+from services.messaging.contract import ALL_TOPICS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -76,7 +79,9 @@ def create_app(settings: EventsSettings | None = None, clock: Clock | None = Non
     app.state.consumer = None
 
     def readiness() -> dict[str, Any]:
-        return readiness_report(app.state.engine, settings.kafka_bootstrap_servers, app.state.consumer)
+        database = partial(database_is_usable, app.state.engine)
+        broker = partial(broker_is_usable, settings.kafka_bootstrap_servers)
+        return readiness_report([database, broker], app.state.consumer)
 
     observability.configure_logging(settings.log_level, settings.log_json)
     observability.install(app, service="events", readiness=readiness)

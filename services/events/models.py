@@ -18,9 +18,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.common.clock import utcnow
 from services.common.db import JSONType, UtcDateTime
-from services.events.consumer import ProcessedEventMixin
-from services.events.outbox import utcnow
+from services.messaging.consumer import ProcessedEventMixin
 
 _BigId = BigInteger().with_variant(Integer(), "sqlite")
 

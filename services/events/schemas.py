@@ -2,20 +2,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from services.common.types import IsoDate
-from services.events.contract import EventType, OpportunityType
+from services.messaging.contract import EventType
+from services.messaging.vocabulary import GuaranteeStatus, OpportunityType, PriorityGroup
 
-GuaranteeStatus = Literal["on_track", "at_risk", "overdue", "met", "met_late"]
-GUARANTEE_STATUSES: tuple[GuaranteeStatus, ...] = get_args(GuaranteeStatus)
 # An earlier episode that ended (the person left NEET) before any offer; never a current status.
 EpisodeStatus = Literal["on_track", "at_risk", "overdue", "met", "met_late", "ended_without_offer"]
-PriorityGroup = Literal["care_leaver", "send", "neet", "long_term_unemployed", "young_carer"]
-PRIORITY_GROUPS: tuple[PriorityGroup, ...] = get_args(PriorityGroup)
-OPPORTUNITY_TYPES: tuple[OpportunityType, ...] = get_args(OpportunityType)
 
 
 class StoredEventRead(BaseModel):

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, distinct, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from services.events.contract import EventType
 from services.events.models import (
     Employer,
     ErasedRegistration,
@@ -18,7 +17,9 @@ from services.events.models import (
     ReferralMilestone,
     StoredEvent,
 )
-from services.events.schemas import OPPORTUNITY_TYPES, EmployerFigures, StatsRead
+from services.events.schemas import EmployerFigures, StatsRead
+from services.messaging.contract import EventType
+from services.messaging.vocabulary import OPPORTUNITY_TYPES
 
 
 def _within(

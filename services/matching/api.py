@@ -5,7 +5,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from services.events.contract import OpportunityType
 from services.matching import service
 from services.matching.dependencies import AdviserOnly, ClockDep, PersonOrAdviser, RuntimeDep, SettingsDep
 from services.matching.ranking import Filters
@@ -17,6 +16,7 @@ from services.matching.schemas import (
     SearchResults,
     Sector,
 )
+from services.messaging.vocabulary import OpportunityType
 
 router = APIRouter(tags=["matching"])
 

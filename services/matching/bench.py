@@ -398,7 +398,7 @@ def filtered(
 
 
 def _synthetic_people(n: int, seed: int) -> list[Any]:
-    from services.events.contract import ProfileSnapshotV1
+    from services.messaging.contract import ProfileSnapshotV1
 
     rng = random.Random(seed)
     occupations = [occ for occ in esco.occupations() if occ.other_titles]
@@ -437,10 +437,10 @@ def event_timing(
 ) -> dict[str, Any]:
     """Publish profile events through the real broker into a running matcher: at a steady rate, the time from
     publish until a query finds the person; then a burst, profiles/s until every one is searchable."""
-    from services.events.broker import ensure_topics, make_producer
-    from services.events.contract import EventType, make_event
     from services.matching.runtime import MatchingRuntime
     from services.matching.text import profile_text
+    from services.messaging.broker import ensure_topics, make_producer
+    from services.messaging.contract import EventType, make_event
 
     ensure_topics(bootstrap_servers)
     steady_n = int(options.event_rate * options.event_seconds)

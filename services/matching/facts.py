@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from services.events.contract import OpportunitySnapshotV1, ProfileSnapshotV1
+from services.messaging.contract import OpportunitySnapshotV1, ProfileSnapshotV1
 
 F = TypeVar("F", "OpportunityFacts", "PersonFacts")
 

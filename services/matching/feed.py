@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import structlog
 from kafka import KafkaConsumer, TopicPartition
 
-from services.events.consumer import BatchHandler, ConsumerRunner
 from services.matching.state import MatchingState
+from services.messaging.consumer import BatchHandler, ConsumerRunner
 
 log = structlog.get_logger("matching.feed")
 

@@ -9,7 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 import structlog
 
-from services.events.contract import (
+from services.matching.embedder import Embedder
+from services.matching.facts import OpportunityFacts, PersonFacts
+from services.matching.state import MatchingState, Referral
+from services.matching.text import opportunity_text, profile_text, text_hash
+from services.messaging.contract import (
     EventEnvelope,
     EventType,
     OpportunitySnapshotV1,
@@ -17,10 +21,6 @@ from services.events.contract import (
     ProfileSnapshotV1,
     ReferralV1,
 )
-from services.matching.embedder import Embedder
-from services.matching.facts import OpportunityFacts, PersonFacts
-from services.matching.state import MatchingState, Referral
-from services.matching.text import opportunity_text, profile_text, text_hash
 
 log = structlog.get_logger("matching.ingest")
 

@@ -9,20 +9,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from services.common.eligibility import Facts, admitted, age_limits, age_on, month_day, whole_years
 from services.common.errors import RuleViolation
 from services.common.postcodes import EARTH_RADIUS_KM
 from services.matching.facts import OpportunityFacts, PersonFacts
-from services.matching.state import NO_AGE_LIMIT, TYPE_CODE, MatchingState, month_day
+from services.matching.state import TYPE_CODE, MatchingState
 from services.matching.text import normalise_skill
+from services.messaging.vocabulary import OPPORTUNITY_TYPE_NAMES
 
-TYPE_LABELS = {
-    "apprenticeship": "Apprenticeship",
-    "kickstart": "Kick-Start",
-    "job": "Job",
-    "traineeship": "Traineeship",
-    "training": "Training",
-    "work_experience": "Work experience",
-}
 UNKNOWN_DISTANCE_CLOSENESS = 0.5
 
 
@@ -72,10 +66,6 @@ def distance_between(lat1: float | None, lon1: float | None, lat2: float | None,
     return float(haversine_km(np.array([lat1]), np.array([lon1]), float(lat2), float(lon2))[0])  # type: ignore[arg-type]
 
 
-def age_on(date_of_birth: dt.date, day: dt.date) -> int:
-    return day.year - date_of_birth.year - ((day.month, day.day) < (date_of_birth.month, date_of_birth.day))
-
-
 def person_origin(person: PersonFacts | None) -> Origin:
     if person is None or person.latitude is None or person.longitude is None:
         return None
@@ -101,10 +91,8 @@ def opportunity_mask(
     mask = col("live") & (col("positions_left") > 0) & (col("closing") >= today.toordinal())
     if person is not None:
         dob = person.date_of_birth
-        age = col("start_y").astype(np.int32) - dob.year - (col("start_md") < month_day(dob))
-        mask &= (age >= col("min_age")) & (age <= col("max_age"))
-        if not person.on_universal_credit:
-            mask &= ~col("requires_uc")
+        age = whole_years(dob.year, month_day(dob), col("start_y").astype(np.int32), col("start_md"))
+        mask &= admitted(Facts(age, col("min_age"), col("max_age"), col("requires_uc"), person.on_universal_credit))
         home = person_origin(person)
         if home is not None:
             within = haversine_km(col("lat"), col("lon"), *home) <= person.max_travel_km
@@ -138,10 +126,9 @@ def candidate_mask(state: MatchingState, opportunity: OpportunityFacts, filters:
     col = state.profiles.column
     mask = col("looking").copy()
     start = opportunity.start_date
-    age = start.year - col("dob_y").astype(np.int32) - (month_day(start) < col("dob_md"))
-    mask &= (age >= (opportunity.min_age or 0)) & (age <= (opportunity.max_age or NO_AGE_LIMIT))
-    if opportunity.requires_universal_credit:
-        mask &= col("uc")
+    age = whole_years(col("dob_y").astype(np.int32), col("dob_md"), start.year, month_day(start))
+    lowest, highest = age_limits(opportunity.min_age, opportunity.max_age)
+    mask &= admitted(Facts(age, lowest, highest, opportunity.requires_universal_credit, col("uc")))
     distance = haversine_km(col("lat"), col("lon"), opportunity.latitude, opportunity.longitude)
     if not opportunity.remote:
         # A person whose postcode district is not in the table cannot be measured; they are not excluded.
@@ -200,10 +187,10 @@ def explain(
         within = f" (travels up to {reach:g} km)" if reach else ""
         reasons.append(f"{distance:.0f} km away{within}")
 
-    label = TYPE_LABELS.get(opportunity.type, opportunity.type)
+    label = OPPORTUNITY_TYPE_NAMES.get(opportunity.type, opportunity.type)
     if person is not None:
         if opportunity.requires_universal_credit and person.on_universal_credit:
-            reasons.append(f"{label}: eligible, on Universal Credit")
+            reasons.append(f"{label[:1].upper()}{label[1:]}: eligible, on Universal Credit")
         if opportunity.min_age is not None or opportunity.max_age is not None:
             age = age_on(person.date_of_birth, opportunity.start_date)
             bounds = f"{opportunity.min_age or 0}-{opportunity.max_age}" if opportunity.max_age is not None else (

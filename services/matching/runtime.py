@@ -12,8 +12,6 @@ from typing import Any
 import structlog
 
 from services.common.clock import Clock, SystemClock
-from services.events.broker import broker_is_usable
-from services.events.contract import Topic
 from services.matching.config import MatchingSettings
 from services.matching.embedder import MODEL_NAME, Embedder, build_embedder
 from services.matching.feed import IndexFeed
@@ -21,6 +19,8 @@ from services.matching.index import HnswIndex
 from services.matching.ingest import Ingestor
 from services.matching.persistence import SavedStateUnusable, hnsw_loader, load, save
 from services.matching.state import MatchingState
+from services.messaging.broker import broker_is_usable
+from services.messaging.contract import Topic
 
 log = structlog.get_logger("matching.runtime")
 

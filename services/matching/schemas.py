@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from services.events.contract import OpportunityType
+from services.messaging.vocabulary import OpportunityType
 
 Sector = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, strict=True)]
 K = Annotated[int, Field(ge=1, le=100)]

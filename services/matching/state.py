@@ -3,25 +3,22 @@ by row, and a vector index keyed by row; plus aggregate versions, referrals and 
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Generic, get_args
+from typing import Any, Generic
 
 import numpy as np
 
-from services.events.contract import OpportunityType, ReferralStatus
+from services.common.eligibility import age_limits, month_day
 from services.matching.facts import F, OpportunityFacts, PersonFacts
 from services.matching.index import VectorIndex
+from services.messaging.vocabulary import ACCEPTED, OPPORTUNITY_TYPES, REFERRED_STATUSES
 
-OPPORTUNITY_TYPES: tuple[str, ...] = get_args(OpportunityType)
-TYPE_CODE = {name: code for code, name in enumerate(OPPORTUNITY_TYPES)}
-# A referral in any of these statuses means "already referred" (a withdrawn one may be made again).
-REFERRED_STATUSES: frozenset[str] = frozenset(get_args(ReferralStatus)) - {"withdrawn"}
-FILLS_A_POSITION = "accepted"
+TYPE_CODE: dict[str, int] = {name: code for code, name in enumerate(OPPORTUNITY_TYPES)}
+FILLS_A_POSITION = ACCEPTED
 
 ColumnSpec = dict[str, tuple[Any, Any]]
 
@@ -52,13 +49,6 @@ PERSON_COLUMNS: ColumnSpec = {
     "max_travel": (np.float64, 0.0),
     "preferred": (np.int16, 0),
 }
-NO_AGE_LIMIT = 200
-
-
-def month_day(day: dt.date) -> int:
-    return day.month * 100 + day.day
-
-
 def erasure_mark(profile_id: uuid.UUID | str) -> str:
     """What is kept of an erased person: a one-way mark, so late or replayed events cannot bring them back."""
     return hashlib.sha256(f"yg-erased:{profile_id}".encode()).hexdigest()
@@ -190,8 +180,8 @@ class MatchingState:
             closing=facts.closing_date.toordinal(),
             start_y=facts.start_date.year,
             start_md=month_day(facts.start_date),
-            min_age=facts.min_age if facts.min_age is not None else 0,
-            max_age=facts.max_age if facts.max_age is not None else NO_AGE_LIMIT,
+            min_age=age_limits(facts.min_age, facts.max_age)[0],
+            max_age=age_limits(facts.min_age, facts.max_age)[1],
             requires_uc=facts.requires_universal_credit,
             lat=facts.latitude,
             lon=facts.longitude,

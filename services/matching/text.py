@@ -6,19 +6,11 @@ from __future__ import annotations
 import hashlib
 import re
 
-from services.events.contract import OpportunitySnapshotV1, ProfileSnapshotV1
+from services.messaging.contract import OpportunitySnapshotV1, ProfileSnapshotV1
+from services.messaging.vocabulary import OPPORTUNITY_TYPE_NAMES
 
 PROFILE_TEXT_FIELDS = ("interests", "skills", "qualifications", "about", "preferred_types")
 OPPORTUNITY_TEXT_FIELDS = ("title", "description", "skills", "sector", "level", "type")
-
-TYPE_WORDS = {
-    "apprenticeship": "apprenticeship",
-    "kickstart": "Kick-Start placement",
-    "job": "job",
-    "traineeship": "traineeship",
-    "training": "training course",
-    "work_experience": "work experience",
-}
 
 
 def _sentence(values: list[str], prefix: str = "") -> str:
@@ -44,7 +36,7 @@ def profile_text(snapshot: ProfileSnapshotV1) -> str:
             _sentence(fields["skills"]),
             _sentence([f"level {q.level} {q.subject}" for q in fields["qualifications"]], "Qualifications: "),
             fields["about"].strip(),
-            _sentence([TYPE_WORDS.get(kind, kind) for kind in fields["preferred_types"]], "Looking for "),
+            _sentence([OPPORTUNITY_TYPE_NAMES.get(kind, kind) for kind in fields["preferred_types"]], "Looking for "),
         ]
     )
 
@@ -59,7 +51,7 @@ def opportunity_text(snapshot: OpportunitySnapshotV1) -> str:
             fields["description"].strip(),
             _sentence(fields["skills"]),
             _sentence([fields["sector"]]),
-            f"{_capitalised(TYPE_WORDS.get(fields['type'], fields['type']))}.",
+            f"{_capitalised(OPPORTUNITY_TYPE_NAMES.get(fields['type'], fields['type']))}.",
             level,
         ]
     )

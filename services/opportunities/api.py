@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from services.events.contract import OpportunityType, ReferralStatus
+from services.messaging.vocabulary import OpportunityStatus, OpportunityType, ReferralStatus, Sector
 from services.opportunities import browse, employers, interests, lifecycle, referrals
 from services.opportunities.dependencies import (
     AdviserOnly,
@@ -34,13 +34,11 @@ from services.opportunities.schemas import (
     OpportunityCreate,
     OpportunityPage,
     OpportunityRead,
-    OpportunityStatus,
     OpportunityUpdate,
     ReferralCreate,
     ReferralPage,
     ReferralRead,
     ReferralUpdate,
-    Sector,
 )
 
 router = APIRouter()

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.events.consumer import BatchHandler, ConsumerRunner, transactional_handler
-from services.events.contract import EventEnvelope, EventType, ProfileErasedV1, Topic
+from services.messaging.consumer import BatchHandler, ConsumerRunner, transactional_handler
+from services.messaging.contract import EventEnvelope, EventType, ProfileErasedV1, Topic
 from services.opportunities.config import OpportunitiesSettings
 from services.opportunities.erasure import forget_person
 from services.opportunities.models import ProcessedEvent

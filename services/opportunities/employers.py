@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, Role
 from services.common.errors import Conflict
-from services.events.contract import EventType
+from services.messaging.contract import EventType
 from services.opportunities.access import load_employer, principal_uuid
 from services.opportunities.events import emit, employer_snapshot
 from services.opportunities.models import Employer

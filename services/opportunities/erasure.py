@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.common.auth import Role
-from services.events.outbox import redact_aggregate
+from services.messaging.outbox import redact_aggregate
+from services.messaging.vocabulary import OPEN_REFERRAL_STATUSES
 from services.opportunities.models import Interest, OutboxRecord, Referral, ReferralStatusChange
-from services.opportunities.rules import OPEN_STATUSES
 
 
 def forget_person(*, session: Session, profile_id: uuid.UUID, now: dt.datetime) -> int:
@@ -22,7 +22,7 @@ def forget_person(*, session: Session, profile_id: uuid.UUID, now: dt.datetime) 
         select(Referral).where(Referral.profile_id == profile_id).order_by(Referral.id).with_for_update()
     ).all()
     for referral in referrals:
-        if referral.status in OPEN_STATUSES:
+        if referral.status in OPEN_REFERRAL_STATUSES:
             previous, referral.status = referral.status, "withdrawn"
             referral.version += 1
             session.add(

@@ -8,14 +8,14 @@ import uuid
 from sqlalchemy.orm import Session
 
 from services.common.postcodes import outward_code
-from services.events.contract import (
+from services.messaging.contract import (
     EmployerSnapshotV1,
     EventType,
     OpportunitySnapshotV1,
     PayloadModel,
     ReferralV1,
 )
-from services.events.outbox import stage_event
+from services.messaging.outbox import stage_event
 from services.opportunities.models import Employer, Opportunity, OutboxRecord, Referral
 
 PRODUCER = "opportunities"

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, Role
 from services.common.errors import Forbidden, RuleViolation
-from services.events.contract import EventType, InterestV1
+from services.messaging.contract import EventType, InterestV1
 from services.opportunities.access import employer_of, load_opportunity, may_see, principal_uuid
 from services.opportunities.directory import ProfileDirectory
 from services.opportunities.events import emit

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, Role
 from services.common.errors import Forbidden, RuleViolation
-from services.events.contract import EventType
+from services.messaging.contract import EventType
 from services.opportunities.access import employer_of, load_for_change, load_opportunity, may_see
 from services.opportunities.config import OpportunitiesSettings
 from services.opportunities.events import emit_opportunity

@@ -3,6 +3,7 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,9 @@ from fastapi.responses import JSONResponse
 from services.common import errors, observability
 from services.common.app_state import attach_database
 from services.common.clock import Clock, SystemClock
-from services.events.health import readiness_report
+from services.common.db import database_is_usable
+from services.common.readiness import readiness_report
+from services.messaging.broker import broker_is_usable
 from services.opportunities.api import router
 from services.opportunities.config import OpportunitiesSettings
 from services.opportunities.consumer import make_consumer
@@ -66,7 +69,9 @@ def create_app(
     app.state.consumer = None
 
     def readiness() -> dict[str, Any]:
-        return readiness_report(app.state.engine, settings.kafka_bootstrap_servers, app.state.consumer)
+        database = partial(database_is_usable, app.state.engine)
+        broker = partial(broker_is_usable, settings.kafka_bootstrap_servers)
+        return readiness_report([database, broker], app.state.consumer)
 
     @app.exception_handler(ProfilesUnavailable)
     async def _profiles_unavailable(_request: Request, exc: ProfilesUnavailable) -> JSONResponse:

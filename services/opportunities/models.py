@@ -16,9 +16,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.common.clock import utcnow
 from services.common.db import JSONType, UtcDateTime
-from services.events.consumer import ProcessedEventMixin
-from services.events.outbox import OutboxMixin, utcnow
+from services.messaging.consumer import ProcessedEventMixin
+from services.messaging.outbox import OutboxMixin
 
 
 class Base(DeclarativeBase):

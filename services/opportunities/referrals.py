@@ -13,13 +13,14 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, Role
 from services.common.errors import Forbidden, NotFound, RuleViolation
-from services.events.contract import EventType
+from services.messaging.contract import EventType
+from services.messaging.vocabulary import ACCEPTED, OPEN_REFERRAL_STATUSES
 from services.opportunities.access import is_adviser, is_owner, load_opportunity, principal_uuid
 from services.opportunities.directory import ProfileDirectory
 from services.opportunities.events import emit, referral_snapshot
 from services.opportunities.lifecycle import open_for_applications, take_place
 from services.opportunities.models import Interest, Opportunity, Referral, ReferralStatusChange
-from services.opportunities.rules import NEEDS_A_PLACE, OPEN_STATUSES, check_eligible, check_transition
+from services.opportunities.rules import NEEDS_A_PLACE, check_eligible, check_transition
 from services.opportunities.schemas import (
     CandidateView,
     ReferralCreate,
@@ -124,7 +125,7 @@ def create_referral(
         select(Referral.id).where(
             Referral.opportunity_id == opportunity.id,
             Referral.profile_id == person.id,
-            Referral.status.in_(OPEN_STATUSES | {"accepted"}),
+            Referral.status.in_(OPEN_REFERRAL_STATUSES | {ACCEPTED}),
         )
     )
     if duplicate is not None:

@@ -7,24 +7,16 @@ from decimal import ROUND_DOWN, Decimal
 
 from fastapi import HTTPException, status
 
+from services.common.eligibility import refusals
 from services.common.errors import RuleViolation
 from services.common.minimum_wage import minimum_hourly_wage
 from services.common.postcodes import locate
+from services.messaging.vocabulary import ADVISER_ONLY_REFERRAL_STATUSES, REFERRAL_TRANSITIONS
 from services.opportunities.config import OpportunitiesSettings
 from services.opportunities.models import Opportunity
 
 WEEKS_PER_YEAR = 52
 
-OPEN_STATUSES = frozenset({"referred", "applied", "interviewing", "offered"})
-TERMINAL_STATUSES = frozenset({"accepted", "declined", "unsuccessful", "withdrawn"})
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "referred": frozenset({"applied", "unsuccessful", "withdrawn"}),
-    "applied": frozenset({"interviewing", "offered", "unsuccessful", "withdrawn"}),
-    "interviewing": frozenset({"offered", "unsuccessful", "withdrawn"}),
-    "offered": frozenset({"accepted", "declined", "withdrawn"}),
-}
-# Withdrawing is the young person's choice, recorded by their adviser; employers record the other outcomes.
-ADVISER_ONLY_STATUSES = frozenset({"withdrawn"})
 # Statuses that need an unfilled place.
 NEEDS_A_PLACE = frozenset({"offered", "accepted"})
 
@@ -57,11 +49,6 @@ def hourly_pence_from_annual(annual: Decimal, hours_per_week: float) -> int:
     """An annual wage as pence per hour over hours_per_week x 52, rounded down to the penny."""
     hours = Decimal(str(hours_per_week)) * WEEKS_PER_YEAR
     return pence(annual / hours)
-
-
-def age_on(date_of_birth: dt.date, day: dt.date) -> int:
-    """Whole years of age on a given day."""
-    return day.year - date_of_birth.year - ((day.month, day.day) < (date_of_birth.month, date_of_birth.day))
 
 
 def money(amount_pence: int) -> str:
@@ -186,36 +173,29 @@ def _kickstart_problems(opportunity: Opportunity, settings: OpportunitiesSetting
 
 def check_eligible(opportunity: Opportunity, *, date_of_birth: dt.date, on_universal_credit: bool) -> None:
     """A young person the opportunity's rules exclude cannot be referred to it."""
-    age = age_on(date_of_birth, opportunity.start_date)
-    if opportunity.min_age is not None and age < opportunity.min_age:
-        raise RuleViolation(
-            "profile_id",
-            "age_at_start",
-            f"the young person will be {age} on the start date; the minimum is {opportunity.min_age}",
-        )
-    if opportunity.max_age is not None and age > opportunity.max_age:
-        raise RuleViolation(
-            "profile_id",
-            "age_at_start",
-            f"the young person will be {age} on the start date; the maximum is {opportunity.max_age}",
-        )
-    if opportunity.requires_universal_credit and not on_universal_credit:
-        raise RuleViolation(
-            "profile_id", "universal_credit_required", "this opportunity is only for young people on Universal Credit"
-        )
+    found = refusals(
+        date_of_birth=date_of_birth,
+        on_universal_credit=on_universal_credit,
+        start_date=opportunity.start_date,
+        min_age=opportunity.min_age,
+        max_age=opportunity.max_age,
+        requires_universal_credit=opportunity.requires_universal_credit,
+    )
+    if found:
+        raise RuleViolation("profile_id", found[0].rule, found[0].message)
 
 
 def check_transition(current: str, new: str, *, by_adviser: bool) -> None:
     """Referrals move only along the pipeline; terminal statuses stay put."""
-    if new not in TRANSITIONS.get(current, frozenset()):
-        allowed = ", ".join(sorted(TRANSITIONS.get(current, frozenset()))) or "nothing (final)"
+    if new not in REFERRAL_TRANSITIONS.get(current, frozenset()):
+        allowed = ", ".join(sorted(REFERRAL_TRANSITIONS.get(current, frozenset()))) or "nothing (final)"
         raise RuleViolation(
             "status",
             "invalid_transition",
             f"a referral cannot go from '{current}' to '{new}'; from '{current}' it may go to {allowed}",
             status.HTTP_409_CONFLICT,
         )
-    if new in ADVISER_ONLY_STATUSES and not by_adviser:
+    if new in ADVISER_ONLY_REFERRAL_STATUSES and not by_adviser:
         raise RuleViolation(
             "status", "adviser_only", f"only an adviser may mark a referral '{new}'", status.HTTP_403_FORBIDDEN
         )

@@ -9,27 +9,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, Str
 
 from services.common.postcodes import locate, normalise_postcode
 from services.common.types import IsoDate
-from services.events.contract import OpportunityType, ReferralStatus
+from services.messaging.vocabulary import OpportunityStatus, OpportunityType, ReferralStatus, Sector
 
-# The Institute for Apprenticeships' occupational routes, as slugs.
-Sector = Literal[
-    "agriculture_environment_animal_care",
-    "business_administration",
-    "care_services",
-    "catering_hospitality",
-    "construction",
-    "creative_design",
-    "digital",
-    "education_childcare",
-    "engineering_manufacturing",
-    "hair_beauty",
-    "health_science",
-    "legal_finance_accounting",
-    "protective_services",
-    "sales_marketing_procurement",
-    "transport_logistics",
-]
-OpportunityStatus = Literal["draft", "live", "closed", "filled"]
 BrowseSort = Literal["distance", "wage", "closing_date", "newest"]
 
 

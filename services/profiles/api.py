@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from services.events.contract import ProfileStatus
+from services.messaging.vocabulary import PriorityGroup, ProfileStatus
 from services.profiles import service
 from services.profiles.dependencies import (
     AdviserOnly,
@@ -17,7 +17,6 @@ from services.profiles.dependencies import (
 )
 from services.profiles.schemas import (
     EmployerView,
-    PriorityGroup,
     ProfileCreate,
     ProfilePage,
     ProfileRead,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,9 @@ from fastapi import FastAPI
 from services.common import errors, observability
 from services.common.app_state import attach_database
 from services.common.clock import Clock, SystemClock
-from services.events.health import readiness_report
+from services.common.db import database_is_usable
+from services.common.readiness import readiness_report
+from services.messaging.broker import broker_is_usable
 from services.profiles.api import router
 from services.profiles.config import ProfilesSettings
 
@@ -32,7 +35,9 @@ def create_app(settings: ProfilesSettings | None = None, clock: Clock | None = N
     app.state.clock = clock or SystemClock()
 
     def readiness() -> dict[str, Any]:
-        return readiness_report(app.state.engine, settings.kafka_bootstrap_servers)
+        database = partial(database_is_usable, app.state.engine)
+        broker = partial(broker_is_usable, settings.kafka_bootstrap_servers)
+        return readiness_report([database, broker])
 
     observability.configure_logging(settings.log_level, settings.log_json)
     observability.install(app, service="profiles", readiness=readiness)

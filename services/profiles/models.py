@@ -6,8 +6,9 @@ import uuid
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.common.clock import utcnow
 from services.common.db import JSONType, UtcDateTime
-from services.events.outbox import OutboxMixin, utcnow
+from services.messaging.outbox import OutboxMixin
 
 
 class Base(DeclarativeBase):

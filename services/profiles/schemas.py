@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import (
     AfterValidator,
@@ -16,10 +16,7 @@ from pydantic import (
 
 from services.common.postcodes import normalise_postcode
 from services.common.types import IsoDate
-from services.events.contract import OpportunityType, ProfileStatus
-
-PriorityGroup = Literal["care_leaver", "send", "neet", "long_term_unemployed", "young_carer"]
-QualificationLevel = Literal["entry", "1", "2", "3", "4", "5", "6", "7", "8"]
+from services.messaging.vocabulary import OpportunityType, PriorityGroup, ProfileStatus, QualificationLevel
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, strict=True)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60, strict=True)]

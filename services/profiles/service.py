@@ -10,28 +10,24 @@ from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, Role
+from services.common.eligibility import age_on
 from services.common.errors import Conflict, Forbidden, NotFound, RuleViolation
 from services.common.postcodes import locate, outward_code
-from services.events.contract import (
+from services.messaging.contract import (
     EventType,
     PayloadModel,
     ProfileErasedV1,
     ProfileSnapshotV1,
     ProfileSpecialCategoryV1,
 )
-from services.events.outbox import redact_aggregate, stage_event
+from services.messaging.outbox import redact_aggregate, stage_event
+from services.messaging.vocabulary import SPECIAL_CATEGORY_GROUPS
 from services.profiles.config import ProfilesSettings
 from services.profiles.models import ErasureRecord, OutboxRecord, Profile, SpecialCategory
 from services.profiles.schemas import EmployerView, ProfileCreate, ProfilePage, ProfileRead, ProfileUpdate
 
 PRODUCER = "profiles"
-SPECIAL_CATEGORY_GROUPS = {"send"}
 SPECIAL_CATEGORY_FIELDS = {"ethnicity"}
-
-
-def age_on(date_of_birth: dt.date, day: dt.date) -> int:
-    """Whole years of age on a given day."""
-    return day.year - date_of_birth.year - ((day.month, day.day) < (date_of_birth.month, date_of_birth.day))
 
 
 def _check_age(date_of_birth: dt.date, today: dt.date, settings: ProfilesSettings) -> None:

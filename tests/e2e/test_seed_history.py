@@ -28,7 +28,7 @@ from services.common.db import make_engine
 from services.events.config import EventsSettings
 from services.events.main import create_app as create_events_app
 from services.events.models import StoredEvent
-from services.events.outbox import OutboxMixin
+from services.messaging.outbox import OutboxMixin
 from services.opportunities.config import OpportunitiesSettings
 from services.opportunities.models import OutboxRecord as OpportunitiesOutbox
 from services.profiles.config import ProfilesSettings

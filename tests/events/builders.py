@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from kafka import KafkaProducer
 
-from services.events.contract import (
+from services.messaging.contract import (
     EmployerSnapshotV1,
     EventEnvelope,
     EventType,

@@ -16,9 +16,9 @@ from kafka import KafkaProducer
 
 from services.common.auth import Role
 from services.common.clock import FixedClock
-from services.events.broker import make_producer
 from services.events.config import EventsSettings
 from services.events.main import create_app as create_events_app
+from services.messaging.broker import make_producer
 from services.profiles.config import ProfilesSettings
 from services.profiles.main import create_app as create_profiles_app
 from tests.events.builders import YoungPerson, days, offer_flow, publish, wait_for

@@ -19,12 +19,12 @@ from kafka import KafkaProducer
 
 from services.common.auth import Role
 from services.common.clock import FixedClock
-from services.events.broker import make_producer
 from services.events.config import EventsSettings
-from services.events.consumer import ERROR_HEADER
-from services.events.contract import Topic
 from services.events.main import create_app
-from services.events.schemas import PRIORITY_GROUPS
+from services.messaging.broker import make_producer
+from services.messaging.consumer import ERROR_HEADER
+from services.messaging.contract import Topic
+from services.messaging.vocabulary import PRIORITY_GROUPS
 from tests.events.builders import (
     COHORT_STATUSES,
     Employer,

@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from services.events.guarantee import ClockRules, GroupTally, derive_episodes, status_at, suppress
-from services.events.schemas import GUARANTEE_STATUSES
+from services.messaging.vocabulary import GUARANTEE_STATUSES
 
 T0 = dt.datetime(2030, 1, 1, 9, tzinfo=dt.UTC)
 RULES = ClockRules(deadline_days=120, warning_share=0.75, suppression_threshold=5)

@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.common.db import make_engine, make_session_factory, run_migrations
 from services.events import guarantee, stats
-from services.events.consumer import transactional_handler
-from services.events.contract import EventEnvelope, EventType
 from services.events.ingest import apply_event
 from services.events.main import MIGRATIONS
 from services.events.models import ErasedOutcome, Person, ProcessedEvent, StatusChange, StoredEvent
 from services.events.models import Opportunity as OpportunityRow
+from services.messaging.consumer import transactional_handler
+from services.messaging.contract import EventEnvelope, EventType
 from tests.events.builders import (
     Cohort,
     Employer,

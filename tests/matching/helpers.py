@@ -14,8 +14,11 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from services.common.postcodes import locate
-from services.events.broker import make_producer
-from services.events.contract import (
+from services.matching.config import MatchingSettings
+from services.matching.embedder import Embedder
+from services.matching.runtime import MatchingRuntime
+from services.messaging.broker import make_producer
+from services.messaging.contract import (
     EventEnvelope,
     EventType,
     OpportunitySnapshotV1,
@@ -24,9 +27,6 @@ from services.events.contract import (
     ReferralV1,
     make_event,
 )
-from services.matching.config import MatchingSettings
-from services.matching.embedder import Embedder
-from services.matching.runtime import MatchingRuntime
 from tests.support.services import bearer
 
 T = TypeVar("T")

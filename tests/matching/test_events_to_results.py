@@ -7,7 +7,7 @@ import uuid
 
 import numpy as np
 
-from services.events.contract import Topic, dead_letter_topic
+from services.messaging.contract import Topic, dead_letter_topic
 from tests.matching.helpers import (
     Matcher,
     opportunity,
@@ -64,7 +64,7 @@ def test_explanations_name_the_right_skills(matcher: Matcher) -> None:
     candidate = next(m for m in matcher.candidates_for(kickstart.opportunity_id)["matches"]
                      if m["profile_id"] == str(young.profile_id))
     assert candidate["explanation"]["matched_skills"] == ["stock control"]
-    assert "Kick-Start: eligible, on Universal Credit" in candidate["explanation"]["reasons"]
+    assert "Kick-Start placement: eligible, on Universal Credit" in candidate["explanation"]["reasons"]
     assert "priority group: care leaver" in candidate["explanation"]["reasons"]
 
 

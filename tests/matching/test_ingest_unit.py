@@ -7,11 +7,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from services.events.contract import ProfileSnapshotV1
 from services.matching.config import MatchingSettings
 from services.matching.ingest import Ingestor
 from services.matching.runtime import new_state
 from services.matching.text import PROFILE_TEXT_FIELDS, opportunity_text, profile_text
+from services.messaging.contract import ProfileSnapshotV1
 from tests.matching.helpers import erased_event, opportunity, opportunity_event, person, person_event
 
 

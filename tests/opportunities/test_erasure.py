@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, select
 
 from services.common.auth import Role
 from services.common.clock import FixedClock
-from services.events.contract import EventType
+from services.messaging.contract import EventType
 from services.opportunities.models import OutboxRecord, ProcessedEvent, Referral
 from services.profiles.config import ProfilesSettings
 from services.profiles.main import create_app as create_profiles_app

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from services.events.contract import EventType, Topic, parse_event
+from services.messaging.contract import EventType, Topic, parse_event
 from tests.opportunities.conftest import ProfilesService, make_harness
 from tests.opportunities.harness import BASE_TIME, Harness
 from tests.support.databases import TestDatabases

@@ -13,11 +13,10 @@ import pytest
 
 from services.common.errors import RuleViolation
 from services.common.minimum_wage import minimum_hourly_wage, rates_on
-from services.events.contract import ReferralStatus
+from services.messaging.vocabulary import TERMINAL_REFERRAL_STATUSES, ReferralStatus
 from services.opportunities.config import OpportunitiesSettings
 from services.opportunities.models import Opportunity
 from services.opportunities.rules import (
-    TERMINAL_STATUSES,
     RuleViolations,
     check_eligible,
     check_publishable,
@@ -87,7 +86,7 @@ def test_referral_transitions(current: str, new: str) -> None:
     with pytest.raises(RuleViolation) as refused:
         check_transition(current, new, by_adviser=True)
     assert refused.value.rule == "invalid_transition" and refused.value.status_code == 409
-    assert current not in TERMINAL_STATUSES or "final" in refused.value.message
+    assert current not in TERMINAL_REFERRAL_STATUSES or "final" in refused.value.message
 
 
 def test_only_an_adviser_records_a_withdrawal() -> None:

@@ -18,7 +18,7 @@ from infra.seed import outcomes as outcomes_seed
 from infra.seed import profiles as profiles_seed
 from infra.seed.context import SeedContext
 from services.common.db import make_engine, make_session_factory
-from services.events.contract import parse_event
+from services.messaging.contract import parse_event
 from services.opportunities.config import OpportunitiesSettings
 from services.opportunities.models import Employer, Opportunity, OutboxRecord, Referral, ReferralStatusChange
 from services.opportunities.rules import check_publishable

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from services.events.contract import EventType, Topic, parse_event
+from services.messaging.contract import EventType, Topic, parse_event
 from tests.support.databases import all_text_in_database
 from tests.support.factories import profile_payload
 from tests.support.services import running_relay

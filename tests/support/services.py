@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from services.common.auth import Role, issue_token
 from services.common.db import make_engine
 from services.common.settings import CommonSettings
-from services.events.relay import OutboxRelay
+from services.messaging.relay import OutboxRelay
 
 
 def bearer(settings: CommonSettings, role: Role | str, sub: str) -> dict[str, str]:

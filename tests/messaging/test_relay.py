@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from infra.broker import LocalBroker, free_port
-from services.events.contract import Topic, parse_event
-from services.events.relay import TopicInspector
+from services.messaging.contract import Topic, parse_event
+from services.messaging.relay import TopicInspector
 from services.profiles.config import ProfilesSettings
 from services.profiles.main import create_app
 from services.profiles.models import OutboxRecord

@@ -13,9 +13,9 @@ from sqlalchemy import String, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from services.common.db import make_engine, make_session_factory
-from services.events.broker import make_producer
-from services.events.consumer import ERROR_HEADER, ConsumerRunner, ProcessedEventMixin, transactional_handler
-from services.events.contract import (
+from services.messaging.broker import make_producer
+from services.messaging.consumer import ERROR_HEADER, ConsumerRunner, ProcessedEventMixin, transactional_handler
+from services.messaging.contract import (
     EventEnvelope,
     EventType,
     InterestV1,

@@ -13,10 +13,11 @@ from prometheus_client import Counter
 from sqlalchemy import Engine, column, func, select, table, update
 from sqlalchemy.types import JSON, Integer, String
 
+from services.common.clock import utcnow
 from services.common.db import UtcDateTime
-from services.events.broker import ensure_topics, make_producer
-from services.events.contract import dead_letter_topic
-from services.events.outbox import OUTBOX_TABLE, utcnow
+from services.messaging.broker import ensure_topics, make_producer
+from services.messaging.contract import dead_letter_topic
+from services.messaging.outbox import OUTBOX_TABLE
 
 log = structlog.get_logger("relay")
 

@@ -8,7 +8,7 @@ from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-from services.events.contract import ALL_TOPICS, dead_letter_topic
+from services.messaging.contract import ALL_TOPICS, dead_letter_topic
 
 PARTITIONS = 3
 

@@ -17,10 +17,10 @@ from prometheus_client import Counter
 from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
+from services.common.clock import utcnow
 from services.common.db import UtcDateTime
-from services.events.broker import make_producer
-from services.events.contract import EventEnvelope, InvalidEvent, dead_letter_topic, parse_event
-from services.events.outbox import utcnow
+from services.messaging.broker import make_producer
+from services.messaging.contract import EventEnvelope, InvalidEvent, dead_letter_topic, parse_event
 
 log = structlog.get_logger("consumer")
 
@@ -179,6 +179,9 @@ class ConsumerRunner:
             self.process(records)
             consumer.commit()
         return len(records)
+
+    def is_assigned(self) -> bool:
+        return self.assigned.is_set()
 
     def lag(self) -> int | None:
         """Records on the assigned partitions not yet processed (None before assignment)."""

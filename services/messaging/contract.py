@@ -5,9 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from services.messaging.vocabulary import (
+    OpportunityStatus,
+    OpportunityType,
+    ProfileStatus,
+    ReferralStatus,
+    SharedPriorityGroup,
+)
 
 
 class Topic(StrEnum):
@@ -56,15 +64,6 @@ TOPIC_OF: dict[EventType, Topic] = {
     EventType.REFERRAL_STATUS_CHANGED: Topic.REFERRALS,
     EventType.INTEREST_EXPRESSED: Topic.REFERRALS,
 }
-
-ProfileStatus = Literal["neet", "education", "employment", "training"]
-OpportunityType = Literal["apprenticeship", "kickstart", "job", "traineeship", "training", "work_experience"]
-# `send` is a priority group too, but special category: it travels only on the restricted topic.
-SharedPriorityGroup = Literal["care_leaver", "neet", "long_term_unemployed", "young_carer"]
-ReferralStatus = Literal[
-    "referred", "applied", "interviewing", "offered", "accepted", "declined", "unsuccessful", "withdrawn"
-]
-
 
 class PayloadModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -124,7 +123,7 @@ class OpportunitySnapshotV1(PayloadModel):
     opportunity_id: uuid.UUID
     employer_id: uuid.UUID
     type: OpportunityType
-    status: Literal["draft", "live", "closed", "filled"]
+    status: OpportunityStatus
     title: str
     description: str
     skills: list[str]

@@ -8,14 +8,11 @@ import datetime as dt
 from sqlalchemy import BigInteger, Index, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
+from services.common.clock import utcnow
 from services.common.db import JSONType, UtcDateTime
-from services.events.contract import EventEnvelope, EventType, PayloadModel, make_event
+from services.messaging.contract import EventEnvelope, EventType, PayloadModel, make_event
 
 OUTBOX_TABLE = "outbox"
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class OutboxMixin:

@@ -1,0 +1,89 @@
+"""The shared vocabulary: every code the services, the seed and the UI exchange, written once.
+
+Each vocabulary is a `Literal` type (for schemas and payloads) with its values as a tuple (for loops, tables and
+labels). Labels for people live with whoever shows them, keyed by these values."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+ProfileStatus = Literal["neet", "education", "employment", "training"]
+PROFILE_STATUSES: tuple[ProfileStatus, ...] = get_args(ProfileStatus)
+
+PriorityGroup = Literal["care_leaver", "send", "neet", "long_term_unemployed", "young_carer"]
+PRIORITY_GROUPS: tuple[PriorityGroup, ...] = get_args(PriorityGroup)
+# `send` is special category data: it travels only on the restricted topic, never to the matcher or employers.
+SharedPriorityGroup = Literal["care_leaver", "neet", "long_term_unemployed", "young_carer"]
+SHARED_PRIORITY_GROUPS: tuple[SharedPriorityGroup, ...] = get_args(SharedPriorityGroup)
+SPECIAL_CATEGORY_GROUPS: frozenset[PriorityGroup] = frozenset(PRIORITY_GROUPS) - frozenset(SHARED_PRIORITY_GROUPS)
+
+OpportunityType = Literal["apprenticeship", "kickstart", "job", "traineeship", "training", "work_experience"]
+OPPORTUNITY_TYPES: tuple[OpportunityType, ...] = get_args(OpportunityType)
+# Each type as a plain noun phrase, for sentences ("Looking for an apprenticeship", "Kick-Start placement: ...").
+OPPORTUNITY_TYPE_NAMES: dict[str, str] = {
+    "apprenticeship": "apprenticeship",
+    "kickstart": "Kick-Start placement",
+    "job": "job",
+    "traineeship": "traineeship",
+    "training": "training course",
+    "work_experience": "work experience",
+}
+
+OpportunityStatus = Literal["draft", "live", "closed", "filled"]
+OPPORTUNITY_STATUSES: tuple[OpportunityStatus, ...] = get_args(OpportunityStatus)
+
+# The Institute for Apprenticeships' occupational routes, as slugs.
+Sector = Literal[
+    "agriculture_environment_animal_care",
+    "business_administration",
+    "care_services",
+    "catering_hospitality",
+    "construction",
+    "creative_design",
+    "digital",
+    "education_childcare",
+    "engineering_manufacturing",
+    "hair_beauty",
+    "health_science",
+    "legal_finance_accounting",
+    "protective_services",
+    "sales_marketing_procurement",
+    "transport_logistics",
+]
+SECTORS: tuple[Sector, ...] = get_args(Sector)
+
+QualificationLevel = Literal["entry", "1", "2", "3", "4", "5", "6", "7", "8"]
+QUALIFICATION_LEVELS: tuple[QualificationLevel, ...] = get_args(QualificationLevel)
+
+ReferralStatus = Literal[
+    "referred", "applied", "interviewing", "offered", "accepted", "declined", "unsuccessful", "withdrawn"
+]
+REFERRAL_STATUSES: tuple[ReferralStatus, ...] = get_args(ReferralStatus)
+# The referral pipeline: where a referral may go from each open status. Terminal statuses go nowhere.
+REFERRAL_TRANSITIONS: dict[str, frozenset[ReferralStatus]] = {
+    "referred": frozenset({"applied", "unsuccessful", "withdrawn"}),
+    "applied": frozenset({"interviewing", "offered", "unsuccessful", "withdrawn"}),
+    "interviewing": frozenset({"offered", "unsuccessful", "withdrawn"}),
+    "offered": frozenset({"accepted", "declined", "withdrawn"}),
+}
+OPEN_REFERRAL_STATUSES: frozenset[ReferralStatus] = frozenset(s for s in REFERRAL_STATUSES if s in REFERRAL_TRANSITIONS)
+TERMINAL_REFERRAL_STATUSES: frozenset[ReferralStatus] = frozenset(REFERRAL_STATUSES) - OPEN_REFERRAL_STATUSES
+# Withdrawing is the young person's choice, recorded by their adviser; employers record the other outcomes.
+ADVISER_ONLY_REFERRAL_STATUSES: frozenset[ReferralStatus] = frozenset({"withdrawn"})
+# A referral in any of these means "already referred": a withdrawn one may be made again.
+REFERRED_STATUSES: frozenset[ReferralStatus] = frozenset(REFERRAL_STATUSES) - ADVISER_ONLY_REFERRAL_STATUSES
+ACCEPTED: ReferralStatus = "accepted"
+
+
+def next_referral_statuses(current: str, *, by_adviser: bool) -> tuple[ReferralStatus, ...]:
+    """Where a referral may move from `current`, for an adviser or for the employer, in pipeline order."""
+    allowed = REFERRAL_TRANSITIONS.get(current, frozenset())
+    return tuple(
+        status
+        for status in REFERRAL_STATUSES
+        if status in allowed and (by_adviser or status not in ADVISER_ONLY_REFERRAL_STATUSES)
+    )
+
+
+GuaranteeStatus = Literal["on_track", "at_risk", "overdue", "met", "met_late"]
+GUARANTEE_STATUSES: tuple[GuaranteeStatus, ...] = get_args(GuaranteeStatus)
