@@ -45,6 +45,7 @@ WITHHELD = "[withheld]"
 IMPLIED_MILESTONES = {"accepted": ("offered",)}
 OFFER_STATUS = "offered"
 ModelT = TypeVar("ModelT", bound=BaseModel)
+RowT = TypeVar("RowT", Employer, Opportunity, Referral)
 
 
 def _utc(value: Any) -> Any:
@@ -179,37 +180,39 @@ def _on_erased(session: Session, event: EventEnvelope, erased: ProfileErasedV1) 
     session.add(Erasure(profile_id=profile_id, erased_at=erased.erased_at))
 
 
-def _on_employer(session: Session, event: EventEnvelope, employer: EmployerSnapshotV1) -> None:
-    row = session.get(Employer, employer.employer_id)
+def _newest(
+    session: Session, model: type[RowT], key: dict[str, Any], version: int, fields: dict[str, Any], **first: Any
+) -> RowT:
+    """The projection row of an aggregate (created with `first` values when new); `fields` are written only when
+    `version` is newer than the one it holds, so duplicates and late events never move it back."""
+    row = session.get(model, next(iter(key.values())))
     if row is None:
-        row = Employer(employer_id=employer.employer_id, version=0, registered_at=event.occurred_at)
+        row = model(**key, version=0, **first)
         session.add(row)
+    if version > row.version:
+        for name, value in {"version": version, **fields}.items():
+            setattr(row, name, value)
+    return row
+
+
+def _on_employer(session: Session, event: EventEnvelope, employer: EmployerSnapshotV1) -> None:
+    fields = employer.model_dump(
+        include={"sector", "living_wage_employer", "good_employment_charter", "disability_confident"}
+    )
+    row = _newest(session, Employer, {"employer_id": employer.employer_id}, event.aggregate_version, fields,
+                  registered_at=event.occurred_at)
     row.registered_at = min(row.registered_at, event.occurred_at)
-    if event.aggregate_version > row.version:
-        row.version = event.aggregate_version
-        row.sector = employer.sector
-        row.living_wage_employer = employer.living_wage_employer
-        row.good_employment_charter = employer.good_employment_charter
-        row.disability_confident = employer.disability_confident
 
 
 def _on_opportunity(session: Session, event: EventEnvelope, opportunity: OpportunitySnapshotV1) -> None:
-    row = session.get(Opportunity, opportunity.opportunity_id)
-    if row is None:
-        row = Opportunity(opportunity_id=opportunity.opportunity_id, version=0)
-        session.add(row)
+    fields = opportunity.model_dump(include={"employer_id", "type", "status", "positions", "positions_filled"})
+    row = _newest(session, Opportunity, {"opportunity_id": opportunity.opportunity_id}, event.aggregate_version,
+                  fields)
     published = opportunity.published_at
     if published is None and event.event_type is EventType.OPPORTUNITY_PUBLISHED:
         published = event.occurred_at
     if published is not None:
         row.published_at = min(row.published_at, published) if row.published_at else published
-    if event.aggregate_version > row.version:
-        row.version = event.aggregate_version
-        row.employer_id = opportunity.employer_id
-        row.type = opportunity.type
-        row.status = opportunity.status
-        row.positions = opportunity.positions
-        row.positions_filled = opportunity.positions_filled
 
 
 def _milestone(session: Session, referral_id: uuid.UUID, status: str, at: Any) -> None:
@@ -221,18 +224,10 @@ def _milestone(session: Session, referral_id: uuid.UUID, status: str, at: Any) -
 
 
 def _on_referral(session: Session, event: EventEnvelope, referral: ReferralV1, erased: bool) -> None:
-    row = session.get(Referral, referral.referral_id)
-    if row is None:
-        row = Referral(referral_id=referral.referral_id, version=0, created_at=referral.changed_at)
-        session.add(row)
+    fields = referral.model_dump(include={"opportunity_id", "employer_id", "opportunity_type", "adviser_id", "status"})
+    row = _newest(session, Referral, {"referral_id": referral.referral_id}, event.aggregate_version, fields,
+                  created_at=referral.changed_at)
     row.created_at = min(row.created_at, referral.changed_at)
-    if event.aggregate_version > row.version:
-        row.version = event.aggregate_version
-        row.opportunity_id = referral.opportunity_id
-        row.employer_id = referral.employer_id
-        row.opportunity_type = referral.opportunity_type
-        row.adviser_id = referral.adviser_id
-        row.status = referral.status
     row.profile_id = None if erased else referral.profile_id
     for status in (referral.status, *IMPLIED_MILESTONES.get(referral.status, ())):
         _milestone(session, referral.referral_id, status, referral.changed_at)

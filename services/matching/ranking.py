@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -12,8 +13,8 @@ import numpy as np
 from services.common.eligibility import Facts, admitted, age_limits, age_on, month_day, whole_years
 from services.common.errors import RuleViolation
 from services.common.postcodes import EARTH_RADIUS_KM
-from services.matching.facts import OpportunityFacts, PersonFacts
-from services.matching.state import TYPE_CODE, MatchingState
+from services.matching.facts import F, OpportunityFacts, PersonFacts
+from services.matching.state import TYPE_CODE, Catalogue, MatchingState
 from services.matching.text import normalise_skill
 from services.messaging.vocabulary import OPPORTUNITY_TYPE_NAMES
 
@@ -217,6 +218,28 @@ def explain(
     return round(float(score), 4), explanation
 
 
+def rerank(
+    catalogue: Catalogue[F],
+    query: np.ndarray,
+    mask: np.ndarray,
+    *,
+    k: int,
+    pool: int,
+    score: Callable[[F, float], tuple[float, Explanation]],
+) -> list[Ranked]:
+    """Retrieve a pool of eligible rows by similarity, re-rank them by the hybrid score, keep k."""
+    rows, sims = catalogue.index.search(query, max(pool, k), allowed=mask)
+    ranked: list[Ranked] = []
+    for row, sim in zip(rows.tolist(), sims.tolist(), strict=True):
+        facts = catalogue.at(row)
+        if facts is None:
+            continue
+        value, why = score(facts, sim)
+        ranked.append(Ranked(facts.key, value, why))
+    ranked.sort(key=lambda item: -item.score)
+    return ranked[:k]
+
+
 def rank_opportunities(
     state: MatchingState,
     query: np.ndarray,
@@ -230,17 +253,12 @@ def rank_opportunities(
     origin: Origin = None,
     query_text: str | None = None,
 ) -> list[Ranked]:
-    """Retrieve a pool of eligible opportunities by similarity, re-rank by the hybrid score, keep k."""
-    rows, sims = state.opportunities.index.search(query, max(pool, k), allowed=mask)
-    ranked: list[Ranked] = []
-    for row, sim in zip(rows.tolist(), sims.tolist(), strict=True):
-        facts = state.opportunities.at(row)
-        if facts is None:
-            continue
-        score, why = explain(facts, person, sim, weights, today=today, origin=origin, query_text=query_text)
-        ranked.append(Ranked(facts.opportunity_id, score, why))
-    ranked.sort(key=lambda item: -item.score)
-    return ranked[:k]
+    """Eligible opportunities for a person (or a free-text query), best first."""
+
+    def score(facts: OpportunityFacts, sim: float) -> tuple[float, Explanation]:
+        return explain(facts, person, sim, weights, today=today, origin=origin, query_text=query_text)
+
+    return rerank(state.opportunities, query, mask, k=k, pool=pool, score=score)
 
 
 def rank_candidates(
@@ -254,17 +272,12 @@ def rank_candidates(
     weights: Weights,
     today: dt.date,
 ) -> list[Ranked]:
-    """Retrieve a pool of eligible young people by similarity, re-rank by the hybrid score, keep k."""
-    rows, sims = state.profiles.index.search(query, max(pool, k), allowed=mask)
-    ranked: list[Ranked] = []
-    for row, sim in zip(rows.tolist(), sims.tolist(), strict=True):
-        person = state.profiles.at(row)
-        if person is None:
-            continue
-        score, why = explain(opportunity, person, sim, weights, today=today, for_adviser_about_person=True)
-        ranked.append(Ranked(person.profile_id, score, why))
-    ranked.sort(key=lambda item: -item.score)
-    return ranked[:k]
+    """Eligible young people for an opportunity, best first, with reasons an adviser may read."""
+
+    def score(person: PersonFacts, sim: float) -> tuple[float, Explanation]:
+        return explain(opportunity, person, sim, weights, today=today, for_adviser_about_person=True)
+
+    return rerank(state.profiles, query, mask, k=k, pool=pool, score=score)
 
 
 def rank_people_by_text(

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from services.common.auth import Role
 from services.messaging.outbox import redact_aggregate
 from services.messaging.vocabulary import OPEN_REFERRAL_STATUSES
-from services.opportunities.models import Interest, OutboxRecord, Referral, ReferralStatusChange
+from services.opportunities.models import Interest, OutboxRecord, Referral
+from services.opportunities.referrals import record_status_change
 
 
 def forget_person(*, session: Session, profile_id: uuid.UUID, now: dt.datetime) -> int:
@@ -25,15 +26,7 @@ def forget_person(*, session: Session, profile_id: uuid.UUID, now: dt.datetime) 
         if referral.status in OPEN_REFERRAL_STATUSES:
             previous, referral.status = referral.status, "withdrawn"
             referral.version += 1
-            session.add(
-                ReferralStatusChange(
-                    referral_id=referral.id,
-                    from_status=previous,
-                    to_status=referral.status,
-                    changed_by_role=str(Role.SERVICE),
-                    changed_at=now,
-                )
-            )
+            record_status_change(session, referral, previous, by_role=Role.SERVICE, now=now)
         referral.profile_id = None
         referral.note = ""
         referral.feedback = None

@@ -88,15 +88,16 @@ def _may_see_referral(referral: Referral, principal: Principal) -> None:
         raise NotFound("referral", referral.id)
 
 
-def _record_change(
-    session: Session, referral: Referral, previous: str | None, principal: Principal, now: dt.datetime
+def record_status_change(
+    session: Session, referral: Referral, previous: str | None, *, by_role: Role, now: dt.datetime
 ) -> None:
+    """Add a step to the referral's timeline: from `previous` to its current status."""
     session.add(
         ReferralStatusChange(
             referral_id=referral.id,
             from_status=previous,
             to_status=referral.status,
-            changed_by_role=str(principal.role),
+            changed_by_role=str(by_role),
             changed_at=now,
         )
     )
@@ -150,7 +151,7 @@ def create_referral(
     )
     session.add(referral)
     session.flush()
-    _record_change(session, referral, None, principal, now)
+    record_status_change(session, referral, None, by_role=principal.role, now=now)
     for interest in session.scalars(
         select(Interest).where(
             Interest.opportunity_id == opportunity.id, Interest.profile_id == person.id, Interest.referral_id.is_(None)
@@ -208,7 +209,7 @@ def change_referral_status(
         referral.feedback = data.feedback
     referral.version += 1
     referral.updated_at = now
-    _record_change(session, referral, previous, principal, now)
+    record_status_change(session, referral, previous, by_role=principal.role, now=now)
     emit(
         session,
         EventType.REFERRAL_STATUS_CHANGED,
