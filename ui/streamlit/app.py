@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 import streamlit as st
 
@@ -77,7 +78,7 @@ def _sidebar(config: session.UISettings) -> None:
 def main() -> None:
     user = session.current()
     # Young people get a narrow, easy-to-read column; advisers and employers get room for tables.
-    layout = "centered" if user is None or user.role is Role.YOUNG_PERSON else "wide"
+    layout: Literal["centered", "wide"] = "centered" if user is None or user.role is Role.YOUNG_PERSON else "wide"
     st.set_page_config(page_title="Youth Guarantee", page_icon=":material/handshake:", layout=layout)
     config = session.settings()
     problems = startup_problems(config, login_configured=_login_configured())

@@ -6,6 +6,7 @@ from typing import Any
 
 import streamlit as st
 
+from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
 from ui.streamlit.config import UISettings
@@ -21,9 +22,9 @@ def filters(key: str, *, default_near: str = "", simple: bool = False) -> dict[s
         words = st.text_input("What are you looking for?" if simple else "Search words", key=f"{key}_q",
                               placeholder="e.g. cooking, cars, office")
         left, right = st.columns(2)
-        kind = left.selectbox("Type", options=["", *labels.OPPORTUNITY_TYPES], key=f"{key}_type",
+        kind = left.selectbox("Type", options=["", *vocabulary.OPPORTUNITY_TYPES], key=f"{key}_type",
                               format_func=lambda t: labels.type_label(t) if t else "Any type")
-        sector = right.selectbox("Area of work", options=["", *labels.SECTORS], key=f"{key}_sector",
+        sector = right.selectbox("Area of work", options=["", *vocabulary.SECTORS], key=f"{key}_sector",
                                  format_func=lambda s: labels.sector_label(s) if s else "Any area")
         left, middle, right = st.columns(3)
         near = left.text_input("Near postcode", value=default_near, key=f"{key}_near", max_chars=10)

@@ -59,7 +59,8 @@ def _field_of(loc: list[Any]) -> str:
 def _plain(item: Mapping[str, Any]) -> str:
     kind = str(item.get("type", ""))
     message = str(item.get("msg", "")).strip()
-    context = item.get("ctx") if isinstance(item.get("ctx"), Mapping) else {}
+    given = item.get("ctx")
+    context: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
     if kind == "string_too_short" and context.get("min_length", 1) > 1:
         return f"Please write at least {context['min_length']} characters."
     if kind == "string_too_long" and "max_length" in context:

@@ -1,11 +1,14 @@
-"""Words for the codes the services use, and a colour for each status (always shown with its words)."""
+"""Words for the codes of the shared vocabulary (services/messaging/vocabulary.py), keyed by its values, and a
+colour for each status (always shown with its words)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-GUARANTEE = {
+from services.messaging import vocabulary
+
+GUARANTEE: dict[str, tuple[str, str, str, int]] = {
     # status: (words, colour, cell background for tables, sort order: most urgent first)
     "overdue": ("Overdue", "red", "#fbd5d5", 0),
     "at_risk": ("At risk", "orange", "#fde5c8", 1),
@@ -16,7 +19,7 @@ GUARANTEE = {
 NO_CLOCK = ("No clock yet", "gray", "#eeeeee", 3)
 _WORDS_TO_BACKGROUND = {words: background for words, _, background, _ in (*GUARANTEE.values(), NO_CLOCK)}
 
-PROFILE_STATUS = {
+PROFILE_STATUS: dict[str, str] = {
     "neet": "Not in work, education or training",
     "education": "In education",
     "employment": "In work",
@@ -24,7 +27,7 @@ PROFILE_STATUS = {
 }
 PROFILE_STATUS_SHORT = {"neet": "NEET", "education": "Education", "employment": "Employment", "training": "Training"}
 
-PRIORITY_GROUPS = {
+PRIORITY_GROUPS: dict[str, str] = {
     "care_leaver": "Care leaver",
     "send": "SEND (special educational needs or disability)",
     "neet": "NEET",
@@ -32,23 +35,18 @@ PRIORITY_GROUPS = {
     "young_carer": "Young carer",
 }
 
-OPPORTUNITY_TYPES = {
-    "apprenticeship": "Apprenticeship",
-    "kickstart": "Kick-Start placement",
-    "job": "Job",
-    "traineeship": "Traineeship",
-    "training": "Training course",
-    "work_experience": "Work experience",
+OPPORTUNITY_TYPES: dict[str, str] = {
+    kind: name[:1].upper() + name[1:] for kind, name in vocabulary.OPPORTUNITY_TYPE_NAMES.items()
 }
 
-OPPORTUNITY_STATUS = {
+OPPORTUNITY_STATUS: dict[str, tuple[str, str]] = {
     "draft": ("Draft: not public yet", "gray"),
     "live": ("Live: taking applications", "green"),
     "closed": ("Closed", "orange"),
     "filled": ("Filled", "blue"),
 }
 
-REFERRAL_STATUS = {
+REFERRAL_STATUS: dict[str, tuple[str, str]] = {
     "referred": ("Referred", "blue"),
     "applied": ("Applied", "blue"),
     "interviewing": ("Interview", "violet"),
@@ -59,7 +57,7 @@ REFERRAL_STATUS = {
     "withdrawn": ("Withdrawn", "gray"),
 }
 # What a young person reads about their own application.
-REFERRAL_STATUS_FOR_YOU = {
+REFERRAL_STATUS_FOR_YOU: dict[str, str] = {
     "referred": "Your adviser has sent your details",
     "applied": "You've applied",
     "interviewing": "Interview stage",
@@ -69,16 +67,8 @@ REFERRAL_STATUS_FOR_YOU = {
     "unsuccessful": "Not this time",
     "withdrawn": "Stopped",
 }
-# Where a referral may move next (the opportunities service enforces this; withdrawing is for advisers).
-ADVISER_NEXT = {
-    "referred": ("applied", "unsuccessful", "withdrawn"),
-    "applied": ("interviewing", "offered", "unsuccessful", "withdrawn"),
-    "interviewing": ("offered", "unsuccessful", "withdrawn"),
-    "offered": ("accepted", "declined", "withdrawn"),
-}
-EMPLOYER_NEXT = {status: tuple(s for s in nexts if s != "withdrawn") for status, nexts in ADVISER_NEXT.items()}
 
-SECTORS = {
+SECTORS: dict[str, str] = {
     "agriculture_environment_animal_care": "Agriculture, environment and animal care",
     "business_administration": "Business and administration",
     "care_services": "Care services",
@@ -96,7 +86,6 @@ SECTORS = {
     "transport_logistics": "Transport and logistics",
 }
 
-QUALIFICATION_LEVELS = ("entry", "1", "2", "3", "4", "5", "6", "7", "8")
 
 
 def guarantee(status: str | None) -> tuple[str, str, str, int]:

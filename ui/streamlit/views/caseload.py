@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from services.common.auth import Role
+from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
 from ui.streamlit.widgets import require
@@ -92,23 +93,24 @@ if interests:
                      icon=":material/front_hand:"):
         st.caption("Young people who pressed “I'm interested”. Open their page to refer them.")
         for interest in interests:
-            person = by_id.get(interest["profile_id"])
-            name = labels.full_name(person) if person else "A young person"
+            asker = by_id.get(interest["profile_id"])
+            name = labels.full_name(asker) if asker else "A young person"
             left, right = st.columns([4, 1], vertical_alignment="center")
             left.markdown(f"**{name}** is interested in **{interest['opportunity_title']}** "
                           f"({labels.type_label(interest['opportunity_type'])}, {interest['employer_name']})"
                           + (f"  \n“{interest['message']}”" if interest.get("message") else ""))
-            if person is not None and right.button("Open their page", key=f"interest_{interest['id']}"):
-                open_person(person["id"])
+            if asker is not None and right.button("Open their page", key=f"interest_{interest['id']}"):
+                open_person(asker["id"])
 
 with st.container(border=True):
     search = st.text_input("Search by name, skill or postcode", key="caseload_search")
     left, middle, right = st.columns(3)
+    by_urgency = sorted(vocabulary.GUARANTEE_STATUSES, key=lambda s: labels.guarantee(s)[3])
     status_filter = left.multiselect(
-        "Guarantee status", options=[*labels.GUARANTEE, "none"], key="caseload_status",
+        "Guarantee status", options=[*by_urgency, "none"], key="caseload_status",
         format_func=lambda s: labels.guarantee_text(None if s == "none" else s),
     )
-    group_filter = middle.selectbox("Priority group", options=["", *labels.PRIORITY_GROUPS], key="caseload_group",
+    group_filter = middle.selectbox("Priority group", options=["", *vocabulary.PRIORITY_GROUPS], key="caseload_group",
                                     format_func=lambda g: labels.PRIORITY_GROUPS.get(g, "Any"))
     neet_only = right.checkbox("Only those not in work, education or training", key="caseload_neet")
 

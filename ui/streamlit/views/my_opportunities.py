@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 
 from services.common.auth import Role
+from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
 from ui.streamlit.forms import changed_fields, split_list
@@ -51,10 +52,10 @@ def opportunity_form(key: str, current: dict[str, Any] | None) -> tuple[dict[str
         title = st.text_input("Title *", value=now.get("title", ""), key=f"{key}_title", max_chars=200)
         messages.slot("title")
         left, right = st.columns(2)
-        kinds = list(labels.OPPORTUNITY_TYPES)
+        kinds = list(vocabulary.OPPORTUNITY_TYPES)
         kind = left.selectbox("Type *", options=kinds, index=kinds.index(now.get("type", "job")),
                               key=f"{key}_type", format_func=labels.type_label)
-        sectors = list(labels.SECTORS)
+        sectors = list(vocabulary.SECTORS)
         sector = right.selectbox("Area of work *", options=sectors,
                                  index=sectors.index(now.get("sector", employer["sector"] if employer else sectors[0])),
                                  key=f"{key}_sector", format_func=labels.sector_label)

@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from services.common.auth import Role
+from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
 from ui.streamlit.forms import changed_fields, parse_qualifications, qualifications_text, split_list
@@ -62,7 +63,7 @@ with st.form("my_profile_form"):
     messages.slot("qualifications")
     about = st.text_area("About me", value=me["about"], key="me_about", max_chars=2000)
     messages.slot("about")
-    preferred = st.multiselect("What I'm looking for", options=list(labels.OPPORTUNITY_TYPES),
+    preferred = st.multiselect("What I'm looking for", options=list(vocabulary.OPPORTUNITY_TYPES),
                                default=me["preferred_types"], key="me_preferred", format_func=labels.type_label)
     messages.slot("preferred_types")
     travel = st.slider("How far I can travel (km)", min_value=1, max_value=50,

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from services.common.auth import Role
+from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
 from ui.streamlit.widgets import flash, guarantee_badge, opportunity_card, require, show_flash, status_badge
@@ -170,7 +171,7 @@ for referral in referrals:
         status_badge(words, colour)
         if referral.get("feedback"):
             st.caption(f"Feedback: {referral['feedback']}")
-        next_steps = labels.ADVISER_NEXT.get(referral["status"])
+        next_steps = vocabulary.next_referral_statuses(referral["status"], by_adviser=True)
         if next_steps:
             with st.form(f"outcome_{referral['id']}", border=False):
                 new_status = st.selectbox("Record an outcome", options=list(next_steps),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from services.common.auth import Role
+from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
 from ui.streamlit.widgets import FieldMessages, flash, require, show_flash, status_badge
@@ -31,7 +32,7 @@ chosen_title = left.selectbox("Opportunity", options=["", *titles], key="ref_tit
 open_only = right.checkbox("Only those still in progress", key="ref_open")
 shown = [r for r in referrals
          if (not chosen_title or r["opportunity_title"] == chosen_title)
-         and (not open_only or r["status"] in labels.EMPLOYER_NEXT)]
+         and (not open_only or r["status"] in vocabulary.OPEN_REFERRAL_STATUSES)]
 st.caption(f"{len(shown)} of {len(referrals)} referrals.")
 
 for referral in shown:
@@ -56,7 +57,7 @@ for referral in shown:
         st.caption(f"Referred {labels.day(referral['created_at'])} · last change {labels.day(referral['updated_at'])}")
         if referral.get("feedback"):
             st.caption(f"Your feedback: {referral['feedback']}")
-        next_steps = labels.EMPLOYER_NEXT.get(referral["status"])
+        next_steps = vocabulary.next_referral_statuses(referral["status"], by_adviser=False)
         if not next_steps:
             continue
         messages = FieldMessages()

@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from services.common.auth import Role
+from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
 from ui.streamlit.forms import parse_qualifications, split_list
@@ -45,11 +46,11 @@ with st.form("register_form"):
         messages.slot("phone")
     left, right = st.columns(2)
     with left:
-        status = st.selectbox("What are they doing now? *", options=list(labels.PROFILE_STATUS), key="reg_status",
+        status = st.selectbox("What are they doing now? *", options=list(vocabulary.PROFILE_STATUSES), key="reg_status",
                               format_func=labels.PROFILE_STATUS.__getitem__)
         messages.slot("status")
     with right:
-        priority_groups = st.multiselect("Priority groups", options=list(labels.PRIORITY_GROUPS),
+        priority_groups = st.multiselect("Priority groups", options=list(vocabulary.PRIORITY_GROUPS),
                                          key="reg_priority_groups", format_func=labels.PRIORITY_GROUPS.__getitem__)
         messages.slot("priority_groups")
     on_universal_credit = st.checkbox("On Universal Credit", key="reg_on_universal_credit")
@@ -65,7 +66,7 @@ with st.form("register_form"):
     messages.slot("about")
     left, right = st.columns(2)
     with left:
-        preferred_types = st.multiselect("Looking for", options=list(labels.OPPORTUNITY_TYPES),
+        preferred_types = st.multiselect("Looking for", options=list(vocabulary.OPPORTUNITY_TYPES),
                                          key="reg_preferred_types", format_func=labels.type_label)
         messages.slot("preferred_types")
     with right:
