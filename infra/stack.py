@@ -16,16 +16,23 @@ from pathlib import Path
 import httpx
 
 from infra.broker import LocalBroker, port_open
+from services.common.settings import ServiceAddresses
 
 REPO = Path(__file__).resolve().parent.parent
 UI_APP = REPO / "ui" / "streamlit" / "app.py"
 
 
+ADDRESSES = ServiceAddresses()
+
+
 @dataclass(frozen=True)
 class Component:
     name: str
-    port: int | None
     module: str | None = None
+
+    @property
+    def port(self) -> int:
+        return ADDRESSES.port(self.name)
 
     def is_built(self) -> bool:
         if self.name == "ui":
@@ -34,17 +41,13 @@ class Component:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return ADDRESSES.url(self.name)
 
 
-SERVICES = (
-    Component("profiles", 8001, "services.profiles.main"),
-    Component("opportunities", 8002, "services.opportunities.main"),
-    Component("matching", 8003, "services.matching.main"),
-    Component("events", 8004, "services.events.main"),
-)
-UI = Component("ui", 8501)
-BROKER_PORT = 9092
+SERVICE_NAMES = ("profiles", "opportunities", "matching", "events")
+SERVICES = tuple(Component(name, f"services.{name}.main") for name in SERVICE_NAMES)
+UI = Component("ui")
+BROKER_PORT = ADDRESSES.broker_port
 
 
 @dataclass
@@ -88,11 +91,11 @@ class Stack:
         return process
 
     def start_broker(self) -> str:
-        """Start Tansu on 127.0.0.1:9092 unless KAFKA_BOOTSTRAP_SERVERS names a broker."""
+        """Start Tansu on the address map's broker port unless KAFKA_BOOTSTRAP_SERVERS names a broker."""
         external = self.env.get("KAFKA_BOOTSTRAP_SERVERS")
         if external:
             return f"using the broker at {external}"
-        if port_open("127.0.0.1", BROKER_PORT):
+        if port_open(ADDRESSES.host, BROKER_PORT):
             raise StackError(f"port {BROKER_PORT} is taken: is a stack already up? try `youth-guarantee down`")
         self.paths.logs.mkdir(parents=True, exist_ok=True)
         broker = LocalBroker(BROKER_PORT, log_path=self.paths.log("broker"))
@@ -109,8 +112,7 @@ class Stack:
             if not component.is_built():
                 yield f"{component.name}: not built yet, not started"
                 continue
-            assert component.port is not None
-            if port_open("127.0.0.1", component.port):
+            if port_open(ADDRESSES.host, component.port):
                 raise StackError(f"port {component.port} for {component.name} is taken")
             self._spawn(
                 component.name,
@@ -121,7 +123,7 @@ class Stack:
                     "--factory",
                     f"{component.module}:create_app",
                     "--host",
-                    "127.0.0.1",
+                    ADDRESSES.host,
                     "--port",
                     str(component.port),
                     "--log-level",
@@ -148,7 +150,7 @@ class Stack:
                 "--server.port",
                 str(UI.port),
                 "--server.address",
-                "127.0.0.1",
+                ADDRESSES.host,
                 "--server.headless",
                 "true",
                 "--browser.gatherUsageStats",

@@ -15,12 +15,41 @@ class InsecureConfiguration(RuntimeError):
     """Raised when a production process would start with development defaults."""
 
 
+class ServiceAddresses(BaseSettings):
+    """Where each component of the stack listens: one map for the launcher, the UI and service-to-service calls.
+    A deployment behind other addresses sets the callers' `*_URL` settings instead."""
+
+    model_config = SettingsConfigDict(env_prefix="YG_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    profiles_port: int = 8001
+    opportunities_port: int = 8002
+    matching_port: int = 8003
+    events_port: int = 8004
+    ui_port: int = 8501
+    broker_port: int = 9092
+
+    def port(self, component: str) -> int:
+        return int(getattr(self, f"{component}_port"))
+
+    def url(self, component: str) -> str:
+        return f"http://{self.host}:{self.port(component)}"
+
+
+def address_of(component: str) -> str:
+    """The default base URL of a component, from the address map (for settings defaults)."""
+    return ServiceAddresses().url(component)
+
+
 class CommonSettings(BaseSettings):
     model_config = SettingsConfigDict(populate_by_name=True, extra="ignore")
 
     environment: Literal["development", "test", "production"] = Field("development", validation_alias="YG_ENV")
     jwt_secret: SecretStr | None = Field(None, validation_alias="YG_JWT_SECRET")
-    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
+    kafka_bootstrap_servers: str = Field(
+        default_factory=lambda: f"{ServiceAddresses().host}:{ServiceAddresses().broker_port}",
+        validation_alias="KAFKA_BOOTSTRAP_SERVERS",
+    )
     data_dir: Path = Field(Path("data"), validation_alias="YG_DATA_DIR")
     log_level: str = Field("INFO", validation_alias="YG_LOG_LEVEL")
     log_json: bool = Field(False, validation_alias="YG_LOG_JSON")

@@ -10,7 +10,6 @@ class EventsSettings(CommonSettings):
     model_config = SettingsConfigDict(env_prefix="EVENTS_", populate_by_name=True, extra="ignore")
 
     database_url: str | None = None
-    port: int = 8004
     consumer_group: str = Field("events", min_length=1, max_length=100)
     consume: bool = True
     # The guarantee: an offer within this many days of the clock starting (EU Youth Guarantee: four months).

@@ -12,7 +12,6 @@ from services.common.settings import CommonSettings
 class MatchingSettings(CommonSettings):
     model_config = SettingsConfigDict(env_prefix="MATCHING_", populate_by_name=True, extra="ignore")
 
-    port: int = 8003
     # The index is a derived view of the topics; it lives in files, not in a database.
     index_dir: Path | None = None
     model_cache_dir: Path | None = None

@@ -9,7 +9,6 @@ class ProfilesSettings(CommonSettings):
     model_config = SettingsConfigDict(env_prefix="PROFILES_", populate_by_name=True, extra="ignore")
 
     database_url: str | None = None
-    port: int = 8001
     min_age: int = 16
     max_age: int = 30
 

@@ -5,17 +5,16 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import DEVELOPMENT_JWT_SECRET, CommonSettings
+from services.common.settings import DEVELOPMENT_JWT_SECRET, CommonSettings, address_of
 
 
 class UISettings(CommonSettings):
     model_config = SettingsConfigDict(env_prefix="UI_", populate_by_name=True, extra="ignore")
 
-    port: int = 8501
-    profiles_url: str = "http://127.0.0.1:8001"
-    opportunities_url: str = "http://127.0.0.1:8002"
-    matching_url: str = "http://127.0.0.1:8003"
-    events_url: str = "http://127.0.0.1:8004"
+    profiles_url: str = Field(default_factory=lambda: address_of("profiles"))
+    opportunities_url: str = Field(default_factory=lambda: address_of("opportunities"))
+    matching_url: str = Field(default_factory=lambda: address_of("matching"))
+    events_url: str = Field(default_factory=lambda: address_of("events"))
     timeout_seconds: float = Field(10.0, gt=0, le=120)
     token_ttl_minutes: int = Field(8 * 60, ge=5, le=24 * 60)
     # Map tiles for the opportunity maps (e.g. "light" for CARTO tiles); none by default, so the maps work offline.
