@@ -31,7 +31,8 @@ test: install
 
 lint: install
 	$(BIN)/ruff check services infra ui tests
-	$(BIN)/mypy services
+	$(BIN)/mypy services infra ui
+	$(BIN)/lint-imports
 
 bench: install
 	$(BIN)/youth-guarantee bench --json bench-results/bench.json
