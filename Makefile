@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -30,8 +30,8 @@ test: install
 	$(BIN)/pytest
 
 lint: install
-	$(BIN)/ruff check services infra ui tests
-	$(BIN)/mypy services infra ui
+	$(BIN)/ruff check services infra ui tests benchmarks
+	$(BIN)/mypy services infra ui benchmarks
 	$(BIN)/lint-imports
 
 bench: install
