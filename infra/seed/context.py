@@ -1,12 +1,12 @@
-"""What every seed step shares: settings, a reproducible random source, 'now', a progress bar,
-and what earlier steps created."""
+"""What every seed step shares: settings, a reproducible random source (and a weighted draw from it), 'now', a
+progress bar, and what earlier steps created."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -16,6 +16,10 @@ from tqdm import tqdm
 from services.common.db import make_engine
 
 T = TypeVar("T")
+K = TypeVar("K")
+
+# Both a status and the priority group that goes with it.
+NEET = "neet"
 
 
 @dataclass(frozen=True)
@@ -60,3 +64,8 @@ def seed_engine(url: str) -> Engine:
     if url.startswith("postgresql"):
         return make_engine(url, connect_args={"options": "-c synchronous_commit=off"})
     return make_engine(url)
+
+
+def weighted_choice(rng: random.Random, weights: Mapping[K, float]) -> K:
+    """One key of `weights`, drawn with its weight."""
+    return rng.choices(list(weights), weights=list(weights.values()))[0]

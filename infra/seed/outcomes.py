@@ -8,7 +8,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 
-from infra.seed.context import SeedContext, SeededOffer, seed_engine
+from infra.seed.context import NEET, SeedContext, SeededOffer, seed_engine
 from services.common.auth import Principal, Role
 from services.common.db import make_session_factory, run_migrations
 from services.common.errors import NotFound
@@ -19,7 +19,6 @@ from services.profiles.schemas import ProfileRead, ProfileUpdate
 
 # Opportunities that are a course rather than a job: accepting one means training, anything else employment.
 TRAINING_TYPES = frozenset({"training", "traineeship"})
-NEET = "neet"
 # Share of people who fall back to NEET after starting, by the kind of place (short placements end sooner).
 RETURN_SHARE = {"work_experience": 0.6, "kickstart": 0.4}
 DEFAULT_RETURN_SHARE = 0.2

@@ -1,270 +1,42 @@
-"""Synthetic young people with registrations spread over the past months (never real people)."""
+"""Synthetic young people with registrations spread over the past months (never real people), built with the
+shared builder in infra.seed.synthetic."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from infra.seed.context import SeedContext, SeededPerson
+from infra.seed.context import NEET, SeedContext, SeededPerson, weighted_choice
+from infra.seed.datafiles import keyed_by, load, members_of
+from infra.seed.places import home_postcode
+from infra.seed.synthetic import profile_create
 from services.common.auth import Principal, Role
 from services.common.db import make_engine, make_session_factory, run_migrations
-from services.common.postcodes import known_outward_codes
+from services.messaging.vocabulary import OPPORTUNITY_TYPES, PRIORITY_GROUPS, PROFILE_STATUSES, QUALIFICATION_LEVELS
 from services.profiles import service
 from services.profiles.config import ProfilesSettings
 from services.profiles.main import MIGRATIONS
 from services.profiles.schemas import ProfileCreate, ProfileUpdate
 
-GIVEN_NAMES = [
-    "Aaliyah",
-    "Abdul",
-    "Alfie",
-    "Amara",
-    "Amelia",
-    "Archie",
-    "Ava",
-    "Bella",
-    "Caleb",
-    "Chloe",
-    "Connor",
-    "Daisy",
-    "Declan",
-    "Ebony",
-    "Eden",
-    "Ellis",
-    "Emre",
-    "Esme",
-    "Ethan",
-    "Evie",
-    "Farah",
-    "Finley",
-    "Freya",
-    "George",
-    "Grace",
-    "Harvey",
-    "Hassan",
-    "Ibrahim",
-    "Imogen",
-    "Isaac",
-    "Isla",
-    "Jack",
-    "Jade",
-    "Jayden",
-    "Kai",
-    "Keira",
-    "Kian",
-    "Layla",
-    "Leo",
-    "Lily",
-    "Logan",
-    "Maisie",
-    "Mason",
-    "Maya",
-    "Mia",
-    "Mohammed",
-    "Nathan",
-    "Nia",
-    "Noah",
-    "Olivia",
-    "Oscar",
-    "Phoebe",
-    "Priya",
-    "Reece",
-    "Riley",
-    "Rosie",
-    "Ruby",
-    "Ryan",
-    "Sami",
-    "Scarlett",
-    "Sienna",
-    "Sofia",
-    "Tariq",
-    "Theo",
-    "Tyler",
-    "Willow",
-    "Yusuf",
-    "Zara",
-    "Zainab",
-]
-FAMILY_NAMES = [
-    "Ahmed",
-    "Ali",
-    "Allen",
-    "Bailey",
-    "Baker",
-    "Begum",
-    "Bennett",
-    "Brooks",
-    "Carter",
-    "Chapman",
-    "Clarke",
-    "Collins",
-    "Davies",
-    "Dixon",
-    "Edwards",
-    "Ellis",
-    "Evans",
-    "Fletcher",
-    "Foster",
-    "Green",
-    "Hall",
-    "Harris",
-    "Hughes",
-    "Hussain",
-    "Jackson",
-    "James",
-    "Jones",
-    "Kaur",
-    "Kelly",
-    "Khan",
-    "Lee",
-    "Lewis",
-    "Marsh",
-    "Mitchell",
-    "Moore",
-    "Morris",
-    "Murphy",
-    "Nowak",
-    "Owen",
-    "Palmer",
-    "Parker",
-    "Patel",
-    "Price",
-    "Roberts",
-    "Robinson",
-    "Shaw",
-    "Singh",
-    "Smith",
-    "Taylor",
-    "Thomas",
-    "Turner",
-    "Walker",
-    "Ward",
-    "Watson",
-    "White",
-    "Wilson",
-    "Wood",
-    "Wright",
-    "Young",
-]
-SKILLS = (
-    "customer service",
-    "teamwork",
-    "communication",
-    "cash handling",
-    "food hygiene",
-    "cooking",
-    "cleaning",
-    "stock control",
-    "Microsoft Excel",
-    "data entry",
-    "social media",
-    "driving licence",
-    "forklift",
-    "first aid",
-    "health and safety",
-    "time management",
-    "problem solving",
-    "basic maths",
-    "English",
-    "caring for children",
-    "caring for older people",
-    "gardening",
-    "painting and decorating",
-    "carpentry",
-    "electrical basics",
-    "plumbing basics",
-    "bike maintenance",
-    "car maintenance",
-    "hairdressing",
-    "make-up",
-    "photography",
-    "video editing",
-    "coding in Python",
-    "web design",
-    "graphic design",
-    "music production",
-    "sport coaching",
-    "fitness instruction",
-    "retail merchandising",
-    "warehouse picking",
-    "barista",
-    "bar work",
-    "waiting tables",
-    "telephone skills",
-    "Welsh",
-    "Polish",
-    "Urdu",
-    "sign language",
-    "animal care",
-    "horticulture",
+_PEOPLE = load("people")
+GIVEN_NAMES: list[str] = _PEOPLE["given_names"]
+FAMILY_NAMES: list[str] = _PEOPLE["family_names"]
+SKILLS: list[str] = _PEOPLE["skills"]
+INTERESTS: list[str] = _PEOPLE["interests"]
+ABOUT: list[str] = _PEOPLE["about"]
+SUBJECTS: list[str] = _PEOPLE["subjects"]
+QUALIFICATION_LEVELS_DRAWN: list[str] = members_of(
+    QUALIFICATION_LEVELS, _PEOPLE["qualification_levels"], what="qualification level", where="people.toml"
 )
-INTERESTS = (
-    "shop assistant",
-    "chef",
-    "kitchen porter",
-    "care worker",
-    "nursery nurse",
-    "electrician",
-    "plumber",
-    "carpenter",
-    "motor vehicle technician",
-    "hairdresser",
-    "beauty therapist",
-    "software developer",
-    "web developer",
-    "IT support technician",
-    "graphic designer",
-    "warehouse operative",
-    "delivery driver",
-    "fitness instructor",
-    "sports coach",
-    "receptionist",
-    "administrative assistant",
-    "accounts clerk",
-    "bricklayer",
-    "painter and decorator",
-    "gardener",
-    "animal care assistant",
-    "veterinary nurse",
-    "barista",
-    "waiter",
-    "hotel receptionist",
-    "teaching assistant",
-    "dental nurse",
-    "pharmacy assistant",
-    "customer service adviser",
-    "call centre agent",
-    "security officer",
-    "cleaner",
-    "baker",
-    "butcher",
-    "photographer",
-    "video editor",
-    "sound technician",
-    "stage technician",
-    "laboratory technician",
+STATUS_WEIGHTS: dict[str, float] = keyed_by(
+    PROFILE_STATUSES, _PEOPLE["status_weights"], what="profile status", where="people.toml [status_weights]"
 )
-ABOUT = (
-    "Looking for my first job and happy to learn on the job.",
-    "Left college last year and want an apprenticeship with proper training.",
-    "I like working with my hands and being busy.",
-    "Good with people, want something customer facing.",
-    "Want to get back into work after caring for family.",
-    "Interested in anything creative or digital.",
-    "Prefer outdoor work, not keen on sitting at a desk all day.",
-    "I would like a job close to home because I rely on the bus.",
-    "Need part-time hours at first while I settle in.",
-    "Keen to earn while I learn and get a qualification.",
+# `neet` follows the status; every other group has its share.
+PRIORITY_GROUP_SHARES: dict[str, float] = keyed_by(
+    [group for group in PRIORITY_GROUPS if group != NEET],
+    _PEOPLE["priority_group_shares"],
+    what="priority group",
+    where="people.toml [priority_group_shares]",
 )
-SUBJECTS = ("English", "Maths", "Science", "ICT", "Art", "Business", "Health and Social Care", "Catering", "Sport")
-TYPES = ("apprenticeship", "kickstart", "job", "traineeship", "training", "work_experience")
-INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
-
-
-def _postcode(ctx: SeedContext) -> str:
-    districts = [code for code in known_outward_codes() if code.startswith("SK") or code in ("M19", "M20", "M22")]
-    outward = ctx.rng.choice(districts)
-    inward = f"{ctx.rng.randint(1, 9)}{ctx.rng.choice(INWARD_LETTERS)}{ctx.rng.choice(INWARD_LETTERS)}"
-    return f"{outward} {inward}"
 
 
 def _birth_date(ctx: SeedContext, registered: dt.date) -> dt.date:
@@ -275,38 +47,34 @@ def _birth_date(ctx: SeedContext, registered: dt.date) -> dt.date:
 
 def _person(ctx: SeedContext, registered: dt.date) -> ProfileCreate:
     rng = ctx.rng
-    groups = [
-        g
-        for g, share in (("care_leaver", 0.12), ("send", 0.14), ("long_term_unemployed", 0.18), ("young_carer", 0.08))
-        if rng.random() < share
-    ]
-    status = rng.choices(("neet", "education", "employment", "training"), weights=(80, 8, 6, 6))[0]
-    if status == "neet":
-        groups.append("neet")
+    groups = [group for group, share in PRIORITY_GROUP_SHARES.items() if rng.random() < share]
+    status = weighted_choice(rng, STATUS_WEIGHTS)
+    if status == NEET:
+        groups.append(NEET)
     given = rng.choice(GIVEN_NAMES)
     family = rng.choice(FAMILY_NAMES)
     return ProfileCreate.model_validate(
-        {
-            "given_name": given,
-            "family_name": family,
-            "date_of_birth": _birth_date(ctx, registered).isoformat(),
-            "postcode": _postcode(ctx),
-            "email": f"{given}.{family}.{rng.randint(10, 999)}@example.org".lower(),
-            "phone": f"07700 900{rng.randint(100, 999)}",
-            "status": status,
-            "on_universal_credit": rng.random() < 0.55,
-            "priority_groups": groups,
-            "skills": rng.sample(SKILLS, rng.randint(2, 6)),
-            "interests": rng.sample(INTERESTS, rng.randint(1, 3)),
-            "qualifications": [
-                {"level": rng.choice(("entry", "1", "2", "2", "3")), "subject": subject}
+        profile_create(
+            given_name=given,
+            family_name=family,
+            date_of_birth=_birth_date(ctx, registered).isoformat(),
+            postcode=home_postcode(rng),
+            email=f"{given}.{family}.{rng.randint(10, 999)}@example.org".lower(),
+            phone=f"07700 900{rng.randint(100, 999)}",
+            status=status,
+            on_universal_credit=rng.random() < 0.55,
+            priority_groups=groups,
+            skills=rng.sample(SKILLS, rng.randint(2, 6)),
+            interests=rng.sample(INTERESTS, rng.randint(1, 3)),
+            qualifications=[
+                {"level": rng.choice(QUALIFICATION_LEVELS_DRAWN), "subject": subject}
                 for subject in rng.sample(SUBJECTS, rng.randint(0, 3))
             ],
-            "about": rng.choice(ABOUT),
-            "preferred_types": rng.sample(TYPES, rng.randint(1, 3)),
-            "max_travel_km": rng.choice((5, 8, 10, 12, 15, 20)),
-            "consent_share_with_employers": rng.random() < 0.8,
-        }
+            about=rng.choice(ABOUT),
+            preferred_types=rng.sample(OPPORTUNITY_TYPES, rng.randint(1, 3)),
+            max_travel_km=rng.choice((5, 8, 10, 12, 15, 20)),
+            consent_share_with_employers=rng.random() < 0.8,
+        )
     )
 
 

@@ -1,0 +1,61 @@
+"""The profiles the opportunities seed refers, read through the profiles service's own use cases in-process."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.common.auth import Principal, Role
+from services.common.clock import FixedClock
+from services.common.db import make_engine, make_session_factory
+from services.common.errors import NotFound
+from services.opportunities.directory import ProfileDirectory
+from services.opportunities.schemas import CandidateView, ProfileFacts
+from services.profiles import service as profiles_service
+from services.profiles.config import ProfilesSettings
+
+
+class InProcessProfileDirectory:
+    """The profiles service's use cases called in-process (the seed is a tool, not a service). Nothing changes a
+    profile while seeding, so answers are remembered."""
+
+    def __init__(self, session_factory: sessionmaker[Session], clock: FixedClock):
+        self.session_factory = session_factory
+        self.clock = clock
+        self._principal = Principal(role=Role.SERVICE, sub="seed")
+        self._facts: dict[uuid.UUID, ProfileFacts | None] = {}
+        self._status: dict[uuid.UUID, str] = {}
+
+    def get_profile(self, profile_id: uuid.UUID) -> ProfileFacts | None:
+        if profile_id not in self._facts:
+            with self.session_factory() as session:
+                try:
+                    read = profiles_service.get_profile(
+                        session=session, profile_id=profile_id, principal=self._principal, today=self.clock.today()
+                    )
+                    self._facts[profile_id] = ProfileFacts.model_validate(read.model_dump())
+                    self._status[profile_id] = read.status
+                except NotFound:
+                    self._facts[profile_id] = None
+        return self._facts[profile_id]
+
+    def status_of(self, profile_id: uuid.UUID) -> str | None:
+        """The person's status as registered (the profiles seed changes no status)."""
+        self.get_profile(profile_id)
+        return self._status.get(profile_id)
+
+    def employer_view(self, profile_id: uuid.UUID) -> CandidateView | None:
+        with self.session_factory() as session:
+            try:
+                view = profiles_service.employer_view(session=session, profile_id=profile_id, principal=self._principal)
+            except NotFound:
+                return None
+        return CandidateView.model_validate(view.model_dump())
+
+
+def profiles_directory(clock: FixedClock) -> tuple[ProfileDirectory, Callable[[], None]]:
+    """A directory on the profiles database, and how to close it."""
+    engine = make_engine(ProfilesSettings().resolved_database_url())
+    return InProcessProfileDirectory(make_session_factory(engine), clock), engine.dispose
