@@ -1,5 +1,6 @@
-"""Shared fixtures: the real broker (started here unless KAFKA_BOOTSTRAP_SERVERS names one) and per-test
-databases on the real PostgreSQL (SQLite when none answers)."""
+"""Shared fixtures: the real broker (started here unless KAFKA_BOOTSTRAP_SERVERS names one), a publisher onto it,
+and per-test databases on the real PostgreSQL (SQLite when none answers). Tests marked `unit` may use none of
+them, and a run of only such tests neither starts the broker nor contacts PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,9 +12,13 @@ import pytest
 
 from infra.broker import LocalBroker, free_port
 from tests.support.databases import TestDatabases
+from tests.support.topics import TopicPublisher
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+# The fixtures that reach the broker or PostgreSQL; every other fixture that does depends on one of them.
+SERVICE_FIXTURES = frozenset({"databases", "local_broker", "bootstrap_servers"})
 
 _databases: TestDatabases | None = None
 
@@ -31,14 +36,32 @@ def _sqlite_dir(config: pytest.Config) -> Path:
     return path
 
 
+def _services_used(item: pytest.Item) -> set[str]:
+    return SERVICE_FIXTURES & set(getattr(item, "fixturenames", ()))
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
+    broker = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    return [f"broker: {'external ' + broker if broker else 'Tansu started by the test setup'} (when a test needs it)"]
+
+
+def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> list[str]:
+    """Which databases the selected tests get: PostgreSQL is asked only when one of them needs a database."""
+    if not any("databases" in _services_used(item) for item in items):
+        return ["databases: none needed by the selected tests (PostgreSQL not contacted)"]
     databases = _get_databases(_sqlite_dir(config))
     if databases.backend == "postgresql":
-        line = "databases: PostgreSQL (per-test databases created and dropped)"
-    else:
-        line = f"databases: SQLite files - no PostgreSQL answered ({databases.reason}); integration tests run on SQLite"
-    broker = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    return [line, f"broker: {'external ' + broker if broker else 'Tansu started by the test setup'}"]
+        return ["databases: PostgreSQL (per-test databases created and dropped)"]
+    return [f"databases: SQLite files - no PostgreSQL answered ({databases.reason}); integration tests run on SQLite"]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test marked `unit` that asks for the broker or a database is mislabelled: fail it before either starts."""
+    used = _services_used(item)
+    if used and item.get_closest_marker("unit") is not None:
+        pytest.fail(f"{item.nodeid} is marked unit but uses {', '.join(sorted(used))} (the broker or PostgreSQL): "
+                    "remove the unit mark or the fixture", pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -63,3 +86,11 @@ def local_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBrok
 @pytest.fixture(scope="session")
 def bootstrap_servers(local_broker: LocalBroker | None) -> str:
     return local_broker.bootstrap_servers if local_broker else os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+
+
+@pytest.fixture(scope="session")
+def publisher(bootstrap_servers: str) -> Iterator[TopicPublisher]:
+    """Puts events (or raw records) on the real broker's topics."""
+    publisher = TopicPublisher(bootstrap_servers)
+    yield publisher
+    publisher.close()

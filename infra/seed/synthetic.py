@@ -21,10 +21,16 @@ HOME_LATITUDE = 53.4083
 HOME_LONGITUDE = -2.1494
 
 
-def birth_date_for_age(age: int, on: dt.date | None = None) -> dt.date:
-    """A date of birth (1 January) giving `age` whole years on the day `on` (default today)."""
+def birth_date_for_age(age: int, on: dt.date | None = None, *, birthday: bool = False) -> dt.date:
+    """A date of birth giving `age` whole years on the day `on` (default today): 1 January of that year, or with
+    `birthday` the date whose `age`th birthday is `on` itself (28 February for 29 February)."""
     on = on or dt.date.today()
-    return dt.date(on.year - age, 1, 1)
+    if not birthday:
+        return dt.date(on.year - age, 1, 1)
+    try:
+        return on.replace(year=on.year - age)
+    except ValueError:
+        return on.replace(year=on.year - age, day=28)
 
 
 def profile_create(**overrides: Any) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from services.opportunities.models import OutboxRecord as OpportunitiesOutbox
 from services.profiles.config import ProfilesSettings
 from services.profiles.models import OutboxRecord as ProfilesOutbox
 from tests.support.services import bearer, client_for, running_relay
+from tests.support.waiting import wait_for
 
 NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
 STATUSES = ("on_track", "at_risk", "overdue", "met", "met_late")
@@ -93,12 +94,12 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
             running_relay("opportunities", opportunities_url, broker.bootstrap_servers),
             client_for(create_events_app(settings, clock=FixedClock(NOW))) as events,
         ):
-            stored = 0
-            while stored < total:
-                assert time.perf_counter() - started < 120, f"the events service stored {stored} of {total} events"
-                time.sleep(0.5)
+            def stored() -> int:
                 with engine.connect() as connection:
-                    stored = connection.scalar(select(func.count()).select_from(StoredEvent)) or 0
+                    return connection.scalar(select(func.count()).select_from(StoredEvent)) or 0
+
+            wait_for(stored, until=lambda count: count >= total, what=f"the events service storing {total} events",
+                     timeout=120, interval=0.5)
             seconds["publishing and consuming"] = time.perf_counter() - started
             yield Seeded(ctx, events, settings, seconds, outcomes)
         engine.dispose()

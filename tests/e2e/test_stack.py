@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,9 +18,11 @@ import httpx
 import pytest
 
 from infra.broker import port_open
+from infra.seed.synthetic import birth_date_for_age
 from infra.stack import BROKER_PORT, SERVICES, UI
 from services.common.auth import issue_token
 from services.common.settings import CommonSettings
+from tests.support.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "infra.cli"]
@@ -79,17 +81,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         _down(env)
 
 
-def _eventually(check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.25)
-    raise AssertionError(f"{what} not met within {timeout}s (last: {last!r})")
-
-
 def test_up_makes_every_built_service_ready_and_profiles_within_60s(stack: RunningStack) -> None:
     assert stack.profiles_ready_after is not None and stack.profiles_ready_after < 60, "".join(stack.output)
     for component in (*SERVICES, UI):
@@ -110,7 +101,7 @@ def test_journey_from_registration_to_offer_across_all_services(stack: RunningSt
         json={
             "given_name": "Journey",
             "family_name": "Tester",
-            "date_of_birth": today.replace(year=today.year - 19, month=1, day=1).isoformat(),
+            "date_of_birth": birth_date_for_age(19, today).isoformat(),
             "postcode": "SK1 3XE",
             "status": "neet",
             "on_universal_credit": True,
@@ -168,7 +159,7 @@ def test_journey_from_registration_to_offer_across_all_services(stack: RunningSt
             return None
         return next((m for m in response.json()["matches"] if m["opportunity_id"] == oid), None)
 
-    match = _eventually(suggested, timeout=30, what="the new opportunity among the person's matches")
+    match = wait_for(suggested, timeout=30, interval=0.25, what="the new opportunity among the person's matches")
     assert {"bicycle repair", "wheel truing"} <= set(match["explanation"]["matched_skills"])
 
     referral = httpx.post(
@@ -190,7 +181,7 @@ def test_journey_from_registration_to_offer_across_all_services(stack: RunningSt
             return None
         return response.json() if response.json()["current"]["status"] == "met" else None
 
-    _eventually(clock_met, timeout=30, what="the guarantee clock stopping at the offer")
+    wait_for(clock_met, timeout=30, interval=0.25, what="the guarantee clock stopping at the offer")
     audit = httpx.get(f"{EVENTS}/events", params={"aggregate_id": pid}, headers=adviser).json()
     assert {"profile.registered"} <= {event["event_type"] for event in audit["items"]}
     stack.journey.update(pid=pid, oid=oid)
@@ -213,7 +204,7 @@ def test_erasure_reaches_matching_and_the_guarantee_list(stack: RunningStack) ->
         clock = httpx.get(f"{EVENTS}/guarantee/{pid}", headers=adviser).status_code
         return not in_search and clock == 404
 
-    _eventually(gone, timeout=30, what="the erased person gone from matching and the guarantee list")
+    wait_for(gone, timeout=30, interval=0.25, what="the erased person gone from matching and the guarantee list")
     assert httpx.get(f"{MATCHING}/profiles/{pid}/matches", headers=adviser).status_code == 404
     assert httpx.get(f"{OPPORTUNITIES}/opportunities/{oid}").status_code == 200
 

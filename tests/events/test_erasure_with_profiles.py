@@ -12,19 +12,20 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from kafka import KafkaProducer
 
+from infra.seed.synthetic import birth_date_for_age
 from services.common.auth import Role
 from services.common.clock import FixedClock
 from services.events.config import EventsSettings
 from services.events.main import create_app as create_events_app
-from services.messaging.broker import make_producer
 from services.profiles.config import ProfilesSettings
 from services.profiles.main import create_app as create_profiles_app
-from tests.events.builders import YoungPerson, days, offer_flow, publish, wait_for
 from tests.support.databases import TestDatabases
+from tests.support.events import YoungPerson, days, offer_flow
 from tests.support.factories import profile_payload
 from tests.support.services import bearer, client_for, running_relay
+from tests.support.topics import TopicPublisher
+from tests.support.waiting import wait_for
 
 BASE = dt.datetime(2043, 3, 1, 9, tzinfo=dt.UTC)
 
@@ -36,7 +37,7 @@ class Stack:
     events: TestClient
     events_clock: FixedClock
     settings: EventsSettings
-    producer: KafkaProducer
+    publisher: TopicPublisher
 
     def adviser(self, sub: str) -> dict[str, str]:
         return bearer(self.settings, Role.ADVISER, sub)
@@ -48,15 +49,15 @@ class Stack:
 
     def register(self, adviser: str, at: dt.datetime, **overrides: Any) -> str:
         self.profiles_clock.at = at
-        payload = profile_payload(date_of_birth=dt.date(at.year - 20, 6, 1).isoformat(), **overrides)
+        payload = profile_payload(date_of_birth=birth_date_for_age(20, at.date()).isoformat(), **overrides)
         response = self.profiles.post("/profiles", json=payload, headers=self.adviser(adviser))
         assert response.status_code == 201, response.text
         return str(response.json()["id"])
 
 
 @pytest.fixture(scope="module")
-def stack(databases: TestDatabases, bootstrap_servers: str, tmp_path_factory: pytest.TempPathFactory,
-          ) -> Iterator[Stack]:
+def stack(databases: TestDatabases, bootstrap_servers: str, publisher: TopicPublisher,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     profiles_url = databases.new_url("profiles")
     profiles_settings = ProfilesSettings(database_url=profiles_url, kafka_bootstrap_servers=bootstrap_servers,
                                          data_dir=tmp_path_factory.mktemp("profiles"))
@@ -65,15 +66,13 @@ def stack(databases: TestDatabases, bootstrap_servers: str, tmp_path_factory: py
                                      consumer_group=f"events-erasure-{uuid.uuid4().hex[:8]}", environment="test")
     profiles_clock, events_clock = FixedClock(BASE), FixedClock(BASE)
     events_app = create_events_app(events_settings, clock=events_clock)
-    producer = make_producer(bootstrap_servers, client_id="events-erasure-test")
     with (
         client_for(create_profiles_app(profiles_settings, clock=profiles_clock)) as profiles,
         running_relay("profiles", profiles_url, bootstrap_servers),
         client_for(events_app) as events,
     ):
-        wait_for(events_app.state.consumer.assigned.is_set, bool, timeout=60)
-        yield Stack(profiles, profiles_clock, events, events_clock, events_settings, producer)
-    producer.close(timeout=5)
+        wait_for(events_app.state.consumer.assigned.is_set, what="the consumer's partitions", timeout=60)
+        yield Stack(profiles, profiles_clock, events, events_clock, events_settings, publisher)
 
 
 def _person(profile_id: str, adviser: str, registered_at: dt.datetime) -> YoungPerson:
@@ -95,7 +94,7 @@ def test_real_status_changes_restart_the_clock(stack: Stack) -> None:
         response = stack.events.get(f"/guarantee/{profile_id}", headers=stack.adviser(adviser))
         return response.json() if response.status_code == 200 else None
 
-    body = wait_for(clock, lambda b: b is not None and len(b["episodes"]) == 2)
+    body = wait_for(clock, until=lambda b: b is not None and len(b["episodes"]) == 2)
     assert body is not None
     assert [e["status"] for e in body["episodes"]] == ["ended_without_offer", "on_track"]
     assert body["current"]["days_waiting"] == 10
@@ -116,11 +115,11 @@ def test_erasure_removes_the_person_from_lists_and_keeps_the_anonymous_figures(s
     for index, profile_id in enumerate(offered):
         person = _person(profile_id, adviser, start)
         events += offer_flow(person, referred=start + days(5), offered=start + days(10 * (index + 1)))
-    publish(stack.producer, events)
+    stack.publisher.publish(*events)
     stack.events_clock.at = start + days(80)
 
     rows = wait_for(lambda: stack.get("/guarantee", adviser=adviser)["items"],
-                    lambda r: [x["status"] for x in r] == ["on_track"] + ["met"] * 6
+                    until=lambda r: [x["status"] for x in r] == ["on_track"] + ["met"] * 6
                     and sum("send" in x["priority_groups"] for x in r) == 2)
     assert rows[0]["profile_id"] == waiting
     raw = stack.events.get("/guarantee", params={"adviser": adviser}, headers=stack.adviser("a")).text.lower()
@@ -144,7 +143,7 @@ def test_erasure_removes_the_person_from_lists_and_keeps_the_anonymous_figures(s
         response = stack.profiles.delete(f"/profiles/{profile_id}", headers=stack.adviser(adviser))
         assert response.status_code == 204, response.text
     wait_for(lambda: [stack.events.get(f"/guarantee/{p}", headers=stack.adviser("a")).status_code
-                      for p in (erased, erased_waiting)], lambda codes: codes == [404, 404])
+                      for p in (erased, erased_waiting)], until=lambda codes: codes == [404, 404])
 
     rows = stack.get("/guarantee", adviser=adviser)["items"]
     assert {r["profile_id"] for r in rows} == set(offered[1:])

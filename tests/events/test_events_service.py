@@ -15,35 +15,29 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from kafka import KafkaProducer
 
 from services.common.auth import Role
 from services.common.clock import FixedClock
 from services.events.config import EventsSettings
 from services.events.main import create_app
-from services.messaging.broker import make_producer
 from services.messaging.consumer import ERROR_HEADER
-from services.messaging.contract import Topic
+from services.messaging.contract import EventEnvelope, Topic
 from services.messaging.vocabulary import PRIORITY_GROUPS
-from tests.events.builders import (
-    COHORT_STATUSES,
+from tests.events.cohort import COHORT_STATUSES, cohort
+from tests.support.databases import TestDatabases
+from tests.support.events import (
     Employer,
     Opportunity,
     Referral,
     YoungPerson,
-    cohort,
     days,
-    encode,
-    eventually,
-    interest,
+    interest_event,
     offer_flow,
-    publish,
     reissued,
-    wait_for,
 )
-from tests.support.databases import TestDatabases
 from tests.support.services import bearer, client_for
-from tests.support.topics import TopicReader, produce_raw
+from tests.support.topics import TopicPublisher, TopicReader
+from tests.support.waiting import wait_for
 
 # Far from every other test's event times, so date-ranged figures see only this module's events.
 BASE = dt.datetime(2041, 2, 1, 9, tzinfo=dt.UTC)
@@ -55,8 +49,11 @@ class Service:
     client: TestClient
     settings: EventsSettings
     clock: FixedClock
-    producer: KafkaProducer
+    publisher: TopicPublisher
     bootstrap_servers: str
+
+    def publish(self, events: list[EventEnvelope]) -> None:
+        self.publisher.publish(*events)
 
     def headers(self, role: Role = Role.ADVISER, sub: str = "adviser-audit") -> dict[str, str]:
         return bearer(self.settings, role, sub)
@@ -80,7 +77,7 @@ class Service:
 
 
 @pytest.fixture(scope="module")
-def service(databases: TestDatabases, bootstrap_servers: str) -> Iterator[Service]:
+def service(databases: TestDatabases, bootstrap_servers: str, publisher: TopicPublisher) -> Iterator[Service]:
     settings = EventsSettings(
         database_url=databases.new_url("events"),
         kafka_bootstrap_servers=bootstrap_servers,
@@ -89,11 +86,9 @@ def service(databases: TestDatabases, bootstrap_servers: str) -> Iterator[Servic
     )
     clock = FixedClock(BASE)
     app = create_app(settings, clock=clock)
-    producer = make_producer(bootstrap_servers, client_id="events-service-test")
     with client_for(app) as client:
-        wait_for(app.state.consumer.assigned.is_set, bool, timeout=60)
-        yield Service(app, client, settings, clock, producer, bootstrap_servers)
-    producer.close(timeout=5)
+        wait_for(app.state.consumer.assigned.is_set, what="the consumer's partitions", timeout=60)
+        yield Service(app, client, settings, clock, publisher, bootstrap_servers)
 
 
 def new_adviser() -> str:
@@ -136,7 +131,7 @@ def test_bad_queries_name_the_field(service: Service) -> None:
 def test_clock_starts_warns_goes_overdue_and_stops_on_an_offer(service: Service) -> None:
     adviser = new_adviser()
     person = YoungPerson(adviser, BASE)
-    publish(service.producer, [person.registered()])
+    service.publish([person.registered()])
     service.clock.at = BASE + days(1)
 
     def row() -> dict[str, Any]:
@@ -144,7 +139,7 @@ def test_clock_starts_warns_goes_overdue_and_stops_on_an_offer(service: Service)
         assert len(rows) == 1
         return rows[0]
 
-    started = eventually(row)
+    started = wait_for(row, ignoring=(AssertionError,))
     assert started["status"] == "on_track"
     assert (started["days_waiting"], started["days_left"], started["episode"]) == (1, 119, 1)
     assert started["deadline_at"] == (BASE + days(120)).isoformat().replace("+00:00", "Z")
@@ -159,7 +154,7 @@ def test_clock_starts_warns_goes_overdue_and_stops_on_an_offer(service: Service)
     assert (overdue["status"], overdue["days_waiting"], overdue["days_left"]) == ("overdue", 125, -5)
 
     referral = Referral(person)
-    publish(service.producer, [referral.created(BASE + days(126)), referral.moved("offered", BASE + days(127))])
+    service.publish([referral.created(BASE + days(126)), referral.moved("offered", BASE + days(127))])
     service.clock.at = BASE + days(130)
 
     def stopped() -> dict[str, Any]:
@@ -167,23 +162,23 @@ def test_clock_starts_warns_goes_overdue_and_stops_on_an_offer(service: Service)
         assert current["status"] == "met_late"
         return current
 
-    met = eventually(stopped)
+    met = wait_for(stopped, ignoring=(AssertionError,))
     assert (met["days_waiting"], met["days_left"]) == (127, None)
     assert met["offer_at"].startswith((BASE + days(127)).date().isoformat())
     service.clock.at = BASE + days(400)
     assert row()["days_waiting"] == 127, "the clock stays stopped once an offer is made"
 
     in_time = YoungPerson(adviser, BASE + days(300))
-    publish(service.producer, [in_time.registered(), *offer_flow(in_time, referred=BASE + days(301),
+    service.publish([in_time.registered(), *offer_flow(in_time, referred=BASE + days(301),
                                                                  offered=BASE + days(330))])
-    wait_for(lambda: [r["status"] for r in service.guarantee(adviser)], lambda s: s == ["met_late", "met"])
+    wait_for(lambda: [r["status"] for r in service.guarantee(adviser)], until=lambda s: s == ["met_late", "met"])
 
 
 def test_neet_again_after_a_job_restarts_the_clock(service: Service) -> None:
     adviser = new_adviser()
     person = YoungPerson(adviser, BASE)
     left_without_offer = YoungPerson(adviser, BASE)
-    publish(service.producer, [
+    service.publish([
         person.registered(),
         *offer_flow(person, referred=BASE + days(5), offered=BASE + days(20), accepted=BASE + days(21)),
         person.becomes("employment", BASE + days(40)),
@@ -201,8 +196,8 @@ def test_neet_again_after_a_job_restarts_the_clock(service: Service) -> None:
                                   headers=service.headers()).status_code == 200
         return True
 
-    eventually(after_job)
-    publish(service.producer, [person.becomes("neet", BASE + days(200))])
+    wait_for(after_job, ignoring=(AssertionError,))
+    service.publish([person.becomes("neet", BASE + days(200))])
     service.clock.at = BASE + days(230)
 
     def restarted() -> dict[str, Any]:
@@ -210,7 +205,7 @@ def test_neet_again_after_a_job_restarts_the_clock(service: Service) -> None:
         assert len(clock["episodes"]) == 2
         return clock
 
-    clock = eventually(restarted)
+    clock = wait_for(restarted, ignoring=(AssertionError,))
     assert [(e["number"], e["status"]) for e in clock["episodes"]] == [(1, "met"), (2, "on_track")]
     assert clock["episodes"][0]["ended_at"].startswith((BASE + days(40)).date().isoformat())
     current = clock["current"]
@@ -225,10 +220,10 @@ def test_neet_again_after_a_job_restarts_the_clock(service: Service) -> None:
 
 def test_list_is_sorted_by_urgency_filtered_and_never_shows_special_category_data(service: Service) -> None:
     group = cohort(new_adviser(), BASE + days(1000))
-    publish(service.producer, group.events)
+    service.publish(group.events)
     service.clock.at = group.as_at
     rows = wait_for(lambda: service.guarantee(group.adviser_id),
-                    lambda r: [x["status"] for x in r] == COHORT_STATUSES
+                    until=lambda r: [x["status"] for x in r] == COHORT_STATUSES
                     and sum("send" in x["priority_groups"] for x in r) == 1 and r[6]["episode"] == 2)
     assert [r["days_waiting"] for r in rows[:5]] == [154, 153, 152, 151, 150]
     assert rows[0]["profile_id"] == str(group.overdue[4].profile_id)
@@ -247,10 +242,11 @@ def test_list_is_sorted_by_urgency_filtered_and_never_shows_special_category_dat
 
 def test_summary_figures_and_small_group_suppression(service: Service) -> None:
     group = cohort(new_adviser(), BASE + days(1400))
-    publish(service.producer, group.events)
+    service.publish(group.events)
     service.clock.at = group.as_at
     summary = wait_for(lambda: service.summary(group.adviser_id),
-                       lambda s: s["overall"]["size"]["value"] == 13 and s["overall"]["counts"]["met"]["value"] == 5
+                       until=lambda s: s["overall"]["size"]["value"] == 13
+                       and s["overall"]["counts"]["met"]["value"] == 5
                        and s["overall"]["counts"]["overdue"]["value"] == 5
                        and s["overall"]["median_days_to_offer"]["value"] == 35.0
                        and s["groups"][1]["size"]["suppressed"] and s["groups"][2]["size"]["suppressed"])
@@ -280,10 +276,10 @@ def test_summary_figures_and_small_group_suppression(service: Service) -> None:
 def test_duplicates_and_out_of_order_delivery_do_not_change_the_figures(service: Service) -> None:
     in_order = cohort(new_adviser(), BASE + days(2000))
     shuffled = cohort(new_adviser(), BASE + days(2000))
-    publish(service.producer, in_order.events)
+    service.publish(in_order.events)
     noisy = list(reversed(shuffled.events)) + [reissued(e) for e in shuffled.events[::2]]
     random.Random(5).shuffle(noisy[len(shuffled.events):])
-    publish(service.producer, noisy)
+    service.publish(noisy)
     service.clock.at = in_order.as_at
 
     def comparable(adviser: str) -> tuple[list[Any], dict[str, Any]]:
@@ -300,15 +296,15 @@ def test_duplicates_and_out_of_order_delivery_do_not_change_the_figures(service:
         assert actual == expected
         return expected
 
-    settled = eventually(converged)
+    settled = wait_for(converged, ignoring=(AssertionError,))
     window = {"from": (in_order.base - days(10)).date().isoformat(), "to": in_order.as_at.date().isoformat()}
     stats_before = service.get("/stats", **window)
     assert (stats_before["registered_young_people"], stats_before["offers"]) == (26, 12)
 
     handled = service.handled
     again = in_order.events + [reissued(e) for e in in_order.events]
-    publish(service.producer, again)
-    wait_for(lambda: service.handled, lambda n: n >= handled + len(again))
+    service.publish(again)
+    wait_for(lambda: service.handled, until=lambda n: n >= handled + len(again))
     assert comparable(in_order.adviser_id) == settled
     assert comparable(shuffled.adviser_id) == settled
     stats_after = service.get("/stats", **window)
@@ -331,16 +327,16 @@ def test_stats_count_flows_in_the_range_and_states_now(service: Service) -> None
     events += offer_flow(people[0], referred=start + days(5), offered=start + days(10), accepted=start + days(11))
     events += offer_flow(people[1], referred=start + days(5), offered=start + days(10), accepted=start + days(40),
                          opportunity_type="kickstart")
-    events += [Referral(people[2]).created(start + days(6)), interest(people[2], start + days(7))]
-    publish(service.producer, events)
+    events += [Referral(people[2]).created(start + days(6)), interest_event(people[2].profile_id, at=start + days(7))]
+    service.publish(events)
 
     expected_now = {"neet_now": 3, "live_opportunities": 2, "live_positions": 5, "open_positions": 4}
     now = wait_for(lambda: service.get("/stats"),
-                   lambda b: all(b[k] - before[k] == v for k, v in expected_now.items())
+                   until=lambda b: all(b[k] - before[k] == v for k, v in expected_now.items())
                    and b["employers"]["total"] - before["employers"]["total"] == 3)
     window = {"from": start.date().isoformat(), "to": (start + days(20)).date().isoformat()}
     body = wait_for(lambda: service.get("/stats", **window),
-                    lambda b: b["referrals"] == 3 and b["starts"] == 1 and b["registered_young_people"] == 4
+                    until=lambda b: b["referrals"] == 3 and b["starts"] == 1 and b["registered_young_people"] == 4
                     and b["opportunities_published"] == 3 and b["interests_expressed"] == 1)
     assert service.get("/events", event_type="interest.expressed", since=start.isoformat())["count"] == 1
     assert body["from"] == window["from"] and body["to"] == window["to"]
@@ -358,8 +354,8 @@ def test_stats_count_flows_in_the_range_and_states_now(service: Service) -> None
     stale = stale.model_copy(update={"aggregate_version": 1, "payload": {**stale.payload,
                                                                           "living_wage_employer": False}})
     handled = service.handled
-    publish(service.producer, [stale])
-    wait_for(lambda: service.handled, lambda n: n > handled)
+    service.publish([stale])
+    wait_for(lambda: service.handled, until=lambda n: n > handled)
     assert service.get("/stats")["employers"] == now["employers"]
 
 
@@ -371,7 +367,7 @@ def _gauge(text: str, name: str, labels: str = "") -> float:
 
 def test_metrics_carry_the_headline_figures(service: Service) -> None:
     service.clock.at = BASE + days(4000)
-    wait_for(service.app.state.consumer.lag, lambda lag: lag == 0)
+    wait_for(service.app.state.consumer.lag, until=lambda lag: lag == 0)
     metrics = service.client.get("/metrics").text
     everyone = {
         status: service.client.get("/guarantee", params={"status": status, "limit": 1},
@@ -404,9 +400,9 @@ def test_audit_log_filters_and_withholds_ethnicity(service: Service) -> None:
     events = [person.registered(), person.special(send=True, ethnicity="Synthetic ethnicity"),
               person.becomes("training", BASE + days(5010)), *offer_flow(
                   person, referred=BASE + days(5001), offered=BASE + days(5003))]
-    publish(service.producer, events)
+    service.publish(events)
     trail = wait_for(lambda: service.get("/events", aggregate_id=str(person.profile_id), order="asc"),
-                     lambda b: b["count"] == 3)
+                     until=lambda b: b["count"] == 3)
     assert sorted(e["event_type"] for e in trail["items"][:2]) == [
         "profile.registered", "profile.special_category_set"]
     assert trail["items"][2]["event_type"] == "profile.updated"
@@ -414,7 +410,7 @@ def test_audit_log_filters_and_withholds_ethnicity(service: Service) -> None:
     assert special["payload"] == {"profile_id": str(person.profile_id), "send": True, "ethnicity": "[withheld]"}
     assert special["topic"] == str(Topic.PROFILES_RESTRICTED)
     about = wait_for(lambda: service.get("/events", profile_id=str(person.profile_id)),
-                     lambda b: b["count"] == 6)
+                     until=lambda b: b["count"] == 6)
     assert sum(e["event_type"].startswith("referral.") for e in about["items"]) == 3
     updates = service.get("/events", aggregate_id=str(person.profile_id), event_type="profile.updated")
     assert [e["aggregate_version"] for e in updates["items"]] == [2]
@@ -432,12 +428,11 @@ def test_a_poison_record_goes_to_the_dead_letter_topic_and_consumption_goes_on(s
         person = YoungPerson(new_adviser(), BASE + days(6000))
         referral = Referral(person)
         key = str(referral.referral_id).encode()
-        produce_raw(service.bootstrap_servers, topic, key, b"{not json")
-        bad_payload = json.loads(encode(referral.created(BASE + days(6001))))
+        bad_payload = referral.created(BASE + days(6001)).model_dump(mode="json")
         bad_payload["payload"].pop("profile_id")
-        produce_raw(service.bootstrap_servers, topic, key, json.dumps(bad_payload).encode())
+        service.publisher.send(topic, b"{not json", json.dumps(bad_payload).encode(), key=key)
         referral.version = 0
-        publish(service.producer, [referral.created(BASE + days(6002))])
+        service.publish([referral.created(BASE + days(6002))])
         records = reader.wait_for(lambda rs: len([r for r in rs if r.key == key]) >= 2, timeout=30)
         ours = [r for r in records if r.key == key]
         assert len(ours) == 2
@@ -447,7 +442,7 @@ def test_a_poison_record_goes_to_the_dead_letter_topic_and_consumption_goes_on(s
             assert headers[ERROR_HEADER].startswith(b"invalid event")
             assert headers["x-original-topic"] == topic.encode()
         stored = wait_for(lambda: service.get("/events", aggregate_id=str(referral.referral_id)),
-                          lambda b: b["count"] == 1)
+                          until=lambda b: b["count"] == 1)
         assert stored["items"][0]["event_type"] == "referral.created"
         assert service.app.state.consumer.dead_lettered >= 2
     finally:

@@ -12,6 +12,8 @@ import pytest
 from services.events.guarantee import ClockRules, GroupTally, derive_episodes, status_at, suppress
 from services.messaging.vocabulary import GUARANTEE_STATUSES
 
+pytestmark = pytest.mark.unit
+
 T0 = dt.datetime(2030, 1, 1, 9, tzinfo=dt.UTC)
 RULES = ClockRules(deadline_days=120, warning_share=0.75, suppression_threshold=5)
 

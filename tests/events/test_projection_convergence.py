@@ -22,17 +22,9 @@ from services.events.models import ErasedOutcome, Person, ProcessedEvent, Status
 from services.events.models import Opportunity as OpportunityRow
 from services.messaging.consumer import transactional_handler
 from services.messaging.contract import EventEnvelope, EventType
-from tests.events.builders import (
-    Cohort,
-    Employer,
-    Opportunity,
-    YoungPerson,
-    cohort,
-    days,
-    offer_flow,
-    reissued,
-)
+from tests.events.cohort import Cohort, cohort
 from tests.support.databases import TestDatabases
+from tests.support.events import Employer, Opportunity, YoungPerson, days, offer_flow, reissued
 
 BASE = dt.datetime(2035, 6, 1, 9, tzinfo=dt.UTC)
 RULES = guarantee.ClockRules()

@@ -9,8 +9,9 @@ import pytest
 from services.matching.config import MatchingSettings
 from services.matching.embedder import Embedder, build_embedder
 from services.matching.main import create_app
-from tests.matching.helpers import CountingEmbedder, Matcher, Publisher
+from tests.matching.helpers import CountingEmbedder, Matcher
 from tests.support.services import client_for
+from tests.support.topics import TopicPublisher
 
 
 @pytest.fixture(scope="session")
@@ -26,24 +27,18 @@ def matcher_settings(bootstrap_servers: str, data_dir: Path, **overrides: object
 
 
 @contextmanager
-def running_matcher(settings: MatchingSettings, embedder: Embedder, publisher: Publisher) -> Iterator[Matcher]:
+def running_matcher(settings: MatchingSettings, embedder: Embedder, publisher: TopicPublisher
+                    ) -> Iterator[Matcher]:
     """A matching service with its lifespan running, ready; stopped (and saved) on exit."""
     with client_for(create_app(settings, embedder=embedder)) as client:
-        matcher = Matcher(client=client, settings=settings, publish=publisher)
+        matcher = Matcher(client=client, settings=settings, publish=publisher.publish)
         matcher.runtime.wait_ready(timeout=60)
         yield matcher
 
 
 @pytest.fixture(scope="module")
-def publisher(bootstrap_servers: str) -> Iterator[Publisher]:
-    publisher = Publisher(bootstrap_servers)
-    yield publisher
-    publisher.close()
-
-
-@pytest.fixture(scope="module")
 def matcher(
-    bootstrap_servers: str, embedder: Embedder, publisher: Publisher, tmp_path_factory: pytest.TempPathFactory
+    bootstrap_servers: str, embedder: Embedder, publisher: TopicPublisher, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Matcher]:
     """One running matching service per test module, on the real broker and the real model."""
     settings = matcher_settings(bootstrap_servers, tmp_path_factory.mktemp("matching"))

@@ -6,20 +6,17 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from tests.matching.helpers import (
-    BUXTON,
-    Matcher,
-    birth_date,
-    opportunity,
+from infra.seed.synthetic import birth_date_for_age
+from tests.matching.helpers import BUXTON, Matcher, opportunity_ids, person, profile_ids
+from tests.support.events import (
     opportunity_event,
-    opportunity_ids,
-    person,
-    person_event,
-    profile_ids,
+    opportunity_snapshot,
+    profile_event,
     referral_event,
-    today,
-    wait_for,
+    referral_snapshot,
+    typical_start_date,
 )
+from tests.support.waiting import wait_for
 
 TEXT = {
     "title": "Bicycle mechanic apprentice",
@@ -31,27 +28,29 @@ FAR = {"latitude": BUXTON.latitude, "longitude": BUXTON.longitude, "postcode_dis
 
 
 def test_each_rule_excludes_its_near_duplicate_opportunity(matcher: Matcher) -> None:
-    young = person(on_universal_credit=False, date_of_birth=birth_date(19), max_travel_km=10,
-                   interests=["bicycle repair"], skills=["bicycle repair"])
+    young = person(on_universal_credit=False, date_of_birth=birth_date_for_age(19, typical_start_date()),
+                   max_travel_km=10, interests=["bicycle repair"], skills=["bicycle repair"])
     other = person()
-    eligible = opportunity(**TEXT)
-    remote_far = opportunity(**TEXT, **FAR, remote=True)
+    eligible = opportunity_snapshot(**TEXT)
+    remote_far = opportunity_snapshot(**TEXT, **FAR, remote=True)
     ineligible = {
-        "age": opportunity(**TEXT, max_age=18),
-        "universal credit": opportunity(**TEXT, requires_universal_credit=True, type="kickstart"),
-        "no positions left": opportunity(**TEXT, positions=2, positions_filled=2),
-        "position taken by an accepted referral": opportunity(**TEXT, positions=1),
-        "past closing date": opportunity(**TEXT, closing_date=today() - dt.timedelta(days=1)),
-        "too far": opportunity(**TEXT, **FAR),
-        "already referred": opportunity(**TEXT),
-        "closed": opportunity(**TEXT, status="closed"),
+        "age": opportunity_snapshot(**TEXT, max_age=18),
+        "universal credit": opportunity_snapshot(**TEXT, requires_universal_credit=True, type="kickstart"),
+        "no positions left": opportunity_snapshot(**TEXT, positions=2, positions_filled=2),
+        "position taken by an accepted referral": opportunity_snapshot(**TEXT, positions=1),
+        "past closing date": opportunity_snapshot(**TEXT, closing_date=dt.date.today() - dt.timedelta(days=1)),
+        "too far": opportunity_snapshot(**TEXT, **FAR),
+        "already referred": opportunity_snapshot(**TEXT),
+        "closed": opportunity_snapshot(**TEXT, status="closed"),
     }
     matcher.publish(
-        person_event(young), person_event(other), opportunity_event(eligible), opportunity_event(remote_far),
+        profile_event(young), profile_event(other), opportunity_event(eligible), opportunity_event(remote_far),
         *(opportunity_event(o) for o in ineligible.values()),
-        referral_event(young.profile_id, ineligible["already referred"].opportunity_id),
-        referral_event(other.profile_id, ineligible["position taken by an accepted referral"].opportunity_id,
-                       status="accepted"),
+        referral_event(referral_snapshot(profile_id=young.profile_id,
+                                         opportunity_id=ineligible["already referred"].opportunity_id)),
+        referral_event(referral_snapshot(
+            profile_id=other.profile_id,
+            opportunity_id=ineligible["position taken by an accepted referral"].opportunity_id, status="accepted")),
     )
     matcher.wait_known(young.profile_id, eligible.opportunity_id, remote_far.opportunity_id,
                        *(o.opportunity_id for o in ineligible.values()))
@@ -78,11 +77,11 @@ def test_each_rule_excludes_its_near_duplicate_opportunity(matcher: Matcher) -> 
 
 
 def test_each_rule_excludes_its_near_duplicate_candidate(matcher: Matcher) -> None:
-    job = opportunity(**TEXT, requires_universal_credit=True, type="kickstart", min_age=16, max_age=24)
+    job = opportunity_snapshot(**TEXT, requires_universal_credit=True, type="kickstart", min_age=16, max_age=24)
     like = {"skills": ["bicycle repair"], "interests": ["cycling"], "about": "Fixes bikes for friends."}
     eligible = person(**like)
     ineligible = {
-        "age": person(**like, date_of_birth=birth_date(26, job.start_date)),
+        "age": person(**like, date_of_birth=birth_date_for_age(26, job.start_date)),
         "universal credit": person(**like, on_universal_credit=False),
         "too far": person(**like, **FAR, max_travel_km=10),
         "already referred": person(**like),
@@ -90,9 +89,10 @@ def test_each_rule_excludes_its_near_duplicate_candidate(matcher: Matcher) -> No
     }
     far_but_willing = person(**like, **FAR, max_travel_km=30)
     matcher.publish(
-        opportunity_event(job), person_event(eligible), person_event(far_but_willing),
-        *(person_event(p) for p in ineligible.values()),
-        referral_event(ineligible["already referred"].profile_id, job.opportunity_id),
+        opportunity_event(job), profile_event(eligible), profile_event(far_but_willing),
+        *(profile_event(p) for p in ineligible.values()),
+        referral_event(referral_snapshot(profile_id=ineligible["already referred"].profile_id,
+                                         opportunity_id=job.opportunity_id)),
     )
     matcher.wait_known(job.opportunity_id, eligible.profile_id, far_but_willing.profile_id,
                        *(p.profile_id for p in ineligible.values()))
@@ -114,16 +114,16 @@ def test_each_rule_excludes_its_near_duplicate_candidate(matcher: Matcher) -> No
 def test_filter_runs_before_ranking_so_results_never_run_dry(matcher: Matcher) -> None:
     """Thirty better-matching opportunities the person may not take, and one plainer one they may: k=3 must
     still return the eligible one (filtering after the top-k would return nothing)."""
-    young = person(date_of_birth=birth_date(22), interests=["dog grooming"], skills=["dog grooming"],
-                   about="Loves dogs.")
+    young = person(date_of_birth=birth_date_for_age(22, typical_start_date()), interests=["dog grooming"],
+                   skills=["dog grooming"], about="Loves dogs.")
     too_young_only = [
-        opportunity(title="Dog groomer apprentice", description="Groom dogs in a busy grooming salon.",
-                    skills=["dog grooming"], sector="animal care", max_age=18)
+        opportunity_snapshot(title="Dog groomer apprentice", description="Groom dogs in a busy grooming salon.",
+                             skills=["dog grooming"], sector="animal care", max_age=18)
         for _ in range(30)
     ]
-    plain = opportunity(title="Kennel assistant", description="Feed and walk dogs at boarding kennels.",
-                        skills=["animal care"], sector="animal care")
-    matcher.publish(person_event(young), *(opportunity_event(o) for o in too_young_only), opportunity_event(plain))
+    plain = opportunity_snapshot(title="Kennel assistant", description="Feed and walk dogs at boarding kennels.",
+                                 skills=["animal care"], sector="animal care")
+    matcher.publish(profile_event(young), *(opportunity_event(o) for o in too_young_only), opportunity_event(plain))
     matcher.wait_known(young.profile_id, plain.opportunity_id, *(o.opportunity_id for o in too_young_only))
     found = opportunity_ids(matcher.matches_for(young.profile_id, k=3))
     assert str(plain.opportunity_id) in found

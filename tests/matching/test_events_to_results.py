@@ -8,25 +8,18 @@ import uuid
 import numpy as np
 
 from services.messaging.contract import Topic, dead_letter_topic
-from tests.matching.helpers import (
-    Matcher,
-    opportunity,
-    opportunity_event,
-    opportunity_ids,
-    person,
-    person_event,
-    profile_ids,
-    wait_for,
-)
-from tests.support.topics import TopicReader, produce_raw
+from tests.matching.helpers import Matcher, opportunity_ids, person, profile_ids
+from tests.support.events import opportunity_event, opportunity_snapshot, profile_event
+from tests.support.topics import TopicPublisher, TopicReader
+from tests.support.waiting import wait_for
 
 
 def test_published_events_become_matches_both_ways(matcher: Matcher) -> None:
-    warehouse = opportunity()
-    bakery = opportunity(title="Trainee baker", description="Bake bread and cakes in a high street bakery.",
+    warehouse = opportunity_snapshot()
+    bakery = opportunity_snapshot(title="Trainee baker", description="Bake bread and cakes in a high street bakery.",
                          skills=["baking", "food hygiene"], sector="food")
     young = person()
-    matcher.publish(opportunity_event(warehouse), opportunity_event(bakery), person_event(young))
+    matcher.publish(opportunity_event(warehouse), opportunity_event(bakery), profile_event(young))
     matcher.wait_known(warehouse.opportunity_id, bakery.opportunity_id, young.profile_id)
 
     body = matcher.matches_for(young.profile_id, k=10)
@@ -44,9 +37,9 @@ def test_published_events_become_matches_both_ways(matcher: Matcher) -> None:
 
 
 def test_explanations_name_the_right_skills(matcher: Matcher) -> None:
-    job = opportunity(skills=["stock control", "forklift driving", "first aid", "Microsoft Excel"])
+    job = opportunity_snapshot(skills=["stock control", "forklift driving", "first aid", "Microsoft Excel"])
     young = person(skills=["Forklift driving", "stock control", "teamwork"], max_travel_km=15)
-    matcher.publish(opportunity_event(job), person_event(young))
+    matcher.publish(opportunity_event(job), profile_event(young))
     matcher.wait_known(job.opportunity_id, young.profile_id)
 
     match = next(m for m in matcher.matches_for(young.profile_id)["matches"]
@@ -58,7 +51,7 @@ def test_explanations_name_the_right_skills(matcher: Matcher) -> None:
     assert "shares 2 of 4 listed skills" in why["reasons"]
     assert "0 km away (travels up to 15 km)" in why["reasons"]
 
-    kickstart = opportunity(type="kickstart", requires_universal_credit=True, skills=["stock control"])
+    kickstart = opportunity_snapshot(type="kickstart", requires_universal_credit=True, skills=["stock control"])
     matcher.publish(opportunity_event(kickstart))
     matcher.wait_known(kickstart.opportunity_id)
     candidate = next(m for m in matcher.candidates_for(kickstart.opportunity_id)["matches"]
@@ -89,15 +82,16 @@ def test_duplicate_and_out_of_order_events_leave_the_same_final_state(matcher: M
         dict(title="Commis chef", description="Cook breakfasts in a hotel kitchen.",
              skills=["food hygiene", "knife skills"], positions=3),
     ]
-    in_order = [opportunity_event(opportunity(opportunity_id=a, **v), version=i + 1) for i, v in enumerate(versions)]
-    shuffled_source = [opportunity_event(opportunity(opportunity_id=b, **v), version=i + 1)
+    in_order = [opportunity_event(opportunity_snapshot(opportunity_id=a, **v), version=i + 1)
+                for i, v in enumerate(versions)]
+    shuffled_source = [opportunity_event(opportunity_snapshot(opportunity_id=b, **v), version=i + 1)
                        for i, v in enumerate(versions)]
     v1, v2, v3 = shuffled_source
     matcher.publish(*in_order)
     matcher.publish(v3, v1, v3, v2, v1)  # newest first, then stale and duplicate events
 
     matcher.wait_known(a, b, version=3)
-    matcher.publish(opportunity_event(opportunity(opportunity_id=uuid.uuid4())))  # a marker after both
+    matcher.publish(opportunity_event(opportunity_snapshot(opportunity_id=uuid.uuid4())))  # a marker after both
     wait_for(lambda: matcher.runtime.feed is not None and matcher.runtime.feed.lag() == 0)
 
     facts_a, vector_a = _facts_and_vector(matcher, a)
@@ -109,13 +103,13 @@ def test_duplicate_and_out_of_order_events_leave_the_same_final_state(matcher: M
 
 
 def test_poison_record_goes_to_the_dead_letter_topic_and_ingest_goes_on(
-    matcher: Matcher, bootstrap_servers: str
+    matcher: Matcher, bootstrap_servers: str, publisher: TopicPublisher
 ) -> None:
     dlt = TopicReader(bootstrap_servers, dead_letter_topic(Topic.PROFILES))
     marker = uuid.uuid4().hex
-    produce_raw(bootstrap_servers, Topic.PROFILES, b"poison", f'{{"not": "an event", "marker": "{marker}"}}'.encode())
+    publisher.send(Topic.PROFILES, f'{{"not": "an event", "marker": "{marker}"}}'.encode(), key=b"poison")
     after = person()
-    matcher.publish(person_event(after))
+    matcher.publish(profile_event(after))
 
     records = dlt.wait_for(lambda rs: any(marker.encode() in (r.value or b"") for r in rs), timeout=30)
     poisoned = next(r for r in records if marker.encode() in (r.value or b""))
@@ -136,9 +130,9 @@ def test_ready_reports_counts_and_lag(matcher: Matcher) -> None:
 
 
 def test_who_may_ask(matcher: Matcher) -> None:
-    job = opportunity()
+    job = opportunity_snapshot()
     young = person()
-    matcher.publish(opportunity_event(job), person_event(young))
+    matcher.publish(opportunity_event(job), profile_event(young))
     matcher.wait_known(job.opportunity_id, young.profile_id)
     client = matcher.client
     employer = matcher.as_("employer", "employer-1")

@@ -9,6 +9,8 @@ import pytest
 
 from services.matching.index import HnswIndex
 
+pytestmark = pytest.mark.unit
+
 
 def unit_vectors(n: int, dim: int = 48, seed: int = 0) -> np.ndarray:
     vectors = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)

@@ -6,13 +6,17 @@ import hashlib
 from collections.abc import Sequence
 
 import numpy as np
+import pytest
 
 from services.matching.config import MatchingSettings
 from services.matching.ingest import Ingestor
 from services.matching.runtime import new_state
 from services.matching.text import PROFILE_TEXT_FIELDS, opportunity_text, profile_text
 from services.messaging.contract import ProfileSnapshotV1
-from tests.matching.helpers import erased_event, opportunity, opportunity_event, person, person_event
+from tests.matching.helpers import person
+from tests.support.events import opportunity_event, opportunity_snapshot, profile_erased_event, profile_event
+
+pytestmark = pytest.mark.unit
 
 
 class HashingEmbedder:
@@ -47,8 +51,8 @@ def test_profile_text_uses_only_matchable_fields() -> None:
 
 
 def test_opportunity_text_names_title_description_skills_sector_level_type() -> None:
-    job = opportunity(title="Chef", description="Cook.", skills=["knife skills"], sector="hospitality", level=3,
-                      type="kickstart", postcode_district="SK9")
+    job = opportunity_snapshot(title="Chef", description="Cook.", skills=["knife skills"], sector="hospitality",
+                               level=3, type="kickstart", postcode_district="SK9")
     assert opportunity_text(job) == "Chef. Cook. knife skills. hospitality. Kick-Start placement. Level 3."
 
 
@@ -57,16 +61,16 @@ def test_unchanged_text_is_not_embedded_again_and_stale_events_are_ignored() -> 
     state = new_state(MatchingSettings(), embedder.dim)
     ingest = Ingestor(state, embedder)
     young = person()
-    ingest.apply([person_event(young)])
+    ingest.apply([profile_event(young)])
     assert len(embedder.texts) == 1
 
     moved = young.model_copy(update={"max_travel_km": 25.0})  # facts change, text does not
-    ingest.apply([person_event(moved, version=2), person_event(young, version=1)])
+    ingest.apply([profile_event(moved, version=2), profile_event(young, version=1)])
     assert len(embedder.texts) == 1
     assert state.profiles.get(young.profile_id).max_travel_km == 25.0  # type: ignore[union-attr]
 
     retrained = young.model_copy(update={"skills": ["welding"]})
-    ingest.apply([person_event(retrained, version=3), person_event(retrained, version=3)])
+    ingest.apply([profile_event(retrained, version=3), profile_event(retrained, version=3)])
     assert embedder.texts[1:] == [profile_text(retrained)]
 
 
@@ -81,7 +85,7 @@ def test_a_burst_is_embedded_in_one_call_keeping_the_newest_version() -> None:
 
     embedder.embed = counting  # type: ignore[method-assign]
     state = new_state(MatchingSettings(), embedder.dim)
-    jobs = [opportunity() for _ in range(20)]
+    jobs = [opportunity_snapshot() for _ in range(20)]
     renamed = jobs[0].model_copy(update={"title": "Renamed"})
     Ingestor(state, embedder).apply([opportunity_event(j) for j in jobs] + [opportunity_event(renamed, version=2)])
     assert calls == [20]
@@ -93,9 +97,9 @@ def test_erasure_forgets_the_person_and_a_replay_cannot_restore_them() -> None:
     state = new_state(MatchingSettings(), embedder.dim)
     ingest = Ingestor(state, embedder)
     young = person()
-    ingest.apply([person_event(young)])
-    ingest.apply([erased_event(young.profile_id, version=2)])
+    ingest.apply([profile_event(young)])
+    ingest.apply([profile_erased_event(young.profile_id, version=2)])
     assert state.profiles.get(young.profile_id) is None and str(young.profile_id) not in state.versions
     assert len(state.profiles.index) == 0
-    ingest.apply([person_event(young, version=1), person_event(young, version=5)])
+    ingest.apply([profile_event(young, version=1), profile_event(young, version=5)])
     assert state.profiles.get(young.profile_id) is None

@@ -13,19 +13,10 @@ from services.matching.embedder import MODEL_NAME, Embedder
 from services.matching.persistence import hnsw_loader, load
 from services.matching.runtime import index_params, rebuild_from_topics
 from tests.matching.conftest import matcher_settings, running_matcher
-from tests.matching.helpers import (
-    CountingEmbedder,
-    Matcher,
-    Publisher,
-    erased_event,
-    opportunity,
-    opportunity_event,
-    opportunity_ids,
-    person,
-    person_event,
-    profile_ids,
-    wait_for,
-)
+from tests.matching.helpers import CountingEmbedder, Matcher, opportunity_ids, person, profile_ids
+from tests.support.events import opportunity_event, opportunity_snapshot, profile_erased_event, profile_event
+from tests.support.topics import TopicPublisher
+from tests.support.waiting import wait_for
 
 
 def saved_bytes(directory: Path) -> bytes:
@@ -33,9 +24,9 @@ def saved_bytes(directory: Path) -> bytes:
 
 
 def test_erasure_removes_the_person_from_results_and_from_the_saved_index(matcher: Matcher) -> None:
-    job = opportunity()
+    job = opportunity_snapshot()
     leaving, staying = person(about="Erase me later."), person()
-    matcher.publish(opportunity_event(job), person_event(leaving), person_event(staying))
+    matcher.publish(opportunity_event(job), profile_event(leaving), profile_event(staying))
     matcher.wait_known(job.opportunity_id, leaving.profile_id, staying.profile_id)
     state, runtime = matcher.runtime.state, matcher.runtime
     assert state is not None
@@ -50,7 +41,7 @@ def test_erasure_removes_the_person_from_results_and_from_the_saved_index(matche
     assert stored in before and str(leaving.profile_id).encode() in before  # the check can fail
     assert str(leaving.profile_id) in profile_ids(matcher.candidates_for(job.opportunity_id, k=50))
 
-    matcher.publish(erased_event(leaving.profile_id, version=2))
+    matcher.publish(profile_erased_event(leaving.profile_id, version=2))
     wait_for(lambda: state.is_erased(leaving.profile_id))
     candidates = profile_ids(matcher.candidates_for(job.opportunity_id, k=50))
     assert str(leaving.profile_id) not in candidates and str(staying.profile_id) in candidates
@@ -64,8 +55,8 @@ def test_erasure_removes_the_person_from_results_and_from_the_saved_index(matche
     wait_for(saved_without_them, timeout=10)  # erasure triggers a save at once, and old snapshots are deleted
 
     # A late or replayed event of the erased person cannot bring them back.
-    matcher.publish(person_event(leaving, version=1), person_event(leaving, version=3))
-    marker = opportunity()
+    matcher.publish(profile_event(leaving, version=1), profile_event(leaving, version=3))
+    marker = opportunity_snapshot()
     matcher.publish(opportunity_event(marker))
     matcher.wait_known(marker.opportunity_id)
     wait_for(lambda: matcher.runtime.feed is not None and matcher.runtime.feed.lag() == 0)
@@ -79,14 +70,14 @@ def own_dir(tmp_path: Path) -> Path:
 
 
 def test_restart_resumes_from_the_saved_index_without_embedding_again(
-    bootstrap_servers: str, embedder: Embedder, publisher: Publisher, own_dir: Path
+    bootstrap_servers: str, embedder: Embedder, publisher: TopicPublisher, own_dir: Path
 ) -> None:
     settings = matcher_settings(bootstrap_servers, own_dir)
-    job = opportunity()
+    job = opportunity_snapshot()
     people = [person() for _ in range(3)]
     first = CountingEmbedder(embedder)
     with running_matcher(settings, first, publisher) as matcher:
-        matcher.publish(opportunity_event(job), *(person_event(p) for p in people))
+        matcher.publish(opportunity_event(job), *(profile_event(p) for p in people))
         matcher.wait_known(job.opportunity_id, *(p.profile_id for p in people))
         assert first.texts >= 4
         handled_before = matcher.runtime.feed.handled if matcher.runtime.feed else 0
@@ -107,19 +98,19 @@ def test_restart_resumes_from_the_saved_index_without_embedding_again(
         assert feed.handled == 0, "the feed resumed at the saved positions, not from the start"
 
         newcomer = person()
-        matcher.publish(person_event(newcomer))
+        matcher.publish(profile_event(newcomer))
         matcher.wait_known(newcomer.profile_id)
         assert second.texts == 1 and feed.handled == 1
 
 
 def test_an_unusable_saved_state_is_rebuilt_from_the_topics(
-    bootstrap_servers: str, embedder: Embedder, publisher: Publisher, own_dir: Path
+    bootstrap_servers: str, embedder: Embedder, publisher: TopicPublisher, own_dir: Path
 ) -> None:
     settings = matcher_settings(bootstrap_servers, own_dir)
-    job = opportunity()
+    job = opportunity_snapshot()
     young = person()
     with running_matcher(settings, CountingEmbedder(embedder), publisher) as matcher:
-        matcher.publish(opportunity_event(job), person_event(young))
+        matcher.publish(opportunity_event(job), profile_event(young))
         matcher.wait_known(job.opportunity_id, young.profile_id)
     current = settings.resolved_index_dir() / (settings.resolved_index_dir() / "CURRENT").read_text()
     (current / "meta.json").write_text("{ truncated")
@@ -132,12 +123,13 @@ def test_an_unusable_saved_state_is_rebuilt_from_the_topics(
 
 
 def test_reindex_rebuilds_the_saved_index_from_the_topics(
-    bootstrap_servers: str, embedder: Embedder, publisher: Publisher, own_dir: Path
+    bootstrap_servers: str, embedder: Embedder, publisher: TopicPublisher, own_dir: Path
 ) -> None:
-    job = opportunity()
+    job = opportunity_snapshot()
     young = person()
     gone = person()
-    publisher(opportunity_event(job), person_event(young), person_event(gone), erased_event(gone.profile_id, 2))
+    publisher.publish(opportunity_event(job), profile_event(young), profile_event(gone),
+                      profile_erased_event(gone.profile_id, 2))
     settings = matcher_settings(bootstrap_servers, own_dir)
     summary = rebuild_from_topics(settings, CountingEmbedder(embedder), timeout=120)
     assert summary["records"] >= 4
@@ -159,25 +151,25 @@ def test_after_a_broker_restart_the_saved_positions_are_not_trusted(
     broker = LocalBroker(port=free_port(), log_path=tmp_path / "tansu.log")
     broker.start()
     try:
-        publish = Publisher(broker.bootstrap_servers)
+        publisher = TopicPublisher(broker.bootstrap_servers)
         settings = matcher_settings(broker.bootstrap_servers, own_dir)
-        job = opportunity()
+        job = opportunity_snapshot()
         before = [person() for _ in range(5)]
-        with running_matcher(settings, CountingEmbedder(embedder), publish) as matcher:
-            publish(opportunity_event(job), *(person_event(p) for p in before))
+        with running_matcher(settings, CountingEmbedder(embedder), publisher) as matcher:
+            publisher.publish(opportunity_event(job), *(profile_event(p) for p in before))
             matcher.wait_known(job.opportunity_id, *(p.profile_id for p in before))
-        publish.close()
+        publisher.close()
         broker.stop()
         broker.start()  # empty topics: a producer's relay would republish; here one new event arrives first
-        publish = Publisher(broker.bootstrap_servers)
+        publisher = TopicPublisher(broker.bootstrap_servers)
         after = person()
-        publish(person_event(after))
-        with running_matcher(settings, CountingEmbedder(embedder), publish) as matcher:
+        publisher.publish(profile_event(after))
+        with running_matcher(settings, CountingEmbedder(embedder), publisher) as matcher:
             assert matcher.runtime.origin == "saved index"
             matcher.wait_known(after.profile_id, timeout=20)
             assert matcher.runtime.feed is not None and matcher.runtime.feed.replayed_from_start
             found = profile_ids(matcher.candidates_for(job.opportunity_id, k=50))
             assert {str(p.profile_id) for p in [*before, after]} <= set(found)
-        publish.close()
+        publisher.close()
     finally:
         broker.stop()

@@ -4,6 +4,7 @@ the occupation in the top 5 for at least 80 of 100, and beat plain BM25 (rank-bm
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import re
 import uuid
@@ -18,7 +19,8 @@ from services.matching.embedder import Embedder
 from services.matching.ingest import Ingestor
 from services.matching.ranking import Filters
 from services.matching.runtime import new_state
-from tests.matching.helpers import opportunity, opportunity_event, person, person_event, today
+from tests.matching.helpers import person
+from tests.support.events import opportunity_event, opportunity_snapshot, profile_event
 
 TOP = 5
 
@@ -42,20 +44,20 @@ def test_esco_titles_find_their_occupation_and_beat_bm25(embedder: Embedder) -> 
     state = new_state(settings, embedder.dim)
     ingest = Ingestor(state, embedder)
     opportunities = [
-        opportunity(title=occ.title, description=occ.description, skills=[], sector="various", type="job",
-                    min_age=None, max_age=None, positions=5)
+        opportunity_snapshot(title=occ.title, description=occ.description, skills=[], sector="various",
+                             type="job", min_age=None, max_age=None, positions=5)
         for occ in posted
     ]
     people = [person(interests=[title], skills=[], about="", qualifications=[], preferred_types=[])
               for _, title in cases]
-    ingest.apply([opportunity_event(o) for o in opportunities] + [person_event(p) for p in people])
+    ingest.apply([opportunity_event(o) for o in opportunities] + [profile_event(p) for p in people])
     assert len(state.opportunities.index) == 300 and len(state.profiles) >= 100
 
     hybrid_hits = 0
     for (target, _title), young in zip(cases, people, strict=True):
         result = service.matches_for_profile(
             state=state, settings=settings, principal=Principal(Role.ADVISER, "quality"),
-            profile_id=young.profile_id, k=TOP, filters=Filters(), today=today(),
+            profile_id=young.profile_id, k=TOP, filters=Filters(), today=dt.date.today(),
         )
         found = [match.opportunity_id for match in result.matches]
         hybrid_hits += opportunities[target].opportunity_id in found

@@ -7,16 +7,18 @@ import time
 
 from services.profiles.config import ProfilesSettings
 from services.profiles.main import create_app as create_profiles_app
-from tests.matching.helpers import Matcher, opportunity, opportunity_event, profile_ids, wait_for
+from tests.matching.helpers import Matcher, profile_ids
 from tests.support.databases import TestDatabases
+from tests.support.events import opportunity_event, opportunity_snapshot
 from tests.support.factories import profile_payload
 from tests.support.services import bearer, client_for, running_relay
+from tests.support.waiting import wait_for
 
 
 def test_a_profile_registered_in_the_profiles_service_becomes_a_candidate_within_seconds(
     matcher: Matcher, databases: TestDatabases, bootstrap_servers: str, tmp_path
 ) -> None:
-    job = opportunity(title="Barista apprentice", description="Make coffee and serve customers in a cafe.",
+    job = opportunity_snapshot(title="Barista apprentice", description="Make coffee and serve customers in a cafe.",
                       skills=["customer service", "barista skills"], sector="hospitality")
     matcher.publish(opportunity_event(job))
     matcher.wait_known(job.opportunity_id)

@@ -3,8 +3,8 @@ them are still handled; handled events are applied once even when delivered twic
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -13,17 +13,11 @@ from sqlalchemy import String, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from services.common.db import make_engine, make_session_factory
-from services.messaging.broker import make_producer
 from services.messaging.consumer import ERROR_HEADER, ConsumerRunner, ProcessedEventMixin, transactional_handler
-from services.messaging.contract import (
-    EventEnvelope,
-    EventType,
-    InterestV1,
-    Topic,
-    dead_letter_topic,
-    make_event,
-)
-from tests.support.topics import TopicReader, produce_raw
+from services.messaging.contract import EventEnvelope, Topic, dead_letter_topic
+from tests.support.events import interest_event
+from tests.support.topics import TopicPublisher, TopicReader
+from tests.support.waiting import wait_for
 
 
 class Base(DeclarativeBase):
@@ -44,15 +38,7 @@ TOPIC = Topic.REFERRALS
 
 
 def _interest(note: uuid.UUID) -> EventEnvelope:
-    return make_event(
-        EventType.INTEREST_EXPRESSED,
-        producer="test",
-        aggregate_id=str(note),
-        aggregate_version=1,
-        payload=InterestV1(
-            interest_id=note, profile_id=uuid.uuid4(), opportunity_id=uuid.uuid4(), expressed_at="2026-01-01T00:00:00Z"
-        ),
-    )
+    return interest_event(uuid.uuid4(), interest_id=note, at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
 
 
 @pytest.fixture(scope="module")
@@ -82,35 +68,24 @@ def runner(databases, bootstrap_servers) -> Iterator[tuple[ConsumerRunner, objec
     engine.dispose()
 
 
-def _wait(predicate, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met")
-        time.sleep(0.05)
-
-
 def _notes(sessions) -> set[str]:
     with sessions() as session:
         return set(session.scalars(select(Seen.note)))
 
 
-def test_poison_record_goes_to_dlt_with_error_and_later_records_are_handled(runner, bootstrap_servers) -> None:
+def test_poison_record_goes_to_dlt_with_error_and_later_records_are_handled(
+    runner, bootstrap_servers, publisher: TopicPublisher
+) -> None:
     consumer, sessions, _ = runner
     dlt = TopicReader(bootstrap_servers, dead_letter_topic(TOPIC))
     key = uuid.uuid4()
     before = _interest(uuid.uuid4())
     after = _interest(uuid.uuid4())
-    producer = make_producer(bootstrap_servers, "test")
     partition_key = str(key).encode()
-    producer.send(TOPIC, key=partition_key, value=before.model_dump_json().encode())
-    producer.send(TOPIC, key=partition_key, value=b"{not json at all")
-    producer.send(TOPIC, key=partition_key, value=b'{"event_type": "profile.registered", "payload": {}}')
-    producer.send(TOPIC, key=partition_key, value=after.model_dump_json().encode())
-    producer.flush()
-    producer.close()
+    publisher.send(TOPIC, before, b"{not json at all", b'{"event_type": "profile.registered", "payload": {}}', after,
+                   key=partition_key)
 
-    _wait(lambda: {before.aggregate_id, after.aggregate_id} <= _notes(sessions))
+    wait_for(lambda: {before.aggregate_id, after.aggregate_id} <= _notes(sessions), what="both good records handled")
     records = dlt.wait_for(lambda records: len([r for r in records if r.key == partition_key]) == 2)
     poison = [r for r in records if r.key == partition_key]
     assert [r.value for r in poison] == [b"{not json at all", b'{"event_type": "profile.registered", "payload": {}}']
@@ -121,28 +96,26 @@ def test_poison_record_goes_to_dlt_with_error_and_later_records_are_handled(runn
     dlt.close()
 
 
-def test_duplicate_delivery_is_applied_once(runner, bootstrap_servers) -> None:
+def test_duplicate_delivery_is_applied_once(runner, publisher: TopicPublisher) -> None:
     consumer, sessions, _ = runner
     event = _interest(uuid.uuid4())
-    for _ in range(3):
-        produce_raw(bootstrap_servers, TOPIC, event.aggregate_id.encode(), event.model_dump_json().encode())
     marker = _interest(uuid.uuid4())
-    produce_raw(bootstrap_servers, TOPIC, event.aggregate_id.encode(), marker.model_dump_json().encode())
-    _wait(lambda: marker.aggregate_id in _notes(sessions))
+    publisher.send(TOPIC, event, event, event, marker, key=event.aggregate_id.encode())
+    wait_for(lambda: marker.aggregate_id in _notes(sessions), what="the marker after the duplicates handled")
     with sessions() as session:
         rows = session.scalars(select(Seen).where(Seen.note == event.aggregate_id)).all()
     assert len(rows) == 1
 
 
-def test_event_the_handler_keeps_failing_on_goes_to_dlt_and_ingest_goes_on(runner, bootstrap_servers) -> None:
+def test_event_the_handler_keeps_failing_on_goes_to_dlt_and_ingest_goes_on(
+    runner, bootstrap_servers, publisher: TopicPublisher
+) -> None:
     consumer, sessions, fail_for = runner
     dlt = TopicReader(bootstrap_servers, dead_letter_topic(TOPIC))
     bad, good = _interest(uuid.uuid4()), _interest(uuid.uuid4())
     fail_for.add(bad.aggregate_id)
-    key = b"same-key"
-    produce_raw(bootstrap_servers, TOPIC, key, bad.model_dump_json().encode())
-    produce_raw(bootstrap_servers, TOPIC, key, good.model_dump_json().encode())
-    _wait(lambda: good.aggregate_id in _notes(sessions))
+    publisher.send(TOPIC, bad, good, key=b"same-key")
+    wait_for(lambda: good.aggregate_id in _notes(sessions), what="the good record after the failing one handled")
     assert bad.aggregate_id not in _notes(sessions)
     records = dlt.wait_for(lambda records: any(bad.aggregate_id.encode() in r.value for r in records))
     (dead,) = [r for r in records if bad.aggregate_id.encode() in r.value]
@@ -152,4 +125,4 @@ def test_event_the_handler_keeps_failing_on_goes_to_dlt_and_ingest_goes_on(runne
 
 def test_offsets_are_committed_after_handling(runner) -> None:
     consumer, _, _ = runner
-    _wait(lambda: consumer.lag() == 0)
+    wait_for(lambda: consumer.lag() == 0, what="no lag")

@@ -3,7 +3,6 @@ memory, so a restart empties them: the relay notices and publishes the outbox ag
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -19,6 +18,7 @@ from services.profiles.models import OutboxRecord
 from tests.support.factories import profile_payload
 from tests.support.services import bearer, client_for, running_relay
 from tests.support.topics import TopicReader
+from tests.support.waiting import wait_for
 
 CHANGES = 500
 
@@ -51,10 +51,11 @@ def test_relay_survives_broker_stop_and_restart_mid_stream(databases, own_broker
     adviser = bearer(settings, "adviser", "relay-test")
     seen: dict[str, int] = {}
 
-    def collect(reader: TopicReader) -> None:
+    def collect(reader: TopicReader) -> dict[str, int]:
         for record in reader.poll():
             event_id = str(parse_event(record.value).event_id)
             seen[event_id] = seen.get(event_id, 0) + 1
+        return seen
 
     with client_for(create_app(settings)) as client, running_relay("profiles", url, broker.bootstrap_servers) as relay:
         broker.stop()
@@ -65,11 +66,10 @@ def test_relay_survives_broker_stop_and_restart_mid_stream(databases, own_broker
 
         broker.start()
         reader = TopicReader(broker.bootstrap_servers, Topic.PROFILES, from_beginning=True)
-        deadline = time.monotonic() + 60
-        while not seen and time.monotonic() < deadline:
-            collect(reader)
-        reader.close()
-        assert seen, "nothing arrived after the broker came back"
+        try:
+            wait_for(lambda: collect(reader), what="an event after the broker came back", timeout=60, interval=0)
+        finally:
+            reader.close()
 
         broker.stop()  # mid-stream: the relay is still publishing or idle; the topic is emptied
         for profile_id in ids[: CHANGES // 2]:  # changes made while it is down and restarting
@@ -82,10 +82,11 @@ def test_relay_survives_broker_stop_and_restart_mid_stream(databases, own_broker
         seen.clear()
         reader = TopicReader(broker.bootstrap_servers, Topic.PROFILES, from_beginning=True)
         _, _, outbox_ids = _outbox_state(url)
-        deadline = time.monotonic() + 120
-        while set(seen) != outbox_ids and time.monotonic() < deadline:
-            collect(reader)
-        reader.close()
+        try:
+            wait_for(lambda: outbox_ids - set(collect(reader)), until=lambda missing: not missing,
+                     what="every outbox event on the restarted topic", timeout=120, interval=0)
+        finally:
+            reader.close()
 
         total, sent, outbox_ids = _outbox_state(url)
         assert total == CHANGES
@@ -106,9 +107,7 @@ def test_relay_finds_nothing_lost_when_the_broker_holds_every_event(databases, o
         for _ in range(40):
             assert client.post("/profiles", json=profile_payload(), headers=adviser).status_code == 201
         with running_relay("profiles", url, own_broker.bootstrap_servers) as relay:
-            deadline = time.monotonic() + 30
-            while _outbox_state(url)[1] < 40 and time.monotonic() < deadline:
-                time.sleep(0.1)
+            wait_for(lambda: _outbox_state(url)[1], until=lambda sent: sent >= 40, what="40 events sent", timeout=30)
             assert _outbox_state(url)[1] == 40
             inspector = TopicInspector(own_broker.bootstrap_servers)
             assert inspector.records_held([Topic.PROFILES]) == 40

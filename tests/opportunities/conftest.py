@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -46,15 +45,6 @@ class ProfilesService:
             f"{self.url}/profiles/{profile_id}", headers=bearer(self.settings, Role.ADVISER, "adviser-7"), timeout=10
         )
         assert response.status_code == 204, response.text
-
-
-def born(years_before: dt.date, years: int, days: int = 0) -> str:
-    """A date of birth giving exactly `years` on `years_before`, shifted by `days` (positive = younger)."""
-    try:
-        birthday = years_before.replace(year=years_before.year - years)
-    except ValueError:  # 29 February
-        birthday = years_before.replace(year=years_before.year - years, day=28)
-    return (birthday + dt.timedelta(days=days)).isoformat()
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
@@ -26,6 +27,7 @@ from tests.opportunities.harness import BASE_TIME, Harness
 from tests.support.databases import TestDatabases, all_text_in_database
 from tests.support.live_server import live_server
 from tests.support.services import bearer, running_relay
+from tests.support.waiting import wait_for
 
 ERASURE_SECONDS = 15
 
@@ -58,27 +60,17 @@ def stack(databases: TestDatabases, bootstrap_servers: str) -> Iterator[Stack]:
                 running_relay("profiles", profiles_settings.resolved_database_url(), bootstrap_servers),
                 running_relay("opportunities", api.settings.resolved_database_url(), bootstrap_servers),
             ):
-                _wait_ready(api)
+                ready = wait_for(partial(_ready, api), what="the opportunities service ready", timeout=60,
+                                 ignoring=(AssertionError,))
+                assert "events_handled" in ready
                 yield Stack(api, profiles)
 
 
-def _wait_ready(api: Harness, timeout: float = 60) -> None:
+def _ready(api: Harness) -> dict[str, Any]:
     """/ready answers 200 once the consumer has its partitions, and reports the consumer."""
-    deadline = time.monotonic() + timeout
     response = api.client.get("/ready")
-    while response.status_code != 200:
-        assert time.monotonic() < deadline, response.text
-        time.sleep(0.2)
-        response = api.client.get("/ready")
-    assert "events_handled" in response.json()
-
-
-def _wait_until(condition: Any, timeout: float, what: str) -> float:
-    started = time.monotonic()
-    while not condition():
-        assert time.monotonic() - started < timeout, f"{what} did not happen within {timeout}s"
-        time.sleep(0.1)
-    return time.monotonic() - started
+    assert response.status_code == 200, response.text
+    return response.json()
 
 
 def _linked_people(api: Harness) -> set[str]:
@@ -122,17 +114,16 @@ def test_erasing_a_person_removes_them_and_keeps_the_anonymous_outcome(stack: St
             rows = connection.execute(select(OutboxRecord.sent_at).where(OutboxRecord.aggregate_id.in_(ours))).scalars()
             return all(sent is not None for sent in rows)
 
-    _wait_until(all_sent, 30, "the relay publishing the referral events")
+    wait_for(all_sent, what="the relay publishing the referral events", timeout=30)
 
     erased = httpx.delete(
         f"{profiles.url}/profiles/{person}", headers=bearer(profiles.settings, Role.ADVISER, "adviser-7"), timeout=10
     )
     assert erased.status_code == 204, erased.text
-    seconds = _wait_until(
-        lambda: person not in _linked_people(api),
-        ERASURE_SECONDS,
-        "erasure in the opportunities service",
-    )
+    started = time.monotonic()
+    wait_for(lambda: person not in _linked_people(api), what="erasure in the opportunities service",
+             timeout=ERASURE_SECONDS)
+    seconds = time.monotonic() - started
     print(f"erasure reached the opportunities service in {seconds:.2f} s")
 
     # Nothing of the person is left in any table, outbox payloads included.
@@ -195,12 +186,12 @@ def test_only_erasures_are_recorded_as_processed(stack: Stack) -> None:
             )
             return {event_type: event_id for event_type, event_id in rows}
 
-    _wait_until(lambda: EventType.PROFILE_REGISTERED in sent_events(), 30, "publishing the registration")
+    wait_for(lambda: EventType.PROFILE_REGISTERED in sent_events(), what="publishing the registration", timeout=30)
     erased = httpx.delete(
         f"{profiles.url}/profiles/{person}", headers=bearer(profiles.settings, Role.ADVISER, "adviser-7"), timeout=10
     )
     assert erased.status_code == 204
-    _wait_until(lambda: EventType.PROFILE_ERASED in sent_events(), 30, "publishing the erasure")
+    wait_for(lambda: EventType.PROFILE_ERASED in sent_events(), what="publishing the erasure", timeout=30)
     events = sent_events()
     engine.dispose()
 
@@ -208,5 +199,5 @@ def test_only_erasures_are_recorded_as_processed(stack: Stack) -> None:
         with api.engine.connect() as connection:
             return set(connection.execute(select(ProcessedEvent.event_id)).scalars())
 
-    _wait_until(lambda: events[EventType.PROFILE_ERASED] in processed(), ERASURE_SECONDS, "the erasure")
+    wait_for(lambda: events[EventType.PROFILE_ERASED] in processed(), what="the erasure", timeout=ERASURE_SECONDS)
     assert events[EventType.PROFILE_REGISTERED] not in processed()

@@ -14,6 +14,7 @@ from services.opportunities import lifecycle
 from tests.opportunities.conftest import ProfilesService, make_harness
 from tests.opportunities.harness import BASE_TIME, Harness
 from tests.support.databases import TestDatabases
+from tests.support.waiting import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +33,9 @@ def _status(api: Harness, opportunity_id: str) -> dict[str, Any]:
     return api.client.get(f"/opportunities/{opportunity_id}").json()
 
 
-def _wait_for_status(api: Harness, opportunity_id: str, status: str, timeout: float = 5.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        body = _status(api, opportunity_id)
-        if body["status"] == status or time.monotonic() > deadline:
-            return body
-        time.sleep(0.05)
+def _wait_for_status(api: Harness, opportunity_id: str, status: str) -> dict[str, Any]:
+    return wait_for(lambda: _status(api, opportunity_id), until=lambda body: body["status"] == status,
+                    what=f"opportunity {opportunity_id} {status}", timeout=5)
 
 
 def test_the_use_case_closes_only_what_is_past_its_closing_date(api: Harness) -> None:

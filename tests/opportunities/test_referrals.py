@@ -6,9 +6,12 @@ import datetime as dt
 from typing import Any
 
 from infra.broker import free_port
-from tests.opportunities.conftest import ProfilesService, born, make_harness, random_id
+from infra.seed.synthetic import birth_date_for_age
+from tests.opportunities.conftest import ProfilesService, make_harness, random_id
 from tests.opportunities.harness import Harness, detail_types, kickstart_overrides
 from tests.support.databases import TestDatabases
+
+ONE_DAY = dt.timedelta(days=1)
 
 
 def _referred(api: Harness, person: str, opportunity: dict[str, Any]) -> dict[str, Any]:
@@ -113,16 +116,18 @@ def test_age_at_the_start_date_is_checked_against_the_opportunitys_range(
 ) -> None:
     opportunity = api.live(employer["id"], **kickstart_overrides())
     start = dt.date.fromisoformat(opportunity["start_date"])
-    still_24 = profiles_service.register(date_of_birth=born(start, 25, days=1), on_universal_credit=True)
-    turns_25 = profiles_service.register(date_of_birth=born(start, 25), on_universal_credit=True)
+    turns_25_on = birth_date_for_age(25, start, birthday=True)
+    still_24 = profiles_service.register(date_of_birth=(turns_25_on + ONE_DAY).isoformat(), on_universal_credit=True)
+    turns_25 = profiles_service.register(date_of_birth=turns_25_on.isoformat(), on_universal_credit=True)
     assert api.refer(still_24, opportunity["id"]).status_code == 201
     refused = api.refer(turns_25, opportunity["id"])
     assert refused.status_code == 422 and detail_types(refused) == {"profile_id": "age_at_start"}
     assert "25" in refused.json()["detail"][0]["msg"]
 
     adults = api.live(employer["id"], min_age=18)
-    turns_18 = profiles_service.register(date_of_birth=born(start, 18))
-    still_17 = profiles_service.register(date_of_birth=born(start, 18, days=1))
+    turns_18_on = birth_date_for_age(18, start, birthday=True)
+    turns_18 = profiles_service.register(date_of_birth=turns_18_on.isoformat())
+    still_17 = profiles_service.register(date_of_birth=(turns_18_on + ONE_DAY).isoformat())
     assert api.refer(turns_18, adults["id"]).status_code == 201
     assert detail_types(api.refer(still_17, adults["id"])) == {"profile_id": "age_at_start"}
 

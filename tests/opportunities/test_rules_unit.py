@@ -24,6 +24,8 @@ from services.opportunities.rules import (
     hourly_pence_from_annual,
 )
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize(
     ("day", "apprentice", "under_18", "age_18_to_20", "age_21_and_over"),

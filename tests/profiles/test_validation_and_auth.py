@@ -8,6 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, func, select
 
+from infra.seed.synthetic import birth_date_for_age
 from services.profiles.models import OutboxRecord, Profile
 from tests.support.factories import profile_payload
 
@@ -21,13 +22,8 @@ def _counts(database_url: str) -> tuple[int, int]:
     return profiles or 0, outbox or 0
 
 
-def _years_ago(years: int, days: int = 0) -> str:
-    today = dt.date.today()
-    try:
-        born = today.replace(year=today.year - years)
-    except ValueError:  # 29 February
-        born = today.replace(year=today.year - years, day=28)
-    return (born + dt.timedelta(days=days)).isoformat()
+ONE_DAY = dt.timedelta(days=1)
+TURNING_16_TODAY, TURNING_31_TODAY = (birth_date_for_age(age, birthday=True) for age in (16, 31))
 
 
 BAD_INPUTS = [
@@ -44,8 +40,8 @@ BAD_INPUTS = [
     ("unknown priority group", {"priority_groups": ["pensioner"]}, "priority_groups"),
     ("bad email", {"email": "not-an-email"}, "email"),
     ("negative travel", {"max_travel_km": -3}, "max_travel_km"),
-    ("too young", {"date_of_birth": _years_ago(16, days=1)}, "date_of_birth"),
-    ("too old", {"date_of_birth": _years_ago(31)}, "date_of_birth"),
+    ("too young", {"date_of_birth": (TURNING_16_TODAY + ONE_DAY).isoformat()}, "date_of_birth"),
+    ("too old", {"date_of_birth": TURNING_31_TODAY.isoformat()}, "date_of_birth"),
     ("born in the future", {"date_of_birth": (dt.date.today() + dt.timedelta(days=3)).isoformat()}, "date_of_birth"),
 ]
 
@@ -61,7 +57,7 @@ def test_bad_input_is_422_naming_the_field_and_stores_nothing(profiles, case, ov
 
 
 def test_age_boundaries_on_registration_day_are_accepted(profiles) -> None:
-    for born in (_years_ago(16), _years_ago(31, days=1)):
+    for born in (TURNING_16_TODAY.isoformat(), (TURNING_31_TODAY + ONE_DAY).isoformat()):
         response = profiles.client.post(
             "/profiles", json=profile_payload(date_of_birth=born), headers=profiles.as_("adviser")
         )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
 
 from infra.broker import free_port
+from tests.support.waiting import wait_for
 
 
 @contextmanager
@@ -20,14 +20,17 @@ def live_server(app: object, *, startup_timeout: float = 60.0) -> Iterator[str]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"live-server-{port}", daemon=True)
     thread.start()
-    deadline = time.monotonic() + startup_timeout
-    while not server.started:
-        if not thread.is_alive():
+
+    def started() -> bool:
+        if not server.started and not thread.is_alive():
             raise RuntimeError("the server stopped while starting (see the log above)")
-        if time.monotonic() > deadline:
-            server.should_exit = True
-            raise TimeoutError(f"the server did not start within {startup_timeout}s")
-        time.sleep(0.05)
+        return server.started
+
+    try:
+        wait_for(started, what=f"the server on port {port} starting", timeout=startup_timeout, interval=0.05)
+    except AssertionError:
+        server.should_exit = True
+        raise
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

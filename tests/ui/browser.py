@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +18,7 @@ import httpx
 from websockets.sync.client import ClientConnection, connect
 
 from infra.broker import free_port
+from tests.support.waiting import wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parents[2]
@@ -50,19 +50,14 @@ def streamlit_server(env: dict[str, str], log: Path, timeout: float = 60.0) -> I
         process = subprocess.Popen(argv, cwd=REPO, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     url = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}: {log.read_text()[-2000:]}")
+        return httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200
+
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {process.returncode}: {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"streamlit not healthy within {timeout}s")
-            time.sleep(0.2)
+        wait_for(healthy, what="streamlit healthy", timeout=timeout, interval=0.2, ignoring=(httpx.HTTPError,))
         yield url
     finally:
         _stop(process)
@@ -101,15 +96,13 @@ class Page:
 
     def wait_for_text(self, *needles: str, timeout: float = 30.0) -> str:
         """Wait until every needle is on the page and Streamlit has finished running the script."""
-        deadline = time.monotonic() + timeout
-        while True:
-            text = self.text()
-            running = self.evaluate("!!document.querySelector('[data-testid=\"stStatusWidget\"]')")
-            if all(needle in text for needle in needles) and not running:
-                return text
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{needles} not on the page within {timeout}s; it says: {text[:1500]}")
-            time.sleep(0.25)
+
+        def page() -> tuple[str, bool]:
+            return self.text(), bool(self.evaluate("!!document.querySelector('[data-testid=\"stStatusWidget\"]')"))
+
+        text, _ = wait_for(page, until=lambda seen: all(needle in seen[0] for needle in needles) and not seen[1],
+                           what=f"{needles} on the page (text, script running)", timeout=timeout, interval=0.25)
+        return text
 
     def click(self, selector: str, text: str) -> None:
         """Click the element matching `selector` whose visible text ends with the line `text` (after any icon)."""
@@ -156,19 +149,17 @@ def chromium(profile_dir: Path, timeout: float = 30.0) -> Iterator[Page]:
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         port_file = profile_dir / "DevToolsActivePort"
-        deadline = time.monotonic() + timeout
-        while not port_file.exists() or not port_file.read_text().strip():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("chromium did not open its DevTools port")
-            time.sleep(0.1)
-        port = port_file.read_text().split()[0]
-        targets: list[dict[str, Any]] = []
-        while not targets:
-            targets = [t for t in httpx.get(f"http://127.0.0.1:{port}/json/list", timeout=5).json()
-                       if t.get("type") == "page"]
-            if time.monotonic() > deadline:
-                raise RuntimeError("chromium opened no page")
-            time.sleep(0.1)
+
+        def port_written() -> str:
+            if process.poll() is not None:
+                raise RuntimeError(f"chromium exited with {process.returncode} before opening its DevTools port")
+            return port_file.read_text().strip() if port_file.exists() else ""
+
+        port = wait_for(port_written, what="chromium's DevTools port", timeout=timeout).split()[0]
+        targets: list[dict[str, Any]] = wait_for(
+            lambda: [t for t in httpx.get(f"http://127.0.0.1:{port}/json/list", timeout=5).json()
+                     if t.get("type") == "page"],
+            what="a chromium page", timeout=timeout)
         with connect(targets[0]["webSocketDebuggerUrl"], max_size=50 * 1024 * 1024) as socket:
             page = Page(socket)
             page.send("Page.enable")

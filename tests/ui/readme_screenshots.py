@@ -28,21 +28,10 @@ from services.profiles.main import create_app as create_profiles_app
 from tests.support.databases import TestDatabases
 from tests.support.live_server import live_server
 from tests.support.services import running_relay
+from tests.support.waiting import wait_for
 from tests.ui.browser import REPO, Page, chromium, streamlit_server
 
 TARGET = REPO / "docs" / "screenshots"
-
-
-def _wait_ready(url: str, timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/ready", timeout=30).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(2)
-    raise TimeoutError(f"{url} not ready")
 
 
 @contextmanager
@@ -70,7 +59,8 @@ def seeded_stack(tmp: Path) -> Iterator[dict[str, str]]:
             stack.enter_context(running_relay("profiles", profiles_db, broker.bootstrap_servers))
             stack.enter_context(running_relay("opportunities", opportunities_db, broker.bootstrap_servers))
             for name in ("events", "matching"):
-                _wait_ready(urls[name])
+                wait_for(lambda url=urls[name]: httpx.get(url + "/ready", timeout=30).status_code == 200,
+                         what=f"{name} ready", timeout=180, interval=2, ignoring=(httpx.HTTPError,))
             time.sleep(5)  # let the last events land
             yield urls
     finally:

@@ -4,17 +4,17 @@ the real broker, and a small synthetic data set put in through the services' own
 from __future__ import annotations
 
 import datetime as dt
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
+from infra.seed.synthetic import birth_date_for_age, profile_create
 from services.common.auth import Role
 from services.events.config import EventsSettings
 from services.events.main import create_app as create_events_app
@@ -27,29 +27,10 @@ from services.profiles.main import create_app as create_profiles_app
 from tests.support.databases import TestDatabases
 from tests.support.live_server import live_server
 from tests.support.services import bearer, running_relay
+from tests.support.waiting import wait_for
 
-T = TypeVar("T")
 ADVISER = "adviser-1"
 OTHER_ADVISER = "adviser-2"
-
-
-def wait_for(probe: Callable[[], T | None], what: str, timeout: float = 60.0, interval: float = 0.2) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            value = probe()
-        except httpx.HTTPError:
-            value = None
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not within {timeout}s")
-        time.sleep(interval)
-
-
-def born(age: int) -> str:
-    """A date of birth giving `age` today (born on 1 January)."""
-    return dt.date(dt.date.today().year - age, 1, 1).isoformat()
 
 
 @dataclass
@@ -95,12 +76,12 @@ def _opportunity(employer_id: str, today: dt.date, **values: Any) -> dict[str, A
 
 
 def _person(given: str, family: str, age: int, **values: Any) -> dict[str, Any]:
-    return {
-        "given_name": given, "family_name": family, "date_of_birth": born(age), "postcode": "SK1 3XE",
-        "email": f"{given.lower()}.{family.lower()}@example.org", "status": "neet", "on_universal_credit": True,
-        "priority_groups": [], "skills": [], "interests": [], "qualifications": [], "about": "",
-        "preferred_types": [], "max_travel_km": 15, "consent_share_with_employers": True, **values,
-    }
+    return profile_create(**{
+        "given_name": given, "family_name": family, "date_of_birth": birth_date_for_age(age).isoformat(),
+        "email": f"{given.lower()}.{family.lower()}@example.org", "phone": None, "priority_groups": [],
+        "skills": [], "interests": [], "qualifications": [], "about": "", "preferred_types": [], "max_travel_km": 15,
+        **values,
+    })
 
 
 def seed(stack: Stack) -> Seeded:
@@ -182,11 +163,11 @@ def running_stack(databases: TestDatabases, bootstrap_servers: str, tmp: Path) -
         live = Stack(urls=urls, settings=profiles_settings)
         seed(live)
         for name in ("events", "matching"):
-            wait_for(partial(_ready, urls[name]), f"{name} ready", timeout=120)
+            wait_for(partial(_ready, urls[name]), what=f"{name} ready", timeout=120, ignoring=(httpx.HTTPError,))
         alex = live.seeded.people["alex"]["id"]
         wait_for(lambda: httpx.get(f"{urls['events']}/guarantee/{alex}", timeout=5,
                                    headers=live.headers(Role.ADVISER, ADVISER)).status_code == 200,
-                 "the guarantee clock of a seeded person")
+                 what="the guarantee clock of a seeded person", timeout=60, ignoring=(httpx.HTTPError,))
         cafe_job = live.seeded.opportunities["cafe_job"]["id"]
 
         def alex_matches() -> bool:
@@ -195,5 +176,5 @@ def running_stack(databases: TestDatabases, bootstrap_servers: str, tmp: Path) -
             return response.status_code == 200 and any(
                 m["opportunity_id"] == cafe_job for m in response.json()["matches"])
 
-        wait_for(alex_matches, "the cafe job among Alex's matches")
+        wait_for(alex_matches, what="the cafe job among Alex's matches", timeout=60, ignoring=(httpx.HTTPError,))
         yield live

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 from PIL import Image
 
+from infra.seed.synthetic import birth_date_for_age
 from services.common.auth import Role
+from tests.support.waiting import wait_for
 from tests.ui.apptest import (
     PAGES,
     assert_clean,
@@ -22,7 +24,7 @@ from tests.ui.apptest import (
     texts,
 )
 from tests.ui.browser import chromium, streamlit_server
-from tests.ui.stack import ADVISER, Stack, wait_for
+from tests.ui.stack import ADVISER, Stack
 
 DEMO_LABELS = {"adviser": "adviser-1", "employer": "Hatters Cafe", "young_person": "Alex Taylor"}
 
@@ -85,12 +87,12 @@ def test_register_form_shows_messages_next_to_fields_then_creates_the_profile(st
     # A rule of the service itself (not just the shape): the age range, under the date of birth.
     at.text_input(key="reg_postcode").input("sk1 3xe")
     at.text_input(key="reg_email").input("robin@example.org")
-    at.date_input(key="reg_date_of_birth").set_value(dt.date(dt.date.today().year - 12, 1, 1))
+    at.date_input(key="reg_date_of_birth").set_value(birth_date_for_age(12))
     button(at, "Register").click().run()
     assert "ages 16-30" in (message_under(at, "reg_date_of_birth") or "")
     assert message_under(at, "reg_postcode") is None
 
-    at.date_input(key="reg_date_of_birth").set_value(dt.date(dt.date.today().year - 18, 1, 1))
+    at.date_input(key="reg_date_of_birth").set_value(birth_date_for_age(18))
     at.text_input(key="reg_skills").input("gardening, teamwork")
     at.text_area(key="reg_qualifications").input("Level 2 Maths")
     at.multiselect(key="reg_priority_groups").select("care_leaver")
@@ -219,7 +221,7 @@ def test_a_service_that_is_down_gives_a_message_not_a_traceback(stack: Stack, mo
 
 def test_the_caseload_puts_people_and_their_clock_in_words(stack: Stack) -> None:
     wait_for(lambda: stack.call("events", "GET", "/guarantee", params={"adviser": ADVISER})["total"] >= 3,
-             "clocks of the seeded caseload")
+             what="clocks of the seeded caseload", timeout=60, ignoring=(httpx.HTTPError,))
     at = sign_in("adviser", ADVISER)
     table = at.dataframe[0].value
     names = set(table["Name"])

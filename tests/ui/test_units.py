@@ -17,6 +17,8 @@ from ui.streamlit.config import UISettings, startup_problems
 from ui.streamlit.forms import changed_fields, parse_qualifications, qualifications_text, split_list
 from ui.streamlit.reasons import plain_reasons
 
+pytestmark = pytest.mark.unit
+
 NOWHERE = "http://127.0.0.1:9"
 
 
