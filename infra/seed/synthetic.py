@@ -33,6 +33,22 @@ def birth_date_for_age(age: int, on: dt.date | None = None, *, birthday: bool = 
         return on.replace(year=on.year - age, day=28)
 
 
+def _matchable() -> dict[str, Any]:
+    """The fields both forms of a synthetic person share (fresh lists each time, so callers may change them)."""
+    return {
+        "status": "neet",
+        "on_universal_credit": True,
+        "priority_groups": ["care_leaver"],
+        "skills": ["customer service", "teamwork"],
+        "interests": ["retail"],
+        "qualifications": [{"level": "2", "subject": "English"}],
+        "about": "Keen to start work in a shop or cafe.",
+        "preferred_types": ["apprenticeship", "job"],
+        "available_from": None,
+        "consent_share_with_employers": True,
+    }
+
+
 def profile_create(**overrides: Any) -> dict[str, Any]:
     """A registration body for a synthetic young person (JSON-ready values)."""
     n = next(_numbers)
@@ -43,17 +59,8 @@ def profile_create(**overrides: Any) -> dict[str, Any]:
         "postcode": HOME_POSTCODE,
         "email": f"test{n}@example.org",
         "phone": "07700 900123",
-        "status": "neet",
-        "on_universal_credit": True,
-        "priority_groups": ["care_leaver"],
-        "skills": ["customer service", "teamwork"],
-        "interests": ["retail"],
-        "qualifications": [{"level": "2", "subject": "English"}],
-        "about": "Keen to start work in a shop or cafe.",
-        "preferred_types": ["apprenticeship", "job"],
+        **_matchable(),
         "max_travel_km": 12,
-        "available_from": None,
-        "consent_share_with_employers": True,
     }
     body.update(overrides)
     return body
@@ -63,21 +70,12 @@ def profile_snapshot(**overrides: Any) -> ProfileSnapshotV1:
     """The published facts of a synthetic young person, as the profiles service would send them."""
     values: dict[str, Any] = {
         "profile_id": uuid.uuid4(),
-        "status": "neet",
         "date_of_birth": birth_date_for_age(19),
         "postcode_district": HOME_DISTRICT,
         "latitude": HOME_LATITUDE,
         "longitude": HOME_LONGITUDE,
-        "on_universal_credit": True,
-        "priority_groups": ["care_leaver"],
-        "skills": ["customer service", "teamwork"],
-        "interests": ["retail"],
-        "qualifications": [{"level": "2", "subject": "English"}],
-        "about": "Keen to start work in a shop or cafe.",
-        "preferred_types": ["apprenticeship", "job"],
+        **_matchable(),
         "max_travel_km": 10.0,
-        "available_from": None,
-        "consent_share_with_employers": True,
         "adviser_id": "adviser-1",
         "registered_at": dt.datetime.now(dt.UTC),
     }
