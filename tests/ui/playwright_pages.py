@@ -1,0 +1,61 @@
+"""Playwright for Python driving Debian's chromium against `streamlit run` on the real services: the harness for
+tests that repeat the steps a person takes. Never `playwright install`: the browser is /usr/bin/chromium."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ROLE_BUTTONS = {"adviser": "Sign in as an adviser", "employer": "Sign in as an employer",
+                "young_person": "Sign in as a young person"}
+ROLE_CHOOSERS = {"adviser": "Choose an adviser", "employer": "Choose an employer",
+                 "young_person": "Choose a young person"}
+
+
+@contextmanager
+def chromium_browser() -> Iterator[tuple[Playwright, Browser]]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield playwright, browser
+        finally:
+            browser.close()
+
+
+def wait_for_app(page: Page, timeout_ms: float = 30_000) -> None:
+    """Until Streamlit has finished running the page's script (its status widget is gone)."""
+    page.wait_for_load_state("domcontentloaded")
+    page.locator("[data-testid='stApp']").wait_for(timeout=timeout_ms)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
+    )
+
+
+def sign_in(page: Page, url: str, role: str, name: str | None = None) -> None:
+    """Open the app, choose a demo user of the role (by visible name when given) and sign in."""
+    page.goto(url)
+    button = page.get_by_role("button", name=ROLE_BUTTONS[role])
+    button.wait_for(timeout=60_000)
+    if name is not None:
+        choose(page, ROLE_CHOOSERS[role], name)
+    button.click()
+    wait_for_app(page)
+    expect(page.get_by_text("Signed in as")).to_be_visible(timeout=30_000)
+
+
+def choose(page: Page, label: str, option: str) -> None:
+    """Pick an option of a Streamlit selectbox by its label and (part of) the option's visible text."""
+    page.get_by_label(label).click()
+    page.get_by_role("option", name=re.compile(re.escape(option))).first.click()
+    wait_for_app(page)
+
+
+def open_page(page: Page, title: str) -> None:
+    """Follow a link of the page navigation by its title."""
+    page.get_by_role("link", name=title).first.click()
+    wait_for_app(page)
