@@ -4,7 +4,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from playwright.sync_api import Browser, Page
 
 from tests.support.databases import TestDatabases
