@@ -43,4 +43,4 @@ def test_ctrl_c_stops_every_process_cleanly(tmp_path: Path) -> None:
             subprocess.run([sys.executable, "-m", "infra.cli", "down"], cwd=REPO, env=env, timeout=120)
     assert any(line.startswith("stopped: ") and "broker" in line for line in output), "".join(output)
     time.sleep(0.5)
-    assert stack_processes() == []
+    assert stack_processes(tmp_path / "run") == []

@@ -42,10 +42,20 @@ class RunningStack:
         return {"Authorization": f"Bearer {issue_token(secret, role=role, sub=sub)}"}
 
 
-def stack_processes() -> list[str]:
+def stack_processes(run_dir: Path) -> list[str]:
+    """Processes of the stack started with this run folder (other stacks on the machine are not ours)."""
     out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, check=True).stdout
     markers = ("uvicorn --factory services.", "infra.relay", "streamlit run", f"127.0.0.1:{BROKER_PORT}")
-    return [line for line in out.splitlines() if any(marker in line for marker in markers)]
+    ours = f"YG_RUN_DIR={run_dir}".encode()
+    return [line for line in out.splitlines()
+            if any(marker in line for marker in markers) and ours in _environment(int(line.split()[0]))]
+
+
+def _environment(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return b""
 
 
 def _down(stack_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -214,5 +224,5 @@ def test_down_stops_everything_and_leaves_no_process(stack: RunningStack) -> Non
     assert down.returncode == 0, down.stderr
     assert "broker" in down.stdout and "profiles" in down.stdout
     time.sleep(0.5)
-    assert stack_processes() == []
+    assert stack_processes(stack.run_dir) == []
     assert not any(port_open("127.0.0.1", c.port) for c in (*SERVICES, UI) if c.port)
