@@ -47,6 +47,7 @@ class ScreeningWarning(BaseModel):
     rule: Literal["special_category"] = RULE
     message: str
     categories: list[Category]
+    item: str | None = None
 
 
 @dataclass(frozen=True)
@@ -305,12 +306,16 @@ def categories_text(categories: Sequence[Category]) -> str:
     return f"{', '.join(labels[:-1])} and {labels[-1]}"
 
 
-def special_category_warning(field: str, categories: Sequence[Category], kept: str) -> ScreeningWarning:
+def special_category_warning(
+    field: str, categories: Sequence[Category], kept: str, *, item: str | None = None
+) -> ScreeningWarning:
     """The warning a response carries for a field whose text mentions special category data; `kept` says, in
-    plain words, where the text went instead."""
+    plain words, who sees it now; `item` names the entry of a list field (a skill, an interest)."""
+    what = f"“{item}”" if item is not None else "This"
     return ScreeningWarning(
         field=field,
-        message=f"This seems to say something private about {categories_text(categories)}. "
+        message=f"{what} seems to say something private about {categories_text(categories)}. "
         f"It is saved, but as special category data: {kept}",
         categories=list(categories),
+        item=item,
     )
