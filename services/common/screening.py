@@ -98,6 +98,7 @@ class Lexicon:
     activity_suffix: re.Pattern[str]
     person_suffix: re.Pattern[str]
     membership_suffix: re.Pattern[str]
+    received_suffix: re.Pattern[str]
     negations: re.Pattern[str]
     coordination: re.Pattern[str]
 
@@ -140,6 +141,7 @@ def lexicon() -> Lexicon:
         ),
         person_suffix=re.compile(rf"^\s+(?:{_alternation(context['person_suffixes'])})\b"),
         membership_suffix=re.compile(rf"^{suffix_words}(?:{_alternation(context['membership_suffixes'])})\b"),
+        received_suffix=re.compile(rf"^\s+(?:{_alternation(context['received_suffixes'])})\b"),
         negations=_words(context["negations"]),
         coordination=re.compile(rf"^\s*(?:(?:{_alternation(context['coordination'])})\s*)*$"),
     )
@@ -275,6 +277,8 @@ def _chain_verdict(clause: str, chain: list[Term], lex: Lexicon, kind: TextKind)
         return False
     if _left_verdict(clause, first[1], first[2], lex, kind) or _right_verdict(clause, last[2], lex):
         return True
+    if _suffix(clause, last[2], lex.received_suffix):
+        return False
     # A label that ends with the term names the person's own ("ADHD", "Christian"); with a word after it, it
     # names a field ("Halal butchery", "Disability rights").
     ends_label = not _WORD.search(clause[last[2] :])
