@@ -165,6 +165,9 @@ def bench(
     screening: bool = typer.Option(
         False, "--screening", help="Instead: the special category screening of free text against a keyword list."
     ),
+    screening_embeddings: bool = typer.Option(
+        False, "--screening-embeddings", help="With --screening: also the rules plus a MiniLM nearest-neighbour vote."
+    ),
 ) -> None:
     """Benchmark the matcher: index latency and recall vs exact FAISS and hnswlib, filtered recall, embedding
     throughput (plain vs ONNX int8) and event-to-searchable latency through the real broker. With --screening,
@@ -172,7 +175,17 @@ def bench(
     if screening:
         from benchmarks import screening as screening_bench
 
-        figures = screening_bench.evaluate(screening_bench.load_corpus())
+        corpus = screening_bench.load_corpus()
+        extra: dict[str, screening_bench.Detector] = {}
+        milliseconds = None
+        if screening_embeddings:
+            from services.matching.embedder import load_plain
+
+            detector, milliseconds = screening_bench.embedding_second_opinion(corpus, load_plain().embed)
+            extra[screening_bench.EMBEDDINGS] = detector
+        figures = screening_bench.evaluate(corpus, extra)
+        if milliseconds is not None:
+            figures["embedding_ms_per_text"] = milliseconds
         typer.echo(screening_bench.table(figures))
         if json_path is not None:
             from benchmarks.report import write_json as write_figures

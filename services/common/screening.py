@@ -99,6 +99,7 @@ class Lexicon:
     person_suffix: re.Pattern[str]
     membership_suffix: re.Pattern[str]
     received_suffix: re.Pattern[str]
+    label_exceptions: re.Pattern[str]
     negations: re.Pattern[str]
     coordination: re.Pattern[str]
 
@@ -142,6 +143,7 @@ def lexicon() -> Lexicon:
         person_suffix=re.compile(rf"^\s+(?:{_alternation(context['person_suffixes'])})\b"),
         membership_suffix=re.compile(rf"^{suffix_words}(?:{_alternation(context['membership_suffixes'])})\b"),
         received_suffix=re.compile(rf"^\s+(?:{_alternation(context['received_suffixes'])})\b"),
+        label_exceptions=re.compile(_alternation(context["label_exceptions"])),
         negations=_words(context["negations"]),
         coordination=re.compile(rf"^\s*(?:(?:{_alternation(context['coordination'])})\s*)*$"),
     )
@@ -291,6 +293,8 @@ def screen(text: str, *, kind: TextKind = "prose") -> Screening:
     where a term with no work around it ("ADHD", "Christian youth group") is about the person."""
     lex = lexicon()
     folded = _normalised(text)
+    if kind == "label" and lex.label_exceptions.fullmatch(folded.strip()):
+        return Screening(text=text, hits=())
     terms = _terms(text, folded, lex)
     hits: list[Hit] = []
     for clause_start, clause_end in _clauses(folded):

@@ -60,7 +60,8 @@ def test_talk_of_work_is_not_flagged_though_it_uses_the_same_words(text: str) ->
     ("label", "flagged"),
     [("ADHD", True), ("Christian youth group", True), ("Managing my asthma", True),
      ("Autism awareness training", False), ("Mental health first aid", False), ("Halal butchery", False),
-     ("Disability rights", False), ("customer service", False)],
+     ("Disability rights", False), ("customer service", False), ("Polish", False), ("beauty therapist", False),
+     ("my therapist", True)],
 )
 def test_a_label_is_about_the_person_only_when_nothing_makes_it_a_field_of_work(label: str, flagged: bool) -> None:
     assert screen(label, kind="label").flagged is flagged
