@@ -53,7 +53,7 @@ def _check_age(date_of_birth: dt.date, today: dt.date, settings: ProfilesSetting
         )
 
 
-def screening_warnings(screened: list[dict[str, Any]]) -> list[ScreeningWarning]:
+def _screening_warnings(screened: list[dict[str, Any]]) -> list[ScreeningWarning]:
     """One warning for each piece of free text held back as special category data."""
     return [
         special_category_warning(
@@ -89,7 +89,7 @@ def _to_read(profile: Profile, special: SpecialCategory | None, today: dt.date) 
             "age": age_on(profile.date_of_birth, today),
             "priority_groups": groups,
             "ethnicity": special.ethnicity if special else None,
-            "warnings": screening_warnings(screened),
+            "warnings": _screening_warnings(screened),
         }
     )
 
