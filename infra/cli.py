@@ -162,9 +162,37 @@ def bench(
     scale: int = typer.Option(100_000, "--scale", min=1000, help="Items in the index (e.g. 1000000)."),
     queries: int = typer.Option(1000, "--queries", min=10, help="Query vectors (from real ESCO titles)."),
     events: bool = typer.Option(True, "--events/--no-events", help="Time event-to-searchable through the broker."),
+    screening: bool = typer.Option(
+        False, "--screening", help="Instead: the special category screening of free text against a keyword list."
+    ),
+    screening_embeddings: bool = typer.Option(
+        False, "--screening-embeddings", help="With --screening: also the rules plus a MiniLM nearest-neighbour vote."
+    ),
 ) -> None:
     """Benchmark the matcher: index latency and recall vs exact FAISS and hnswlib, filtered recall, embedding
-    throughput (plain vs ONNX int8) and event-to-searchable latency through the real broker."""
+    throughput (plain vs ONNX int8) and event-to-searchable latency through the real broker. With --screening,
+    the free-text screening's precision and recall on its labelled corpus instead."""
+    if screening:
+        from benchmarks import screening as screening_bench
+
+        corpus = screening_bench.load_corpus()
+        extra: dict[str, screening_bench.Detector] = {}
+        milliseconds = None
+        if screening_embeddings:
+            from services.matching.embedder import load_plain
+
+            detector, milliseconds = screening_bench.embedding_second_opinion(corpus, load_plain().embed)
+            extra[screening_bench.EMBEDDINGS] = detector
+        figures = screening_bench.evaluate(corpus, extra)
+        if milliseconds is not None:
+            figures["embedding_ms_per_text"] = milliseconds
+        typer.echo(screening_bench.table(figures))
+        if json_path is not None:
+            from benchmarks.report import write_json as write_figures
+
+            write_figures(figures, json_path)
+            typer.echo(f"\nwrote {json_path}")
+        return
     try:
         from benchmarks.matcher import BenchOptions, run
         from benchmarks.report import table, write_json

@@ -69,10 +69,13 @@ def _subject_of(event: EventEnvelope, payload: Any) -> uuid.UUID | None:
 
 
 def _stored_payload(event: EventEnvelope) -> dict[str, Any]:
-    """The payload as kept: ethnicity is special category data the events service has no use for."""
+    """The payload as kept: ethnicity and screened free text are special category data the events service has no
+    use for."""
     payload = dict(event.payload)
     if event.event_type is EventType.PROFILE_SPECIAL_CATEGORY_SET and payload.get("ethnicity") is not None:
         payload["ethnicity"] = WITHHELD
+    if event.event_type is EventType.PROFILE_SPECIAL_CATEGORY_SET and payload.get("screened_text"):
+        payload["screened_text"] = WITHHELD
     return payload
 
 

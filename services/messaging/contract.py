@@ -103,10 +103,20 @@ class ProfileErasedV1(PayloadModel):
     erased_at: dt.datetime
 
 
+class ScreenedTextV1(PayloadModel):
+    """Free text that screening found to say something of special category about the person (a whole `about`,
+    or one skill or interest), held back from the plain profile."""
+
+    field: str
+    text: str
+    categories: list[str]
+
+
 class ProfileSpecialCategoryV1(PayloadModel):
     profile_id: uuid.UUID
     send: bool
     ethnicity: str | None
+    screened_text: list[ScreenedTextV1] = []
 
 
 class EmployerSnapshotV1(PayloadModel):

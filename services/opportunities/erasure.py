@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from services.common.auth import Role
 from services.messaging.outbox import redact_aggregate
 from services.messaging.vocabulary import OPEN_REFERRAL_STATUSES
+from services.opportunities import held_back
 from services.opportunities.models import Interest, OutboxRecord, Referral
 from services.opportunities.referrals import record_status_change
 
@@ -18,7 +19,8 @@ from services.opportunities.referrals import record_status_change
 def forget_person(*, session: Session, profile_id: uuid.UUID, now: dt.datetime) -> int:
     """Remove what this service holds of an erased person, in the caller's transaction; returns records touched.
     Their interests go. Their referrals stay as anonymous outcomes, so places taken and filled opportunities do not
-    move: no person link, no note or feedback, open ones withdrawn. Outbox events of both keep no personal data."""
+    move: no person link, no note or feedback (nor any held back), open ones withdrawn. Outbox events of both keep
+    no personal data."""
     referrals = session.scalars(
         select(Referral).where(Referral.profile_id == profile_id).order_by(Referral.id).with_for_update()
     ).all()
@@ -33,6 +35,7 @@ def forget_person(*, session: Session, profile_id: uuid.UUID, now: dt.datetime) 
         referral.erased_at = now
         referral.updated_at = now
         redact_aggregate(session, OutboxRecord, str(referral.id))
+    held_back.forget(session, profile_id)
     interests = session.scalars(select(Interest).where(Interest.profile_id == profile_id)).all()
     for interest in interests:
         redact_aggregate(session, OutboxRecord, str(interest.id))

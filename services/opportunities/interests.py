@@ -16,13 +16,16 @@ from services.messaging.contract import EventType, InterestV1
 from services.opportunities.access import employer_of, load_opportunity, may_see, principal_uuid
 from services.opportunities.directory import ProfileDirectory
 from services.opportunities.events import emit
+from services.opportunities.held_back import HeldBack, held_back, hold_back, warning_for
 from services.opportunities.lifecycle import open_for_applications
 from services.opportunities.models import Employer, Interest, Opportunity
 from services.opportunities.rules import check_eligible
 from services.opportunities.schemas import InterestCreate, InterestPage, InterestRead
 
 
-def _interest_read(interest: Interest, opportunity: Opportunity, employer: Employer) -> InterestRead:
+def _interest_read(interest: Interest, opportunity: Opportunity, employer: Employer, held: HeldBack) -> InterestRead:
+    """An interest as its young person and advisers see it (no one else does), held-back message included."""
+    kept = held.get((interest.id, "message"))
     return InterestRead(
         id=interest.id,
         profile_id=interest.profile_id,
@@ -31,9 +34,10 @@ def _interest_read(interest: Interest, opportunity: Opportunity, employer: Emplo
         opportunity_type=opportunity.type,  # type: ignore[arg-type]
         employer_name=employer.name,
         adviser_id=interest.adviser_id,
-        message=interest.message,
+        message=kept.text if kept else interest.message,
         referral_id=interest.referral_id,
         created_at=interest.created_at,
+        warnings=[warning_for(kept)] if kept else [],
     )
 
 
@@ -56,7 +60,7 @@ def express_interest(
         select(Interest).where(Interest.opportunity_id == opportunity_id, Interest.profile_id == profile_id)
     )
     if existing is not None:
-        return _interest_read(existing, opportunity, employer), False
+        return _interest_read(existing, opportunity, employer, held_back(session, [existing.id])), False
     if not open_for_applications(opportunity, now.date()):
         raise RuleViolation(
             "opportunity_id",
@@ -68,12 +72,14 @@ def express_interest(
     if person is None:
         raise RuleViolation("profile_id", "profile_exists", "register your profile before saying you are interested")
     check_eligible(opportunity, date_of_birth=person.date_of_birth, on_universal_credit=person.on_universal_credit)
+    interest_id = uuid.uuid4()
+    warning = hold_back(session, owner_id=interest_id, profile_id=profile_id, field="message", text=data.message)
     interest = Interest(
-        id=uuid.uuid4(),
+        id=interest_id,
         profile_id=profile_id,
         opportunity_id=opportunity_id,
         adviser_id=person.adviser_id,
-        message=data.message,
+        message="" if warning else data.message,
         created_at=now,
     )
     session.add(interest)
@@ -86,7 +92,7 @@ def express_interest(
         )
         if again is None:
             raise
-        return _interest_read(again, opportunity, employer), False
+        return _interest_read(again, opportunity, employer, held_back(session, [again.id])), False
     emit(
         session,
         EventType.INTEREST_EXPRESSED,
@@ -96,7 +102,7 @@ def express_interest(
         now,
     )
     session.commit()
-    return _interest_read(interest, opportunity, employer), True
+    return _interest_read(interest, opportunity, employer, held_back(session, [interest.id])), True
 
 
 def list_interests(
@@ -130,8 +136,9 @@ def list_interests(
         query = query.where(Interest.referral_id.is_(None))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.execute(query.order_by(Interest.created_at.desc(), Interest.id).limit(limit).offset(offset)).all()
+    held = held_back(session, [interest.id for interest, _, _ in rows])
     return InterestPage(
-        items=[_interest_read(interest, opportunity, employer) for interest, opportunity, employer in rows],
+        items=[_interest_read(interest, opportunity, employer, held) for interest, opportunity, employer in rows],
         total=total,
         limit=limit,
         offset=offset,

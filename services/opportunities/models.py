@@ -128,6 +128,23 @@ class Interest(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+class HeldBackText(Base):
+    """Free text about a young person that screening found to hold special category data (a referral's note or
+    feedback, an interest's message), kept apart from the row it belongs to, which keeps none of it: shown to
+    advisers and the young person, never to employers."""
+
+    __tablename__ = "held_back_text"
+    __table_args__ = (Index("ix_held_back_text_owner", "owner_id", "field", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    profile_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    field: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    categories: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
 class OutboxRecord(OutboxMixin, Base):
     pass
 

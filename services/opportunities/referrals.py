@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, Role
 from services.common.errors import Forbidden, NotFound, RuleViolation
+from services.common.screening import ScreeningWarning
 from services.messaging.contract import EventType
 from services.messaging.vocabulary import ACCEPTED, OPEN_REFERRAL_STATUSES
 from services.opportunities.access import is_adviser, is_owner, load_opportunity, principal_uuid
 from services.opportunities.directory import ProfileDirectory
 from services.opportunities.events import emit, referral_snapshot
+from services.opportunities.held_back import HeldBack, held_back, hold_back, warning_for
 from services.opportunities.lifecycle import open_for_applications, take_place
 from services.opportunities.models import Interest, Opportunity, Referral, ReferralStatusChange
 from services.opportunities.rules import NEEDS_A_PLACE, check_eligible, check_transition
@@ -52,14 +54,24 @@ def _referral_read(
     history: list[StatusChangeRead],
     principal: Principal,
     directory: ProfileDirectory,
+    held: HeldBack,
+    written: Sequence[ScreeningWarning] = (),
 ) -> ReferralRead:
-    """The referral as the principal may see it: employers get the person's details and the note only with consent."""
+    """The referral as the principal may see it: employers get the person's details and the note only with consent,
+    and never text held back as special category data (only the warnings about what they just wrote)."""
     candidate: CandidateView | None = None
     note: str | None = referral.note if referral.erased_at is None else None
+    feedback = referral.feedback
+    warnings = list(written)
     if principal.role is Role.EMPLOYER and referral.profile_id is not None:
         candidate = directory.employer_view(referral.profile_id)
         if candidate is None or not candidate.consent_share_with_employers:
             note = None
+    elif principal.role is not Role.EMPLOYER:
+        kept = {field: row for (owner, field), row in held.items() if owner == referral.id}
+        note = kept["note"].text if "note" in kept else note
+        feedback = kept["feedback"].text if "feedback" in kept else feedback
+        warnings = [warning_for(row) for row in kept.values()]
     return ReferralRead(
         id=referral.id,
         profile_id=referral.profile_id,
@@ -70,13 +82,14 @@ def _referral_read(
         adviser_id=referral.adviser_id,
         note=note,
         status=referral.status,  # type: ignore[arg-type]
-        feedback=referral.feedback,
+        feedback=feedback,
         version=referral.version,
         created_at=referral.created_at,
         updated_at=referral.updated_at,
         erased_at=referral.erased_at,
         history=history,
         candidate=candidate,
+        warnings=warnings,
     )
 
 
@@ -137,13 +150,15 @@ def create_referral(
             http_status.HTTP_409_CONFLICT,
         )
     check_eligible(opportunity, date_of_birth=person.date_of_birth, on_universal_credit=person.on_universal_credit)
+    referral_id = uuid.uuid4()
+    note_warning = hold_back(session, owner_id=referral_id, profile_id=person.id, field="note", text=data.note)
     referral = Referral(
-        id=uuid.uuid4(),
+        id=referral_id,
         profile_id=person.id,
         opportunity_id=opportunity.id,
         employer_id=opportunity.employer_id,
         adviser_id=principal.sub if principal.role is Role.ADVISER else person.adviser_id,
-        note=data.note,
+        note="" if note_warning else data.note,
         status="referred",
         version=1,
         created_at=now,
@@ -167,7 +182,21 @@ def create_referral(
         now,
     )
     session.commit()
-    return _referral_read(referral, opportunity, _histories(session, [referral.id])[referral.id], principal, directory)
+    return _read_one(session, referral, opportunity, principal, directory, [note_warning] if note_warning else [])
+
+
+def _read_one(
+    session: Session,
+    referral: Referral,
+    opportunity: Opportunity,
+    principal: Principal,
+    directory: ProfileDirectory,
+    written: Sequence[ScreeningWarning] = (),
+) -> ReferralRead:
+    history = _histories(session, [referral.id])[referral.id]
+    return _referral_read(
+        referral, opportunity, history, principal, directory, held_back(session, [referral.id]), written
+    )
 
 
 def change_referral_status(
@@ -205,8 +234,13 @@ def change_referral_status(
         )
     previous = referral.status
     referral.status = data.status
+    written: list[ScreeningWarning] = []
     if data.feedback is not None:
-        referral.feedback = data.feedback
+        warning = hold_back(
+            session, owner_id=referral.id, profile_id=referral.profile_id, field="feedback", text=data.feedback
+        )
+        written += [warning] if warning else []
+        referral.feedback = None if warning else data.feedback
     referral.version += 1
     referral.updated_at = now
     record_status_change(session, referral, previous, by_role=principal.role, now=now)
@@ -221,7 +255,7 @@ def change_referral_status(
     if data.status == "accepted":
         take_place(session, opportunity, now)
     session.commit()
-    return _referral_read(referral, opportunity, _histories(session, [referral.id])[referral.id], principal, directory)
+    return _read_one(session, referral, opportunity, principal, directory, written)
 
 
 def get_referral(
@@ -233,7 +267,7 @@ def get_referral(
         raise NotFound("referral", referral_id)
     _may_see_referral(referral, principal)
     opportunity = load_opportunity(session, referral.opportunity_id)
-    return _referral_read(referral, opportunity, _histories(session, [referral.id])[referral.id], principal, directory)
+    return _read_one(session, referral, opportunity, principal, directory)
 
 
 def _referral_page(
@@ -253,8 +287,10 @@ def _referral_page(
         for row in session.scalars(select(Opportunity).where(Opportunity.id.in_({r.opportunity_id for r in rows})))
     }
     histories = _histories(session, [row.id for row in rows])
+    held = held_back(session, [row.id for row in rows])
     items = [
-        _referral_read(row, opportunities[row.opportunity_id], histories[row.id], principal, directory) for row in rows
+        _referral_read(row, opportunities[row.opportunity_id], histories[row.id], principal, directory, held)
+        for row in rows
     ]
     return ReferralPage(items=items, total=total, limit=limit, offset=offset)
 

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StrictBool, StringConstraints
 
 from services.common.postcodes import locate, normalise_postcode
+from services.common.screening import ScreeningWarning
 from services.common.types import IsoDate
 from services.messaging.vocabulary import OpportunityStatus, OpportunityType, ReferralStatus, Sector
 
@@ -286,6 +287,11 @@ class ReferralRead(BaseModel):
     erased_at: dt.datetime | None = None
     history: list[StatusChangeRead]
     candidate: CandidateView | None = None
+    warnings: list[ScreeningWarning] = Field(
+        default=[],
+        description="Note or feedback held back as special category data (rule `special_category`); employers "
+        "get only the warnings about what they wrote themselves, never the text",
+    )
 
 
 class ReferralPage(BaseModel):
@@ -315,6 +321,9 @@ class InterestRead(BaseModel):
     message: str
     referral_id: uuid.UUID | None
     created_at: dt.datetime
+    warnings: list[ScreeningWarning] = Field(
+        default=[], description="The message held back as special category data (rule `special_category`)"
+    )
 
 
 class InterestPage(BaseModel):

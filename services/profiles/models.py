@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -43,13 +44,15 @@ class Profile(Base):
 
 
 class SpecialCategory(Base):
-    """SEND/disability and ethnicity, held apart from the matchable profile."""
+    """SEND/disability, ethnicity and the free text screening held back (`screened_text`: a list of
+    {field, text, categories}), apart from the matchable profile."""
 
     __tablename__ = "profile_special_category"
 
     profile_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True)
     send: Mapped[bool] = mapped_column(Boolean, default=False)
     ethnicity: Mapped[str | None] = mapped_column(String(64))
+    screened_text: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
 
 
 class ErasureRecord(Base):

@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from services.common.postcodes import normalise_postcode
+from services.common.screening import ScreeningWarning
 from services.common.types import IsoDate
 from services.messaging.vocabulary import OpportunityType, PriorityGroup, ProfileStatus, QualificationLevel
 
@@ -118,6 +119,11 @@ class ProfileRead(BaseModel):
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    warnings: list[ScreeningWarning] = Field(
+        default=[],
+        description="Free text held back as special category data (rule `special_category`): shown here to the "
+        "young person and advisers, kept out of the profile's events, the matcher and employers' views",
+    )
 
 
 class ProfilePage(BaseModel):

@@ -13,12 +13,14 @@ from services.common.auth import Principal, Role
 from services.common.eligibility import age_on
 from services.common.errors import Conflict, Forbidden, NotFound, RuleViolation
 from services.common.postcodes import locate, outward_code
+from services.common.screening import Category, ScreeningWarning, screen, special_category_warning
 from services.messaging.contract import (
     EventType,
     PayloadModel,
     ProfileErasedV1,
     ProfileSnapshotV1,
     ProfileSpecialCategoryV1,
+    ScreenedTextV1,
 )
 from services.messaging.outbox import redact_aggregate, stage_event
 from services.messaging.vocabulary import SPECIAL_CATEGORY_GROUPS
@@ -28,6 +30,14 @@ from services.profiles.schemas import EmployerView, ProfileCreate, ProfilePage, 
 
 PRODUCER = "profiles"
 SPECIAL_CATEGORY_FIELDS = {"ethnicity"}
+# Free text screened for special category data: a flagged `about` is held back whole (the plain profile keeps ""),
+# a flagged skill or interest is dropped from the plain list. Both are kept only in SpecialCategory.screened_text.
+SCREENED_PROSE_FIELDS = ("about",)
+SCREENED_LIST_FIELDS = ("skills", "interests")
+KEPT = (
+    "only advisers and the young person see it; it is not used for matching, not sent with the profile's events "
+    "and never shown to employers."
+)
 
 
 def _check_age(date_of_birth: dt.date, today: dt.date, settings: ProfilesSettings) -> None:
@@ -43,16 +53,43 @@ def _check_age(date_of_birth: dt.date, today: dt.date, settings: ProfilesSetting
         )
 
 
+def _screening_warnings(screened: list[dict[str, Any]]) -> list[ScreeningWarning]:
+    """One warning for each piece of free text held back as special category data."""
+    return [
+        special_category_warning(
+            entry["field"],
+            [Category(name) for name in entry["categories"]],
+            KEPT,
+            item=entry["text"] if entry["field"] in SCREENED_LIST_FIELDS else None,
+        )
+        for entry in screened
+    ]
+
+
+def _with_screened_text(fields: dict[str, Any], screened: list[dict[str, Any]]) -> dict[str, Any]:
+    """The profile as its owner and advisers see it: the held-back text put back where it was typed."""
+    merged = dict(fields)
+    for entry in screened:
+        if entry["field"] in SCREENED_LIST_FIELDS:
+            merged[entry["field"]] = [*merged[entry["field"]], entry["text"]]
+        else:
+            merged[entry["field"]] = entry["text"]
+    return merged
+
+
 def _to_read(profile: Profile, special: SpecialCategory | None, today: dt.date) -> ProfileRead:
     groups = list(profile.priority_groups)
     if special is not None and special.send:
         groups.append("send")
+    screened = list(special.screened_text) if special is not None else []
+    fields = {column.key: getattr(profile, column.key) for column in Profile.__table__.columns}
     return ProfileRead.model_validate(
         {
-            **{column.key: getattr(profile, column.key) for column in Profile.__table__.columns},
+            **_with_screened_text(fields, screened),
             "age": age_on(profile.date_of_birth, today),
             "priority_groups": groups,
             "ethnicity": special.ethnicity if special else None,
+            "warnings": _screening_warnings(screened),
         }
     )
 
@@ -102,14 +139,48 @@ def _emit_special_category(session: Session, profile: Profile, special: SpecialC
         EventType.PROFILE_SPECIAL_CATEGORY_SET,
         profile.id,
         profile.version,
-        ProfileSpecialCategoryV1(profile_id=profile.id, send=special.send, ethnicity=special.ethnicity),
+        ProfileSpecialCategoryV1(
+            profile_id=profile.id,
+            send=special.send,
+            ethnicity=special.ethnicity,
+            screened_text=[ScreenedTextV1.model_validate(entry) for entry in special.screened_text],
+        ),
         profile.updated_at,
     )
 
 
-def _split(fields: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Separate special category data from the matchable profile fields."""
+def _screen(fields: dict[str, Any]) -> list[dict[str, Any]]:
+    """Take the free text that screening flags out of the fields sent; returns it as screened_text entries."""
+    screened: list[dict[str, Any]] = []
+    for key in SCREENED_PROSE_FIELDS:
+        if fields.get(key):
+            found = screen(fields[key], kind="prose")
+            if found.flagged:
+                screened.append({"field": key, "text": fields[key], "categories": [str(c) for c in found.categories]})
+                fields[key] = ""
+    for key in SCREENED_LIST_FIELDS:
+        kept = []
+        for item in fields.get(key) or []:
+            found = screen(item, kind="label")
+            if found.flagged:
+                screened.append({"field": key, "text": item, "categories": [str(c) for c in found.categories]})
+            else:
+                kept.append(item)
+        if key in fields:
+            fields[key] = kept
+    return screened
+
+
+def _split(
+    fields: dict[str, Any], held_back: list[dict[str, Any]] | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Separate special category data from the matchable profile fields; `held_back` is the screened text
+    already stored, of which the fields sent replace their own."""
     special: dict[str, Any] = {key: fields.pop(key) for key in SPECIAL_CATEGORY_FIELDS if key in fields}
+    sent = [key for key in (*SCREENED_PROSE_FIELDS, *SCREENED_LIST_FIELDS) if key in fields]
+    if sent:
+        kept = [entry for entry in held_back or [] if entry["field"] not in sent]
+        special["screened_text"] = kept + _screen(fields)
     if "priority_groups" in fields:
         groups = fields["priority_groups"]
         special["send"] = "send" in groups
@@ -143,13 +214,16 @@ def register_profile(
     fields, special_fields = _split(data.model_dump())
     profile = Profile(id=profile_id, adviser_id=adviser_id, version=1, created_at=now, updated_at=now, **fields)
     special = SpecialCategory(
-        profile_id=profile_id, send=special_fields.get("send", False), ethnicity=special_fields.get("ethnicity")
+        profile_id=profile_id,
+        send=special_fields.get("send", False),
+        ethnicity=special_fields.get("ethnicity"),
+        screened_text=special_fields.get("screened_text", []),
     )
     session.add(profile)
     session.flush()
     session.add(special)
     _emit(session, EventType.PROFILE_REGISTERED, profile.id, profile.version, _snapshot(profile), now)
-    if special.send or special.ethnicity:
+    if special.send or special.ethnicity or special.screened_text:
         _emit_special_category(session, profile, special)
     session.commit()
     return _to_read(profile, special, now.date())
@@ -203,11 +277,11 @@ def update_profile(
     profile, special = _load(session, profile_id)
     if "date_of_birth" in changes:
         _check_age(changes["date_of_birth"], profile.created_at.date(), settings)
-    fields, special_fields = _split(changes)
-    changed = {key: value for key, value in fields.items() if getattr(profile, key) != value}
     if special is None:
-        special = SpecialCategory(profile_id=profile_id, send=False, ethnicity=None)
+        special = SpecialCategory(profile_id=profile_id, send=False, ethnicity=None, screened_text=[])
         session.add(special)
+    fields, special_fields = _split(changes, list(special.screened_text or []))
+    changed = {key: value for key, value in fields.items() if getattr(profile, key) != value}
     special_changed = {key: value for key, value in special_fields.items() if getattr(special, key) != value}
     if not changed and not special_changed:
         return _to_read(profile, special, now.date())

@@ -407,7 +407,8 @@ def test_audit_log_filters_and_withholds_ethnicity(service: Service) -> None:
         "profile.registered", "profile.special_category_set"]
     assert trail["items"][2]["event_type"] == "profile.updated"
     special = next(e for e in trail["items"] if e["event_type"] == "profile.special_category_set")
-    assert special["payload"] == {"profile_id": str(person.profile_id), "send": True, "ethnicity": "[withheld]"}
+    assert special["payload"] == {
+        "profile_id": str(person.profile_id), "send": True, "ethnicity": "[withheld]", "screened_text": []}
     assert special["topic"] == str(Topic.PROFILES_RESTRICTED)
     about = wait_for(lambda: service.get("/events", profile_id=str(person.profile_id)),
                      until=lambda b: b["count"] == 6)

@@ -67,7 +67,8 @@ def test_special_category_data_never_reaches_the_shared_profile_topic(profiles, 
     for forbidden in ("given_name", "family_name", "email", "phone"):
         assert forbidden not in public.payload
     (special,) = _events_for(restricted.records, pid)
-    assert special.payload == {"profile_id": pid, "send": True, "ethnicity": "Mixed: White and Black Caribbean"}
+    assert special.payload == {
+        "profile_id": pid, "send": True, "ethnicity": "Mixed: White and Black Caribbean", "screened_text": []}
     shared.close()
     restricted.close()
 

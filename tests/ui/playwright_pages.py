@@ -59,3 +59,10 @@ def open_page(page: Page, title: str) -> None:
     """Follow a link of the page navigation by its title."""
     page.get_by_role("link", name=title).first.click()
     wait_for_app(page)
+
+
+def fill_date(page: Page, label: str, day: int, month: int, year: int) -> None:
+    """Type a date into a Streamlit date input (its day, month and year fields) by the input's label."""
+    page.get_by_role("spinbutton", name=f"day, {label}").click()
+    page.keyboard.type(f"{day:02d}{month:02d}{year:04d}")
+    page.keyboard.press("Tab")

@@ -35,6 +35,21 @@ PRIORITY_GROUPS: dict[str, str] = {
     "young_carer": "Young carer",
 }
 
+# Free-text fields the services screen for special category data (services/common/screening.py), as people call them.
+SCREENED_FIELDS: dict[str, str] = {
+    "about": "About",
+    "skills": "Skills",
+    "interests": "Interests",
+    "note": "Note for the employer",
+    "feedback": "Feedback",
+    "message": "Message",
+}
+SPECIAL_CATEGORY_EXPLAINED = (
+    "Health, disability, ethnicity, religion, sexuality, sex life, gender identity, trade union membership and "
+    "criminal records are “special category” information: the law asks us to keep it safer, so it is stored "
+    "apart. Nothing was blocked. If it was not meant to be shared, change the text."
+)
+
 OPPORTUNITY_TYPES: dict[str, str] = {
     kind: name[:1].upper() + name[1:] for kind, name in vocabulary.OPPORTUNITY_TYPE_NAMES.items()
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from importlib import resources
@@ -64,6 +65,36 @@ class FieldMessages:
             else:
                 unplaced.append(message)
         return unplaced
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~$])")
+
+
+def _plain(text: str) -> str:
+    """Text shown as it was typed, not read as markdown."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def screening_warnings(warnings: list[dict[str, Any]]) -> None:
+    """Explain, in plain words, each piece of free text a service kept apart as special category data."""
+    for warning in warnings:
+        field = labels.SCREENED_FIELDS.get(warning["field"], warning["field"])
+        st.warning(f"**{field}: kept private.** {_plain(warning['message'])}", icon=":material/lock:")
+    if warnings:
+        st.caption(labels.SPECIAL_CATEGORY_EXPLAINED)
+
+
+def held_back_note(warnings: list[dict[str, Any]]) -> None:
+    """Mark, on a profile, which of its free text is held apart as special category data."""
+    if not warnings:
+        return
+    parts = [
+        f"{labels.SCREENED_FIELDS.get(w['field'], w['field'])} “{_plain(w['item'])}”" if w.get("item")
+        else labels.SCREENED_FIELDS.get(w["field"], w["field"])
+        for w in warnings
+    ]
+    st.info("Kept private as special category data (not used for matching, never shown to employers): "
+            + "; ".join(parts) + ".", icon=":material/lock:")
 
 
 def opportunity_facts(opportunity: dict[str, Any]) -> str:

@@ -11,7 +11,7 @@ from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
 from ui.streamlit.forms import changed_fields, parse_qualifications, qualifications_text, split_list
-from ui.streamlit.widgets import FieldMessages, flash, require, show_flash
+from ui.streamlit.widgets import FieldMessages, flash, held_back_note, require, show_flash
 
 user = require(Role.YOUNG_PERSON)
 client = session.api()
@@ -34,6 +34,7 @@ with st.container(border=True):
         f"**I can travel** up to {me['max_travel_km']:g} km"
     )
     st.caption(f"Your adviser: {me.get('adviser_id') or 'not given yet'}")
+    held_back_note(me.get("warnings", []))
 
 st.subheader("What an employer could see")
 shown = session.attempt(lambda: client.employer_view(user.sub))  # on failure it shows the message itself

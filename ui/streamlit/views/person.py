@@ -12,7 +12,16 @@ from services.common.auth import Role
 from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
-from ui.streamlit.widgets import flash, guarantee_badge, opportunity_card, require, show_flash, status_badge
+from ui.streamlit.widgets import (
+    flash,
+    guarantee_badge,
+    held_back_note,
+    opportunity_card,
+    require,
+    screening_warnings,
+    show_flash,
+    status_badge,
+)
 
 user = require(Role.ADVISER)
 config = session.settings()
@@ -61,6 +70,7 @@ with about:
     )
     if person.get("about"):
         st.caption(person["about"])
+    held_back_note(person.get("warnings", []))
 
 with clock_col, st.container(border=True):
     st.markdown("**Guarantee clock**")
@@ -158,6 +168,7 @@ else:
             )
             if made is not None:
                 st.success(f"Referred to {made['opportunity_title']}.", icon="✅")
+                screening_warnings(made.get("warnings", []))
                 referrals = [made, *[r for r in referrals if r["id"] != made["id"]]]
 
 st.subheader("Referrals")
