@@ -79,7 +79,9 @@ def _alternation(entries: Iterable[str]) -> str:
 
 
 def _words(entries: Iterable[str]) -> re.Pattern[str]:
-    return re.compile(rf"(?<![\w'])(?:{_alternation(entries)})(?![\w'])")
+    # A word may end in "'s" ("my anxiety's bad") or a plural's apostrophe ("colleagues' pronouns"), but "i" is not
+    # the start of "i'm".
+    return re.compile(rf"(?<![\w'])(?:{_alternation(entries)})(?!\w|'(?!s\b)\w)")
 
 
 @dataclass(frozen=True)
@@ -117,9 +119,9 @@ def lexicon() -> Lexicon:
         terms.append((category, _words(entry["terms"]), False))
         if entry["acronyms"]:
             terms.append((category, _words(entry["acronyms"]), True))
-    # One word may stand between a term and its suffix ("sexual health drop-in clinic"), but not a verb or a
-    # conjunction ("has an EHCP and gets support" is not "EHCP support").
-    joiners = _alternation(context["coordination"] + context["disclosure_verbs"])
+    # One word may stand between a term and its suffix ("sexual health drop-in clinic"), but not a verb, a
+    # conjunction ("has an EHCP and gets support" is not "EHCP support") or a time ("since last month").
+    joiners = _alternation(context["coordination"] + context["disclosure_verbs"] + context["time_words"])
     suffix_words = rf"(?:\s+(?!(?:{joiners})\b)[\w'-]+)?\s+"
     occupations = [entry for category in raw["categories"].values() for entry in category.get("occupations", [])]
     return Lexicon(
@@ -138,7 +140,7 @@ def lexicon() -> Lexicon:
         helping_cues=_words(context["helping_cues"]),
         activity_suffix=re.compile(
             rf"^{suffix_words}(?:{_alternation(context['activity_suffixes'])})\b"
-            r"(?!\s+(?:appointments?|referrals?|waiting list))"
+            r"(?!\s+(?:appointments?|visits?|referrals?|waiting list))"
         ),
         person_suffix=re.compile(rf"^\s+(?:{_alternation(context['person_suffixes'])})\b"),
         membership_suffix=re.compile(rf"^{suffix_words}(?:{_alternation(context['membership_suffixes'])})\b"),
@@ -151,6 +153,8 @@ def lexicon() -> Lexicon:
 
 _CLAUSE_END = re.compile(r"[.!?;:\n•]|\s[-–]\s")
 _WORD = re.compile(r"[\w'+/-]+")
+# A term and the writer side by side: "ADHD and me".
+_ME_TOO = re.compile(r"\s*(?:and|&|\+)\s+(?:me|myself)\s*$")
 
 
 def _normalised(text: str) -> str:
@@ -218,6 +222,8 @@ def _left_verdict(clause: str, start: int, end: int, lex: Lexicon, kind: TextKin
 def _right_verdict(clause: str, end: int, lex: Lexicon) -> bool:
     """A term followed by what it does to the person: "anxiety stops me", "dyslexia is something I have"."""
     after = clause[end:]
+    if _ME_TOO.match(after):
+        return True
     words = _WORD.findall(after)[:RIGHT_CONTEXT_WORDS]
     window = " ".join(words)
     person = re.search(r"\b(?:me|my|i|i'm|i've|myself)\b", window)

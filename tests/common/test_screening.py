@@ -24,6 +24,16 @@ DISCLOSURES = [
     ("Has an EHCP; diagnosed with epilepsy last year.", {Category.DISABILITY, Category.HEALTH}),
     ("I'm autistic and gay.", {Category.DISABILITY, Category.SEXUAL_ORIENTATION}),
     ("I want to work in mental health because my own anxiety was bad.", {Category.HEALTH}),
+    ("My anxiety's been through the roof since Christmas.", {Category.HEALTH}),
+    ("She was sectioned last month.", {Category.HEALTH}),
+    ("I used to self-harm.", {Category.HEALTH}),
+    ("I've had psoriasis since primary school.", {Category.HEALTH}),
+    ("YP has ASD; needs a quiet workspace.", {Category.DISABILITY}),
+    ("We're Sikh and go to the gurdwara on Sundays.", {Category.RELIGION}),
+    ("I came out to my parents last summer.", {Category.SEXUAL_ORIENTATION}),
+    ("I'm AFAB and use they/them.", {Category.GENDER_IDENTITY}),
+    ("I was remanded in custody last year.", {Category.CRIMINAL_OFFENCE}),
+    ("He's out on licence and sees probation weekly.", {Category.CRIMINAL_OFFENCE}),
 ]
 
 HARD_NEGATIVES = [
@@ -39,6 +49,10 @@ HARD_NEGATIVES = [
     "I'd like an admin job at a trade union office.",
     "I have never been in trouble with the police.",
     "I'd love to help young people struggling with their mental health.",
+    "Uses colleagues' pronouns correctly.",
+    "I'd like to work in a special school.",
+    "I'd like to be a physiotherapy assistant.",
+    "We ran an eczema awareness stall at the pharmacy.",
 ]
 
 
@@ -61,7 +75,8 @@ def test_talk_of_work_is_not_flagged_though_it_uses_the_same_words(text: str) ->
     [("ADHD", True), ("Christian youth group", True), ("Managing my asthma", True),
      ("Autism awareness training", False), ("Mental health first aid", False), ("Halal butchery", False),
      ("Disability rights", False), ("customer service", False), ("Polish", False), ("beauty therapist", False),
-     ("my therapist", True)],
+     ("my therapist", True), ("ADHD and me", True), ("Wheelchair user", True), ("Black British", True),
+     ("Irish dancing", False), ("Black British history", False)],
 )
 def test_a_label_is_about_the_person_only_when_nothing_makes_it_a_field_of_work(label: str, flagged: bool) -> None:
     assert screen(label, kind="label").flagged is flagged
@@ -70,6 +85,11 @@ def test_a_label_is_about_the_person_only_when_nothing_makes_it_a_field_of_work(
 def test_acronyms_that_are_ordinary_words_in_lower_case_are_matched_only_as_acronyms() -> None:
     assert screen("She gets SEND support and PIP.").flagged
     assert not screen("I will send you my CV and add my references.").hits
+
+
+def test_a_licence_is_criminal_only_when_someone_is_on_it() -> None:
+    assert screen("I'm out on licence until May.").categories == [Category.CRIMINAL_OFFENCE]
+    assert not screen("I have a full driving licence and an SIA licence.").hits
 
 
 def test_every_category_is_covered_by_the_corpus_on_both_sides() -> None:
