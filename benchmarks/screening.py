@@ -1,8 +1,9 @@
 """The special category screening benchmark (`youth-guarantee bench --screening`): the rule in
 services/common/screening.py against a naive keyword list (the same lexicon, any term flags) on a labelled corpus
 of synthetic sentences, half disclosures about the person, half hard negatives about work. The corpus has a
-`tuning` split (the rules were written and corrected against it) and a `held_out` split written after the last
-change and never tuned on."""
+`tuning` split (the rules were written and corrected against it), a `held_out` split (measured at recall 0.919,
+then its misses were tuned on) and a `held_out_2` split written blind before the last change to the rules and
+never tuned on: the honest held-out figure."""
 
 from __future__ import annotations
 
@@ -20,6 +21,13 @@ from services.common.screening import Category, TextKind, screen
 CORPUS = "data/special_category_corpus.csv"
 LABEL_FIELDS = {"skill", "interest"}
 DISCLOSURE = "disclosure"
+# Each split and what it is; the last is the honest held-out figure the target is judged on.
+SPLITS = {
+    "tuning": "",
+    "held_out": " (written after an earlier change to the rules; recall 0.919 there, then its misses were tuned on)",
+    "held_out_2": " (written blind before the last change to the rules, never tuned on: the honest held-out figure)",
+}
+HELD_OUT = "held_out_2"
 TARGET_RECALL = 0.95
 TARGET_FALSE_POSITIVE_RATE = 0.10
 # The embedding second opinion: the k nearest tuning sentences, and the share of them that must be disclosures.
@@ -123,7 +131,7 @@ def evaluate(examples: list[Example], extra: dict[str, Detector] | None = None) 
     """Precision, recall and false positive rate of each detector, overall and per category, for each split."""
     results: dict[str, Any] = {}
     detectors = {**DETECTORS, **(extra or {})}
-    for split in ("tuning", "held_out"):
+    for split in SPLITS:
         part = [example for example in examples if example.split == split]
         results[split] = {}
         for name, detector in detectors.items():
@@ -151,10 +159,9 @@ def _cell(value: float | int | None) -> str:
 def table(results: dict[str, Any]) -> str:
     """The figures side by side: rules and keyword list (and the embedding variant when measured), overall and
     per category, for each split."""
-    names = list(results["held_out"])
+    names = list(results[HELD_OUT])
     lines = []
-    for split in ("tuning", "held_out"):
-        note = " (written after the last change to the rules, never tuned on)" if split == "held_out" else ""
+    for split, note in SPLITS.items():
         lines.append(f"{split} split{note}")
         header = f"  {'':<22}{'n (disc/neg)':>14}"
         for name in names:
@@ -176,11 +183,11 @@ def table(results: dict[str, Any]) -> str:
                 )
             lines.append(line)
         lines.append("")
-    held = results["held_out"]["rules"]["overall"]
+    held = results[HELD_OUT]["rules"]["overall"]
     recall, fpr = held["recall"], held["false_positive_rate"]
     met = recall is not None and fpr is not None and recall >= TARGET_RECALL and fpr <= TARGET_FALSE_POSITIVE_RATE
     lines.append(
-        f"target on the held-out split: recall >= {TARGET_RECALL}, false positive rate <= "
+        f"target on the {HELD_OUT} split: recall >= {TARGET_RECALL}, false positive rate <= "
         f"{TARGET_FALSE_POSITIVE_RATE}: {'met' if met else 'NOT met'} "
         f"(recall {_cell(held['recall'])}, false positive rate {_cell(held['false_positive_rate'])})"
     )

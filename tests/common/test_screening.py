@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.screening import Counts, evaluate, keywords, load_corpus, rules
+from benchmarks.screening import (
+    SPLITS,
+    TARGET_FALSE_POSITIVE_RATE,
+    TARGET_RECALL,
+    Counts,
+    evaluate,
+    keywords,
+    load_corpus,
+    rules,
+)
 from services.common.screening import Category, screen, special_category_warning
 
 pytestmark = pytest.mark.unit
@@ -94,7 +103,7 @@ def test_a_licence_is_criminal_only_when_someone_is_on_it() -> None:
 
 def test_every_category_is_covered_by_the_corpus_on_both_sides() -> None:
     corpus = load_corpus()
-    for split in ("tuning", "held_out"):
+    for split in SPLITS:
         for category in Category:
             rows = [e for e in corpus if e.split == split and e.category is category]
             assert any(e.disclosure for e in rows) and any(not e.disclosure for e in rows), (split, category)
@@ -107,12 +116,14 @@ def test_the_rule_keeps_its_figures_and_beats_the_keyword_list() -> None:
     figures = evaluate(corpus)
     tuning = figures["tuning"]["rules"]["overall"]
     held_out = figures["held_out"]["rules"]["overall"]
-    baseline = figures["held_out"]["keyword list"]["overall"]
+    honest = figures["held_out_2"]["rules"]["overall"]
+    baseline = figures["held_out_2"]["keyword list"]["overall"]
     assert tuning["recall"] == 1.0 and tuning["false_positive_rate"] == 0.0
-    # The held-out split measures 0.919 recall and 0.018 false positives (0.903 when first measured); these floors
-    # catch a change that makes it worse.
+    # held_out measured 0.919 recall before its misses were tuned on; held_out_2, never tuned on, measured 0.960
+    # recall and 0.011 false positives. These floors catch a change that makes either worse.
     assert held_out["recall"] >= 0.90 and held_out["false_positive_rate"] <= 0.05
-    assert baseline["false_positive_rate"] > 0.5
+    assert honest["recall"] >= TARGET_RECALL and honest["false_positive_rate"] <= TARGET_FALSE_POSITIVE_RATE
+    assert baseline["false_positive_rate"] > 0.3 > honest["false_positive_rate"]
     assert rules(corpus[0]) and keywords(corpus[0])
 
 
