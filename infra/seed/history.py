@@ -22,6 +22,7 @@ from services.common.auth import Principal, Role
 from services.common.clock import FixedClock
 from services.common.eligibility import age_on
 from services.common.errors import RuleViolation
+from services.common.minimum_wage import DEFAULT_TABLE
 from services.messaging.vocabulary import ADVISER_ONLY_REFERRAL_STATUSES, REFERRAL_STATUSES, REFERRAL_TRANSITIONS
 from services.opportunities.config import OpportunitiesSettings
 from services.opportunities.directory import ProfileDirectory
@@ -163,6 +164,7 @@ class History:
             principal=self.adviser,
             settings=settings,
             now=planned.published_at,
+            rates=DEFAULT_TABLE,
         )
         planned.id = draft.id
         self.summary.opportunities += 1

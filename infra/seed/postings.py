@@ -12,7 +12,8 @@ from infra.seed.context import SeedContext, weighted_choice
 from infra.seed.datafiles import SeedDataError, keyed_by, load
 from infra.seed.occupations import Occupation, skills_for
 from infra.seed.places import work_postcode
-from services.common.minimum_wage import minimum_hourly_wage
+from services.common.eligibility import Posting, least_legal_pay
+from services.common.minimum_wage import rates_on
 from services.messaging.vocabulary import OPPORTUNITY_TYPES
 from services.opportunities.schemas import EmployerCreate, OpportunityCreate
 
@@ -133,10 +134,14 @@ def plan_opportunity(
     blurb = (
         template.get("universal_credit_description", template["description"]) if needs_uc else template["description"]
     )
-    minimum = minimum_hourly_wage(on=start, age=min_age or 16, apprentice=kind == "apprenticeship")
-    if minimum is None:
+    if rates_on(start) is None:
         return None
-    wage = _pay(rng, minimum, employer.living_wage_employer, kind)
+    posting = Posting(start, min_age, max_age, needs_uc, 0, None, kind == "apprenticeship", months)
+    least, least_later = least_legal_pay(posting, default_min_age=16)
+    wage = _pay(rng, Decimal(least) / 100, employer.living_wage_employer, kind)
+    later = None
+    if least_later is not None and least_later > wage * 100:
+        later = _pay(rng, Decimal(least_later) / 100, False, kind)
     annual = None
     if kind == "job" and rng.random() < 0.3:
         annual = (wage * Decimal(str(hours)) * 52).to_integral_value(rounding=ROUND_CEILING)
@@ -152,6 +157,7 @@ def plan_opportunity(
         hours_per_week=hours,
         wage_per_hour=None if annual is not None else wage,
         annual_wage=annual,
+        wage_after_first_year=later,
         duration_months=months,
         positions=positions,
         start_date=start,

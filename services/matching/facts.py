@@ -9,9 +9,15 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from services.common.eligibility import Posting
 from services.messaging.contract import OpportunitySnapshotV1, ProfileSnapshotV1
 
 F = TypeVar("F", "OpportunityFacts", "PersonFacts")
+
+
+def _pence(pounds: float) -> int:
+    """An hourly wage sent in pounds (two decimals) as whole pence."""
+    return round(pounds * 100)
 
 
 @dataclass(frozen=True)
@@ -36,10 +42,28 @@ class OpportunityFacts:
     max_age: int | None
     requires_universal_credit: bool
     text_hash: str
+    # Pay in whole pence an hour: from the start, and after the first year (the same when it does not rise).
+    wage_pence: int
+    later_wage_pence: int
+    duration_months: int | None
+    held_back: bool
 
     @property
     def key(self) -> uuid.UUID:
         return self.opportunity_id
+
+    def posting(self) -> Posting:
+        """This opportunity's side of the eligibility rules."""
+        return Posting(
+            start_date=self.start_date,
+            min_age=self.min_age,
+            max_age=self.max_age,
+            requires_universal_credit=self.requires_universal_credit,
+            wage_pence=self.wage_pence,
+            wage_after_first_year_pence=self.later_wage_pence,
+            apprenticeship=self.type == "apprenticeship",
+            duration_months=self.duration_months,
+        )
 
     @classmethod
     def from_snapshot(cls, snapshot: OpportunitySnapshotV1, version: int, text_hash: str) -> OpportunityFacts:
@@ -64,6 +88,12 @@ class OpportunityFacts:
             max_age=snapshot.max_age,
             requires_universal_credit=snapshot.requires_universal_credit,
             text_hash=text_hash,
+            wage_pence=_pence(snapshot.wage_per_hour),
+            later_wage_pence=_pence(
+                snapshot.wage_per_hour if snapshot.wage_after_first_year is None else snapshot.wage_after_first_year
+            ),
+            duration_months=snapshot.duration_months,
+            held_back=snapshot.held_back_reason is not None,
         )
 
 

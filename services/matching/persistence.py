@@ -17,7 +17,7 @@ from services.matching.facts import OpportunityFacts, PersonFacts, from_json, to
 from services.matching.index import HnswIndex, VectorIndex
 from services.matching.state import MatchingState, Referral
 
-FORMAT = 1
+FORMAT = 2
 CURRENT = "CURRENT"
 SIDES = ("opportunities", "profiles")
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from services.common.eligibility import Facts, admitted, age_limits, age_on, month_day, whole_years
+from services.common.eligibility import Facts, admitted, age_on, month_day, whole_years
 from services.common.errors import RuleViolation
 from services.common.postcodes import EARTH_RADIUS_KM
 from services.matching.facts import F, OpportunityFacts, PersonFacts
@@ -77,6 +77,7 @@ def is_open(state: MatchingState, opportunity: OpportunityFacts, today: dt.date)
     row = state.opportunities.row_of(opportunity.opportunity_id)
     return (
         opportunity.status == "live"
+        and not opportunity.held_back
         and row is not None
         and int(state.opportunities.column("positions_left")[row]) > 0
         and opportunity.closing_date >= today
@@ -93,7 +94,22 @@ def opportunity_mask(
     if person is not None:
         dob = person.date_of_birth
         age = whole_years(dob.year, month_day(dob), col("start_y").astype(np.int32), col("start_md"))
-        mask &= admitted(Facts(age, col("min_age"), col("max_age"), col("requires_uc"), person.on_universal_credit))
+        mask &= admitted(
+            Facts(
+                age=age,
+                min_age=col("min_age"),
+                max_age=col("max_age"),
+                requires_universal_credit=col("requires_uc"),
+                on_universal_credit=person.on_universal_credit,
+                wage=col("wage"),
+                later_wage=col("later_wage"),
+                apprenticeship=col("apprentice"),
+                past_first_year=col("past_first_year"),
+                start_day=col("start_day"),
+                second_year_day=col("second_year_day"),
+                rates=state.rates,
+            )
+        )
         home = person_origin(person)
         if home is not None:
             within = haversine_km(col("lat"), col("lon"), *home) <= person.max_travel_km
@@ -128,8 +144,7 @@ def candidate_mask(state: MatchingState, opportunity: OpportunityFacts, filters:
     mask = col("looking").copy()
     start = opportunity.start_date
     age = whole_years(col("dob_y").astype(np.int32), col("dob_md"), start.year, month_day(start))
-    lowest, highest = age_limits(opportunity.min_age, opportunity.max_age)
-    mask &= admitted(Facts(age, lowest, highest, opportunity.requires_universal_credit, col("uc")))
+    mask &= admitted(opportunity.posting().facts(age, col("uc"), state.rates))
     distance = haversine_km(col("lat"), col("lon"), opportunity.latitude, opportunity.longitude)
     if not opportunity.remote:
         # A person whose postcode district is not in the table cannot be measured; they are not excluded.

@@ -12,7 +12,8 @@ from typing import Any, Generic
 
 import numpy as np
 
-from services.common.eligibility import age_limits, month_day
+from services.common.eligibility import month_day
+from services.common.minimum_wage import DEFAULT_TABLE, WageTable
 from services.matching.facts import F, OpportunityFacts, PersonFacts
 from services.matching.index import VectorIndex
 from services.messaging.vocabulary import ACCEPTED, OPPORTUNITY_TYPES, REFERRED_STATUSES
@@ -32,6 +33,12 @@ OPPORTUNITY_COLUMNS: ColumnSpec = {
     "min_age": (np.int16, 0),
     "max_age": (np.int16, 0),
     "requires_uc": (np.bool_, False),
+    "wage": (np.int32, 0),
+    "later_wage": (np.int32, 0),
+    "apprentice": (np.bool_, False),
+    "past_first_year": (np.bool_, False),
+    "start_day": (np.int32, 0),
+    "second_year_day": (np.int32, 0),
     "lat": (np.float64, np.nan),
     "lon": (np.float64, np.nan),
     "remote": (np.bool_, False),
@@ -138,8 +145,10 @@ class MatchingState:
         opportunities_index: VectorIndex,
         profiles_index: VectorIndex,
         looking_statuses: tuple[str, ...] = ("neet",),
+        rates: WageTable = DEFAULT_TABLE,
     ) -> None:
         self.lock = threading.RLock()
+        self.rates = rates
         self.opportunities: Catalogue[OpportunityFacts] = Catalogue(opportunities_index, OPPORTUNITY_COLUMNS)
         self.profiles: Catalogue[PersonFacts] = Catalogue(profiles_index, PERSON_COLUMNS)
         self.looking_statuses = frozenset(looking_statuses)
@@ -171,18 +180,26 @@ class MatchingState:
         return facts.positions - max(facts.positions_filled, self.accepted.get(facts.opportunity_id, 0))
 
     def put_opportunity(self, facts: OpportunityFacts, vector: np.ndarray | None) -> None:
-        """Store an opportunity; a live one keeps (or gets) its vector, any other status loses it."""
+        """Store an opportunity; a live one keeps (or gets) its vector, any other status loses it. A live one held
+        back below the minimum wage keeps its vector but is offered to nobody until it is fixed."""
         catalogue = self.opportunities
+        rule = facts.posting().facts(age=0, on_universal_credit=False, rates=self.rates)
         row = catalogue.put(
             facts,
-            live=facts.status == "live",
+            live=facts.status == "live" and not facts.held_back,
             positions_left=self._positions_left(facts),
             closing=facts.closing_date.toordinal(),
             start_y=facts.start_date.year,
             start_md=month_day(facts.start_date),
-            min_age=age_limits(facts.min_age, facts.max_age)[0],
-            max_age=age_limits(facts.min_age, facts.max_age)[1],
-            requires_uc=facts.requires_universal_credit,
+            min_age=rule.min_age,
+            max_age=rule.max_age,
+            requires_uc=rule.requires_universal_credit,
+            wage=rule.wage,
+            later_wage=rule.later_wage,
+            apprentice=rule.apprenticeship,
+            past_first_year=rule.past_first_year,
+            start_day=rule.start_day,
+            second_year_day=rule.second_year_day,
             lat=facts.latitude,
             lon=facts.longitude,
             remote=facts.remote,

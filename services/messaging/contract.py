@@ -45,6 +45,9 @@ class EventType(StrEnum):
     OPPORTUNITY_PUBLISHED = "opportunity.published"
     OPPORTUNITY_UPDATED = "opportunity.updated"
     OPPORTUNITY_CLOSED = "opportunity.closed"
+    # A live opportunity found below the minimum wage (a new rate in the dated table): held back from matching
+    # until its employer fixes it; the fix is an opportunity.updated with no reason held back.
+    OPPORTUNITY_HELD_BACK = "opportunity.held_back"
     REFERRAL_CREATED = "referral.created"
     REFERRAL_STATUS_CHANGED = "referral.status_changed"
     INTEREST_EXPRESSED = "interest.expressed"
@@ -60,6 +63,7 @@ TOPIC_OF: dict[EventType, Topic] = {
     EventType.OPPORTUNITY_PUBLISHED: Topic.OPPORTUNITIES,
     EventType.OPPORTUNITY_UPDATED: Topic.OPPORTUNITIES,
     EventType.OPPORTUNITY_CLOSED: Topic.OPPORTUNITIES,
+    EventType.OPPORTUNITY_HELD_BACK: Topic.OPPORTUNITIES,
     EventType.REFERRAL_CREATED: Topic.REFERRALS,
     EventType.REFERRAL_STATUS_CHANGED: Topic.REFERRALS,
     EventType.INTEREST_EXPRESSED: Topic.REFERRALS,
@@ -155,6 +159,10 @@ class OpportunitySnapshotV1(PayloadModel):
     requires_universal_credit: bool
     closed_reason: str | None = None
     published_at: dt.datetime | None = None
+    # An apprenticeship's pay after its first year, when it rises (else wage_per_hour throughout).
+    wage_after_first_year: float | None = None
+    # Why a live opportunity is held back from matching (None: it is not).
+    held_back_reason: str | None = None
 
 
 class ReferralV1(PayloadModel):
@@ -188,6 +196,7 @@ PAYLOAD_MODELS: dict[tuple[str, int], type[PayloadModel]] = {
     (EventType.OPPORTUNITY_PUBLISHED, 1): OpportunitySnapshotV1,
     (EventType.OPPORTUNITY_UPDATED, 1): OpportunitySnapshotV1,
     (EventType.OPPORTUNITY_CLOSED, 1): OpportunitySnapshotV1,
+    (EventType.OPPORTUNITY_HELD_BACK, 1): OpportunitySnapshotV1,
     (EventType.REFERRAL_CREATED, 1): ReferralV1,
     (EventType.REFERRAL_STATUS_CHANGED, 1): ReferralV1,
     (EventType.INTEREST_EXPRESSED, 1): InterestV1,

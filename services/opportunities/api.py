@@ -17,6 +17,7 @@ from services.opportunities.dependencies import (
     ReferralReader,
     SessionDep,
     SettingsDep,
+    WageTableDep,
     YoungPersonOnly,
 )
 from services.opportunities.schemas import (
@@ -148,18 +149,27 @@ def update_opportunity(
     principal: AdviserOrEmployer,
     session: SessionDep,
     clock: ClockDep,
+    settings: SettingsDep,
+    rates: WageTableDep,
 ) -> OpportunityRead:
     return lifecycle.update_opportunity(
-        session=session, opportunity_id=opportunity_id, data=data, principal=principal, now=clock.now()
+        session=session, opportunity_id=opportunity_id, data=data, principal=principal, now=clock.now(),
+        settings=settings, rates=rates,
     )
 
 
 @router.post("/opportunities/{opportunity_id}/publish", response_model=OpportunityRead, tags=["opportunities"])
 def publish_opportunity(
-    opportunity_id: uuid.UUID, principal: AdviserOrEmployer, session: SessionDep, settings: SettingsDep, clock: ClockDep
+    opportunity_id: uuid.UUID,
+    principal: AdviserOrEmployer,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    rates: WageTableDep,
 ) -> OpportunityRead:
     return lifecycle.publish_opportunity(
-        session=session, opportunity_id=opportunity_id, principal=principal, settings=settings, now=clock.now()
+        session=session, opportunity_id=opportunity_id, principal=principal, settings=settings, now=clock.now(),
+        rates=rates,
     )
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from services.common.app_state import clock, db_session
 from services.common.auth import Principal, Role, current_principal, require_roles
 from services.common.clock import Clock
+from services.common.minimum_wage import WageTable
 from services.opportunities.config import OpportunitiesSettings
 from services.opportunities.directory import ProfileDirectory
 
@@ -17,6 +18,10 @@ _optional_bearer = HTTPBearer(auto_error=False)
 
 def settings(request: Request) -> OpportunitiesSettings:
     return request.app.state.settings
+
+
+def wage_table(request: Request) -> WageTable:
+    return request.app.state.wage_table
 
 
 def profile_directory(request: Request) -> ProfileDirectory:
@@ -36,6 +41,7 @@ SessionDep = Annotated[Session, Depends(db_session)]
 ClockDep = Annotated[Clock, Depends(clock)]
 SettingsDep = Annotated[OpportunitiesSettings, Depends(settings)]
 DirectoryDep = Annotated[ProfileDirectory, Depends(profile_directory)]
+WageTableDep = Annotated[WageTable, Depends(wage_table)]
 MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
 AdviserOnly = Annotated[Principal, Depends(require_roles(Role.ADVISER))]
 AdviserOrEmployer = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.EMPLOYER))]

@@ -72,6 +72,10 @@ def opportunity_snapshot(opportunity: Opportunity) -> OpportunitySnapshotV1:
         requires_universal_credit=opportunity.requires_universal_credit,
         closed_reason=opportunity.closed_reason,
         published_at=opportunity.published_at,
+        wage_after_first_year=None
+        if opportunity.wage_after_first_year_pence is None
+        else opportunity.wage_after_first_year_pence / 100,
+        held_back_reason=opportunity.held_back_reason,
     )
 
 

@@ -12,7 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, Role
+from services.common.eligibility import pay_rise_after_first_year
 from services.common.errors import Forbidden, RuleViolation
+from services.common.minimum_wage import WageTable
 from services.messaging.contract import EventType
 from services.opportunities.access import employer_of, load_for_change, load_opportunity, may_see
 from services.opportunities.config import OpportunitiesSettings
@@ -24,15 +26,18 @@ from services.opportunities.rules import (
     check_shape,
     hourly_pence_from_annual,
     pence,
+    posting_of,
     raise_all,
+    wage_problems,
 )
-from services.opportunities.schemas import OpportunityCreate, OpportunityRead, OpportunityUpdate
+from services.opportunities.schemas import OpportunityCreate, OpportunityRead, OpportunityUpdate, PayRise
 
 EXPIRED_REASON = "expired"
 FILLED_REASON = "filled"
 
 
 def opportunity_read(opportunity: Opportunity, employer: Employer, distance: float | None = None) -> OpportunityRead:
+    rise = pay_rise_after_first_year(posting_of(opportunity))
     return OpportunityRead(
         **{column: getattr(opportunity, column) for column in _READ_COLUMNS},
         employer_name=employer.name,
@@ -41,6 +46,10 @@ def opportunity_read(opportunity: Opportunity, employer: Employer, distance: flo
         employer_good_employment_charter=employer.good_employment_charter,
         wage_per_hour=opportunity.wage_pence_per_hour / 100,
         annual_wage=None if opportunity.annual_wage_pence is None else opportunity.annual_wage_pence / 100,
+        wage_after_first_year=None
+        if opportunity.wage_after_first_year_pence is None
+        else opportunity.wage_after_first_year_pence / 100,
+        pay_rise_after_first_year=None if rise is None else PayRise(from_date=rise[0], at_least=rise[1] / 100),
         distance_km=None if distance is None else round(distance, 2),
     )
 
@@ -48,8 +57,10 @@ def opportunity_read(opportunity: Opportunity, employer: Employer, distance: flo
 _READ_COLUMNS = tuple(
     name
     for name in OpportunityRead.model_fields
-    if name in Opportunity.__table__.columns and name not in {"wage_per_hour", "annual_wage"}
+    if name in Opportunity.__table__.columns and name not in {"wage_per_hour", "annual_wage", "wage_after_first_year"}
 )
+# What a live opportunity held back below the minimum wage may change to be fixed.
+_FIXES_WHEN_HELD = frozenset({"wage_per_hour", "annual_wage", "wage_after_first_year", "max_age"})
 
 
 def _wage_fields(hourly: Decimal | None, annual: Decimal | None, hours_per_week: float) -> tuple[int, int | None]:
@@ -86,11 +97,12 @@ def create_opportunity(
         longitude=longitude,
         wage_pence_per_hour=wage_pence,
         annual_wage_pence=annual_pence,
+        wage_after_first_year_pence=None if data.wage_after_first_year is None else pence(data.wage_after_first_year),
         positions_filled=0,
         version=1,
         created_at=now,
         updated_at=now,
-        **data.model_dump(exclude={"wage_per_hour", "annual_wage"}),
+        **data.model_dump(exclude={"wage_per_hour", "annual_wage", "wage_after_first_year"}),
     )
     raise_all(check_shape(opportunity))
     session.add(opportunity)
@@ -106,11 +118,21 @@ def get_opportunity(*, session: Session, opportunity_id: uuid.UUID, principal: P
 
 
 def update_opportunity(
-    *, session: Session, opportunity_id: uuid.UUID, data: OpportunityUpdate, principal: Principal, now: dt.datetime
+    *,
+    session: Session,
+    opportunity_id: uuid.UUID,
+    data: OpportunityUpdate,
+    principal: Principal,
+    now: dt.datetime,
+    settings: OpportunitiesSettings,
+    rates: WageTable,
 ) -> OpportunityRead:
-    """Edit a draft; once live only extend its closing date (emitting opportunity.updated)."""
+    """Edit a draft; once live only extend its closing date, or fix the pay or ages of one held back below the
+    minimum wage (emitting opportunity.updated)."""
     opportunity = load_for_change(session, opportunity_id, principal)
     changes = data.model_dump(exclude_unset=True)
+    if opportunity.status == "live" and opportunity.held_back_reason is not None and set(changes) & _FIXES_WHEN_HELD:
+        _fix_held_back(session, opportunity, changes, settings=settings, rates=rates)
     if opportunity.status == "live":
         _extend_live(opportunity, changes, today=now.date())
     elif opportunity.status != "draft":
@@ -130,13 +152,66 @@ def update_opportunity(
     return opportunity_read(opportunity, employer_of(session, opportunity))
 
 
+def _fix_held_back(
+    session: Session,
+    opportunity: Opportunity,
+    changes: dict[str, Any],
+    *,
+    settings: OpportunitiesSettings,
+    rates: WageTable,
+) -> None:
+    """Raise the pay or lower the oldest age of a live opportunity held back below the minimum wage; once every
+    age it admits is paid at least the minimum, the hold is lifted. A change that is not enough changes nothing."""
+    fixes = {key: changes.pop(key) for key in list(changes) if key in _FIXES_WHEN_HELD}
+    if "max_age" in fixes:
+        lowered = fixes["max_age"]
+        if lowered is None or (opportunity.max_age is not None and lowered > opportunity.max_age):
+            raise RuleViolation(
+                "max_age", "narrow_only", "While it is live, the oldest age can only come down, not go up."
+            )
+    before = (opportunity.wage_pence_per_hour, opportunity.wage_after_first_year_pence)
+    _apply_wage_changes(opportunity, fixes.pop("wage_per_hour", None), fixes.pop("annual_wage", None), fixes)
+    problems = check_shape(opportunity)
+    if opportunity.wage_pence_per_hour < before[0] or (
+        before[1] is not None and (opportunity.wage_after_first_year_pence or 0) < before[1]
+    ):
+        problems.append(RuleViolation("wage_per_hour", "raise_only", "While it is live, the pay can only go up."))
+    problems = problems or wage_problems(opportunity, settings=settings, rates=rates)
+    if problems:
+        session.rollback()
+        raise_all(problems)
+    opportunity.held_back_reason = None
+    opportunity.held_back_at = None
+
+
+def _apply_wage_changes(
+    opportunity: Opportunity, hourly: Decimal | None, annual: Decimal | None, others: dict[str, Any]
+) -> None:
+    """Set the pay (per hour or per year) and any other changed fields on the row."""
+    if hourly is not None and annual is not None:
+        raise RuleViolation("annual_wage", "one_wage_only", "Give the pay per hour or per year, not both.")
+    for key, value in others.items():
+        if key == "wage_after_first_year":
+            value, key = None if value is None else pence(value), "wage_after_first_year_pence"
+        if getattr(opportunity, key) != value:
+            setattr(opportunity, key, value)
+    if hourly is not None:
+        opportunity.wage_pence_per_hour, opportunity.annual_wage_pence = pence(hourly), None
+    elif annual is not None:
+        opportunity.annual_wage_pence = pence(annual)
+    if opportunity.annual_wage_pence is not None and (annual is not None or "hours_per_week" in others):
+        opportunity.wage_pence_per_hour = hourly_pence_from_annual(
+            Decimal(opportunity.annual_wage_pence) / 100, opportunity.hours_per_week
+        )
+
+
 def _extend_live(opportunity: Opportunity, changes: dict[str, Any], *, today: dt.date) -> None:
     locked = sorted(set(changes) - {"closing_date"})
     if locked:
         raise RuleViolation(
             locked[0],
             "locked_when_live",
-            "once live, only closing_date may change (to a later day)",
+            "Once it is live, only the closing date can change (to a later day).",
             http_status.HTTP_409_CONFLICT,
         )
     new = changes.get("closing_date")
@@ -164,21 +239,9 @@ def _extend_live(opportunity: Opportunity, changes: dict[str, Any], *, today: dt
 
 def _edit_draft(session: Session, opportunity: Opportunity, changes: dict[str, Any]) -> None:
     hourly, annual = changes.pop("wage_per_hour", None), changes.pop("annual_wage", None)
-    if hourly is not None and annual is not None:
-        raise RuleViolation("annual_wage", "one_wage_only", "give wage_per_hour or annual_wage, not both")
     if "postcode" in changes:
         opportunity.latitude, opportunity.longitude = check_postcode(changes["postcode"])
-    for key, value in changes.items():
-        if getattr(opportunity, key) != value:
-            setattr(opportunity, key, value)
-    if hourly is not None:
-        opportunity.wage_pence_per_hour, opportunity.annual_wage_pence = pence(hourly), None
-    elif annual is not None:
-        opportunity.annual_wage_pence = pence(annual)
-    if opportunity.annual_wage_pence is not None and (annual is not None or "hours_per_week" in changes):
-        opportunity.wage_pence_per_hour = hourly_pence_from_annual(
-            Decimal(opportunity.annual_wage_pence) / 100, opportunity.hours_per_week
-        )
+    _apply_wage_changes(opportunity, hourly, annual, changes)
     problems = check_shape(opportunity)
     if problems:
         session.rollback()
@@ -192,6 +255,7 @@ def publish_opportunity(
     principal: Principal,
     settings: OpportunitiesSettings,
     now: dt.datetime,
+    rates: WageTable,
 ) -> OpportunityRead:
     """Check every publishing rule, make the draft live and emit opportunity.published."""
     opportunity = load_for_change(session, opportunity_id, principal)
@@ -199,10 +263,10 @@ def publish_opportunity(
         raise RuleViolation(
             "status",
             "not_draft",
-            f"only a draft can be published; this one is {opportunity.status}",
+            f"Only a draft can be published; this one is {opportunity.status}.",
             http_status.HTTP_409_CONFLICT,
         )
-    check_publishable(opportunity, today=now.date(), settings=settings)
+    check_publishable(opportunity, today=now.date(), settings=settings, rates=rates)
     opportunity.status = "live"
     opportunity.published_at = now
     opportunity.version += 1
@@ -255,8 +319,39 @@ def expire_due_opportunities(*, session: Session, now: dt.datetime) -> int:
     return len(due)
 
 
+def hold_back_underpaid_opportunities(
+    *, session: Session, now: dt.datetime, settings: OpportunitiesSettings, rates: WageTable
+) -> int:
+    """Hold back from matching every live opportunity a rate of the dated table now leaves below the minimum
+    wage for some age it admits, each with opportunity.held_back and the fix in words; returns how many."""
+    query = (
+        select(Opportunity)
+        .where(
+            Opportunity.status == "live",
+            Opportunity.held_back_reason.is_(None),
+            Opportunity.closing_date >= now.date(),
+        )
+        .order_by(Opportunity.start_date, Opportunity.id)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    held = 0
+    for opportunity in session.scalars(query).all():
+        problems = wage_problems(opportunity, settings=settings, rates=rates)
+        if not problems:
+            continue
+        opportunity.held_back_reason = " ".join(problem.message for problem in problems)
+        opportunity.held_back_at = now
+        opportunity.version += 1
+        opportunity.updated_at = now
+        emit_opportunity(session, EventType.OPPORTUNITY_HELD_BACK, opportunity, now)
+        held += 1
+    session.commit()
+    return held
+
+
 def open_for_applications(opportunity: Opportunity, today: dt.date) -> bool:
-    return opportunity.status == "live" and opportunity.closing_date >= today
+    return opportunity.status == "live" and opportunity.closing_date >= today and opportunity.held_back_reason is None
 
 
 def take_place(session: Session, opportunity: Opportunity, now: dt.datetime) -> None:

@@ -14,6 +14,7 @@ from services.common import errors, observability
 from services.common.app_state import attach_database
 from services.common.clock import Clock, SystemClock
 from services.common.db import database_is_usable
+from services.common.minimum_wage import DEFAULT_TABLE, WageTable
 from services.common.readiness import readiness_report
 from services.messaging.broker import broker_is_usable
 from services.opportunities.api import router
@@ -29,7 +30,10 @@ def create_app(
     settings: OpportunitiesSettings | None = None,
     clock: Clock | None = None,
     profile_directory: ProfileDirectory | None = None,
+    wage_table: WageTable = DEFAULT_TABLE,
 ) -> FastAPI:
+    """The opportunities service. `wage_table` is the dated minimum wage table (tests add a new rate to it by
+    replacing `app.state.wage_table`; the sweep then holds back the live opportunities it leaves below)."""
     settings = settings or OpportunitiesSettings()
     settings.signing_secret()  # refuses to start in production without a real secret
 
@@ -46,7 +50,10 @@ def create_app(
             session_factory=app.state.session_factory,
             clock=app.state.clock,
             interval_seconds=settings.expiry_interval_seconds,
+            settings=settings,
+            rates=lambda: app.state.wage_table,
         )
+        app.state.sweeper = sweeper
         stop = threading.Event()
         threads = [threading.Thread(target=sweeper.run, args=(stop,), name="opportunity-expiry", daemon=True)]
         threads[0].start()
@@ -67,6 +74,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     app.state.consumer = None
+    app.state.wage_table = wage_table
 
     def readiness() -> dict[str, Any]:
         database = partial(database_is_usable, app.state.engine)

@@ -63,6 +63,7 @@ class Opportunity(Base):
     hours_per_week: Mapped[float] = mapped_column(Float)
     wage_pence_per_hour: Mapped[int] = mapped_column(Integer)
     annual_wage_pence: Mapped[int | None] = mapped_column(Integer)
+    wage_after_first_year_pence: Mapped[int | None] = mapped_column(Integer)
     duration_months: Mapped[int | None] = mapped_column(Integer)
     positions: Mapped[int] = mapped_column(Integer)
     positions_filled: Mapped[int] = mapped_column(Integer, default=0)
@@ -72,6 +73,9 @@ class Opportunity(Base):
     max_age: Mapped[int | None] = mapped_column(Integer)
     requires_universal_credit: Mapped[bool] = mapped_column(Boolean, default=False)
     closed_reason: Mapped[str | None] = mapped_column(String(300))
+    # Set by the sweep when a new minimum wage rate leaves a live opportunity below it; cleared by the fix.
+    held_back_reason: Mapped[str | None] = mapped_column(Text)
+    held_back_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     published_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)

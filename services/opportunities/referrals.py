@@ -130,6 +130,8 @@ def create_referral(
             "opportunity_not_open",
             f"this opportunity is {opportunity.status} and takes no referrals"
             if opportunity.status != "live"
+            else "this opportunity is held back until its employer raises the pay to the new minimum wage"
+            if opportunity.held_back_reason is not None
             else "this opportunity's closing date has passed",
             http_status.HTTP_409_CONFLICT,
         )

@@ -7,9 +7,9 @@ from decimal import ROUND_DOWN, Decimal
 
 from fastapi import HTTPException, status
 
-from services.common.eligibility import refusals
+from services.common.eligibility import APPRENTICE_BAND, Posting, WageShortfall, refusals, wage_shortfalls
 from services.common.errors import RuleViolation
-from services.common.minimum_wage import minimum_hourly_wage
+from services.common.minimum_wage import DEFAULT_TABLE, WageTable
 from services.common.postcodes import locate
 from services.messaging.vocabulary import ADVISER_ONLY_REFERRAL_STATUSES, REFERRAL_TRANSITIONS
 from services.opportunities.config import OpportunitiesSettings
@@ -55,6 +55,25 @@ def money(amount_pence: int) -> str:
     return f"£{amount_pence // 100}.{amount_pence % 100:02d}"
 
 
+def day_in_words(day: dt.date) -> str:
+    """5 February 2027."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def posting_of(opportunity: Opportunity) -> Posting:
+    """The opportunity's side of the eligibility rules."""
+    return Posting(
+        start_date=opportunity.start_date,
+        min_age=opportunity.min_age,
+        max_age=opportunity.max_age,
+        requires_universal_credit=opportunity.requires_universal_credit,
+        wage_pence=opportunity.wage_pence_per_hour,
+        wage_after_first_year_pence=opportunity.wage_after_first_year_pence,
+        apprenticeship=opportunity.type == "apprenticeship",
+        duration_months=opportunity.duration_months,
+    )
+
+
 def check_postcode(postcode: str) -> tuple[float, float]:
     """The location of a postcode's district; a postcode we cannot place is refused, not guessed."""
     location = locate(postcode)
@@ -62,7 +81,7 @@ def check_postcode(postcode: str) -> tuple[float, float]:
         raise RuleViolation(
             "postcode",
             "postcode_not_located",
-            f"postcode district of '{postcode}' is outside the area we can place on the map",
+            f"We can't place the postcode {postcode} on our map. Check it, or give the workplace's postcode.",
         )
     return location.latitude, location.longitude
 
@@ -71,85 +90,142 @@ def check_shape(opportunity: Opportunity) -> list[RuleViolation]:
     """Rules on the fields themselves, checked whenever a draft is written."""
     problems: list[RuleViolation] = []
     if opportunity.type == "apprenticeship" and (opportunity.level is None or not 2 <= opportunity.level <= 7):
-        problems.append(RuleViolation("level", "apprenticeship_level", "an apprenticeship needs a level from 2 to 7"))
+        problems.append(RuleViolation("level", "apprenticeship_level", "An apprenticeship needs a level from 2 to 7."))
     if (
         opportunity.min_age is not None
         and opportunity.max_age is not None
         and opportunity.min_age > opportunity.max_age
     ):
-        problems.append(RuleViolation("max_age", "age_range", "max_age must not be below min_age"))
+        problems.append(
+            RuleViolation("max_age", "age_range", "The oldest age can't be below the youngest age.")
+        )
+    if (
+        opportunity.wage_after_first_year_pence is not None
+        and opportunity.wage_after_first_year_pence < opportunity.wage_pence_per_hour
+    ):
+        problems.append(
+            RuleViolation(
+                "wage_after_first_year",
+                "pay_after_first_year_not_lower",
+                "The pay after the first year can't be lower than the pay at the start.",
+            )
+        )
     return problems
 
 
-def minimum_wage_pence(opportunity: Opportunity, settings: OpportunitiesSettings) -> int | None:
-    """The legal minimum for the role on its start date: apprentice rate, else the youngest accepted age's band."""
-    age = opportunity.min_age if opportunity.min_age is not None else settings.default_min_age
-    rate = minimum_hourly_wage(on=opportunity.start_date, age=age, apprentice=opportunity.type == "apprenticeship")
-    return None if rate is None else pence(rate)
-
-
-def check_publishable(opportunity: Opportunity, *, today: dt.date, settings: OpportunitiesSettings) -> None:
+def check_publishable(
+    opportunity: Opportunity, *, today: dt.date, settings: OpportunitiesSettings, rates: WageTable = DEFAULT_TABLE
+) -> None:
     """Every rule a draft must pass to go live; raises one 422 naming each failed rule."""
     problems = check_shape(opportunity)
     if locate(opportunity.postcode) is None:
-        problems.append(RuleViolation("postcode", "postcode_not_located", "the postcode must resolve to a location"))
+        problems.append(
+            RuleViolation(
+                "postcode", "postcode_not_located", "We can't place this postcode on our map. Check it."
+            )
+        )
     if opportunity.positions < 1:
-        problems.append(RuleViolation("positions", "positions_at_least_one", "positions must be at least 1"))
+        problems.append(RuleViolation("positions", "positions_at_least_one", "There must be at least 1 place."))
     if opportunity.closing_date <= today:
         problems.append(
             RuleViolation(
-                "closing_date", "closing_date_after_today", f"closing_date must be after today ({today.isoformat()})"
+                "closing_date",
+                "closing_date_after_today",
+                f"The closing date must be after today ({day_in_words(today)}).",
             )
         )
     if opportunity.closing_date >= opportunity.start_date:
         problems.append(
-            RuleViolation("closing_date", "closing_date_before_start", "closing_date must be before start_date")
+            RuleViolation(
+                "closing_date",
+                "closing_date_before_start",
+                f"The closing date must be before the start date ({day_in_words(opportunity.start_date)}).",
+            )
         )
     if opportunity.type == "kickstart":
         problems.extend(_kickstart_problems(opportunity, settings))
-    problems.extend(_wage_problems(opportunity, settings))
+    problems.extend(wage_problems(opportunity, settings=settings, rates=rates))
     raise_all(problems)
 
 
-def _wage_problems(opportunity: Opportunity, settings: OpportunitiesSettings) -> list[RuleViolation]:
-    minimum = minimum_wage_pence(opportunity, settings)
-    if minimum is None:
+def wage_problems(
+    opportunity: Opportunity, *, settings: OpportunitiesSettings, rates: WageTable
+) -> list[RuleViolation]:
+    """The minimum wage rules for every age the opportunity admits, each said with what to change."""
+    if rates.rates_on(opportunity.start_date) is None:
+        first = day_in_words(rates.rows[0].effective_from)
         return [
             RuleViolation(
-                "start_date", "wage_table_period", "start_date is before the minimum wage table begins (1 April 2024)"
+                "start_date",
+                "wage_table_period",
+                f"The start date is before {first}, when our minimum wage table begins. Choose a later start date.",
             )
         ]
-    if opportunity.wage_pence_per_hour >= minimum:
-        return []
-    if opportunity.type == "apprenticeship":
-        band = "the apprentice rate"
-    else:
-        age = opportunity.min_age if opportunity.min_age is not None else settings.default_min_age
-        band = f"the minimum for age {age}, the youngest this opportunity accepts"
-    return [
-        RuleViolation(
+    found = wage_shortfalls(posting_of(opportunity), default_min_age=settings.default_min_age, rates=rates)
+    return [_wage_violation(opportunity, shortfall, settings) for shortfall in found]
+
+
+def _minimum_in_words(shortfall: WageShortfall) -> str:
+    """'the apprentice rate (£8.00 an hour)', or 'the legal minimum of £10.85 an hour for ages 18 to 20 and ...'."""
+    if [name for name, _ in shortfall.bands] == [APPRENTICE_BAND]:
+        return f"the apprentice rate ({money(shortfall.bands[0][1])} an hour)"
+    parts = [f"{money(pence)} an hour for {name}" for name, pence in shortfall.bands]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"the legal minimum of {listed}"
+
+
+def _narrowing(opportunity: Opportunity, shortfall: WageShortfall, settings: OpportunitiesSettings) -> str:
+    if shortfall.keep_up_to is None:
+        return ""
+    youngest = opportunity.min_age if opportunity.min_age is not None else settings.default_min_age
+    ages = f"{youngest}" if youngest == shortfall.keep_up_to else f"{youngest} to {shortfall.keep_up_to}"
+    return f", or set the oldest age to {shortfall.keep_up_to} so that only people aged {ages} can apply"
+
+
+def _wage_violation(
+    opportunity: Opportunity, shortfall: WageShortfall, settings: OpportunitiesSettings
+) -> RuleViolation:
+    required, narrowing = money(shortfall.required_pence), _narrowing(opportunity, shortfall, settings)
+    if shortfall.rule == "minimum_wage":
+        return RuleViolation(
             "wage_per_hour",
             "minimum_wage",
-            f"{money(opportunity.wage_pence_per_hour)} an hour is below {band}: {money(minimum)} an hour "
-            f"from the start date {opportunity.start_date.isoformat()}",
+            f"{money(shortfall.paid_pence)} an hour is below {_minimum_in_words(shortfall)} on the start date, "
+            f"{day_in_words(shortfall.on)}. Raise the pay to at least {required} an hour{narrowing}.",
         )
-    ]
+    length = (
+        "gives no length, so it may run past its first year"
+        if opportunity.duration_months is None
+        else f"lasts {opportunity.duration_months} months"
+    )
+    return RuleViolation(
+        "wage_after_first_year",
+        "minimum_wage_after_first_year",
+        f"This apprenticeship {length}. The apprentice rate covers people under 19 and those in their first "
+        f"year only: from {day_in_words(shortfall.on)}, when its second year starts, {money(shortfall.paid_pence)} "
+        f"an hour is below {_minimum_in_words(shortfall)}. Give a pay after the first year of at least "
+        f"{required} an hour{narrowing}.",
+    )
 
 
 def _kickstart_problems(opportunity: Opportunity, settings: OpportunitiesSettings) -> list[RuleViolation]:
     problems: list[RuleViolation] = []
     lowest, highest = settings.kickstart_min_age, settings.kickstart_max_age
-    age_rule = f"Kick-Start placements are for ages {lowest}-{highest} only"
+    age_rule = f"Kick-Start placements are for ages {lowest} to {highest} only"
     if opportunity.min_age is not None and opportunity.min_age < lowest:
-        problems.append(RuleViolation("min_age", "kickstart_age", age_rule))
+        problems.append(
+            RuleViolation("min_age", "kickstart_age", f"{age_rule}: set the youngest age to {lowest} or more.")
+        )
     if opportunity.max_age is None or opportunity.max_age > highest:
-        problems.append(RuleViolation("max_age", "kickstart_age", f"{age_rule}: set max_age to at most {highest}"))
+        problems.append(
+            RuleViolation("max_age", "kickstart_age", f"{age_rule}: set the oldest age to {highest} or less.")
+        )
     if settings.kickstart_requires_universal_credit and not opportunity.requires_universal_credit:
         problems.append(
             RuleViolation(
                 "requires_universal_credit",
                 "kickstart_universal_credit",
-                "Kick-Start placements are for young people on Universal Credit",
+                "Kick-Start placements are only for young people on Universal Credit.",
             )
         )
     if opportunity.hours_per_week != settings.kickstart_hours_per_week:
@@ -157,7 +233,7 @@ def _kickstart_problems(opportunity: Opportunity, settings: OpportunitiesSetting
             RuleViolation(
                 "hours_per_week",
                 "kickstart_hours",
-                f"Kick-Start placements are {settings.kickstart_hours_per_week:g} hours a week",
+                f"Kick-Start placements are {settings.kickstart_hours_per_week:g} hours a week.",
             )
         )
     if opportunity.duration_months != settings.kickstart_duration_months:
@@ -165,21 +241,19 @@ def _kickstart_problems(opportunity: Opportunity, settings: OpportunitiesSetting
             RuleViolation(
                 "duration_months",
                 "kickstart_duration",
-                f"Kick-Start placements last {settings.kickstart_duration_months} months",
+                f"Kick-Start placements last {settings.kickstart_duration_months} months.",
             )
         )
     return problems
 
 
-def check_eligible(opportunity: Opportunity, *, date_of_birth: dt.date, on_universal_credit: bool) -> None:
+def check_eligible(
+    opportunity: Opportunity, *, date_of_birth: dt.date, on_universal_credit: bool, rates: WageTable = DEFAULT_TABLE
+) -> None:
     """A young person the opportunity's rules exclude cannot be referred to it."""
     found = refusals(
-        date_of_birth=date_of_birth,
-        on_universal_credit=on_universal_credit,
-        start_date=opportunity.start_date,
-        min_age=opportunity.min_age,
-        max_age=opportunity.max_age,
-        requires_universal_credit=opportunity.requires_universal_credit,
+        date_of_birth=date_of_birth, on_universal_credit=on_universal_credit, posting=posting_of(opportunity),
+        rates=rates,
     )
     if found:
         raise RuleViolation("profile_id", found[0].rule, found[0].message)

@@ -111,6 +111,9 @@ class OpportunityCreate(BaseModel):
     hours_per_week: Hours
     wage_per_hour: HourlyWage | None = None
     annual_wage: AnnualWage | None = None
+    wage_after_first_year: HourlyWage | None = Field(
+        None, description="an apprenticeship's pay per hour after its first year, when it rises"
+    )
     duration_months: Months | None = None
     positions: Positions = 1
     start_date: IsoDate
@@ -122,7 +125,8 @@ class OpportunityCreate(BaseModel):
 
 
 class OpportunityUpdate(BaseModel):
-    """Partial update of a draft; once live only closing_date may change (to a later day)."""
+    """Partial update of a draft. Once live only closing_date may change (to a later day); while a live one is held
+    back below the minimum wage, its pay may rise and its oldest age come down, to fix it."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -136,6 +140,7 @@ class OpportunityUpdate(BaseModel):
     hours_per_week: Hours = None  # type: ignore[assignment]
     wage_per_hour: HourlyWage = None  # type: ignore[assignment]
     annual_wage: AnnualWage = None  # type: ignore[assignment]
+    wage_after_first_year: HourlyWage | None = None
     duration_months: Months | None = None
     positions: Positions = None  # type: ignore[assignment]
     start_date: IsoDate = None  # type: ignore[assignment]
@@ -150,6 +155,14 @@ class CloseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300, strict=True)]
+
+
+class PayRise(BaseModel):
+    """The least an apprenticeship must pay from the start of its second year, when people it admits will be 19
+    or over then (the apprentice rate covers them in their first year only)."""
+
+    from_date: dt.date
+    at_least: float
 
 
 class OpportunityRead(BaseModel):
@@ -173,6 +186,8 @@ class OpportunityRead(BaseModel):
     hours_per_week: float
     wage_per_hour: float
     annual_wage: float | None
+    wage_after_first_year: float | None = None
+    pay_rise_after_first_year: PayRise | None = None
     duration_months: int | None
     positions: int
     positions_filled: int
@@ -182,6 +197,10 @@ class OpportunityRead(BaseModel):
     max_age: int | None
     requires_universal_credit: bool
     closed_reason: str | None
+    held_back_reason: str | None = Field(
+        None, description="why a live opportunity is held back from matching (a new minimum wage rate), and the fix"
+    )
+    held_back_at: dt.datetime | None = None
     published_at: dt.datetime | None
     closed_at: dt.datetime | None
     version: int

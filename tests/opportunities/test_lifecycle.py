@@ -130,6 +130,7 @@ def test_browse_filters_sorts_and_pages(api: Harness, employer: dict[str, Any]) 
         title=f"Welder {word}",
         type="apprenticeship",
         level=3,
+        duration_months=12,
         wage_per_hour=9.0,
         postcode="SK6 7AA",
         sector="engineering_manufacturing",

@@ -29,15 +29,20 @@ def _at(api: Harness, start: dt.date) -> dict[str, str]:
     return {"start_date": start.isoformat(), "closing_date": (start - dt.timedelta(days=30)).isoformat()}
 
 
-# (role, overrides, the table column that applies)
+# (role, overrides, the table column that applies): a role that is not an apprenticeship must pay the rate of the
+# OLDEST age it admits (no upper age: the 21 and over rate); each band boundary is crossed by one role.
 ROLES = [
-    ("apprenticeship", {"type": "apprenticeship", "level": 2}, "apprentice"),
-    ("job open at 16", {"min_age": 16}, "under_18"),
-    ("job with no minimum age", {}, "under_18"),
-    ("job from 18", {"min_age": 18}, "age_18_to_20"),
-    ("job from 20", {"min_age": 20}, "age_18_to_20"),
+    ("apprenticeship of a year", {"type": "apprenticeship", "level": 2, "duration_months": 12}, "apprentice"),
+    ("job for 16-17s", {"min_age": 16, "max_age": 17}, "under_18"),
+    ("job for 16-18s", {"min_age": 16, "max_age": 18}, "age_18_to_20"),
+    ("job for 18-20s", {"min_age": 18, "max_age": 20}, "age_18_to_20"),
+    ("job for 16-21s", {"max_age": 21}, "age_21_and_over"),
+    ("job open at 16", {"min_age": 16}, "age_21_and_over"),
+    ("job with no minimum age", {}, "age_21_and_over"),
     ("job from 21", {"min_age": 21}, "age_21_and_over"),
-    ("kickstart from 18", kickstart_overrides(min_age=18), "age_18_to_20"),
+    ("kickstart for 16-17s", kickstart_overrides(max_age=17), "under_18"),
+    ("kickstart for 18-20s", kickstart_overrides(min_age=18, max_age=20), "age_18_to_20"),
+    ("kickstart from 18", kickstart_overrides(min_age=18), "age_21_and_over"),
 ]
 
 
@@ -61,10 +66,11 @@ def test_the_rate_is_chosen_by_start_date_not_by_today(api: Harness, employer: d
     previous = RATES[RATES.index(period) - 1]
     wage = float(previous.apprentice)  # enough under the old table, too little under the new one
     day_before = _at(api, period.effective_from - dt.timedelta(days=1))
-    old_rates = _publish(api, employer["id"], type="apprenticeship", level=3, wage_per_hour=wage, **day_before)
+    year = {"type": "apprenticeship", "level": 3, "duration_months": 12, "wage_per_hour": wage}
+    old_rates = _publish(api, employer["id"], **year, **day_before)
     assert old_rates.status_code == 200, old_rates.text
     first_day = _at(api, period.effective_from)
-    new_rates = _publish(api, employer["id"], type="apprenticeship", level=3, wage_per_hour=wage, **first_day)
+    new_rates = _publish(api, employer["id"], **year, **first_day)
     assert new_rates.status_code == 422 and detail_types(new_rates) == {"wage_per_hour": "minimum_wage"}
 
 

@@ -165,10 +165,16 @@ def test_kickstart_scheme_rules_come_from_settings() -> None:
     assert too_young.value.field == "min_age" and too_young.value.rule == "kickstart_age"
 
 
-def test_the_default_minimum_age_sets_the_wage_band_when_none_is_given() -> None:
+def test_with_no_upper_age_the_oldest_band_sets_the_wage_and_the_default_minimum_age_the_advice() -> None:
     today = dt.date(2026, 6, 1)
-    check_publishable(_opportunity(wage_pence_per_hour=800), today=today, settings=OpportunitiesSettings())
-    with pytest.raises(RuleViolation):
+    with pytest.raises(RuleViolation) as open_to_all:
+        check_publishable(_opportunity(wage_pence_per_hour=800), today=today, settings=OpportunitiesSettings())
+    assert open_to_all.value.rule == "minimum_wage"
+    assert "Raise the pay to at least £12.71 an hour" in open_to_all.value.message
+    assert "set the oldest age to 17 so that only people aged 16 to 17 can apply" in open_to_all.value.message
+    check_publishable(_opportunity(wage_pence_per_hour=800, max_age=17), today=today, settings=OpportunitiesSettings())
+    with pytest.raises(RuleViolation) as from_18:
         check_publishable(
-            _opportunity(wage_pence_per_hour=800), today=today, settings=OpportunitiesSettings(default_min_age=21)
+            _opportunity(wage_pence_per_hour=800), today=today, settings=OpportunitiesSettings(default_min_age=18)
         )
+    assert "oldest age" not in from_18.value.message  # nobody it admits is paid enough: only the pay can change

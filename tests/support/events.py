@@ -57,7 +57,7 @@ def opportunity_snapshot(**overrides: Any) -> OpportunitySnapshotV1:
         "longitude": HOME_LONGITUDE,
         "remote": False,
         "hours_per_week": 37.5,
-        "wage_per_hour": 7.55,
+        "wage_per_hour": 13.50,
         "duration_months": 12,
         "positions": 2,
         "positions_filled": 0,
