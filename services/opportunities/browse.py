@@ -60,7 +60,7 @@ def browse_opportunities(*, session: Session, today: dt.date, query: BrowseQuery
     statement = (
         select(Opportunity, Employer)
         .join(Employer, Employer.id == Opportunity.employer_id)
-        .where(Opportunity.status == "live", Opportunity.closing_date >= today)
+        .where(Opportunity.status == "live", Opportunity.closing_date >= today, Opportunity.held_back_reason.is_(None))
     )
     if query.q and query.q.strip():
         statement = statement.where(_text_filter(query.q))

@@ -13,6 +13,7 @@ import pytest
 from services.common.auth import Role
 from services.common.clock import FixedClock
 from services.common.db import make_engine
+from services.common.minimum_wage import DEFAULT_TABLE, WageTable
 from services.opportunities.config import OpportunitiesSettings
 from services.opportunities.main import create_app
 from services.profiles.config import ProfilesSettings
@@ -56,7 +57,8 @@ def profiles_service(databases: TestDatabases) -> Iterator[ProfilesService]:
 
 
 def make_harness(
-    databases: TestDatabases, profiles: ProfilesService, **settings_overrides: Any
+    databases: TestDatabases, profiles: ProfilesService, wage_table: WageTable = DEFAULT_TABLE,
+    **settings_overrides: Any
 ) -> Callable[[], Iterator[Harness]]:
     def run() -> Iterator[Harness]:
         settings = OpportunitiesSettings(
@@ -66,7 +68,7 @@ def make_harness(
         )
         clock = FixedClock(BASE_TIME)
         engine = make_engine(settings.resolved_database_url())
-        with client_for(create_app(settings, clock=clock)) as client:
+        with client_for(create_app(settings, clock=clock, wage_table=wage_table)) as client:
             yield Harness(client, settings, clock, engine)
         engine.dispose()
 

@@ -1,16 +1,21 @@
 """Every rule checked at publish: a passing and a failing case each, the wage exactly at the legal minimum and
-one penny below it for every period of the dated table, Kick-Start's scheme rules, dates, positions, postcode."""
+one penny below it for every period of the dated table and every age band boundary (a role pays the rate of the
+oldest age it admits), an apprenticeship's second year, Kick-Start's scheme rules, dates, positions, postcode; the
+wage failures in words that say which band fails and what to change."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from services.common.minimum_wage import RATES
-from tests.opportunities.harness import Harness, detail_types, kickstart_overrides, opportunity_payload
+from services.common.minimum_wage import DEFAULT_TABLE, RATES, WageRates
+from tests.opportunities.conftest import ProfilesService, make_harness
+from tests.opportunities.harness import BASE_TIME, Harness, detail_types, kickstart_overrides, opportunity_payload
+from tests.support.databases import TestDatabases
 
 PENNY = Decimal("0.01")
 
@@ -204,3 +209,100 @@ def test_a_draft_edited_back_within_the_rules_publishes(api: Harness, employer: 
     assert api.client.get(f"/opportunities/{created['id']}", headers=api.adviser()).json()["status"] == "draft"
     api.client.patch(f"/opportunities/{created['id']}", json={"wage_per_hour": 12.71}, headers=api.adviser())
     assert api.client.post(f"/opportunities/{created['id']}/publish", headers=api.adviser()).status_code == 200
+
+
+def _message(response: Any) -> str:
+    assert response.status_code == 422, response.text
+    return str(response.json()["detail"][0]["msg"])
+
+
+def test_a_job_open_from_16_says_which_age_bands_fail_and_what_to_change(
+    api: Harness, employer: dict[str, Any]
+) -> None:
+    dates, rates = _at(api, dt.date(2026, 9, 1)), RATES[-1]
+    refused = _publish(api, employer["id"], min_age=16, wage_per_hour=float(rates.under_18), **dates)
+    assert detail_types(refused) == {"wage_per_hour": "minimum_wage"}
+    assert _message(refused) == (
+        f"£{rates.under_18} an hour is below the legal minimum of £{rates.age_18_to_20} an hour for ages 18 to 20 "
+        f"and £{rates.age_21_and_over} an hour for ages 21 and over on the start date, 1 September 2026. "
+        f"Raise the pay to at least £{rates.age_21_and_over} an hour, or set the oldest age to 17 so that only "
+        "people aged 16 to 17 can apply."
+    )
+    narrowed = _publish(api, employer["id"], min_age=16, max_age=17, wage_per_hour=float(rates.under_18), **dates)
+    assert narrowed.status_code == 200, narrowed.text
+    to_20 = _publish(api, employer["id"], min_age=18, wage_per_hour=float(rates.age_18_to_20), **dates)
+    assert f"below the legal minimum of £{rates.age_21_and_over} an hour for ages 21 and over" in _message(to_20)
+    assert "set the oldest age to 20 so that only people aged 18 to 20 can apply" in _message(to_20)
+
+
+def test_an_apprenticeship_past_its_first_year_pays_19s_and_over_their_age_rate_from_its_second_year(
+    api: Harness, employer: dict[str, Any]
+) -> None:
+    dates, rates = _at(api, dt.date(2026, 9, 1)), RATES[-1]  # its second year starts on 1 September 2027
+    base = {"type": "apprenticeship", "level": 3, "duration_months": 24, "wage_per_hour": float(rates.apprentice),
+            **dates}
+    flat = _publish(api, employer["id"], **base)
+    assert detail_types(flat) == {"wage_after_first_year": "minimum_wage_after_first_year"}
+    assert _message(flat) == (
+        "This apprenticeship lasts 24 months. The apprentice rate covers people under 19 and those in their first "
+        f"year only: from 1 September 2027, when its second year starts, £{rates.apprentice} an hour is below the "
+        f"legal minimum of £{rates.age_18_to_20} an hour for ages 18 to 20 and £{rates.age_21_and_over} an hour "
+        f"for ages 21 and over. Give a pay after the first year of at least £{rates.age_21_and_over} an hour, or "
+        "set the oldest age to 17 so that only people aged 16 to 17 can apply."
+    )
+    rising = _publish(api, employer["id"], **base, wage_after_first_year=float(rates.age_21_and_over))
+    assert rising.status_code == 200, rising.text
+    assert rising.json()["pay_rise_after_first_year"] == {"from_date": "2027-09-01",
+                                                         "at_least": float(rates.age_21_and_over)}
+    assert rising.json()["wage_after_first_year"] == float(rates.age_21_and_over)
+    short = _publish(api, employer["id"], **base, wage_after_first_year=float(rates.age_21_and_over - PENNY))
+    assert detail_types(short) == {"wage_after_first_year": "minimum_wage_after_first_year"}
+
+    # The oldest admitted age sets the rise: 19 at the start is 20 in the second year, in the 18 to 20 band.
+    to_19 = _publish(api, employer["id"], **base, max_age=19, wage_after_first_year=float(rates.age_18_to_20))
+    assert to_19.status_code == 200 and to_19.json()["pay_rise_after_first_year"]["at_least"] == float(
+        rates.age_18_to_20)
+    # 18 at the start is 19, out of the apprentice rate, in the second year; 17 is 18 and still on it.
+    assert detail_types(_publish(api, employer["id"], **base, max_age=18)) == {
+        "wage_after_first_year": "minimum_wage_after_first_year"}
+    to_17 = _publish(api, employer["id"], **base, max_age=17)
+    assert to_17.status_code == 200 and to_17.json()["pay_rise_after_first_year"] is None
+    # A year-long one never reaches a second year; one that gives no length may.
+    assert _publish(api, employer["id"], **{**base, "duration_months": 12}).status_code == 200
+    unknown = _publish(api, employer["id"], **{**base, "duration_months": None})
+    assert "gives no length, so it may run past its first year" in _message(unknown)
+
+
+def test_pay_after_the_first_year_cannot_be_lower_than_at_the_start(api: Harness, employer: dict[str, Any]) -> None:
+    response = api.client.post(
+        "/opportunities",
+        json=opportunity_payload(employer["id"], api.today, type="apprenticeship", level=2, wage_per_hour=13.0,
+                                 wage_after_first_year=12.0),
+        headers=api.adviser(),
+    )
+    assert response.status_code == 422
+    assert detail_types(response) == {"wage_after_first_year": "pay_after_first_year_not_lower"}
+
+
+# A made-up future row of the dated table: the second year of a role starting in September 2026 falls under it.
+NEW_RATE = WageRates(dt.date(2027, 4, 1), Decimal("8.50"), Decimal("8.50"), Decimal("11.40"), Decimal("13.20"))
+
+
+@pytest.fixture(scope="module")
+def with_new_rate(databases: TestDatabases, profiles_service: ProfilesService) -> Iterator[Harness]:
+    yield from make_harness(databases, profiles_service, wage_table=DEFAULT_TABLE.with_row(NEW_RATE))()
+
+
+def test_the_second_year_is_checked_against_the_rate_in_force_when_it_starts(with_new_rate: Harness) -> None:
+    api = with_new_rate
+    api.clock.at = BASE_TIME
+    employer = api.new_employer()
+    dates = _at(api, dt.date(2026, 9, 1))
+    base = {"type": "apprenticeship", "level": 2, "duration_months": 24, "wage_per_hour": 8.0, **dates}
+    under_19s = _publish(api, employer["id"], **base, max_age=17)
+    assert detail_types(under_19s) == {"wage_after_first_year": "minimum_wage_after_first_year"}
+    assert "the apprentice rate (£8.50 an hour)" in _message(under_19s)
+    assert _publish(api, employer["id"], **base, max_age=17, wage_after_first_year=8.5).status_code == 200
+    everyone = _publish(api, employer["id"], **base, wage_after_first_year=12.71)
+    assert "at least £13.20 an hour" in _message(everyone)
+    assert _publish(api, employer["id"], **base, wage_after_first_year=13.2).status_code == 200
