@@ -6,7 +6,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from services.matching import service
-from services.matching.dependencies import AdviserOnly, ClockDep, PersonOrAdviser, RuntimeDep, SettingsDep
+from services.matching.dependencies import (
+    AdviserOnly,
+    ClockDep,
+    PersonOrAdviser,
+    RuntimeDep,
+    SearchCaller,
+    SettingsDep,
+)
 from services.matching.ranking import Filters
 from services.matching.schemas import (
     K,
@@ -70,7 +77,7 @@ def opportunity_matches(
 
 @router.post("/search", response_model=SearchResults)
 def search(
-    request: SearchRequest, principal: PersonOrAdviser, runtime: RuntimeDep, settings: SettingsDep, clock: ClockDep
+    request: SearchRequest, principal: SearchCaller, runtime: RuntimeDep, settings: SettingsDep, clock: ClockDep
 ) -> SearchResults:
     assert runtime.state is not None and runtime.embedder is not None
     return service.search(

@@ -27,4 +27,6 @@ ClockDep = Annotated[Clock, Depends(clock)]
 SettingsDep = Annotated[MatchingSettings, Depends(settings)]
 RuntimeDep = Annotated[MatchingRuntime, Depends(runtime)]
 PersonOrAdviser = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON))]
+# Free-text search is also asked by the opportunities service (browse), as a service, for opportunities only.
+SearchCaller = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON, Role.SERVICE))]
 AdviserOnly = Annotated[Principal, Depends(require_roles(Role.ADVISER))]

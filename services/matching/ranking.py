@@ -49,6 +49,7 @@ class Ranked:
     key: uuid.UUID
     score: float
     explanation: Explanation
+    similarity: float | None = None
 
 
 Origin = tuple[float, float] | None
@@ -250,7 +251,7 @@ def rerank(
         if facts is None:
             continue
         value, why = score(facts, sim)
-        ranked.append(Ranked(facts.key, value, why))
+        ranked.append(Ranked(facts.key, value, why, round(float(sim), 4)))
     ranked.sort(key=lambda item: -item.score)
     return ranked[:k]
 

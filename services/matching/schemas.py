@@ -21,6 +21,7 @@ class Explanation(BaseModel):
 class OpportunityMatch(BaseModel):
     opportunity_id: uuid.UUID
     score: float
+    similarity: float | None = Field(None, description="cosine similarity of the texts (free-text search only)")
     explanation: Explanation
 
 

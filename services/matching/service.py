@@ -131,8 +131,8 @@ def search(
     today: dt.date,
 ) -> SearchResults:
     """Free-text search: a young person for opportunities they are eligible for, an adviser exploring either."""
-    if principal.role is Role.YOUNG_PERSON and request.target != "opportunities":
-        raise Forbidden("a young person may search opportunities only")
+    if principal.role in (Role.YOUNG_PERSON, Role.SERVICE) and request.target != "opportunities":
+        raise Forbidden("only an adviser may search young people")
     given = request.filters
     filters = Filters(type=given.type, sector=given.sector, max_distance_km=given.max_distance_km, remote=given.remote)
     origin = _origin_of(given.postcode)
@@ -154,7 +154,10 @@ def search(
             return SearchResults(
                 target="opportunities",
                 matches=[
-                    OpportunityMatch(opportunity_id=r.key, score=r.score, explanation=_explanation(r)) for r in ranked
+                    OpportunityMatch(
+                        opportunity_id=r.key, score=r.score, similarity=r.similarity, explanation=_explanation(r)
+                    )
+                    for r in ranked
                 ],
             )
         mask = people_text_mask(state, filters, origin)

@@ -15,12 +15,14 @@ from services.opportunities.dependencies import (
     DirectoryDep,
     MaybePrincipal,
     ReferralReader,
+    SemanticDep,
     SessionDep,
     SettingsDep,
     WageTableDep,
     YoungPersonOnly,
 )
 from services.opportunities.schemas import (
+    BrowsePage,
     BrowseQuery,
     BrowseSort,
     CloseRequest,
@@ -109,20 +111,31 @@ def create_opportunity(
     return lifecycle.create_opportunity(session=session, data=data, principal=principal, now=clock.now())
 
 
-@router.get("/opportunities", response_model=OpportunityPage, tags=["opportunities"])
+@router.get("/opportunities", response_model=BrowsePage, tags=["opportunities"])
 def browse_opportunities(
     session: SessionDep,
     clock: ClockDep,
-    q: Annotated[str | None, Query(max_length=100, description="words to find in title, description or skills")] = None,
+    settings: SettingsDep,
+    semantic: SemanticDep,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="search words (stemmed; \"a phrase\", `or`, -word), matched in title, skills or "
+            "description and fused with the matcher's meaning-based search",
+        ),
+    ] = None,
     type_: Annotated[OpportunityType | None, Query(alias="type")] = None,
     sector: Sector | None = None,
     level: Annotated[int | None, Query(ge=1, le=8)] = None,
     near: Annotated[LocatedPostcode | None, Query(description="a postcode; adds distance_km")] = None,
     radius_km: Annotated[float, Query(gt=0, le=200)] = 10.0,
-    sort: Annotated[BrowseSort | None, Query(description="default: distance with `near`, else newest")] = None,
+    sort: Annotated[
+        BrowseSort | None, Query(description="default: relevance with `q`, else distance with `near`, else newest")
+    ] = None,
     limit: Limit = 20,
     offset: Offset = 0,
-) -> OpportunityPage:
+) -> BrowsePage:
     query = BrowseQuery(
         q=q,
         type=type_,
@@ -134,7 +147,9 @@ def browse_opportunities(
         limit=limit,
         offset=offset,
     )
-    return browse.browse_opportunities(session=session, today=clock.today(), query=query)
+    return browse.browse_opportunities(
+        session=session, today=clock.today(), query=query, semantic=semantic, settings=settings
+    )
 
 
 @router.get("/opportunities/{opportunity_id}", response_model=OpportunityRead, tags=["opportunities"])

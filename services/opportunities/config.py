@@ -12,6 +12,15 @@ class OpportunitiesSettings(CommonSettings):
     database_url: str | None = None
     profiles_url: str = Field(default_factory=lambda: address_of("profiles"))
     profiles_timeout_seconds: float = 5.0
+    # Browse's text search fuses full-text ranks with the matcher's semantic search; it waits this long for the
+    # matcher, then answers from full-text search alone.
+    matching_url: str = Field(default_factory=lambda: address_of("matching"))
+    semantic_search: bool = True
+    semantic_timeout_seconds: float = Field(0.8, gt=0)
+    semantic_pool: int = Field(50, ge=1, le=100)
+    # Cosine similarity (query text to posting text) a semantic hit needs to count as found; weaker hits are
+    # offered only as related results when nothing is found.
+    semantic_min_similarity: float = Field(0.45, ge=-1, le=1)
     expiry_interval_seconds: float = 60.0
     # Consume profile.erased from the profiles topic (off only for tests that do not need the broker).
     consume: bool = True

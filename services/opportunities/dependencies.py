@@ -12,6 +12,7 @@ from services.common.clock import Clock
 from services.common.minimum_wage import WageTable
 from services.opportunities.config import OpportunitiesSettings
 from services.opportunities.directory import ProfileDirectory
+from services.opportunities.semantic import SemanticSearch
 
 _optional_bearer = HTTPBearer(auto_error=False)
 
@@ -22,6 +23,10 @@ def settings(request: Request) -> OpportunitiesSettings:
 
 def wage_table(request: Request) -> WageTable:
     return request.app.state.wage_table
+
+
+def semantic_search(request: Request) -> SemanticSearch | None:
+    return getattr(request.app.state, "semantic_search", None)
 
 
 def profile_directory(request: Request) -> ProfileDirectory:
@@ -42,6 +47,7 @@ ClockDep = Annotated[Clock, Depends(clock)]
 SettingsDep = Annotated[OpportunitiesSettings, Depends(settings)]
 DirectoryDep = Annotated[ProfileDirectory, Depends(profile_directory)]
 WageTableDep = Annotated[WageTable, Depends(wage_table)]
+SemanticDep = Annotated[SemanticSearch | None, Depends(semantic_search)]
 MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
 AdviserOnly = Annotated[Principal, Depends(require_roles(Role.ADVISER))]
 AdviserOrEmployer = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.EMPLOYER))]

@@ -22,6 +22,7 @@ from services.opportunities.config import OpportunitiesSettings
 from services.opportunities.consumer import make_consumer
 from services.opportunities.directory import HttpProfileDirectory, ProfileDirectory, ProfilesUnavailable
 from services.opportunities.expiry import ExpirySweeper
+from services.opportunities.semantic import HttpSemanticSearch, SemanticSearch
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -31,9 +32,11 @@ def create_app(
     clock: Clock | None = None,
     profile_directory: ProfileDirectory | None = None,
     wage_table: WageTable = DEFAULT_TABLE,
+    semantic_search: SemanticSearch | None = None,
 ) -> FastAPI:
     """The opportunities service. `wage_table` is the dated minimum wage table (tests add a new rate to it by
-    replacing `app.state.wage_table`; the sweep then holds back the live opportunities it leaves below)."""
+    replacing `app.state.wage_table`; the sweep then holds back the live opportunities it leaves below).
+    `semantic_search` replaces the matcher's HTTP search (browse fuses it with full-text search)."""
     settings = settings or OpportunitiesSettings()
     settings.signing_secret()  # refuses to start in production without a real secret
 
@@ -46,6 +49,12 @@ def create_app(
                 settings.profiles_url, settings.signing_secret(), timeout=settings.profiles_timeout_seconds
             )
         app.state.profile_directory = profile_directory or http_directory
+        http_semantic = None
+        if semantic_search is None and settings.semantic_search:
+            http_semantic = HttpSemanticSearch(
+                settings.matching_url, settings.signing_secret(), timeout=settings.semantic_timeout_seconds
+            )
+        app.state.semantic_search = semantic_search or http_semantic
         sweeper = ExpirySweeper(
             session_factory=app.state.session_factory,
             clock=app.state.clock,
@@ -68,6 +77,8 @@ def create_app(
                 thread.join(timeout=30)
             if http_directory is not None:
                 http_directory.close()
+            if http_semantic is not None:
+                http_semantic.close()
             app.state.engine.dispose()
 
     app = FastAPI(title="Youth Guarantee: opportunities", version="1.0", lifespan=lifespan)

@@ -12,7 +12,7 @@ from services.common.screening import ScreeningWarning
 from services.common.types import IsoDate
 from services.messaging.vocabulary import OpportunityStatus, OpportunityType, ReferralStatus, Sector
 
-BrowseSort = Literal["distance", "wage", "closing_date", "newest"]
+BrowseSort = Literal["relevance", "distance", "wage", "closing_date", "newest"]
 
 
 def _unique(values: list[str]) -> list[str]:
@@ -214,6 +214,34 @@ class OpportunityPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class SearchInfo(BaseModel):
+    """How a browse with search words was answered."""
+
+    order: BrowseSort
+    semantic: Literal["used", "unavailable", "off"] = Field(
+        description="whether the matcher's meaning-based search was fused in (`unavailable`: words only, the "
+        "matcher did not answer in time)"
+    )
+
+
+class WiderArea(BaseModel):
+    """How many a search would find further away (radius_km null: anywhere)."""
+
+    radius_km: float | None
+    total: int
+
+
+class BrowsePage(OpportunityPage):
+    """A browse page; with search words, how it was searched, and when nothing is found, wider areas (each a step
+    the user may choose) and related results (near in meaning, not matching the words), labelled as such."""
+
+    search: SearchInfo | None = None
+    wider_areas: list[WiderArea] = []
+    related: list[OpportunityRead] = Field(
+        default=[], description="when nothing is found: opportunities related in meaning, not matches for the words"
+    )
 
 
 class BrowseQuery(BaseModel):

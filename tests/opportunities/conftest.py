@@ -16,6 +16,7 @@ from services.common.db import make_engine
 from services.common.minimum_wage import DEFAULT_TABLE, WageTable
 from services.opportunities.config import OpportunitiesSettings
 from services.opportunities.main import create_app
+from services.opportunities.semantic import SemanticSearch
 from services.profiles.config import ProfilesSettings
 from services.profiles.main import create_app as create_profiles_app
 from tests.opportunities.harness import BASE_TIME, Harness
@@ -57,18 +58,25 @@ def profiles_service(databases: TestDatabases) -> Iterator[ProfilesService]:
 
 
 def make_harness(
-    databases: TestDatabases, profiles: ProfilesService, wage_table: WageTable = DEFAULT_TABLE,
-    **settings_overrides: Any
+    databases: TestDatabases,
+    profiles: ProfilesService,
+    wage_table: WageTable = DEFAULT_TABLE,
+    semantic: SemanticSearch | None = None,
+    **settings_overrides: Any,
 ) -> Callable[[], Iterator[Harness]]:
+    """A harness factory; the service asks no matcher unless given `semantic` (or settings that turn it on)."""
+    database_url = settings_overrides.pop("database_url", None)
+
     def run() -> Iterator[Harness]:
         settings = OpportunitiesSettings(
-            database_url=databases.new_url("opportunities"),
             environment="test",
-            **{"profiles_url": profiles.url, "expiry_interval_seconds": 3600.0, "consume": False, **settings_overrides},
+            **{"database_url": database_url or databases.new_url("opportunities"),
+               "profiles_url": profiles.url, "expiry_interval_seconds": 3600.0, "consume": False,
+               "semantic_search": False, **settings_overrides},
         )
         clock = FixedClock(BASE_TIME)
         engine = make_engine(settings.resolved_database_url())
-        with client_for(create_app(settings, clock=clock, wage_table=wage_table)) as client:
+        with client_for(create_app(settings, clock=clock, wage_table=wage_table, semantic_search=semantic)) as client:
             yield Harness(client, settings, clock, engine)
         engine.dispose()
 

@@ -45,6 +45,8 @@ class Stack:
     urls: dict[str, str]
     settings: ProfilesSettings
     seeded: Seeded = field(default_factory=Seeded)
+    # The running apps, for tests that change what a composition root was given (e.g. the wage table).
+    apps: dict[str, Any] = field(default_factory=dict)
 
     def headers(self, role: Role, sub: str) -> dict[str, str]:
         return bearer(self.settings, role, sub)
@@ -107,7 +109,8 @@ def seed(stack: Stack) -> Seeded:
             garage, today, type="apprenticeship", level=3, title="Vehicle technician apprentice",
             sector="engineering_manufacturing", postcode="SK4 2AA",
             description="Service and repair cars with our technicians; day release to college.",
-            skills=["car maintenance", "problem solving"], wage_per_hour=9.0, duration_months=24),
+            skills=["car maintenance", "problem solving"], wage_per_hour=9.0, wage_after_first_year=13.5,
+            duration_months=24),
         "workshop_experience": _opportunity(
             garage, today, type="work_experience", title="Workshop work experience",
             sector="engineering_manufacturing", postcode="SK5 6AA", hours_per_week=20, wage_per_hour=12.75,
@@ -150,17 +153,22 @@ def running_stack(databases: TestDatabases, bootstrap_servers: str, tmp: Path) -
     profiles_db, opportunities_db = databases.new_url("profiles"), databases.new_url("opportunities")
     profiles_settings = ProfilesSettings(database_url=profiles_db, data_dir=tmp / "profiles", **common)
     with ExitStack() as stack:
-        urls = {"profiles": stack.enter_context(live_server(create_profiles_app(profiles_settings)))}
-        urls["opportunities"] = stack.enter_context(live_server(create_opportunities_app(OpportunitiesSettings(
-            database_url=opportunities_db, profiles_url=urls["profiles"], expiry_interval_seconds=3600.0, **common))))
-        urls["events"] = stack.enter_context(live_server(create_events_app(EventsSettings(
-            database_url=databases.new_url("events"), consumer_group=f"events-ui-{run}", **common))))
-        urls["matching"] = stack.enter_context(live_server(create_matching_app(MatchingSettings(
+        apps: dict[str, Any] = {"profiles": create_profiles_app(profiles_settings)}
+        urls = {"profiles": stack.enter_context(live_server(apps["profiles"]))}
+        apps["matching"] = create_matching_app(MatchingSettings(
             data_dir=tmp / "matching", consumer_name=f"matching-ui-{run}", embedder="torch",
-            save_interval_seconds=5.0, **common))))
+            save_interval_seconds=5.0, **common))
+        urls["matching"] = stack.enter_context(live_server(apps["matching"]))
+        apps["opportunities"] = create_opportunities_app(OpportunitiesSettings(
+            database_url=opportunities_db, profiles_url=urls["profiles"], matching_url=urls["matching"],
+            expiry_interval_seconds=3600.0, **common))
+        urls["opportunities"] = stack.enter_context(live_server(apps["opportunities"]))
+        apps["events"] = create_events_app(EventsSettings(
+            database_url=databases.new_url("events"), consumer_group=f"events-ui-{run}", **common))
+        urls["events"] = stack.enter_context(live_server(apps["events"]))
         stack.enter_context(running_relay("profiles", profiles_db, bootstrap_servers))
         stack.enter_context(running_relay("opportunities", opportunities_db, bootstrap_servers))
-        live = Stack(urls=urls, settings=profiles_settings)
+        live = Stack(urls=urls, settings=profiles_settings, apps=apps)
         seed(live)
         for name in ("events", "matching"):
             wait_for(partial(_ready, urls[name]), what=f"{name} ready", timeout=120, ignoring=(httpx.HTTPError,))

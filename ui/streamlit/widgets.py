@@ -101,7 +101,10 @@ def opportunity_facts(opportunity: dict[str, Any]) -> str:
     """One line of facts: type, employer, pay, hours, places, closing date."""
     bits = [labels.type_label(opportunity["type"]), opportunity.get("employer_name", "")]
     if opportunity.get("wage_per_hour"):
-        bits.append(f"{labels.money(opportunity['wage_per_hour'])} an hour")
+        later = opportunity.get("wage_after_first_year")
+        rises = later and later != opportunity["wage_per_hour"]
+        rise = f", {labels.money(later)} after the first year" if rises else ""
+        bits.append(f"{labels.money(opportunity['wage_per_hour'])} an hour{rise}")
     bits.append(f"{opportunity.get('hours_per_week', 0):g} hours a week")
     left = labels.places_left(opportunity)
     bits.append(f"{left} place{'s' if left != 1 else ''} left")

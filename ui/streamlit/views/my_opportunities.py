@@ -9,6 +9,8 @@ from typing import Any
 import streamlit as st
 
 from services.common.auth import Role
+from services.common.eligibility import Posting, least_legal_pay
+from services.common.minimum_wage import rates_on
 from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
@@ -22,7 +24,8 @@ today = dt.date.today()
 FIELD_LABELS = {
     "type": "Type", "title": "Title", "description": "Description", "skills": "Skills", "sector": "Area of work",
     "level": "Level", "postcode": "Postcode", "hours_per_week": "Hours a week", "wage_per_hour": "Wage per hour",
-    "annual_wage": "Yearly wage", "duration_months": "Length (months)", "positions": "Places",
+    "annual_wage": "Yearly wage", "wage_after_first_year": "Pay after the first year",
+    "duration_months": "Length (months)", "positions": "Places",
     "start_date": "Start date", "closing_date": "Closing date", "min_age": "Youngest age",
     "max_age": "Oldest age", "requires_universal_credit": "Universal Credit", "remote": "Remote", "status": "Status",
 }
@@ -34,19 +37,37 @@ if employer is not None:
     st.caption(f"{employer['name']} · {labels.sector_label(employer['sector'])} · {employer['postcode']}")
 
 
-def rule_failures(err: ServiceError) -> None:
+def legal_default_wage(start: dt.date) -> float:
+    """The least a new posting's default (a job open to every age) may pay from its default start date."""
+    least, _ = least_legal_pay(Posting(start, None, None, False, 0, None, False, None), default_min_age=16)
+    return least / 100
+
+
+def minimum_wage_hint(start: dt.date) -> str:
+    """The rates in force on a start date, in words."""
+    rates = rates_on(start)
+    if rates is None:
+        return ""
+    return (f"Legal minimum from {labels.day(start)}: {labels.money(float(rates.age_21_and_over))} an hour for 21 and "
+            f"over, {labels.money(float(rates.age_18_to_20))} for 18 to 20, {labels.money(float(rates.under_18))} "
+            f"under 18 and {labels.money(float(rates.apprentice))} for apprentices under 19 or in their first year. "
+            "Pay at least the rate of the oldest age you take on.")
+
+
+def rule_failures(err: ServiceError, heading: str = "This can't go live yet:") -> None:
     """Every failed rule as its own line, naming the field in words."""
     if not err.fields:
         session.show_error(err)
         return
     lines = [f"- **{FIELD_LABELS.get(field, field.replace('_', ' ').capitalize() or 'Problem')}**: {message}"
              for field, message in err.fields.items()]
-    st.error("This can't go live yet:\n\n" + "\n".join(lines), icon="⚠️")
+    st.error(heading + "\n\n" + "\n".join(lines), icon="⚠️")
 
 
 def opportunity_form(key: str, current: dict[str, Any] | None) -> tuple[dict[str, Any], FieldMessages, bool]:
     """The fields of an opportunity (empty for a new draft); returns the body, the message slots, submitted."""
     now = current or {}
+    default_start = today + dt.timedelta(days=60)
     messages = FieldMessages()
     with st.form(key):
         title = st.text_input("Title *", value=now.get("title", ""), key=f"{key}_title", max_chars=200)
@@ -75,7 +96,8 @@ def opportunity_form(key: str, current: dict[str, Any] | None) -> tuple[dict[str
             messages.slot("postcode")
         with middle:
             wage = st.number_input("Wage per hour (£) *", min_value=0.0, max_value=1000.0, step=0.05,
-                                   value=float(now.get("wage_per_hour", 12.21)), key=f"{key}_wage")
+                                   value=float(now.get("wage_per_hour", legal_default_wage(default_start))),
+                                   key=f"{key}_wage")
             messages.slot("wage_per_hour")
         with right:
             hours = st.number_input("Hours a week *", min_value=1.0, max_value=48.0, step=0.5,
@@ -89,7 +111,7 @@ def opportunity_form(key: str, current: dict[str, Any] | None) -> tuple[dict[str
         with middle:
             start = st.date_input("Start date *", key=f"{key}_start", format="DD/MM/YYYY",
                                   value=dt.date.fromisoformat(now["start_date"]) if now.get("start_date")
-                                  else today + dt.timedelta(days=60))
+                                  else default_start)
             messages.slot("start_date")
         with right:
             closing = st.date_input("Closing date *", key=f"{key}_closing", format="DD/MM/YYYY",
@@ -121,11 +143,20 @@ def opportunity_form(key: str, current: dict[str, Any] | None) -> tuple[dict[str
             messages.slot("requires_universal_credit")
         with right:
             remote = st.checkbox("Can be done from home", value=bool(now.get("remote")), key=f"{key}_remote")
+        later_wage = st.number_input(
+            "Pay per hour after the first year (£; apprenticeships longer than a year; 0 = the same)",
+            min_value=0.0, max_value=1000.0, step=0.05, value=float(now.get("wage_after_first_year") or 0),
+            key=f"{key}_later_wage",
+            help="The apprentice rate covers apprentices under 19 and those in their first year only: from the "
+                 "second year, apprentices who are 19 or over then must get the rate for their age.")
+        messages.slot("wage_after_first_year")
+        st.caption(minimum_wage_hint(start if isinstance(start, dt.date) else default_start))
         submitted = st.form_submit_button("Save draft", type="primary")
     body: dict[str, Any] = {
         "type": kind, "title": title, "description": description, "skills": split_list(skills), "sector": sector,
         "level": int(level) or None, "postcode": postcode, "hours_per_week": hours,
-        "wage_per_hour": round(wage, 2), "duration_months": int(duration) or None, "positions": int(positions),
+        "wage_per_hour": round(wage, 2), "wage_after_first_year": round(later_wage, 2) or None,
+        "duration_months": int(duration) or None, "positions": int(positions),
         "start_date": start.isoformat() if start else None, "closing_date": closing.isoformat() if closing else None,
         "min_age": int(min_age) or None, "max_age": int(max_age) or None,
         "requires_universal_credit": needs_uc, "remote": remote,
@@ -139,6 +170,42 @@ def report(err: ServiceError, messages: FieldMessages) -> None:
         st.error("Please check the highlighted fields." + "".join(f" {m}" for m in unplaced), icon="⚠️")
     else:
         session.show_error(err)
+
+
+def held_back(opportunity: dict[str, Any]) -> None:
+    """A live posting a new minimum wage rate left below it: why, and a form to fix it."""
+    oid = opportunity["id"]
+    st.warning(f"**Held back from young people since {labels.day(opportunity.get('held_back_at'))}: a new minimum "
+               f"wage rate applies.** {opportunity['held_back_reason']}", icon=":material/pause_circle:")
+    with st.form(f"fix_{oid}", border=False):
+        st.markdown("**Fix it**: raise the pay, or lower the oldest age you take on.")
+        left, middle, right = st.columns(3)
+        wage = left.number_input("New pay per hour (£)", min_value=0.0, max_value=1000.0, step=0.05,
+                                 value=float(opportunity["wage_per_hour"]), key=f"fix_wage_{oid}")
+        later = middle.number_input("Pay after the first year (£, 0 = the same)", min_value=0.0, max_value=1000.0,
+                                    step=0.05, value=float(opportunity.get("wage_after_first_year") or 0),
+                                    key=f"fix_later_{oid}")
+        oldest = right.number_input("Oldest age (0 = any)", min_value=0, max_value=99, step=1,
+                                    value=int(opportunity.get("max_age") or 0), key=f"fix_oldest_{oid}")
+        if st.form_submit_button("Save the fix", type="primary"):
+            changes: dict[str, Any] = {}
+            if round(wage, 2) != opportunity["wage_per_hour"]:
+                changes["wage_per_hour"] = round(wage, 2)
+            if round(later, 2) and round(later, 2) != opportunity.get("wage_after_first_year"):
+                changes["wage_after_first_year"] = round(later, 2)
+            if int(oldest) and int(oldest) != opportunity.get("max_age"):
+                changes["max_age"] = int(oldest)
+            if not changes:
+                st.info("Nothing changed.")
+            else:
+                try:
+                    client.update_opportunity(oid, changes)
+                except ServiceError as err:
+                    rule_failures(err, heading="That isn't enough yet:")
+                else:
+                    session.clear_public_caches()
+                    flash(f"Fixed: “{opportunity['title']}” is offered to young people again.")
+                    st.rerun()
 
 
 with st.expander("Post a new opportunity", icon=":material/add:"):
@@ -173,6 +240,12 @@ for opportunity in page["items"]:
                     f"**Starts** {labels.day(opportunity['start_date'])}")
         if opportunity.get("closed_reason"):
             st.caption(f"Closed: {opportunity['closed_reason']}")
+        rise = opportunity.get("pay_rise_after_first_year")
+        if rise:
+            st.caption(f"From {labels.day(rise['from_date'])}, when its second year starts, apprentices who are 19 or "
+                       f"over then must be paid at least {labels.money(rise['at_least'])} an hour.")
+        if opportunity["status"] == "live" and opportunity.get("held_back_reason"):
+            held_back(opportunity)
         if opportunity["status"] == "draft":
             with st.expander("Edit draft"):
                 body, messages, submitted = opportunity_form(f"edit_{oid}", opportunity)
