@@ -21,7 +21,11 @@ st.write("Look through everything that's open right now. Type what you like, or 
 
 params = browsing.filters("browse", default_near=me["postcode"] if me else "", simple=True)
 spot = locate(me["postcode"]) if me else None
-items = browsing.results(config, params, key="browse", home=(spot.latitude, spot.longitude) if spot else None)
+found = browsing.results(config, params, key="browse", home=(spot.latitude, spot.longitude) if spot else None)
 already = interested_in(client, user.sub)
-for item in items:
+for item in found.items:
     opportunity_card(item, body=partial(interest_button, client, item, already, key="browse"))
+if found.related:
+    browsing.related_heading(params)
+    for item in found.related:
+        opportunity_card(item, body=partial(interest_button, client, item, already, key="browse_related"))

@@ -179,12 +179,16 @@ def held_back(opportunity: dict[str, Any]) -> None:
                f"wage rate applies.** {opportunity['held_back_reason']}", icon=":material/pause_circle:")
     with st.form(f"fix_{oid}", border=False):
         st.markdown("**Fix it**: raise the pay, or lower the oldest age you take on.")
+        apprenticeship = opportunity["type"] == "apprenticeship"
         left, middle, right = st.columns(3)
         wage = left.number_input("New pay per hour (£)", min_value=0.0, max_value=1000.0, step=0.05,
                                  value=float(opportunity["wage_per_hour"]), key=f"fix_wage_{oid}")
-        later = middle.number_input("Pay after the first year (£, 0 = the same)", min_value=0.0, max_value=1000.0,
-                                    step=0.05, value=float(opportunity.get("wage_after_first_year") or 0),
-                                    key=f"fix_later_{oid}")
+        later = 0.0
+        if apprenticeship:
+            later = middle.number_input("Pay after the first year (£, 0 = the same)", min_value=0.0,
+                                        max_value=1000.0, step=0.05,
+                                        value=float(opportunity.get("wage_after_first_year") or 0),
+                                        key=f"fix_later_{oid}")
         oldest = right.number_input("Oldest age (0 = any)", min_value=0, max_value=99, step=1,
                                     value=int(opportunity.get("max_age") or 0), key=f"fix_oldest_{oid}")
         if st.form_submit_button("Save the fix", type="primary"):
@@ -231,6 +235,8 @@ if not page["items"]:
 for opportunity in page["items"]:
     oid = opportunity["id"]
     words, colour = labels.OPPORTUNITY_STATUS[opportunity["status"]]
+    if opportunity["status"] == "live" and opportunity.get("held_back_reason"):
+        words, colour = "Live, but held back: the pay needs fixing", "orange"
     with st.container(border=True):
         st.markdown(f"**{opportunity['title']}**")
         status_badge(words, colour)

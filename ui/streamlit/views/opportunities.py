@@ -17,8 +17,10 @@ if st.button("Refresh", key="opps_refresh", icon=":material/refresh:"):
     session.clear_public_caches()
 
 params = browsing.filters("opps")
-items = browsing.results(config, params, key="opps", map_first=True)
-for item in items:
+found = browsing.results(config, params, key="opps", map_first=True)
+if found.related:
+    browsing.related_heading(params)
+for item in found.items or found.related:
 
     def candidates(item: dict = item) -> None:  # type: ignore[type-arg]
         if not st.toggle("Show suggested young people", key=f"cand_{item['id']}"):
