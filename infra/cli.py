@@ -168,10 +168,23 @@ def bench(
     screening_embeddings: bool = typer.Option(
         False, "--screening-embeddings", help="With --screening: also the rules plus a MiniLM nearest-neighbour vote."
     ),
+    search: bool = typer.Option(
+        False, "--search", help="Instead: browse's search (old substring vs new ranked and fused) on judged queries."
+    ),
+    search_database: str | None = typer.Option(
+        None, "--search-database", help="With --search: an empty database URL to use (default: a SQLite file)."
+    ),
+    search_tuning: bool = typer.Option(
+        False, "--search-tuning", help="With --search: print the tuning queries' semantic hits and stop."
+    ),
 ) -> None:
     """Benchmark the matcher: index latency and recall vs exact FAISS and hnswlib, filtered recall, embedding
     throughput (plain vs ONNX int8) and event-to-searchable latency through the real broker. With --screening,
-    the free-text screening's precision and recall on its labelled corpus instead."""
+    the free-text screening's precision and recall on its labelled corpus instead; with --search, browse's search
+    on judged everyday queries."""
+    if search:
+        _bench_search(search_database, search_tuning, json_path)
+        return
     if screening:
         from benchmarks import screening as screening_bench
 
@@ -223,6 +236,29 @@ def bench(
     typer.echo(table(results))
     if json_path is not None:
         write_json(results, json_path)
+        typer.echo(f"\nwrote {json_path}")
+
+
+def _bench_search(database_url: str | None, tuning: bool, json_path: Path | None) -> None:
+    import tempfile
+
+    from benchmarks import search as search_bench
+    from services.matching.config import MatchingSettings
+    from services.matching.embedder import build_embedder
+
+    embedder = build_embedder(MatchingSettings())
+    with tempfile.TemporaryDirectory(prefix="yg-search-bench-") as tmp:
+        if tuning:
+            search_bench.tuning_view(embedder=embedder, seed=2026, tmp=Path(tmp), say=typer.echo)
+            return
+        figures = search_bench.run(embedder=embedder, database_url=database_url, seed=2026, say=typer.echo,
+                                   tmp=Path(tmp))
+    typer.echo("")
+    typer.echo(search_bench.table(figures))
+    if json_path is not None:
+        from benchmarks.report import write_json as write_figures
+
+        write_figures(figures, json_path)
         typer.echo(f"\nwrote {json_path}")
 
 

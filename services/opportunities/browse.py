@@ -119,7 +119,10 @@ def _semantic_hits(
         return None
     asked = SemanticQuery(text=text, type=query.type, sector=query.sector, near=near,
                           radius_km=query.radius_km if near else None)
-    return semantic.search(asked, k=settings.semantic_pool)
+    hits = semantic.search(asked, k=settings.semantic_pool)
+    # Ranked by meaning alone (the matcher's own order also weighs distance and skills, which browse has its own
+    # filters and words for).
+    return None if hits is None else sorted(hits, key=lambda hit: -hit.similarity)
 
 
 def _admitted(session: Session, statement: Select[Any], ids: list[uuid.UUID]) -> list[uuid.UUID]:
