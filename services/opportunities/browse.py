@@ -100,7 +100,11 @@ def browse_opportunities(
     used = "off" if semantic is None else "unavailable" if hits is None else "used"
     page.search = SearchInfo(order=sort, semantic=used)
     if page.total == 0:
-        weak = [hit.opportunity_id for hit in hits or [] if not _strong(hit, settings)]
+        weak = [
+            hit.opportunity_id
+            for hit in hits or []
+            if not _strong(hit, settings) and hit.similarity >= settings.semantic_related_min_similarity
+        ]
         weak = _admitted(session, statement, weak)
         page.related = _related(session, weak[:RELATED_SHOWN], query.near)
         if query.near:

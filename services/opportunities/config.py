@@ -23,6 +23,8 @@ class OpportunitiesSettings(CommonSettings):
     # (not its judged ones): with MiniLM, short queries reach about 0.35-0.55 with fitting postings and stay
     # below about 0.33 with unrelated ones ("tractors": crop production 0.38, pile driving 0.36, fish cook 0.30).
     semantic_min_similarity: float = Field(0.35, ge=-1, le=1)
+    # Below this, a hit is not shown even as related ("astronaut" reaches 0.18 with a car valeter).
+    semantic_related_min_similarity: float = Field(0.2, ge=-1, le=1)
     expiry_interval_seconds: float = 60.0
     # Consume profile.erased from the profiles topic (off only for tests that do not need the broker).
     consume: bool = True

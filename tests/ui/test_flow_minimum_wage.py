@@ -67,7 +67,7 @@ def test_publishing_a_job_below_the_minimum_for_its_oldest_age_says_what_to_chan
     assert rates is not None
     sign_in(page, ui_url, "employer", "Hatters Cafe")
     open_page(page, "My opportunities")
-    page.get_by_text("Post a new opportunity").click()
+    page.get_by_text("Post a new opportunity").click(timeout=30_000)
     expect(page.get_by_label("Wage per hour (£) *")).to_have_value(f"{rates.age_21_and_over}")  # a legal default
     expect(page.get_by_text(f"{rates.age_21_and_over} an hour for 21 and over")).to_be_visible()
     page.get_by_label("Title *").fill(title)
@@ -146,7 +146,7 @@ def test_a_new_rate_holds_a_live_posting_back_and_its_employer_fixes_it(
         sign_in(page, ui_url, "employer", "Hatters Cafe")
         open_page(page, "My opportunities")
         warning = page.locator("[data-testid='stAlert']").filter(has_text="Held back from young people")
-        expect(warning).to_contain_text("a new minimum wage rate applies")
+        expect(warning).to_contain_text("a new minimum wage rate applies", timeout=30_000)
         expect(warning).to_contain_text(f"£{rates.age_21_and_over} an hour is below the legal minimum of £13.20 an "
                                         "hour for ages 21 and over")
         expect(warning).to_contain_text("set the oldest age to 20 so that only people aged 18 to 20 can apply")
