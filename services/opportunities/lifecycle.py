@@ -24,6 +24,7 @@ from services.opportunities.rules import (
     check_postcode,
     check_publishable,
     check_shape,
+    day_in_words,
     hourly_pence_from_annual,
     pence,
     posting_of,
@@ -66,11 +67,11 @@ _FIXES_WHEN_HELD = frozenset({"wage_per_hour", "annual_wage", "wage_after_first_
 def _wage_fields(hourly: Decimal | None, annual: Decimal | None, hours_per_week: float) -> tuple[int, int | None]:
     """(pence per hour, annual pence or None) from exactly one of the two ways to give a wage."""
     if hourly is not None and annual is not None:
-        raise RuleViolation("annual_wage", "one_wage_only", "give wage_per_hour or annual_wage, not both")
+        raise RuleViolation("annual_wage", "one_wage_only", "Give the pay per hour or per year, not both.")
     if annual is not None:
         return hourly_pence_from_annual(annual, hours_per_week), pence(annual)
     if hourly is None:
-        raise RuleViolation("wage_per_hour", "wage_required", "give wage_per_hour or annual_wage")
+        raise RuleViolation("wage_per_hour", "wage_required", "Give the pay, per hour or per year.")
     return pence(hourly), None
 
 
@@ -221,19 +222,25 @@ def _extend_live(opportunity: Opportunity, changes: dict[str, Any], *, today: dt
         raise RuleViolation(
             "closing_date",
             "already_expired",
-            "this opportunity's closing date has passed; it is being closed, post a new one instead",
+            "This opportunity's closing date has passed and it is being closed. Post a new one instead.",
             http_status.HTTP_409_CONFLICT,
         )
     if new < opportunity.closing_date:
         raise RuleViolation(
             "closing_date",
             "extend_only",
-            f"a live opportunity's closing date can only move later than {opportunity.closing_date}",
+            f"Once it is live, the closing date can only move later than {day_in_words(opportunity.closing_date)}.",
         )
     if new >= opportunity.start_date:
-        raise RuleViolation("closing_date", "closing_date_before_start", "closing_date must be before start_date")
+        raise RuleViolation(
+            "closing_date",
+            "closing_date_before_start",
+            f"The closing date must be before the start date ({day_in_words(opportunity.start_date)}).",
+        )
     if new <= today:
-        raise RuleViolation("closing_date", "closing_date_after_today", "closing_date must be after today")
+        raise RuleViolation(
+            "closing_date", "closing_date_after_today", f"The closing date must be after today ({day_in_words(today)})."
+        )
     opportunity.closing_date = new
 
 

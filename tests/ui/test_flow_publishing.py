@@ -1,7 +1,8 @@
-"""An employer posts a job open from 16 at £8.00 an hour: publishing says in words which age bands that fails and
-what to change; they narrow it to 16-17s and it goes live, suggested to a 17-year-old and never to a 20-year-old.
-The posting form's own default wage is legal. When a new minimum wage rate takes effect, the employer's page shows
-their live posting held back and how to fix it; they raise the pay and it is offered again."""
+"""Publishing, as an employer does it. A job open from 16 at £8.00 an hour: publishing says in words which age
+bands that fails and what to change; they narrow it to 16-17s and it goes live, suggested to a 17-year-old and never
+to a 20-year-old. The posting form's own default wage is legal. When a new minimum wage rate takes effect, the
+employer's page shows their live posting held back and how to fix it; they raise the pay and it is offered again.
+Every publish error is said in words, naming no raw field."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from infra.seed.synthetic import birth_date_for_age, profile_create
 from services.common.auth import Role
 from services.common.minimum_wage import WageRates, rates_on
 from tests.support.waiting import wait_for
-from tests.ui.playwright_pages import open_page, sign_in, wait_for_app
+from tests.ui.playwright_pages import choose, fill_date, open_page, sign_in, wait_for_app
 from tests.ui.stack import Stack
 
 SCREENSHOTS = Path(os.environ.get("UI_SCREENSHOT_DIR", "/tmp/ui-screenshots"))
@@ -170,3 +171,36 @@ def test_a_new_rate_holds_a_live_posting_back_and_its_employer_fixes_it(
                  what="the matcher offering the job again", timeout=30, ignoring=(httpx.HTTPError,))
     finally:
         opportunities.state.wage_table = previous
+
+
+def test_publish_errors_are_in_plain_words_not_field_names(stack: Stack, ui_url: str, page: Page) -> None:
+    title = f"Kick-Start kitchen helper {uuid.uuid4().hex[:4]}"
+    start = dt.date.today() + dt.timedelta(days=60)
+    sign_in(page, ui_url, "employer", "Hatters Cafe")
+    open_page(page, "My opportunities")
+    page.get_by_text("Post a new opportunity").click(timeout=30_000)
+    page.get_by_label("Title *").fill(title)
+    choose(page, "Type *", "Kick-Start")
+    page.get_by_label("Description *").fill("Help in the kitchen for six months.")
+    fill_date(page, "Closing date *", start.day, start.month, start.year)  # the same day it starts
+    page.get_by_role("button", name="Save draft").click()
+    wait_for_app(page)
+    expect(page.get_by_text(f"Saved the draft “{title}”")).to_be_visible()
+
+    draft = _mine(stack, title)
+    page.locator(f".st-key-publish_{draft['id']}").get_by_role("button", name="Publish").click()
+    wait_for_app(page)
+    failure = page.locator("[data-testid='stAlert']").filter(has_text="This can't go live yet")
+    expect(failure).to_contain_text(
+        f"Closing date: The closing date must be before the start date ({start.day} {start:%B %Y}).")
+    expect(failure).to_contain_text(
+        "Oldest age: Kick-Start placements are for ages 16 to 24 only: set the oldest age to 24 or less.")
+    expect(failure).to_contain_text("Universal Credit: Kick-Start placements are only for young people on "
+                                    "Universal Credit.")
+    expect(failure).to_contain_text("Hours a week: Kick-Start placements are 25 hours a week.")
+    expect(failure).to_contain_text("Length (months): Kick-Start placements last 6 months.")
+    text = failure.inner_text()
+    for raw in ("closing_date", "Closing_date", "max_age", "start_date", "requires_universal_credit",
+                "hours_per_week", "duration_months"):
+        assert raw not in text, (raw, text)
+    _shot(page, "publish_errors_in_words", failure)
