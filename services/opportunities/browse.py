@@ -55,12 +55,14 @@ WIDER_OFFERED = 3
 RELATED_SHOWN = 5
 
 
+def _with_employers() -> Select[Any]:
+    return select(Opportunity, Employer).join(Employer, Employer.id == Opportunity.employer_id)
+
+
 def _listing(query: BrowseQuery, today: dt.date) -> Select[Any]:
     """Live opportunities still open for applications and offered to young people, with the query's filters."""
-    statement = (
-        select(Opportunity, Employer)
-        .join(Employer, Employer.id == Opportunity.employer_id)
-        .where(Opportunity.status == "live", Opportunity.closing_date >= today, Opportunity.held_back_reason.is_(None))
+    statement = _with_employers().where(
+        Opportunity.status == "live", Opportunity.closing_date >= today, Opportunity.held_back_reason.is_(None)
     )
     if query.type:
         statement = statement.where(Opportunity.type == query.type)
@@ -241,14 +243,7 @@ def _related(session: Session, ids: list[uuid.UUID], near: str | None) -> list[O
     """Opportunities near in meaning to the words (none of them a match), in the matcher's order."""
     if not ids:
         return []
-    rows = {
-        opportunity.id: (opportunity, employer)
-        for opportunity, employer in session.execute(
-            select(Opportunity, Employer)
-            .join(Employer, Employer.id == Opportunity.employer_id)
-            .where(Opportunity.id.in_(ids))
-        ).all()
-    }
+    rows = {o.id: (o, e) for o, e in session.execute(_with_employers().where(Opportunity.id.in_(ids))).all()}
     origin = locate(near) if near else None
     related = []
     for key in ids:

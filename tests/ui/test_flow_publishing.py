@@ -47,6 +47,17 @@ def _mine(stack: Stack, title: str) -> dict[str, Any]:
     return next(item for item in listed if item["title"] == title)
 
 
+def _save_and_publish(page: Page, stack: Stack, title: str) -> tuple[dict[str, Any], Locator]:
+    """Save the new-opportunity form as a draft, press its Publish; the draft and the box of publish errors."""
+    page.get_by_role("button", name="Save draft").click()
+    wait_for_app(page)
+    expect(page.get_by_text(f"Saved the draft “{title}”")).to_be_visible()
+    draft = _mine(stack, title)
+    page.locator(f".st-key-publish_{draft['id']}").get_by_role("button", name="Publish").click()
+    wait_for_app(page)
+    return draft, page.locator("[data-testid='stAlert']").filter(has_text="This can't go live yet")
+
+
 def _matches(stack: Stack, profile_id: str) -> list[str]:
     found = stack.call("matching", "GET", f"/profiles/{profile_id}/matches", params={"k": 100})
     return [match["opportunity_id"] for match in found["matches"]]
@@ -74,14 +85,7 @@ def test_publishing_a_job_below_the_minimum_for_its_oldest_age_says_what_to_chan
     page.get_by_label("Title *").fill(title)
     page.get_by_label("Description *").fill("Make coffee and serve customers at weekends.")
     page.get_by_label("Wage per hour (£) *").fill(f"{rates.under_18}")
-    page.get_by_role("button", name="Save draft").click()
-    wait_for_app(page)
-    expect(page.get_by_text(f"Saved the draft “{title}”")).to_be_visible()
-
-    draft = _mine(stack, title)
-    page.locator(f".st-key-publish_{draft['id']}").get_by_role("button", name="Publish").click()
-    wait_for_app(page)
-    failure = page.locator("[data-testid='stAlert']").filter(has_text="This can't go live yet")
+    draft, failure = _save_and_publish(page, stack, title)
     expect(failure).to_contain_text(
         f"£{rates.under_18} an hour is below the legal minimum of £{rates.age_18_to_20} an hour for ages 18 to 20 "
         f"and £{rates.age_21_and_over} an hour for ages 21 and over")
@@ -183,14 +187,7 @@ def test_publish_errors_are_in_plain_words_not_field_names(stack: Stack, ui_url:
     choose(page, "Type *", "Kick-Start")
     page.get_by_label("Description *").fill("Help in the kitchen for six months.")
     fill_date(page, "Closing date *", start.day, start.month, start.year)  # the same day it starts
-    page.get_by_role("button", name="Save draft").click()
-    wait_for_app(page)
-    expect(page.get_by_text(f"Saved the draft “{title}”")).to_be_visible()
-
-    draft = _mine(stack, title)
-    page.locator(f".st-key-publish_{draft['id']}").get_by_role("button", name="Publish").click()
-    wait_for_app(page)
-    failure = page.locator("[data-testid='stAlert']").filter(has_text="This can't go live yet")
+    _draft, failure = _save_and_publish(page, stack, title)
     expect(failure).to_contain_text(
         f"Closing date: The closing date must be before the start date ({start.day} {start:%B %Y}).")
     expect(failure).to_contain_text(

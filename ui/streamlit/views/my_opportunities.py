@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -172,6 +173,21 @@ def report(err: ServiceError, messages: FieldMessages) -> None:
         session.show_error(err)
 
 
+def save_changes(oid: str, changes: dict[str, Any], failed: Callable[[ServiceError], None], done: str) -> None:
+    """Send what changed; on success say `done` after the rerun, else let `failed` show why."""
+    if not changes:
+        st.info("Nothing changed.")
+        return
+    try:
+        client.update_opportunity(oid, changes)
+    except ServiceError as err:
+        failed(err)
+    else:
+        session.clear_public_caches()
+        flash(done)
+        st.rerun()
+
+
 def held_back(opportunity: dict[str, Any]) -> None:
     """A live posting a new minimum wage rate left below it: why, and a form to fix it."""
     oid = opportunity["id"]
@@ -199,17 +215,8 @@ def held_back(opportunity: dict[str, Any]) -> None:
                 changes["wage_after_first_year"] = round(later, 2)
             if int(oldest) and int(oldest) != opportunity.get("max_age"):
                 changes["max_age"] = int(oldest)
-            if not changes:
-                st.info("Nothing changed.")
-            else:
-                try:
-                    client.update_opportunity(oid, changes)
-                except ServiceError as err:
-                    rule_failures(err, heading="That isn't enough yet:")
-                else:
-                    session.clear_public_caches()
-                    flash(f"Fixed: “{opportunity['title']}” is offered to young people again.")
-                    st.rerun()
+            save_changes(oid, changes, partial(rule_failures, heading="That isn't enough yet:"),
+                         f"Fixed: “{opportunity['title']}” is offered to young people again.")
 
 
 with st.expander("Post a new opportunity", icon=":material/add:"):
@@ -256,17 +263,8 @@ for opportunity in page["items"]:
             with st.expander("Edit draft"):
                 body, messages, submitted = opportunity_form(f"edit_{oid}", opportunity)
                 if submitted:
-                    changes = changed_fields(opportunity, body)
-                    if not changes:
-                        st.info("Nothing changed.")
-                    else:
-                        try:
-                            client.update_opportunity(oid, changes)
-                        except ServiceError as err:
-                            report(err, messages)
-                        else:
-                            flash("Saved your changes.")
-                            st.rerun()
+                    save_changes(oid, changed_fields(opportunity, body), partial(report, messages=messages),
+                                 "Saved your changes.")
             if st.button("Publish", key=f"publish_{oid}", type="primary", icon=":material/publish:"):
                 try:
                     with st.spinner("Checking the rules and publishing..."):
