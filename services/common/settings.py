@@ -69,3 +69,12 @@ class CommonSettings(BaseSettings):
     def sqlite_url(self, name: str) -> str:
         """The embedded default database URL for a service: a SQLite file under the data folder."""
         return f"sqlite:///{(self.data_dir / f'{name}.db').resolve()}"
+
+
+class KeyClientSettings(CommonSettings):
+    """A service that calls the profiles service: for data keys (it reads or writes events about young people)
+    and, for some, for profiles. The keys are cached for at most `key_cache_seconds`."""
+
+    profiles_url: str = Field(default_factory=lambda: address_of("profiles"))
+    profiles_timeout_seconds: float = Field(5.0, gt=0, le=60)
+    key_cache_seconds: float = Field(60.0, gt=0, le=600)

@@ -31,6 +31,11 @@ ERROR_HEADER = "x-error"
 HANDLER_ATTEMPTS = 3
 
 
+class DependencyUnavailable(Exception):
+    """Raised by a handler when something it needs (not the event) is away, e.g. the key service: the runner does
+    not dead-letter the batch but reconnects after a pause and reads it again."""
+
+
 class BatchHandler(Protocol):
     def __call__(self, events: Sequence[EventEnvelope]) -> None:
         """Apply events durably and idempotently; raise to have them retried one by one."""
@@ -149,6 +154,8 @@ class ConsumerRunner:
             return
         try:
             self.handler([event for _, event in parsed])
+        except DependencyUnavailable:
+            raise
         except Exception as batch_error:  # noqa: BLE001 - retried one by one to isolate the bad event
             log.warning("batch failed; retrying events one by one", group=self.group_id, error=repr(batch_error))
             for record, event in parsed:
@@ -163,6 +170,8 @@ class ConsumerRunner:
             try:
                 self.handler([event])
                 return
+            except DependencyUnavailable:
+                raise
             except Exception as exc:  # noqa: BLE001 - recorded on the dead-letter record
                 error = exc
         self.dead_letter(record, f"handler failed: {error!r}")

@@ -51,7 +51,7 @@ def create_app(
         threads = [threading.Thread(target=sweeper.run, args=(stop,), name="opportunity-expiry", daemon=True)]
         threads[0].start()
         if settings.consume:
-            app.state.consumer = make_consumer(settings, app.state.session_factory)
+            app.state.consumer = make_consumer(settings, app.state.session_factory, app.state.engine)
             threads.append(app.state.consumer.start(stop))
         try:
             yield

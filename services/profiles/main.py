@@ -14,7 +14,7 @@ from services.common.clock import Clock, SystemClock
 from services.common.db import database_is_usable
 from services.common.readiness import readiness_report
 from services.messaging.broker import broker_is_usable
-from services.profiles.api import router
+from services.profiles.api import keys_router, router
 from services.profiles.config import ProfilesSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -23,6 +23,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def create_app(settings: ProfilesSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or ProfilesSettings()
     settings.signing_secret()  # refuses to start in production without a real secret
+    settings.kek()  # nor without a key-encryption key
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -43,4 +44,5 @@ def create_app(settings: ProfilesSettings | None = None, clock: Clock | None = N
     observability.install(app, service="profiles", readiness=readiness)
     errors.install_handlers(app)
     app.include_router(router)
+    app.include_router(keys_router)
     return app
