@@ -195,17 +195,10 @@ class HttpKeyRing:
     `ttl_seconds`, and drops a person's as soon as their erasure is seen."""
 
     def __init__(
-        self,
-        base_url: str,
-        token: Callable[[], str],
-        *,
-        ttl_seconds: float = 60.0,
-        timeout: float = 5.0,
-        max_entries: int = 100_000,
-        transport: httpx.BaseTransport | None = None,
+        self, client: httpx.Client, token: Callable[[], str], *, ttl_seconds: float = 60.0, max_entries: int = 100_000
     ) -> None:
         self._token = token
-        self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport)
+        self._client = client
         self._cache: TTLCache[tuple[str, uuid.UUID], DataKey] = TTLCache(maxsize=max_entries, ttl=ttl_seconds)
         self._lock = threading.Lock()
         self.requests = 0
@@ -270,11 +263,9 @@ class HttpKeyRing:
 
 def http_key_ring(settings: KeyClientSettings, caller: str) -> HttpKeyRing:
     """The key client of a service, calling the profiles service under the service's own name."""
+    client = httpx.Client(base_url=settings.profiles_url.rstrip("/"), timeout=settings.profiles_timeout_seconds)
     return HttpKeyRing(
-        settings.profiles_url,
-        service_token_source(settings.signing_secret(), caller),
-        ttl_seconds=settings.key_cache_seconds,
-        timeout=settings.profiles_timeout_seconds,
+        client, service_token_source(settings.signing_secret(), caller), ttl_seconds=settings.key_cache_seconds
     )
 
 
@@ -341,6 +332,23 @@ class SubjectBook(Protocol):
     def remember(self, links: Mapping[uuid.UUID, uuid.UUID]) -> None: ...
 
     def forget(self, subjects: Collection[uuid.UUID]) -> None: ...
+
+
+class InMemorySubjectBook:
+    """A SubjectBook in a dict (tools and tests)."""
+
+    def __init__(self) -> None:
+        self.links: dict[uuid.UUID, uuid.UUID] = {}
+
+    def profiles_of(self, subjects: Collection[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+        return {subject: self.links[subject] for subject in subjects if subject in self.links}
+
+    def remember(self, links: Mapping[uuid.UUID, uuid.UUID]) -> None:
+        self.links.update(links)
+
+    def forget(self, subjects: Collection[uuid.UUID]) -> None:
+        for subject in subjects:
+            self.links.pop(subject, None)
 
 
 class KnownSubjectMixin:

@@ -1,0 +1,67 @@
+"""Keys for consumers under test: the builders' in-memory ring (`tests.support.events.KEYS`), a real profiles
+service's key API reached through its test client, and opening what a plain reader finds on the topics."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+from services.common.auth import service_token_source
+from services.common.settings import CommonSettings
+from services.messaging.contract import KEY_PURPOSES, EventEnvelope, KeyPurpose, parse_event
+from services.messaging.sealing import DataKey, HttpKeyRing, InMemorySubjectBook, KeyRing, Opener
+from tests.support.events import KEYS
+
+
+class KeyRings:
+    """Key rings asked in turn for what the earlier ones lack: the builders' first, then any a test attaches."""
+
+    def __init__(self, *rings: KeyRing) -> None:
+        self.rings = list(rings)
+
+    @contextmanager
+    def attached(self, ring: KeyRing) -> Iterator[KeyRing]:
+        self.rings.append(ring)
+        try:
+            yield ring
+        finally:
+            self.rings.remove(ring)
+
+    def fetch(self, purpose: KeyPurpose, subjects: Collection[uuid.UUID]) -> dict[uuid.UUID, DataKey]:
+        found: dict[uuid.UUID, DataKey] = {}
+        for ring in list(self.rings):
+            missing = set(subjects) - set(found)
+            if not missing:
+                break
+            found.update(ring.fetch(purpose, missing))
+        return found
+
+    def subject_of(self, profile_id: uuid.UUID) -> uuid.UUID | None:
+        return next((s for ring in list(self.rings) if (s := ring.subject_of(profile_id)) is not None), None)
+
+    def forget(self, subjects: Collection[uuid.UUID]) -> None:
+        for ring in list(self.rings):
+            ring.forget(subjects)
+
+    def close(self) -> None:
+        pass
+
+
+# What consumers under test open events with: the builders' keys, and a real profiles service's when attached.
+CONSUMER_KEYS = KeyRings(KEYS)
+
+
+def profiles_keys(client: httpx.Client, settings: CommonSettings, caller: str = "events") -> HttpKeyRing:
+    """A key client on a profiles service (its test client, or an httpx client on its URL), calling as `caller`
+    (the events service by default, the one allowed both purposes)."""
+    return HttpKeyRing(client, service_token_source(settings.signing_secret(), caller), ttl_seconds=5)
+
+
+def opened(records: Iterable[Any], keys: KeyRing) -> list[EventEnvelope]:
+    """Records read off the topics, parsed and opened as a consumer allowed every key would see them."""
+    events = [parse_event(record.value) for record in records]
+    return Opener(keys, InMemorySubjectBook(), purposes=KEY_PURPOSES).open(events)
