@@ -61,7 +61,22 @@ def profiles_keys(client: httpx.Client, settings: CommonSettings, caller: str = 
     return HttpKeyRing(client, service_token_source(settings.signing_secret(), caller), ttl_seconds=5)
 
 
-def opened(records: Iterable[Any], keys: KeyRing) -> list[EventEnvelope]:
-    """Records read off the topics, parsed and opened as a consumer allowed every key would see them."""
-    events = [parse_event(record.value) for record in records]
-    return Opener(keys, InMemorySubjectBook(), purposes=KEY_PURPOSES).open(events)
+class Openings:
+    """Records read off the topics, parsed and opened as a consumer allowed every key sees them, each when first
+    seen and remembered (so a test can look back at them after the person's keys are gone)."""
+
+    def __init__(self, keys: KeyRing) -> None:
+        self.opener = Opener(keys, InMemorySubjectBook(), purposes=KEY_PURPOSES)
+        self.seen: dict[tuple[str, int, int], EventEnvelope] = {}
+
+    def __call__(self, records: Iterable[Any]) -> list[EventEnvelope]:
+        records = list(records)
+        new = [record for record in records if (record.topic, record.partition, record.offset) not in self.seen]
+        for record, event in zip(new, self.opener.open([parse_event(r.value) for r in new]), strict=True):
+            self.seen[(record.topic, record.partition, record.offset)] = event
+        return [self.seen[(record.topic, record.partition, record.offset)] for record in records]
+
+    def about(self, records: Iterable[Any], profile_id: str) -> list[EventEnvelope]:
+        """The opened events about one person (their profile events, referrals and interests)."""
+        return [event for event in self(records) if event.aggregate_id == profile_id
+                or event.payload.get("profile_id") == profile_id]
