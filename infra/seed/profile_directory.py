@@ -28,6 +28,7 @@ class InProcessProfileDirectory:
         self.kek = kek
         self._principal = Principal(role=Role.SERVICE, sub="seed")
         self._facts: dict[uuid.UUID, ProfileFacts | None] = {}
+        self._subjects: dict[uuid.UUID, uuid.UUID | None] = {}
         self._status: dict[uuid.UUID, str] = {}
 
     def get_profile(self, profile_id: uuid.UUID) -> ProfileFacts | None:
@@ -57,11 +58,14 @@ class InProcessProfileDirectory:
         return CandidateView.model_validate(view.model_dump())
 
     def subject_of(self, profile_id: uuid.UUID) -> uuid.UUID | None:
-        with self.session_factory() as session:
-            try:
-                return profiles_keys.subject_of(session=session, profile_id=profile_id, kek=self.kek).subject
-            except NotFound:
-                return None
+        if profile_id not in self._subjects:
+            with self.session_factory() as session:
+                try:
+                    found = profiles_keys.subject_of(session=session, profile_id=profile_id, kek=self.kek)
+                    self._subjects[profile_id] = found.subject
+                except NotFound:
+                    self._subjects[profile_id] = None
+        return self._subjects[profile_id]
 
 
 def profiles_directory(clock: FixedClock) -> tuple[ProfileDirectory, Callable[[], None]]:

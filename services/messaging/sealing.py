@@ -167,6 +167,10 @@ def key_read(key: DataKey) -> DataKeyRead:
     return DataKeyRead(subject=key.subject, profile_id=key.profile_id, key=_b64(key.secret))
 
 
+def data_key(read: DataKeyRead, purpose: KeyPurpose) -> DataKey:
+    return DataKey(read.subject, read.profile_id, purpose, _unb64(read.key))
+
+
 # -- key rings: where consumers and producers get keys ------------------------------------------------------------
 
 
@@ -231,11 +235,7 @@ class HttpKeyRing:
             except ValidationError as exc:
                 raise KeysUnavailable(f"key service sent an unexpected body for /keys/{purpose}") from exc
             asked = set(chunk)
-            fetched = [
-                DataKey(item.subject, item.profile_id, purpose, _unb64(item.key))
-                for item in page.keys
-                if item.subject in asked
-            ]
+            fetched = [data_key(item, purpose) for item in page.keys if item.subject in asked]
             with self._lock:
                 for key in fetched:
                     self._cache[(purpose, key.subject)] = key

@@ -43,8 +43,7 @@ def _unwrap(kek: bytes, row: SubjectKeys, purpose: KeyPurpose) -> DataKey:
     return DataKey(row.subject, row.profile_id, purpose, secret)
 
 
-def keys_of(session: Session, profile_id: uuid.UUID, kek: bytes) -> dict[KeyPurpose, DataKey]:
-    """A person's keys, made in the caller's transaction on first use."""
+def _row(session: Session, profile_id: uuid.UUID, kek: bytes) -> SubjectKeys:
     row = session.get(SubjectKeys, profile_id)
     if row is None:
         subject = uuid.uuid4()
@@ -56,6 +55,12 @@ def keys_of(session: Session, profile_id: uuid.UUID, kek: bytes) -> dict[KeyPurp
         )
         session.add(row)
         session.flush()
+    return row
+
+
+def keys_of(session: Session, profile_id: uuid.UUID, kek: bytes) -> dict[KeyPurpose, DataKey]:
+    """A person's keys, made in the caller's transaction on first use."""
+    row = _row(session, profile_id, kek)
     return {purpose: _unwrap(kek, row, purpose) for purpose in COLUMN}
 
 
@@ -70,7 +75,7 @@ def subject_of(*, session: Session, profile_id: uuid.UUID, kek: bytes) -> Subjec
     them."""
     if session.get(Profile, profile_id) is None:
         raise NotFound("profile", profile_id)
-    subject = keys_of(session, profile_id, kek)["personal"].subject
+    subject = _row(session, profile_id, kek).subject
     session.commit()
     return SubjectRead(profile_id=profile_id, subject=subject)
 

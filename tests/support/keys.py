@@ -11,9 +11,11 @@ from typing import Any
 import httpx
 
 from services.common.auth import service_token_source
+from services.common.db import make_engine, make_session_factory
 from services.common.settings import CommonSettings
 from services.messaging.contract import KEY_PURPOSES, EventEnvelope, KeyPurpose, parse_event
-from services.messaging.sealing import DataKey, HttpKeyRing, InMemorySubjectBook, KeyRing, Opener
+from services.messaging.sealing import DataKey, HttpKeyRing, InMemorySubjectBook, KeyRing, Opener, data_key
+from services.profiles import keys as key_store
 from tests.support.events import KEYS
 
 
@@ -59,6 +61,35 @@ def profiles_keys(client: httpx.Client, settings: CommonSettings, caller: str = 
     """A key client on a profiles service (its test client, or an httpx client on its URL), calling as `caller`
     (the events service by default, the one allowed both purposes)."""
     return HttpKeyRing(client, service_token_source(settings.signing_secret(), caller), ttl_seconds=5)
+
+
+class ProfilesDatabaseKeys:
+    """The profiles service's key store read in-process, for a database with no service running (a seeded one)."""
+
+    def __init__(self, database_url: str, kek: bytes) -> None:
+        self.engine = make_engine(database_url)
+        self.sessions = make_session_factory(self.engine)
+        self.kek = kek
+
+    def fetch(self, purpose: KeyPurpose, subjects: Collection[uuid.UUID]) -> dict[uuid.UUID, DataKey]:
+        with self.sessions() as session:
+            page = key_store.fetch_keys(session=session, purpose=purpose, subjects=subjects, kek=self.kek)
+        return {item.subject: data_key(item, purpose) for item in page.keys}
+
+    def subject_of(self, profile_id: uuid.UUID) -> uuid.UUID | None:
+        with self.sessions() as session:
+            return key_store.subject_of(session=session, profile_id=profile_id, kek=self.kek).subject
+
+    def forget(self, subjects: Collection[uuid.UUID]) -> None:
+        pass
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_events(events: list[EventEnvelope], keys: KeyRing) -> list[EventEnvelope]:
+    """Events (e.g. from an outbox) opened as a consumer allowed every key sees them."""
+    return Opener(keys, InMemorySubjectBook(), purposes=KEY_PURPOSES).open(events)
 
 
 class Openings:
