@@ -50,6 +50,16 @@ class CommonSettings(BaseSettings):
         default_factory=lambda: f"{ServiceAddresses().host}:{ServiceAddresses().broker_port}",
         validation_alias="KAFKA_BOOTSTRAP_SERVERS",
     )
+    # How this process authenticates to Kafka: PLAINTEXT for the local broker (which has no authentication), or
+    # SASL/SCRAM with the service's own principal, whose ACLs allow only its own topics (docker-compose.yml).
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", validation_alias="KAFKA_SECURITY_PROTOCOL"
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "SCRAM-SHA-512", validation_alias="KAFKA_SASL_MECHANISM"
+    )
+    kafka_username: str | None = Field(None, validation_alias="KAFKA_USERNAME")
+    kafka_password: SecretStr | None = Field(None, validation_alias="KAFKA_PASSWORD")
     data_dir: Path = Field(Path("data"), validation_alias="YG_DATA_DIR")
     log_level: str = Field("INFO", validation_alias="YG_LOG_LEVEL")
     log_json: bool = Field(False, validation_alias="YG_LOG_JSON")

@@ -23,7 +23,7 @@ from services.events.ingest import apply_event
 from services.events.metrics import HEADLINES, Headline
 from services.events.models import KnownSubject, ProcessedEvent
 from services.events.stats import outcome_stats
-from services.messaging.broker import broker_is_usable
+from services.messaging.broker import broker_is_usable, broker_security
 from services.messaging.consumer import BatchHandler, ConsumerRunner, transactional_handler
 from services.messaging.contract import ALL_TOPICS, KEY_PURPOSES
 from services.messaging.sealing import KeyRing, Opener, SqlSubjectBook, http_key_ring, opening
@@ -50,6 +50,7 @@ def make_consumer(
         topics=[str(topic) for topic in ALL_TOPICS],
         group_id=settings.consumer_group,
         handler=make_handler(session_factory, engine, keys, settings.consumer_group),
+        security=broker_security(settings),
     )
 
 
@@ -99,7 +100,7 @@ def create_app(
 
     def readiness() -> dict[str, Any]:
         database = partial(database_is_usable, app.state.engine)
-        broker = partial(broker_is_usable, settings.kafka_bootstrap_servers)
+        broker = partial(broker_is_usable, settings.kafka_bootstrap_servers, broker_security(settings))
         return readiness_report([database, broker], app.state.consumer)
 
     observability.configure_logging(settings.log_level, settings.log_json)

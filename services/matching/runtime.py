@@ -19,7 +19,7 @@ from services.matching.index import HnswIndex
 from services.matching.ingest import Ingestor
 from services.matching.persistence import SavedStateUnusable, hnsw_loader, load, save
 from services.matching.state import MatchingState
-from services.messaging.broker import broker_is_usable
+from services.messaging.broker import broker_is_usable, broker_security
 from services.messaging.contract import Topic
 from services.messaging.sealing import KeyRing, http_key_ring
 
@@ -127,6 +127,7 @@ class MatchingRuntime:
                 max_records=self.settings.max_poll_records,
                 fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
                 start_at_end=self.start_at_end,
+                security=broker_security(self.settings),
             )
             self._threads.append(self.feed.start(self.stop_event))
             maintenance = threading.Thread(target=self._maintain, name="matching-maintenance", daemon=True)
@@ -205,7 +206,7 @@ class MatchingRuntime:
             problems.append(f"matching: {self.phase}")
         elif not self.is_ready():
             problems.append("matching: rebuilding the index from the topics")
-        broker_problem = broker_is_usable(self.settings.kafka_bootstrap_servers)
+        broker_problem = broker_is_usable(self.settings.kafka_bootstrap_servers, broker_security(self.settings))
         if broker_problem:
             problems.append(broker_problem)
         details: dict[str, Any] = {"problems": problems, "phase": self.phase}
@@ -247,6 +248,7 @@ def rebuild_from_topics(
         handler=ingestor,
         max_records=settings.max_poll_records,
         fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        security=broker_security(settings),
     )
     records = feed.catch_up(timeout)
     folder = save(state, settings.resolved_index_dir(), model=MODEL_NAME, dim=embedder.dim, embedder=embedder.name)

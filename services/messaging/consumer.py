@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from services.common.clock import utcnow
 from services.common.db import UtcDateTime
-from services.messaging.broker import make_producer
+from services.messaging.broker import BrokerSecurity, client_options, make_producer
 from services.messaging.contract import EventEnvelope, InvalidEvent, dead_letter_topic, parse_event
 
 log = structlog.get_logger("consumer")
@@ -92,8 +92,10 @@ class ConsumerRunner:
         max_records: int = 256,
         poll_timeout_ms: int = 200,
         producer: KafkaProducer | None = None,
+        security: BrokerSecurity | None = None,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
+        self.security = security
         self.topics = list(topics)
         self.group_id = group_id
         self.handler = handler
@@ -108,12 +110,14 @@ class ConsumerRunner:
 
     def _dlt_producer(self) -> KafkaProducer:
         if self._producer is None:
-            self._producer = make_producer(self.bootstrap_servers, client_id=f"{self.group_id}-dlt")
+            self._producer = make_producer(self.bootstrap_servers, client_id=f"{self.group_id}-dlt",
+                                           security=self.security)
         return self._producer
 
     def _connect(self) -> KafkaConsumer:
         return KafkaConsumer(
             *self.topics,
+            **client_options(self.security),
             bootstrap_servers=self.bootstrap_servers,
             group_id=self.group_id,
             client_id=f"{self.group_id}-{uuid.uuid4().hex[:6]}",

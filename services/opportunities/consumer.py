@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.common.db import scrub_after_erasure
+from services.messaging.broker import broker_security
 from services.messaging.consumer import BatchHandler, ConsumerRunner, transactional_handler
 from services.messaging.contract import EventEnvelope, EventType, ProfileErasedV1, ProfileErasedV2, Topic
 from services.opportunities.config import OpportunitiesSettings
@@ -59,4 +60,5 @@ def make_consumer(
         topics=[str(Topic.PROFILES)],
         group_id=settings.consumer_group,
         handler=erasures_only(handler, partial(scrub_after_erasure, engine)),
+        security=broker_security(settings),
     )

@@ -13,7 +13,7 @@ from services.common.app_state import attach_database
 from services.common.clock import Clock, SystemClock
 from services.common.db import database_is_usable
 from services.common.readiness import readiness_report
-from services.messaging.broker import broker_is_usable
+from services.messaging.broker import broker_is_usable, broker_security
 from services.profiles.api import keys_router, router
 from services.profiles.config import ProfilesSettings
 
@@ -37,7 +37,7 @@ def create_app(settings: ProfilesSettings | None = None, clock: Clock | None = N
 
     def readiness() -> dict[str, Any]:
         database = partial(database_is_usable, app.state.engine)
-        broker = partial(broker_is_usable, settings.kafka_bootstrap_servers)
+        broker = partial(broker_is_usable, settings.kafka_bootstrap_servers, broker_security(settings))
         return readiness_report([database, broker])
 
     observability.configure_logging(settings.log_level, settings.log_json)
