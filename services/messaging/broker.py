@@ -100,8 +100,8 @@ def broker_is_usable(bootstrap_servers: str, security: BrokerSecurity | None = N
 
     client = None
     try:
-        options = client_options(security)
-        client = KafkaClient(bootstrap_servers=bootstrap_servers, client_id="yg-ready", request_timeout_ms=3000, **options)
+        options = {"client_id": "yg-ready", "request_timeout_ms": 3000, **client_options(security)}
+        client = KafkaClient(bootstrap_servers=bootstrap_servers, **options)
         if not client.check_version(timeout=3):
             return "broker: no answer"
         return None
