@@ -74,6 +74,7 @@ class IndexFeed(ConsumerRunner):
             max_poll_records=self.max_records,
             fetch_max_wait_ms=self.fetch_max_wait_ms,
             request_timeout_ms=15000,
+            receive_message_max_bytes=64 * 1024 * 1024,
         )
         try:
             partitions = self._partitions(consumer)
