@@ -38,6 +38,7 @@ from services.matching.runtime import new_state
 from services.matching.schemas import SearchFilters, SearchRequest
 from services.matching.state import MatchingState
 from services.messaging.contract import EventEnvelope
+from services.messaging.sealing import InMemoryKeyRing
 from services.messaging.vocabulary import SECTORS
 from services.opportunities.browse import browse_opportunities
 from services.opportunities.config import OpportunitiesSettings
@@ -189,7 +190,8 @@ def index_corpus(corpus: Corpus, embedder: Embedder) -> MatchingState:
     """The matcher's view of the postings, built from the service's own outbox events."""
     state = new_state(MatchingSettings(), embedder.dim)
     envelopes = corpus.session.scalars(select(OutboxRecord.envelope).order_by(OutboxRecord.id)).all()
-    Ingestor(state, embedder).apply([EventEnvelope.model_validate(envelope) for envelope in envelopes])
+    events = [EventEnvelope.model_validate(envelope) for envelope in envelopes]
+    Ingestor(state, embedder, InMemoryKeyRing()).apply(events)  # opportunity events name no person: no keys
     return state
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from services.common.clock import Clock
@@ -15,6 +16,10 @@ from services.common.db import make_engine, make_session_factory, run_migrations
 def db_session(request: Request) -> Iterator[Session]:
     with request.app.state.session_factory() as session:
         yield session
+
+
+def engine(request: Request) -> Engine:
+    return request.app.state.engine
 
 
 def clock(request: Request) -> Clock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,8 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine; SQLite files get WAL, a busy timeout and foreign keys so services and relays can share them."""
+    """An engine; SQLite files get WAL, a busy timeout and foreign keys so services and relays can share them, and
+secure_delete, so deleted rows are overwritten with zeros rather than left in free pages."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -47,10 +49,26 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def scrub_after_erasure(engine: Engine, attempts: int = 5) -> bool:
+    """After an erasure has committed: copy the SQLite write-ahead log into the database file (where secure_delete
+    has zeroed the erased rows) and truncate it, so no earlier frame with their old contents survives. True once
+    done (at once on other databases, whose tables hold no deleted rows visibly)."""
+    if engine.dialect.name != "sqlite":
+        return True
+    for attempt in range(attempts):
+        with engine.connect() as connection:
+            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
+        if not busy:
+            return True
+        time.sleep(0.2 * (attempt + 1))
+    return False
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

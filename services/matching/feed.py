@@ -18,6 +18,7 @@ import structlog
 from kafka import KafkaConsumer, TopicPartition
 
 from services.matching.state import MatchingState
+from services.messaging.broker import BrokerSecurity, client_options
 from services.messaging.consumer import BatchHandler, ConsumerRunner
 
 log = structlog.get_logger("matching.feed")
@@ -43,6 +44,7 @@ class IndexFeed(ConsumerRunner):
         max_records: int = 256,
         fetch_max_wait_ms: int = 20,
         start_at_end: bool = False,
+        security: BrokerSecurity | None = None,
     ) -> None:
         super().__init__(
             bootstrap_servers=bootstrap_servers,
@@ -51,6 +53,7 @@ class IndexFeed(ConsumerRunner):
             handler=handler,
             max_records=max_records,
             poll_timeout_ms=100,
+            security=security,
         )
         self.state = state
         self.fetch_max_wait_ms = fetch_max_wait_ms
@@ -62,6 +65,7 @@ class IndexFeed(ConsumerRunner):
 
     def _connect(self) -> KafkaConsumer:
         consumer = KafkaConsumer(
+            **client_options(self.security),
             bootstrap_servers=self.bootstrap_servers,
             group_id=None,
             client_id=f"{self.group_id}-{uuid.uuid4().hex[:6]}",
@@ -70,6 +74,7 @@ class IndexFeed(ConsumerRunner):
             max_poll_records=self.max_records,
             fetch_max_wait_ms=self.fetch_max_wait_ms,
             request_timeout_ms=15000,
+            receive_message_max_bytes=64 * 1024 * 1024,
         )
         try:
             partitions = self._partitions(consumer)
@@ -116,6 +121,7 @@ class IndexFeed(ConsumerRunner):
         (after a broker restart the topics start again and the saved positions mean nothing). Uses a separate
         short-lived client, so the feed's own consumer only ever sees its full assignment."""
         checker = KafkaConsumer(
+            **client_options(self.security),
             bootstrap_servers=self.bootstrap_servers,
             group_id=None,
             client_id=f"{self.group_id}-check-{uuid.uuid4().hex[:6]}",

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from services.common.clock import utcnow
 from services.common.db import UtcDateTime
-from services.messaging.broker import make_producer
+from services.messaging.broker import BrokerSecurity, client_options, make_producer
 from services.messaging.contract import EventEnvelope, InvalidEvent, dead_letter_topic, parse_event
 
 log = structlog.get_logger("consumer")
@@ -29,6 +29,11 @@ DEAD_LETTERED = Counter("yg_events_dead_lettered_total", "Records sent to a dead
 
 ERROR_HEADER = "x-error"
 HANDLER_ATTEMPTS = 3
+
+
+class DependencyUnavailable(Exception):
+    """Raised by a handler when something it needs (not the event) is away, e.g. the key service: the runner does
+    not dead-letter the batch but reconnects after a pause and reads it again."""
 
 
 class BatchHandler(Protocol):
@@ -87,8 +92,10 @@ class ConsumerRunner:
         max_records: int = 256,
         poll_timeout_ms: int = 200,
         producer: KafkaProducer | None = None,
+        security: BrokerSecurity | None = None,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
+        self.security = security
         self.topics = list(topics)
         self.group_id = group_id
         self.handler = handler
@@ -103,12 +110,14 @@ class ConsumerRunner:
 
     def _dlt_producer(self) -> KafkaProducer:
         if self._producer is None:
-            self._producer = make_producer(self.bootstrap_servers, client_id=f"{self.group_id}-dlt")
+            self._producer = make_producer(self.bootstrap_servers, client_id=f"{self.group_id}-dlt",
+                                           security=self.security)
         return self._producer
 
     def _connect(self) -> KafkaConsumer:
         return KafkaConsumer(
             *self.topics,
+            **client_options(self.security),
             bootstrap_servers=self.bootstrap_servers,
             group_id=self.group_id,
             client_id=f"{self.group_id}-{uuid.uuid4().hex[:6]}",
@@ -149,6 +158,8 @@ class ConsumerRunner:
             return
         try:
             self.handler([event for _, event in parsed])
+        except DependencyUnavailable:
+            raise
         except Exception as batch_error:  # noqa: BLE001 - retried one by one to isolate the bad event
             log.warning("batch failed; retrying events one by one", group=self.group_id, error=repr(batch_error))
             for record, event in parsed:
@@ -163,6 +174,8 @@ class ConsumerRunner:
             try:
                 self.handler([event])
                 return
+            except DependencyUnavailable:
+                raise
             except Exception as exc:  # noqa: BLE001 - recorded on the dead-letter record
                 error = exc
         self.dead_letter(record, f"handler failed: {error!r}")

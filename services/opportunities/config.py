@@ -3,15 +3,13 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import CommonSettings, address_of
+from services.common.settings import KeyClientSettings, address_of
 
 
-class OpportunitiesSettings(CommonSettings):
+class OpportunitiesSettings(KeyClientSettings):
     model_config = SettingsConfigDict(env_prefix="OPPORTUNITIES_", populate_by_name=True, extra="ignore")
 
     database_url: str | None = None
-    profiles_url: str = Field(default_factory=lambda: address_of("profiles"))
-    profiles_timeout_seconds: float = 5.0
     # Browse's text search fuses full-text ranks with the matcher's semantic search; it waits this long for the
     # matcher, then answers from full-text search alone.
     matching_url: str = Field(default_factory=lambda: address_of("matching"))

@@ -156,15 +156,16 @@ def running_stack(databases: TestDatabases, bootstrap_servers: str, tmp: Path) -
         apps: dict[str, Any] = {"profiles": create_profiles_app(profiles_settings)}
         urls = {"profiles": stack.enter_context(live_server(apps["profiles"]))}
         apps["matching"] = create_matching_app(MatchingSettings(
-            data_dir=tmp / "matching", consumer_name=f"matching-ui-{run}", embedder="torch",
-            save_interval_seconds=5.0, **common))
+            profiles_url=urls["profiles"], data_dir=tmp / "matching", consumer_name=f"matching-ui-{run}",
+            embedder="torch", save_interval_seconds=5.0, **common))
         urls["matching"] = stack.enter_context(live_server(apps["matching"]))
         apps["opportunities"] = create_opportunities_app(OpportunitiesSettings(
             database_url=opportunities_db, profiles_url=urls["profiles"], matching_url=urls["matching"],
             expiry_interval_seconds=3600.0, **common))
         urls["opportunities"] = stack.enter_context(live_server(apps["opportunities"]))
         apps["events"] = create_events_app(EventsSettings(
-            database_url=databases.new_url("events"), consumer_group=f"events-ui-{run}", **common))
+            profiles_url=urls["profiles"], database_url=databases.new_url("events"), consumer_group=f"events-ui-{run}",
+            **common))
         urls["events"] = stack.enter_context(live_server(apps["events"]))
         stack.enter_context(running_relay("profiles", profiles_db, bootstrap_servers))
         stack.enter_context(running_relay("opportunities", opportunities_db, bootstrap_servers))
