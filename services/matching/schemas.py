@@ -21,8 +21,13 @@ class Explanation(BaseModel):
 class OpportunityMatch(BaseModel):
     opportunity_id: uuid.UUID
     score: float
-    similarity: float | None = Field(None, description="cosine similarity of the texts (free-text search only)")
     explanation: Explanation
+
+
+class SearchMatch(OpportunityMatch):
+    """An opportunity found by free text, with how near in meaning its text is to the words."""
+
+    similarity: float = Field(description="cosine similarity of the query text and the opportunity's text")
 
 
 class CandidateMatch(BaseModel):
@@ -63,4 +68,4 @@ class SearchRequest(BaseModel):
 
 class SearchResults(BaseModel):
     target: Literal["opportunities", "profiles"]
-    matches: list[OpportunityMatch] | list[CandidateMatch]
+    matches: list[SearchMatch] | list[CandidateMatch]

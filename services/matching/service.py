@@ -30,6 +30,7 @@ from services.matching.schemas import (
     OpportunityCandidates,
     OpportunityMatch,
     ProfileMatches,
+    SearchMatch,
     SearchRequest,
     SearchResults,
 )
@@ -154,8 +155,9 @@ def search(
             return SearchResults(
                 target="opportunities",
                 matches=[
-                    OpportunityMatch(
-                        opportunity_id=r.key, score=r.score, similarity=r.similarity, explanation=_explanation(r)
+                    SearchMatch(
+                        opportunity_id=r.key, score=r.score, similarity=r.similarity or 0.0,
+                        explanation=_explanation(r),
                     )
                     for r in ranked
                 ],

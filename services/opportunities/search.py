@@ -1,6 +1,6 @@
 """Full-text search of opportunities, ranked and stemmed ("cars" finds "car", "care" is another word), on both
 databases this service runs on: PostgreSQL's `tsvector` (a generated column with a GIN index) queried with
-`websearch_to_tsquery`, and SQLite's FTS5 with the porter tokenizer (a table kept by triggers); migration 0005
+`websearch_to_tsquery`, and SQLite's FTS5 with the porter tokenizer (a table kept by triggers); migration 0006
 makes both. Reciprocal rank fusion merges its ranking with the matcher's semantic one."""
 
 from __future__ import annotations

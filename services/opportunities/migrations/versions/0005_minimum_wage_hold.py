@@ -1,15 +1,15 @@
 """minimum wage: an apprenticeship's pay after its first year, and the hold on a live opportunity a new rate
 leaves below the minimum
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

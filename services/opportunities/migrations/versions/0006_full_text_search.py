@@ -1,14 +1,14 @@
 """full-text search: on PostgreSQL a generated tsvector (title, skills, description; english stemming) with a GIN
 index; on SQLite an FTS5 table with the porter tokenizer, kept in step with the opportunities by triggers
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
