@@ -18,6 +18,8 @@ from tests.support.waiting import wait_for
 from tests.ui.playwright_pages import open_page, sign_in, wait_for_app
 from tests.ui.stack import Stack
 
+# A search reruns the page and asks the matcher, which embeds the words: slow on a loaded machine.
+SLOW = 30_000
 SCREENSHOTS = Path(os.environ.get("UI_SCREENSHOT_DIR", "/tmp/ui-screenshots"))
 POSTINGS = {
     "Dental chairside assistant": ("health_science", "SK2 6AA",
@@ -76,17 +78,17 @@ def test_everyday_words_find_what_they_mean(stack: Stack, ui_url: str, page: Pag
                                                        timeout=30_000)
 
     _search(page, "dentist")
-    expect(_results(page).filter(has_text="Dental chairside assistant")).to_have_count(1)
+    expect(_results(page).filter(has_text="Dental chairside assistant")).to_have_count(1, timeout=SLOW)
     _shot(page, "browse_dentist", _results(page).filter(has_text="Dental chairside assistant"))
 
     for words in ("cars", "car"):
         _search(page, words)
-        expect(_results(page).filter(has_text="Car valeter")).to_have_count(1)
-        expect(_results(page).filter(has_text="Vehicle technician apprentice")).to_have_count(1)
+        expect(_results(page).filter(has_text="Car valeter")).to_have_count(1, timeout=SLOW)
+        expect(_results(page).filter(has_text="Vehicle technician apprentice")).to_have_count(1, timeout=SLOW)
         expect(_results(page).filter(has_text="Care assistant")).to_have_count(0)
 
     _search(page, "hair")
-    expect(_results(page).filter(has_text="Barber apprentice")).to_have_count(1)
+    expect(_results(page).filter(has_text="Barber apprentice")).to_have_count(1, timeout=SLOW)
     expect(_results(page).filter(has_text="Dental chairside assistant")).to_have_count(0)
 
     found = stack.call("opportunities", "GET", "/opportunities", role=Role.YOUNG_PERSON,
@@ -101,17 +103,17 @@ def test_nothing_nearby_offers_a_wider_area_and_related_results(
     sign_in(page, ui_url, "young_person", "Alex Taylor")
     open_page(page, "Browse")
     _search(page, "florist")
-    expect(page.get_by_text("Nothing found for “florist” within 10 km of SK1 3XE.")).to_be_visible()
+    expect(page.get_by_text("Nothing found for “florist” within 10 km of SK1 3XE.")).to_be_visible(timeout=SLOW)
     wider = page.get_by_role("button", name="Within 50 km (1 found)")
     expect(wider).to_be_visible()
     _shot(page, "browse_nothing_found_wider", wider)
     wider.click()
     wait_for_app(page)
-    expect(_results(page).filter(has_text="Florist assistant")).to_have_count(1)
+    expect(_results(page).filter(has_text="Florist assistant")).to_have_count(1, timeout=SLOW)
     expect(page.get_by_text("1 found.")).to_be_visible()
 
     _search(page, "plants")
-    expect(page.get_by_text("Nothing found for “plants” within 50 km of SK1 3XE.")).to_be_visible()
+    expect(page.get_by_text("Nothing found for “plants” within 50 km of SK1 3XE.")).to_be_visible(timeout=SLOW)
     expect(page.get_by_role("heading", name="Related results")).to_be_visible()
     caption = page.get_by_text("These don't match “plants”, but are close to it in meaning.")
     expect(caption).to_be_visible()
