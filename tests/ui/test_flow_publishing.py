@@ -23,12 +23,14 @@ from tests.support.waiting import wait_for
 from tests.ui.playwright_pages import choose, fill_date, open_page, sign_in, wait_for_app
 from tests.ui.stack import Stack
 
+# Each step reruns the page against the services: slow on a loaded machine.
+SLOW = 30_000
 SCREENSHOTS = Path(os.environ.get("UI_SCREENSHOT_DIR", "/tmp/ui-screenshots"))
 
 
 def _shot(page: Page, name: str, showing: Locator) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    showing.scroll_into_view_if_needed()
+    showing.first.scroll_into_view_if_needed(timeout=SLOW)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
@@ -51,7 +53,7 @@ def _save_and_publish(page: Page, stack: Stack, title: str) -> tuple[dict[str, A
     """Save the new-opportunity form as a draft, press its Publish; the draft and the box of publish errors."""
     page.get_by_role("button", name="Save draft").click()
     wait_for_app(page)
-    expect(page.get_by_text(f"Saved the draft “{title}”")).to_be_visible()
+    expect(page.get_by_text(f"Saved the draft “{title}”")).to_be_visible(timeout=SLOW)
     draft = _mine(stack, title)
     page.locator(f".st-key-publish_{draft['id']}").get_by_role("button", name="Publish").click()
     wait_for_app(page)
@@ -79,13 +81,15 @@ def test_publishing_a_job_below_the_minimum_for_its_oldest_age_says_what_to_chan
     assert rates is not None
     sign_in(page, ui_url, "employer", "Hatters Cafe")
     open_page(page, "My opportunities")
-    page.get_by_text("Post a new opportunity").click(timeout=30_000)
-    expect(page.get_by_label("Wage per hour (£) *")).to_have_value(f"{rates.age_21_and_over}")  # a legal default
+    page.get_by_text("Post a new opportunity").click(timeout=SLOW)
+    default_wage = page.get_by_label("Wage per hour (£) *")
+    expect(default_wage).to_have_value(f"{rates.age_21_and_over}", timeout=SLOW)  # a legal default
     expect(page.get_by_text(f"{rates.age_21_and_over} an hour for 21 and over")).to_be_visible()
     page.get_by_label("Title *").fill(title)
     page.get_by_label("Description *").fill("Make coffee and serve customers at weekends.")
     page.get_by_label("Wage per hour (£) *").fill(f"{rates.under_18}")
     draft, failure = _save_and_publish(page, stack, title)
+    failure.wait_for(timeout=SLOW)
     expect(failure).to_contain_text(
         f"£{rates.under_18} an hour is below the legal minimum of £{rates.age_18_to_20} an hour for ages 18 to 20 "
         f"and £{rates.age_21_and_over} an hour for ages 21 and over")
@@ -101,10 +105,10 @@ def test_publishing_a_job_below_the_minimum_for_its_oldest_age_says_what_to_chan
     card.get_by_label("Oldest age (0 = any)").fill("17")
     card.get_by_role("button", name="Save draft").click()
     wait_for_app(page)
-    expect(page.get_by_text("Saved your changes.")).to_be_visible()
+    expect(page.get_by_text("Saved your changes.")).to_be_visible(timeout=SLOW)
     page.locator(f".st-key-publish_{draft['id']}").get_by_role("button", name="Publish").click()
     wait_for_app(page)
-    expect(page.get_by_text(f"“{title}” is live.")).to_be_visible()
+    expect(page.get_by_text(f"“{title}” is live.")).to_be_visible(timeout=SLOW)
 
     live = _mine(stack, title)
     assert live["status"] == "live" and live["max_age"] == 17 and live["wage_per_hour"] == float(rates.under_18)
@@ -151,7 +155,7 @@ def test_a_new_rate_holds_a_live_posting_back_and_its_employer_fixes_it(
         sign_in(page, ui_url, "employer", "Hatters Cafe")
         open_page(page, "My opportunities")
         warning = page.locator("[data-testid='stAlert']").filter(has_text="Held back from young people")
-        expect(warning).to_contain_text("a new minimum wage rate applies", timeout=30_000)
+        expect(warning).to_contain_text("a new minimum wage rate applies", timeout=SLOW)
         expect(warning).to_contain_text(f"£{rates.age_21_and_over} an hour is below the legal minimum of £13.20 an "
                                         "hour for ages 21 and over")
         expect(warning).to_contain_text("set the oldest age to 20 so that only people aged 18 to 20 can apply")
@@ -162,11 +166,11 @@ def test_a_new_rate_holds_a_live_posting_back_and_its_employer_fixes_it(
         fix.get_by_role("button", name="Save the fix").click()
         wait_for_app(page)
         expect(page.locator("[data-testid='stAlert']").filter(has_text="That isn't enough yet")).to_contain_text(
-            "Raise the pay to at least £13.20 an hour")
+            "Raise the pay to at least £13.20 an hour", timeout=SLOW)
         fix.get_by_label("New pay per hour (£)").fill("13.20")
         fix.get_by_role("button", name="Save the fix").click()
         wait_for_app(page)
-        expect(page.get_by_text(f"Fixed: “{title}” is offered to young people again.")).to_be_visible()
+        expect(page.get_by_text(f"Fixed: “{title}” is offered to young people again.")).to_be_visible(timeout=SLOW)
         expect(page.get_by_text("Held back from young people")).to_have_count(0)
 
         fixed = stack.call("opportunities", "GET", f"/opportunities/{job['id']}")
@@ -182,12 +186,13 @@ def test_publish_errors_are_in_plain_words_not_field_names(stack: Stack, ui_url:
     start = dt.date.today() + dt.timedelta(days=60)
     sign_in(page, ui_url, "employer", "Hatters Cafe")
     open_page(page, "My opportunities")
-    page.get_by_text("Post a new opportunity").click(timeout=30_000)
+    page.get_by_text("Post a new opportunity").click(timeout=SLOW)
     page.get_by_label("Title *").fill(title)
     choose(page, "Type *", "Kick-Start")
     page.get_by_label("Description *").fill("Help in the kitchen for six months.")
     fill_date(page, "Closing date *", start.day, start.month, start.year)  # the same day it starts
     _draft, failure = _save_and_publish(page, stack, title)
+    failure.wait_for(timeout=SLOW)
     expect(failure).to_contain_text(
         f"Closing date: The closing date must be before the start date ({start.day} {start:%B %Y}).")
     expect(failure).to_contain_text(

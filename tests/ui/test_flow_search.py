@@ -34,7 +34,7 @@ POSTINGS = {
 
 def _shot(page: Page, name: str, showing: Locator) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    showing.scroll_into_view_if_needed()
+    showing.first.scroll_into_view_if_needed(timeout=SLOW)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
