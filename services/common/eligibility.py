@@ -1,8 +1,10 @@
-"""Who an opportunity admits: the rule table, written once.
+"""Who an opportunity admits: the rule table, written once (age at start, Universal Credit, and the minimum wage
+for the person's age, in the first year and, for an apprenticeship, after it).
 
 Every rule is a function of plain values that works the same on scalars and on numpy arrays, so the scalar check
-(opportunities, at referral time) and the matcher's vectorised masks (thousands of rows at once) are built from
-the same table and cannot drift apart. Ages are whole years on the opportunity's start date."""
+(opportunities, at referral time), the publishing check (every age a posting admits, as one array) and the
+matcher's vectorised masks (thousands of rows at once) are built from the same table and cannot drift apart. Ages
+are whole years on the opportunity's start date."""
 
 from __future__ import annotations
 
@@ -23,8 +25,6 @@ from services.common.minimum_wage import (
     age_column,
     wage_band,
 )
-
-__all__ = ["wage_band"]  # re-exported: the band is part of the rule table
 
 # An opportunity with no upper age admits anyone; its columnar form stores this instead of None.
 NO_AGE_LIMIT = 200
