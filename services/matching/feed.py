@@ -4,7 +4,9 @@ partition by assignment and keeping its positions inside the saved index instead
 Why not group offsets: the index is saved every few seconds, the events it reflects must be exactly those before
 the saved positions. Offsets committed to the broker would run ahead of the last save (a crash would then skip
 events) or behind it (harmless but untidy). Saving positions with the index makes them agree by construction;
-replays after a crash are absorbed by the per-aggregate versions. Assignment also gives each replica every
+replays after a crash are absorbed by the per-aggregate versions. The positions are saved with the log epoch they
+were read under (services/messaging/epoch.py): positions from another life of the log mean nothing, and the
+index is then brought up to date by reading every partition from the start. Assignment also gives each replica every
 partition, which a replica needs for a full index, and skips the slow group join."""
 
 from __future__ import annotations
@@ -72,15 +74,20 @@ class IndexFeed(ConsumerRunner):
             request_timeout_ms=15000,
         )
         try:
+            epoch = self._current_epoch()
             partitions = self._partitions(consumer)
             with self.state.lock:
                 saved = dict(self.state.positions)
-            if saved and not self._log_matches(partitions, saved):
+                saved_epoch = self.state.epoch
+            if saved and (saved_epoch != epoch or not self._log_matches(partitions, saved)):
                 log.warning("the topics no longer hold what the saved index reflects; replaying from the start")
                 self.replayed_from_start = True
                 saved = {}
-                with self.state.lock:
+            with self.state.lock:
+                if not saved:
                     self.state.positions.clear()
+                self.state.epoch = epoch
+            self.epoch = epoch
             consumer.assign(partitions)
             for tp in partitions:
                 key = position_key(tp.topic, tp.partition)
@@ -157,6 +164,14 @@ class IndexFeed(ConsumerRunner):
         consumer = self._consumer
         assert consumer is not None
         batches = consumer.poll(timeout_ms=self.poll_timeout_ms, max_records=self.max_records)
+        new_epoch = self._log_replaced()
+        if new_epoch is not None:
+            with self.state.lock:
+                self.state.positions.clear()
+                self.state.epoch = self.epoch = new_epoch
+            consumer.seek_to_beginning(*consumer.assignment())
+            self.replayed_from_start = True
+            return 0
         records = [record for partition_records in batches.values() for record in partition_records]
         if records:
             self.process(records)
@@ -188,4 +203,6 @@ class IndexFeed(ConsumerRunner):
             self._consumer = None
             if self._producer is not None:
                 self._producer.close(timeout=2)
+            if self._epochs is not None:
+                self._epochs.close()
         return read

@@ -72,6 +72,7 @@ def snapshot_of(
                 for rid, ref in state.referrals.items()
             ],
             "positions": {key: list(value) for key, value in state.positions.items()},
+            "epoch": state.epoch,
         }
     return meta, blobs
 
@@ -171,6 +172,7 @@ def load(
     state.versions = {key: int(value) for key, value in meta["versions"].items()}
     state.erased = set(meta["erased"])
     state.positions = {key: (int(value[0]), str(value[1])) for key, value in meta["positions"].items()}
+    state.epoch = None if meta.get("epoch") is None else int(meta["epoch"])
     state.changes = int(meta.get("changes", 0))
     return state, meta
 

@@ -151,6 +151,7 @@ class MatchingState:
         self.accepted: dict[uuid.UUID, int] = {}
         # "topic:partition" -> (next offset to read, sha256 of the last record's value)
         self.positions: dict[str, tuple[int, str]] = {}
+        self.epoch: int | None = None  # the broker log epoch the positions belong to
         self.changes = 0
         self.erasures = 0
 

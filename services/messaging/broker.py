@@ -11,6 +11,8 @@ from kafka.errors import TopicAlreadyExistsError
 from services.messaging.contract import ALL_TOPICS, dead_letter_topic
 
 PARTITIONS = 3
+# One partition whose first record names the log's current life (see services/messaging/epoch.py).
+EPOCH_TOPIC = "yg.log-epoch"
 
 
 def every_topic() -> list[str]:
@@ -19,12 +21,15 @@ def every_topic() -> list[str]:
 
 
 def ensure_topics(bootstrap_servers: str, topics: Iterable[str] | None = None, partitions: int = PARTITIONS) -> None:
-    """Create topics that do not exist yet."""
+    """Create topics that do not exist yet (by default the contract's, their dead-letter topics and the epoch's)."""
+    wanted = [(name, partitions) for name in topics] if topics is not None else [
+        *((name, partitions) for name in every_topic()), (EPOCH_TOPIC, 1)
+    ]
     admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="yg-admin", request_timeout_ms=10000)
     try:
-        for name in topics if topics is not None else every_topic():
+        for name, count in wanted:
             try:
-                admin.create_topics([NewTopic(name, partitions, 1)])
+                admin.create_topics([NewTopic(name, count, 1)])
             except TopicAlreadyExistsError:
                 pass
     finally:
