@@ -1,0 +1,3 @@
+from tests.matching.conftest import embedder
+
+__all__ = ["embedder"]
