@@ -47,7 +47,7 @@ def create_app(settings: EventsSettings | None = None, clock: Clock | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        attach_database(app, settings.resolved_database_url(), MIGRATIONS)
+        attach_database(app, settings.resolved_database_url(), MIGRATIONS, settings)
         stop = threading.Event()
         thread = None
         if settings.consume:
