@@ -82,9 +82,19 @@ class System:
         assert self.events_starter is not None
         self.urls["events"] = self.events_starter()
 
+    def wait_ready(self) -> None:
+        """The matcher loaded and the consumers of the events and opportunities services assigned their
+        partitions. (Stopping a group consumer on Tansu before its first join completes leaves the group
+        rebalancing for a long time; a service that was running has joined.)"""
+        self.matcher.wait_ready(timeout=60)
+        for name in ("events", "opportunities"):
+            wait_for(lambda name=name: httpx.get(self.urls[name] + "/ready", timeout=5).status_code == 200,
+                     what=f"{name} ready", timeout=60, ignoring=(httpx.HTTPError,))
+
 
 @contextmanager
-def running_system(databases: TestDatabases, broker: LocalBroker, embedder: Embedder, tmp: Path) -> Iterator[System]:
+def running_system(databases: TestDatabases, broker: LocalBroker, embedder: Embedder, tmp: Path, *,
+                   relays: bool = True) -> Iterator[System]:
     run = uuid.uuid4().hex[:8]
     servers = broker.bootstrap_servers
     common: dict[str, Any] = {"kafka_bootstrap_servers": servers, "environment": "test"}
@@ -99,8 +109,8 @@ def running_system(databases: TestDatabases, broker: LocalBroker, embedder: Embe
             data_dir=tmp / "matching", consumer_name=f"matching-{run}", save_interval_seconds=2.0, **common),
             embedder=embedder)
         urls["matching"] = stack.enter_context(live_server(matching_app))
-        stack.enter_context(running_relay("profiles", db["profiles"], servers))
-        stack.enter_context(running_relay("opportunities", db["opportunities"], servers))
+        if relays:
+            system_relays(stack, db, servers)
         system = System(broker=broker, urls=urls, db=db, settings=profiles_settings, matching_app=matching_app,
                         embedder=embedder, run=run)
         events_settings = EventsSettings(database_url=db["events"], consumer_group=f"events-{run}", **common)
@@ -118,6 +128,12 @@ def running_system(databases: TestDatabases, broker: LocalBroker, embedder: Embe
         finally:
             if "events" in system.services:
                 system.stop_events()
+
+
+def system_relays(stack: ExitStack, db: dict[str, str], bootstrap_servers: str) -> None:
+    """The outbox relays of the profiles and opportunities databases, running until the stack closes."""
+    stack.enter_context(running_relay("profiles", db["profiles"], bootstrap_servers))
+    stack.enter_context(running_relay("opportunities", db["opportunities"], bootstrap_servers))
 
 
 @dataclass

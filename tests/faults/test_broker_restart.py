@@ -5,31 +5,8 @@ service hold exactly what one clean run gives, nothing missing and nothing twice
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-
-from infra.broker import LocalBroker, free_port
-from services.matching.embedder import Embedder
-from tests.faults.harness import System, Workload, index_view, kill, running_system, settle
-from tests.support.databases import TestDatabases
-
-
-@pytest.fixture
-def own_broker(tmp_path: Path) -> Iterator[LocalBroker]:
-    broker = LocalBroker(port=free_port(), log_path=tmp_path / "tansu.log")
-    broker.start()
-    yield broker
-    broker.stop()
-
-
-@pytest.fixture
-def system(databases: TestDatabases, own_broker: LocalBroker, embedder: Embedder, tmp_path: Path
-           ) -> Iterator[System]:
-    with running_system(databases, own_broker, embedder, tmp_path) as running:
-        running.matcher.wait_ready(timeout=60)
-        yield running
+from tests.faults.harness import System, Workload, index_view, kill, settle
 
 
 def test_broker_killed_and_restarted_mid_load_loses_and_repeats_nothing(system: System) -> None:
