@@ -49,7 +49,8 @@ def _relay_until_killed(database_url: str, bootstrap_servers: str) -> None:
 def _sent(database_url: str) -> int:
     engine = create_engine(database_url)
     with engine.connect() as connection:
-        sent = connection.scalar(select(func.count()).select_from(OutboxRecord).where(OutboxRecord.sent_at.is_not(None)))
+        sent = connection.scalar(
+            select(func.count()).select_from(OutboxRecord).where(OutboxRecord.sent_at.is_not(None)))
     engine.dispose()
     return sent or 0
 
