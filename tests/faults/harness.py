@@ -38,6 +38,7 @@ from services.opportunities.models import ProcessedEvent as OpportunitiesProcess
 from services.opportunities.models import Referral as ReferralRow
 from services.profiles.config import ProfilesSettings
 from services.profiles.main import create_app as create_profiles_app
+from tests.matching.helpers import index_view
 from tests.opportunities.harness import employer_payload, opportunity_payload
 from tests.support.databases import TestDatabases
 from tests.support.factories import profile_payload
@@ -244,23 +245,6 @@ def clean_matcher_state(system: System, events: list[EventEnvelope]) -> Matching
     for start in range(0, len(events), 256):
         ingestor.apply(events[start : start + 256])
     return state
-
-
-def index_view(state: MatchingState) -> dict[str, Any]:
-    """What a consumer's run left in the matcher: versions, facts, and which items the indexes hold."""
-    with state.lock:
-        return {
-            "versions": dict(state.versions),
-            "erased": set(state.erased),
-            "opportunities": {str(f.key): f for f in state.opportunities},
-            "profiles": {str(f.key): f for f in state.profiles},
-            "indexed_opportunities": {str(f.key) for f in state.opportunities
-                                      if state.opportunities.index.contains(state.opportunities.rows[f.key])},
-            "indexed_profiles": {str(f.key) for f in state.profiles
-                                 if state.profiles.index.contains(state.profiles.rows[f.key])},
-            "index_sizes": (len(state.opportunities.index), len(state.profiles.index)),
-            "referrals": {str(key): value for key, value in state.referrals.items()},
-        }
 
 
 @dataclass

@@ -23,8 +23,7 @@ from services.matching.ingest import Ingestor
 from services.matching.persistence import hnsw_loader, load
 from services.matching.runtime import index_params, new_state
 from services.messaging.contract import EventEnvelope
-from tests.faults.harness import index_view
-from tests.matching.helpers import person
+from tests.matching.helpers import index_view, person
 from tests.support.events import opportunity_event, opportunity_snapshot, profile_event
 from tests.support.topics import TopicPublisher
 from tests.support.waiting import wait_for
