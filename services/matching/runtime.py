@@ -25,7 +25,7 @@ from services.messaging.contract import Topic
 log = structlog.get_logger("matching.runtime")
 
 # Never Topic.PROFILES_RESTRICTED: special category data must not reach the matcher.
-TOPICS: tuple[Topic, ...] = (Topic.PROFILES, Topic.OPPORTUNITIES, Topic.REFERRALS)
+TOPICS: tuple[Topic, ...] = (Topic.PROFILES, Topic.EMPLOYERS, Topic.OPPORTUNITIES, Topic.REFERRALS)
 COMPACT_MIN_STORED = 256
 
 

@@ -13,7 +13,7 @@ from typing import Any, Generic
 import numpy as np
 
 from services.common.eligibility import age_limits, month_day
-from services.matching.facts import F, OpportunityFacts, PersonFacts
+from services.matching.facts import EmployerFacts, F, OpportunityFacts, PersonFacts
 from services.matching.index import VectorIndex
 from services.messaging.vocabulary import ACCEPTED, OPPORTUNITY_TYPES, REFERRED_STATUSES
 
@@ -146,6 +146,7 @@ class MatchingState:
         self.versions: dict[str, int] = {}
         self.erased: set[str] = set()
         self.referrals: dict[uuid.UUID, Referral] = {}
+        self.employers: dict[uuid.UUID, EmployerFacts] = {}
         self.referred_by_person: dict[uuid.UUID, set[uuid.UUID]] = {}
         self.referred_by_opportunity: dict[uuid.UUID, set[uuid.UUID]] = {}
         self.accepted: dict[uuid.UUID, int] = {}
@@ -195,6 +196,12 @@ class MatchingState:
         elif vector is not None:
             catalogue.index.upsert(np.array([row]), vector.reshape(1, -1))
         self.versions[str(facts.opportunity_id)] = facts.version
+        self.changes += 1
+
+    def put_employer(self, facts: EmployerFacts) -> None:
+        """Store an employer's name and badges, shown beside its opportunities in match answers."""
+        self.employers[facts.employer_id] = facts
+        self.versions[str(facts.employer_id)] = facts.version
         self.changes += 1
 
     # -- people -----------------------------------------------------------------------------------------------
