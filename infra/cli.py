@@ -168,10 +168,33 @@ def bench(
     screening_embeddings: bool = typer.Option(
         False, "--screening-embeddings", help="With --screening: also the rules plus a MiniLM nearest-neighbour vote."
     ),
+    load: bool = typer.Option(
+        False, "--load", help="Instead: the local stack on PostgreSQL under mixed HTTP traffic while ingest goes on."
+    ),
+    opportunities: int = typer.Option(100_000, "--opportunities", min=10, help="With --load: live opportunities."),
+    people: int = typer.Option(10_000, "--people", min=10, help="With --load: young people."),
+    seconds: float = typer.Option(60.0, "--seconds", min=5, help="With --load: how long the traffic runs."),
+    rate: float = typer.Option(50.0, "--rate", min=1, help="With --load: requests a second."),
+    profile: float = typer.Option(0.0, "--profile", min=0, help="With --load: py-spy the matcher this many seconds."),
 ) -> None:
     """Benchmark the matcher: index latency and recall vs exact FAISS and hnswlib, filtered recall, embedding
     throughput (plain vs ONNX int8) and event-to-searchable latency through the real broker. With --screening,
-    the free-text screening's precision and recall on its labelled corpus instead."""
+    the free-text screening's precision and recall on its labelled corpus instead; with --load, the whole stack
+    under traffic (benchmarks/load.py)."""
+    if load:
+        from benchmarks import load as load_bench
+        from benchmarks.report import write_json as write_load_figures
+
+        load_options = load_bench.LoadOptions(opportunities=opportunities, people=people, seconds=seconds, rate=rate,
+                                              profile_seconds=profile,
+                                              cache_dir=Path(_stack_env()["YG_DATA_DIR"]) / "load-cache")
+        load_results = load_bench.run(options=load_options, say=typer.echo)
+        typer.echo("")
+        typer.echo(load_bench.table(load_results))
+        if json_path is not None:
+            write_load_figures(load_bench.json_figures(load_results), json_path)
+            typer.echo(f"\nwrote {json_path}")
+        return
     if screening:
         from benchmarks import screening as screening_bench
 
