@@ -20,6 +20,7 @@ import structlog
 from kafka import KafkaConsumer, TopicPartition
 
 from services.matching.state import MatchingState
+from services.messaging.broker import CONSUMER_LIMITS
 from services.messaging.consumer import BatchHandler, ConsumerRunner
 
 log = structlog.get_logger("matching.feed")
@@ -72,6 +73,7 @@ class IndexFeed(ConsumerRunner):
             max_poll_records=self.max_records,
             fetch_max_wait_ms=self.fetch_max_wait_ms,
             request_timeout_ms=15000,
+            **CONSUMER_LIMITS,
         )
         try:
             epoch = self._current_epoch()
@@ -128,6 +130,7 @@ class IndexFeed(ConsumerRunner):
             client_id=f"{self.group_id}-check-{uuid.uuid4().hex[:6]}",
             enable_auto_commit=False,
             fetch_max_wait_ms=self.fetch_max_wait_ms,
+            **CONSUMER_LIMITS,
         )
         try:
             for tp in partitions:

@@ -15,6 +15,12 @@ PARTITIONS = 3
 EPOCH_TOPIC = "yg.log-epoch"
 
 
+# Every consumer accepts a fetch response as large as it may ask for: kafka-python refuses a frame over
+# receive_message_max_bytes (1 MB by default) while asking for up to fetch_max_bytes (50 MB), so a fetch of large
+# records over many partitions would fail again and again and the consumer would stall.
+CONSUMER_LIMITS: dict[str, int] = {"fetch_max_bytes": 16 * 1024 * 1024, "receive_message_max_bytes": 64 * 1024 * 1024}
+
+
 def every_topic() -> list[str]:
     """The contract's topics and their dead-letter topics."""
     return [name for topic in ALL_TOPICS for name in (str(topic), dead_letter_topic(topic))]

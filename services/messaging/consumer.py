@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from services.common.clock import utcnow
 from services.common.db import UtcDateTime
-from services.messaging.broker import make_producer
+from services.messaging.broker import CONSUMER_LIMITS, make_producer
 from services.messaging.contract import EventEnvelope, InvalidEvent, dead_letter_topic, parse_event
 from services.messaging.epoch import EPOCH_PARTITION, LogEpoch
 
@@ -157,7 +157,7 @@ class ConsumerRunner:
             # Tansu answers a join after half the session timeout: 6 s keeps a start and a failover quick.
             session_timeout_ms=6000,
             heartbeat_interval_ms=1000,
-            receive_message_max_bytes=64 * 1024 * 1024,
+            **CONSUMER_LIMITS,
         )
 
     def dead_letter(self, record: ConsumerRecord, error: str) -> None:

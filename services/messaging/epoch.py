@@ -17,7 +17,7 @@ import uuid
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from services.messaging.broker import EPOCH_TOPIC, ensure_topics, make_producer
+from services.messaging.broker import CONSUMER_LIMITS, EPOCH_TOPIC, ensure_topics, make_producer
 
 EPOCH_PARTITION = TopicPartition(EPOCH_TOPIC, 0)
 
@@ -46,6 +46,7 @@ class LogEpoch:
                 fetch_max_wait_ms=10,
                 request_timeout_ms=int(self.timeout * 1000) + 1000,
                 auto_offset_reset="earliest",
+                **CONSUMER_LIMITS,
             )
             if not consumer.partitions_for_topic(EPOCH_TOPIC):
                 ensure_topics(self.bootstrap_servers, [EPOCH_TOPIC], partitions=1)

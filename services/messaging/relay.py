@@ -16,7 +16,7 @@ from sqlalchemy.types import JSON, Integer, String
 
 from services.common.clock import utcnow
 from services.common.db import UtcDateTime
-from services.messaging.broker import ensure_topics, make_producer
+from services.messaging.broker import CONSUMER_LIMITS, ensure_topics, make_producer
 from services.messaging.contract import dead_letter_topic
 from services.messaging.epoch import LogEpoch
 from services.messaging.outbox import OUTBOX_TABLE
@@ -208,7 +208,7 @@ class TopicInspector:
     def __init__(self, bootstrap_servers: str):
         self.bootstrap_servers = bootstrap_servers
         self.consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap_servers, enable_auto_commit=False, request_timeout_ms=10000
+            bootstrap_servers=bootstrap_servers, enable_auto_commit=False, request_timeout_ms=10000, **CONSUMER_LIMITS
         )
 
     def _partitions(self, topics: list[str]) -> list[TopicPartition]:
@@ -217,7 +217,8 @@ class TopicInspector:
             ensure_topics(self.bootstrap_servers, [*missing, *(dead_letter_topic(topic) for topic in missing)])
             self.consumer.close()
             self.consumer = KafkaConsumer(
-                bootstrap_servers=self.bootstrap_servers, enable_auto_commit=False, request_timeout_ms=10000
+                bootstrap_servers=self.bootstrap_servers, enable_auto_commit=False, request_timeout_ms=10000,
+                **CONSUMER_LIMITS,
             )
         return [
             TopicPartition(topic, partition)
