@@ -57,9 +57,16 @@ def kill(broker: LocalBroker) -> None:
     broker.process = None
 
 
+@dataclass(frozen=True)
+class ExternalBroker:
+    """A broker the test did not start (a Kafka container): it can be reached, not killed."""
+
+    bootstrap_servers: str
+
+
 @dataclass
 class System:
-    broker: LocalBroker
+    broker: LocalBroker | ExternalBroker
     urls: dict[str, str]
     db: dict[str, str]
     settings: ProfilesSettings
@@ -94,7 +101,7 @@ class System:
 
 
 @contextmanager
-def running_system(databases: TestDatabases, broker: LocalBroker, embedder: Embedder, tmp: Path, *,
+def running_system(databases: TestDatabases, broker: LocalBroker | ExternalBroker, embedder: Embedder, tmp: Path, *,
                    relays: bool = True) -> Iterator[System]:
     run = uuid.uuid4().hex[:8]
     servers = broker.bootstrap_servers
