@@ -162,6 +162,9 @@ def bench(
     scale: int = typer.Option(100_000, "--scale", min=1000, help="Items in the index (e.g. 1000000)."),
     queries: int = typer.Option(1000, "--queries", min=10, help="Query vectors (from real ESCO titles)."),
     events: bool = typer.Option(True, "--events/--no-events", help="Time event-to-searchable through the broker."),
+    index_only: bool = typer.Option(
+        False, "--index-only", help="Only the indexes (a short embedding check, no event timing): for --scale runs."
+    ),
     screening: bool = typer.Option(
         False, "--screening", help="Instead: the special category screening of free text against a keyword list."
     ),
@@ -226,7 +229,8 @@ def bench(
     from services.matching.config import MatchingSettings
 
     settings = MatchingSettings()
-    options = BenchOptions(quick=quick, scale=scale, queries=queries, events=events)
+    options = BenchOptions(quick=quick, scale=scale, queries=queries, events=events and not index_only,
+                           embeddings=not index_only)
     broker: LocalBroker | None = None
     bootstrap: str | None = None
     if options.events and not options.quick:

@@ -61,6 +61,7 @@ class IndexFeed(ConsumerRunner):
         self.caught_up_once = False
         self.replayed_from_start = False
         self._end_hint: dict[TopicPartition, int] = {}
+        self._ends_asked = 0.0
         self._lag: int | None = None
 
     def _connect(self) -> KafkaConsumer:
@@ -152,9 +153,13 @@ class IndexFeed(ConsumerRunner):
             checker.close()
 
     def _ends(self, consumer: KafkaConsumer) -> dict[TopicPartition, int]:
-        """End offsets without a network call: the high watermark of the last fetch, else the one read at
-        connect. (Tansu answers ListOffsets with the last batch's base offset + 1, short of the true end when
-        that batch holds several records; the high watermark in fetch responses is right.)"""
+        """End offsets: the larger of the high watermark of the last fetch and the end asked for at most once a
+        second. (Tansu answers ListOffsets with the last batch's base offset + 1, short of the true end when that
+        batch holds several records; and its fetch responses can carry a high watermark no further than the
+        records they return, so a consumer behind would see no lag from them alone.)"""
+        if time.monotonic() >= self._ends_asked + 1.0:
+            self._ends_asked = time.monotonic()
+            self._end_hint = consumer.end_offsets(list(consumer.assignment()))
         return {
             tp: max(self._end_hint.get(tp, 0), consumer.highwater(tp) or 0) for tp in consumer.assignment()
         }
