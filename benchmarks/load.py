@@ -32,7 +32,7 @@ import httpx
 import numpy as np
 import psycopg
 
-from benchmarks.report import Printer, machine
+from benchmarks.report import Printer, machine, py_spy
 from infra.seed.context import SeedContext
 from infra.seed.employers import employer_payloads
 from infra.seed.occupations import occupations_by_sector
@@ -472,7 +472,7 @@ def in_process_times(options: LoadOptions, people: list[str], say: Printer) -> d
 
 def _profile(pid: int, seconds: float, out: Path, say: Printer) -> subprocess.Popen[bytes] | None:
     try:
-        return subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate",
+        return subprocess.Popen([py_spy(), "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate",
                                  "200", "--format", "raw", "--output", str(out), "--nonblocking"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     except FileNotFoundError:

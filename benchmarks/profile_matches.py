@@ -19,7 +19,7 @@ import httpx
 import numpy as np
 
 from benchmarks.load import percentiles
-from benchmarks.report import Printer
+from benchmarks.report import Printer, py_spy
 from infra.broker import free_port
 from infra.seed.synthetic import HOME_LATITUDE, HOME_LONGITUDE, birth_date_for_age
 from services.common.auth import issue_token
@@ -133,7 +133,7 @@ def run(*, opportunities: int, people: int, requests: int, work_dir: Path, say: 
                 t = time.perf_counter()
                 client.get(f"{url}/health")
                 health.append((time.perf_counter() - t) * 1000)
-            spy = subprocess.Popen(["py-spy", "record", "--pid", str(server.pid), "--rate", "500", "--format", "raw",
+            spy = subprocess.Popen([py_spy(), "record", "--pid", str(server.pid), "--rate", "500", "--format", "raw",
                                     "--output", str(raw), "--duration", "600"],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1.0)
