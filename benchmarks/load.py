@@ -42,8 +42,8 @@ from infra.stack import SERVICES, Stack
 from services.common.auth import issue_token
 from services.common.settings import CommonSettings
 from services.matching.config import MatchingSettings
-from services.matching.embedder import MODEL_NAME, build_embedder
-from services.matching.persistence import hnsw_loader, load
+from services.matching.embedder import MODEL_NAME
+from services.matching.persistence import current_snapshot, hnsw_loader, load
 from services.matching.ranking import Filters
 from services.matching.runtime import index_params
 from services.matching.service import matches_for_profile
@@ -441,8 +441,10 @@ def in_process_times(options: LoadOptions, people: list[str], say: Printer) -> d
     """For the same young people as the HTTP matches: the service's use case in-process (eligibility, ranking,
     explanations) and the bare index search (the person's vector, top 100, no filter), from the saved index."""
     settings = MatchingSettings(index_dir=options.cache_dir / "matching")
-    embedder_dim = build_embedder(settings).dim
-    state, _meta = load(settings.resolved_index_dir(), model=MODEL_NAME, dim=embedder_dim,
+    snapshot = current_snapshot(settings.resolved_index_dir())
+    assert snapshot is not None, "the matching service saved no index"
+    dim = int(json.loads((snapshot / "meta.json").read_bytes())["dim"])
+    state, _meta = load(settings.resolved_index_dir(), model=MODEL_NAME, dim=dim,
                         load_index=hnsw_loader(**index_params(settings)), looking_statuses=settings.looking_statuses)
     from services.common.auth import Principal, Role
 

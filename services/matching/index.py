@@ -17,6 +17,12 @@ import numpy as np
 faiss: Any = _faiss
 
 EMPTY_IDS = np.zeros(0, dtype=np.int64)
+
+
+def use_threads(count: int) -> None:
+    """FAISS's OpenMP threads for this process."""
+    faiss.omp_set_num_threads(count)
+
 EMPTY_SIMS = np.zeros(0, dtype=np.float32)
 
 

@@ -15,7 +15,7 @@ from services.common.clock import Clock, SystemClock
 from services.matching.config import MatchingSettings
 from services.matching.embedder import MODEL_NAME, Embedder, build_embedder
 from services.matching.feed import IndexFeed
-from services.matching.index import HnswIndex, Sizing
+from services.matching.index import HnswIndex, Sizing, use_threads
 from services.matching.ingest import Ingestor
 from services.matching.persistence import SavedStateUnusable, hnsw_loader, load, save
 from services.matching.state import MatchingState
@@ -110,6 +110,7 @@ class MatchingRuntime:
         self._threads.append(thread)
 
     def _boot(self) -> None:
+        use_threads(self.settings.faiss_threads)
         try:
             self.phase = "loading the model"
             if self.embedder is None:
