@@ -5,6 +5,7 @@ the samples summed by function (`youth-guarantee bench --profile-matches`)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import random
 import subprocess
@@ -27,7 +28,7 @@ from services.common.settings import CommonSettings
 from services.matching.config import MatchingSettings
 from services.matching.embedder import MODEL_NAME
 from services.matching.facts import EmployerFacts, OpportunityFacts, PersonFacts
-from services.matching.persistence import save
+from services.matching.persistence import current_snapshot, save
 from services.matching.runtime import new_state
 from services.messaging.vocabulary import OPPORTUNITY_TYPES
 
@@ -106,8 +107,14 @@ def run(*, opportunities: int, people: int, requests: int, work_dir: Path, say: 
     index_dir = work_dir / "matching"
     say(f"profile: a saved index of {opportunities:,} synthetic opportunities and {people:,} young people")
     started = time.monotonic()
-    ids = synthetic_index(index_dir, opportunities=opportunities, people=people)
-    say(f"  built in {time.monotonic() - started:.0f} s")
+    snapshot = current_snapshot(index_dir)
+    if snapshot is not None:
+        meta = json.loads((snapshot / "meta.json").read_bytes())
+        ids = [uuid.UUID(key) for key, _row in meta["sides"]["profiles"]["rows"]]
+        say(f"  reusing the one in {index_dir}")
+    else:
+        ids = synthetic_index(index_dir, opportunities=opportunities, people=people)
+        say(f"  built in {time.monotonic() - started:.0f} s")
     port = free_port()
     env = {**os.environ, "MATCHING_INDEX_DIR": str(index_dir), "YG_ENV": "development",
            "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}", "YG_LOG_LEVEL": "ERROR", "MATCHING_EMBEDDER": "torch"}
@@ -147,7 +154,7 @@ def run(*, opportunities: int, people: int, requests: int, work_dir: Path, say: 
             spy.send_signal(2)
             spy.wait(timeout=60)
     finally:
-        server.terminate()
+        server.kill()
         server.wait(timeout=30)
     inclusive, own, total = collapse(raw)
     say(f"  GET /profiles/{{id}}/matches over {requests} sequential requests: {percentiles(times)}; "

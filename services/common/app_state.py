@@ -18,7 +18,7 @@ def db_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def clock(request: Request) -> Clock:
+async def clock(request: Request) -> Clock:
     return request.app.state.clock
 
 

@@ -61,6 +61,21 @@ def haversine_km(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> 
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
+def within_km(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float, radius_km: float) -> np.ndarray:
+    """haversine_km(lat, lon, lat0, lon0) <= radius_km, the same answers, but the trigonometry only inside the
+    bounding box of the circle (a match request spent half its time on haversine over every row)."""
+    dlat = math.degrees(radius_km / EARTH_RADIUS_KM)
+    span = math.sin(radius_km / EARTH_RADIUS_KM)
+    cos0 = math.cos(math.radians(lat0))
+    if cos0 <= span or abs(lat0) + dlat >= 90 or abs(lon0) + 180 * span / max(cos0, 1e-9) >= 180:
+        return haversine_km(lat, lon, lat0, lon0) <= radius_km  # near a pole or the antimeridian: no box
+    dlon = math.degrees(math.asin(span / cos0)) * 1.0001
+    box = np.flatnonzero((np.abs(lat - lat0) <= dlat * 1.0001) & (np.abs(lon - lon0) <= dlon))
+    inside = np.zeros(len(lat), dtype=bool)
+    inside[box] = haversine_km(lat[box], lon[box], lat0, lon0) <= radius_km
+    return inside
+
+
 def distance_between(lat1: float | None, lon1: float | None, lat2: float | None, lon2: float | None) -> float | None:
     """haversine_km for one pair, in plain floats (numpy on single values costs more than the sum)."""
     if lat1 is None or lon1 is None or lat2 is None or lon2 is None:
@@ -100,8 +115,7 @@ def opportunity_mask(
         mask &= admitted(Facts(age, col("min_age"), col("max_age"), col("requires_uc"), person.on_universal_credit))
         home = person_origin(person)
         if home is not None:
-            within = haversine_km(col("lat"), col("lon"), *home) <= person.max_travel_km
-            mask &= col("remote") | within
+            mask &= col("remote") | within_km(col("lat"), col("lon"), *home, person.max_travel_km)
         for opportunity_id in state.referred_by_person.get(person.profile_id, ()):
             row = cat.row_of(opportunity_id)
             if row is not None:
@@ -118,7 +132,7 @@ def opportunity_mask(
             raise RuleViolation(
                 "filters.max_distance_km", "origin_required", "max_distance_km needs a place to measure from"
             )
-        mask &= col("remote") | (haversine_km(col("lat"), col("lon"), *origin) <= filters.max_distance_km)
+        mask &= col("remote") | within_km(col("lat"), col("lon"), *origin, filters.max_distance_km)
     return mask
 
 
