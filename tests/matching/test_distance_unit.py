@@ -1,5 +1,5 @@
-"""The travel filter's shortcut (trigonometry only inside the circle's bounding box) answers exactly as haversine
-over every row, anywhere on Earth and for any radius."""
+"""The travel filter's shortcut (a dot product with the centre, haversine only near the threshold) answers exactly
+as haversine over every row, anywhere on Earth and for any radius."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.matching.ranking import haversine_km, within_km
+from services.matching.state import unit_vector
 
 pytestmark = pytest.mark.unit
 
@@ -21,5 +22,10 @@ def test_within_km_is_haversine_within_the_radius(lat0: float, lon0: float, radi
     spread = rng.choice([0.05, 0.5, 5.0, 90.0])
     lat = np.clip(lat0 + rng.uniform(-spread, spread, 2000), -90, 90)
     lon = ((lon0 + rng.uniform(-2 * spread, 2 * spread, 2000)) + 180) % 360 - 180
+    xyz = tuple(np.array(axis) for axis in zip(*(unit_vector(a, b) for a, b in zip(lat, lon, strict=True)),
+                                                strict=True))
     lat[::53] = np.nan
-    assert (within_km(lat, lon, lat0, lon0, radius) == (haversine_km(lat, lon, lat0, lon0) <= radius)).all()
+    for axis in xyz:
+        axis[::53] = np.nan
+    got = within_km(lat, lon, lat0, lon0, radius, xyz)  # type: ignore[arg-type]
+    assert (got == (haversine_km(lat, lon, lat0, lon0) <= radius)).all()
