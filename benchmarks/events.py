@@ -21,6 +21,7 @@ from services.matching.runtime import MatchingRuntime
 from services.matching.text import profile_text
 from services.messaging.broker import ensure_topics, make_producer
 from services.messaging.contract import EventType, ProfileSnapshotV1, Topic, make_event
+from services.messaging.sealing import InMemoryKeyRing, pseudonymise
 
 
 def _synthetic_people(n: int, seed: int) -> list[ProfileSnapshotV1]:
@@ -75,7 +76,8 @@ def event_timing(
         run_settings = settings.model_copy(update={"data_dir": Path(tmp), "index_dir": None,
                                                    "kafka_bootstrap_servers": bootstrap_servers,
                                                    "save_interval_seconds": 3600.0})
-        runtime = MatchingRuntime(run_settings, embedder=embedder, start_at_end=True)
+        keys = InMemoryKeyRing()  # stands in for the profiles service: events are sealed and opened as in the stack
+        runtime = MatchingRuntime(run_settings, embedder=embedder, start_at_end=True, keys=keys)
         runtime.start()
         runtime.wait_ready(timeout=120)
         state = runtime.state
@@ -83,8 +85,11 @@ def event_timing(
         producer = make_producer(bootstrap_servers, client_id="bench")
 
         def event(person: ProfileSnapshotV1) -> tuple[bytes, bytes]:
-            envelope = make_event(EventType.PROFILE_REGISTERED, producer="bench", aggregate_id=str(person.profile_id),
-                                  aggregate_version=1, payload=person)
+            personal = keys.issue(person.profile_id)["personal"]
+            aggregate, sealed = pseudonymise(EventType.PROFILE_REGISTERED, person, subject=personal.subject,
+                                             aggregate_id=str(person.profile_id), key=personal)
+            envelope = make_event(EventType.PROFILE_REGISTERED, producer="bench", aggregate_id=aggregate,
+                                  aggregate_version=1, payload=sealed)
             return envelope.aggregate_id.encode(), envelope.model_dump_json().encode()
 
         published: dict[int, float] = {}

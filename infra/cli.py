@@ -258,13 +258,22 @@ def reindex(
     timeout: float = typer.Option(1800.0, "--timeout", help="Give up when not caught up after this many seconds."),
 ) -> None:
     """Rebuild the matching index from the beginning of the topics and save it (run it while the matching
-    service is stopped; the service does the same by itself when its saved index is missing or unusable)."""
+    service is stopped; the service does the same by itself when its saved index is missing or unusable). The
+    profiles service must be up: it holds the keys that open the profile events (erased people's are gone)."""
     from services.matching.config import MatchingSettings
     from services.matching.runtime import build_embedder, rebuild_from_topics
+    from services.messaging.sealing import KeysUnavailable, http_key_ring
 
     settings = MatchingSettings()
     typer.echo(f"rebuilding {settings.resolved_index_dir()} from the topics at {settings.kafka_bootstrap_servers}")
-    summary = rebuild_from_topics(settings, build_embedder(settings), timeout=timeout)
+    keys = http_key_ring(settings, "matching")
+    try:
+        summary = rebuild_from_topics(settings, build_embedder(settings), keys=keys, timeout=timeout)
+    except KeysUnavailable as exc:
+        typer.echo(f"reindex needs the profiles service at {settings.profiles_url} for the keys: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        keys.close()
     for key, value in summary.items():
         typer.echo(f"  {key}: {value}")
 

@@ -5,10 +5,21 @@ from __future__ import annotations
 import signal
 import threading
 
+from pydantic_settings import SettingsConfigDict
+
 from services.common.db import make_engine
 from services.common.observability import configure_logging
 from services.common.settings import CommonSettings
+from services.messaging.broker import broker_security
 from services.messaging.relay import OutboxRelay, run_relays
+
+
+class RelaySettings(CommonSettings):
+    model_config = SettingsConfigDict(env_prefix="RELAY_", populate_by_name=True, extra="ignore")
+
+    # Which outboxes this relay publishes (all when empty): with broker ACLs, one relay per producer, each with
+    # that producer's own principal, so each writes only its own topics.
+    sources: list[str] = []
 
 
 def producing_services() -> dict[str, str]:
@@ -25,14 +36,20 @@ def producing_services() -> dict[str, str]:
 
 
 def main() -> None:
-    common = CommonSettings()
-    configure_logging(common.log_level, common.log_json)
+    settings = RelaySettings()
+    configure_logging(settings.log_level, settings.log_json)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     relays = [
-        OutboxRelay(source=name, engine=make_engine(url), bootstrap_servers=common.kafka_bootstrap_servers)
+        OutboxRelay(
+            source=name,
+            engine=make_engine(url),
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            security=broker_security(settings),
+        )
         for name, url in producing_services().items()
+        if not settings.sources or name in settings.sources
     ]
     run_relays(relays, stop)
 

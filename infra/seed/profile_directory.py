@@ -13,6 +13,7 @@ from services.common.db import make_engine, make_session_factory
 from services.common.errors import NotFound
 from services.opportunities.directory import ProfileDirectory
 from services.opportunities.schemas import CandidateView, ProfileFacts
+from services.profiles import keys as profiles_keys
 from services.profiles import service as profiles_service
 from services.profiles.config import ProfilesSettings
 
@@ -21,11 +22,13 @@ class InProcessProfileDirectory:
     """The profiles service's use cases called in-process (the seed is a tool, not a service). Nothing changes a
     profile while seeding, so answers are remembered."""
 
-    def __init__(self, session_factory: sessionmaker[Session], clock: FixedClock):
+    def __init__(self, session_factory: sessionmaker[Session], clock: FixedClock, kek: bytes):
         self.session_factory = session_factory
         self.clock = clock
+        self.kek = kek
         self._principal = Principal(role=Role.SERVICE, sub="seed")
         self._facts: dict[uuid.UUID, ProfileFacts | None] = {}
+        self._subjects: dict[uuid.UUID, uuid.UUID | None] = {}
         self._status: dict[uuid.UUID, str] = {}
 
     def get_profile(self, profile_id: uuid.UUID) -> ProfileFacts | None:
@@ -54,8 +57,19 @@ class InProcessProfileDirectory:
                 return None
         return CandidateView.model_validate(view.model_dump())
 
+    def subject_of(self, profile_id: uuid.UUID) -> uuid.UUID | None:
+        if profile_id not in self._subjects:
+            with self.session_factory() as session:
+                try:
+                    found = profiles_keys.subject_of(session=session, profile_id=profile_id, kek=self.kek)
+                    self._subjects[profile_id] = found.subject
+                except NotFound:
+                    self._subjects[profile_id] = None
+        return self._subjects[profile_id]
+
 
 def profiles_directory(clock: FixedClock) -> tuple[ProfileDirectory, Callable[[], None]]:
     """A directory on the profiles database, and how to close it."""
-    engine = make_engine(ProfilesSettings().resolved_database_url())
-    return InProcessProfileDirectory(make_session_factory(engine), clock), engine.dispose
+    settings = ProfilesSettings()
+    engine = make_engine(settings.resolved_database_url())
+    return InProcessProfileDirectory(make_session_factory(engine), clock, settings.kek()), engine.dispose

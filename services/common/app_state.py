@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from services.common.clock import Clock
@@ -16,6 +17,10 @@ from services.common.settings import CommonSettings
 def db_session(request: Request) -> Iterator[Session]:
     with request.app.state.session_factory() as session:
         yield session
+
+
+def engine(request: Request) -> Engine:
+    return request.app.state.engine
 
 
 async def clock(request: Request) -> Clock:

@@ -40,6 +40,11 @@ def issue_token(secret: str, *, role: Role | str, sub: str, ttl: dt.timedelta = 
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+def service_token_source(secret: str, name: str, ttl: dt.timedelta = dt.timedelta(minutes=5)) -> Callable[[], str]:
+    """Fresh short-lived tokens for a service calling another one under its own name."""
+    return lambda: issue_token(secret, role=Role.SERVICE, sub=name, ttl=ttl)
+
+
 class InvalidToken(Exception):
     pass
 

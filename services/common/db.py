@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,9 +36,10 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
 
 
 def make_engine(url: str, *, limits: DatabaseLimits | None = None, **kwargs: Any) -> Engine:
-    """An engine; SQLite files get WAL, a busy timeout and foreign keys so services and relays can share them.
-    On PostgreSQL every pooled connection is checked before use (a terminated one is replaced, not handed out),
-    and `limits` bound connecting, waiting for the pool and each statement."""
+    """An engine; SQLite files get WAL, a busy timeout and foreign keys so services and relays can share them, and
+    secure_delete, so deleted rows are overwritten with zeros rather than left in free pages. On PostgreSQL every
+    pooled connection is checked before use (a terminated one is replaced, not handed out), and `limits` bound
+    connecting, waiting for the pool and each statement."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -50,6 +52,7 @@ def make_engine(url: str, *, limits: DatabaseLimits | None = None, **kwargs: Any
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine
@@ -70,6 +73,21 @@ class DatabaseLimits:
     pool_timeout_seconds: float = 2.0
     statement_timeout_ms: int = 10_000
     pool_size: int = 10
+
+
+def scrub_after_erasure(engine: Engine, attempts: int = 5) -> bool:
+    """After an erasure has committed: copy the SQLite write-ahead log into the database file (where secure_delete
+    has zeroed the erased rows) and truncate it, so no earlier frame with their old contents survives. True once
+    done (at once on other databases, whose tables hold no deleted rows visibly)."""
+    if engine.dialect.name != "sqlite":
+        return True
+    for attempt in range(attempts):
+        with engine.connect() as connection:
+            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
+        if not busy:
+            return True
+        time.sleep(0.2 * (attempt + 1))
+    return False
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -50,6 +50,16 @@ class CommonSettings(BaseSettings):
         default_factory=lambda: f"{ServiceAddresses().host}:{ServiceAddresses().broker_port}",
         validation_alias="KAFKA_BOOTSTRAP_SERVERS",
     )
+    # How this process authenticates to Kafka: PLAINTEXT for the local broker (which has no authentication), or
+    # SASL/SCRAM with the service's own principal, whose ACLs allow only its own topics (docker-compose.yml).
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", validation_alias="KAFKA_SECURITY_PROTOCOL"
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "SCRAM-SHA-512", validation_alias="KAFKA_SASL_MECHANISM"
+    )
+    kafka_username: str | None = Field(None, validation_alias="KAFKA_USERNAME")
+    kafka_password: SecretStr | None = Field(None, validation_alias="KAFKA_PASSWORD")
     data_dir: Path = Field(Path("data"), validation_alias="YG_DATA_DIR")
     log_level: str = Field("INFO", validation_alias="YG_LOG_LEVEL")
     log_json: bool = Field(False, validation_alias="YG_LOG_JSON")
@@ -75,3 +85,12 @@ class CommonSettings(BaseSettings):
     def sqlite_url(self, name: str) -> str:
         """The embedded default database URL for a service: a SQLite file under the data folder."""
         return f"sqlite:///{(self.data_dir / f'{name}.db').resolve()}"
+
+
+class KeyClientSettings(CommonSettings):
+    """A service that calls the profiles service: for data keys (it reads or writes events about young people)
+    and, for some, for profiles. The keys are cached for at most `key_cache_seconds`."""
+
+    profiles_url: str = Field(default_factory=lambda: address_of("profiles"))
+    profiles_timeout_seconds: float = Field(5.0, gt=0, le=60)
+    key_cache_seconds: float = Field(60.0, gt=0, le=600)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from services.events.models import StoredEvent
 from services.events.schemas import EventPage, StoredEventRead
 from services.messaging.contract import EventType
+from services.messaging.sealing import erasure_mark
 
 
 def _to_read(row: StoredEvent) -> StoredEventRead:
@@ -40,12 +41,13 @@ def list_events(
     limit: int = 100,
     order: Literal["asc", "desc"] = "desc",
 ) -> EventPage:
-    """Stored events filtered by aggregate, person, type and time (occurred at or after `since`)."""
+    """Stored events filtered by aggregate, person, type and time (occurred at or after `since`); an erased person's
+    redacted trail is found by their erasure mark."""
     query = select(StoredEvent)
     if aggregate_id is not None:
-        query = query.where(StoredEvent.aggregate_id == aggregate_id)
+        query = query.where(StoredEvent.aggregate_id.in_([aggregate_id, erasure_mark(aggregate_id)]))
     if profile_id is not None:
-        query = query.where(StoredEvent.subject_id == str(profile_id))
+        query = query.where(StoredEvent.subject_id.in_([str(profile_id), erasure_mark(profile_id)]))
     if event_type is not None:
         query = query.where(StoredEvent.event_type == str(event_type))
     if since is not None:

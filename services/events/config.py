@@ -3,10 +3,10 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import CommonSettings
+from services.common.settings import KeyClientSettings
 
 
-class EventsSettings(CommonSettings):
+class EventsSettings(KeyClientSettings):
     model_config = SettingsConfigDict(env_prefix="EVENTS_", populate_by_name=True, extra="ignore")
 
     database_url: str | None = None

@@ -9,7 +9,7 @@ import uuid
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from services.common.clock import utcnow
@@ -20,6 +20,7 @@ from services.events.models import (
     ErasedOutcome,
     ErasedRegistration,
     Erasure,
+    KnownSubject,
     Opportunity,
     Person,
     Referral,
@@ -38,6 +39,7 @@ from services.messaging.contract import (
     ProfileSpecialCategoryV1,
     ReferralV1,
 )
+from services.messaging.sealing import erasure_mark, is_pseudonymised
 
 REDACTED: dict[str, Any] = {"redacted": True}
 WITHHELD = "[withheld]"
@@ -70,8 +72,10 @@ def _subject_of(event: EventEnvelope, payload: Any) -> uuid.UUID | None:
 
 def _stored_payload(event: EventEnvelope) -> dict[str, Any]:
     """The payload as kept: ethnicity and screened free text are special category data the events service has no
-    use for."""
+    use for; an erasure keeps only when it happened (the person is found by their erasure mark)."""
     payload = dict(event.payload)
+    if event.event_type is EventType.PROFILE_ERASED:
+        return {"erased_at": payload["erased_at"]}
     if event.event_type is EventType.PROFILE_SPECIAL_CATEGORY_SET and payload.get("ethnicity") is not None:
         payload["ethnicity"] = WITHHELD
     if event.event_type is EventType.PROFILE_SPECIAL_CATEGORY_SET and payload.get("screened_text"):
@@ -79,8 +83,9 @@ def _stored_payload(event: EventEnvelope) -> dict[str, Any]:
     return payload
 
 
-def _store(session: Session, event: EventEnvelope, subject: uuid.UUID | None, redact: bool) -> None:
+def _store(session: Session, event: EventEnvelope, subject: uuid.UUID | None, redact: bool, erased: bool) -> None:
     now = utcnow()
+    mark = erasure_mark(subject) if erased and subject is not None else None
     session.add(
         StoredEvent(
             event_id=str(event.event_id),
@@ -88,9 +93,9 @@ def _store(session: Session, event: EventEnvelope, subject: uuid.UUID | None, re
             topic=str(event.topic),
             schema_version=event.schema_version,
             producer=event.producer,
-            aggregate_id=event.aggregate_id,
+            aggregate_id=mark if mark and event.aggregate_id == str(subject) else event.aggregate_id,
             aggregate_version=event.aggregate_version,
-            subject_id=str(subject) if subject else None,
+            subject_id=mark or (str(subject) if subject else None),
             occurred_at=event.occurred_at,
             received_at=now,
             payload=REDACTED if redact else _stored_payload(event),
@@ -171,16 +176,21 @@ def _on_erased(session: Session, event: EventEnvelope, erased: ProfileErasedV1) 
                 session.delete(row)
         session.delete(person)
     session.execute(update(Referral).where(Referral.profile_id == profile_id).values(profile_id=None))
+    key, mark = str(profile_id), erasure_mark(profile_id)
     session.execute(
         update(StoredEvent)
         .where(
-            or_(StoredEvent.aggregate_id == str(profile_id), StoredEvent.subject_id == str(profile_id)),
+            StoredEvent.subject_id == key,
             StoredEvent.event_type != str(EventType.PROFILE_ERASED),
             StoredEvent.redacted_at.is_(None),
         )
         .values(payload=REDACTED, redacted_at=utcnow())
     )
-    session.add(Erasure(profile_id=profile_id, erased_at=erased.erased_at))
+    session.execute(update(StoredEvent).where(StoredEvent.subject_id == key).values(subject_id=mark))
+    session.execute(update(StoredEvent).where(StoredEvent.aggregate_id == key).values(aggregate_id=mark))
+    session.execute(delete(KnownSubject).where(KnownSubject.profile_id == profile_id))
+    if session.get(Erasure, mark) is None:
+        session.add(Erasure(mark=mark, erased_at=erased.erased_at))
 
 
 def _newest(
@@ -241,12 +251,16 @@ def _on_referral(session: Session, event: EventEnvelope, referral: ReferralV1, e
 
 def apply_event(session: Session, event: EventEnvelope) -> None:
     """Append an event to the store and update the projections; events about an erased person are stored
-    redacted and only referrals still count, anonymously."""
+    redacted and only referrals still count, anonymously. An event still pseudonymised could not be opened: its
+    person was erased (their keys are gone), so it is stored redacted and changes nothing."""
     event = _in_utc(event)
+    if is_pseudonymised(event):
+        _store(session, event, None, redact=event.event_type is not EventType.PROFILE_ERASED, erased=False)
+        return
     payload = _in_utc(event.typed_payload())
     subject = _subject_of(event, payload)
-    erased = subject is not None and session.get(Erasure, subject) is not None
-    _store(session, event, subject, redact=erased and event.event_type is not EventType.PROFILE_ERASED)
+    erased = subject is not None and session.get(Erasure, erasure_mark(subject)) is not None
+    _store(session, event, subject, redact=erased and event.event_type is not EventType.PROFILE_ERASED, erased=erased)
     if isinstance(payload, ReferralV1):
         _on_referral(session, event, payload, erased)
     elif isinstance(payload, EmployerSnapshotV1):

@@ -8,39 +8,56 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.common import errors, observability
 from services.common.app_state import attach_database
 from services.common.clock import Clock, SystemClock
-from services.common.db import database_is_usable
+from services.common.db import database_is_usable, scrub_after_erasure
 from services.common.readiness import readiness_report
 from services.events.api import router
 from services.events.config import EventsSettings
 from services.events.guarantee import ClockRules, tally
 from services.events.ingest import apply_event
 from services.events.metrics import HEADLINES, Headline
-from services.events.models import ProcessedEvent
+from services.events.models import KnownSubject, ProcessedEvent
 from services.events.stats import outcome_stats
-from services.messaging.broker import broker_is_usable
-from services.messaging.consumer import ConsumerRunner, transactional_handler
-from services.messaging.contract import ALL_TOPICS
+from services.messaging.broker import broker_is_usable, broker_security
+from services.messaging.consumer import BatchHandler, ConsumerRunner, transactional_handler
+from services.messaging.contract import ALL_TOPICS, KEY_PURPOSES
+from services.messaging.sealing import KeyRing, Opener, SqlSubjectBook, http_key_ring, opening
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def make_consumer(settings: EventsSettings, session_factory: sessionmaker[Session]) -> ConsumerRunner:
+def make_handler(
+    session_factory: sessionmaker[Session], engine: Engine, keys: KeyRing, consumer: str
+) -> BatchHandler:
+    """Open each batch with the personal and special category keys (this service may have both), apply each event
+    in one transaction with its processed-id row, and scrub the database files after an erasure."""
+    opener = Opener(keys, SqlSubjectBook(session_factory, KnownSubject), purposes=KEY_PURPOSES)
+    handler = transactional_handler(session_factory, ProcessedEvent, consumer, apply_event)
+    return opening(handler, opener, after_erasure=partial(scrub_after_erasure, engine))
+
+
+def make_consumer(
+    settings: EventsSettings, session_factory: sessionmaker[Session], engine: Engine, keys: KeyRing
+) -> ConsumerRunner:
     """A consumer of every contract topic, the restricted one included (only this service may read it)."""
-    handler = transactional_handler(session_factory, ProcessedEvent, settings.consumer_group, apply_event)
     return ConsumerRunner(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         topics=[str(topic) for topic in ALL_TOPICS],
         group_id=settings.consumer_group,
-        handler=handler,
+        handler=make_handler(session_factory, engine, keys, settings.consumer_group),
+        security=broker_security(settings),
     )
 
 
-def create_app(settings: EventsSettings | None = None, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    settings: EventsSettings | None = None, clock: Clock | None = None, keys: KeyRing | None = None
+) -> FastAPI:
+    """The events service. `keys` lets tests give it their own key ring; by default it asks the profiles service."""
     settings = settings or EventsSettings()
     settings.signing_secret()  # refuses to start in production without a real secret
     rules = ClockRules.from_settings(settings)
@@ -50,8 +67,9 @@ def create_app(settings: EventsSettings | None = None, clock: Clock | None = Non
         attach_database(app, settings.resolved_database_url(), MIGRATIONS, settings)
         stop = threading.Event()
         thread = None
+        key_ring = keys or http_key_ring(settings, "events")
         if settings.consume:
-            app.state.consumer = make_consumer(settings, app.state.session_factory)
+            app.state.consumer = make_consumer(settings, app.state.session_factory, app.state.engine, key_ring)
             thread = app.state.consumer.start(stop)
 
         def headline() -> Headline:
@@ -70,6 +88,8 @@ def create_app(settings: EventsSettings | None = None, clock: Clock | None = Non
             stop.set()
             if thread is not None:
                 thread.join(timeout=20)
+            if keys is None:
+                key_ring.close()
             app.state.engine.dispose()
 
     app = FastAPI(title="Youth Guarantee: events, guarantee clock and outcome figures", version="1.0",
@@ -80,7 +100,7 @@ def create_app(settings: EventsSettings | None = None, clock: Clock | None = Non
 
     def readiness() -> dict[str, Any]:
         database = partial(database_is_usable, app.state.engine)
-        broker = partial(broker_is_usable, settings.kafka_bootstrap_servers)
+        broker = partial(broker_is_usable, settings.kafka_bootstrap_servers, broker_security(settings))
         return readiness_report([database, broker], app.state.consumer)
 
     observability.configure_logging(settings.log_level, settings.log_json)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from services.common.clock import utcnow
 from services.common.db import JSONType, UtcDateTime
 from services.messaging.consumer import ProcessedEventMixin
+from services.messaging.sealing import KnownSubjectMixin
 
 _BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -48,8 +49,9 @@ class StoredEvent(Base):
     producer: Mapped[str] = mapped_column(String(100))
     aggregate_id: Mapped[str] = mapped_column(String(64))
     aggregate_version: Mapped[int] = mapped_column(Integer)
-    # The young person the event is about (profile events, referrals, interests), for erasure.
-    subject_id: Mapped[str | None] = mapped_column(String(36))
+    # The young person the event is about (profile events, referrals, interests), for erasure; once they are erased,
+    # their erasure mark (and so is the aggregate id of their profile events).
+    subject_id: Mapped[str | None] = mapped_column(String(64))
     occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
@@ -151,12 +153,17 @@ class Employer(Base):
     registered_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
+class KnownSubject(KnownSubjectMixin, Base):
+    """The subject reference each person's events name them by, so their erasure can be applied; goes with it."""
+
+
 class Erasure(Base):
-    """The erasure record: that a person was erased and when. Later events about them are stored redacted."""
+    """The erasure record: that a person was erased and when, the person only as a one-way mark of their profile id.
+    Later events about them are stored redacted."""
 
     __tablename__ = "erasures"
 
-    profile_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    mark: Mapped[str] = mapped_column(String(64), primary_key=True)
     erased_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 

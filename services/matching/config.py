@@ -6,10 +6,10 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import CommonSettings
+from services.common.settings import KeyClientSettings
 
 
-class MatchingSettings(CommonSettings):
+class MatchingSettings(KeyClientSettings):
     model_config = SettingsConfigDict(env_prefix="MATCHING_", populate_by_name=True, extra="ignore")
 
     # The index is a derived view of the topics; it lives in files, not in a database.

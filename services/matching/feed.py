@@ -20,7 +20,7 @@ import structlog
 from kafka import KafkaConsumer, TopicPartition
 
 from services.matching.state import MatchingState
-from services.messaging.broker import CONSUMER_LIMITS
+from services.messaging.broker import CONSUMER_LIMITS, BrokerSecurity, client_options
 from services.messaging.consumer import BatchHandler, ConsumerRunner
 
 log = structlog.get_logger("matching.feed")
@@ -46,6 +46,7 @@ class IndexFeed(ConsumerRunner):
         max_records: int = 256,
         fetch_max_wait_ms: int = 20,
         start_at_end: bool = False,
+        security: BrokerSecurity | None = None,
     ) -> None:
         super().__init__(
             bootstrap_servers=bootstrap_servers,
@@ -54,6 +55,7 @@ class IndexFeed(ConsumerRunner):
             handler=handler,
             max_records=max_records,
             poll_timeout_ms=100,
+            security=security,
         )
         self.state = state
         self.fetch_max_wait_ms = fetch_max_wait_ms
@@ -66,6 +68,7 @@ class IndexFeed(ConsumerRunner):
 
     def _connect(self) -> KafkaConsumer:
         consumer = KafkaConsumer(
+            **client_options(self.security),
             bootstrap_servers=self.bootstrap_servers,
             group_id=None,
             client_id=f"{self.group_id}-{uuid.uuid4().hex[:6]}",
@@ -126,6 +129,7 @@ class IndexFeed(ConsumerRunner):
         (after a broker restart the topics start again and the saved positions mean nothing). Uses a separate
         short-lived client, so the feed's own consumer only ever sees its full assignment."""
         checker = KafkaConsumer(
+            **client_options(self.security),
             bootstrap_servers=self.bootstrap_servers,
             group_id=None,
             client_id=f"{self.group_id}-check-{uuid.uuid4().hex[:6]}",

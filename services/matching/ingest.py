@@ -22,6 +22,7 @@ from services.messaging.contract import (
     ProfileSnapshotV1,
     ReferralV1,
 )
+from services.messaging.sealing import PERSONAL, KeyRing, Opener, is_pseudonymised
 
 log = structlog.get_logger("matching.ingest")
 
@@ -40,18 +41,26 @@ class _Pending:
 
 
 class Ingestor:
-    """The consumer's batch handler."""
+    """The consumer's batch handler: opens the events with the personal keys (never special category ones), the
+    state keeping which subject reference names which person."""
 
-    def __init__(self, state: MatchingState, embedder: Embedder) -> None:
+    def __init__(self, state: MatchingState, embedder: Embedder, keys: KeyRing) -> None:
         self.state = state
         self.embedder = embedder
+        self.opener = Opener(keys, state, purposes=PERSONAL)
         self.embedded_texts = 0
 
     def __call__(self, events: Sequence[EventEnvelope]) -> None:
         self.apply(events)
 
     def apply(self, events: Sequence[EventEnvelope]) -> int:
-        """Apply a batch; returns how many events changed the state."""
+        """Apply a batch; returns how many events changed the state. Events that cannot be opened (about people
+        since erased) are about nobody the matcher may know and change nothing."""
+        changed = self._apply_clear([event for event in self.opener.open(events) if not is_pseudonymised(event)])
+        self.opener.settle(events)
+        return changed
+
+    def _apply_clear(self, events: Sequence[EventEnvelope]) -> int:
         newest: dict[str, EventEnvelope] = {}
         for event in events:
             if event.event_type not in APPLIED:

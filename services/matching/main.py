@@ -12,19 +12,24 @@ from services.matching.api import router
 from services.matching.config import MatchingSettings
 from services.matching.embedder import Embedder
 from services.matching.runtime import MatchingRuntime
+from services.messaging.sealing import KeyRing
 
 
 def create_app(
-    settings: MatchingSettings | None = None, clock: Clock | None = None, embedder: Embedder | None = None
+    settings: MatchingSettings | None = None,
+    clock: Clock | None = None,
+    embedder: Embedder | None = None,
+    keys: KeyRing | None = None,
 ) -> FastAPI:
-    """The matching service. `embedder` lets tests share one loaded model; by default the lifespan builds it."""
+    """The matching service. `embedder` lets tests share one loaded model, `keys` give it their own key ring; by
+    default the lifespan builds the model and asks the profiles service for keys."""
     settings = settings or MatchingSettings()
     settings.signing_secret()  # refuses to start in production without a real secret
     clock = clock or SystemClock()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = MatchingRuntime(settings, embedder=embedder, clock=clock)
+        runtime = MatchingRuntime(settings, embedder=embedder, clock=clock, keys=keys)
         app.state.runtime = runtime
         runtime.start()
         yield

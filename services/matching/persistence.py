@@ -17,7 +17,7 @@ from services.matching.facts import EmployerFacts, OpportunityFacts, PersonFacts
 from services.matching.index import HnswIndex, VectorIndex
 from services.matching.state import MatchingState, Referral
 
-FORMAT = 1
+FORMAT = 2  # 2: the subject references of the people held
 CURRENT = "CURRENT"
 SIDES = ("opportunities", "profiles")
 
@@ -67,6 +67,7 @@ def snapshot_of(
             "sides": sides,
             "versions": state.versions,
             "erased": sorted(state.erased),
+            "subjects": [[str(subject), str(profile_id)] for subject, profile_id in state.subjects.items()],
             "referrals": [
                 [str(rid), str(ref.profile_id), str(ref.opportunity_id), ref.status, state.versions.get(str(rid), 1)]
                 for rid, ref in state.referrals.items()
@@ -174,6 +175,7 @@ def load(
         raise SavedStateUnusable(f"inconsistent saved state: {exc!r}"[:500]) from exc
     state.versions = {key: int(value) for key, value in meta["versions"].items()}
     state.erased = set(meta["erased"])
+    state.subjects = {uuid.UUID(subject): uuid.UUID(profile_id) for subject, profile_id in meta["subjects"]}
     state.positions = {key: (int(value[0]), str(value[1])) for key, value in meta["positions"].items()}
     state.epoch = None if meta.get("epoch") is None else int(meta["epoch"])
     state.changes = int(meta.get("changes", 0))

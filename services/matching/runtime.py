@@ -19,8 +19,9 @@ from services.matching.index import HnswIndex, Sizing, use_threads
 from services.matching.ingest import Ingestor
 from services.matching.persistence import SavedStateUnusable, hnsw_loader, load, save
 from services.matching.state import MatchingState
-from services.messaging.broker import broker_is_usable
+from services.messaging.broker import broker_is_usable, broker_security
 from services.messaging.contract import Topic
+from services.messaging.sealing import KeyRing, http_key_ring
 
 log = structlog.get_logger("matching.runtime")
 
@@ -81,9 +82,12 @@ class MatchingRuntime:
         clock: Clock | None = None,
         start_at_end: bool = False,
         embedder_factory: Callable[[MatchingSettings], Embedder] = build_embedder,
+        keys: KeyRing | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
+        self._own_keys = keys is None
+        self.keys: KeyRing = keys or http_key_ring(settings, "matching")
         self.embedder = embedder
         self.embedder_factory = embedder_factory
         self.start_at_end = start_at_end
@@ -120,7 +124,7 @@ class MatchingRuntime:
             self.state = state
             self._saved_changes = state.changes if self.origin == "saved index" else -1
             self._saved_erasures = state.erasures
-            self.ingestor = Ingestor(state, self.embedder)
+            self.ingestor = Ingestor(state, self.embedder, self.keys)
             self.feed = IndexFeed(
                 state=state,
                 bootstrap_servers=self.settings.kafka_bootstrap_servers,
@@ -130,6 +134,7 @@ class MatchingRuntime:
                 max_records=self.settings.max_poll_records,
                 fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
                 start_at_end=self.start_at_end,
+                security=broker_security(self.settings),
             )
             self._threads.append(self.feed.start(self.stop_event))
             maintenance = threading.Thread(target=self._maintain, name="matching-maintenance", daemon=True)
@@ -146,6 +151,8 @@ class MatchingRuntime:
             thread.join(timeout=30)
         if self.state is not None and self.embedder is not None:
             self.save_now()
+        if self._own_keys:
+            self.keys.close()
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -207,7 +214,7 @@ class MatchingRuntime:
             problems.append(f"matching: {self.phase}")
         elif not self.is_ready():
             problems.append("matching: rebuilding the index from the topics")
-        broker_problem = broker_is_usable(self.settings.kafka_bootstrap_servers)
+        broker_problem = broker_is_usable(self.settings.kafka_bootstrap_servers, broker_security(self.settings))
         if broker_problem:
             problems.append(broker_problem)
         details: dict[str, Any] = {"problems": problems, "phase": self.phase}
@@ -233,11 +240,14 @@ class MatchingRuntime:
         return self.settings.resolved_index_dir()
 
 
-def rebuild_from_topics(settings: MatchingSettings, embedder: Embedder, *, timeout: float = 1800.0) -> dict[str, Any]:
-    """Build a fresh index from the beginning of the topics and save it over the current one."""
+def rebuild_from_topics(
+    settings: MatchingSettings, embedder: Embedder, *, keys: KeyRing, timeout: float = 1800.0
+) -> dict[str, Any]:
+    """Build a fresh index from the beginning of the topics and save it over the current one. Only people whose
+    keys the key service still has come back: erased people's events stay unreadable."""
     started = time.monotonic()
     state = new_state(settings, embedder.dim)
-    ingestor = Ingestor(state, embedder)
+    ingestor = Ingestor(state, embedder, keys)
     feed = IndexFeed(
         state=state,
         bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -246,11 +256,13 @@ def rebuild_from_topics(settings: MatchingSettings, embedder: Embedder, *, timeo
         handler=ingestor,
         max_records=settings.max_poll_records,
         fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        security=broker_security(settings),
     )
     records = feed.catch_up(timeout)
     folder = save(state, settings.resolved_index_dir(), model=MODEL_NAME, dim=embedder.dim, embedder=embedder.name)
     return {
         "records": records,
+        "unreadable": ingestor.opener.unreadable,
         "dead_lettered": feed.dead_lettered,
         "embedded": ingestor.embedded_texts,
         "seconds": round(time.monotonic() - started, 1),

@@ -3,11 +3,10 @@ by row, and a vector index keyed by row; plus aggregate versions, referrals and 
 
 from __future__ import annotations
 
-import hashlib
 import math
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic
 
@@ -16,6 +15,7 @@ import numpy as np
 from services.common.eligibility import age_limits, month_day
 from services.matching.facts import EmployerFacts, F, OpportunityFacts, PersonFacts
 from services.matching.index import VectorIndex
+from services.messaging.sealing import erasure_mark
 from services.messaging.vocabulary import ACCEPTED, OPPORTUNITY_TYPES, REFERRED_STATUSES
 
 TYPE_CODE: dict[str, int] = {name: code for code, name in enumerate(OPPORTUNITY_TYPES)}
@@ -54,15 +54,12 @@ PERSON_COLUMNS: ColumnSpec = {
     "max_travel": (np.float64, 0.0),
     "preferred": (np.int16, 0),
 }
+
+
 def unit_vector(latitude: float, longitude: float) -> tuple[float, float, float]:
     """A place on the unit sphere."""
     lat, lon = math.radians(latitude), math.radians(longitude)
     return math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat)
-
-
-def erasure_mark(profile_id: uuid.UUID | str) -> str:
-    """What is kept of an erased person: a one-way mark, so late or replayed events cannot bring them back."""
-    return hashlib.sha256(f"yg-erased:{profile_id}".encode()).hexdigest()
 
 
 class Catalogue(Generic[F]):
@@ -156,6 +153,8 @@ class MatchingState:
         self.looking_statuses = frozenset(looking_statuses)
         self.versions: dict[str, int] = {}
         self.erased: set[str] = set()
+        # subject reference -> profile id of each person held (a SubjectBook), to apply their erasure
+        self.subjects: dict[uuid.UUID, uuid.UUID] = {}
         self.referrals: dict[uuid.UUID, Referral] = {}
         self.employers: dict[uuid.UUID, EmployerFacts] = {}
         self.referred_by_person: dict[uuid.UUID, set[uuid.UUID]] = {}
@@ -250,9 +249,28 @@ class MatchingState:
             self._drop_referral(referral_id)
             self.versions.pop(str(referral_id), None)
         self.referred_by_person.pop(profile_id, None)
+        for subject in [subject for subject, held in self.subjects.items() if held == profile_id]:
+            del self.subjects[subject]
         self.erased.add(erasure_mark(profile_id))
         self.changes += 1
         self.erasures += 1
+
+    # -- subject references (the SubjectBook the event opener keeps) -------------------------------------------
+
+    def profiles_of(self, subjects: Collection[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+        with self.lock:
+            return {subject: self.subjects[subject] for subject in subjects if subject in self.subjects}
+
+    def remember(self, links: Mapping[uuid.UUID, uuid.UUID]) -> None:
+        with self.lock:
+            for subject, profile_id in links.items():
+                if not self.is_erased(profile_id):
+                    self.subjects[subject] = profile_id
+
+    def forget(self, subjects: Collection[uuid.UUID]) -> None:
+        with self.lock:
+            for subject in subjects:
+                self.subjects.pop(subject, None)
 
     # -- referrals --------------------------------------------------------------------------------------------
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from services.common.settings import CommonSettings, InsecureConfiguration
 from services.messaging.contract import ALL_TOPICS, dead_letter_topic
 
 PARTITIONS = 3
@@ -21,17 +24,61 @@ EPOCH_TOPIC = "yg.log-epoch"
 CONSUMER_LIMITS: dict[str, int] = {"fetch_max_bytes": 16 * 1024 * 1024, "receive_message_max_bytes": 64 * 1024 * 1024}
 
 
+@dataclass(frozen=True)
+class BrokerSecurity:
+    """SASL/SCRAM credentials of this process's own principal (its ACLs name the topics it may read and write)."""
+
+    protocol: str
+    mechanism: str
+    username: str
+    password: str = field(repr=False)
+
+    def options(self) -> dict[str, Any]:
+        return {
+            "security_protocol": self.protocol,
+            "sasl_mechanism": self.mechanism,
+            "sasl_plain_username": self.username,
+            "sasl_plain_password": self.password,
+        }
+
+
+def broker_security(settings: CommonSettings) -> BrokerSecurity | None:
+    """The broker credentials in the settings; None for a PLAINTEXT broker."""
+    if settings.kafka_security_protocol == "PLAINTEXT":
+        return None
+    if not settings.kafka_username or settings.kafka_password is None:
+        raise InsecureConfiguration("KAFKA_USERNAME and KAFKA_PASSWORD must be set for SASL")
+    return BrokerSecurity(
+        settings.kafka_security_protocol,
+        settings.kafka_sasl_mechanism,
+        settings.kafka_username,
+        settings.kafka_password.get_secret_value(),
+    )
+
+
+def client_options(security: BrokerSecurity | None) -> dict[str, Any]:
+    """Keyword arguments for any kafka-python client: the SASL settings, or none."""
+    return security.options() if security is not None else {}
+
+
 def every_topic() -> list[str]:
     """The contract's topics and their dead-letter topics."""
     return [name for topic in ALL_TOPICS for name in (str(topic), dead_letter_topic(topic))]
 
 
-def ensure_topics(bootstrap_servers: str, topics: Iterable[str] | None = None, partitions: int = PARTITIONS) -> None:
+def ensure_topics(
+    bootstrap_servers: str,
+    topics: Iterable[str] | None = None,
+    partitions: int = PARTITIONS,
+    security: BrokerSecurity | None = None,
+) -> None:
     """Create topics that do not exist yet (by default the contract's, their dead-letter topics and the epoch's)."""
     wanted = [(name, partitions) for name in topics] if topics is not None else [
         *((name, partitions) for name in every_topic()), (EPOCH_TOPIC, 1)
     ]
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="yg-admin", request_timeout_ms=10000)
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, client_id="yg-admin", request_timeout_ms=10000, **client_options(security)
+    )
     try:
         for name, count in wanted:
             try:
@@ -42,9 +89,10 @@ def ensure_topics(bootstrap_servers: str, topics: Iterable[str] | None = None, p
         admin.close()
 
 
-def make_producer(bootstrap_servers: str, client_id: str) -> KafkaProducer:
+def make_producer(bootstrap_servers: str, client_id: str, security: BrokerSecurity | None = None) -> KafkaProducer:
     """A producer that waits for all in-sync replicas and keeps per-key order across retries."""
     return KafkaProducer(
+        **client_options(security),
         bootstrap_servers=bootstrap_servers,
         client_id=client_id,
         acks="all",
@@ -57,13 +105,14 @@ def make_producer(bootstrap_servers: str, client_id: str) -> KafkaProducer:
     )
 
 
-def broker_is_usable(bootstrap_servers: str) -> str | None:
+def broker_is_usable(bootstrap_servers: str, security: BrokerSecurity | None = None) -> str | None:
     """None when the broker answers a metadata request, else why not."""
     from kafka import KafkaClient
 
     client = None
     try:
-        client = KafkaClient(bootstrap_servers=bootstrap_servers, client_id="yg-ready", request_timeout_ms=3000)
+        options = {"client_id": "yg-ready", "request_timeout_ms": 3000, **client_options(security)}
+        client = KafkaClient(bootstrap_servers=bootstrap_servers, **options)
         if not client.check_version(timeout=3):
             return "broker: no answer"
         return None

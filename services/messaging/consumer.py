@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from services.common.clock import utcnow
 from services.common.db import UtcDateTime
-from services.messaging.broker import CONSUMER_LIMITS, make_producer
+from services.messaging.broker import CONSUMER_LIMITS, BrokerSecurity, client_options, make_producer
 from services.messaging.contract import EventEnvelope, InvalidEvent, dead_letter_topic, parse_event
 from services.messaging.epoch import EPOCH_PARTITION, LogEpoch
 
@@ -39,6 +39,11 @@ LOG_REPLAYS = Counter("yg_consumer_log_replays_total", "Times a consumer found t
 
 ERROR_HEADER = "x-error"
 HANDLER_ATTEMPTS = 3
+
+
+class DependencyUnavailable(Exception):
+    """Raised by a handler when something it needs (not the event) is away, e.g. the key service: the runner does
+    not dead-letter the batch but reconnects after a pause and reads it again."""
 
 
 class BatchHandler(Protocol):
@@ -97,9 +102,11 @@ class ConsumerRunner:
         max_records: int = 256,
         poll_timeout_ms: int = 200,
         producer: KafkaProducer | None = None,
+        security: BrokerSecurity | None = None,
         epoch_check_seconds: float = 1.0,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
+        self.security = security
         self.topics = list(topics)
         self.group_id = group_id
         self.handler = handler
@@ -120,12 +127,13 @@ class ConsumerRunner:
 
     def _dlt_producer(self) -> KafkaProducer:
         if self._producer is None:
-            self._producer = make_producer(self.bootstrap_servers, client_id=f"{self.group_id}-dlt")
+            self._producer = make_producer(self.bootstrap_servers, client_id=f"{self.group_id}-dlt",
+                                           security=self.security)
         return self._producer
 
     def _current_epoch(self) -> int:
         if self._epochs is None:
-            self._epochs = LogEpoch(self.bootstrap_servers, client_id=self.group_id)
+            self._epochs = LogEpoch(self.bootstrap_servers, client_id=self.group_id, security=self.security)
         self._next_epoch_check = time.monotonic() + self.epoch_check_seconds
         return self._epochs.read()
 
@@ -148,6 +156,7 @@ class ConsumerRunner:
         self._checked = set()
         return KafkaConsumer(
             *self.topics,
+            **client_options(self.security),
             bootstrap_servers=self.bootstrap_servers,
             group_id=self.group_id,
             client_id=f"{self.group_id}-{uuid.uuid4().hex[:6]}",
@@ -189,6 +198,8 @@ class ConsumerRunner:
             return
         try:
             self.handler([event for _, event in parsed])
+        except DependencyUnavailable:
+            raise
         except Exception as batch_error:  # noqa: BLE001 - retried one by one to isolate the bad event
             log.warning("batch failed; retrying events one by one", group=self.group_id, error=repr(batch_error))
             for record, event in parsed:
@@ -203,6 +214,8 @@ class ConsumerRunner:
             try:
                 self.handler([event])
                 return
+            except DependencyUnavailable:
+                raise
             except Exception as exc:  # noqa: BLE001 - recorded on the dead-letter record
                 error = exc
         self.dead_letter(record, f"handler failed: {error!r}")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -178,6 +179,98 @@ class InterestV1(PayloadModel):
     expressed_at: dt.datetime
 
 
+# Version 2: nothing on a topic names a young person in clear. Events about a person carry a pseudonymous `subject`
+# reference (random, held by the profiles service with the person's data keys) instead of the profile id; profile
+# events also use it as their aggregate id (and so as the record key); their fields travel `sealed` with AES-256-GCM
+# under the person's data key. Erasure destroys the keys and the subject's link to the profile: every copy of the
+# events, the broker's included, is then unreadable and cannot be linked to anyone. services/messaging/sealing.py
+# seals and opens them; consumers see the version 1 form (the clear view) after opening.
+
+KeyPurpose = Literal["personal", "special"]
+KEY_PURPOSES: tuple[KeyPurpose, ...] = ("personal", "special")
+
+
+class Sealed(PayloadModel):
+    """Fields encrypted with AES-256-GCM under one person's data key for `key` (special category data has its own
+    key, which only the events service may fetch); the associated data binds them to the event's type, aggregate
+    and subject."""
+
+    alg: Literal["A256GCM"] = "A256GCM"
+    key: KeyPurpose
+    nonce: str = Field(min_length=16, max_length=16, description="96-bit nonce, base64url")
+    ciphertext: str = Field(min_length=22, description="the fields as JSON, encrypted, with the tag; base64url")
+
+
+class ProfileSnapshotV2(PayloadModel):
+    """profile.registered / profile.updated: ProfileSnapshotV1's fields sealed under the personal key."""
+
+    subject: uuid.UUID
+    sealed: Sealed
+
+
+class ProfileErasedV2(PayloadModel):
+    """The person behind `subject` was erased: their keys are gone; drop what you hold of them and your keys."""
+
+    subject: uuid.UUID
+    erased_at: dt.datetime
+
+
+class ProfileSpecialCategoryV2(PayloadModel):
+    """profile.special_category_set: ProfileSpecialCategoryV1's fields sealed under the special category key."""
+
+    subject: uuid.UUID
+    sealed: Sealed
+
+
+class ReferralV2(PayloadModel):
+    """ReferralV1 with the person named by their subject reference, not their profile id."""
+
+    referral_id: uuid.UUID
+    subject: uuid.UUID
+    opportunity_id: uuid.UUID
+    employer_id: uuid.UUID
+    opportunity_type: OpportunityType
+    adviser_id: str | None
+    status: ReferralStatus
+    previous_status: ReferralStatus | None
+    changed_at: dt.datetime
+
+
+class InterestV2(PayloadModel):
+    """InterestV1 with the person named by their subject reference, not their profile id."""
+
+    interest_id: uuid.UUID
+    subject: uuid.UUID
+    opportunity_id: uuid.UUID
+    expressed_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Pseudonymised:
+    """How a version 2 payload about a person relates to its clear (version 1) form: `sealed` is the key its sealed
+    fields use (None: nothing sealed, the person is only named by subject); `person_is_aggregate` when the event's
+    aggregate is the person, so the wire carries the subject as aggregate id and the clear view the profile id."""
+
+    clear: type[PayloadModel]
+    wire: type[PayloadModel]
+    sealed: KeyPurpose | None
+    person_is_aggregate: bool
+
+
+PSEUDONYMISED: dict[EventType, Pseudonymised] = {
+    EventType.PROFILE_REGISTERED: Pseudonymised(ProfileSnapshotV1, ProfileSnapshotV2, "personal", True),
+    EventType.PROFILE_UPDATED: Pseudonymised(ProfileSnapshotV1, ProfileSnapshotV2, "personal", True),
+    EventType.PROFILE_SPECIAL_CATEGORY_SET: Pseudonymised(
+        ProfileSpecialCategoryV1, ProfileSpecialCategoryV2, "special", True
+    ),
+    EventType.PROFILE_ERASED: Pseudonymised(ProfileErasedV1, ProfileErasedV2, None, True),
+    EventType.REFERRAL_CREATED: Pseudonymised(ReferralV1, ReferralV2, None, False),
+    EventType.REFERRAL_STATUS_CHANGED: Pseudonymised(ReferralV1, ReferralV2, None, False),
+    EventType.INTEREST_EXPRESSED: Pseudonymised(InterestV1, InterestV2, None, False),
+}
+PSEUDONYMISED_VERSION = 2
+CLEAR_VERSION = 1
+
 PAYLOAD_MODELS: dict[tuple[str, int], type[PayloadModel]] = {
     (EventType.PROFILE_REGISTERED, 1): ProfileSnapshotV1,
     (EventType.PROFILE_UPDATED, 1): ProfileSnapshotV1,
@@ -191,9 +284,15 @@ PAYLOAD_MODELS: dict[tuple[str, int], type[PayloadModel]] = {
     (EventType.REFERRAL_CREATED, 1): ReferralV1,
     (EventType.REFERRAL_STATUS_CHANGED, 1): ReferralV1,
     (EventType.INTEREST_EXPRESSED, 1): InterestV1,
+    **{(event_type, PSEUDONYMISED_VERSION): rule.wire for event_type, rule in PSEUDONYMISED.items()},
 }
 
 CURRENT_SCHEMA_VERSION = 1
+# What producers write: version 2 for events about a person, version 1 for the rest.
+PRODUCED_VERSION: dict[EventType, int] = {
+    event_type: PSEUDONYMISED_VERSION if event_type in PSEUDONYMISED else CURRENT_SCHEMA_VERSION
+    for event_type in EventType
+}
 
 
 class EventEnvelope(BaseModel):
@@ -231,12 +330,15 @@ def make_event(
     payload: PayloadModel,
     occurred_at: dt.datetime | None = None,
 ) -> EventEnvelope:
-    """An envelope around a typed payload, checked against the contract; `occurred_at` from the caller's clock."""
-    expected = PAYLOAD_MODELS[(event_type, CURRENT_SCHEMA_VERSION)]
+    """An envelope around a typed payload, checked against the contract; `occurred_at` from the caller's clock.
+    Events about a person take their version 2 (pseudonymised) payload: seal them with services.messaging.sealing."""
+    version = PRODUCED_VERSION[event_type]
+    expected = PAYLOAD_MODELS[(event_type, version)]
     if not isinstance(payload, expected):
         raise TypeError(f"{event_type} takes {expected.__name__}, got {type(payload).__name__}")
     return EventEnvelope(
         event_type=event_type,
+        schema_version=version,
         producer=producer,
         aggregate_id=aggregate_id,
         aggregate_version=aggregate_version,

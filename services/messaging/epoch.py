@@ -17,7 +17,14 @@ import uuid
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from services.messaging.broker import CONSUMER_LIMITS, EPOCH_TOPIC, ensure_topics, make_producer
+from services.messaging.broker import (
+    CONSUMER_LIMITS,
+    EPOCH_TOPIC,
+    BrokerSecurity,
+    client_options,
+    ensure_topics,
+    make_producer,
+)
 
 EPOCH_PARTITION = TopicPartition(EPOCH_TOPIC, 0)
 
@@ -30,15 +37,19 @@ def epoch_number(marker: bytes) -> int:
 class LogEpoch:
     """Reads (and on an empty broker, writes) the current epoch; one short fetch a read."""
 
-    def __init__(self, bootstrap_servers: str, *, client_id: str, timeout: float = 5.0) -> None:
+    def __init__(
+        self, bootstrap_servers: str, *, client_id: str, timeout: float = 5.0, security: BrokerSecurity | None = None
+    ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.client_id = client_id
+        self.security = security
         self.timeout = timeout
         self._consumer: KafkaConsumer | None = None
 
     def _reader(self) -> KafkaConsumer:
         if self._consumer is None:
             consumer = KafkaConsumer(
+                **client_options(self.security),
                 bootstrap_servers=self.bootstrap_servers,
                 client_id=f"{self.client_id}-epoch",
                 group_id=None,
@@ -49,7 +60,7 @@ class LogEpoch:
                 **CONSUMER_LIMITS,
             )
             if not consumer.partitions_for_topic(EPOCH_TOPIC):
-                ensure_topics(self.bootstrap_servers, [EPOCH_TOPIC], partitions=1)
+                ensure_topics(self.bootstrap_servers, [EPOCH_TOPIC], partitions=1, security=self.security)
             consumer.assign([EPOCH_PARTITION])
             self._consumer = consumer
         return self._consumer
@@ -79,7 +90,8 @@ class LogEpoch:
                 raise TimeoutError("no log epoch from the broker")
 
     def _write_marker(self) -> None:
-        producer: KafkaProducer = make_producer(self.bootstrap_servers, client_id=f"{self.client_id}-epoch")
+        producer: KafkaProducer = make_producer(self.bootstrap_servers, client_id=f"{self.client_id}-epoch",
+                                                security=self.security)
         try:
             producer.send(EPOCH_TOPIC, partition=0, value=uuid.uuid4().bytes).get(timeout=self.timeout)
         finally:

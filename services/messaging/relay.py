@@ -16,7 +16,7 @@ from sqlalchemy.types import JSON, Integer, String
 
 from services.common.clock import utcnow
 from services.common.db import UtcDateTime
-from services.messaging.broker import CONSUMER_LIMITS, ensure_topics, make_producer
+from services.messaging.broker import CONSUMER_LIMITS, BrokerSecurity, client_options, ensure_topics, make_producer
 from services.messaging.contract import dead_letter_topic
 from services.messaging.epoch import LogEpoch
 from services.messaging.outbox import OUTBOX_TABLE
@@ -52,8 +52,10 @@ class OutboxRelay:
         idle_seconds: float = 0.05,
         max_backoff_seconds: float = 5.0,
         reconcile_every_seconds: float = 2.0,
+        security: BrokerSecurity | None = None,
     ) -> None:
         self.source = source
+        self.security = security
         self.engine = engine
         self.bootstrap_servers = bootstrap_servers
         self.batch_size = batch_size
@@ -68,7 +70,8 @@ class OutboxRelay:
 
     def _producer_or_new(self) -> KafkaProducer:
         if self._producer is None:
-            self._producer = make_producer(self.bootstrap_servers, client_id=f"relay-{self.source}")
+            self._producer = make_producer(self.bootstrap_servers, client_id=f"relay-{self.source}",
+                                           security=self.security)
         return self._producer
 
     def _drop_producer(self) -> None:
@@ -139,7 +142,7 @@ class OutboxRelay:
                 return 0
             sent = connection.execute(select(func.count()).select_from(_outbox).where(_SENT_AND_INTACT)).scalar_one()
         if self._epochs is None:
-            self._epochs = LogEpoch(self.bootstrap_servers, client_id=f"relay-{self.source}")
+            self._epochs = LogEpoch(self.bootstrap_servers, client_id=f"relay-{self.source}", security=self.security)
         epoch = self._epochs.read()
         replaced = self._epoch is not None and epoch != self._epoch
         inspector = self._inspector_or_new()
@@ -162,7 +165,7 @@ class OutboxRelay:
 
     def _inspector_or_new(self) -> TopicInspector:
         if self._inspector is None:
-            self._inspector = TopicInspector(self.bootstrap_servers)
+            self._inspector = TopicInspector(self.bootstrap_servers, self.security)
         return self._inspector
 
     def _drop_clients(self) -> None:
@@ -205,21 +208,30 @@ class OutboxRelay:
 class TopicInspector:
     """Reads what the broker holds on a set of topics, without a consumer group."""
 
-    def __init__(self, bootstrap_servers: str):
+    def __init__(self, bootstrap_servers: str, security: BrokerSecurity | None = None):
         self.bootstrap_servers = bootstrap_servers
-        self.consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap_servers, enable_auto_commit=False, request_timeout_ms=10000, **CONSUMER_LIMITS
+        self.security = security
+        self.consumer = self._new_consumer()
+
+    def _new_consumer(self) -> KafkaConsumer:
+        return KafkaConsumer(
+            bootstrap_servers=self.bootstrap_servers,
+            enable_auto_commit=False,
+            request_timeout_ms=10000,
+            **client_options(self.security),
+            **CONSUMER_LIMITS,
         )
 
     def _partitions(self, topics: list[str]) -> list[TopicPartition]:
         missing = [topic for topic in topics if not self.consumer.partitions_for_topic(topic)]
         if missing:
-            ensure_topics(self.bootstrap_servers, [*missing, *(dead_letter_topic(topic) for topic in missing)])
-            self.consumer.close()
-            self.consumer = KafkaConsumer(
-                bootstrap_servers=self.bootstrap_servers, enable_auto_commit=False, request_timeout_ms=10000,
-                **CONSUMER_LIMITS,
+            ensure_topics(
+                self.bootstrap_servers,
+                [*missing, *(dead_letter_topic(topic) for topic in missing)],
+                security=self.security,
             )
+            self.consumer.close()
+            self.consumer = self._new_consumer()
         return [
             TopicPartition(topic, partition)
             for topic in topics

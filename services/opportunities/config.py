@@ -3,15 +3,13 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import CommonSettings, address_of
+from services.common.settings import KeyClientSettings
 
 
-class OpportunitiesSettings(CommonSettings):
+class OpportunitiesSettings(KeyClientSettings):
     model_config = SettingsConfigDict(env_prefix="OPPORTUNITIES_", populate_by_name=True, extra="ignore")
 
     database_url: str | None = None
-    profiles_url: str = Field(default_factory=lambda: address_of("profiles"))
-    profiles_timeout_seconds: float = 5.0
     expiry_interval_seconds: float = 60.0
     # Consume profile.erased from the profiles topic (off only for tests that do not need the broker).
     consume: bool = True

@@ -10,6 +10,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from services.common.auth import Role, issue_token
+from services.messaging.sealing import SubjectRead
 from services.opportunities.schemas import CandidateView, ProfileFacts
 
 M = TypeVar("M", bound=BaseModel)
@@ -30,9 +31,14 @@ class ProfileDirectory(Protocol):
         """What an employer may see of the person (consent applied by profiles), or None when not found."""
         ...
 
+    def subject_of(self, profile_id: uuid.UUID) -> uuid.UUID | None:
+        """The subject reference events name the person by, or None when not found."""
+        ...
+
 
 class HttpProfileDirectory:
-    """Calls GET /profiles/{id} and /profiles/{id}/employer-view with a service token it signs itself."""
+    """Calls GET /profiles/{id}, /profiles/{id}/employer-view and /profiles/{id}/subject with a service token it
+    signs itself."""
 
     def __init__(
         self, base_url: str, secret: str, *, timeout: float = 5.0, transport: httpx.BaseTransport | None = None
@@ -60,6 +66,10 @@ class HttpProfileDirectory:
 
     def employer_view(self, profile_id: uuid.UUID) -> CandidateView | None:
         return self._get(f"/profiles/{profile_id}/employer-view", CandidateView)
+
+    def subject_of(self, profile_id: uuid.UUID) -> uuid.UUID | None:
+        found = self._get(f"/profiles/{profile_id}/subject", SubjectRead)
+        return found.subject if found else None
 
     def close(self) -> None:
         self._client.close()

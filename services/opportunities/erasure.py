@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from services.common.auth import Role
 from services.messaging.outbox import redact_aggregate
 from services.messaging.vocabulary import OPEN_REFERRAL_STATUSES
 from services.opportunities import held_back
-from services.opportunities.models import Interest, OutboxRecord, Referral
+from services.opportunities.models import Interest, KnownSubject, OutboxRecord, Referral
 from services.opportunities.referrals import record_status_change
 
 
@@ -20,7 +20,7 @@ def forget_person(*, session: Session, profile_id: uuid.UUID, now: dt.datetime) 
     """Remove what this service holds of an erased person, in the caller's transaction; returns records touched.
     Their interests go. Their referrals stay as anonymous outcomes, so places taken and filled opportunities do not
     move: no person link, no note or feedback (nor any held back), open ones withdrawn. Outbox events of both keep
-    no personal data."""
+    no personal data, and the link from their subject reference to the person goes."""
     referrals = session.scalars(
         select(Referral).where(Referral.profile_id == profile_id).order_by(Referral.id).with_for_update()
     ).all()
@@ -40,5 +40,6 @@ def forget_person(*, session: Session, profile_id: uuid.UUID, now: dt.datetime) 
     for interest in interests:
         redact_aggregate(session, OutboxRecord, str(interest.id))
         session.delete(interest)
+    session.execute(delete(KnownSubject).where(KnownSubject.profile_id == profile_id))
     session.flush()
     return len(referrals) + len(interests)

@@ -16,7 +16,9 @@ from services.messaging.contract import (
     ReferralV1,
 )
 from services.messaging.outbox import stage_event
-from services.opportunities.models import Employer, Opportunity, OutboxRecord, Referral
+from services.messaging.sealing import known_subject, pseudonymise, remember_subject
+from services.opportunities.directory import ProfileDirectory, ProfilesUnavailable
+from services.opportunities.models import Employer, KnownSubject, Opportunity, OutboxRecord, Referral
 
 PRODUCER = "opportunities"
 
@@ -31,6 +33,32 @@ def emit(
 ) -> None:
     stage_event(session, OutboxRecord, event_type, producer=PRODUCER, aggregate_id=aggregate_id, version=version,
                 payload=payload, at=at)
+
+
+def subject_for(session: Session, directory: ProfileDirectory, profile_id: uuid.UUID) -> uuid.UUID:
+    """The subject reference this person's events name them by: known here, or asked of the profiles service once
+    and kept (in the caller's transaction) until their erasure."""
+    subject = known_subject(session, KnownSubject, profile_id)
+    if subject is None:
+        subject = directory.subject_of(profile_id)
+        if subject is None:
+            raise ProfilesUnavailable(f"the profiles service has no subject reference for profile {profile_id}")
+        remember_subject(session, KnownSubject, subject, profile_id)
+    return subject
+
+
+def emit_about_person(
+    session: Session,
+    event_type: EventType,
+    aggregate_id: uuid.UUID,
+    version: int,
+    payload: PayloadModel,
+    at: dt.datetime,
+    subject: uuid.UUID,
+) -> None:
+    """Stage an event about a young person, who is named in it only by their subject reference."""
+    _, wire = pseudonymise(event_type, payload, subject=subject, aggregate_id=str(aggregate_id))
+    emit(session, event_type, aggregate_id, version, wire, at)
 
 
 def employer_snapshot(employer: Employer) -> EmployerSnapshotV1:

@@ -15,7 +15,7 @@ from services.common.errors import Forbidden, RuleViolation
 from services.messaging.contract import EventType, InterestV1
 from services.opportunities.access import employer_of, load_opportunity, may_see, principal_uuid
 from services.opportunities.directory import ProfileDirectory
-from services.opportunities.events import emit
+from services.opportunities.events import emit_about_person, subject_for
 from services.opportunities.held_back import HeldBack, held_back, hold_back, warning_for
 from services.opportunities.lifecycle import open_for_applications
 from services.opportunities.models import Employer, Interest, Opportunity
@@ -72,6 +72,7 @@ def express_interest(
     if person is None:
         raise RuleViolation("profile_id", "profile_exists", "register your profile before saying you are interested")
     check_eligible(opportunity, date_of_birth=person.date_of_birth, on_universal_credit=person.on_universal_credit)
+    subject = subject_for(session, directory, profile_id)
     interest_id = uuid.uuid4()
     warning = hold_back(session, owner_id=interest_id, profile_id=profile_id, field="message", text=data.message)
     interest = Interest(
@@ -93,13 +94,14 @@ def express_interest(
         if again is None:
             raise
         return _interest_read(again, opportunity, employer, held_back(session, [again.id])), False
-    emit(
+    emit_about_person(
         session,
         EventType.INTEREST_EXPRESSED,
         interest.id,
         1,
         InterestV1(interest_id=interest.id, profile_id=profile_id, opportunity_id=opportunity_id, expressed_at=now),
         now,
+        subject,
     )
     session.commit()
     return _interest_read(interest, opportunity, employer, held_back(session, [interest.id])), True

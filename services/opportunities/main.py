@@ -15,7 +15,7 @@ from services.common.app_state import attach_database
 from services.common.clock import Clock, SystemClock
 from services.common.db import database_is_usable
 from services.common.readiness import readiness_report
-from services.messaging.broker import broker_is_usable
+from services.messaging.broker import broker_is_usable, broker_security
 from services.opportunities.api import router
 from services.opportunities.config import OpportunitiesSettings
 from services.opportunities.consumer import make_consumer
@@ -51,7 +51,7 @@ def create_app(
         threads = [threading.Thread(target=sweeper.run, args=(stop,), name="opportunity-expiry", daemon=True)]
         threads[0].start()
         if settings.consume:
-            app.state.consumer = make_consumer(settings, app.state.session_factory)
+            app.state.consumer = make_consumer(settings, app.state.session_factory, app.state.engine)
             threads.append(app.state.consumer.start(stop))
         try:
             yield
@@ -70,7 +70,7 @@ def create_app(
 
     def readiness() -> dict[str, Any]:
         database = partial(database_is_usable, app.state.engine)
-        broker = partial(broker_is_usable, settings.kafka_bootstrap_servers)
+        broker = partial(broker_is_usable, settings.kafka_bootstrap_servers, broker_security(settings))
         return readiness_report([database, broker], app.state.consumer)
 
     @app.exception_handler(ProfilesUnavailable)

@@ -20,6 +20,7 @@ from services.common.clock import utcnow
 from services.common.db import JSONType, UtcDateTime
 from services.messaging.consumer import ProcessedEventMixin
 from services.messaging.outbox import OutboxMixin
+from services.messaging.sealing import KnownSubjectMixin
 
 
 class Base(DeclarativeBase):
@@ -151,3 +152,7 @@ class OutboxRecord(OutboxMixin, Base):
 
 class ProcessedEvent(ProcessedEventMixin, Base):
     pass
+
+
+class KnownSubject(KnownSubjectMixin, Base):
+    """The subject reference each referred or interested person's events name them by; it goes with their erasure."""

@@ -18,7 +18,7 @@ from services.messaging.contract import EventType
 from services.messaging.vocabulary import ACCEPTED, OPEN_REFERRAL_STATUSES
 from services.opportunities.access import is_adviser, is_owner, load_opportunity, principal_uuid
 from services.opportunities.directory import ProfileDirectory
-from services.opportunities.events import emit, referral_snapshot
+from services.opportunities.events import emit_about_person, referral_snapshot, subject_for
 from services.opportunities.held_back import HeldBack, held_back, hold_back, warning_for
 from services.opportunities.lifecycle import open_for_applications, take_place
 from services.opportunities.models import Interest, Opportunity, Referral, ReferralStatusChange
@@ -150,6 +150,7 @@ def create_referral(
             http_status.HTTP_409_CONFLICT,
         )
     check_eligible(opportunity, date_of_birth=person.date_of_birth, on_universal_credit=person.on_universal_credit)
+    subject = subject_for(session, directory, person.id)
     referral_id = uuid.uuid4()
     note_warning = hold_back(session, owner_id=referral_id, profile_id=person.id, field="note", text=data.note)
     referral = Referral(
@@ -173,13 +174,14 @@ def create_referral(
         )
     ):
         interest.referral_id = referral.id
-    emit(
+    emit_about_person(
         session,
         EventType.REFERRAL_CREATED,
         referral.id,
         referral.version,
         referral_snapshot(referral, opportunity, None, now),
         now,
+        subject,
     )
     session.commit()
     return _read_one(session, referral, opportunity, principal, directory, [note_warning] if note_warning else [])
@@ -232,6 +234,7 @@ def change_referral_status(
         raise RuleViolation(
             "status", "no_places_left", "every place on this opportunity has been taken", http_status.HTTP_409_CONFLICT
         )
+    subject = subject_for(session, directory, referral.profile_id)
     previous = referral.status
     referral.status = data.status
     written: list[ScreeningWarning] = []
@@ -244,13 +247,14 @@ def change_referral_status(
     referral.version += 1
     referral.updated_at = now
     record_status_change(session, referral, previous, by_role=principal.role, now=now)
-    emit(
+    emit_about_person(
         session,
         EventType.REFERRAL_STATUS_CHANGED,
         referral.id,
         referral.version,
         referral_snapshot(referral, opportunity, previous, now),
         now,
+        subject,
     )
     if data.status == "accepted":
         take_place(session, opportunity, now)

@@ -3,17 +3,22 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, BackgroundTasks, Query, Response, status
 
+from services.common.db import scrub_after_erasure
+from services.messaging.sealing import KeyPage, KeyRequest, SubjectRead
 from services.messaging.vocabulary import PriorityGroup, ProfileStatus
-from services.profiles import service
+from services.profiles import keys, service
 from services.profiles.dependencies import (
     AdviserOnly,
     ClockDep,
+    EngineDep,
+    PersonalKeyHolder,
     PersonOrAdviser,
     Reader,
     SessionDep,
     SettingsDep,
+    SpecialKeyHolder,
 )
 from services.profiles.schemas import (
     EmployerView,
@@ -82,6 +87,45 @@ def update_profile(
 
 
 @router.delete("/profiles/{profile_id}", status_code=status.HTTP_204_NO_CONTENT)
-def erase_profile(profile_id: uuid.UUID, principal: PersonOrAdviser, session: SessionDep, clock: ClockDep) -> Response:
+def erase_profile(
+    profile_id: uuid.UUID,
+    principal: PersonOrAdviser,
+    session: SessionDep,
+    clock: ClockDep,
+    engine: EngineDep,
+    background: BackgroundTasks,
+) -> Response:
     service.erase_profile(session=session, profile_id=profile_id, principal=principal, now=clock.now())
+    background.add_task(scrub_after_erasure, engine)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+NO_STORE = {"Cache-Control": "no-store"}
+keys_router = APIRouter(tags=["keys"])
+
+
+@keys_router.post("/keys/personal", response_model=KeyPage)
+def personal_keys(
+    body: KeyRequest, _caller: PersonalKeyHolder, session: SessionDep, settings: SettingsDep, response: Response
+) -> KeyPage:
+    """Data keys that open people's profile events (and name them in referrals), by subject reference; erased
+    people are left out."""
+    response.headers.update(NO_STORE)
+    return keys.fetch_keys(session=session, purpose="personal", subjects=body.subjects, kek=settings.kek())
+
+
+@keys_router.post("/keys/special", response_model=KeyPage)
+def special_keys(
+    body: KeyRequest, _caller: SpecialKeyHolder, session: SessionDep, settings: SettingsDep, response: Response
+) -> KeyPage:
+    """Data keys that open special category events: for the events service only."""
+    response.headers.update(NO_STORE)
+    return keys.fetch_keys(session=session, purpose="special", subjects=body.subjects, kek=settings.kek())
+
+
+@keys_router.get("/profiles/{profile_id}/subject", response_model=SubjectRead)
+def subject_of(
+    profile_id: uuid.UUID, _caller: PersonalKeyHolder, session: SessionDep, settings: SettingsDep
+) -> SubjectRead:
+    """The subject reference events name a person by, for a service that emits events about them."""
+    return keys.subject_of(session=session, profile_id=profile_id, kek=settings.kek())

@@ -1,8 +1,16 @@
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+
+from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import CommonSettings
+from services.common.settings import CommonSettings, InsecureConfiguration
+
+# Wraps the per-person data keys at rest. Never use it outside development: set PROFILES_KEY_ENCRYPTION_KEY.
+DEVELOPMENT_KEY_ENCRYPTION_KEY = hashlib.sha256(b"youth-guarantee development-only key-encryption key").digest()
 
 
 class ProfilesSettings(CommonSettings):
@@ -11,6 +19,22 @@ class ProfilesSettings(CommonSettings):
     database_url: str | None = None
     min_age: int = 16
     max_age: int = 30
+    # 32 random bytes, base64 (e.g. `python -c "import os,base64;print(base64.b64encode(os.urandom(32)).decode())"`).
+    key_encryption_key: SecretStr | None = None
 
     def resolved_database_url(self) -> str:
         return self.database_url or self.sqlite_url("profiles")
+
+    def kek(self) -> bytes:
+        """The key-encryption key; the development default only outside production."""
+        if self.key_encryption_key is None:
+            if self.development_mode:
+                return DEVELOPMENT_KEY_ENCRYPTION_KEY
+            raise InsecureConfiguration("PROFILES_KEY_ENCRYPTION_KEY must be set when YG_ENV=production")
+        try:
+            key = base64.b64decode(self.key_encryption_key.get_secret_value(), validate=True)
+        except binascii.Error as exc:
+            raise InsecureConfiguration("PROFILES_KEY_ENCRYPTION_KEY must be base64") from exc
+        if len(key) != 32:
+            raise InsecureConfiguration(f"PROFILES_KEY_ENCRYPTION_KEY must be 32 bytes (256 bits), got {len(key)}")
+        return key

@@ -13,8 +13,8 @@ from services.common.app_state import attach_database
 from services.common.clock import Clock, SystemClock
 from services.common.db import database_is_usable
 from services.common.readiness import readiness_report
-from services.messaging.broker import broker_is_usable
-from services.profiles.api import router
+from services.messaging.broker import broker_is_usable, broker_security
+from services.profiles.api import keys_router, router
 from services.profiles.config import ProfilesSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -23,6 +23,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def create_app(settings: ProfilesSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or ProfilesSettings()
     settings.signing_secret()  # refuses to start in production without a real secret
+    settings.kek()  # nor without a key-encryption key
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -36,11 +37,12 @@ def create_app(settings: ProfilesSettings | None = None, clock: Clock | None = N
 
     def readiness() -> dict[str, Any]:
         database = partial(database_is_usable, app.state.engine)
-        broker = partial(broker_is_usable, settings.kafka_bootstrap_servers)
+        broker = partial(broker_is_usable, settings.kafka_bootstrap_servers, broker_security(settings))
         return readiness_report([database, broker])
 
     observability.configure_logging(settings.log_level, settings.log_json)
     observability.install(app, service="profiles", readiness=readiness)
     errors.install_handlers(app)
     app.include_router(router)
+    app.include_router(keys_router)
     return app

@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, LargeBinary, String, Text, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.clock import utcnow
@@ -55,12 +55,27 @@ class SpecialCategory(Base):
     screened_text: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
 
 
+class SubjectKeys(Base):
+    """A young person's pseudonymous subject reference (what events name them by) and data keys (what their events'
+    fields are sealed with), each wrapped under the key-encryption key. Erasure deletes the row, and with it every
+    way to read those events or link them to the person."""
+
+    __tablename__ = "subject_keys"
+
+    profile_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    subject: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    personal_key: Mapped[bytes] = mapped_column(LargeBinary)
+    special_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
 class ErasureRecord(Base):
-    """The minimal trace an erasure leaves: that it happened, when, and on whose request."""
+    """The minimal trace an erasure leaves: that it happened, when, and on whose request; the person only as a
+    one-way mark of their profile id (services.messaging.sealing.erasure_mark)."""
 
     __tablename__ = "erasures"
 
-    profile_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    mark: Mapped[str] = mapped_column(String(64), primary_key=True)
     erased_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     requested_by_role: Mapped[str] = mapped_column(String(20))
 

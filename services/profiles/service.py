@@ -15,16 +15,23 @@ from services.common.errors import Conflict, Forbidden, NotFound, RuleViolation
 from services.common.postcodes import locate, outward_code
 from services.common.screening import Category, ScreeningWarning, screen, special_category_warning
 from services.messaging.contract import (
+    CLEAR_VERSION,
+    PSEUDONYMISED,
+    EventEnvelope,
     EventType,
+    KeyPurpose,
     PayloadModel,
     ProfileErasedV1,
+    ProfileErasedV2,
     ProfileSnapshotV1,
     ProfileSpecialCategoryV1,
     ScreenedTextV1,
 )
-from services.messaging.outbox import redact_aggregate, stage_event
+from services.messaging.outbox import add_to_outbox, redact_aggregate, stage_event
+from services.messaging.sealing import DataKey, erasure_mark, pseudonymise
 from services.messaging.vocabulary import SPECIAL_CATEGORY_GROUPS
 from services.profiles.config import ProfilesSettings
+from services.profiles.keys import destroy_keys, keys_of
 from services.profiles.models import ErasureRecord, OutboxRecord, Profile, SpecialCategory
 from services.profiles.schemas import EmployerView, ProfileCreate, ProfilePage, ProfileRead, ProfileUpdate
 
@@ -119,21 +126,38 @@ def _snapshot(profile: Profile) -> ProfileSnapshotV1:
 
 
 def _emit(
-    session: Session, event_type: EventType, profile_id: uuid.UUID, version: int, payload: PayloadModel, at: dt.datetime
+    session: Session,
+    event_type: EventType,
+    profile_id: uuid.UUID,
+    version: int,
+    payload: PayloadModel,
+    at: dt.datetime,
+    keys: dict[KeyPurpose, DataKey],
 ) -> None:
+    """Stage an event about the person: named by their subject reference, fields sealed under their key."""
+    sealed_with = PSEUDONYMISED[event_type].sealed
+    aggregate_id, wire = pseudonymise(
+        event_type,
+        payload,
+        subject=keys["personal"].subject,
+        aggregate_id=str(profile_id),
+        key=keys[sealed_with] if sealed_with else None,
+    )
     stage_event(
         session,
         OutboxRecord,
         event_type,
         producer=PRODUCER,
-        aggregate_id=profile_id,
+        aggregate_id=aggregate_id,
         version=version,
-        payload=payload,
+        payload=wire,
         at=at,
     )
 
 
-def _emit_special_category(session: Session, profile: Profile, special: SpecialCategory) -> None:
+def _emit_special_category(
+    session: Session, profile: Profile, special: SpecialCategory, keys: dict[KeyPurpose, DataKey]
+) -> None:
     _emit(
         session,
         EventType.PROFILE_SPECIAL_CATEGORY_SET,
@@ -146,6 +170,7 @@ def _emit_special_category(session: Session, profile: Profile, special: SpecialC
             screened_text=[ScreenedTextV1.model_validate(entry) for entry in special.screened_text],
         ),
         profile.updated_at,
+        keys,
     )
 
 
@@ -205,7 +230,8 @@ def register_profile(
             profile_id = uuid.UUID(principal.sub)
         except ValueError as exc:
             raise Forbidden("a young person's token must name their profile id") from exc
-        if session.get(Profile, profile_id) is not None or session.get(ErasureRecord, profile_id) is not None:
+        erased = session.get(ErasureRecord, erasure_mark(profile_id)) is not None
+        if erased or session.get(Profile, profile_id) is not None:
             raise Conflict(f"profile {profile_id} already exists")
         adviser_id = None
     else:
@@ -222,9 +248,10 @@ def register_profile(
     session.add(profile)
     session.flush()
     session.add(special)
-    _emit(session, EventType.PROFILE_REGISTERED, profile.id, profile.version, _snapshot(profile), now)
+    keys = keys_of(session, profile_id, settings.kek())
+    _emit(session, EventType.PROFILE_REGISTERED, profile.id, profile.version, _snapshot(profile), now, keys)
     if special.send or special.ethnicity or special.screened_text:
-        _emit_special_category(session, profile, special)
+        _emit_special_category(session, profile, special, keys)
     session.commit()
     return _to_read(profile, special, now.date())
 
@@ -291,17 +318,19 @@ def update_profile(
         setattr(special, key, value)
     profile.version += 1
     profile.updated_at = now
+    keys = keys_of(session, profile_id, settings.kek())
     if changed:
-        _emit(session, EventType.PROFILE_UPDATED, profile.id, profile.version, _snapshot(profile), now)
+        _emit(session, EventType.PROFILE_UPDATED, profile.id, profile.version, _snapshot(profile), now, keys)
     if special_changed:
-        _emit_special_category(session, profile, special)
+        _emit_special_category(session, profile, special, keys)
     session.commit()
     return _to_read(profile, special, now.date())
 
 
 def erase_profile(*, session: Session, profile_id: uuid.UUID, principal: Principal, now: dt.datetime) -> None:
-    """Erase a person: the rows go, a minimal erasure record stays, earlier events lose their personal data,
-    and profile.erased tells every consumer to drop what it holds."""
+    """Erase a person: the rows go and so do their data keys (every event about them, on any topic, can no longer
+    be read or linked to them); an erasure record with a one-way mark stays; earlier outbox rows lose their
+    payloads; and profile.erased, naming only the subject reference, tells every consumer to drop what it holds."""
     _may_access(principal, profile_id)
     profile, special = _load(session, profile_id)
     version = profile.version + 1
@@ -309,16 +338,27 @@ def erase_profile(*, session: Session, profile_id: uuid.UUID, principal: Princip
         session.delete(special)
         session.flush()
     session.delete(profile)
-    session.add(ErasureRecord(profile_id=profile_id, erased_at=now, requested_by_role=str(principal.role)))
-    redact_aggregate(session, OutboxRecord, str(profile_id))
-    _emit(
-        session,
-        EventType.PROFILE_ERASED,
-        profile_id,
-        version,
-        ProfileErasedV1(profile_id=profile_id, erased_at=now),
-        now,
-    )
+    subject = destroy_keys(session, profile_id)
+    session.add(ErasureRecord(mark=erasure_mark(profile_id), erased_at=now, requested_by_role=str(principal.role)))
+    redact_aggregate(session, OutboxRecord, str(profile_id))  # events written before subject references
+    if subject is None:  # a person whose events all predate subject references: consumers know them by id
+        legacy = ProfileErasedV1(profile_id=profile_id, erased_at=now)
+        add_to_outbox(session, OutboxRecord, EventEnvelope(
+            event_type=EventType.PROFILE_ERASED, schema_version=CLEAR_VERSION, producer=PRODUCER,
+            aggregate_id=str(profile_id), aggregate_version=version, payload=legacy.model_dump(mode="json"),
+            occurred_at=now))
+    else:
+        redact_aggregate(session, OutboxRecord, str(subject))
+        stage_event(
+            session,
+            OutboxRecord,
+            EventType.PROFILE_ERASED,
+            producer=PRODUCER,
+            aggregate_id=subject,
+            version=version,
+            payload=ProfileErasedV2(subject=subject, erased_at=now),
+            at=now,
+        )
     session.commit()
 
 

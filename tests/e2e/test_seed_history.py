@@ -32,7 +32,9 @@ from services.messaging.outbox import OutboxMixin
 from services.opportunities.config import OpportunitiesSettings
 from services.opportunities.models import OutboxRecord as OpportunitiesOutbox
 from services.profiles.config import ProfilesSettings
+from services.profiles.main import create_app as create_profiles_app
 from services.profiles.models import OutboxRecord as ProfilesOutbox
+from tests.support.live_server import live_server
 from tests.support.services import bearer, client_for, running_relay
 from tests.support.waiting import wait_for
 
@@ -90,9 +92,11 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
         engine = make_engine(settings.resolved_database_url())
         started = time.perf_counter()
         with (
+            live_server(create_profiles_app(ProfilesSettings(environment="test"))) as profiles,
             running_relay("profiles", profiles_url, broker.bootstrap_servers),
             running_relay("opportunities", opportunities_url, broker.bootstrap_servers),
-            client_for(create_events_app(settings, clock=FixedClock(NOW))) as events,
+            client_for(create_events_app(settings.model_copy(update={"profiles_url": profiles}),
+                                         clock=FixedClock(NOW))) as events,
         ):
             def stored() -> int:
                 with engine.connect() as connection:

@@ -35,6 +35,7 @@ from tests.support.events import (
     offer_flow,
     reissued,
 )
+from tests.support.keys import CONSUMER_KEYS
 from tests.support.services import bearer, client_for
 from tests.support.topics import TopicPublisher, TopicReader
 from tests.support.waiting import wait_for
@@ -85,7 +86,7 @@ def service(databases: TestDatabases, bootstrap_servers: str, publisher: TopicPu
         environment="test",
     )
     clock = FixedClock(BASE)
-    app = create_app(settings, clock=clock)
+    app = create_app(settings, clock=clock, keys=CONSUMER_KEYS)
     with client_for(app) as client:
         wait_for(app.state.consumer.assigned.is_set, what="the consumer's partitions", timeout=60)
         yield Service(app, client, settings, clock, publisher, bootstrap_servers)
@@ -430,7 +431,7 @@ def test_a_poison_record_goes_to_the_dead_letter_topic_and_consumption_goes_on(s
         referral = Referral(person)
         key = str(referral.referral_id).encode()
         bad_payload = referral.created(BASE + days(6001)).model_dump(mode="json")
-        bad_payload["payload"].pop("profile_id")
+        bad_payload["payload"].pop("subject")  # the person it is about
         service.publisher.send(topic, b"{not json", json.dumps(bad_payload).encode(), key=key)
         referral.version = 0
         service.publish([referral.created(BASE + days(6002))])

@@ -18,16 +18,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.common.db import make_engine, make_session_factory, run_migrations
 from services.events import guarantee, stats
-from services.events.ingest import apply_event
-from services.events.main import MIGRATIONS
-from services.events.models import ErasedOutcome, Person, ProcessedEvent, StatusChange, StoredEvent
+from services.events.main import MIGRATIONS, make_handler
+from services.events.models import ErasedOutcome, Person, StatusChange, StoredEvent
 from services.events.models import Opportunity as OpportunityRow
-from services.messaging.consumer import transactional_handler
 from services.messaging.contract import EventEnvelope, EventType
+from services.messaging.sealing import erasure_mark
 from tests.events.cohort import Cohort, cohort
 from tests.support.databases import TestDatabases
 from tests.support.deliveries import DeliveryPlan, delivery_plans
 from tests.support.events import Employer, Opportunity, YoungPerson, days, offer_flow, reissued
+from tests.support.keys import CONSUMER_KEYS
 
 BASE = dt.datetime(2035, 6, 1, 9, tzinfo=dt.UTC)
 RULES = guarantee.ClockRules()
@@ -39,7 +39,7 @@ class Store:
     sessions: sessionmaker[Session]
 
     def deliver(self, events: Sequence[EventEnvelope], batch: int = 7) -> None:
-        handle = transactional_handler(self.sessions, ProcessedEvent, "events-test", apply_event)
+        handle = make_handler(self.sessions, self.engine, CONSUMER_KEYS, "events-test")
         for start in range(0, len(events), batch):
             handle(events[start : start + batch])
 
@@ -163,11 +163,14 @@ def test_erasure_removes_the_person_but_keeps_anonymous_counts(store: Store) -> 
             StatusChange.profile_id == erased_met.profile_id)).all()
         outcomes = session.scalars(select(ErasedOutcome).where(ErasedOutcome.adviser_id == group.adviser_id)).all()
         assert sorted(o.group for o in outcomes) == ["all", "care_leaver"]
-        trail = session.scalars(select(StoredEvent).where(StoredEvent.subject_id == str(erased_met.profile_id))
+        # the redacted trail stays, found by the erasure mark (the profile id itself is no longer kept)
+        trail = session.scalars(select(StoredEvent).where(StoredEvent.subject_id == erasure_mark(erased_met.profile_id))
                                 .order_by(StoredEvent.id)).all()
         assert [e.event_type for e in trail][-1] == "profile.erased"
         assert all(e.payload == {"redacted": True} and e.redacted_at for e in trail[:-1])
-        assert trail[-1].payload["profile_id"] == str(erased_met.profile_id)
+        assert set(trail[-1].payload) == {"erased_at"}
+        assert not session.scalars(select(StoredEvent).where(
+            StoredEvent.subject_id == str(erased_met.profile_id))).all()
 
     # events about the person that arrive after the erasure are stored redacted and change nothing personal
     late = offer_flow(erased_waiting, referred=group.as_at, offered=group.as_at + days(1))

@@ -114,14 +114,15 @@ def running_system(databases: TestDatabases, broker: LocalBroker | ExternalBroke
             database_url=db["opportunities"], profiles_url=urls["profiles"], expiry_interval_seconds=3600.0,
             consumer_group=f"opportunities-{run}", **common))))
         matching_app = create_matching_app(MatchingSettings(
-            data_dir=tmp / "matching", consumer_name=f"matching-{run}", save_interval_seconds=2.0, **common),
-            embedder=embedder)
+            profiles_url=urls["profiles"], data_dir=tmp / "matching", consumer_name=f"matching-{run}",
+            save_interval_seconds=2.0, **common), embedder=embedder)
         urls["matching"] = stack.enter_context(live_server(matching_app))
         if relays:
             system_relays(stack, db, servers)
         system = System(broker=broker, urls=urls, db=db, settings=profiles_settings, matching_app=matching_app,
                         embedder=embedder, run=run)
-        events_settings = EventsSettings(database_url=db["events"], consumer_group=f"events-{run}", **common)
+        events_settings = EventsSettings(profiles_url=urls["profiles"], database_url=db["events"],
+                                         consumer_group=f"events-{run}", **common)
 
         def start_events() -> str:
             service = ExitStack()
@@ -246,9 +247,9 @@ def event_ids(events: list[EventEnvelope | dict[str, Any]]) -> set[str]:
 
 
 def clean_matcher_state(system: System, events: list[EventEnvelope]) -> MatchingState:
-    """What one clean, in-order run of these events gives the matcher."""
+    """What one clean, in-order run of these events gives the matcher (opened with the same key service)."""
     state = new_state(system.matcher.settings, system.embedder.dim)
-    ingestor = Ingestor(state, system.embedder)
+    ingestor = Ingestor(state, system.embedder, system.matcher.keys)
     for start in range(0, len(events), 256):
         ingestor.apply(events[start : start + 256])
     return state

@@ -137,7 +137,8 @@ def test_events_service_stopped_while_changes_go_on_catches_up_to_a_clean_runs_f
 
     # One clean run: a fresh events service on an empty database reads the same topics once.
     clean = EventsSettings(database_url=databases.new_url("events_clean"), consumer_group=f"events-clean-{system.run}",
-                           kafka_bootstrap_servers=system.broker.bootstrap_servers, environment="test")
+                           kafka_bootstrap_servers=system.broker.bootstrap_servers, environment="test",
+                           profiles_url=system.urls["profiles"])
     with live_server(create_events_app(clean)) as clean_url:
         resumed = _view(system.urls["events"], headers)
         wait_for(lambda: _view(clean_url, headers), until=lambda view: view == resumed,

@@ -10,6 +10,7 @@ from services.matching.config import MatchingSettings
 from services.matching.embedder import Embedder, build_embedder
 from services.matching.main import create_app
 from tests.matching.helpers import CountingEmbedder, Matcher
+from tests.support.keys import CONSUMER_KEYS
 from tests.support.services import client_for
 from tests.support.topics import TopicPublisher
 
@@ -30,7 +31,7 @@ def matcher_settings(bootstrap_servers: str, data_dir: Path, **overrides: object
 def running_matcher(settings: MatchingSettings, embedder: Embedder, publisher: TopicPublisher
                     ) -> Iterator[Matcher]:
     """A matching service with its lifespan running, ready; stopped (and saved) on exit."""
-    with client_for(create_app(settings, embedder=embedder)) as client:
+    with client_for(create_app(settings, embedder=embedder, keys=CONSUMER_KEYS)) as client:
         matcher = Matcher(client=client, settings=settings, publish=publisher.publish)
         matcher.runtime.wait_ready(timeout=60)
         yield matcher

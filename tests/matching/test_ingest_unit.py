@@ -14,7 +14,7 @@ from services.matching.runtime import new_state
 from services.matching.text import PROFILE_TEXT_FIELDS, opportunity_text, profile_text
 from services.messaging.contract import ProfileSnapshotV1
 from tests.matching.helpers import person
-from tests.support.events import opportunity_event, opportunity_snapshot, profile_erased_event, profile_event
+from tests.support.events import KEYS, opportunity_event, opportunity_snapshot, profile_erased_event, profile_event
 
 pytestmark = pytest.mark.unit
 
@@ -59,7 +59,7 @@ def test_opportunity_text_names_title_description_skills_sector_level_type() -> 
 def test_unchanged_text_is_not_embedded_again_and_stale_events_are_ignored() -> None:
     embedder = HashingEmbedder()
     state = new_state(MatchingSettings(), embedder.dim)
-    ingest = Ingestor(state, embedder)
+    ingest = Ingestor(state, embedder, KEYS)
     young = person()
     ingest.apply([profile_event(young)])
     assert len(embedder.texts) == 1
@@ -87,7 +87,8 @@ def test_a_burst_is_embedded_in_one_call_keeping_the_newest_version() -> None:
     state = new_state(MatchingSettings(), embedder.dim)
     jobs = [opportunity_snapshot() for _ in range(20)]
     renamed = jobs[0].model_copy(update={"title": "Renamed"})
-    Ingestor(state, embedder).apply([opportunity_event(j) for j in jobs] + [opportunity_event(renamed, version=2)])
+    events = [opportunity_event(j) for j in jobs] + [opportunity_event(renamed, version=2)]
+    Ingestor(state, embedder, KEYS).apply(events)
     assert calls == [20]
     assert state.opportunities.get(jobs[0].opportunity_id).title == "Renamed"  # type: ignore[union-attr]
 
@@ -95,7 +96,7 @@ def test_a_burst_is_embedded_in_one_call_keeping_the_newest_version() -> None:
 def test_erasure_forgets_the_person_and_a_replay_cannot_restore_them() -> None:
     embedder = HashingEmbedder()
     state = new_state(MatchingSettings(), embedder.dim)
-    ingest = Ingestor(state, embedder)
+    ingest = Ingestor(state, embedder, KEYS)
     young = person()
     ingest.apply([profile_event(young)])
     ingest.apply([profile_erased_event(young.profile_id, version=2)])

@@ -20,7 +20,7 @@ from services.matching.ingest import Ingestor
 from services.matching.ranking import Filters
 from services.matching.runtime import new_state
 from tests.matching.helpers import person
-from tests.support.events import opportunity_event, opportunity_snapshot, profile_event
+from tests.support.events import KEYS, opportunity_event, opportunity_snapshot, profile_event
 
 TOP = 5
 
@@ -42,7 +42,7 @@ def test_esco_titles_find_their_occupation_and_beat_bm25(embedder: Embedder) -> 
 
     settings = MatchingSettings()
     state = new_state(settings, embedder.dim)
-    ingest = Ingestor(state, embedder)
+    ingest = Ingestor(state, embedder, KEYS)
     opportunities = [
         opportunity_snapshot(title=occ.title, description=occ.description, skills=[], sector="various",
                              type="job", min_age=None, max_age=None, positions=5)

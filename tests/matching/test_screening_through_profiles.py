@@ -16,6 +16,7 @@ from tests.matching.conftest import matcher_settings, running_matcher
 from tests.matching.helpers import Matcher
 from tests.support.databases import TestDatabases
 from tests.support.factories import profile_payload
+from tests.support.keys import CONSUMER_KEYS, profiles_keys
 from tests.support.services import bearer, client_for, running_relay
 from tests.support.topics import TopicPublisher
 
@@ -51,7 +52,11 @@ def test_the_matcher_never_embeds_a_disclosure_typed_into_about_or_skills(
 ) -> None:
     url = databases.new_url("profiles")
     settings = ProfilesSettings(database_url=url, kafka_bootstrap_servers=bootstrap_servers, data_dir=tmp_path)
-    with client_for(create_profiles_app(settings)) as profiles, running_relay("profiles", url, bootstrap_servers):
+    with (
+        client_for(create_profiles_app(settings)) as profiles,
+        CONSUMER_KEYS.attached(profiles_keys(profiles, settings, caller="matching")),
+        running_relay("profiles", url, bootstrap_servers),
+    ):
         created = profiles.post(
             "/profiles",
             json=profile_payload(about="I have dyslexia and ADHD.", skills=["barista skills", "ADHD"],

@@ -11,6 +11,7 @@ from tests.matching.helpers import Matcher, profile_ids
 from tests.support.databases import TestDatabases
 from tests.support.events import opportunity_event, opportunity_snapshot
 from tests.support.factories import profile_payload
+from tests.support.keys import CONSUMER_KEYS, profiles_keys
 from tests.support.services import bearer, client_for, running_relay
 from tests.support.waiting import wait_for
 
@@ -25,7 +26,11 @@ def test_a_profile_registered_in_the_profiles_service_becomes_a_candidate_within
 
     url = databases.new_url("profiles")
     settings = ProfilesSettings(database_url=url, kafka_bootstrap_servers=bootstrap_servers, data_dir=tmp_path)
-    with client_for(create_profiles_app(settings)) as profiles, running_relay("profiles", url, bootstrap_servers):
+    with (
+        client_for(create_profiles_app(settings)) as profiles,
+        CONSUMER_KEYS.attached(profiles_keys(profiles, settings, caller="matching")),
+        running_relay("profiles", url, bootstrap_servers),
+    ):
         adviser = bearer(settings, "adviser", "adviser-1")
         created = profiles.post(
             "/profiles",

@@ -40,6 +40,13 @@ class ProfilesService:
         assert response.status_code == 201, response.text
         return str(response.json()["id"])
 
+    def subject_of(self, profile_id: str) -> str:
+        """The subject reference the person's events name them by (as the key service tells a service)."""
+        response = httpx.get(f"{self.url}/profiles/{profile_id}/subject",
+                             headers=bearer(self.settings, Role.SERVICE, "opportunities"), timeout=10)
+        assert response.status_code == 200, response.text
+        return str(response.json()["subject"])
+
     def erase(self, profile_id: str) -> None:
         response = httpx.delete(
             f"{self.url}/profiles/{profile_id}", headers=bearer(self.settings, Role.ADVISER, "adviser-7"), timeout=10

@@ -167,7 +167,8 @@ def test_erasing_a_person_removes_them_and_keeps_the_anonymous_outcome(stack: St
     for aggregate in ours:
         envelopes = api.outbox(aggregate)
         assert envelopes and all(envelope["payload"] == {"redacted": True} for envelope in envelopes)
-    assert api.outbox(kept["id"])[0]["payload"]["profile_id"] == bystander
+    # (named by their subject reference, never by profile id)
+    assert api.outbox(kept["id"])[0]["payload"]["subject"] == profiles.subject_of(bystander)
 
 
 def test_only_erasures_are_recorded_as_processed(stack: Stack) -> None:
@@ -175,13 +176,14 @@ def test_only_erasures_are_recorded_as_processed(stack: Stack) -> None:
     registration comes first on the same partition, so it was seen before the erasure was applied."""
     api, profiles = stack.api, stack.profiles
     person = profiles.register()
+    subject = profiles.subject_of(person)  # what the person's profile events travel under
     engine = create_engine(profiles.settings.resolved_database_url())
 
     def sent_events() -> dict[str, str]:
         with engine.connect() as connection:
             rows = connection.execute(
                 select(ProfilesOutbox.event_type, ProfilesOutbox.event_id).where(
-                    ProfilesOutbox.aggregate_id == person, ProfilesOutbox.sent_at.is_not(None)
+                    ProfilesOutbox.aggregate_id == subject, ProfilesOutbox.sent_at.is_not(None)
                 )
             )
             return {event_type: event_id for event_type, event_id in rows}

@@ -8,12 +8,14 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from services.messaging.contract import EventType, Topic, parse_event
 from tests.opportunities.conftest import ProfilesService, make_harness
 from tests.opportunities.harness import BASE_TIME, Harness
 from tests.support.databases import TestDatabases
+from tests.support.keys import Openings, profiles_keys
 from tests.support.services import running_relay
 from tests.support.topics import TopicReader
 
@@ -32,6 +34,10 @@ def published(
             yield harness, readers
     for reader in readers.values():
         reader.close()
+
+
+def _records_of(reader: TopicReader, aggregate_id: str) -> list[Any]:
+    return [r for r in reader.records if r.key == aggregate_id.encode()]
 
 
 def _events_of(reader: TopicReader, aggregate_id: str, count: int) -> list[Any]:
@@ -111,7 +117,12 @@ def test_each_change_is_published_on_its_topic(
         ("offered", "accepted"),
     ]
     assert [p.changed_at for p in payloads[1:]] == moved_at
-    assert all(str(p.profile_id) == person and p.adviser_id == "adviser-7" for p in payloads)
+    assert all(p.adviser_id == "adviser-7" for p in payloads)
+    # the person is named by their subject reference; opened with the profiles service's keys, by their id
+    assert {str(p.subject) for p in payloads} == {profiles_service.subject_of(person)}
+    keys = profiles_keys(httpx.Client(base_url=profiles_service.url), profiles_service.settings)
+    assert {e.payload["profile_id"] for e in Openings(keys)(_records_of(readers[Topic.REFERRALS], referral["id"]))} == {
+        person}
 
     interest_events = _events_of(readers[Topic.REFERRALS], interest["id"], 1)
     assert [e.event_type for e in interest_events] == [EventType.INTEREST_EXPRESSED]

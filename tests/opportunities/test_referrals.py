@@ -214,7 +214,7 @@ def test_a_young_person_says_they_are_interested_and_their_adviser_sees_the_requ
     again = api.client.post(f"/opportunities/{opportunity['id']}/interest", headers=api.person(person))
     assert again.status_code == 200 and again.json()["id"] == interest["id"]
     assert [e["event_type"] for e in api.outbox(interest["id"])] == ["interest.expressed"]
-    assert api.outbox(interest["id"])[0]["payload"]["profile_id"] == person
+    assert api.outbox(interest["id"])[0]["payload"]["subject"] == profiles_service.subject_of(person)
 
     requests = api.client.get(
         "/interests", params={"adviser_id": "adviser-7", "open_only": True}, headers=api.adviser()

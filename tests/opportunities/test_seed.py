@@ -25,6 +25,7 @@ from services.opportunities.rules import check_publishable
 from services.profiles.config import ProfilesSettings
 from services.profiles.models import OutboxRecord as ProfilesOutbox
 from tests.support.databases import TestDatabases
+from tests.support.keys import ProfilesDatabaseKeys, open_events
 
 NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
 
@@ -54,6 +55,9 @@ def seeded(databases: TestDatabases) -> dict[str, Any]:
             for row in session.scalars(select(ProfilesOutbox).order_by(ProfilesOutbox.id))
         ]
     profiles_engine.dispose()
+    keys = ProfilesDatabaseKeys(profiles_url, ProfilesSettings().kek())
+    profile_events = open_events(profile_events, keys)  # as the consumers allowed the keys read them
+    keys.close()
     engine = make_engine(settings.resolved_database_url())
     with make_session_factory(engine)() as session:
         rows = {

@@ -13,9 +13,10 @@ import pytest
 
 from services.events.config import EventsSettings
 from services.events.main import create_app as create_events_app
-from services.messaging.contract import EventType, Topic, parse_event
+from services.messaging.contract import EventType, Topic
 from tests.support.databases import TestDatabases, all_text_in_database
 from tests.support.factories import profile_payload
+from tests.support.keys import profiles_keys
 from tests.support.services import client_for, running_relay
 from tests.support.topics import TopicReader
 from tests.support.waiting import wait_for
@@ -29,9 +30,6 @@ def relay(profiles, bootstrap_servers):
     with running_relay("profiles", profiles.database_url, bootstrap_servers) as relay:
         yield relay
 
-
-def _events_for(records: list[Any], profile_id: str):
-    return [parse_event(record.value) for record in records if record.key == profile_id.encode()]
 
 
 def _register(profiles, **fields: Any) -> dict[str, Any]:
@@ -59,15 +57,15 @@ def test_a_disclosure_in_about_and_skills_is_kept_with_a_warning_and_only_on_the
     again = profiles.client.get(f"/profiles/{pid}", headers=profiles.as_("young_person", pid)).json()
     assert again["about"] == DISCLOSURE and [w["field"] for w in again["warnings"]] == ["about", "skills"]
 
-    plain.wait_for(lambda records: len(_events_for(records, pid)) == 1)
-    (registered,) = _events_for(plain.settle(1.0), pid)
+    plain.wait_for(lambda records: len(profiles.events_for(records, pid)) == 1)
+    (registered,) = profiles.events_for(plain.settle(1.0), pid)
     assert registered.event_type is EventType.PROFILE_REGISTERED
     assert registered.payload["about"] == "" and registered.payload["skills"] == ["customer service"]
     raw_plain = json.dumps(registered.payload).lower()
     assert not any(word in raw_plain for word in HIDDEN_WORDS)
 
-    restricted.wait_for(lambda records: len(_events_for(records, pid)) == 1)
-    (special,) = _events_for(restricted.records, pid)
+    restricted.wait_for(lambda records: len(profiles.events_for(records, pid)) == 1)
+    (special,) = profiles.events_for(restricted.records, pid)
     assert special.payload["screened_text"] == [
         {"field": "about", "text": DISCLOSURE, "categories": ["disability"]},
         {"field": "skills", "text": "ADHD", "categories": ["disability"]},
@@ -87,8 +85,8 @@ def test_work_talk_is_not_held_back(profiles, relay, bootstrap_servers) -> None:
     created = _register(profiles, about=about, skills=["autism awareness training"])
     assert created["warnings"] == []
     pid = created["id"]
-    plain.wait_for(lambda records: len(_events_for(records, pid)) == 1)
-    (registered,) = _events_for(plain.records, pid)
+    plain.wait_for(lambda records: len(profiles.events_for(records, pid)) == 1)
+    (registered,) = profiles.events_for(plain.records, pid)
     assert registered.payload["about"] == about
     assert registered.payload["skills"] == ["autism awareness training"]
     plain.close()
@@ -110,24 +108,25 @@ def test_changing_the_text_moves_it_between_the_plain_profile_and_the_restricted
     cleared = profiles.client.patch(f"/profiles/{pid}", json={"about": "I want to be a chef."}, headers=adviser)
     assert cleared.json()["warnings"] == [] and cleared.json()["about"] == "I want to be a chef."
 
-    plain.wait_for(lambda records: len(_events_for(records, pid)) == 3)
-    assert [event.payload["about"] for event in _events_for(plain.records, pid)] == [
+    plain.wait_for(lambda records: len(profiles.events_for(records, pid)) == 3)
+    assert [event.payload["about"] for event in profiles.events_for(plain.records, pid)] == [
         "I love cooking.", "", "I want to be a chef."]
-    restricted.wait_for(lambda records: len(_events_for(records, pid)) == 2)
-    assert [event.payload["screened_text"] for event in _events_for(restricted.records, pid)] == [
+    restricted.wait_for(lambda records: len(profiles.events_for(records, pid)) == 2)
+    assert [event.payload["screened_text"] for event in profiles.events_for(restricted.records, pid)] == [
         [{"field": "about", "text": "I'm on probation until March.", "categories": ["criminal_offence"]}], []]
-    assert "probation" not in json.dumps([e.payload for e in _events_for(plain.settle(1.0), pid)]).lower()
+    assert "probation" not in json.dumps([e.payload for e in profiles.events_for(plain.settle(1.0), pid)]).lower()
     plain.close()
     restricted.close()
 
 
 @pytest.fixture
-def events_service(databases: TestDatabases, bootstrap_servers: str) -> Iterator[str]:
-    """The events service consuming every topic (the restricted one too) into its own database."""
+def events_service(databases: TestDatabases, bootstrap_servers: str, profiles) -> Iterator[str]:
+    """The events service consuming every topic (the restricted one too) into its own database, with the keys of
+    the profiles service under test."""
     url = databases.new_url("events")
     settings = EventsSettings(database_url=url, kafka_bootstrap_servers=bootstrap_servers,
                               consumer_group=f"events-screening-{uuid.uuid4().hex[:8]}", environment="test")
-    app = create_events_app(settings)
+    app = create_events_app(settings, keys=profiles_keys(profiles.client, profiles.settings))
     with client_for(app):
         wait_for(app.state.consumer.assigned.is_set, what="the consumer's partitions", timeout=60)
         yield url

@@ -3,7 +3,13 @@
 Snapshots of young people come from `infra.seed.synthetic`; the opportunity, employer and referral snapshots here
 take keyword overrides the same way. The envelope builders choose the event type from the version (the first
 version registers or publishes, later ones update) and take `at` as the time of the change. The classes at the
-end keep the versions of one person, employer, opportunity or referral as a test moves them on."""
+end keep the versions of one person, employer, opportunity or referral as a test moves them on.
+
+Events about a person are built as producers write them (schema version 2): the person named by subject reference,
+profile fields sealed under their data keys. The keys come from `KEYS`, an in-memory key ring standing in for the
+profiles service (give a consumer under test `keys=KEYS`), unless a builder is handed the person's `keys` (e.g. a
+person registered in a real profiles service: `keys_from`). Building profile.erased destroys the person's keys in
+`KEYS`, as erasure does: events built for them before can no longer be opened."""
 
 from __future__ import annotations
 
@@ -14,17 +20,45 @@ from typing import Any
 
 from infra.seed.synthetic import HOME_DISTRICT, HOME_LATITUDE, HOME_LONGITUDE, birth_date_for_age, profile_snapshot
 from services.messaging.contract import (
+    PSEUDONYMISED,
     EmployerSnapshotV1,
     EventEnvelope,
     EventType,
     InterestV1,
+    KeyPurpose,
     OpportunitySnapshotV1,
-    ProfileErasedV1,
+    PayloadModel,
+    ProfileErasedV2,
     ProfileSnapshotV1,
     ProfileSpecialCategoryV1,
     ReferralV1,
     make_event,
 )
+from services.messaging.sealing import DataKey, InMemoryKeyRing, KeyRing, pseudonymise
+
+PersonKeys = dict[KeyPurpose, DataKey]
+# The subjects and data keys of every synthetic person the builders name, unless given theirs.
+KEYS = InMemoryKeyRing()
+
+
+def keys_from(ring: KeyRing, profile_id: uuid.UUID) -> PersonKeys:
+    """A person's subject and keys as a key service gives them (e.g. a real profiles service's, through a key
+    client allowed both purposes)."""
+    subject = ring.subject_of(profile_id)
+    assert subject is not None, f"no subject reference for profile {profile_id}"
+    keys = {purpose: ring.fetch(purpose, [subject]).get(subject) for purpose in ("personal", "special")}
+    assert all(keys.values()), f"the key service gave no keys for profile {profile_id}"
+    return keys  # type: ignore[return-value]
+
+
+def _about_person(event_type: EventType, payload: PayloadModel, *, profile_id: uuid.UUID, aggregate_id: str,
+                  version: int, producer: str, at: dt.datetime | None, keys: PersonKeys | None) -> EventEnvelope:
+    keys = keys or KEYS.issue(profile_id)
+    sealed_with = PSEUDONYMISED[event_type].sealed
+    aggregate, wire = pseudonymise(event_type, payload, subject=keys["personal"].subject, aggregate_id=aggregate_id,
+                                   key=keys[sealed_with] if sealed_with else None)
+    return make_event(event_type, producer=producer, aggregate_id=aggregate, aggregate_version=version, payload=wire,
+                      occurred_at=at)
 
 
 def days(n: float) -> dt.timedelta:
@@ -103,26 +137,30 @@ def referral_snapshot(**overrides: Any) -> ReferralV1:
     return ReferralV1(**values)
 
 
-def profile_event(snapshot: ProfileSnapshotV1, version: int = 1, *, at: dt.datetime | None = None) -> EventEnvelope:
+def profile_event(snapshot: ProfileSnapshotV1, version: int = 1, *, at: dt.datetime | None = None,
+                  keys: PersonKeys | None = None) -> EventEnvelope:
     """profile.registered at version 1, profile.updated after."""
     kind = EventType.PROFILE_REGISTERED if version == 1 else EventType.PROFILE_UPDATED
-    return make_event(kind, producer="profiles", aggregate_id=str(snapshot.profile_id), aggregate_version=version,
-                      payload=snapshot, occurred_at=at)
+    return _about_person(kind, snapshot, profile_id=snapshot.profile_id, aggregate_id=str(snapshot.profile_id),
+                         version=version, producer="profiles", at=at, keys=keys)
 
 
-def profile_erased_event(profile_id: uuid.UUID, version: int, *, at: dt.datetime | None = None) -> EventEnvelope:
+def profile_erased_event(profile_id: uuid.UUID, version: int, *, at: dt.datetime | None = None,
+                         keys: PersonKeys | None = None) -> EventEnvelope:
+    """profile.erased naming the person's subject; their keys in `KEYS` are destroyed, as erasure does."""
     at = at or _now()
-    return make_event(EventType.PROFILE_ERASED, producer="profiles", aggregate_id=str(profile_id),
-                      aggregate_version=version, payload=ProfileErasedV1(profile_id=profile_id, erased_at=at),
+    subject = (keys or KEYS.issue(profile_id))["personal"].subject
+    KEYS.erase(profile_id)
+    return make_event(EventType.PROFILE_ERASED, producer="profiles", aggregate_id=str(subject),
+                      aggregate_version=version, payload=ProfileErasedV2(subject=subject, erased_at=at),
                       occurred_at=at)
 
 
 def special_category_event(profile_id: uuid.UUID, version: int, *, send: bool, ethnicity: str | None = None,
-                           at: dt.datetime | None = None) -> EventEnvelope:
-    return make_event(EventType.PROFILE_SPECIAL_CATEGORY_SET, producer="profiles", aggregate_id=str(profile_id),
-                      aggregate_version=version,
-                      payload=ProfileSpecialCategoryV1(profile_id=profile_id, send=send, ethnicity=ethnicity),
-                      occurred_at=at)
+                           at: dt.datetime | None = None, keys: PersonKeys | None = None) -> EventEnvelope:
+    payload = ProfileSpecialCategoryV1(profile_id=profile_id, send=send, ethnicity=ethnicity)
+    return _about_person(EventType.PROFILE_SPECIAL_CATEGORY_SET, payload, profile_id=profile_id,
+                         aggregate_id=str(profile_id), version=version, producer="profiles", at=at, keys=keys)
 
 
 def employer_event(snapshot: EmployerSnapshotV1, version: int = 1, *, at: dt.datetime | None = None) -> EventEnvelope:
@@ -140,21 +178,23 @@ def opportunity_event(snapshot: OpportunitySnapshotV1, version: int = 1, kind: E
                       aggregate_version=version, payload=snapshot, occurred_at=at)
 
 
-def referral_event(referral: ReferralV1, version: int = 1, *, at: dt.datetime | None = None) -> EventEnvelope:
+def referral_event(referral: ReferralV1, version: int = 1, *, at: dt.datetime | None = None,
+                   keys: PersonKeys | None = None) -> EventEnvelope:
     """referral.created at version 1, referral.status_changed after."""
     kind = EventType.REFERRAL_CREATED if version == 1 else EventType.REFERRAL_STATUS_CHANGED
-    return make_event(kind, producer="opportunities", aggregate_id=str(referral.referral_id),
-                      aggregate_version=version, payload=referral, occurred_at=at)
+    return _about_person(kind, referral, profile_id=referral.profile_id, aggregate_id=str(referral.referral_id),
+                         version=version, producer="opportunities", at=at, keys=keys)
 
 
 def interest_event(profile_id: uuid.UUID, *, opportunity_id: uuid.UUID | None = None,
-                   interest_id: uuid.UUID | None = None, at: dt.datetime | None = None) -> EventEnvelope:
+                   interest_id: uuid.UUID | None = None, at: dt.datetime | None = None,
+                   keys: PersonKeys | None = None) -> EventEnvelope:
     """A young person's interest in an opportunity (a new one unless named)."""
     interest_id, at = interest_id or uuid.uuid4(), at or _now()
     payload = InterestV1(interest_id=interest_id, profile_id=profile_id,
                          opportunity_id=opportunity_id or uuid.uuid4(), expressed_at=at)
-    return make_event(EventType.INTEREST_EXPRESSED, producer="opportunities", aggregate_id=str(interest_id),
-                      aggregate_version=1, payload=payload, occurred_at=at)
+    return _about_person(EventType.INTEREST_EXPRESSED, payload, profile_id=profile_id, aggregate_id=str(interest_id),
+                         version=1, producer="opportunities", at=at, keys=keys)
 
 
 def reissued(event: EventEnvelope) -> EventEnvelope:
@@ -164,7 +204,9 @@ def reissued(event: EventEnvelope) -> EventEnvelope:
 
 @dataclass
 class YoungPerson:
-    """A synthetic young person, 19 when registered, whose profile events carry increasing versions."""
+    """A synthetic young person, 19 when registered, whose profile events carry increasing versions. Their subject
+    and keys are taken once (from `KEYS` unless given), so events built after their erasure name the same subject
+    and cannot be opened."""
 
     adviser_id: str
     registered_at: dt.datetime
@@ -172,6 +214,10 @@ class YoungPerson:
     status: str = "neet"
     profile_id: uuid.UUID = field(default_factory=uuid.uuid4)
     version: int = 0
+    keys: PersonKeys | None = None
+
+    def __post_init__(self) -> None:
+        self.keys = self.keys or KEYS.issue(self.profile_id)
 
     def snapshot(self) -> ProfileSnapshotV1:
         return profile_snapshot(
@@ -183,20 +229,20 @@ class YoungPerson:
 
     def registered(self) -> EventEnvelope:
         self.version = 1
-        return profile_event(self.snapshot(), 1, at=self.registered_at)
+        return profile_event(self.snapshot(), 1, at=self.registered_at, keys=self.keys)
 
     def becomes(self, status: str, at: dt.datetime) -> EventEnvelope:
         self.version += 1
         self.status = status
-        return profile_event(self.snapshot(), self.version, at=at)
+        return profile_event(self.snapshot(), self.version, at=at, keys=self.keys)
 
     def special(self, *, send: bool, ethnicity: str | None = None, at: dt.datetime | None = None) -> EventEnvelope:
         return special_category_event(self.profile_id, max(self.version, 1), send=send, ethnicity=ethnicity,
-                                      at=at or self.registered_at)
+                                      at=at or self.registered_at, keys=self.keys)
 
     def erased(self, at: dt.datetime) -> EventEnvelope:
         self.version += 1
-        return profile_erased_event(self.profile_id, self.version, at=at)
+        return profile_erased_event(self.profile_id, self.version, at=at, keys=self.keys)
 
 
 @dataclass
@@ -258,7 +304,7 @@ class Referral:
             employer_id=self.employer_id, opportunity_type=self.opportunity_type, adviser_id=self.person.adviser_id,
             status=status, previous_status=previous, changed_at=at,
         )
-        return referral_event(snapshot, self.version, at=at)
+        return referral_event(snapshot, self.version, at=at, keys=self.person.keys)
 
     def created(self, at: dt.datetime) -> EventEnvelope:
         return self._event("referred", at)

@@ -53,9 +53,11 @@ def seeded_stack(tmp: Path) -> Iterator[dict[str, str]]:
 
             print("\n".join(seed_all(show_progress=False)))
             urls["events"] = stack.enter_context(live_server(create_events_app(EventsSettings(
-                database_url=databases.new_url("events"), consumer_group="events-screenshots", **common))))
+                profiles_url=urls["profiles"], database_url=databases.new_url("events"),
+                consumer_group="events-screenshots", **common))))
             urls["matching"] = stack.enter_context(live_server(create_matching_app(MatchingSettings(
-                data_dir=tmp / "matching", consumer_name="matching-screenshots", embedder="torch", **common))))
+                profiles_url=urls["profiles"], data_dir=tmp / "matching", consumer_name="matching-screenshots",
+                embedder="torch", **common))))
             stack.enter_context(running_relay("profiles", profiles_db, broker.bootstrap_servers))
             stack.enter_context(running_relay("opportunities", opportunities_db, broker.bootstrap_servers))
             for name in ("events", "matching"):

@@ -154,9 +154,11 @@ def running_stack(databases: TestDatabases, bootstrap_servers: str, tmp: Path) -
         urls["opportunities"] = stack.enter_context(live_server(create_opportunities_app(OpportunitiesSettings(
             database_url=opportunities_db, profiles_url=urls["profiles"], expiry_interval_seconds=3600.0, **common))))
         urls["events"] = stack.enter_context(live_server(create_events_app(EventsSettings(
-            database_url=databases.new_url("events"), consumer_group=f"events-ui-{run}", **common))))
+            profiles_url=urls["profiles"], database_url=databases.new_url("events"), consumer_group=f"events-ui-{run}",
+            **common))))
         urls["matching"] = stack.enter_context(live_server(create_matching_app(MatchingSettings(
-            data_dir=tmp / "matching", consumer_name=f"matching-ui-{run}", embedder="torch",
+            profiles_url=urls["profiles"], data_dir=tmp / "matching", consumer_name=f"matching-ui-{run}",
+            embedder="torch",
             save_interval_seconds=5.0, **common))))
         stack.enter_context(running_relay("profiles", profiles_db, bootstrap_servers))
         stack.enter_context(running_relay("opportunities", opportunities_db, bootstrap_servers))
