@@ -14,6 +14,7 @@ new (in-memory) broker and the consumers skip what they hold, so only the first 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -65,19 +66,24 @@ class LoadOptions:
     seed: int = 11
 
 
+IN_FLIGHT = 64  # requests on the wire at once; more wait their turn, and the wait counts in their time
+
+
 @dataclass
 class Recorder:
-    """Latencies and errors per route."""
+    """Latencies (from when a request was due, so waiting for a turn counts) and errors per route."""
 
     times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     statuses: dict[str, dict[int, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    turns: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(IN_FLIGHT))
 
     async def call(self, route: str, send: Awaitable[httpx.Response], ok: tuple[int, ...] = (200, 201)
                    ) -> httpx.Response | None:
         started = time.perf_counter()
         try:
-            response = await send
+            async with self.turns:
+                response = await send
         except httpx.HTTPError:
             self.errors[route] += 1
             self.times[route].append((time.perf_counter() - started) * 1000)
@@ -147,20 +153,22 @@ def stack_env(options: LoadOptions, run_dir: Path) -> dict[str, str]:
 
 
 class Api:
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    """One connection pool a service (httpcore's pool spends time quadratic in the requests waiting on it)."""
+
+    def __init__(self, clients: dict[str, httpx.AsyncClient]) -> None:
         secret = CommonSettings().signing_secret()
-        self.client = client
+        self.clients = clients
         self.adviser = {"Authorization": f"Bearer {issue_token(secret, role='adviser', sub='adviser-load')}"}
         self.url = {component.name: component.url for component in SERVICES}
 
     def post(self, service: str, path: str, body: Any) -> Awaitable[httpx.Response]:
-        return self.client.post(self.url[service] + path, json=body, headers=self.adviser)
+        return self.clients[service].post(self.url[service] + path, json=body, headers=self.adviser)
 
     def get(self, service: str, path: str, **params: Any) -> Awaitable[httpx.Response]:
-        return self.client.get(self.url[service] + path, params=params, headers=self.adviser)
+        return self.clients[service].get(self.url[service] + path, params=params, headers=self.adviser)
 
     def patch(self, service: str, path: str, body: Any) -> Awaitable[httpx.Response]:
-        return self.client.patch(self.url[service] + path, json=body, headers=self.adviser)
+        return self.clients[service].patch(self.url[service] + path, json=body, headers=self.adviser)
 
 
 @dataclass
@@ -521,9 +529,10 @@ def run(*, options: LoadOptions, say: Printer = print) -> dict[str, Any]:
 
 
 async def _drive(options: LoadOptions, reuse: bool, stack: Stack, say: Printer) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-        api = Api(client)
+    limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+    async with contextlib.AsyncExitStack() as clients:
+        api = Api({component.name: await clients.enter_async_context(httpx.AsyncClient(timeout=30, limits=limits))
+                   for component in SERVICES})
         generator = Generator(options.seed)
         started = time.monotonic()
         if reuse:
