@@ -32,7 +32,7 @@ def test_broker_killed_and_restarted_mid_load_loses_and_repeats_nothing(system: 
     work.erase([work.people[i] for i in range(0, 40, 2)])  # half of those just referred
     changes_made = time.monotonic() - started
 
-    figures, clean = settle(system, timeout=150)
+    figures, clean = settle(system, timeout=360)
     held = index_view(system.matcher.state)
     feed = system.matcher.feed
     assert feed is not None

@@ -92,7 +92,7 @@ def test_relay_killed_between_the_brokers_ack_and_marking_sent_applies_each_even
         system_relays(relays, system.db, system.broker.bootstrap_servers)
         work.publish(10)
         work.register(20)
-        figures, clean = settle(system, timeout=90)
+        figures, clean = settle(system, timeout=300)
         copies = _copies(system.broker.bootstrap_servers, registered * 2 + 20)
         held = index_view(system.matcher.state)
     twice = sum(1 for n in copies.values() if n == 2)
@@ -132,7 +132,7 @@ def test_events_service_stopped_while_changes_go_on_catches_up_to_a_clean_runs_f
     system.start_events()
     down_for = time.monotonic() - stopped
     work.update(30)
-    figures, _clean = settle(system, timeout=90)
+    figures, _clean = settle(system, timeout=300)
     headers = system.headers()
 
     # One clean run: a fresh events service on an empty database reads the same topics once.
