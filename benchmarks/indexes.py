@@ -82,18 +82,19 @@ def compare_indexes(
     rss = _rss_mb()
     faiss.omp_set_num_threads(threads)
     started = time.perf_counter()
-    index = HnswIndex(dim, **params)
+    index = HnswIndex(dim, expected=n, **params)  # settings chosen from the size (services/matching/index.Sizing)
     for start in range(0, n, 50_000):
         index.upsert(np.arange(start, min(n, start + 50_000)), items[start : start + 50_000])
     out["build_s"] = time.perf_counter() - started
     out["memory_mb"] = sum(len(blob) for blob in index.to_bytes().values()) / 2**20
     out["rss_growth_mb"] = _rss_mb() - rss
-    say(f"  {index.kind} M={settings.hnsw_m} efConstruction={settings.hnsw_ef_construction}: "
-        f"built in {out['build_s']:.1f} s, {out['memory_mb']:.0f} MB (vectors + graph)")
+    out["index_settings"] = {"m": index.m, "ef_construction": index.ef_construction, "ef_search": index.ef_search}
+    say(f"  {index.kind} M={index.m} efConstruction={index.ef_construction} efSearch={index.ef_search} "
+        f"(chosen for {n:,} items): built in {out['build_s']:.1f} s, {out['memory_mb']:.0f} MB (vectors + graph)")
 
     started = time.perf_counter()
     other = hnswlib.Index(space="ip", dim=dim)
-    other.init_index(max_elements=n, ef_construction=settings.hnsw_ef_construction, M=settings.hnsw_m)
+    other.init_index(max_elements=n, ef_construction=index.ef_construction, M=index.m)
     other.set_num_threads(threads)
     other.add_items(items, np.arange(n))
     out["hnswlib_build_s"] = time.perf_counter() - started
@@ -105,8 +106,7 @@ def compare_indexes(
     other.set_num_threads(1)
 
     def faiss_at(ef: int) -> Callable[[np.ndarray], np.ndarray]:
-        index.ef_search = ef
-        return lambda q: index.search(q, 10)[0]
+        return lambda q: index.search(q, 10, ef=ef)[0]
 
     def hnswlib_at(ef: int) -> Callable[[np.ndarray], np.ndarray]:
         other.set_ef(max(ef, 10))
@@ -131,7 +131,7 @@ def compare_indexes(
             }
     out["ef_sweep"] = {name: {str(ef): v for ef, v in by_ef.items()} for name, by_ef in sweep.items()}
 
-    ef = settings.hnsw_ef_search
+    ef = index.ef_search
     service_search, other_search = faiss_at(ef), hnswlib_at(ef)
     for q in queries[:100]:  # warm-up
         service_search(q)
@@ -150,7 +150,7 @@ def compare_indexes(
         t = time.perf_counter()
         flat.search(q.reshape(1, -1), 10)
         times["exact"].append(time.perf_counter() - t)
-    out["index_type"] = f"{index.kind} (M={settings.hnsw_m}, efSearch={ef})"
+    out["index_type"] = f"{index.kind} (M={index.m}, efConstruction={index.ef_construction}, efSearch={ef})"
     out["p50_ms"], out["p99_ms"] = latency_ms(times["service"])
     out["recall_at_10"] = recall_at(found["service"], truth)
     out["exact_p50_ms"], out["exact_p99_ms"] = latency_ms(times["exact"])
@@ -168,7 +168,6 @@ def compare_indexes(
 
     out["filtered"] = filtered(index, items, queries[: min(len(queries), 300)], settings)
     out["filtered_recall_at_10"] = {str(s): v["recall"] for s, v in out["filtered"].items()}
-    index.ef_search = ef
     return out
 
 

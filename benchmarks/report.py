@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import sys
 from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
@@ -18,6 +19,12 @@ import torch
 from services.matching.embedder import cpu_flags
 
 Printer = Callable[[str], None]
+
+
+def py_spy() -> str:
+    """The py-spy installed beside this Python (the bench extra), else whatever `py-spy` the PATH finds."""
+    beside = Path(sys.executable).parent / "py-spy"
+    return str(beside) if beside.exists() else "py-spy"
 
 
 def machine() -> dict[str, Any]:

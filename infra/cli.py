@@ -162,6 +162,9 @@ def bench(
     scale: int = typer.Option(100_000, "--scale", min=1000, help="Items in the index (e.g. 1000000)."),
     queries: int = typer.Option(1000, "--queries", min=10, help="Query vectors (from real ESCO titles)."),
     events: bool = typer.Option(True, "--events/--no-events", help="Time event-to-searchable through the broker."),
+    index_only: bool = typer.Option(
+        False, "--index-only", help="Only the indexes (a short embedding check, no event timing): for --scale runs."
+    ),
     screening: bool = typer.Option(
         False, "--screening", help="Instead: the special category screening of free text against a keyword list."
     ),
@@ -177,13 +180,35 @@ def bench(
     search_tuning: bool = typer.Option(
         False, "--search-tuning", help="With --search: print the tuning queries' semantic hits and stop."
     ),
+    load: bool = typer.Option(
+        False, "--load", help="Instead: the local stack on PostgreSQL under mixed HTTP traffic while ingest goes on."
+    ),
+    opportunities: int = typer.Option(100_000, "--opportunities", min=10, help="With --load: live opportunities."),
+    people: int = typer.Option(10_000, "--people", min=10, help="With --load: young people."),
+    seconds: float = typer.Option(60.0, "--seconds", min=5, help="With --load: how long the traffic runs."),
+    rate: float = typer.Option(50.0, "--rate", min=1, help="With --load: requests a second."),
+    profile: float = typer.Option(0.0, "--profile", min=0, help="With --load: py-spy the matcher this many seconds."),
 ) -> None:
     """Benchmark the matcher: index latency and recall vs exact FAISS and hnswlib, filtered recall, embedding
     throughput (plain vs ONNX int8) and event-to-searchable latency through the real broker. With --screening,
     the free-text screening's precision and recall on its labelled corpus instead; with --search, browse's search
-    on judged everyday queries."""
+    on judged everyday queries; with --load, the whole stack under traffic (benchmarks/load.py)."""
     if search:
         _bench_search(search_database, search_tuning, json_path)
+        return
+    if load:
+        from benchmarks import load as load_bench
+        from benchmarks.report import write_json as write_load_figures
+
+        load_options = load_bench.LoadOptions(opportunities=opportunities, people=people, seconds=seconds, rate=rate,
+                                              profile_seconds=profile,
+                                              cache_dir=Path(_stack_env()["YG_DATA_DIR"]) / "load-cache")
+        load_results = load_bench.run(options=load_options, say=typer.echo)
+        typer.echo("")
+        typer.echo(load_bench.table(load_results))
+        if json_path is not None:
+            write_load_figures(load_bench.json_figures(load_results), json_path)
+            typer.echo(f"\nwrote {json_path}")
         return
     if screening:
         from benchmarks import screening as screening_bench
@@ -216,7 +241,8 @@ def bench(
     from services.matching.config import MatchingSettings
 
     settings = MatchingSettings()
-    options = BenchOptions(quick=quick, scale=scale, queries=queries, events=events)
+    options = BenchOptions(quick=quick, scale=scale, queries=queries, events=events and not index_only,
+                           embeddings=not index_only)
     broker: LocalBroker | None = None
     bootstrap: str | None = None
     if options.events and not options.quick:

@@ -15,6 +15,8 @@ for topic in "${topics[@]}"; do
     "$bin/kafka-topics.sh" "${admin[@]}" --create --if-not-exists --topic "$name" --partitions 3 --replication-factor 1
   done
 done
+# The log epoch (services/messaging/epoch.py): one partition whose first record names this life of the log.
+"$bin/kafka-topics.sh" "${admin[@]}" --create --if-not-exists --topic yg.log-epoch --partitions 1 --replication-factor 1
 
 user() {  # user NAME PASSWORD
   "$bin/kafka-configs.sh" "${admin[@]}" --alter --entity-type users --entity-name "$1" \
@@ -49,8 +51,9 @@ for topic in "${topics[@]}"; do
   allow events Write Describe -- --topic "$topic.dlt"
 done
 allow events Read -- --group events
-# The matcher reads profiles, opportunities and referrals, never the restricted topic; it uses no consumer group.
-for topic in yg.profiles yg.opportunities yg.referrals; do
+# The matcher reads profiles, employers, opportunities and referrals, never the restricted topic; it uses no
+# consumer group.
+for topic in yg.profiles yg.employers yg.opportunities yg.referrals; do
   allow matching Read Describe -- --topic "$topic"
   allow matching Write Describe -- --topic "$topic.dlt"
 done
@@ -59,6 +62,11 @@ allow opportunities Read Describe -- --topic yg.profiles
 allow opportunities Write Describe -- --topic yg.profiles.dlt
 allow opportunities Read -- --group opportunities
 # profiles only checks that the broker answers (its events go through relay-profiles).
+# Everyone that reads or publishes reads the log epoch, and writes it first on an empty broker; the groups commit
+# the epoch their offsets belong to as an offset of yg.log-epoch.
+for principal in matching events opportunities relay-profiles relay-opportunities; do
+  allow "$principal" Read Write Describe -- --topic yg.log-epoch
+done
 
 touch /tmp/yg-ready
 wait "$broker"

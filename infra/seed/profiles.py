@@ -45,7 +45,8 @@ def _birth_date(ctx: SeedContext, registered: dt.date) -> dt.date:
     return born + dt.timedelta(days=ctx.rng.randint(1, 360))
 
 
-def _person(ctx: SeedContext, registered: dt.date) -> ProfileCreate:
+def synthetic_person(ctx: SeedContext, registered: dt.date) -> ProfileCreate:
+    """A synthetic young person registered on `registered`, drawn from the seed data files."""
     rng = ctx.rng
     groups = [group for group, share in PRIORITY_GROUP_SHARES.items() if rng.random() < share]
     status = weighted_choice(rng, STATUS_WEIGHTS)
@@ -88,7 +89,7 @@ def seed(ctx: SeedContext, count: int = 160) -> None:
     adviser_for = {index: ctx.adviser_ids[index % len(ctx.adviser_ids)] for index in range(count)}
     for index in ctx.progress(range(count), "young people", total=count):
         registered_at = ctx.now - dt.timedelta(days=ctx.rng.uniform(0, 180), hours=ctx.rng.uniform(0, 8))
-        data = _person(ctx, registered_at.date())
+        data = synthetic_person(ctx, registered_at.date())
         with sessions() as session:
             read = service.register_profile(
                 session=session,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +35,11 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, limits: DatabaseLimits | None = None, **kwargs: Any) -> Engine:
     """An engine; SQLite files get WAL, a busy timeout and foreign keys so services and relays can share them, and
-secure_delete, so deleted rows are overwritten with zeros rather than left in free pages."""
+    secure_delete, so deleted rows are overwritten with zeros rather than left in free pages. On PostgreSQL every
+    pooled connection is checked before use (a terminated one is replaced, not handed out), and `limits` bound
+    connecting, waiting for the pool and each statement."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -53,7 +56,23 @@ secure_delete, so deleted rows are overwritten with zeros rather than left in fr
             cursor.close()
 
         return engine
+    if limits is not None:
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        connect_args.setdefault("connect_timeout", limits.connect_timeout_seconds)
+        if limits.statement_timeout_ms:
+            options = f"-c statement_timeout={limits.statement_timeout_ms}"
+            connect_args["options"] = f"{connect_args.get('options', '')} {options}".strip()
+        kwargs = {"pool_timeout": limits.pool_timeout_seconds, "pool_size": limits.pool_size, "max_overflow": 5,
+                  **kwargs, "connect_args": connect_args}
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+@dataclass(frozen=True)
+class DatabaseLimits:
+    connect_timeout_seconds: int = 2
+    pool_timeout_seconds: float = 2.0
+    statement_timeout_ms: int = 10_000
+    pool_size: int = 10
 
 
 def scrub_after_erasure(engine: Engine, attempts: int = 5) -> bool:

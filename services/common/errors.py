@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, HTTPException, status
+from sqlalchemy import exc as db_errors
+
+# A lost or refused connection, a statement cut off by its timeout, no pooled connection in time: the request can
+# be tried again shortly, and its transaction was rolled back whole.
+DATABASE_UNAVAILABLE = (db_errors.OperationalError, db_errors.InterfaceError, db_errors.TimeoutError)
 
 
 class RuleViolation(Exception):
@@ -53,3 +58,10 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(Conflict)
     async def _conflict(_request: object, exc: Conflict) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_409_CONFLICT)
+
+    async def _database_unavailable(_request: object, _exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": "the database is unavailable; try again shortly"},
+                            status_code=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"})
+
+    for error in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(error, _database_unavailable)

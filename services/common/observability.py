@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ReadinessCheck = Callable[[], dict[str, Any]]
 """Returns details; a key 'problems' holding a non-empty list makes the service not ready."""
@@ -35,18 +36,38 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
     )
 
 
+class RequestMetrics:
+    """Latency and count of each request by route, as plain ASGI middleware (Starlette's BaseHTTPMiddleware runs
+    every request through an extra task and stream)."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")
+            LATENCY.labels(self.service, scope["method"], path).observe(time.perf_counter() - started)
+            REQUESTS.labels(self.service, scope["method"], path, str(status)).inc()
+
+
 def install(app: FastAPI, *, service: str, readiness: ReadinessCheck) -> None:
     """Add /health, /ready, /metrics and request metrics to an app."""
-
-    @app.middleware("http")
-    async def _metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        LATENCY.labels(service, request.method, path).observe(time.perf_counter() - started)
-        REQUESTS.labels(service, request.method, path, str(response.status_code)).inc()
-        return response
+    app.add_middleware(RequestMetrics, service=service)
 
     @app.get("/health", tags=["ops"])
     def health() -> dict[str, str]:

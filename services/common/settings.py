@@ -63,6 +63,12 @@ class CommonSettings(BaseSettings):
     data_dir: Path = Field(Path("data"), validation_alias="YG_DATA_DIR")
     log_level: str = Field("INFO", validation_alias="YG_LOG_LEVEL")
     log_json: bool = Field(False, validation_alias="YG_LOG_JSON")
+    # A request never waits long on the database: connecting, waiting for a pooled connection and running one
+    # statement are bounded, and a lost connection answers 503 (services/common/errors.py).
+    db_connect_timeout_seconds: int = Field(2, ge=1, validation_alias="YG_DB_CONNECT_TIMEOUT_SECONDS")
+    db_pool_timeout_seconds: float = Field(2.0, gt=0, validation_alias="YG_DB_POOL_TIMEOUT_SECONDS")
+    db_statement_timeout_ms: int = Field(10_000, ge=0, validation_alias="YG_DB_STATEMENT_TIMEOUT_MS")
+    db_pool_size: int = Field(10, ge=1, validation_alias="YG_DB_POOL_SIZE")
 
     @property
     def development_mode(self) -> bool:

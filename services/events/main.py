@@ -64,7 +64,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        attach_database(app, settings.resolved_database_url(), MIGRATIONS)
+        attach_database(app, settings.resolved_database_url(), MIGRATIONS, settings)
         stop = threading.Event()
         thread = None
         key_ring = keys or http_key_ring(settings, "events")

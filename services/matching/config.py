@@ -31,13 +31,22 @@ class MatchingSettings(KeyClientSettings):
 
     # float16 vectors in the graph: the same recall as float32 on this data, faster and half the memory.
     hnsw_storage: Literal["fp16", "flat"] = "fp16"
+    # The graph and beam at the reference size (100k: recall@10 0.985); the beam grows with the square root of the
+    # size beyond it, and from hnsw_large_from vectors the graph is built (or compacted) denser. See Sizing.
     hnsw_m: int = 32
     hnsw_ef_construction: int = 120
     hnsw_ef_search: int = 128
+    hnsw_ef_reference: int = Field(100_000, ge=1)
+    hnsw_large_from: int = Field(300_000, ge=1)
+    hnsw_m_large: int = 48
+    hnsw_ef_construction_large: int = 200
     hnsw_ef_max: int = 512
     # A filter admitting at most this many vectors, or this share of the index, is searched exactly over the
     # admitted ids; a wider filter walks the graph with a selector and a beam widened by 1/share.
     exact_search_max: int = 5_000
+    # FAISS's OpenMP threads. One query at a time gains nothing from more, and spinning OpenMP workers on a busy
+    # machine made a filtered search over 1,000 vectors take tens of milliseconds (profiled under load).
+    faiss_threads: int = Field(1, ge=1, le=64)
     exact_search_share: float = Field(0.03, ge=0, le=1)
     tombstone_rebuild_share: float = Field(0.2, gt=0, lt=1)
 

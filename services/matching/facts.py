@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from services.common.eligibility import Posting
-from services.messaging.contract import OpportunitySnapshotV1, ProfileSnapshotV1
+from services.messaging.contract import EmployerSnapshotV1, OpportunitySnapshotV1, ProfileSnapshotV1
 
-F = TypeVar("F", "OpportunityFacts", "PersonFacts")
+F = TypeVar("F", "OpportunityFacts", "PersonFacts", "EmployerFacts")
+# What a match answer carries of an opportunity's description, so a page needs no call per match.
+DESCRIPTION_CHARS = 600
 
 
 def _pence(pounds: float) -> int:
@@ -47,6 +49,11 @@ class OpportunityFacts:
     later_wage_pence: int
     duration_months: int | None
     held_back: bool
+    # Shown with a match (older saved indexes lack them: the defaults stand until the next event).
+    employer_id: uuid.UUID | None = None
+    wage_per_hour: float = 0.0
+    hours_per_week: float = 0.0
+    description: str = ""
 
     @property
     def key(self) -> uuid.UUID:
@@ -94,7 +101,34 @@ class OpportunityFacts:
             ),
             duration_months=snapshot.duration_months,
             held_back=snapshot.held_back_reason is not None,
+            employer_id=snapshot.employer_id,
+            wage_per_hour=snapshot.wage_per_hour,
+            hours_per_week=snapshot.hours_per_week,
+            description=snapshot.description[:DESCRIPTION_CHARS],
         )
+
+
+@dataclass(frozen=True)
+class EmployerFacts:
+    """What a page shows of an employer beside a match: its name and badges."""
+
+    employer_id: uuid.UUID
+    version: int
+    name: str
+    disability_confident: bool
+    living_wage_employer: bool
+    good_employment_charter: bool
+
+    @property
+    def key(self) -> uuid.UUID:
+        return self.employer_id
+
+    @classmethod
+    def from_snapshot(cls, snapshot: EmployerSnapshotV1, version: int) -> EmployerFacts:
+        return cls(employer_id=snapshot.employer_id, version=version, name=snapshot.name,
+                   disability_confident=snapshot.disability_confident,
+                   living_wage_employer=snapshot.living_wage_employer,
+                   good_employment_charter=snapshot.good_employment_charter)
 
 
 @dataclass(frozen=True)
@@ -138,7 +172,7 @@ class PersonFacts:
         )
 
 
-def to_json(facts: OpportunityFacts | PersonFacts) -> dict[str, Any]:
+def to_json(facts: OpportunityFacts | PersonFacts | EmployerFacts) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for field in dataclasses.fields(facts):
         value = getattr(facts, field.name)
@@ -153,9 +187,13 @@ def to_json(facts: OpportunityFacts | PersonFacts) -> dict[str, Any]:
 def from_json(kind: type[F], data: dict[str, Any]) -> F:
     values: dict[str, Any] = {}
     for field in dataclasses.fields(kind):
+        if field.name not in data and field.default is not dataclasses.MISSING:
+            continue
         value = data[field.name]
         annotation = str(field.type)
-        if annotation == "uuid.UUID":
+        if value is None:
+            pass
+        elif annotation.startswith("uuid.UUID"):
             value = uuid.UUID(value)
         elif annotation == "dt.date":
             value = dt.date.fromisoformat(value)

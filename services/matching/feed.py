@@ -4,7 +4,9 @@ partition by assignment and keeping its positions inside the saved index instead
 Why not group offsets: the index is saved every few seconds, the events it reflects must be exactly those before
 the saved positions. Offsets committed to the broker would run ahead of the last save (a crash would then skip
 events) or behind it (harmless but untidy). Saving positions with the index makes them agree by construction;
-replays after a crash are absorbed by the per-aggregate versions. Assignment also gives each replica every
+replays after a crash are absorbed by the per-aggregate versions. The positions are saved with the log epoch they
+were read under (services/messaging/epoch.py): positions from another life of the log mean nothing, and the
+index is then brought up to date by reading every partition from the start. Assignment also gives each replica every
 partition, which a replica needs for a full index, and skips the slow group join."""
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import structlog
 from kafka import KafkaConsumer, TopicPartition
 
 from services.matching.state import MatchingState
-from services.messaging.broker import BrokerSecurity, client_options
+from services.messaging.broker import CONSUMER_LIMITS, BrokerSecurity, client_options
 from services.messaging.consumer import BatchHandler, ConsumerRunner
 
 log = structlog.get_logger("matching.feed")
@@ -61,6 +63,7 @@ class IndexFeed(ConsumerRunner):
         self.caught_up_once = False
         self.replayed_from_start = False
         self._end_hint: dict[TopicPartition, int] = {}
+        self._ends_asked = 0.0
         self._lag: int | None = None
 
     def _connect(self) -> KafkaConsumer:
@@ -74,18 +77,23 @@ class IndexFeed(ConsumerRunner):
             max_poll_records=self.max_records,
             fetch_max_wait_ms=self.fetch_max_wait_ms,
             request_timeout_ms=15000,
-            receive_message_max_bytes=64 * 1024 * 1024,
+            **CONSUMER_LIMITS,
         )
         try:
+            epoch = self._current_epoch()
             partitions = self._partitions(consumer)
             with self.state.lock:
                 saved = dict(self.state.positions)
-            if saved and not self._log_matches(partitions, saved):
+                saved_epoch = self.state.epoch
+            if saved and (saved_epoch != epoch or not self._log_matches(partitions, saved)):
                 log.warning("the topics no longer hold what the saved index reflects; replaying from the start")
                 self.replayed_from_start = True
                 saved = {}
-                with self.state.lock:
+            with self.state.lock:
+                if not saved:
                     self.state.positions.clear()
+                self.state.epoch = epoch
+            self.epoch = epoch
             consumer.assign(partitions)
             for tp in partitions:
                 key = position_key(tp.topic, tp.partition)
@@ -127,6 +135,7 @@ class IndexFeed(ConsumerRunner):
             client_id=f"{self.group_id}-check-{uuid.uuid4().hex[:6]}",
             enable_auto_commit=False,
             fetch_max_wait_ms=self.fetch_max_wait_ms,
+            **CONSUMER_LIMITS,
         )
         try:
             for tp in partitions:
@@ -148,9 +157,13 @@ class IndexFeed(ConsumerRunner):
             checker.close()
 
     def _ends(self, consumer: KafkaConsumer) -> dict[TopicPartition, int]:
-        """End offsets without a network call: the high watermark of the last fetch, else the one read at
-        connect. (Tansu answers ListOffsets with the last batch's base offset + 1, short of the true end when
-        that batch holds several records; the high watermark in fetch responses is right.)"""
+        """End offsets: the larger of the high watermark of the last fetch and the end asked for at most once a
+        second. (Tansu answers ListOffsets with the last batch's base offset + 1, short of the true end when that
+        batch holds several records; and its fetch responses can carry a high watermark no further than the
+        records they return, so a consumer behind would see no lag from them alone.)"""
+        if time.monotonic() >= self._ends_asked + 1.0:
+            self._ends_asked = time.monotonic()
+            self._end_hint = consumer.end_offsets(list(consumer.assignment()))
         return {
             tp: max(self._end_hint.get(tp, 0), consumer.highwater(tp) or 0) for tp in consumer.assignment()
         }
@@ -163,6 +176,14 @@ class IndexFeed(ConsumerRunner):
         consumer = self._consumer
         assert consumer is not None
         batches = consumer.poll(timeout_ms=self.poll_timeout_ms, max_records=self.max_records)
+        new_epoch = self._log_replaced()
+        if new_epoch is not None:
+            with self.state.lock:
+                self.state.positions.clear()
+                self.state.epoch = self.epoch = new_epoch
+            consumer.seek_to_beginning(*consumer.assignment())
+            self.replayed_from_start = True
+            return 0
         records = [record for partition_records in batches.values() for record in partition_records]
         if records:
             self.process(records)
@@ -194,4 +215,6 @@ class IndexFeed(ConsumerRunner):
             self._consumer = None
             if self._producer is not None:
                 self._producer.close(timeout=2)
+            if self._epochs is not None:
+                self._epochs.close()
         return read

@@ -10,10 +10,11 @@ import numpy as np
 import structlog
 
 from services.matching.embedder import Embedder
-from services.matching.facts import OpportunityFacts, PersonFacts
+from services.matching.facts import EmployerFacts, OpportunityFacts, PersonFacts
 from services.matching.state import MatchingState, Referral
 from services.matching.text import opportunity_text, profile_text, text_hash
 from services.messaging.contract import (
+    EmployerSnapshotV1,
     EventEnvelope,
     EventType,
     OpportunitySnapshotV1,
@@ -33,12 +34,14 @@ OPPORTUNITY_EVENTS = {
 }
 PROFILE_EVENTS = {EventType.PROFILE_REGISTERED, EventType.PROFILE_UPDATED}
 REFERRAL_EVENTS = {EventType.REFERRAL_CREATED, EventType.REFERRAL_STATUS_CHANGED}
+EMPLOYER_EVENTS = {EventType.EMPLOYER_REGISTERED, EventType.EMPLOYER_UPDATED}
+APPLIED = OPPORTUNITY_EVENTS | PROFILE_EVENTS | REFERRAL_EVENTS | EMPLOYER_EVENTS | {EventType.PROFILE_ERASED}
 
 
 @dataclass
 class _Pending:
     event: EventEnvelope
-    facts: OpportunityFacts | PersonFacts | None = None
+    facts: OpportunityFacts | PersonFacts | EmployerFacts | None = None
     text: str | None = None
 
 
@@ -65,9 +68,7 @@ class Ingestor:
     def _apply_clear(self, events: Sequence[EventEnvelope]) -> int:
         newest: dict[str, EventEnvelope] = {}
         for event in events:
-            if event.event_type not in OPPORTUNITY_EVENTS | PROFILE_EVENTS | REFERRAL_EVENTS | {
-                EventType.PROFILE_ERASED
-            }:
+            if event.event_type not in APPLIED:
                 continue
             seen = newest.get(event.aggregate_id)
             if seen is None or event.aggregate_version > seen.aggregate_version:
@@ -99,6 +100,9 @@ class Ingestor:
             facts = PersonFacts.from_snapshot(payload, version, text_hash(text))
             catalogue = self.state.profiles  # type: ignore[assignment]
             needs_vector = True
+        elif isinstance(payload, EmployerSnapshotV1):
+            item.facts = EmployerFacts.from_snapshot(payload, version)
+            return item
         else:
             return item
         item.facts = facts
@@ -124,6 +128,8 @@ class Ingestor:
             state.put_opportunity(item.facts, vector)
         elif isinstance(item.facts, PersonFacts):
             state.put_person(item.facts, vector)
+        elif isinstance(item.facts, EmployerFacts):
+            state.put_employer(item.facts)
         elif event.event_type is EventType.PROFILE_ERASED:
             erased: ProfileErasedV1 = event.typed_payload()
             state.erase_person(erased.profile_id)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from services.matching.facts import OpportunityFacts, PersonFacts, from_json, to_json
+from services.matching.facts import EmployerFacts, OpportunityFacts, PersonFacts, from_json, to_json
 from services.matching.index import HnswIndex, VectorIndex
 from services.matching.state import MatchingState, Referral
 
@@ -73,6 +73,8 @@ def snapshot_of(
                 for rid, ref in state.referrals.items()
             ],
             "positions": {key: list(value) for key, value in state.positions.items()},
+            "epoch": state.epoch,
+            "employers": [to_json(employer) for employer in state.employers.values()],
         }
     return meta, blobs
 
@@ -158,6 +160,8 @@ def load(
                 uuid.UUID(rid), Referral(uuid.UUID(profile_id), uuid.UUID(opportunity_id), status), version
             )
         rows = {side: {uuid.UUID(key): row for key, row in meta["sides"][side]["rows"]} for side in SIDES}
+        for data in meta.get("employers", []):
+            state.put_employer(from_json(EmployerFacts, data))
         for data in meta["sides"]["opportunities"]["facts"]:
             facts = from_json(OpportunityFacts, data)
             state.opportunities.put(facts, row=rows["opportunities"][facts.opportunity_id])
@@ -173,6 +177,7 @@ def load(
     state.erased = set(meta["erased"])
     state.subjects = {uuid.UUID(subject): uuid.UUID(profile_id) for subject, profile_id in meta["subjects"]}
     state.positions = {key: (int(value[0]), str(value[1])) for key, value in meta["positions"].items()}
+    state.epoch = None if meta.get("epoch") is None else int(meta["epoch"])
     state.changes = int(meta.get("changes", 0))
     return state, meta
 

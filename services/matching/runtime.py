@@ -15,7 +15,7 @@ from services.common.clock import Clock, SystemClock
 from services.matching.config import MatchingSettings
 from services.matching.embedder import MODEL_NAME, Embedder, build_embedder
 from services.matching.feed import IndexFeed
-from services.matching.index import HnswIndex
+from services.matching.index import HnswIndex, Sizing, use_threads
 from services.matching.ingest import Ingestor
 from services.matching.persistence import SavedStateUnusable, hnsw_loader, load, save
 from services.matching.state import MatchingState
@@ -26,17 +26,23 @@ from services.messaging.sealing import KeyRing, http_key_ring
 log = structlog.get_logger("matching.runtime")
 
 # Never Topic.PROFILES_RESTRICTED: special category data must not reach the matcher.
-TOPICS: tuple[Topic, ...] = (Topic.PROFILES, Topic.OPPORTUNITIES, Topic.REFERRALS)
+TOPICS: tuple[Topic, ...] = (Topic.PROFILES, Topic.EMPLOYERS, Topic.OPPORTUNITIES, Topic.REFERRALS)
 COMPACT_MIN_STORED = 256
+
+
+def index_sizing(settings: MatchingSettings) -> Sizing:
+    return Sizing(
+        m=settings.hnsw_m, ef_construction=settings.hnsw_ef_construction, ef_search=settings.hnsw_ef_search,
+        reference=settings.hnsw_ef_reference, large_from=settings.hnsw_large_from, m_large=settings.hnsw_m_large,
+        ef_construction_large=settings.hnsw_ef_construction_large,
+    )
 
 
 def index_params(settings: MatchingSettings) -> dict[str, Any]:
     return {
         "storage": settings.hnsw_storage,
         "exact_share": settings.exact_search_share,
-        "m": settings.hnsw_m,
-        "ef_construction": settings.hnsw_ef_construction,
-        "ef_search": settings.hnsw_ef_search,
+        "sizing": index_sizing(settings),
         "ef_max": settings.hnsw_ef_max,
         "exact_max": settings.exact_search_max,
     }
@@ -108,6 +114,7 @@ class MatchingRuntime:
         self._threads.append(thread)
 
     def _boot(self) -> None:
+        use_threads(self.settings.faiss_threads)
         try:
             self.phase = "loading the model"
             if self.embedder is None:
@@ -184,7 +191,8 @@ class MatchingRuntime:
                 for catalogue in (state.opportunities, state.profiles):
                     stats = catalogue.index.stats()
                     share, stored = float(stats["tombstone_share"]), int(stats["stored"])
-                    if share > self.settings.tombstone_rebuild_share and stored > COMPACT_MIN_STORED:
+                    tombstones = share > self.settings.tombstone_rebuild_share and stored > COMPACT_MIN_STORED
+                    if tombstones or catalogue.index.outgrown():
                         catalogue.index.compact()
             except Exception as exc:  # noqa: BLE001 - retried on the next round
                 log.warning("index maintenance failed", error=repr(exc)[:300])

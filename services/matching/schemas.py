@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
@@ -18,10 +19,35 @@ class Explanation(BaseModel):
     reasons: list[str]
 
 
+class OpportunitySummary(BaseModel):
+    """What a page shows of a matched opportunity, named as the opportunities service names it."""
+
+    id: uuid.UUID
+    title: str
+    type: OpportunityType
+    employer_id: uuid.UUID | None
+    employer_name: str
+    employer_disability_confident: bool
+    employer_living_wage_employer: bool
+    employer_good_employment_charter: bool
+    wage_per_hour: float
+    hours_per_week: float
+    postcode_district: str
+    remote: bool
+    start_date: dt.date
+    closing_date: dt.date
+    positions: int
+    positions_filled: int
+    requires_universal_credit: bool
+    description: str
+    distance_km: float | None
+
+
 class OpportunityMatch(BaseModel):
     opportunity_id: uuid.UUID
     score: float
     explanation: Explanation
+    opportunity: OpportunitySummary | None = None
 
 
 class SearchMatch(OpportunityMatch):

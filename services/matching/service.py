@@ -29,6 +29,7 @@ from services.matching.schemas import (
     Explanation,
     OpportunityCandidates,
     OpportunityMatch,
+    OpportunitySummary,
     ProfileMatches,
     SearchMatch,
     SearchRequest,
@@ -43,6 +44,31 @@ def weights_of(settings: MatchingSettings) -> Weights:
 
 def _explanation(item: Ranked) -> Explanation:
     return Explanation.model_validate(item.explanation, from_attributes=True)
+
+
+def _opportunity_match(state: MatchingState, item: Ranked) -> OpportunityMatch:
+    """A ranked opportunity with what a page shows of it (called under the state lock)."""
+    facts = state.opportunities.get(item.key)
+    summary = None
+    if facts is not None:
+        employer = state.employers.get(facts.employer_id) if facts.employer_id else None
+        row = state.opportunities.rows[facts.opportunity_id]
+        left = int(state.opportunities.column("positions_left")[row])
+        summary = OpportunitySummary(
+            id=facts.opportunity_id, title=facts.title, type=facts.type, employer_id=facts.employer_id,
+            employer_name=employer.name if employer else "",
+            employer_disability_confident=bool(employer and employer.disability_confident),
+            employer_living_wage_employer=bool(employer and employer.living_wage_employer),
+            employer_good_employment_charter=bool(employer and employer.good_employment_charter),
+            wage_per_hour=facts.wage_per_hour, hours_per_week=facts.hours_per_week,
+            postcode_district=facts.postcode_district, remote=facts.remote, start_date=facts.start_date,
+            closing_date=facts.closing_date, positions=facts.positions,
+            positions_filled=max(0, facts.positions - left),
+            requires_universal_credit=facts.requires_universal_credit, description=facts.description,
+            distance_km=item.explanation.distance_km,
+        )
+    return OpportunityMatch(opportunity_id=item.key, score=item.score, explanation=_explanation(item),
+                            opportunity=summary)
 
 
 def _may_see_person(principal: Principal, profile_id: uuid.UUID) -> None:
@@ -74,10 +100,8 @@ def matches_for_profile(
             state, vector, mask, person=person, k=k, pool=settings.rerank_pool, weights=weights_of(settings),
             today=today, origin=origin,
         )
-    return ProfileMatches(
-        profile_id=profile_id,
-        matches=[OpportunityMatch(opportunity_id=r.key, score=r.score, explanation=_explanation(r)) for r in ranked],
-    )
+        matches = [_opportunity_match(state, r) for r in ranked]
+    return ProfileMatches(profile_id=profile_id, matches=matches)
 
 
 def candidates_for_opportunity(
@@ -155,11 +179,7 @@ def search(
             return SearchResults(
                 target="opportunities",
                 matches=[
-                    SearchMatch(
-                        opportunity_id=r.key, score=r.score, similarity=r.similarity or 0.0,
-                        explanation=_explanation(r),
-                    )
-                    for r in ranked
+                    SearchMatch(**dict(_opportunity_match(state, r)), similarity=r.similarity or 0.0) for r in ranked
                 ],
             )
         mask = people_text_mask(state, filters, origin)

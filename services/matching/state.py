@@ -3,6 +3,7 @@ by row, and a vector index keyed by row; plus aggregate versions, referrals and 
 
 from __future__ import annotations
 
+import math
 import threading
 import uuid
 from collections.abc import Collection, Iterator, Mapping
@@ -13,7 +14,7 @@ import numpy as np
 
 from services.common.eligibility import month_day
 from services.common.minimum_wage import DEFAULT_TABLE, WageTable
-from services.matching.facts import F, OpportunityFacts, PersonFacts
+from services.matching.facts import EmployerFacts, F, OpportunityFacts, PersonFacts
 from services.matching.index import VectorIndex
 from services.messaging.sealing import erasure_mark
 from services.messaging.vocabulary import ACCEPTED, OPPORTUNITY_TYPES, REFERRED_STATUSES
@@ -41,6 +42,10 @@ OPPORTUNITY_COLUMNS: ColumnSpec = {
     "second_year_day": (np.int32, 0),
     "lat": (np.float64, np.nan),
     "lon": (np.float64, np.nan),
+    # The place as a unit vector: the travel filter compares one dot product a row instead of haversine.
+    "x": (np.float64, np.nan),
+    "y": (np.float64, np.nan),
+    "z": (np.float64, np.nan),
     "remote": (np.bool_, False),
     "type": (np.int8, -1),
     "sector": (np.int32, -1),
@@ -56,6 +61,14 @@ PERSON_COLUMNS: ColumnSpec = {
     "max_travel": (np.float64, 0.0),
     "preferred": (np.int16, 0),
 }
+
+
+def unit_vector(latitude: float, longitude: float) -> tuple[float, float, float]:
+    """A place on the unit sphere."""
+    lat, lon = math.radians(latitude), math.radians(longitude)
+    return math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat)
+
+
 class Catalogue(Generic[F]):
     """One side: rows (stable int64 ids, never reused) mapped to UUIDs, facts and columns by row, and the index."""
 
@@ -152,11 +165,13 @@ class MatchingState:
         # subject reference -> profile id of each person held (a SubjectBook), to apply their erasure
         self.subjects: dict[uuid.UUID, uuid.UUID] = {}
         self.referrals: dict[uuid.UUID, Referral] = {}
+        self.employers: dict[uuid.UUID, EmployerFacts] = {}
         self.referred_by_person: dict[uuid.UUID, set[uuid.UUID]] = {}
         self.referred_by_opportunity: dict[uuid.UUID, set[uuid.UUID]] = {}
         self.accepted: dict[uuid.UUID, int] = {}
         # "topic:partition" -> (next offset to read, sha256 of the last record's value)
         self.positions: dict[str, tuple[int, str]] = {}
+        self.epoch: int | None = None  # the broker log epoch the positions belong to
         self.changes = 0
         self.erasures = 0
 
@@ -181,6 +196,7 @@ class MatchingState:
         back below the minimum wage keeps its vector but is offered to nobody until it is fixed."""
         catalogue = self.opportunities
         rule = facts.posting().facts(age=0, on_universal_credit=False, rates=self.rates)
+        x, y, z = unit_vector(facts.latitude, facts.longitude)
         row = catalogue.put(
             facts,
             live=facts.status == "live" and not facts.held_back,
@@ -199,6 +215,9 @@ class MatchingState:
             second_year_day=rule.second_year_day,
             lat=facts.latitude,
             lon=facts.longitude,
+            x=x,
+            y=y,
+            z=z,
             remote=facts.remote,
             type=TYPE_CODE.get(facts.type, -1),
             sector=catalogue.code(facts.sector),
@@ -208,6 +227,12 @@ class MatchingState:
         elif vector is not None:
             catalogue.index.upsert(np.array([row]), vector.reshape(1, -1))
         self.versions[str(facts.opportunity_id)] = facts.version
+        self.changes += 1
+
+    def put_employer(self, facts: EmployerFacts) -> None:
+        """Store an employer's name and badges, shown beside its opportunities in match answers."""
+        self.employers[facts.employer_id] = facts
+        self.versions[str(facts.employer_id)] = facts.version
         self.changes += 1
 
     # -- people -----------------------------------------------------------------------------------------------

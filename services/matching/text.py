@@ -3,6 +3,7 @@ details, location, dates of birth or special category data."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 
@@ -64,5 +65,6 @@ def text_hash(text: str) -> str:
 _SPACES = re.compile(r"\s+")
 
 
+@functools.lru_cache(maxsize=65_536)
 def normalise_skill(skill: str) -> str:
     return _SPACES.sub(" ", skill.strip().lower())

@@ -14,6 +14,14 @@ from services.common.settings import CommonSettings, InsecureConfiguration
 from services.messaging.contract import ALL_TOPICS, dead_letter_topic
 
 PARTITIONS = 3
+# One partition whose first record names the log's current life (see services/messaging/epoch.py).
+EPOCH_TOPIC = "yg.log-epoch"
+
+
+# Every consumer accepts a fetch response as large as it may ask for: kafka-python refuses a frame over
+# receive_message_max_bytes (1 MB by default) while asking for up to fetch_max_bytes (50 MB), so a fetch of large
+# records over many partitions would fail again and again and the consumer would stall.
+CONSUMER_LIMITS: dict[str, int] = {"fetch_max_bytes": 16 * 1024 * 1024, "receive_message_max_bytes": 64 * 1024 * 1024}
 
 
 @dataclass(frozen=True)
@@ -64,14 +72,17 @@ def ensure_topics(
     partitions: int = PARTITIONS,
     security: BrokerSecurity | None = None,
 ) -> None:
-    """Create topics that do not exist yet."""
+    """Create topics that do not exist yet (by default the contract's, their dead-letter topics and the epoch's)."""
+    wanted = [(name, partitions) for name in topics] if topics is not None else [
+        *((name, partitions) for name in every_topic()), (EPOCH_TOPIC, 1)
+    ]
     admin = KafkaAdminClient(
         bootstrap_servers=bootstrap_servers, client_id="yg-admin", request_timeout_ms=10000, **client_options(security)
     )
     try:
-        for name in topics if topics is not None else every_topic():
+        for name, count in wanted:
             try:
-                admin.create_topics([NewTopic(name, partitions, 1)])
+                admin.create_topics([NewTopic(name, count, 1)])
             except TopicAlreadyExistsError:
                 pass
     finally:

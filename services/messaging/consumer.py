@@ -1,11 +1,18 @@
 """The consumer runner: polls topics, parses records against the contract, hands valid events to a handler,
 sends what it cannot parse or handle to `<topic>.dlt` with the error in a header, and commits offsets only
-after the handler has made its effect durable."""
+after the handler has made its effect durable.
+
+Positions are tied to the broker's log epoch (services/messaging/epoch.py): when the log is found replaced
+(a restart of the in-memory broker), every partition is read again from the start; handlers are idempotent, so a
+replay changes nothing that was applied. Each commit also records, as the committed offset of the epoch
+partition, the epoch its offsets were read under, so offsets committed into a new log before the change was
+noticed are recognised as stale by whoever is assigned those partitions next."""
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -13,19 +20,22 @@ from typing import Protocol
 import structlog
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
+from kafka.structs import OffsetAndMetadata
 from prometheus_client import Counter
 from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from services.common.clock import utcnow
 from services.common.db import UtcDateTime
-from services.messaging.broker import BrokerSecurity, client_options, make_producer
+from services.messaging.broker import CONSUMER_LIMITS, BrokerSecurity, client_options, make_producer
 from services.messaging.contract import EventEnvelope, InvalidEvent, dead_letter_topic, parse_event
+from services.messaging.epoch import EPOCH_PARTITION, LogEpoch
 
 log = structlog.get_logger("consumer")
 
 HANDLED = Counter("yg_events_handled_total", "Events handled", ["group", "event_type"])
 DEAD_LETTERED = Counter("yg_events_dead_lettered_total", "Records sent to a dead-letter topic", ["group", "topic"])
+LOG_REPLAYS = Counter("yg_consumer_log_replays_total", "Times a consumer found the broker's log replaced", ["group"])
 
 ERROR_HEADER = "x-error"
 HANDLER_ATTEMPTS = 3
@@ -93,6 +103,7 @@ class ConsumerRunner:
         poll_timeout_ms: int = 200,
         producer: KafkaProducer | None = None,
         security: BrokerSecurity | None = None,
+        epoch_check_seconds: float = 1.0,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.security = security
@@ -107,6 +118,12 @@ class ConsumerRunner:
         self.assigned = threading.Event()
         self.handled = 0
         self.dead_lettered = 0
+        self.epoch_check_seconds = epoch_check_seconds
+        self.epoch: int | None = None  # the log epoch the current positions were read under
+        self.log_replays = 0
+        self._epochs: LogEpoch | None = None
+        self._next_epoch_check = 0.0
+        self._checked: set[TopicPartition] = set()
 
     def _dlt_producer(self) -> KafkaProducer:
         if self._producer is None:
@@ -114,7 +131,29 @@ class ConsumerRunner:
                                            security=self.security)
         return self._producer
 
+    def _current_epoch(self) -> int:
+        if self._epochs is None:
+            self._epochs = LogEpoch(self.bootstrap_servers, client_id=self.group_id, security=self.security)
+        self._next_epoch_check = time.monotonic() + self.epoch_check_seconds
+        return self._epochs.read()
+
+    def _log_replaced(self) -> int | None:
+        """The new epoch when the broker's log is no longer the one the positions were read under, else None
+        (asks the broker at most once every epoch_check_seconds)."""
+        if time.monotonic() < self._next_epoch_check:
+            return None
+        current = self._current_epoch()
+        if current == self.epoch:
+            return None
+        log.warning("the broker's log was replaced (a restart of an in-memory broker?); reading again from the start",
+                    group=self.group_id)
+        self.log_replays += 1
+        LOG_REPLAYS.labels(self.group_id).inc()
+        return current
+
     def _connect(self) -> KafkaConsumer:
+        self.epoch = self._current_epoch()
+        self._checked = set()
         return KafkaConsumer(
             *self.topics,
             **client_options(self.security),
@@ -124,9 +163,10 @@ class ConsumerRunner:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self.max_records,
-            session_timeout_ms=10000,
+            # Tansu answers a join after half the session timeout: 6 s keeps a start and a failover quick.
+            session_timeout_ms=6000,
             heartbeat_interval_ms=1000,
-            receive_message_max_bytes=64 * 1024 * 1024,
+            **CONSUMER_LIMITS,
         )
 
     def dead_letter(self, record: ConsumerRecord, error: str) -> None:
@@ -185,13 +225,40 @@ class ConsumerRunner:
         consumer = self._consumer
         assert consumer is not None
         batches = consumer.poll(timeout_ms=self.poll_timeout_ms, max_records=self.max_records)
-        if consumer.assignment():
+        assignment = set(consumer.assignment())
+        if assignment:
             self.assigned.set()
+        stale = self._stale_partitions(consumer, assignment)
+        if stale:
+            consumer.seek_to_beginning(*stale)
+            batches = {tp: records for tp, records in batches.items() if tp not in stale}
         records = [record for partition_records in batches.values() for record in partition_records]
         if records:
             self.process(records)
-            consumer.commit()
+            self._commit(consumer, {tp: recs[-1].offset + 1 for tp, recs in batches.items() if recs})
         return len(records)
+
+    def _commit(self, consumer: KafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+        assert self.epoch is not None
+        commit = {tp: OffsetAndMetadata(offset, "", -1) for tp, offset in offsets.items()}
+        commit[EPOCH_PARTITION] = OffsetAndMetadata(self.epoch, "", -1)
+        consumer.commit(commit)
+
+    def _stale_partitions(self, consumer: KafkaConsumer, assignment: set[TopicPartition]) -> set[TopicPartition]:
+        """Partitions whose positions belong to an earlier life of the log: every one when the epoch changed, and
+        newly assigned ones whose committed offsets were written under another epoch (or none)."""
+        new_epoch = self._log_replaced()
+        if new_epoch is not None:
+            self.epoch = new_epoch
+            self._checked = assignment
+            if assignment:
+                self._commit(consumer, dict.fromkeys(assignment, 0))
+            return assignment
+        fresh = assignment - self._checked
+        self._checked = assignment
+        if fresh and consumer.committed(EPOCH_PARTITION) != self.epoch:
+            return fresh
+        return set()
 
     def is_assigned(self) -> bool:
         return self.assigned.is_set()
@@ -238,6 +305,8 @@ class ConsumerRunner:
                         self._consumer = None
         if self._producer is not None:
             self._producer.close(timeout=2)
+        if self._epochs is not None:
+            self._epochs.close()
 
     def start(self, stop: threading.Event) -> threading.Thread:
         thread = threading.Thread(target=self.run, args=(stop,), name=f"consumer-{self.group_id}", daemon=True)

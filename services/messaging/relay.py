@@ -3,6 +3,7 @@ them sent. When the broker is down it backs off and retries; nothing is lost, a 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import time
@@ -10,13 +11,14 @@ import time
 import structlog
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from prometheus_client import Counter
-from sqlalchemy import Engine, column, func, select, table, update
+from sqlalchemy import Connection, Engine, column, func, select, table, update
 from sqlalchemy.types import JSON, Integer, String
 
 from services.common.clock import utcnow
 from services.common.db import UtcDateTime
-from services.messaging.broker import BrokerSecurity, client_options, ensure_topics, make_producer
+from services.messaging.broker import CONSUMER_LIMITS, BrokerSecurity, client_options, ensure_topics, make_producer
 from services.messaging.contract import dead_letter_topic
+from services.messaging.epoch import LogEpoch
 from services.messaging.outbox import OUTBOX_TABLE
 
 log = structlog.get_logger("relay")
@@ -62,6 +64,8 @@ class OutboxRelay:
         self.reconcile_every_seconds = reconcile_every_seconds
         self._producer: KafkaProducer | None = None
         self._inspector: TopicInspector | None = None
+        self._epochs: LogEpoch | None = None
+        self._epoch: int | None = None
         self.republished = 0
 
     def _producer_or_new(self) -> KafkaProducer:
@@ -105,9 +109,7 @@ class OutboxRelay:
                 sent_ids.append(row_id)
             now = utcnow()
             if sent_ids:
-                connection.execute(
-                    update(_outbox).where(_outbox.c.id.in_(sent_ids), _outbox.c.sent_at.is_(None)).values(sent_at=now)
-                )
+                self._mark_sent(connection, sent_ids, now)
             if error is not None:
                 failed = [row.id for row in rows if row.id not in set(sent_ids)]
                 connection.execute(
@@ -121,17 +123,31 @@ class OutboxRelay:
             raise error
         return len(sent_ids)
 
+    def _mark_sent(self, connection: Connection, row_ids: list[int], now: dt.datetime) -> None:
+        """Record rows the broker acknowledged (a crash just before this publishes them again: at least once)."""
+        connection.execute(
+            update(_outbox).where(_outbox.c.id.in_(row_ids), _outbox.c.sent_at.is_(None)).values(sent_at=now)
+        )
+
     def reconcile(self) -> int:
         """Compare what the broker holds with what the outbox marked sent. Tansu keeps topics in memory, so a
         broker restart loses them: rows whose events the broker no longer holds are marked unsent and published
-        again (consumers are idempotent). On a durable Kafka this finds nothing. Returns the rows queued again."""
+        again (consumers are idempotent). On a durable Kafka this finds nothing. Returns the rows queued again.
+        The counts answer most rounds; after the log epoch changed the event ids are always compared, since
+        copies of an event published twice (a relay stopped between the broker's ack and marking the row sent) can
+        make up the count of the new log."""
         with self.engine.connect() as connection:
             topics = list(connection.execute(select(_outbox.c.topic).distinct()).scalars())
             if not topics:
                 return 0
             sent = connection.execute(select(func.count()).select_from(_outbox).where(_SENT_AND_INTACT)).scalar_one()
+        if self._epochs is None:
+            self._epochs = LogEpoch(self.bootstrap_servers, client_id=f"relay-{self.source}", security=self.security)
+        epoch = self._epochs.read()
+        replaced = self._epoch is not None and epoch != self._epoch
         inspector = self._inspector_or_new()
-        if inspector.records_held(topics) >= sent:
+        if not replaced and inspector.records_held(topics) >= sent:
+            self._epoch = epoch
             return 0
         held = inspector.event_ids_held(topics)
         with self.engine.begin() as connection:
@@ -144,6 +160,7 @@ class OutboxRelay:
         if lost:
             log.warning("broker lost published events; publishing them again", source=self.source, count=len(lost))
         self.republished += len(lost)
+        self._epoch = epoch
         return len(lost)
 
     def _inspector_or_new(self) -> TopicInspector:
@@ -156,6 +173,9 @@ class OutboxRelay:
         if self._inspector is not None:
             self._inspector.close()
         self._inspector = None
+        if self._epochs is not None:
+            self._epochs.close()
+        self._epochs = None
 
     def run(self, stop: threading.Event) -> None:
         """Relay until stopped, backing off exponentially while the broker or database fails."""
@@ -199,6 +219,7 @@ class TopicInspector:
             enable_auto_commit=False,
             request_timeout_ms=10000,
             **client_options(self.security),
+            **CONSUMER_LIMITS,
         )
 
     def _partitions(self, topics: list[str]) -> list[TopicPartition]:

@@ -42,7 +42,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        attach_database(app, settings.resolved_database_url(), MIGRATIONS)
+        attach_database(app, settings.resolved_database_url(), MIGRATIONS, settings)
         http_directory = None
         if profile_directory is None:
             http_directory = HttpProfileDirectory(

@@ -27,7 +27,7 @@ def create_app(settings: ProfilesSettings | None = None, clock: Clock | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        attach_database(app, settings.resolved_database_url(), MIGRATIONS)
+        attach_database(app, settings.resolved_database_url(), MIGRATIONS, settings)
         yield
         app.state.engine.dispose()
 

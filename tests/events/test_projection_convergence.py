@@ -4,6 +4,7 @@ order, delivered any number of times, give the same clocks and figures; erasure 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 import uuid
 from collections.abc import Iterator, Sequence
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +25,7 @@ from services.messaging.contract import EventEnvelope, EventType
 from services.messaging.sealing import erasure_mark
 from tests.events.cohort import Cohort, cohort
 from tests.support.databases import TestDatabases
+from tests.support.deliveries import DeliveryPlan, delivery_plans
 from tests.support.events import Employer, Opportunity, YoungPerson, days, offer_flow, reissued
 from tests.support.keys import CONSUMER_KEYS
 
@@ -67,6 +70,18 @@ def _window(group: Cohort) -> tuple[dt.date, dt.date]:
     return (group.base - days(10)).date(), group.as_at.date()
 
 
+def _relative_view(store: Store, group: Cohort) -> dict[str, Any]:
+    """The adviser's view with the people's ids gone and times relative to the cohort's base, so two cohorts told
+    the same story compare equal."""
+    view = store.view(group.adviser_id, group.as_at, *_window(group))
+    for row in view["rows"]:
+        for key in ("profile_id", "adviser_id"):
+            row.pop(key)
+        for key in ("registered_at", "clock_started_at", "deadline_at", "offer_at"):
+            row[key] = None if row[key] is None else row[key] - group.base
+    return view
+
+
 def test_cohort_figures_in_order(store: Store) -> None:
     group = cohort(f"adv-{uuid.uuid4().hex[:8]}", BASE)
     store.deliver(group.events)
@@ -98,20 +113,30 @@ def test_any_order_and_any_number_of_deliveries_give_the_same_figures(store: Sto
     rng.shuffle(noisy)
     store.deliver(noisy, batch=rng.randint(1, 9))
 
-    expected = store.view(in_order.adviser_id, in_order.as_at, *_window(in_order))
-    actual = store.view(shuffled.adviser_id, shuffled.as_at, *_window(shuffled))
-    for view in (expected, actual):
-        for row in view["rows"]:
-            for key in ("profile_id", "adviser_id"):
-                row.pop(key)
-            for key in ("registered_at", "clock_started_at", "deadline_at", "offer_at"):
-                row[key] = None if row[key] is None else row[key] - (
-                    in_order.base if view is expected else shuffled.base)
-    assert actual == expected
+    assert _relative_view(store, shuffled) == _relative_view(store, in_order)
     # a stale snapshot arriving last must not undo the newer status
     with store.sessions() as session:
         person = session.get(Person, shuffled.restarted.profile_id)
         assert person is not None and person.status == "neet" and person.snapshot_version == 3
+
+
+COHORT_EVENTS = len(cohort("count", BASE).events)
+_examples = itertools.count(1)
+
+
+@given(plan=delivery_plans(COHORT_EVENTS))
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+def test_generated_duplicate_reissued_and_reordered_deliveries_give_one_clean_runs_figures(
+    store: Store, plan: DeliveryPlan
+) -> None:
+    n = next(_examples)
+    in_order = cohort(f"adv-{uuid.uuid4().hex[:8]}", BASE + days(20_000 + 1000 * n))
+    noisy = cohort(f"adv-{uuid.uuid4().hex[:8]}", BASE + days(20_500 + 1000 * n))
+    store.deliver(in_order.events)
+    for batch in plan.batches(noisy.events):
+        store.deliver(batch, batch=len(batch))
+    assert _relative_view(store, noisy) == _relative_view(store, in_order)
 
 
 def test_erasure_removes_the_person_but_keeps_anonymous_counts(store: Store) -> None:

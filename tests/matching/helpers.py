@@ -16,6 +16,7 @@ from services.common.postcodes import locate
 from services.matching.config import MatchingSettings
 from services.matching.embedder import Embedder
 from services.matching.runtime import MatchingRuntime
+from services.matching.state import MatchingState
 from services.messaging.contract import ProfileSnapshotV1
 from tests.support.events import typical_start_date
 from tests.support.services import bearer
@@ -89,3 +90,20 @@ def opportunity_ids(body: dict[str, Any]) -> list[str]:
 
 def profile_ids(body: dict[str, Any]) -> list[str]:
     return [match["profile_id"] for match in body["matches"]]
+
+
+def index_view(state: MatchingState) -> dict[str, Any]:
+    """What a consumer's run left in the matcher: versions, facts, and which items the indexes hold."""
+    with state.lock:
+        return {
+            "versions": dict(state.versions),
+            "erased": set(state.erased),
+            "opportunities": {str(f.key): f for f in state.opportunities},
+            "profiles": {str(f.key): f for f in state.profiles},
+            "indexed_opportunities": {str(f.key) for f in state.opportunities
+                                      if state.opportunities.index.contains(state.opportunities.rows[f.key])},
+            "indexed_profiles": {str(f.key) for f in state.profiles
+                                 if state.profiles.index.contains(state.profiles.rows[f.key])},
+            "index_sizes": (len(state.opportunities.index), len(state.profiles.index)),
+            "referrals": {str(key): value for key, value in state.referrals.items()},
+        }

@@ -27,7 +27,7 @@ def test_published_events_become_matches_both_ways(matcher: Matcher) -> None:
     found = opportunity_ids(body)
     assert found.index(str(warehouse.opportunity_id)) < found.index(str(bakery.opportunity_id))
     top = body["matches"][found.index(str(warehouse.opportunity_id))]
-    assert set(top) == {"opportunity_id", "score", "explanation"}
+    assert set(top) == {"opportunity_id", "score", "explanation", "opportunity"}  # the page's view: test_match_summary
     assert set(top["explanation"]) == {"matched_skills", "missing_skills", "distance_km", "reasons"}
 
     candidates = matcher.candidates_for(warehouse.opportunity_id)
@@ -74,7 +74,7 @@ def _facts_and_vector(matcher: Matcher, opportunity_id: uuid.UUID) -> tuple[dict
 
 
 def test_duplicate_and_out_of_order_events_leave_the_same_final_state(matcher: Matcher) -> None:
-    a, b = uuid.uuid4(), uuid.uuid4()
+    a, b, employer = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     versions = [
         dict(title="Junior chef", description="Prepare vegetables.", skills=["knife skills"], positions=1),
         dict(title="Commis chef", description="Cook breakfasts in a hotel kitchen.", skills=["food hygiene"],
@@ -82,10 +82,10 @@ def test_duplicate_and_out_of_order_events_leave_the_same_final_state(matcher: M
         dict(title="Commis chef", description="Cook breakfasts in a hotel kitchen.",
              skills=["food hygiene", "knife skills"], positions=3),
     ]
-    in_order = [opportunity_event(opportunity_snapshot(opportunity_id=a, **v), version=i + 1)
+    in_order = [opportunity_event(opportunity_snapshot(opportunity_id=a, employer_id=employer, **v), version=i + 1)
                 for i, v in enumerate(versions)]
-    shuffled_source = [opportunity_event(opportunity_snapshot(opportunity_id=b, **v), version=i + 1)
-                       for i, v in enumerate(versions)]
+    shuffled_source = [opportunity_event(opportunity_snapshot(opportunity_id=b, employer_id=employer, **v),
+                                         version=i + 1) for i, v in enumerate(versions)]
     v1, v2, v3 = shuffled_source
     matcher.publish(*in_order)
     matcher.publish(v3, v1, v3, v2, v1)  # newest first, then stale and duplicate events

@@ -105,7 +105,8 @@ with st.spinner("Finding matches..."):
     try:
         found = client.matches_for_profile(profile_id, k=10)
         for match in found["matches"]:
-            opportunity = session.opportunity_public(config.opportunities_url, match["opportunity_id"])
+            opportunity = match.get("opportunity") or session.opportunity_public(
+                config.opportunities_url, match["opportunity_id"])
             if opportunity is not None:
                 matches.append({**match, "opportunity": opportunity})
     except ServiceError as err:

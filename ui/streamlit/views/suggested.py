@@ -25,7 +25,8 @@ suggestions: list[dict[str, Any]] = []
 with st.spinner("Finding things for you..."):
     try:
         for match in client.matches_for_profile(user.sub, k=10)["matches"]:
-            opportunity = session.opportunity_public(config.opportunities_url, match["opportunity_id"])
+            opportunity = match.get("opportunity") or session.opportunity_public(
+                config.opportunities_url, match["opportunity_id"])
             if opportunity is not None:
                 suggestions.append({**match, "opportunity": opportunity})
     except ServiceError as err:

@@ -1,0 +1,613 @@
+"""The load benchmark (`youth-guarantee bench --load`): the local stack on PostgreSQL with N live opportunities and
+M young people put in through the services' HTTP APIs (so every one is an event the matcher and the events service
+ingest), then a fixed rate of mixed traffic for a while, loopback only, while ingest goes on.
+
+It prints, per route, p50/p95/p99 and errors; the consumers' lag; event-to-searchable (from a write's answer to the
+first 200 from the matcher about it); the person page's server time (the calls an adviser's page of one person
+makes, in parallel as the page does); and, for the same young people, the HTTP match time beside the in-process
+service call and the bare index search.
+
+The loaded state is kept between runs (PostgreSQL databases `yg_load_*` and the matcher's saved index under the
+cache folder): a later run with the same sizes starts the stack on it, the relays publish the outboxes again to the
+new (in-memory) broker and the consumers skip what they hold, so only the first run pays for embedding."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import os
+import random
+import shutil
+import subprocess
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import psycopg
+
+from benchmarks.report import Printer, machine, py_spy
+from infra.seed.context import SeedContext
+from infra.seed.employers import employer_payloads
+from infra.seed.occupations import occupations_by_sector
+from infra.seed.postings import TYPE_MIX, plan_opportunity
+from infra.seed.profiles import synthetic_person
+from infra.stack import SERVICES, Stack
+from services.common.auth import issue_token
+from services.common.settings import CommonSettings
+from services.matching.config import MatchingSettings
+from services.matching.embedder import MODEL_NAME
+from services.matching.persistence import current_snapshot, hnsw_loader, load
+from services.matching.ranking import Filters
+from services.matching.runtime import index_params
+from services.matching.service import matches_for_profile
+
+MATCHES = "GET /profiles/{id}/matches"
+OPPORTUNITY_WORDS = ("care", "kitchen", "warehouse", "retail", "digital", "mechanic", "office", "garden", "hotel")
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    opportunities: int = 100_000
+    people: int = 10_000
+    seconds: float = 60.0
+    rate: float = 50.0
+    load_concurrency: int = 12
+    cache_dir: Path = Path("data/load-cache")
+    database_admin_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    profile_seconds: float = 0.0  # py-spy the matching service for this long during the traffic
+    seed: int = 11
+
+
+IN_FLIGHT = 64  # requests on the wire at once; more wait their turn, and the wait counts in their time
+
+
+@dataclass
+class Recorder:
+    """Latencies (from when a request was due, so waiting for a turn counts) and errors per route."""
+
+    times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    statuses: dict[str, dict[int, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    turns: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(IN_FLIGHT))
+
+    async def call(self, route: str, send: Awaitable[httpx.Response], ok: tuple[int, ...] = (200, 201)
+                   ) -> httpx.Response | None:
+        started = time.perf_counter()
+        try:
+            async with self.turns:
+                response = await send
+        except httpx.HTTPError:
+            self.errors[route] += 1
+            self.times[route].append((time.perf_counter() - started) * 1000)
+            return None
+        self.times[route].append((time.perf_counter() - started) * 1000)
+        self.statuses[route][response.status_code] += 1
+        if response.status_code not in ok:
+            self.errors[route] += 1
+        return response
+
+    def figures(self) -> dict[str, dict[str, float | int | None]]:
+        return {route: {**percentiles(values), "count": len(values), "errors": self.errors.get(route, 0)}
+                for route, values in sorted(self.times.items())}
+
+
+def percentiles(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"p50_ms": None, "p95_ms": None, "p99_ms": None}
+    p50, p95, p99 = np.percentile(np.asarray(values), [50, 95, 99])
+    return {"p50_ms": round(float(p50), 2), "p95_ms": round(float(p95), 2), "p99_ms": round(float(p99), 2)}
+
+
+# -- the stack --------------------------------------------------------------------------------------------------
+
+
+def _databases(options: LoadOptions) -> dict[str, str]:
+    base = options.database_admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    return {name: f"{base}/yg_load_{name}" for name in ("profiles", "opportunities", "events")}
+
+
+def _fresh_databases(options: LoadOptions) -> None:
+    with psycopg.connect(options.database_admin_url, autocommit=True) as connection:
+        for name in ("profiles", "opportunities", "events"):
+            connection.execute(f'DROP DATABASE IF EXISTS "yg_load_{name}" WITH (FORCE)')
+            connection.execute(f'CREATE DATABASE "yg_load_{name}"')
+
+
+def _marker(options: LoadOptions) -> Path:
+    return options.cache_dir / "loaded.json"
+
+
+def cached(options: LoadOptions) -> bool:
+    """Whether the cache holds a completed load of these sizes (and its databases still exist)."""
+    try:
+        loaded = json.loads(_marker(options).read_text())
+        with psycopg.connect(options.database_admin_url, autocommit=True) as connection:
+            names = {row[0] for row in connection.execute("SELECT datname FROM pg_database")}
+    except (OSError, ValueError, psycopg.Error):
+        return False
+    wanted = {"opportunities": options.opportunities, "people": options.people}
+    return all(f"yg_load_{n}" in names for n in ("profiles", "opportunities", "events")) and all(
+        loaded.get(key) == value for key, value in wanted.items())
+
+
+def stack_env(options: LoadOptions, run_dir: Path) -> dict[str, str]:
+    urls = _databases(options)
+    env = {**os.environ, "YG_ENV": "development", "YG_DATA_DIR": str((options.cache_dir / "data").resolve()),
+           "YG_RUN_DIR": str(run_dir), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+           "PROFILES_DATABASE_URL": urls["profiles"], "OPPORTUNITIES_DATABASE_URL": urls["opportunities"],
+           "EVENTS_DATABASE_URL": urls["events"], "MATCHING_INDEX_DIR": str((options.cache_dir / "matching").resolve()),
+           "OPPORTUNITIES_EXPIRY_INTERVAL_SECONDS": "3600", "YG_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
+    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    return env
+
+
+# -- loading through the services ---------------------------------------------------------------------------------
+
+
+class Api:
+    """One connection pool a service (httpcore's pool spends time quadratic in the requests waiting on it)."""
+
+    def __init__(self, clients: dict[str, httpx.AsyncClient]) -> None:
+        secret = CommonSettings().signing_secret()
+        self.clients = clients
+        self.adviser = {"Authorization": f"Bearer {issue_token(secret, role='adviser', sub='adviser-load')}"}
+        self.url = {component.name: component.url for component in SERVICES}
+
+    def post(self, service: str, path: str, body: Any) -> Awaitable[httpx.Response]:
+        return self.clients[service].post(self.url[service] + path, json=body, headers=self.adviser)
+
+    def get(self, service: str, path: str, **params: Any) -> Awaitable[httpx.Response]:
+        return self.clients[service].get(self.url[service] + path, params=params, headers=self.adviser)
+
+    def patch(self, service: str, path: str, body: Any) -> Awaitable[httpx.Response]:
+        return self.clients[service].patch(self.url[service] + path, json=body, headers=self.adviser)
+
+
+@dataclass
+class Population:
+    employers: list[tuple[str, Any]] = field(default_factory=list)
+    opportunities: list[str] = field(default_factory=list)
+    people: list[str] = field(default_factory=list)
+
+
+class Generator:
+    """Synthetic bodies: employers, postings that pass the publishing rules, young people."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.ctx = SeedContext(now=dt.datetime.now(dt.UTC), rng=self.rng, show_progress=False)
+        self.occupations = occupations_by_sector()
+        self.kinds = list(TYPE_MIX)
+        self.weights = list(TYPE_MIX.values())
+
+    def employers(self, count: int) -> list[Any]:
+        return list(employer_payloads(self.rng, count))
+
+    def posting(self, employer_id: str, employer: Any) -> dict[str, Any]:
+        while True:
+            kind = self.rng.choices(self.kinds, self.weights)[0]
+            published = self.ctx.now - dt.timedelta(hours=1)
+            plan = plan_opportunity(self.rng, uuid.UUID(employer_id), employer, kind, published, self.occupations,
+                                    closes_after=self.ctx.now.date())
+            if plan is not None:
+                return plan.data.model_dump(mode="json")
+
+    def person(self) -> dict[str, Any]:
+        return synthetic_person(self.ctx, self.ctx.now.date()).model_dump(mode="json")
+
+
+async def _pool(count: int, concurrency: int, task: Callable[[int], Awaitable[None]], say: Printer, what: str
+                ) -> None:
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(count):
+        queue.put_nowait(index)
+    done = 0
+    started = time.monotonic()
+
+    async def worker() -> None:
+        nonlocal done
+        while not queue.empty():
+            index = queue.get_nowait()
+            await task(index)
+            done += 1
+            if done % 5000 == 0:
+                say(f"  {what}: {done:,}/{count:,} ({done / (time.monotonic() - started):.0f}/s)")
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+async def _checked(send: Callable[[], Awaitable[httpx.Response]], expect: int) -> dict[str, Any]:
+    """The answer's body; a 503 is tried again (a moment of database trouble), anything else unexpected fails."""
+    for _attempt in range(5):
+        response = await send()
+        if response.status_code == expect:
+            return response.json()  # type: ignore[no-any-return]
+        if response.status_code != 503:
+            raise RuntimeError(f"{response.request.method} {response.request.url}: {response.status_code} "
+                               f"{response.text[:300]}")
+        await asyncio.sleep(0.5)
+    raise RuntimeError("the service stayed unavailable")
+
+
+async def load_population(api: Api, options: LoadOptions, generator: Generator, say: Printer) -> Population:
+    population = Population()
+    n_employers = max(10, options.opportunities // 200)
+    bodies = generator.employers(n_employers)
+
+    async def employer(index: int) -> None:
+        created = await _checked(lambda: api.post("opportunities", "/employers", bodies[index].model_dump(mode="json")),
+                                 201)
+        population.employers.append((created["id"], bodies[index]))
+
+    await _pool(n_employers, options.load_concurrency, employer, say, "employers")
+    postings = [generator.posting(*population.employers[i % len(population.employers)])
+                for i in range(options.opportunities)]
+
+    async def opportunity(index: int) -> None:
+        draft = await _checked(lambda: api.post("opportunities", "/opportunities", postings[index]), 201)
+        await _checked(lambda: api.post("opportunities", f"/opportunities/{draft['id']}/publish", None), 200)
+        population.opportunities.append(draft["id"])
+
+    people = [generator.person() for _ in range(options.people)]
+
+    async def person(index: int) -> None:
+        created = await _checked(lambda: api.post("profiles", "/profiles", people[index]), 201)
+        population.people.append(created["id"])
+
+    await asyncio.gather(_pool(options.opportunities, options.load_concurrency, opportunity, say, "opportunities"),
+                         _pool(options.people, max(2, options.load_concurrency // 4), person, say, "young people"))
+    return population
+
+
+def population_from_databases(options: LoadOptions) -> Population:
+    urls = {k: v.replace("postgresql+psycopg://", "postgresql://") for k, v in _databases(options).items()}
+    population = Population()
+    with psycopg.connect(urls["opportunities"]) as connection:
+        population.opportunities = [str(r[0]) for r in connection.execute(
+            "SELECT id FROM opportunities WHERE status = 'live' ORDER BY id")]
+        population.employers = [(str(r[0]), None) for r in connection.execute("SELECT id FROM employers")]
+    with psycopg.connect(urls["profiles"]) as connection:
+        population.people = [str(r[0]) for r in connection.execute("SELECT id FROM profiles ORDER BY id")]
+    return population
+
+
+async def wait_ingested(api: Api, options: LoadOptions, say: Printer, timeout: float = 7200.0) -> dict[str, Any]:
+    """Until the matcher holds everything and both consumers have no lag."""
+    started = time.monotonic()
+    last = 0.0
+    while True:
+        matching = (await api.get("matching", "/ready")).json()
+        events = (await api.get("events", "/ready")).json()
+        counts = matching.get("counts", {})
+        done = (counts.get("opportunities_indexed", 0) >= options.opportunities
+                and counts.get("profiles", 0) >= options.people and matching.get("consumer_lag") == 0
+                and events.get("consumer_lag") == 0)
+        if done:
+            return {"matching": counts, "seconds": round(time.monotonic() - started, 1)}
+        if time.monotonic() - last > 30:
+            say(f"  ingest: matcher {counts.get('opportunities_indexed', 0):,} opportunities, "
+                f"{counts.get('profiles', 0):,} people, lag {matching.get('consumer_lag')}; events lag "
+                f"{events.get('consumer_lag')}")
+            last = time.monotonic()
+        if time.monotonic() - started > timeout:
+            raise TimeoutError("ingest did not finish")
+        await asyncio.sleep(2)
+
+
+# -- the traffic ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Traffic:
+    api: Api
+    population: Population
+    generator: Generator
+    recorder: Recorder = field(default_factory=Recorder)
+    searchable_ms: list[float] = field(default_factory=list)
+    lags: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    person_page_ms: list[float] = field(default_factory=list)
+    matched_people: list[str] = field(default_factory=list)
+    referrals: int = 0
+
+    def _person(self) -> str:
+        return self.generator.rng.choice(self.population.people)
+
+    def _opportunity(self) -> str:
+        return self.generator.rng.choice(self.population.opportunities)
+
+    async def profile_matches(self) -> None:
+        person = self._person()
+        self.matched_people.append(person)
+        await self.recorder.call(MATCHES, self.api.get("matching", f"/profiles/{person}/matches", k=10))
+
+    async def candidates(self) -> None:
+        await self.recorder.call("GET /opportunities/{id}/matches",
+                                 self.api.get("matching", f"/opportunities/{self._opportunity()}/matches", k=10))
+
+    async def browse(self) -> None:
+        rng = self.generator.rng
+        params: dict[str, Any] = {"q": rng.choice(OPPORTUNITY_WORDS), "limit": 20}
+        if rng.random() < 0.5:
+            params["type"] = rng.choice(self.generator.kinds)
+        await self.recorder.call("GET /opportunities?q&type", self.api.get("opportunities", "/opportunities", **params))
+
+    async def search(self) -> None:
+        body = {"text": f"{self.generator.rng.choice(OPPORTUNITY_WORDS)} work near home", "target": "opportunities"}
+        await self.recorder.call("POST /search", self.api.post("matching", "/search", body))
+
+    async def register(self) -> None:
+        response = await self.recorder.call("POST /profiles", self.api.post("profiles", "/profiles",
+                                                                            self.generator.person()))
+        if response is not None and response.status_code == 201:
+            person = response.json()["id"]
+            self.population.people.append(person)
+            asyncio.get_running_loop().create_task(self._searchable(f"/profiles/{person}/matches"))
+
+    async def update(self) -> None:
+        body = {"about": f"Keen to start soon, {uuid.uuid4().hex[:6]}."}
+        await self.recorder.call("PATCH /profiles/{id}", self.api.patch("profiles", f"/profiles/{self._person()}",
+                                                                        body))
+
+    async def post_opportunity(self) -> None:
+        employer_id, employer = self.generator.rng.choice([e for e in self.population.employers if e[1] is not None]
+                                                          or self.population.employers)
+        if employer is None:
+            return
+        draft = await self.recorder.call("POST /opportunities", self.api.post(
+            "opportunities", "/opportunities", self.generator.posting(employer_id, employer)))
+        if draft is None or draft.status_code != 201:
+            return
+        opportunity = draft.json()["id"]
+        published = await self.recorder.call("POST /opportunities/{id}/publish", self.api.post(
+            "opportunities", f"/opportunities/{opportunity}/publish", None))
+        if published is not None and published.status_code == 200:
+            self.population.opportunities.append(opportunity)
+            asyncio.get_running_loop().create_task(self._searchable(f"/opportunities/{opportunity}/matches"))
+
+    async def refer(self) -> None:
+        body = {"profile_id": self._person(), "opportunity_id": self._opportunity(), "note": "From the load test."}
+        response = await self.recorder.call("POST /referrals", self.api.post("opportunities", "/referrals", body),
+                                            ok=(201, 409, 422))
+        if response is not None and response.status_code == 201:
+            self.referrals += 1
+
+    async def person_page(self) -> None:
+        """What an adviser's page of one young person asks the services for, in parallel."""
+        person = self._person()
+        started = time.perf_counter()
+        calls = [self.api.get("profiles", f"/profiles/{person}"), self.api.get("events", f"/guarantee/{person}"),
+                 self.api.get("matching", f"/profiles/{person}/matches", k=10),
+                 self.api.get("opportunities", "/interests", profile_id=person, limit=50),
+                 self.api.get("opportunities", "/referrals", profile_id=person, limit=50)]
+        responses = await asyncio.gather(*calls, return_exceptions=True)
+        elapsed = (time.perf_counter() - started) * 1000
+        self.person_page_ms.append(elapsed)
+        self.recorder.times["person page (5 calls in parallel)"].append(elapsed)
+        if any(isinstance(r, BaseException) or r.status_code not in (200, 404) for r in responses):
+            self.recorder.errors["person page (5 calls in parallel)"] += 1
+
+    async def _searchable(self, path: str) -> None:
+        """From a write's answer to the matcher's first 200 about it, polled every 10 ms."""
+        started = time.perf_counter()
+        async with httpx.AsyncClient(timeout=5) as client:
+            while time.perf_counter() - started < 30:
+                response = await client.get(self.api.url["matching"] + path, headers=self.api.adviser,
+                                            params={"k": 1})
+                if response.status_code == 200:
+                    self.searchable_ms.append((time.perf_counter() - started) * 1000)
+                    return
+                await asyncio.sleep(0.01)
+
+    async def sample_lag(self, stop: asyncio.Event) -> None:
+        async with httpx.AsyncClient(timeout=5) as client:
+            while not stop.is_set():
+                for name in ("matching", "events"):
+                    try:
+                        lag = (await client.get(self.api.url[name] + "/ready")).json().get("consumer_lag")
+                    except httpx.HTTPError:
+                        continue
+                    if lag is not None:
+                        self.lags[name].append(int(lag))
+                await asyncio.sleep(1.0)
+
+    MIX: tuple[tuple[str, float], ...] = (
+        ("profile_matches", 0.30), ("candidates", 0.08), ("browse", 0.15), ("search", 0.05), ("register", 0.08),
+        ("update", 0.10), ("post_opportunity", 0.06), ("refer", 0.06), ("person_page", 0.12),
+    )
+
+    async def run(self, seconds: float, rate: float) -> None:
+        """An open loop: requests start on schedule whether or not earlier ones finished."""
+        names, weights = zip(*self.MIX, strict=True)
+        stop = asyncio.Event()
+        sampler = asyncio.get_running_loop().create_task(self.sample_lag(stop))
+        tasks = []
+        started = time.perf_counter()
+        for index in range(int(seconds * rate)):
+            delay = started + index / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            action = getattr(self, self.generator.rng.choices(names, weights)[0])
+            tasks.append(asyncio.get_running_loop().create_task(action()))
+        await asyncio.gather(*tasks)
+        await asyncio.sleep(2.0)  # let the last writes become searchable
+        stop.set()
+        await sampler
+
+
+# -- in-process comparison ------------------------------------------------------------------------------------------
+
+
+def in_process_times(options: LoadOptions, people: list[str], say: Printer) -> dict[str, Any]:
+    """For the same young people as the HTTP matches: the service's use case in-process (eligibility, ranking,
+    explanations) and the bare index search (the person's vector, top 100, no filter), from the saved index."""
+    settings = MatchingSettings(index_dir=options.cache_dir / "matching")
+    snapshot = current_snapshot(settings.resolved_index_dir())
+    assert snapshot is not None, "the matching service saved no index"
+    dim = int(json.loads((snapshot / "meta.json").read_bytes())["dim"])
+    state, _meta = load(settings.resolved_index_dir(), model=MODEL_NAME, dim=dim,
+                        load_index=hnsw_loader(**index_params(settings)), looking_statuses=settings.looking_statuses)
+    from services.common.auth import Principal, Role
+
+    adviser = Principal(role=Role.ADVISER, sub="adviser-load")
+    today = dt.date.today()
+    service_ms, index_ms = [], []
+    for person in people:
+        key = uuid.UUID(person)
+        row = state.profiles.row_of(key)
+        vector = None if row is None else state.profiles.index.vector(row)
+        if vector is None:
+            continue
+        started = time.perf_counter()
+        matches_for_profile(state=state, settings=settings, principal=adviser, profile_id=key, k=10,
+                            filters=Filters(), today=today)
+        service_ms.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        state.opportunities.index.search(vector, settings.rerank_pool)
+        index_ms.append((time.perf_counter() - started) * 1000)
+    say(f"  in-process: {len(service_ms)} of the same queries")
+    return {"service_call": percentiles(service_ms), "bare_index_top100": percentiles(index_ms),
+            "n": len(service_ms)}
+
+
+# -- the whole run --------------------------------------------------------------------------------------------------
+
+
+def _profile(pid: int, seconds: float, out: Path, say: Printer) -> subprocess.Popen[bytes] | None:
+    try:
+        return subprocess.Popen([py_spy(), "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate",
+                                 "200", "--format", "raw", "--output", str(out), "--nonblocking"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except FileNotFoundError:
+        say("  py-spy is not installed (pip install -e '.[bench]'); no profile")
+        return None
+
+
+def run(*, options: LoadOptions, say: Printer = print) -> dict[str, Any]:
+    options.cache_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = (options.cache_dir / "run").resolve()
+    env = stack_env(options, run_dir)
+    reuse = cached(options)
+    if not reuse:
+        say(f"load: a fresh load of {options.opportunities:,} opportunities and {options.people:,} young people "
+            f"(kept in {options.cache_dir} for later runs)")
+        _fresh_databases(options)
+        for stale in ("matching", "loaded.json"):
+            target = options.cache_dir / stale
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+    else:
+        say(f"load: reusing the loaded state in {options.cache_dir}")
+    stack = Stack(run_dir, env)
+    os.environ.update({k: v for k, v in env.items() if k.startswith(("YG_", "PROFILES_", "OPPORTUNITIES_",
+                                                                       "EVENTS_", "MATCHING_"))})
+    results: dict[str, Any] = {"machine": machine(), "n_opportunities": options.opportunities,
+                               "n_people": options.people, "rate_per_s": options.rate, "seconds": options.seconds,
+                               "reused_cache": reuse}
+    try:
+        say(stack.start_broker())
+        for line in stack.start_services():
+            say(line)
+        say(stack.start_relay())
+        for line in stack.wait_ready(timeout=900):
+            say(line)
+        results.update(asyncio.run(_drive(options, reuse, stack, say)))
+    finally:
+        say("stopping the stack")
+        stack.stop()
+    results["in_process"] = in_process_times(options, results.pop("matched_people"), say)
+    return results
+
+
+async def _drive(options: LoadOptions, reuse: bool, stack: Stack, say: Printer) -> dict[str, Any]:
+    limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+    async with contextlib.AsyncExitStack() as clients:
+        api = Api({component.name: await clients.enter_async_context(httpx.AsyncClient(timeout=30, limits=limits))
+                   for component in SERVICES})
+        generator = Generator(options.seed)
+        started = time.monotonic()
+        if reuse:
+            population = population_from_databases(options)
+        else:
+            population = await load_population(api, options, generator, say)
+        loaded_s = time.monotonic() - started
+        say(f"loaded in {loaded_s:.0f} s; waiting for the consumers")
+        ingest = await wait_ingested(api, options, say)
+        if not reuse:
+            _marker(options).write_text(json.dumps({"opportunities": options.opportunities,
+                                                    "people": options.people, "loaded_s": round(loaded_s, 1),
+                                                    "ingest_after_s": ingest["seconds"]}))
+        say(f"traffic: {options.rate:g} requests/s for {options.seconds:g} s")
+        traffic = Traffic(api, population, generator)
+        profiler = None
+        matching_pid = stack.processes["matching"].pid
+        profile_out = options.cache_dir / "matching-profile.txt"
+        if options.profile_seconds:
+            profiler = _profile(matching_pid, options.profile_seconds, profile_out, say)
+        await traffic.run(options.seconds, options.rate)
+        if profiler is not None:
+            profiler.wait(timeout=options.profile_seconds + 30)
+            say(f"  py-spy profile of the matching service: {profile_out}")
+        after = await wait_ingested(api, options, say, timeout=300)
+    routes = traffic.recorder.figures()
+    return {
+        "load_seconds": round(loaded_s, 1),
+        "ingest_wait_seconds": ingest["seconds"],
+        "routes": routes,
+        "errors": sum(int(r["errors"] or 0) for r in routes.values()),
+        "event_to_searchable": {**percentiles(traffic.searchable_ms), "count": len(traffic.searchable_ms)},
+        "consumer_lag_max": {name: max(values, default=0) for name, values in traffic.lags.items()},
+        "consumer_lag_after": {"caught_up_seconds": after["seconds"]},
+        "person_page": percentiles(traffic.person_page_ms),
+        "referrals_made": traffic.referrals,
+        "matched_people": traffic.matched_people,
+        "profile": str(profile_out) if profiler is not None else None,
+    }
+
+
+def table(results: dict[str, Any]) -> str:
+    def f(value: Any) -> str:
+        return "-" if value is None else f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
+
+    m = results["machine"]
+    lines = [f"machine: {m['cpu']}, {m['cores']} cores, {m['memory']}; load average {os.getloadavg()[0]:.1f}",
+             f"{results['n_opportunities']:,} live opportunities, {results['n_people']:,} young people; "
+             f"{results['rate_per_s']:g} requests/s for {results['seconds']:g} s "
+             f"({'loaded state reused' if results['reused_cache'] else 'loaded this run'})",
+             "", f"{'route':<38} {'count':>6} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} {'errors':>6}"]
+    for route, r in results["routes"].items():
+        lines.append(f"{route:<38} {r['count']:>6} {f(r['p50_ms']):>9} {f(r['p95_ms']):>9} {f(r['p99_ms']):>9} "
+                     f"{r['errors']:>6}")
+    e = results["event_to_searchable"]
+    lines += ["", f"event to searchable (write answered -> matcher answers 200): p50 {f(e['p50_ms'])} ms, "
+                  f"p99 {f(e['p99_ms'])} ms over {e['count']} writes",
+              f"consumer lag during the traffic, max: {results['consumer_lag_max']}; caught up "
+              f"{results['consumer_lag_after']['caught_up_seconds']} s after",
+              f"person page server time (5 calls in parallel): p50 {f(results['person_page']['p50_ms'])} ms, "
+              f"p99 {f(results['person_page']['p99_ms'])} ms"]
+    http = results["routes"].get(MATCHES, {})
+    inproc = results["in_process"]
+    lines += ["", "the same young people's matches:", f"{'':<30} {'p50 ms':>9} {'p99 ms':>9}",
+              f"{'HTTP GET /profiles/{id}/matches':<30} {f(http.get('p50_ms')):>9} {f(http.get('p99_ms')):>9}",
+              f"{'service call in-process':<30} {f(inproc['service_call']['p50_ms']):>9} "
+              f"{f(inproc['service_call']['p99_ms']):>9}",
+              f"{'bare index search (top 100)':<30} {f(inproc['bare_index_top100']['p50_ms']):>9} "
+              f"{f(inproc['bare_index_top100']['p99_ms']):>9}"]
+    return "\n".join(lines)
+
+
+def json_figures(results: dict[str, Any]) -> dict[str, Any]:
+    """The figures in the agreed shape, with everything else beside them."""
+    routes = {route: {key: r[key] for key in ("p50_ms", "p95_ms", "p99_ms", "errors", "count")}
+              for route, r in results["routes"].items()}
+    return {**results, "n_opportunities": results["n_opportunities"], "routes": routes}
+
