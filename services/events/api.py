@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from services.common.types import Moment, Offset, Text
 from services.events import audit, guarantee, stats
 from services.events.dependencies import ClockDep, Reader, RulesDep, SessionDep
 from services.events.schemas import (
@@ -21,17 +21,17 @@ from services.events.schemas import (
 from services.messaging.contract import EventType
 
 router = APIRouter()
-AdviserId = Annotated[str | None, Query(min_length=1, max_length=64)]
+AdviserId = Annotated[Text | None, Query(min_length=1, max_length=64)]
 
 
 @router.get("/events", response_model=EventPage, tags=["audit"])
 def list_events(
     _principal: Reader,
     session: SessionDep,
-    aggregate_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    aggregate_id: Annotated[Text | None, Query(min_length=1, max_length=64)] = None,
     profile_id: Annotated[uuid.UUID | None, Query(description="events about this young person")] = None,
     event_type: EventType | None = None,
-    since: Annotated[dt.datetime | None, Query(description="occurred at or after (ISO 8601; UTC if no zone)")] = None,
+    since: Annotated[Moment | None, Query(description="occurred at or after (ISO 8601; UTC if no zone)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     order: Literal["asc", "desc"] = "desc",
 ) -> EventPage:
@@ -49,7 +49,7 @@ def list_guarantee(
     adviser: AdviserId = None,
     priority_group: PriorityGroup | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> GuaranteePage:
     return guarantee.list_guarantee(session=session, now=clock.now(), rules=rules, status=status_,
                                     adviser=adviser, priority_group=priority_group, limit=limit, offset=offset)

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from services.common.types import IsoDate
+from services.common.types import InputModel, IsoDate
 from services.messaging.contract import EventType
 from services.messaging.vocabulary import GuaranteeStatus, OpportunityType, PriorityGroup
 
@@ -113,7 +113,7 @@ class EmployerFigures(BaseModel):
     disability_confident: int
 
 
-class StatsQuery(BaseModel):
+class StatsQuery(InputModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     from_: IsoDate | None = Field(None, alias="from", description="first day, YYYY-MM-DD (default: all time)")

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from services.common.types import Offset, Text
 from services.messaging.vocabulary import OpportunityStatus, OpportunityType, ReferralStatus, Sector
 from services.opportunities import browse, employers, interests, lifecycle, referrals
 from services.opportunities.dependencies import (
@@ -46,7 +47,6 @@ from services.opportunities.schemas import (
 
 router = APIRouter()
 Limit = Annotated[int, Query(ge=1, le=100)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 # Employers
@@ -64,7 +64,7 @@ def list_employers(
     _principal: AdviserOnly,
     session: SessionDep,
     sector: Sector | None = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    q: Annotated[Text | None, Query(max_length=100)] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> EmployerPage:
@@ -118,7 +118,7 @@ def browse_opportunities(
     settings: SettingsDep,
     semantic: SemanticDep,
     q: Annotated[
-        str | None,
+        Text | None,
         Query(
             max_length=100,
             description="search words (stemmed; \"a phrase\", `or`, -word), matched in title, skills or "
@@ -250,7 +250,7 @@ def list_interests(
     principal: AdviserOrPerson,
     session: SessionDep,
     profile_id: uuid.UUID | None = None,
-    adviser_id: Annotated[str | None, Query(max_length=64)] = None,
+    adviser_id: Annotated[Text | None, Query(max_length=64)] = None,
     opportunity_id: uuid.UUID | None = None,
     open_only: Annotated[bool, Query(description="only those not yet turned into a referral")] = False,
     limit: Limit = 50,
@@ -288,7 +288,7 @@ def list_referrals(
     profile_id: uuid.UUID | None = None,
     opportunity_id: uuid.UUID | None = None,
     status_: Annotated[ReferralStatus | None, Query(alias="status")] = None,
-    adviser_id: Annotated[str | None, Query(max_length=64)] = None,
+    adviser_id: Annotated[Text | None, Query(max_length=64)] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> ReferralPage:

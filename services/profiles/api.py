@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Query, Response, status
 
 from services.common.db import scrub_after_erasure
+from services.common.types import Offset, Text
 from services.messaging.sealing import KeyPage, KeyRequest, SubjectRead
 from services.messaging.vocabulary import PriorityGroup, ProfileStatus
 from services.profiles import keys, service
@@ -45,10 +46,10 @@ def list_profiles(
     clock: ClockDep,
     status_: Annotated[ProfileStatus | None, Query(alias="status")] = None,
     priority_group: PriorityGroup | None = None,
-    adviser_id: Annotated[str | None, Query(max_length=64)] = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    adviser_id: Annotated[Text | None, Query(max_length=64)] = None,
+    q: Annotated[Text | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> ProfilePage:
     return service.list_profiles(
         session=session,

@@ -14,15 +14,13 @@ from pydantic import (
     StringConstraints,
 )
 
-from services.common.postcodes import normalise_postcode
 from services.common.screening import ScreeningWarning
-from services.common.types import IsoDate
+from services.common.types import InputModel, IsoDate, Postcode
 from services.messaging.vocabulary import OpportunityType, PriorityGroup, ProfileStatus, QualificationLevel
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, strict=True)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60, strict=True)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ()-]{6,19}$", strict=True)]
-Postcode = Annotated[str, StringConstraints(strict=True, max_length=10), AfterValidator(normalise_postcode)]
 About = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000, strict=True)]
 Ethnicity = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, strict=True)]
 TravelKm = Annotated[float, Field(gt=0, le=200)]
@@ -35,7 +33,7 @@ def _unique(values: list[str]) -> list[str]:
     return list(seen)
 
 
-class Qualification(BaseModel):
+class Qualification(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     level: QualificationLevel
@@ -45,7 +43,7 @@ class Qualification(BaseModel):
 Tags = Annotated[list[Tag], Field(max_length=30), AfterValidator(_unique)]
 
 
-class ProfileCreate(BaseModel):
+class ProfileCreate(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     given_name: Name
@@ -68,7 +66,7 @@ class ProfileCreate(BaseModel):
     ethnicity: Ethnicity | None = None
 
 
-class ProfileUpdate(BaseModel):
+class ProfileUpdate(InputModel):
     """Partial update: only the fields sent change. Fields that cannot be empty reject null."""
 
     model_config = ConfigDict(extra="forbid")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -13,29 +12,10 @@ from services.matching.ingest import Ingestor
 from services.matching.runtime import new_state
 from services.matching.text import PROFILE_TEXT_FIELDS, opportunity_text, profile_text
 from services.messaging.contract import ProfileSnapshotV1
-from tests.matching.helpers import person
+from tests.matching.helpers import HashingEmbedder, person
 from tests.support.events import KEYS, opportunity_event, opportunity_snapshot, profile_erased_event, profile_event
 
 pytestmark = pytest.mark.unit
-
-
-class HashingEmbedder:
-    """Bag-of-words vectors: deterministic and instant, for unit tests only."""
-
-    name = "hashing"
-    dim = 64
-
-    def __init__(self) -> None:
-        self.texts: list[str] = []
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        self.texts.extend(texts)
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in text.lower().split():
-                out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.where(norms == 0, 1, norms)
 
 
 def test_profile_text_uses_only_matchable_fields() -> None:
