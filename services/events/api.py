@@ -71,6 +71,7 @@ def person_clock(
 
 @router.get("/stats", response_model=StatsRead, tags=["stats"])
 def outcome_stats(
-    _principal: Reader, session: SessionDep, clock: ClockDep, query: Annotated[StatsQuery, Query()]
+    _principal: Reader, session: SessionDep, clock: ClockDep, rules: RulesDep, query: Annotated[StatsQuery, Query()]
 ) -> StatsRead:
-    return stats.outcome_stats(session=session, now=clock.now(), first_day=query.from_, last_day=query.to)
+    return stats.outcome_stats(session=session, now=clock.now(), first_day=query.from_, last_day=query.to,
+                               threshold=rules.suppression_threshold)

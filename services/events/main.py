@@ -18,7 +18,7 @@ from services.common.db import database_is_usable, scrub_after_erasure
 from services.common.readiness import readiness_report
 from services.events.api import router
 from services.events.config import EventsSettings
-from services.events.guarantee import ClockRules, tally
+from services.events.guarantee import ClockRules, summary
 from services.events.ingest import apply_event
 from services.events.metrics import HEADLINES, Headline
 from services.events.models import KnownSubject, ProcessedEvent
@@ -76,8 +76,9 @@ def create_app(
             now = app.state.clock.now()
             with app.state.session_factory() as session:
                 return Headline(
-                    stats=outcome_stats(session=session, now=now, first_day=None, last_day=None),
-                    guarantee=tally(session=session, now=now, rules=rules)["all"],
+                    stats=outcome_stats(session=session, now=now, first_day=None, last_day=None,
+                                        threshold=rules.suppression_threshold),
+                    guarantee=summary(session=session, now=now, rules=rules).overall,
                 )
 
         HEADLINES.attach(headline)

@@ -89,6 +89,9 @@ class Figure(BaseModel):
 
 class GroupFigures(BaseModel):
     group: Literal["all"] | PriorityGroup
+    too_small: bool = Field(
+        False, description="fewer people than the threshold: every figure is hidden but zeros the town's zeros imply"
+    )
     size: Figure
     counts: dict[GuaranteeStatus, Figure]
     median_days_to_offer: Figure
@@ -130,23 +133,26 @@ class StatsQuery(InputModel):
 
 class StatsRead(BaseModel):
     """The town's outcome figures. Flows (registrations, referrals, ...) count within the date range;
-    states (NEET now, live opportunities, employers) are as at `as_at`."""
+    states (NEET now, live opportunities, employers) are as at `as_at`. A people figure is null when it is
+    hidden by disclosure control (listed in `suppressed`)."""
 
     model_config = ConfigDict(populate_by_name=True)
 
     from_: dt.date | None = Field(alias="from")
     to: dt.date
     as_at: dt.datetime
-    registered_young_people: int
-    neet_now: int
-    referrals: int
-    interviews: int
-    offers: int
-    starts: int
-    starts_by_type: dict[OpportunityType, int]
-    interests_expressed: int
+    registered_young_people: int | None
+    neet_now: int | None
+    referrals: int | None
+    interviews: int | None
+    offers: int | None
+    starts: int | None
+    starts_by_type: dict[OpportunityType, int | None]
+    interests_expressed: int | None
     opportunities_published: int
     live_opportunities: int
     live_positions: int
     open_positions: int
     employers: EmployerFigures
+    suppressed: list[str] = Field(description="the hidden figures, e.g. 'offers' or 'starts_by_type.kickstart'")
+    suppression_threshold: int

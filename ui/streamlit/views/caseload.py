@@ -82,11 +82,20 @@ if not rows:
     st.stop()
 
 frame = pd.DataFrame(rows)
-counts = frame["_status"].value_counts()
 top = st.columns(4)
 top[0].metric("Young people", len(frame))
+# The counts are the guarantee summary's for this caseload, so small ones are hidden here as everywhere else.
+summary = session.attempt(lambda: client.guarantee_summary(adviser=user.sub)) if clocks else None
+figures = summary["overall"]["counts"] if summary else {}
+threshold = summary["suppression_threshold"] if summary else None
 for column, status in zip(top[1:], ("overdue", "at_risk", "on_track"), strict=True):
-    column.metric(labels.guarantee_markdown(status), int(counts.get(status, 0)))
+    figure = figures.get(status)
+    if figure is None:
+        column.metric(labels.guarantee_markdown(status), "not shown")
+    elif figure["suppressed"]:
+        column.metric(labels.guarantee_markdown(status), f"hidden (under {threshold})")
+    else:
+        column.metric(labels.guarantee_markdown(status), int(figure["value"]))
 
 if interests:
     with st.expander(f"Asked to be referred ({len(interests)})", expanded=len(interests) <= 3,
