@@ -144,7 +144,9 @@ def stack_env(options: LoadOptions, run_dir: Path) -> dict[str, str]:
            "YG_RUN_DIR": str(run_dir), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
            "PROFILES_DATABASE_URL": urls["profiles"], "OPPORTUNITIES_DATABASE_URL": urls["opportunities"],
            "EVENTS_DATABASE_URL": urls["events"], "MATCHING_INDEX_DIR": str((options.cache_dir / "matching").resolve()),
-           "OPPORTUNITIES_EXPIRY_INTERVAL_SECONDS": "3600", "YG_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
+           "OPPORTUNITIES_EXPIRY_INTERVAL_SECONDS": "3600", "YG_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1",
+           # The load is one adviser writing many times a second, which the rate limits exist to stop.
+           "YG_RATE_LIMITS": "false"}
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     return env
 

@@ -16,6 +16,8 @@ from tests.support.topics import TopicPublisher
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Tests write many times a second as one principal; tests/common/test_rate_limits.py turns the limits on.
+os.environ.setdefault("YG_RATE_LIMITS", "false")
 
 # The fixtures that reach the broker or PostgreSQL; every other fixture that does depends on one of them.
 SERVICE_FIXTURES = frozenset({"databases", "local_broker", "bootstrap_servers"})

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from limits import parse_many
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_JWT_SECRET = "development-only-secret-change-me-0123456789"
@@ -69,6 +70,20 @@ class CommonSettings(BaseSettings):
     db_pool_timeout_seconds: float = Field(2.0, gt=0, validation_alias="YG_DB_POOL_TIMEOUT_SECONDS")
     db_statement_timeout_ms: int = Field(10_000, ge=0, validation_alias="YG_DB_STATEMENT_TIMEOUT_MS")
     db_pool_size: int = Field(10, ge=1, validation_alias="YG_DB_POOL_SIZE")
+    # Rate limits (services/common/ratelimit.py) in the `limits` notation, e.g. "10/second;120/minute"; on unless
+    # YG_RATE_LIMITS=false. The counters are in this process's memory, or shared in Redis with
+    # YG_RATE_LIMIT_STORAGE=redis://127.0.0.1:6379.
+    rate_limits: bool = Field(True, validation_alias="YG_RATE_LIMITS")
+    rate_limit_storage: str = Field("memory://", validation_alias="YG_RATE_LIMIT_STORAGE")
+    rate_limit_writes: str = Field("10/second;120/minute", validation_alias="YG_RATE_LIMIT_WRITES")
+    rate_limit_address_writes: str = Field("50/second;1200/minute", validation_alias="YG_RATE_LIMIT_ADDRESS_WRITES")
+    rate_limit_refused_tokens: str = Field("30/minute", validation_alias="YG_RATE_LIMIT_REFUSED_TOKENS")
+
+    @field_validator("rate_limit_writes", "rate_limit_address_writes", "rate_limit_refused_tokens")
+    @classmethod
+    def _limits_notation(cls, value: str) -> str:
+        parse_many(value)  # raises ValueError naming the bad part
+        return value
 
     @property
     def development_mode(self) -> bool:

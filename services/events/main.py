@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.common import errors, observability
+from services.common import errors, observability, ratelimit
 from services.common.app_state import attach_database
 from services.common.clock import Clock, SystemClock
 from services.common.db import database_is_usable, scrub_after_erasure
@@ -106,6 +106,7 @@ def create_app(
 
     observability.configure_logging(settings.log_level, settings.log_json)
     observability.install(app, service="events", readiness=readiness)
+    ratelimit.install(app, settings=settings, service="events")
     errors.install_handlers(app)
     app.include_router(router)
     return app

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from services.common import errors, observability
+from services.common import errors, observability, ratelimit
 from services.common.clock import Clock, SystemClock
 from services.matching.api import router
 from services.matching.config import MatchingSettings
@@ -47,6 +47,7 @@ def create_app(
 
     observability.configure_logging(settings.log_level, settings.log_json)
     observability.install(app, service="matching", readiness=readiness)
+    ratelimit.install(app, settings=settings, service="matching")
     errors.install_handlers(app)
     app.include_router(router)
     return app

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
-from services.common import errors, observability
+from services.common import errors, observability, ratelimit
 from services.common.app_state import attach_database
 from services.common.clock import Clock, SystemClock
 from services.common.db import database_is_usable
@@ -100,6 +100,7 @@ def create_app(
 
     observability.configure_logging(settings.log_level, settings.log_json)
     observability.install(app, service="opportunities", readiness=readiness)
+    ratelimit.install(app, settings=settings, service="opportunities")
     errors.install_handlers(app)
     app.include_router(router)
     return app

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from services.common import errors, observability
+from services.common import errors, observability, ratelimit
 from services.common.app_state import attach_database
 from services.common.clock import Clock, SystemClock
 from services.common.db import database_is_usable
@@ -42,6 +42,7 @@ def create_app(settings: ProfilesSettings | None = None, clock: Clock | None = N
 
     observability.configure_logging(settings.log_level, settings.log_json)
     observability.install(app, service="profiles", readiness=readiness)
+    ratelimit.install(app, settings=settings, service="profiles")
     errors.install_handlers(app)
     app.include_router(router)
     app.include_router(keys_router)
