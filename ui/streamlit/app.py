@@ -11,6 +11,7 @@ from services.common.auth import Role
 from services.common.settings import InsecureConfiguration
 from ui.streamlit import session
 from ui.streamlit.config import startup_problems
+from ui.streamlit.markdown import plain
 
 log = logging.getLogger("ui")
 
@@ -65,7 +66,7 @@ def _sidebar(config: session.UISettings) -> None:
     if user is None:
         return
     with st.sidebar:
-        st.markdown(f"Signed in as **{user.name}**  \n{ROLE_NAMES.get(user.role, str(user.role))}")
+        st.markdown(f"Signed in as **{plain(user.name)}**  \n{ROLE_NAMES.get(user.role, str(user.role))}")
         if st.button("Sign out", key="sign_out", icon=":material/logout:"):
             session.sign_out()
             if not config.development_mode and getattr(st.user, "is_logged_in", False):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from importlib import resources
@@ -15,6 +14,7 @@ import streamlit as st
 
 from services.common.auth import Role
 from ui.streamlit import labels
+from ui.streamlit.markdown import plain
 from ui.streamlit.session import SignedIn, current, jitter
 
 STOCKPORT = (53.4083, -2.1494)
@@ -67,19 +67,11 @@ class FieldMessages:
         return unplaced
 
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~$])")
-
-
-def _plain(text: str) -> str:
-    """Text shown as it was typed, not read as markdown."""
-    return _MARKDOWN.sub(r"\\\1", text)
-
-
 def screening_warnings(warnings: list[dict[str, Any]]) -> None:
     """Explain, in plain words, each piece of free text a service kept apart as special category data."""
     for warning in warnings:
         field = labels.SCREENED_FIELDS.get(warning["field"], warning["field"])
-        st.warning(f"**{field}: kept private.** {_plain(warning['message'])}", icon=":material/lock:")
+        st.warning(f"**{field}: kept private.** {plain(warning['message'])}", icon=":material/lock:")
     if warnings:
         st.caption(labels.SPECIAL_CATEGORY_EXPLAINED)
 
@@ -89,7 +81,7 @@ def held_back_note(warnings: list[dict[str, Any]]) -> None:
     if not warnings:
         return
     parts = [
-        f"{labels.SCREENED_FIELDS.get(w['field'], w['field'])} “{_plain(w['item'])}”" if w.get("item")
+        f"{labels.SCREENED_FIELDS.get(w['field'], w['field'])} “{plain(w['item'])}”" if w.get("item")
         else labels.SCREENED_FIELDS.get(w["field"], w["field"])
         for w in warnings
     ]
@@ -99,7 +91,7 @@ def held_back_note(warnings: list[dict[str, Any]]) -> None:
 
 def opportunity_facts(opportunity: dict[str, Any]) -> str:
     """One line of facts: type, employer, pay, hours, places, closing date."""
-    bits = [labels.type_label(opportunity["type"]), opportunity.get("employer_name", "")]
+    bits = [labels.type_label(opportunity["type"]), plain(opportunity.get("employer_name", ""))]
     if opportunity.get("wage_per_hour"):
         later = opportunity.get("wage_after_first_year")
         rises = later and later != opportunity["wage_per_hour"]
@@ -120,7 +112,7 @@ def opportunity_facts(opportunity: dict[str, Any]) -> str:
 def opportunity_card(opportunity: dict[str, Any], *, body: Callable[[], None] | None = None,
                      show_description: bool = True) -> None:
     with st.container(border=True):
-        st.markdown(f"**{opportunity['title']}**")
+        st.markdown(f"**{plain(opportunity['title'])}**")
         st.caption(opportunity_facts(opportunity))
         badges = []
         if opportunity.get("employer_disability_confident"):
@@ -132,7 +124,7 @@ def opportunity_card(opportunity: dict[str, Any], *, body: Callable[[], None] | 
         if badges:
             st.caption("Employer: " + ", ".join(badges))
         if show_description:
-            st.write(opportunity.get("description", ""))
+            st.markdown(plain(opportunity.get("description", "")))
         if body is not None:
             body()
 
@@ -205,4 +197,4 @@ def flash(message: str) -> None:
 def show_flash() -> None:
     message = st.session_state.pop("_flash", None)
     if message:
-        st.success(message, icon="✅")
+        st.success(plain(message), icon="✅")

@@ -8,6 +8,7 @@ import streamlit as st
 
 from ui.streamlit import labels, session
 from ui.streamlit.client import Api
+from ui.streamlit.markdown import plain
 
 REFERRAL_COLOURS = {"offered": "green", "accepted": "green", "unsuccessful": "red", "interviewing": "violet",
                     "declined": "gray", "withdrawn": "gray"}
@@ -40,7 +41,7 @@ def my_applications(client: Api) -> None:
     for referral in page["items"]:
         words = labels.REFERRAL_STATUS_FOR_YOU.get(referral["status"], referral["status"])
         with st.container(border=True):
-            st.markdown(f"**{referral['opportunity_title']}**")
+            st.markdown(f"**{plain(referral['opportunity_title'])}**")
             st.badge(words, color=REFERRAL_COLOURS.get(referral["status"], "blue"))  # type: ignore[arg-type]
             if referral.get("feedback"):
-                st.caption(f"What the employer said: {referral['feedback']}")
+                st.caption(f"What the employer said: {plain(referral['feedback'])}")

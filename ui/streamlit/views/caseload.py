@@ -11,6 +11,7 @@ from services.common.auth import Role
 from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
+from ui.streamlit.markdown import plain
 from ui.streamlit.widgets import require
 
 user = require(Role.ADVISER)
@@ -105,9 +106,9 @@ if interests:
             asker = by_id.get(interest["profile_id"])
             name = labels.full_name(asker) if asker else "A young person"
             left, right = st.columns([4, 1], vertical_alignment="center")
-            left.markdown(f"**{name}** is interested in **{interest['opportunity_title']}** "
-                          f"({labels.type_label(interest['opportunity_type'])}, {interest['employer_name']})"
-                          + (f"  \n“{interest['message']}”" if interest.get("message") else ""))
+            left.markdown(f"**{plain(name)}** is interested in **{plain(interest['opportunity_title'])}** "
+                          f"({labels.type_label(interest['opportunity_type'])}, {plain(interest['employer_name'])})"
+                          + (f"  \n“{plain(interest['message'])}”" if interest.get("message") else ""))
             if asker is not None and right.button("Open their page", key=f"interest_{interest['id']}"):
                 open_person(asker["id"])
 

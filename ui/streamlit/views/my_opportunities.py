@@ -16,6 +16,7 @@ from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
 from ui.streamlit.forms import changed_fields, split_list
+from ui.streamlit.markdown import plain
 from ui.streamlit.widgets import FieldMessages, flash, opportunity_facts, require, show_flash, status_badge
 
 user = require(Role.EMPLOYER)
@@ -35,7 +36,7 @@ employer = session.attempt(lambda: client.employer(user.sub))
 st.title("My opportunities")
 show_flash()
 if employer is not None:
-    st.caption(f"{employer['name']} · {labels.sector_label(employer['sector'])} · {employer['postcode']}")
+    st.caption(f"{plain(employer['name'])} · {labels.sector_label(employer['sector'])} · {employer['postcode']}")
 
 
 def legal_default_wage(start: dt.date) -> float:
@@ -229,7 +230,7 @@ with st.expander("Post a new opportunity", icon=":material/add:"):
         except ServiceError as err:
             report(err, messages)
         else:
-            st.success(f"Saved the draft “{made['title']}”. Publish it below when it's ready.", icon="✅")
+            st.success(f"Saved the draft “{plain(made['title'])}”. Publish it below when it's ready.", icon="✅")
 
 page = session.attempt(lambda: client.employer_opportunities(user.sub, limit=100), spinner="Loading...")
 if page is None:
@@ -245,14 +246,14 @@ for opportunity in page["items"]:
     if opportunity["status"] == "live" and opportunity.get("held_back_reason"):
         words, colour = "Live, but held back: the pay needs fixing", "orange"
     with st.container(border=True):
-        st.markdown(f"**{opportunity['title']}**")
+        st.markdown(f"**{plain(opportunity['title'])}**")
         status_badge(words, colour)
         st.caption(opportunity_facts(opportunity))
         st.markdown(f"**Places** {opportunity['positions']} ({opportunity['positions_filled']} filled) · "
                     f"**Closing date** {labels.day(opportunity['closing_date'])} · "
                     f"**Starts** {labels.day(opportunity['start_date'])}")
         if opportunity.get("closed_reason"):
-            st.caption(f"Closed: {opportunity['closed_reason']}")
+            st.caption(f"Closed: {plain(opportunity['closed_reason'])}")
         rise = opportunity.get("pay_rise_after_first_year")
         if rise:
             st.caption(f"From {labels.day(rise['from_date'])}, when its second year starts, apprentices who are 19 or "

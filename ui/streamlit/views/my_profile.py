@@ -11,6 +11,7 @@ from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
 from ui.streamlit.forms import changed_fields, parse_qualifications, qualifications_text, split_list
+from ui.streamlit.markdown import plain
 from ui.streamlit.widgets import FieldMessages, flash, held_back_note, require, show_flash
 
 user = require(Role.YOUNG_PERSON)
@@ -23,17 +24,17 @@ if me is None:
 
 
 with st.container(border=True):
-    st.subheader(labels.full_name(me))
+    st.subheader(plain(labels.full_name(me)))
     st.markdown(
         f"**Age** {me['age']}  \n**Postcode** {me['postcode']}  \n"
-        f"**Email** {me.get('email') or 'not given'}  \n**Phone** {me.get('phone') or 'not given'}  \n"
+        f"**Email** {plain(me.get('email') or 'not given')}  \n**Phone** {plain(me.get('phone') or 'not given')}  \n"
         f"**Right now** {labels.PROFILE_STATUS.get(me['status'], me['status'])}  \n"
-        f"**Skills** {', '.join(me['skills']) or 'none yet'}  \n"
-        f"**Interests** {', '.join(me['interests']) or 'none yet'}  \n"
+        f"**Skills** {plain(', '.join(me['skills']) or 'none yet')}  \n"
+        f"**Interests** {plain(', '.join(me['interests']) or 'none yet')}  \n"
         f"**Looking for** {', '.join(labels.type_label(t) for t in me['preferred_types']) or 'anything'}  \n"
         f"**I can travel** up to {me['max_travel_km']:g} km"
     )
-    st.caption(f"Your adviser: {me.get('adviser_id') or 'not given yet'}")
+    st.caption(f"Your adviser: {plain(me.get('adviser_id') or 'not given yet')}")
     held_back_note(me.get("warnings", []))
 
 st.subheader("What an employer could see")
@@ -45,10 +46,10 @@ if shown is not None:
                         "that their adviser put someone forward. Turn on sharing below if you want them to see more.")
         else:
             listed = ", ".join(f"level {q['level']} {q['subject']}" for q in shown["qualifications"]) or "none"
-            st.markdown(f"**Name** {shown['given_name']} {shown['family_name']}  \n"
-                        f"**Skills** {', '.join(shown['skills']) or 'none'}  \n"
-                        f"**Interests** {', '.join(shown['interests']) or 'none'}  \n"
-                        f"**Qualifications** {listed}")
+            st.markdown(f"**Name** {plain(shown['given_name'] + ' ' + shown['family_name'])}  \n"
+                        f"**Skills** {plain(', '.join(shown['skills']) or 'none')}  \n"
+                        f"**Interests** {plain(', '.join(shown['interests']) or 'none')}  \n"
+                        f"**Qualifications** {plain(listed)}")
             st.caption("Only employers your adviser puts you forward to can see this. They never see your address, "
                        "phone, email, date of birth, or anything about health, disability or ethnicity.")
 

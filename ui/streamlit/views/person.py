@@ -12,6 +12,7 @@ from services.common.auth import Role
 from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
+from ui.streamlit.markdown import plain
 from ui.streamlit.widgets import (
     flash,
     guarantee_badge,
@@ -51,25 +52,25 @@ person = session.attempt(lambda: client.profile(profile_id))
 if person is None:
     st.stop()
 
-st.header(labels.full_name(person))
+st.header(plain(labels.full_name(person)))
 about, clock_col = st.columns([3, 2])
 with about:
     st.markdown(
         f"**Age** {person['age']} · **Status** {labels.PROFILE_STATUS.get(person['status'], person['status'])}  \n"
         f"**Postcode** {person['postcode']} · travels up to {person['max_travel_km']:g} km  \n"
-        f"**Contact** {person.get('email') or 'no email'} · {person.get('phone') or 'no phone'}  \n"
+        f"**Contact** {plain(person.get('email') or 'no email')} · {plain(person.get('phone') or 'no phone')}  \n"
         f"**Priority groups** {labels.groups_text(person['priority_groups'])}  \n"
         f"**Universal Credit** {'yes' if person['on_universal_credit'] else 'no'}  \n"
-        f"**Skills** {', '.join(person['skills']) or 'none listed'}  \n"
-        f"**Interests** {', '.join(person['interests']) or 'none listed'}  \n"
+        f"**Skills** {plain(', '.join(person['skills']) or 'none listed')}  \n"
+        f"**Interests** {plain(', '.join(person['interests']) or 'none listed')}  \n"
         f"**Qualifications** "
-        + (", ".join(f"level {q['level']} {q['subject']}" for q in person["qualifications"]) or "none listed")
+        + plain(", ".join(f"level {q['level']} {q['subject']}" for q in person["qualifications"]) or "none listed")
         + "  \n"
         f"**Wants** {', '.join(labels.type_label(t) for t in person['preferred_types']) or 'anything'}  \n"
         f"**Shares details with employers** {'yes' if person['consent_share_with_employers'] else 'no'}"
     )
     if person.get("about"):
-        st.caption(person["about"])
+        st.caption(plain(person["about"]))
     held_back_note(person.get("warnings", []))
 
 with clock_col, st.container(border=True):
@@ -118,12 +119,12 @@ for rank, match in enumerate(matches, start=1):
 
     def details(why: dict[str, Any] = why, score: float = match["score"]) -> None:
         distance = "remote or unknown" if why.get("distance_km") is None else f"{why['distance_km']:g} km"
-        st.markdown(f"**Score** {score:.2f} — " + "; ".join(why["reasons"]))
-        st.markdown(f"**Matched skills** {', '.join(why['matched_skills']) or 'none'}  \n"
-                    f"**Missing skills** {', '.join(why['missing_skills']) or 'none'}  \n"
+        st.markdown(f"**Score** {score:.2f} — " + plain("; ".join(why["reasons"])))
+        st.markdown(f"**Matched skills** {plain(', '.join(why['matched_skills']) or 'none')}  \n"
+                    f"**Missing skills** {plain(', '.join(why['missing_skills']) or 'none')}  \n"
                     f"**Distance** {distance}")
 
-    with st.expander(f"{rank}. {match['opportunity']['title']} — {match['opportunity']['employer_name']}",
+    with st.expander(f"{rank}. " + plain(f"{match['opportunity']['title']} — {match['opportunity']['employer_name']}"),
                      expanded=rank <= 3):
         opportunity_card(match["opportunity"], body=details, show_description=False)
 
@@ -134,8 +135,8 @@ open_interests = [item for item in interests if not item.get("referral_id")]
 if open_interests:
     st.subheader("Asked to be referred")
     for item in open_interests:
-        st.markdown(f"- **{item['opportunity_title']}** ({item['employer_name']})"
-                    + (f": “{item['message']}”" if item.get("message") else ""))
+        st.markdown(f"- **{plain(item['opportunity_title'])}** ({plain(item['employer_name'])})"
+                    + (f": “{plain(item['message'])}”" if item.get("message") else ""))
 
 st.subheader("Refer")
 choices: dict[str, str] = {}
@@ -168,7 +169,7 @@ else:
                 spinner="Sending the referral...",
             )
             if made is not None:
-                st.success(f"Referred to {made['opportunity_title']}.", icon="✅")
+                st.success(f"Referred to {plain(made['opportunity_title'])}.", icon="✅")
                 screening_warnings(made.get("warnings", []))
                 referrals = [made, *[r for r in referrals if r["id"] != made["id"]]]
 
@@ -178,11 +179,11 @@ if not referrals:
 for referral in referrals:
     words, colour = labels.REFERRAL_STATUS.get(referral["status"], (referral["status"], "gray"))
     with st.container(border=True):
-        st.markdown(f"**{referral['opportunity_title']}** ({labels.type_label(referral['opportunity_type'])}) "
+        st.markdown(f"**{plain(referral['opportunity_title'])}** ({labels.type_label(referral['opportunity_type'])}) "
                     f"— referred {labels.day(referral['created_at'])}")
         status_badge(words, colour)
         if referral.get("feedback"):
-            st.caption(f"Feedback: {referral['feedback']}")
+            st.caption(f"Feedback: {plain(referral['feedback'])}")
         next_steps = vocabulary.next_referral_statuses(referral["status"], by_adviser=True)
         if next_steps:
             with st.form(f"outcome_{referral['id']}", border=False):

@@ -8,6 +8,7 @@ from services.common.auth import Role
 from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
+from ui.streamlit.markdown import plain
 from ui.streamlit.widgets import FieldMessages, flash, require, show_flash, status_badge
 
 require(Role.EMPLOYER)
@@ -42,21 +43,21 @@ for referral in shown:
     name = labels.full_name(candidate) if consented else "Name not shared"
     words, colour = labels.REFERRAL_STATUS.get(referral["status"], (referral["status"], "gray"))
     with st.container(border=True):
-        st.markdown(f"**{name}** — {referral['opportunity_title']}")
+        st.markdown(f"**{plain(name)}** — {plain(referral['opportunity_title'])}")
         status_badge(words, colour)
         if consented:
             quals = ", ".join(f"level {q['level']} {q['subject']}" for q in candidate.get("qualifications", []))
-            st.markdown(f"**Skills** {', '.join(candidate.get('skills', [])) or 'none listed'}  \n"
-                        f"**Interests** {', '.join(candidate.get('interests', [])) or 'none listed'}  \n"
-                        f"**Qualifications** {quals or 'none listed'}")
+            st.markdown(f"**Skills** {plain(', '.join(candidate.get('skills', [])) or 'none listed')}  \n"
+                        f"**Interests** {plain(', '.join(candidate.get('interests', [])) or 'none listed')}  \n"
+                        f"**Qualifications** {plain(quals or 'none listed')}")
             if referral.get("note"):
-                st.caption(f"Adviser's note: {referral['note']}")
+                st.caption(f"Adviser's note: {plain(referral['note'])}")
         else:
             st.caption("This young person hasn't agreed to share their details. Their adviser "
                        f"({referral.get('adviser_id') or 'the hub'}) can tell you more with their permission.")
         st.caption(f"Referred {labels.day(referral['created_at'])} · last change {labels.day(referral['updated_at'])}")
         if referral.get("feedback"):
-            st.caption(f"Your feedback: {referral['feedback']}")
+            st.caption(f"Your feedback: {plain(referral['feedback'])}")
         next_steps = vocabulary.next_referral_statuses(referral["status"], by_adviser=False)
         if not next_steps:
             continue

@@ -12,6 +12,7 @@ from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
 from ui.streamlit.forms import parse_qualifications, split_list
+from ui.streamlit.markdown import plain
 from ui.streamlit.widgets import FieldMessages, require, screening_warnings
 
 require(Role.ADVISER)
@@ -128,6 +129,7 @@ if submitted:
         else:
             st.session_state["person_id"] = created["id"]
             st.session_state["registered_name"] = labels.full_name(created)
-            st.success(f"Registered {labels.full_name(created)}. Their guarantee clock starts today.", icon="✅")
+            st.success(f"Registered {plain(labels.full_name(created))}. Their guarantee clock starts today.", icon="✅")
             screening_warnings(created.get("warnings", []))
-            st.page_link("views/person.py", label=f"Open {created['given_name']}'s page", icon=":material/person:")
+            st.page_link("views/person.py", label=f"Open {plain(created['given_name'])}'s page",
+                         icon=":material/person:")
