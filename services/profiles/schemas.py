@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from contextvars import ContextVar
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -11,9 +11,11 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    SerializerFunctionWrapHandler,
     StrictBool,
     StringConstraints,
     field_validator,
+    model_serializer,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -36,7 +38,7 @@ from services.messaging.vocabulary import (
 def _filled(what: str) -> AfterValidator:
     def check(value: str) -> str:
         if not value:
-            raise PydanticCustomError("string_too_short", "Enter {what}", {"what": what})
+            raise PydanticCustomError("required", "Enter {what}", {"what": what})
         return value
 
     return AfterValidator(check)
@@ -88,6 +90,13 @@ class Qualification(BaseModel):
             )
         self.level = level
         return self
+
+    @model_serializer(mode="wrap")
+    def _without_unnamed_type(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("type") is None:
+            data.pop("type", None)
+        return data
 
 
 class AgeWindow(BaseModel):

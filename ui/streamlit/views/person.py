@@ -63,7 +63,7 @@ with about:
         f"**Skills** {', '.join(person['skills']) or 'none listed'}  \n"
         f"**Interests** {', '.join(person['interests']) or 'none listed'}  \n"
         f"**Qualifications** "
-        + (", ".join(f"level {q['level']} {q['subject']}" for q in person["qualifications"]) or "none listed")
+        + (", ".join(labels.qualification_label(q) for q in person["qualifications"]) or "none listed")
         + "  \n"
         f"**Wants** {', '.join(labels.type_label(t) for t in person['preferred_types']) or 'anything'}  \n"
         f"**Shares details with employers** {'yes' if person['consent_share_with_employers'] else 'no'}"
