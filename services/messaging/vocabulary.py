@@ -51,6 +51,17 @@ Sector = Literal[
     "transport_logistics",
 ]
 SECTORS: tuple[Sector, ...] = get_args(Sector)
+# Work that can be done from home: desk work at a screen. Hands-on work (hair, care, building, cooking, driving,
+# making things...) cannot, so no such posting may say it is remote; a training course may be taught online.
+REMOTE_SECTORS: frozenset[Sector] = frozenset(
+    {"business_administration", "creative_design", "digital", "legal_finance_accounting", "sales_marketing_procurement"}
+)
+REMOTE_TYPES: frozenset[OpportunityType] = frozenset({"training"})
+
+
+def can_be_remote(sector: str, opportunity_type: str) -> bool:
+    """Whether work of this area and type can be done from home (the rule publishing and the seed both follow)."""
+    return sector in REMOTE_SECTORS or opportunity_type in REMOTE_TYPES
 
 QualificationLevel = Literal["entry", "1", "2", "3", "4", "5", "6", "7", "8"]
 QUALIFICATION_LEVELS: tuple[QualificationLevel, ...] = get_args(QualificationLevel)
