@@ -46,15 +46,21 @@ for referral in shown:
         st.markdown(f"**{plain(name)}** — {plain(referral['opportunity_title'])}")
         status_badge(words, colour)
         if consented:
-            quals = ", ".join(f"level {q['level']} {q['subject']}" for q in candidate.get("qualifications", []))
+            quals = ", ".join(labels.qualification_label(q) for q in candidate.get("qualifications", []))
             st.markdown(f"**Skills** {plain(', '.join(candidate.get('skills', [])) or 'none listed')}  \n"
                         f"**Interests** {plain(', '.join(candidate.get('interests', [])) or 'none listed')}  \n"
                         f"**Qualifications** {plain(quals or 'none listed')}")
             if referral.get("note"):
                 st.caption(f"Adviser's note: {plain(referral['note'])}")
         else:
-            st.caption("This young person hasn't agreed to share their details. Their adviser "
-                       f"({referral.get('adviser_id') or 'the hub'}) can tell you more with their permission.")
+            st.caption("This young person hasn't agreed to share their details. Their adviser can tell you more "
+                       "with their permission.")
+        adviser = referral.get("adviser")
+        if adviser:
+            st.markdown(f"**Referred by** {plain(adviser['name'] + ', ' + adviser['team'])}  \n"
+                        f"Email {plain(adviser['email'])} · phone {plain(adviser['phone'])}")
+        else:
+            st.markdown("**Referred by** the Youth Employment hub")
         st.caption(f"Referred {labels.day(referral['created_at'])} · last change {labels.day(referral['updated_at'])}")
         if referral.get("feedback"):
             st.caption(f"Your feedback: {plain(referral['feedback'])}")

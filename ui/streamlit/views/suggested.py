@@ -10,7 +10,7 @@ from services.common.auth import Role
 from ui.streamlit import session
 from ui.streamlit.client import ServiceError
 from ui.streamlit.markdown import plain
-from ui.streamlit.reasons import plain_reasons
+from ui.streamlit.reasons import plain_reasons, to_learn
 from ui.streamlit.widgets import opportunity_card, require
 from ui.streamlit.young import interest_button, interested_in, my_applications
 
@@ -42,6 +42,9 @@ for match in suggestions:
     def why(match: dict[str, Any] = match, opportunity: dict[str, Any] = opportunity) -> None:
         st.markdown("**Why it could suit you**")
         st.markdown("\n".join(f"- {plain(line)}" for line in plain_reasons(match["explanation"], opportunity, me)))
+        learn = to_learn(match["explanation"])
+        if learn:
+            st.markdown(f"**To learn** {plain(learn)}")
         with st.expander("What is it?"):
             st.markdown(plain(opportunity["description"]))
         interest_button(client, opportunity, already, key="suggested")
