@@ -48,6 +48,7 @@ def test_a_person_registered_twice_is_named_with_their_adviser_and_a_twin_goes_t
     family = f"Twin{uuid.uuid4().hex[:5]}"
     born = birth_date_for_age(18)
     sign_in(page, ui_url, "adviser", ADVISER)
+    expect(page.get_by_text(f"Signed in as {PRIYA['name']}")).to_be_visible()  # the adviser's record
     open_page(page, "Register a young person")
     _fill_person(page, "Jess", family, born)
     choose(page, "Qualification 1", "GCSE grade 4 to 9")
