@@ -101,6 +101,22 @@ def test_a_person_registered_twice_is_named_with_their_adviser_and_a_twin_goes_t
     expect(page.get_by_role("heading", name=f"Jess {family}")).to_be_visible(timeout=SLOW)
 
 
+def test_the_person_a_new_registration_looks_like_is_one_click_away(stack: Stack, ui_url: str, page: Page) -> None:
+    casey = stack.seeded.people["casey"]  # Tom Hughes's (adviser-2), not on this adviser's caseload
+    sign_in(page, ui_url, "adviser", ADVISER)
+    open_page(page, "Register a young person")
+    _fill_person(page, "casey", " brown ", dt.date.fromisoformat(casey["date_of_birth"]))
+    _register(page)
+    warning = page.locator("[data-testid='stAlert']").filter(has_text="This looks like someone already registered")
+    tom = ADVISERS["adviser-2"]
+    expect(warning).to_contain_text(f"Casey Brown, born {labels.day(casey['date_of_birth'])}, adviser {tom['name']}",
+                                    timeout=SLOW)
+    page.get_by_role("button", name="Open Casey Brown's page").click()
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Casey Brown")).to_be_visible(timeout=SLOW)
+    assert len(_registered(stack, "Brown")) == 1
+
+
 def test_every_mistake_shows_at_once_with_a_summary_at_the_top_linking_to_each_field(
     stack: Stack, ui_url: str, page: Page
 ) -> None:
