@@ -324,6 +324,7 @@ class ReferralRead(BaseModel):
     opportunity_title: str
     opportunity_type: OpportunityType
     employer_id: uuid.UUID
+    employer_name: str
     adviser_id: str | None
     note: str | None
     status: ReferralStatus

@@ -261,3 +261,19 @@ def test_without_the_profiles_service_a_referral_is_refused_with_503_and_nothing
         response = api.refer(random_id(), opportunity["id"])
         assert response.status_code == 503 and "profiles service" in response.json()["detail"]
         assert api.counts() == before
+
+
+def test_a_referral_names_its_opportunity_and_employer_wherever_it_is_read(
+    api: Harness, employer: dict[str, Any], profiles_service: ProfilesService
+) -> None:
+    """What a confirmation says ("referred to <opportunity> at <employer>") comes from the service's answer."""
+    opportunity = api.live(employer["id"], title="Cafe team member")
+    person = profiles_service.register()
+    made = _referred(api, person, opportunity)
+    assert (made["opportunity_id"], made["opportunity_title"]) == (opportunity["id"], "Cafe team member")
+    assert made["employer_name"] == employer["name"]
+    read = api.client.get(f"/referrals/{made['id']}", headers=api.adviser()).json()
+    listed = api.client.get("/referrals", params={"profile_id": person}, headers=api.adviser()).json()["items"]
+    mine = api.client.get("/referrals", headers=api.employer(employer["id"])).json()["items"]
+    for seen in (read, *listed, *mine):
+        assert seen["employer_name"] == employer["name"], seen
