@@ -8,7 +8,7 @@ from services.common.auth import Role
 from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
-from ui.streamlit.widgets import FieldMessages, flash, require, show_flash, status_badge
+from ui.streamlit.widgets import FieldMessages, addressed_id, flash, not_found, require, show_flash, status_badge
 
 require(Role.EMPLOYER)
 client = session.api()
@@ -33,6 +33,17 @@ open_only = right.checkbox("Only those still in progress", key="ref_open")
 shown = [r for r in referrals
          if (not chosen_title or r["opportunity_title"] == chosen_title)
          and (not open_only or r["status"] in vocabulary.OPEN_REFERRAL_STATUSES)]
+addressed = addressed_id("referral")
+if addressed is not None:  # /referrals?referral=<id>: that one referral, if the service says it is this employer's
+    try:
+        shown = [client.referral(addressed)] if addressed else []
+    except ServiceError as err:
+        if err.status not in (403, 404):
+            session.show_error(err)
+            st.stop()
+        shown = []
+    if not shown:
+        not_found("referral")
 st.caption(f"{len(shown)} of {len(referrals)} referrals.")
 
 for referral in shown:
@@ -55,6 +66,8 @@ for referral in shown:
             st.caption("This young person hasn't agreed to share their details. Their adviser "
                        f"({referral.get('adviser_id') or 'the hub'}) can tell you more with their permission.")
         st.caption(f"Referred {labels.day(referral['created_at'])} · last change {labels.day(referral['updated_at'])}")
+        st.page_link("views/referral.py", query_params={"referral": rid}, label="Open this referral",
+                     icon=":material/open_in_new:")
         if referral.get("feedback"):
             st.caption(f"Your feedback: {referral['feedback']}")
         next_steps = vocabulary.next_referral_statuses(referral["status"], by_adviser=False)

@@ -12,7 +12,7 @@ from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
 from ui.streamlit.forms import parse_qualifications, split_list
-from ui.streamlit.widgets import FieldMessages, require, screening_warnings
+from ui.streamlit.widgets import SUCCESS_ICON, FieldMessages, require, screening_warnings
 
 require(Role.ADVISER)
 client = session.api()
@@ -128,6 +128,7 @@ if submitted:
         else:
             st.session_state["person_id"] = created["id"]
             st.session_state["registered_name"] = labels.full_name(created)
-            st.success(f"Registered {labels.full_name(created)}. Their guarantee clock starts today.", icon="✅")
+            st.success(f"Registered {labels.full_name(created)}. Their guarantee clock starts today.",
+                       icon=SUCCESS_ICON)
             screening_warnings(created.get("warnings", []))
             st.page_link("views/person.py", label=f"Open {created['given_name']}'s page", icon=":material/person:")
