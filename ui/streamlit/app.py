@@ -60,6 +60,13 @@ def pages_for(role: Role | None) -> dict[str, list[st.Page]]:
                  *_addressed(set(), "views/sign_in.py", "Sign in")]}
 
 
+# At phone width the page menu folds away behind an arrow icon: say in words what it opens.
+MENU_LABEL = """<style>
+[data-testid="stExpandSidebarButton"] { width: auto; padding: 0 0.5rem; gap: 0.25rem; }
+[data-testid="stExpandSidebarButton"]::after { content: "Menu"; font-size: 1rem; font-weight: 600; }
+</style>"""
+
+
 def _login_configured() -> bool:
     try:
         return "auth" in st.secrets
@@ -115,6 +122,7 @@ def main() -> None:
     user = session.current()
     page = st.navigation(pages_for(user.role if user else None))
     remembered.keep()
+    st.html(MENU_LABEL)
     _sidebar(config)
     try:
         page.run()
