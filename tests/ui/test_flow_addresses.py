@@ -5,6 +5,10 @@ opening an adviser's person address, or another employer's referral, is told it 
 
 from __future__ import annotations
 
+import datetime as dt
+from urllib.parse import urlparse
+
+import jwt
 from playwright.sync_api import Browser, Page, expect
 
 from services.common.auth import Role
@@ -116,3 +120,19 @@ def test_an_employer_is_refused_a_person_or_another_employers_referral_and_sees_
         text = page.locator("[data-testid='stMain']").inner_text()
         for secret in ("Casey", "Brown", "Secret note.", casey["email"]):
             assert secret not in text, (address, secret)
+
+
+def test_a_cookie_the_services_did_not_sign_signs_nobody_in(stack: Stack, ui_url: str, page: Page) -> None:
+    """The UI only reads who a kept token names; the services check it. A forged one is refused and forgotten."""
+    now = dt.datetime.now(dt.UTC)
+    forged = jwt.encode({"role": "adviser", "sub": "adviser-1", "iss": "youth-guarantee", "iat": now,
+                         "exp": now + dt.timedelta(hours=1)}, "not-the-platform-secret-but-long-enough-32b",
+                        algorithm="HS256")
+    host = urlparse(ui_url).hostname
+    page.context.add_cookies([{"name": "yg_session", "value": forged, "domain": host, "path": "/"}])
+    page.goto(f"{ui_url}/person?person={stack.seeded.people['sam']['id']}")
+    expect(page.get_by_role("button", name="Sign in as an adviser")).to_be_visible(timeout=SLOW)
+    wait_for_app(page)
+    expect(page.get_by_text("Signed in as")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Sam Patel")).to_have_count(0)
+    page.wait_for_function("() => !document.cookie.includes('yg_session=')", timeout=SLOW)
