@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from typing import Protocol, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
 from services.common.auth import Role, issue_token
 from services.messaging.sealing import SubjectRead
-from services.opportunities.schemas import CandidateView, ProfileFacts
+from services.opportunities.schemas import AdviserContact, CandidateView, ProfileFacts
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -35,10 +36,14 @@ class ProfileDirectory(Protocol):
         """The subject reference events name the person by, or None when not found."""
         ...
 
+    def adviser(self, adviser_id: str) -> AdviserContact | None:
+        """An adviser's name and work contact details, or None when the hub has no record of them."""
+        ...
+
 
 class HttpProfileDirectory:
-    """Calls GET /profiles/{id}, /profiles/{id}/employer-view and /profiles/{id}/subject with a service token it
-    signs itself."""
+    """Calls GET /profiles/{id}, /profiles/{id}/employer-view, /profiles/{id}/subject and /advisers/{id} with a
+    service token it signs itself."""
 
     def __init__(
         self, base_url: str, secret: str, *, timeout: float = 5.0, transport: httpx.BaseTransport | None = None
@@ -70,6 +75,9 @@ class HttpProfileDirectory:
     def subject_of(self, profile_id: uuid.UUID) -> uuid.UUID | None:
         found = self._get(f"/profiles/{profile_id}/subject", SubjectRead)
         return found.subject if found else None
+
+    def adviser(self, adviser_id: str) -> AdviserContact | None:
+        return self._get(f"/advisers/{quote(adviser_id, safe='')}", AdviserContact)
 
     def close(self) -> None:
         self._client.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from fastapi import status as http_status
 from sqlalchemy import Select, func, select
@@ -24,6 +24,7 @@ from services.opportunities.lifecycle import open_for_applications, take_place
 from services.opportunities.models import Employer, Interest, Opportunity, Referral, ReferralStatusChange
 from services.opportunities.rules import NEEDS_A_PLACE, check_eligible, check_transition
 from services.opportunities.schemas import (
+    AdviserContact,
     CandidateView,
     ReferralCreate,
     ReferralPage,
@@ -56,6 +57,7 @@ def _referral_read(
     principal: Principal,
     directory: ProfileDirectory,
     held: HeldBack,
+    advisers: Mapping[str, AdviserContact | None],
     written: Sequence[ScreeningWarning] = (),
 ) -> ReferralRead:
     """The referral as the principal may see it: employers get the person's details and the note only with consent,
@@ -82,6 +84,7 @@ def _referral_read(
         employer_id=referral.employer_id,
         employer_name=employer.name,
         adviser_id=referral.adviser_id,
+        adviser=advisers.get(referral.adviser_id) if referral.adviser_id else None,
         note=note,
         status=referral.status,  # type: ignore[arg-type]
         feedback=feedback,
@@ -93,6 +96,12 @@ def _referral_read(
         candidate=candidate,
         warnings=warnings,
     )
+
+
+def _advisers(directory: ProfileDirectory, referrals: Iterable[Referral]) -> dict[str, AdviserContact | None]:
+    """The referring advisers' contact details, each asked of the profiles service once."""
+    adviser_ids = {referral.adviser_id for referral in referrals if referral.adviser_id}
+    return {adviser_id: directory.adviser(adviser_id) for adviser_id in adviser_ids}
 
 
 def _may_see_referral(referral: Referral, principal: Principal) -> None:
@@ -208,6 +217,7 @@ def _read_one(
         principal,
         directory,
         held_back(session, [referral.id]),
+        _advisers(directory, [referral]),
         written,
     )
 
@@ -309,6 +319,7 @@ def _referral_page(
     }
     histories = _histories(session, [row.id for row in rows])
     held = held_back(session, [row.id for row in rows])
+    advisers = _advisers(directory, rows)
     items = [
         _referral_read(
             row,
@@ -318,6 +329,7 @@ def _referral_page(
             principal,
             directory,
             held,
+            advisers,
         )
         for row in rows
     ]

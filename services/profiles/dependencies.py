@@ -12,6 +12,7 @@ from services.common.auth import Principal, Role, require_roles
 from services.common.clock import Clock
 from services.messaging.contract import KeyPurpose
 from services.profiles.config import ProfilesSettings
+from services.profiles.schemas import REGISTERING, AgeWindow
 
 # The only service that may read special category data (for the guarantee figures per priority group).
 SPECIAL_CATEGORY_READER = "events"
@@ -27,6 +28,9 @@ SettingsDep = Annotated[ProfilesSettings, Depends(settings)]
 PersonOrAdviser = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON))]
 Reader = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON, Role.SERVICE))]
 AdviserOnly = Annotated[Principal, Depends(require_roles(Role.ADVISER))]
+AnyoneSignedIn = Annotated[
+    Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON, Role.EMPLOYER, Role.SERVICE))
+]
 EngineDep = Annotated[Engine, Depends(engine)]
 
 
@@ -45,3 +49,9 @@ def key_holder(purpose: KeyPurpose) -> Callable[..., Principal]:
 
 PersonalKeyHolder = Annotated[Principal, Depends(key_holder("personal"))]
 SpecialKeyHolder = Annotated[Principal, Depends(key_holder("special"))]
+
+
+async def registering(settings: SettingsDep, clock: ClockDep) -> None:
+    """Give the registration form its age window before FastAPI validates the body (dependencies are solved
+    first; this must be async so the value stays in the request's context)."""
+    REGISTERING.set(AgeWindow(today=clock.today(), youngest=settings.min_age, oldest=settings.max_age))
