@@ -88,6 +88,7 @@ def _referral_read(
         note=note,
         status=referral.status,  # type: ignore[arg-type]
         feedback=feedback,
+        feedback_by=referral.feedback_by if feedback else None,  # type: ignore[arg-type]
         version=referral.version,
         created_at=referral.created_at,
         updated_at=referral.updated_at,
@@ -265,6 +266,7 @@ def change_referral_status(
         )
         written += [warning] if warning else []
         referral.feedback = None if warning else data.feedback
+        referral.feedback_by = str(principal.role)
     referral.version += 1
     referral.updated_at = now
     record_status_change(session, referral, previous, by_role=principal.role, now=now)

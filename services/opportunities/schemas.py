@@ -344,6 +344,9 @@ class ReferralRead(BaseModel):
     note: str | None
     status: ReferralStatus
     feedback: str | None
+    feedback_by: Literal["adviser", "employer"] | None = Field(
+        None, description="Who wrote the feedback: the adviser or the employer (null when there is none)"
+    )
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime

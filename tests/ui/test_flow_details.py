@@ -90,6 +90,7 @@ def test_my_applications_come_first_and_say_who_wrote_the_feedback(stack: Stack,
     expect(page.get_by_text("What the employer said: Thank you for coming in")).to_be_visible()
     expect(page.get_by_text("What your adviser said: You told me you'd rather work front of house.")).to_be_visible()
     expect(page.get_by_text("What the employer said: You told me")).to_have_count(0)
+    wait_for_app(page)
     _shot(page, "young_person_applications_first")
 
 

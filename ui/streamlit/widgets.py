@@ -260,10 +260,9 @@ def not_found(what: str) -> None:
 
 
 def feedback_label(referral: dict[str, Any], *, reader: Role) -> str:
-    """The heading over a referral's feedback, naming who wrote it: the role of the referral's last status change
-    (feedback is given with one), said as the reader would say it."""
-    history = referral.get("history") or []
-    writer = history[-1]["changed_by_role"] if history else ""
+    """The heading over a referral's feedback, naming who wrote it (the service keeps whether the adviser or the
+    employer did), said as the reader would say it."""
+    writer = referral.get("feedback_by")
     if writer == Role.EMPLOYER:
         return {Role.YOUNG_PERSON: "What the employer said", Role.EMPLOYER: "Your feedback"}.get(
             reader, "The employer's feedback")

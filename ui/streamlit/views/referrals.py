@@ -8,7 +8,16 @@ from services.common.auth import Role
 from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
-from ui.streamlit.widgets import FieldMessages, addressed_id, flash, not_found, require, show_flash, status_badge
+from ui.streamlit.widgets import (
+    FieldMessages,
+    addressed_id,
+    feedback_label,
+    flash,
+    not_found,
+    require,
+    show_flash,
+    status_badge,
+)
 
 require(Role.EMPLOYER)
 client = session.api()
@@ -75,7 +84,7 @@ for referral in shown:
         st.page_link("views/referral.py", query_params={"referral": rid}, label="Open this referral",
                      icon=":material/open_in_new:")
         if referral.get("feedback"):
-            st.caption(f"Your feedback: {referral['feedback']}")
+            st.caption(f"{feedback_label(referral, reader=Role.EMPLOYER)}: {referral['feedback']}")
         next_steps = vocabulary.next_referral_statuses(referral["status"], by_adviser=False)
         if not next_steps:
             continue
