@@ -91,7 +91,8 @@ class FieldMessages:
 def form_key(name: str) -> str:
     """The key prefix of a form's widgets: a new one after clear_form(name), so its fields start empty (a widget
     keeps what was typed in it for as long as its key lives)."""
-    return f"{name}{st.session_state.get(f'_round_of_{name}', 0)}"
+    emptied = st.session_state.get(f"_round_of_{name}", 0)
+    return f"{name}{emptied}" if emptied else name
 
 
 def clear_form(name: str) -> None:
