@@ -117,11 +117,12 @@ def test_a_referral_made_on_the_person_page_appears_for_the_employer(stack: Stac
     shown = texts(at)
     assert "Cafe team member" in shown and "customer service, teamwork" in shown  # matched skills of the top match
     assert "On track" in shown  # the guarantee clock, in words
-    at.selectbox(key="refer_target").set_value(cafe_job["id"])
-    at.text_area(key="refer_note").input("Friendly and reliable; keen on cafe work.")
+    at.selectbox(key=f"refer_target_{alex['id']}").set_value(cafe_job["id"]).run()
+    at.text_area(key=f"refer_note_{alex['id']}").input("Friendly and reliable; keen on cafe work.")
     button(at, "Refer").click().run()
     assert_clean(at)
-    assert any("Referred to Cafe team member" in s.value for s in at.success), texts(at)
+    assert any("Referred Alex Taylor to “Cafe team member” at Hatters Cafe Ltd." in s.value for s in at.success), \
+        texts(at)
     assert "Referred" in texts(at)
 
     employer = sign_in("employer", "Hatters Cafe")
@@ -180,7 +181,9 @@ def test_a_young_persons_interest_reaches_the_adviser(stack: Stack) -> None:
     button(adviser, "Open their page").click().run()
     assert_clean(adviser)
     assert adviser.header[0].value == "Jordan Lee"
-    assert "Kitchen apprentice — Hatters Cafe Ltd (asked for this)" in adviser.selectbox(key="refer_target").options
+    jordan = stack.seeded.people["jordan"]["id"]
+    assert "Kitchen apprentice — Hatters Cafe Ltd (asked for this)" in adviser.selectbox(
+        key=f"refer_target_{jordan}").options
 
 
 def test_publishing_says_plainly_which_rules_fail(stack: Stack) -> None:
