@@ -15,13 +15,13 @@ from services.common.auth import Principal, Role
 from services.common.errors import Forbidden, NotFound, RuleViolation
 from services.common.screening import ScreeningWarning
 from services.messaging.contract import EventType
-from services.messaging.vocabulary import ACCEPTED, OPEN_REFERRAL_STATUSES
-from services.opportunities.access import is_adviser, is_owner, load_opportunity, principal_uuid
+from services.messaging.vocabulary import BLOCKING_REFERRAL_STATUSES
+from services.opportunities.access import employer_of, is_adviser, is_owner, load_opportunity, principal_uuid
 from services.opportunities.directory import ProfileDirectory
 from services.opportunities.events import emit_about_person, referral_snapshot, subject_for
 from services.opportunities.held_back import HeldBack, held_back, hold_back, warning_for
 from services.opportunities.lifecycle import open_for_applications, take_place
-from services.opportunities.models import Interest, Opportunity, Referral, ReferralStatusChange
+from services.opportunities.models import Employer, Interest, Opportunity, Referral, ReferralStatusChange
 from services.opportunities.rules import NEEDS_A_PLACE, check_eligible, check_transition
 from services.opportunities.schemas import (
     AdviserContact,
@@ -52,6 +52,7 @@ def _histories(session: Session, referral_ids: Iterable[uuid.UUID]) -> dict[uuid
 def _referral_read(
     referral: Referral,
     opportunity: Opportunity,
+    employer: Employer,
     history: list[StatusChangeRead],
     principal: Principal,
     directory: ProfileDirectory,
@@ -81,11 +82,13 @@ def _referral_read(
         opportunity_title=opportunity.title,
         opportunity_type=opportunity.type,  # type: ignore[arg-type]
         employer_id=referral.employer_id,
+        employer_name=employer.name,
         adviser_id=referral.adviser_id,
         adviser=advisers.get(referral.adviser_id) if referral.adviser_id else None,
         note=note,
         status=referral.status,  # type: ignore[arg-type]
         feedback=feedback,
+        feedback_by=referral.feedback_by if feedback else None,  # type: ignore[arg-type]
         version=referral.version,
         created_at=referral.created_at,
         updated_at=referral.updated_at,
@@ -150,7 +153,7 @@ def create_referral(
         select(Referral.id).where(
             Referral.opportunity_id == opportunity.id,
             Referral.profile_id == person.id,
-            Referral.status.in_(OPEN_REFERRAL_STATUSES | {ACCEPTED}),
+            Referral.status.in_(BLOCKING_REFERRAL_STATUSES),
         )
     )
     if duplicate is not None:
@@ -208,8 +211,15 @@ def _read_one(
 ) -> ReferralRead:
     history = _histories(session, [referral.id])[referral.id]
     return _referral_read(
-        referral, opportunity, history, principal, directory, held_back(session, [referral.id]),
-        _advisers(directory, [referral]), written,
+        referral,
+        opportunity,
+        employer_of(session, opportunity),
+        history,
+        principal,
+        directory,
+        held_back(session, [referral.id]),
+        _advisers(directory, [referral]),
+        written,
     )
 
 
@@ -256,6 +266,7 @@ def change_referral_status(
         )
         written += [warning] if warning else []
         referral.feedback = None if warning else data.feedback
+        referral.feedback_by = str(principal.role)
     referral.version += 1
     referral.updated_at = now
     record_status_change(session, referral, previous, by_role=principal.role, now=now)
@@ -302,11 +313,26 @@ def _referral_page(
         row.id: row
         for row in session.scalars(select(Opportunity).where(Opportunity.id.in_({r.opportunity_id for r in rows})))
     }
+    employers = {
+        row.id: row
+        for row in session.scalars(
+            select(Employer).where(Employer.id.in_({o.employer_id for o in opportunities.values()}))
+        )
+    }
     histories = _histories(session, [row.id for row in rows])
     held = held_back(session, [row.id for row in rows])
     advisers = _advisers(directory, rows)
     items = [
-        _referral_read(row, opportunities[row.opportunity_id], histories[row.id], principal, directory, held, advisers)
+        _referral_read(
+            row,
+            opportunities[row.opportunity_id],
+            employers[opportunities[row.opportunity_id].employer_id],
+            histories[row.id],
+            principal,
+            directory,
+            held,
+            advisers,
+        )
         for row in rows
     ]
     return ReferralPage(items=items, total=total, limit=limit, offset=offset)
