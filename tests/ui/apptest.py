@@ -48,10 +48,15 @@ def texts(at: AppTest) -> str:
             value = getattr(element, "value", None)
             label = getattr(element, "label", None)
             parts.extend(str(v) for v in (label, value) if v not in (None, ""))
-    return _ESCAPED.sub(r"\1", "\n".join(parts)).replace(WORD_JOINER, "")
+    return unescaped("\n".join(parts))
 
 
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def unescaped(text: str) -> str:
+    """Markdown source with the escapes that show user text as typed read as the characters they show."""
+    return _ESCAPED.sub(r"\1", text).replace(WORD_JOINER, "")
 
 
 def assert_clean(at: AppTest) -> None:

@@ -8,10 +8,11 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Browser, Page, Request, expect
 
 from infra.broker import free_port
 from infra.seed.synthetic import profile_create
@@ -63,7 +64,7 @@ def _check(page: Page, host: str, where: str, seen: dict[str, int]) -> None:
 
 
 def test_hostile_titles_and_names_show_as_typed_with_no_link_and_no_request(
-    stack: Stack, ui_url: str, page: Page, hostile_host: tuple[str, list[str]]
+    stack: Stack, ui_url: str, browser: Browser, hostile_host: tuple[str, list[str]]
 ) -> None:
     host, hits = hostile_host
     body = {**stack.seeded.opportunities["cafe_job"], "title": _hostile(host, "job")}
@@ -79,38 +80,49 @@ def test_hostile_titles_and_names_show_as_typed_with_no_link_and_no_request(
         about=_hostile(host, "about"), preferred_types=["job"]))
 
     requested: list[str] = []
+    seen: dict[str, int] = {}
 
     def record(request: Request) -> None:
         if request.url.startswith(host):
             requested.append(request.url)
 
-    page.on("request", record)
-    seen: dict[str, int] = {}
+    @contextmanager
+    def signed_in(role: str, name: str | None = None) -> Iterator[Page]:
+        """A fresh browser profile for each role, every request it makes recorded."""
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(SLOW)
+        context.on("request", record)
+        try:
+            page = context.new_page()
+            sign_in(page, ui_url, role, name)
+            yield page
+        finally:
+            context.close()
 
-    sign_in(page, ui_url, "adviser")
-    open_page(page, "Person")
-    choose(page, "Young person", "Jo ![n]")
-    name = typed(f"Jo ![n]({host}/name.png) [Click]({host}/family)")
-    expect(page.get_by_text(name).first).to_be_visible(timeout=SLOW)
-    expect(page.get_by_text(typed(f"[apply here]({host}/phish-about)"))).to_be_visible(timeout=SLOW)
-    _check(page, host, "adviser: the person", seen)
-    open_page(page, "Opportunities")
-    page.get_by_text("List").first.click()
-    _check(page, host, "adviser: opportunities", seen)
+    with signed_in("adviser") as page:
+        open_page(page, "Person")
+        choose(page, "Young person", "Jo ![n]")
+        name = typed(f"Jo ![n]({host}/name.png) [Click]({host}/family)")
+        expect(page.get_by_text(name).first).to_be_visible(timeout=SLOW)
+        expect(page.get_by_text(typed(f"[apply here]({host}/phish-about)"))).to_be_visible(timeout=SLOW)
+        _check(page, host, "adviser: the person", seen)
+        open_page(page, "Opportunities")
+        page.get_by_text("List").first.click()
+        _check(page, host, "adviser: opportunities", seen)
 
-    sign_in(page, ui_url, "employer", "Hatters Cafe")
-    expect(page.get_by_text(typed(f"[apply here]({host}/phish-job)")).first).to_be_visible(timeout=SLOW)
-    _check(page, host, "employer: my opportunities", seen)
+    with signed_in("employer", "Hatters Cafe") as page:
+        expect(page.get_by_text(typed(f"[apply here]({host}/phish-job)")).first).to_be_visible(timeout=SLOW)
+        _check(page, host, "employer: my opportunities", seen)
 
-    sign_in(page, ui_url, "young_person", "Jo ![n]")
-    expect(page.get_by_text(typed(f"Hi Jo ![n]({host}/name.png)!"))).to_be_visible(timeout=SLOW)
-    _check(page, host, "young person: suggested", seen)
-    open_page(page, "Browse")
-    expect(page.get_by_text(typed(f"[apply here]({host}/phish-job)")).first).to_be_visible(timeout=SLOW)
-    expect(page.get_by_text(typed(f"{host}/bare-description")).first).to_be_visible(timeout=SLOW)
-    _check(page, host, "young person: browse", seen)
-    open_page(page, "My profile")
-    _check(page, host, "young person: my profile", seen)
+    with signed_in("young_person", "Jo ![n]") as page:
+        expect(page.get_by_text(typed(f"Hi Jo ![n]({host}/name.png)!"))).to_be_visible(timeout=SLOW)
+        _check(page, host, "young person: suggested", seen)
+        open_page(page, "Browse")
+        expect(page.get_by_text(typed(f"[apply here]({host}/phish-job)")).first).to_be_visible(timeout=SLOW)
+        expect(page.get_by_text(typed(f"{host}/bare-description")).first).to_be_visible(timeout=SLOW)
+        _check(page, host, "young person: browse", seen)
+        open_page(page, "My profile")
+        _check(page, host, "young person: my profile", seen)
 
     print(f"\nhostile text on {len(seen)} pages: {sum(seen.values())} links or images to the hostile host, "
           f"{len(requested)} requests to it from the browser, {len(hits)} arrived at it")

@@ -22,6 +22,7 @@ from tests.ui.apptest import (
     open_page,
     sign_in,
     texts,
+    unescaped,
 )
 from tests.ui.browser import chromium, streamlit_server
 from tests.ui.stack import ADVISER, Stack
@@ -121,7 +122,8 @@ def test_a_referral_made_on_the_person_page_appears_for_the_employer(stack: Stac
     at.text_area(key=f"refer_note_{alex['id']}").input("Friendly and reliable; keen on cafe work.")
     button(at, "Refer").click().run()
     assert_clean(at)
-    assert any("Referred Alex Taylor to “Cafe team member” at Hatters Cafe Ltd." in s.value for s in at.success), \
+    assert any("Referred Alex Taylor to “Cafe team member” at Hatters Cafe Ltd." in unescaped(s.value)
+               for s in at.success), \
         texts(at)
     assert "Referred" in texts(at)
 
