@@ -129,7 +129,7 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: object, exc: RequestValidationError) -> JSONResponse:
         # The offending input is echoed back, so it must itself be encodable (NaN, a lone surrogate...).
-        detail = json_safe(jsonable_encoder(exc.errors(), custom_encoder={Exception: str}))
+        detail = json_safe(jsonable_encoder(exc.errors()))
         return JSONResponse({"detail": detail}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
     @app.exception_handler(RuleViolation)

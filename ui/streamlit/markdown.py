@@ -9,9 +9,10 @@ import re
 # Every ASCII punctuation character, each of which CommonMark lets a backslash make literal; that also stops
 # Streamlit's own ":red[...]", ":material/...:" and emoji codes.
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
-# GitHub-flavoured markdown turns bare addresses into links after escapes are read ("http://x", "www.x",
-# "a@b.c"): an invisible word joiner (U+2060) inside each keeps them from being recognised, and shows nothing.
-_BARE_LINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)")
+# GitHub-flavoured markdown turns bare web addresses into links after escapes are read ("http://x", "www.x"): an
+# invisible word joiner (U+2060) inside each keeps them from being recognised, and shows nothing. Email addresses
+# stay mailto: links (an adviser's contact details are meant to be used; a mail link fetches nothing).
+_BARE_LINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)")
 WORD_JOINER = "\u2060"
 
 
