@@ -12,10 +12,12 @@ import pytest
 
 from infra.broker import LocalBroker, free_port
 from tests.support.databases import TestDatabases
+from tests.support.tokens import use_test_keys
 from tests.support.topics import TopicPublisher
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+use_test_keys()
 
 # The fixtures that reach the broker or PostgreSQL; every other fixture that does depends on one of them.
 SERVICE_FIXTURES = frozenset({"databases", "local_broker", "bootstrap_servers"})

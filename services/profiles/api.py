@@ -12,6 +12,8 @@ from services.profiles import keys, service
 from services.profiles.dependencies import (
     AdviserOnly,
     ClockDep,
+    EligibilityReader,
+    EmployerViewReader,
     EngineDep,
     PersonalKeyHolder,
     PersonOrAdviser,
@@ -21,6 +23,7 @@ from services.profiles.dependencies import (
     SpecialKeyHolder,
 )
 from services.profiles.schemas import (
+    EligibilityFacts,
     EmployerView,
     ProfileCreate,
     ProfilePage,
@@ -67,8 +70,13 @@ def get_profile(profile_id: uuid.UUID, principal: Reader, session: SessionDep, c
     return service.get_profile(session=session, profile_id=profile_id, principal=principal, today=clock.today())
 
 
+@router.get("/profiles/{profile_id}/eligibility", response_model=EligibilityFacts)
+def get_eligibility_facts(profile_id: uuid.UUID, principal: EligibilityReader, session: SessionDep) -> EligibilityFacts:
+    return service.eligibility_facts(session=session, profile_id=profile_id, principal=principal)
+
+
 @router.get("/profiles/{profile_id}/employer-view", response_model=EmployerView)
-def get_employer_view(profile_id: uuid.UUID, principal: Reader, session: SessionDep) -> EmployerView:
+def get_employer_view(profile_id: uuid.UUID, principal: EmployerViewReader, session: SessionDep) -> EmployerView:
     return service.employer_view(session=session, profile_id=profile_id, principal=principal)
 
 

@@ -33,7 +33,14 @@ from services.messaging.vocabulary import SPECIAL_CATEGORY_GROUPS
 from services.profiles.config import ProfilesSettings
 from services.profiles.keys import destroy_keys, keys_of
 from services.profiles.models import ErasureRecord, OutboxRecord, Profile, SpecialCategory
-from services.profiles.schemas import EmployerView, ProfileCreate, ProfilePage, ProfileRead, ProfileUpdate
+from services.profiles.schemas import (
+    EligibilityFacts,
+    EmployerView,
+    ProfileCreate,
+    ProfilePage,
+    ProfileRead,
+    ProfileUpdate,
+)
 
 PRODUCER = "profiles"
 SPECIAL_CATEGORY_FIELDS = {"ethnicity"}
@@ -264,10 +271,18 @@ def _load(session: Session, profile_id: uuid.UUID) -> tuple[Profile, SpecialCate
 
 
 def get_profile(*, session: Session, profile_id: uuid.UUID, principal: Principal, today: dt.date) -> ProfileRead:
-    """One profile, for an adviser, a service or the young person themself."""
+    """One profile, for an adviser or the young person themself."""
     _may_access(principal, profile_id)
     profile, special = _load(session, profile_id)
     return _to_read(profile, special, today)
+
+
+def eligibility_facts(*, session: Session, profile_id: uuid.UUID, principal: Principal) -> EligibilityFacts:
+    """The facts an opportunity's rules are checked against, for the opportunities service (and advisers)."""
+    _may_access(principal, profile_id)
+    profile, _ = _load(session, profile_id)
+    return EligibilityFacts(id=profile.id, date_of_birth=profile.date_of_birth,
+                            on_universal_credit=profile.on_universal_credit, adviser_id=profile.adviser_id)
 
 
 def employer_view(*, session: Session, profile_id: uuid.UUID, principal: Principal) -> EmployerView:

@@ -161,6 +161,13 @@ class Api:
     def get(self, service: str, path: str, **params: Any) -> Json:
         return self.request(service, "GET", path, params=params)
 
+    # Sign-in
+
+    def demo_token(self, role: str, sub: str) -> str:
+        """Development only: a demo person's token from the development issuer (the profiles service)."""
+        answer = self.request("profiles", "POST", "/dev/tokens", json={"role": role, "sub": sub})
+        return str(answer["access_token"])
+
     # Profiles
 
     def profiles(self, **params: Any) -> Json:
