@@ -4,6 +4,7 @@ lists the referrals they may see (employers get a candidate's details only with 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
 
@@ -24,13 +25,19 @@ from services.opportunities.lifecycle import open_for_applications, take_place
 from services.opportunities.models import Interest, Opportunity, Referral, ReferralStatusChange
 from services.opportunities.rules import NEEDS_A_PLACE, check_eligible, check_transition
 from services.opportunities.schemas import (
-    CandidateView,
     ReferralCreate,
     ReferralPage,
     ReferralRead,
     ReferralUpdate,
+    ReferredCandidate,
     StatusChangeRead,
 )
+
+
+def candidate_pseudonym(referral_id: uuid.UUID) -> str:
+    """How an employer's answers name the referred person: derived from the referral alone, so it says nothing the
+    referral id does not and links no two referrals of the same person."""
+    return "candidate-" + hashlib.sha256(b"yg-candidate:" + referral_id.bytes).hexdigest()[:12]
 
 
 def _histories(session: Session, referral_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[StatusChangeRead]]:
@@ -59,13 +66,18 @@ def _referral_read(
 ) -> ReferralRead:
     """The referral as the principal may see it: employers get the person's details and the note only with consent,
     and never text held back as special category data (only the warnings about what they just wrote)."""
-    candidate: CandidateView | None = None
+    candidate: ReferredCandidate | None = None
+    profile_id = referral.profile_id
     note: str | None = referral.note if referral.erased_at is None else None
     feedback = referral.feedback
     warnings = list(written)
-    if principal.role is Role.EMPLOYER and referral.profile_id is not None:
-        candidate = directory.employer_view(referral.profile_id)
-        if candidate is None or not candidate.consent_share_with_employers:
+    if principal.role is Role.EMPLOYER:
+        profile_id = None
+        view = directory.employer_view(referral.profile_id) if referral.profile_id is not None else None
+        if view is not None:
+            candidate = ReferredCandidate(pseudonym=candidate_pseudonym(referral.id),
+                                          **view.model_dump(exclude={"id"}))
+        if view is None or not view.consent_share_with_employers:
             note = None
     elif principal.role is not Role.EMPLOYER:
         kept = {field: row for (owner, field), row in held.items() if owner == referral.id}
@@ -74,7 +86,7 @@ def _referral_read(
         warnings = [warning_for(row) for row in kept.values()]
     return ReferralRead(
         id=referral.id,
-        profile_id=referral.profile_id,
+        profile_id=profile_id,
         opportunity_id=referral.opportunity_id,
         opportunity_title=opportunity.title,
         opportunity_type=opportunity.type,  # type: ignore[arg-type]
