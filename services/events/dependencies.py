@@ -27,3 +27,5 @@ RulesDep = Annotated[ClockRules, Depends(clock_rules)]
 # Advisers read everything here; a service only with the scope events:read (granted to none today); employers and
 # young people not.
 Reader = Annotated[Principal, Depends(require_roles(Role.ADVISER, service_scope=Scope.EVENTS_READ))]
+# Who has looked at a young person's record: the person themself (their own only) and advisers.
+PersonOrAdviser = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON))]

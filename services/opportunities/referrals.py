@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session
 from services.common.auth import Principal, Role
 from services.common.errors import Forbidden, NotFound, RuleViolation
 from services.common.screening import ScreeningWarning
-from services.messaging.contract import EventType
+from services.messaging.contract import EventType, RecordViewedV1
 from services.messaging.vocabulary import ACCEPTED, OPEN_REFERRAL_STATUSES
 from services.opportunities.access import is_adviser, is_owner, load_opportunity, principal_uuid
 from services.opportunities.directory import ProfileDirectory
 from services.opportunities.events import emit_about_person, referral_snapshot, subject_for
 from services.opportunities.held_back import HeldBack, held_back, hold_back, warning_for
 from services.opportunities.lifecycle import open_for_applications, take_place
-from services.opportunities.models import Interest, Opportunity, Referral, ReferralStatusChange
+from services.opportunities.models import Employer, Interest, Opportunity, Referral, ReferralStatusChange
 from services.opportunities.rules import NEEDS_A_PLACE, check_eligible, check_transition
 from services.opportunities.schemas import (
     ReferralCreate,
@@ -103,6 +103,35 @@ def _referral_read(
         candidate=candidate,
         warnings=warnings,
     )
+
+
+def _record_employer_views(
+    session: Session,
+    shown: Iterable[tuple[Referral, Opportunity]],
+    principal: Principal,
+    directory: ProfileDirectory,
+    now: dt.datetime,
+) -> None:
+    """Each referral an employer reads goes to the audit log: a referral.viewed naming the employer, the referral
+    and when (the person by their subject reference only), committed with nothing else."""
+    if principal.role is not Role.EMPLOYER:
+        return
+    names: dict[uuid.UUID, str] = {}
+    for referral, opportunity in shown:
+        if referral.profile_id is None:
+            continue
+        if referral.employer_id not in names:
+            employer = session.get(Employer, referral.employer_id)
+            names[referral.employer_id] = employer.name if employer is not None else ""
+        view_id = uuid.uuid4()
+        viewed = RecordViewedV1(
+            view_id=view_id, profile_id=referral.profile_id, viewer_role="employer", viewer=principal.sub,
+            viewer_name=names[referral.employer_id] or None, record="referral", referral_id=referral.id,
+            opportunity_title=opportunity.title, viewed_at=now,
+        )
+        subject = subject_for(session, directory, referral.profile_id)
+        emit_about_person(session, EventType.REFERRAL_VIEWED, view_id, 1, viewed, now, subject)
+    session.commit()
 
 
 def _may_see_referral(referral: Referral, principal: Principal) -> None:
@@ -273,19 +302,23 @@ def change_referral_status(
     if data.status == "accepted":
         take_place(session, opportunity, now)
     session.commit()
-    return _read_one(session, referral, opportunity, principal, directory, written)
+    read = _read_one(session, referral, opportunity, principal, directory, written)
+    _record_employer_views(session, [(referral, opportunity)], principal, directory, now)
+    return read
 
 
 def get_referral(
-    *, session: Session, referral_id: uuid.UUID, principal: Principal, directory: ProfileDirectory
+    *, session: Session, referral_id: uuid.UUID, principal: Principal, directory: ProfileDirectory, now: dt.datetime
 ) -> ReferralRead:
-    """One referral, as the principal may see it."""
+    """One referral, as the principal may see it (an employer's read goes to the audit log)."""
     referral = session.get(Referral, referral_id)
     if referral is None:
         raise NotFound("referral", referral_id)
     _may_see_referral(referral, principal)
     opportunity = load_opportunity(session, referral.opportunity_id)
-    return _read_one(session, referral, opportunity, principal, directory)
+    read = _read_one(session, referral, opportunity, principal, directory)
+    _record_employer_views(session, [(referral, opportunity)], principal, directory, now)
+    return read
 
 
 def _referral_page(
@@ -295,6 +328,7 @@ def _referral_page(
     directory: ProfileDirectory,
     limit: int,
     offset: int,
+    now: dt.datetime,
 ) -> ReferralPage:
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows: Sequence[Referral] = session.scalars(
@@ -310,6 +344,8 @@ def _referral_page(
         _referral_read(row, opportunities[row.opportunity_id], histories[row.id], principal, directory, held)
         for row in rows
     ]
+    _record_employer_views(session, [(row, opportunities[row.opportunity_id]) for row in rows], principal, directory,
+                           now)
     return ReferralPage(items=items, total=total, limit=limit, offset=offset)
 
 
@@ -318,6 +354,7 @@ def list_referrals(
     session: Session,
     principal: Principal,
     directory: ProfileDirectory,
+    now: dt.datetime,
     profile_id: uuid.UUID | None = None,
     opportunity_id: uuid.UUID | None = None,
     status: str | None = None,
@@ -341,7 +378,7 @@ def list_referrals(
         query = query.where(Referral.status == status)
     if adviser_id:
         query = query.where(Referral.adviser_id == adviser_id)
-    return _referral_page(session, query, principal, directory, limit, offset)
+    return _referral_page(session, query, principal, directory, limit, offset, now)
 
 
 def list_opportunity_referrals(
@@ -350,6 +387,7 @@ def list_opportunity_referrals(
     opportunity_id: uuid.UUID,
     principal: Principal,
     directory: ProfileDirectory,
+    now: dt.datetime,
     limit: int = 100,
     offset: int = 0,
 ) -> ReferralPage:
@@ -358,4 +396,4 @@ def list_opportunity_referrals(
     if not (is_adviser(principal) or is_owner(principal, opportunity.employer_id)):
         raise NotFound("opportunity", opportunity_id)
     query = select(Referral).where(Referral.opportunity_id == opportunity_id)
-    return _referral_page(session, query, principal, directory, limit, offset)
+    return _referral_page(session, query, principal, directory, limit, offset, now)

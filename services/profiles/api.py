@@ -66,8 +66,12 @@ def list_profiles(
 
 
 @router.get("/profiles/{profile_id}", response_model=ProfileRead)
-def get_profile(profile_id: uuid.UUID, principal: Reader, session: SessionDep, clock: ClockDep) -> ProfileRead:
-    return service.get_profile(session=session, profile_id=profile_id, principal=principal, today=clock.today())
+def get_profile(
+    profile_id: uuid.UUID, principal: Reader, session: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> ProfileRead:
+    return service.get_profile(
+        session=session, profile_id=profile_id, principal=principal, kek=settings.kek(), now=clock.now()
+    )
 
 
 @router.get("/profiles/{profile_id}/eligibility", response_model=EligibilityFacts)

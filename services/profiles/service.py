@@ -25,6 +25,7 @@ from services.messaging.contract import (
     ProfileErasedV2,
     ProfileSnapshotV1,
     ProfileSpecialCategoryV1,
+    RecordViewedV1,
     ScreenedTextV1,
 )
 from services.messaging.outbox import add_to_outbox, redact_aggregate, stage_event
@@ -135,7 +136,7 @@ def _snapshot(profile: Profile) -> ProfileSnapshotV1:
 def _emit(
     session: Session,
     event_type: EventType,
-    profile_id: uuid.UUID,
+    aggregate_id: uuid.UUID,
     version: int,
     payload: PayloadModel,
     at: dt.datetime,
@@ -143,11 +144,11 @@ def _emit(
 ) -> None:
     """Stage an event about the person: named by their subject reference, fields sealed under their key."""
     sealed_with = PSEUDONYMISED[event_type].sealed
-    aggregate_id, wire = pseudonymise(
+    travels_under, wire = pseudonymise(
         event_type,
         payload,
         subject=keys["personal"].subject,
-        aggregate_id=str(profile_id),
+        aggregate_id=str(aggregate_id),
         key=keys[sealed_with] if sealed_with else None,
     )
     stage_event(
@@ -155,7 +156,7 @@ def _emit(
         OutboxRecord,
         event_type,
         producer=PRODUCER,
-        aggregate_id=aggregate_id,
+        aggregate_id=travels_under,
         version=version,
         payload=wire,
         at=at,
@@ -270,11 +271,20 @@ def _load(session: Session, profile_id: uuid.UUID) -> tuple[Profile, SpecialCate
     return profile, session.get(SpecialCategory, profile_id)
 
 
-def get_profile(*, session: Session, profile_id: uuid.UUID, principal: Principal, today: dt.date) -> ProfileRead:
-    """One profile, for an adviser or the young person themself."""
+def get_profile(
+    *, session: Session, profile_id: uuid.UUID, principal: Principal, kek: bytes, now: dt.datetime
+) -> ProfileRead:
+    """One profile, for an adviser or the young person themself; an adviser's read goes to the audit log."""
     _may_access(principal, profile_id)
     profile, special = _load(session, profile_id)
-    return _to_read(profile, special, today)
+    read = _to_read(profile, special, now.date())
+    if principal.role is Role.ADVISER:
+        view_id = uuid.uuid4()
+        viewed = RecordViewedV1(view_id=view_id, profile_id=profile_id, viewer_role="adviser", viewer=principal.sub,
+                                record="profile", viewed_at=now)
+        _emit(session, EventType.PROFILE_VIEWED, view_id, 1, viewed, now, keys_of(session, profile_id, kek))
+        session.commit()
+    return read
 
 
 def eligibility_facts(*, session: Session, profile_id: uuid.UUID, principal: Principal) -> EligibilityFacts:

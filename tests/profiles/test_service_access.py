@@ -10,12 +10,17 @@ import base64
 import jwt
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from services.common.db import make_engine
 from services.common.tokens import SERVICE_NAMES, JwksFile, TokenVerifier
+from services.messaging.contract import EventEnvelope
 from services.profiles.config import ProfilesSettings
 from services.profiles.main import create_app
+from services.profiles.models import OutboxRecord
 from tests.profiles.conftest import ProfilesHarness
 from tests.support.factories import profile_payload
+from tests.support.keys import open_events, profiles_keys
 
 SPECIAL = {"ethnicity", "priority_groups", "about", "given_name", "family_name", "postcode", "email", "phone"}
 
@@ -82,3 +87,34 @@ def test_outside_development_there_is_no_demo_sign_in(tmp_path) -> None:  # type
     client = TestClient(create_app(settings))  # no lifespan: these routes need no database
     assert client.post("/dev/tokens", json={"role": "adviser", "sub": "a"}).status_code == 404
     assert client.get("/.well-known/jwks.json").status_code == 200
+
+
+def _views(database_url: str) -> list[EventEnvelope]:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.scalars(select(OutboxRecord.envelope).where(OutboxRecord.event_type == "profile.viewed"))
+            return [EventEnvelope.model_validate(row) for row in rows]
+    finally:
+        engine.dispose()
+
+
+def test_an_advisers_read_of_a_profile_goes_to_the_audit_log_naming_the_person_by_subject_only(
+    profiles: ProfilesHarness,
+) -> None:
+    created = profiles.client.post("/profiles", json=profile_payload(priority_groups=["send"], ethnicity="Roma"),
+                                   headers=profiles.as_("adviser")).json()
+    pid = created["id"]
+    assert profiles.client.get(f"/profiles/{pid}", headers=profiles.as_("young_person", pid)).status_code == 200
+    assert _views(profiles.database_url) == []  # the person reading their own profile is not a look by others
+    for adviser in ("adviser-1", "adviser-2"):
+        assert profiles.client.get(f"/profiles/{pid}", headers=profiles.as_("adviser", adviser)).status_code == 200
+    views = _views(profiles.database_url)
+    assert len(views) == 2
+    wire = " ".join(view.model_dump_json() for view in views)
+    assert pid not in wire and "Roma" not in wire and "\"send\"" not in wire
+    opened = open_events(views, profiles_keys(profiles.client, profiles.settings))
+    assert [(v.payload["profile_id"], v.payload["viewer_role"], v.payload["viewer"], v.payload["record"])
+            for v in opened] == [(pid, "adviser", "adviser-1", "profile"), (pid, "adviser", "adviser-2", "profile")]
+    assert all(v.aggregate_id == v.payload["view_id"] for v in opened)
+    print(f"\nprofile reads recorded: {len(views)} (advisers), 0 (the person themself)")

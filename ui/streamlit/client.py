@@ -285,3 +285,7 @@ class Api:
 
     def stats(self) -> Json:
         return self.get("events", "/stats")
+
+    def views_of(self, profile_id: uuid.UUID | str) -> Json:
+        """Who has looked at a young person's record (advisers, and employers through a referral)."""
+        return self.get("events", f"/people/{profile_id}/views")
