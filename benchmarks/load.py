@@ -200,7 +200,7 @@ class Generator:
                 return plan.data.model_dump(mode="json")
 
     def person(self) -> dict[str, Any]:
-        return synthetic_person(self.ctx, self.ctx.now.date()).model_dump(mode="json")
+        return synthetic_person(self.ctx, self.ctx.now.date(), with_phone=False).model_dump(mode="json")
 
 
 async def _pool(count: int, concurrency: int, task: Callable[[int], Awaitable[None]], say: Printer, what: str

@@ -14,7 +14,7 @@ from infra.seed.occupations import Occupation, skills_for
 from infra.seed.places import work_postcode
 from services.common.eligibility import Posting, least_legal_pay
 from services.common.minimum_wage import rates_on
-from services.messaging.vocabulary import OPPORTUNITY_TYPES
+from services.messaging.vocabulary import OPPORTUNITY_TYPES, can_be_remote
 from services.opportunities.schemas import EmployerCreate, OpportunityCreate
 
 REAL_LIVING_WAGE = Decimal("13.45")
@@ -93,7 +93,7 @@ def plan_opportunity(
     min_age: int | None = 16
     max_age: int | None = None
     needs_uc = False
-    remote = rng.random() < (0.3 if sector == "digital" else 0.02)
+    remote = can_be_remote(sector, kind) and rng.random() < (0.3 if sector == "digital" else 0.1)
     months: int | None
     if kind == "apprenticeship":
         level = weighted_choice(rng, APPRENTICESHIP_LEVELS)

@@ -12,7 +12,8 @@ from services.common.clock import FixedClock
 from services.common.db import make_engine, make_session_factory
 from services.common.errors import NotFound
 from services.opportunities.directory import ProfileDirectory
-from services.opportunities.schemas import CandidateView, ProfileFacts
+from services.opportunities.schemas import AdviserContact, CandidateView, ProfileFacts
+from services.profiles import advisers as profiles_advisers
 from services.profiles import keys as profiles_keys
 from services.profiles import service as profiles_service
 from services.profiles.config import ProfilesSettings
@@ -57,6 +58,14 @@ class InProcessProfileDirectory:
             except NotFound:
                 return None
         return CandidateView.model_validate(view.model_dump())
+
+    def adviser(self, adviser_id: str) -> AdviserContact | None:
+        with self.session_factory() as session:
+            try:
+                read = profiles_advisers.get_adviser(session=session, adviser_id=adviser_id)
+            except NotFound:
+                return None
+        return AdviserContact.model_validate(read.model_dump())
 
     def subject_of(self, profile_id: uuid.UUID) -> uuid.UUID | None:
         if profile_id not in self._subjects:

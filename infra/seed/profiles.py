@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from infra.seed.context import NEET, SeedContext, SeededPerson, weighted_choice
 from infra.seed.datafiles import keyed_by, load, members_of
 from infra.seed.places import home_postcode
 from infra.seed.synthetic import profile_create
 from services.common.auth import Principal, Role
 from services.common.db import make_engine, make_session_factory, run_migrations
+from services.common.errors import RuleViolation
 from services.messaging.vocabulary import OPPORTUNITY_TYPES, PRIORITY_GROUPS, PROFILE_STATUSES, QUALIFICATION_LEVELS
-from services.profiles import service
+from services.profiles import advisers, service
 from services.profiles.config import ProfilesSettings
 from services.profiles.main import MIGRATIONS
-from services.profiles.schemas import ProfileCreate, ProfileUpdate
+from services.profiles.schemas import AdviserWrite, ProfileCreate, ProfileRead, ProfileUpdate
 
 _PEOPLE = load("people")
+ADVISERS: dict[str, dict[str, str]] = load("advisers")
 GIVEN_NAMES: list[str] = _PEOPLE["given_names"]
 FAMILY_NAMES: list[str] = _PEOPLE["family_names"]
 SKILLS: list[str] = _PEOPLE["skills"]
@@ -45,8 +49,9 @@ def _birth_date(ctx: SeedContext, registered: dt.date) -> dt.date:
     return born + dt.timedelta(days=ctx.rng.randint(1, 360))
 
 
-def synthetic_person(ctx: SeedContext, registered: dt.date) -> ProfileCreate:
-    """A synthetic young person registered on `registered`, drawn from the seed data files."""
+def synthetic_person(ctx: SeedContext, registered: dt.date, *, with_phone: bool = True) -> ProfileCreate:
+    """A synthetic young person registered on `registered`, drawn from the seed data files (a phone number from
+    Ofcom's drama range when `with_phone`: there are only a thousand, so two people may share one)."""
     rng = ctx.rng
     groups = [group for group, share in PRIORITY_GROUP_SHARES.items() if rng.random() < share]
     status = weighted_choice(rng, STATUS_WEIGHTS)
@@ -60,8 +65,8 @@ def synthetic_person(ctx: SeedContext, registered: dt.date) -> ProfileCreate:
             family_name=family,
             date_of_birth=_birth_date(ctx, registered).isoformat(),
             postcode=home_postcode(rng),
-            email=f"{given}.{family}.{rng.randint(10, 999)}@example.org".lower(),
-            phone=f"07700 900{rng.randint(100, 999)}",
+            email=f"{given}.{family}.{rng.randint(1000, 9999)}@example.org".lower(),
+            phone=f"07700 900{rng.randint(0, 999):03d}" if with_phone else None,
             status=status,
             on_universal_credit=rng.random() < 0.55,
             priority_groups=groups,
@@ -79,25 +84,46 @@ def synthetic_person(ctx: SeedContext, registered: dt.date) -> ProfileCreate:
     )
 
 
+def _register(
+    ctx: SeedContext, sessions: sessionmaker[Session], settings: ProfilesSettings, adviser: Principal,
+    registered_at: dt.datetime,
+) -> ProfileRead:
+    """Register a new synthetic person; one who looks like someone already registered is drawn again."""
+    for attempt in range(10):
+        data = synthetic_person(ctx, registered_at.date(), with_phone=attempt == 0)
+        with sessions() as session:
+            try:
+                return service.register_profile(
+                    session=session, data=data, principal=adviser, settings=settings, now=registered_at
+                )
+            except RuleViolation as err:
+                if err.rule != "likely_duplicate":
+                    raise
+    raise RuntimeError("every synthetic person drawn looked like someone already registered")
+
+
+def seed_advisers(ctx: SeedContext, sessions: sessionmaker[Session]) -> None:
+    """The demo advisers as records (infra/seed/data/advisers.toml): one for each adviser id the seed uses."""
+    for adviser_id in ctx.adviser_ids:
+        with sessions() as session:
+            advisers.save_adviser(
+                session=session, adviser_id=adviser_id, data=AdviserWrite.model_validate(ADVISERS[adviser_id]),
+                now=ctx.now,
+            )
+
+
 def seed(ctx: SeedContext, count: int = 160) -> None:
-    """Register `count` synthetic young people, back-dated over the past six months."""
+    """The demo advisers, and `count` synthetic young people registered over the past six months."""
     settings = ProfilesSettings()
     url = settings.resolved_database_url()
     run_migrations(url, MIGRATIONS)
     engine = make_engine(url)
     sessions = make_session_factory(engine)
+    seed_advisers(ctx, sessions)
     adviser_for = {index: ctx.adviser_ids[index % len(ctx.adviser_ids)] for index in range(count)}
     for index in ctx.progress(range(count), "young people", total=count):
         registered_at = ctx.now - dt.timedelta(days=ctx.rng.uniform(0, 180), hours=ctx.rng.uniform(0, 8))
-        data = synthetic_person(ctx, registered_at.date())
-        with sessions() as session:
-            read = service.register_profile(
-                session=session,
-                data=data,
-                principal=Principal(Role.ADVISER, adviser_for[index]),
-                settings=settings,
-                now=registered_at,
-            )
+        read = _register(ctx, sessions, settings, Principal(Role.ADVISER, adviser_for[index]), registered_at)
         if ctx.rng.random() < 0.15:
             later = min(ctx.now, registered_at + dt.timedelta(days=ctx.rng.uniform(3, 40)))
             with sessions() as session:

@@ -58,7 +58,7 @@ def profile_create(**overrides: Any) -> dict[str, Any]:
         "date_of_birth": birth_date_for_age(19).isoformat(),
         "postcode": HOME_POSTCODE,
         "email": f"test{n}@example.org",
-        "phone": "07700 900123",
+        "phone": f"07700 9{n % 100_000:05d}",
         **_matchable(),
         "max_travel_km": 12,
     }

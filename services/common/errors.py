@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, HTTPException, status
+from fastapi.encoders import jsonable_encoder
 from sqlalchemy import exc as db_errors
 
 # A lost or refused connection, a statement cut off by its timeout, no pooled connection in time: the request can
@@ -13,16 +16,27 @@ DATABASE_UNAVAILABLE = (db_errors.OperationalError, db_errors.InterfaceError, db
 class RuleViolation(Exception):
     """A domain rule failed; routes turn it into a 422 (or the given status)."""
 
-    def __init__(self, field: str, rule: str, message: str, status_code: int = status.HTTP_422_UNPROCESSABLE_CONTENT):
+    def __init__(
+        self,
+        field: str,
+        rule: str,
+        message: str,
+        status_code: int = status.HTTP_422_UNPROCESSABLE_CONTENT,
+        context: dict[str, Any] | None = None,
+    ):
         super().__init__(message)
         self.field = field
         self.rule = rule
         self.message = message
         self.status_code = status_code
+        self.context = context
 
     def to_http(self) -> HTTPException:
         location = ["body", *self.field.split(".")] if self.field else ["body"]
-        return HTTPException(self.status_code, detail=[{"loc": location, "msg": self.message, "type": self.rule}])
+        item: dict[str, Any] = {"loc": location, "msg": self.message, "type": self.rule}
+        if self.context is not None:
+            item["ctx"] = jsonable_encoder(self.context)
+        return HTTPException(self.status_code, detail=[item])
 
 
 class NotFound(Exception):

@@ -28,9 +28,11 @@ class Location:
 def normalise_postcode(raw: str) -> str:
     """'sk1 3xe' -> 'SK1 3XE'; raises InvalidPostcode for anything not in the UK format."""
     compact = re.sub(r"\s+", "", raw or "").upper()
+    if not compact:
+        raise InvalidPostcode("Enter a postcode")
     match = _POSTCODE.match(compact)
     if not match:
-        raise InvalidPostcode(f"'{raw}' is not a UK postcode (e.g. SK1 3XE)")
+        raise InvalidPostcode(f"Enter a UK postcode, like SK1 3XE ('{raw.strip()}' is not one)")
     return f"{match.group(1)} {match.group(2)}"
 
 

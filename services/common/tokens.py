@@ -48,6 +48,7 @@ class Scope(StrEnum):
     SPECIAL_KEYS = "keys:special"
     PROFILE_ELIGIBILITY = "profiles:eligibility"
     EMPLOYER_VIEW = "profiles:employer-view"
+    ADVISER_CONTACT = "profiles:advisers"
     MATCHING_SEARCH = "matching:search"
     EVENTS_READ = "events:read"
 
@@ -57,7 +58,8 @@ class Scope(StrEnum):
 SERVICE_SCOPES: Mapping[str, frozenset[Scope]] = {
     "profiles": frozenset(),
     "opportunities": frozenset(
-        {Scope.PERSONAL_KEYS, Scope.PROFILE_ELIGIBILITY, Scope.EMPLOYER_VIEW, Scope.MATCHING_SEARCH}
+        {Scope.PERSONAL_KEYS, Scope.PROFILE_ELIGIBILITY, Scope.EMPLOYER_VIEW, Scope.ADVISER_CONTACT,
+         Scope.MATCHING_SEARCH}
     ),
     "matching": frozenset({Scope.PERSONAL_KEYS}),
     "events": frozenset({Scope.PERSONAL_KEYS, Scope.SPECIAL_KEYS}),

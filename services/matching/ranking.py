@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,6 +43,32 @@ class Explanation:
     missing_skills: list[str] = field(default_factory=list)
     distance_km: float | None = None
     reasons: list[str] = field(default_factory=list)
+    matched_interests: list[str] = field(default_factory=list)
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+_LITTLE_WORDS = frozenset({"a", "an", "and", "the", "of", "in", "on", "to", "for", "with", "at", "or"})
+
+
+def _stem(word: str) -> str:
+    """'cooking' -> 'cook', 'cafes' -> 'cafe': enough for an interest to meet the words of a posting."""
+    if word.endswith("ing") and len(word) > 5:
+        return word[:-3]
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def _words(text: str) -> set[str]:
+    return {_stem(word) for word in _WORD.findall(text.lower()) if word not in _LITTLE_WORDS}
+
+
+def fitting_interests(interests: Iterable[str], opportunity: OpportunityFacts) -> list[str]:
+    """The person's interests that the posting speaks of (every word of the interest is in its title, skills,
+    area of work or description): an "electrician" interest fits a "Mining electrician apprentice"."""
+    said = _words(" ".join([opportunity.title, *opportunity.skills, opportunity.sector.replace("_", " "),
+                            opportunity.description]))
+    return [interest for interest in interests if (wanted := _words(interest)) and wanted <= said]
 
 
 @dataclass
@@ -245,9 +272,13 @@ def explain(
     """The hybrid score of one pair and why."""
     m = measured or measure(opportunity, person, similarity, weights, origin=origin, query_text=query_text)
     matched, distance, reach = m.matched, m.distance, m.reach
+    interests = fitting_interests(person.interests, opportunity) if person is not None else []
+    # Reasons are what speaks for the match; the skills still to learn are `missing_skills`, apart.
     reasons: list[str] = []
-    if opportunity.skills and (person is not None or query_text):
-        reasons.append(f"shares {len(matched)} of {len(opportunity.skills)} listed skills")
+    if matched:
+        reasons.append(f"has {len(matched)} of the {len(opportunity.skills)} skills it asks for: {', '.join(matched)}")
+    if interests:
+        reasons.append(f"interested in {', '.join(interests)}")
 
     if opportunity.remote:
         reasons.append("remote: no travel needed")
@@ -283,6 +314,7 @@ def explain(
         missing_skills=m.missing,
         distance_km=None if distance is None else round(distance, 1),
         reasons=reasons,
+        matched_interests=interests,
     )
     return m.score, explanation
 
@@ -370,7 +402,7 @@ def rank_people_by_text(
             continue
         matched = [skill for skill in person.skills if normalise_skill(skill) in text]
         distance = None if origin is None else distance_between(origin[0], origin[1], person.latitude, person.longitude)
-        reasons = [f"mentions {len(matched)} of their {len(person.skills)} skills"] if person.skills else []
+        reasons = [f"the search names their skills: {', '.join(matched)}"] if matched else []
         if distance is not None:
             reasons.append(f"{distance:.0f} km away")
         why = Explanation(matched, [], None if distance is None else round(distance, 1), reasons)

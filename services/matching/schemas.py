@@ -14,9 +14,11 @@ K = Annotated[int, Field(ge=1, le=100)]
 
 class Explanation(BaseModel):
     matched_skills: list[str]
-    missing_skills: list[str]
+    missing_skills: list[str] = Field(description="Skills the posting asks for that the person has not listed: "
+                                      "things to learn, never a reason for the match")
     distance_km: float | None
-    reasons: list[str]
+    reasons: list[str] = Field(description="What speaks for the match, in words (positives only)")
+    matched_interests: list[str] = Field(default=[], description="The person's interests the posting speaks of")
 
 
 class OpportunitySummary(BaseModel):

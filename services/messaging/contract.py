@@ -83,6 +83,15 @@ class PayloadModel(BaseModel):
 class Qualification(PayloadModel):
     level: str
     subject: str
+    type: str | None = None  # services.messaging.vocabulary.QualificationType, when the person named it
+
+
+class DuplicateOverrideV1(PayloadModel):
+    """An adviser registered someone who looked like people already registered (`similar_to`), saying why."""
+
+    reason: str
+    similar_to: list[uuid.UUID]
+    by_adviser: str
 
 
 class ProfileSnapshotV1(PayloadModel):
@@ -107,6 +116,8 @@ class ProfileSnapshotV1(PayloadModel):
     consent_share_with_employers: bool
     adviser_id: str | None
     registered_at: dt.datetime
+    # On profile.registered only, for the audit log.
+    duplicate_override: DuplicateOverrideV1 | None = None
 
 
 class ProfileErasedV1(PayloadModel):

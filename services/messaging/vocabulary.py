@@ -51,9 +51,63 @@ Sector = Literal[
     "transport_logistics",
 ]
 SECTORS: tuple[Sector, ...] = get_args(Sector)
+# Work that can be done from home: desk work at a screen. Hands-on work (hair, care, building, cooking, driving,
+# making things...) cannot, so no such posting may say it is remote; a training course may be taught online.
+REMOTE_SECTORS: frozenset[Sector] = frozenset(
+    {"business_administration", "creative_design", "digital", "legal_finance_accounting", "sales_marketing_procurement"}
+)
+REMOTE_TYPES: frozenset[OpportunityType] = frozenset({"training"})
+
+
+def can_be_remote(sector: str, opportunity_type: str) -> bool:
+    """Whether work of this area and type can be done from home (the rule publishing and the seed both follow)."""
+    return sector in REMOTE_SECTORS or opportunity_type in REMOTE_TYPES
 
 QualificationLevel = Literal["entry", "1", "2", "3", "4", "5", "6", "7", "8"]
 QUALIFICATION_LEVELS: tuple[QualificationLevel, ...] = get_args(QualificationLevel)
+
+QualificationType = Literal[
+    "entry_level", "functional_skills_entry", "functional_skills_1", "functional_skills_2",
+    "gcse_1_3", "gcse_4_9", "btec_1", "btec_2", "btec_3", "nvq_1", "nvq_2", "nvq_3", "nvq_4",
+    "as_level", "a_level", "t_level", "access_to_he", "apprenticeship_2", "apprenticeship_3",
+    "hnc", "hnd", "foundation_degree", "degree", "masters",
+]
+QUALIFICATION_TYPES: tuple[QualificationType, ...] = get_args(QualificationType)
+# Qualifications by the names people use, and the level each counts as (the regulated qualifications framework):
+# a form offers the names, the profiles service records the level.
+QUALIFICATION_TYPE_NAMES: dict[QualificationType, str] = {
+    "entry_level": "Entry level certificate",
+    "functional_skills_entry": "Functional Skills, entry level",
+    "functional_skills_1": "Functional Skills level 1",
+    "functional_skills_2": "Functional Skills level 2",
+    "gcse_1_3": "GCSE grade 1 to 3 (D to G)",
+    "gcse_4_9": "GCSE grade 4 to 9 (A* to C)",
+    "btec_1": "BTEC level 1",
+    "btec_2": "BTEC First (level 2)",
+    "btec_3": "BTEC National (level 3)",
+    "nvq_1": "NVQ level 1",
+    "nvq_2": "NVQ level 2",
+    "nvq_3": "NVQ level 3",
+    "nvq_4": "NVQ level 4",
+    "as_level": "AS level",
+    "a_level": "A level",
+    "t_level": "T Level",
+    "access_to_he": "Access to HE Diploma",
+    "apprenticeship_2": "Intermediate apprenticeship (level 2)",
+    "apprenticeship_3": "Advanced apprenticeship (level 3)",
+    "hnc": "HNC",
+    "hnd": "HND",
+    "foundation_degree": "Foundation degree",
+    "degree": "Degree (bachelor's)",
+    "masters": "Master's degree",
+}
+QUALIFICATION_TYPE_LEVELS: dict[QualificationType, QualificationLevel] = {
+    "entry_level": "entry", "functional_skills_entry": "entry", "functional_skills_1": "1",
+    "functional_skills_2": "2", "gcse_1_3": "1", "gcse_4_9": "2", "btec_1": "1", "btec_2": "2", "btec_3": "3",
+    "nvq_1": "1", "nvq_2": "2", "nvq_3": "3", "nvq_4": "4", "as_level": "3", "a_level": "3", "t_level": "3",
+    "access_to_he": "3", "apprenticeship_2": "2", "apprenticeship_3": "3", "hnc": "4", "hnd": "5",
+    "foundation_degree": "5", "degree": "6", "masters": "7",
+}
 
 ReferralStatus = Literal[
     "referred", "applied", "interviewing", "offered", "accepted", "declined", "unsuccessful", "withdrawn"

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from typing import Protocol, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
 from services.messaging.sealing import SubjectRead
-from services.opportunities.schemas import CandidateView, ProfileFacts
+from services.opportunities.schemas import AdviserContact, CandidateView, ProfileFacts
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -32,10 +33,14 @@ class ProfileDirectory(Protocol):
         """The subject reference events name the person by, or None when not found."""
         ...
 
+    def adviser(self, adviser_id: str) -> AdviserContact | None:
+        """An adviser's name and work contact details, or None when the hub has no record of them."""
+        ...
+
 
 class HttpProfileDirectory:
-    """Calls GET /profiles/{id}/eligibility, /profiles/{id}/employer-view and /profiles/{id}/subject with service
-    tokens signed with this service's own key."""
+    """Calls GET /profiles/{id}/eligibility, /profiles/{id}/employer-view, /profiles/{id}/subject and
+    /advisers/{id} with service tokens signed with this service's own key."""
 
     def __init__(
         self, base_url: str, token: Callable[[], str], *, timeout: float = 5.0,
@@ -67,6 +72,9 @@ class HttpProfileDirectory:
     def subject_of(self, profile_id: uuid.UUID) -> uuid.UUID | None:
         found = self._get(f"/profiles/{profile_id}/subject", SubjectRead)
         return found.subject if found else None
+
+    def adviser(self, adviser_id: str) -> AdviserContact | None:
+        return self._get(f"/advisers/{quote(adviser_id, safe='')}", AdviserContact)
 
     def close(self) -> None:
         self._client.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from fastapi import status as http_status
 from sqlalchemy import Select, func, select
@@ -25,6 +25,7 @@ from services.opportunities.lifecycle import open_for_applications, take_place
 from services.opportunities.models import Employer, Interest, Opportunity, Referral, ReferralStatusChange
 from services.opportunities.rules import NEEDS_A_PLACE, check_eligible, check_transition
 from services.opportunities.schemas import (
+    AdviserContact,
     ReferralCreate,
     ReferralPage,
     ReferralRead,
@@ -62,6 +63,7 @@ def _referral_read(
     principal: Principal,
     directory: ProfileDirectory,
     held: HeldBack,
+    advisers: Mapping[str, AdviserContact | None],
     written: Sequence[ScreeningWarning] = (),
 ) -> ReferralRead:
     """The referral as the principal may see it: employers get the person's details and the note only with consent,
@@ -92,6 +94,7 @@ def _referral_read(
         opportunity_type=opportunity.type,  # type: ignore[arg-type]
         employer_id=referral.employer_id,
         adviser_id=referral.adviser_id,
+        adviser=advisers.get(referral.adviser_id) if referral.adviser_id else None,
         note=note,
         status=referral.status,  # type: ignore[arg-type]
         feedback=feedback,
@@ -132,6 +135,12 @@ def _record_employer_views(
         subject = subject_for(session, directory, referral.profile_id)
         emit_about_person(session, EventType.REFERRAL_VIEWED, view_id, 1, viewed, now, subject)
     session.commit()
+
+
+def _advisers(directory: ProfileDirectory, referrals: Iterable[Referral]) -> dict[str, AdviserContact | None]:
+    """The referring advisers' contact details, each asked of the profiles service once."""
+    adviser_ids = {referral.adviser_id for referral in referrals if referral.adviser_id}
+    return {adviser_id: directory.adviser(adviser_id) for adviser_id in adviser_ids}
 
 
 def _may_see_referral(referral: Referral, principal: Principal) -> None:
@@ -240,7 +249,8 @@ def _read_one(
 ) -> ReferralRead:
     history = _histories(session, [referral.id])[referral.id]
     return _referral_read(
-        referral, opportunity, history, principal, directory, held_back(session, [referral.id]), written
+        referral, opportunity, history, principal, directory, held_back(session, [referral.id]),
+        _advisers(directory, [referral]), written,
     )
 
 
@@ -340,8 +350,9 @@ def _referral_page(
     }
     histories = _histories(session, [row.id for row in rows])
     held = held_back(session, [row.id for row in rows])
+    advisers = _advisers(directory, rows)
     items = [
-        _referral_read(row, opportunities[row.opportunity_id], histories[row.id], principal, directory, held)
+        _referral_read(row, opportunities[row.opportunity_id], histories[row.id], principal, directory, held, advisers)
         for row in rows
     ]
     _record_employer_views(session, [(row, opportunities[row.opportunity_id]) for row in rows], principal, directory,

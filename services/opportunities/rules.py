@@ -11,11 +11,25 @@ from services.common.eligibility import APPRENTICE_BAND, Posting, WageShortfall,
 from services.common.errors import RuleViolation
 from services.common.minimum_wage import DEFAULT_TABLE, WageTable
 from services.common.postcodes import locate
-from services.messaging.vocabulary import ADVISER_ONLY_REFERRAL_STATUSES, REFERRAL_TRANSITIONS
+from services.messaging.vocabulary import ADVISER_ONLY_REFERRAL_STATUSES, REFERRAL_TRANSITIONS, can_be_remote
 from services.opportunities.config import OpportunitiesSettings
 from services.opportunities.models import Opportunity
 
 WEEKS_PER_YEAR = 52
+
+# Hands-on areas of work in words, for "... can't be done from home".
+SECTOR_WORK = {
+    "agriculture_environment_animal_care": "Farm, garden and animal care work",
+    "care_services": "Care work",
+    "catering_hospitality": "Kitchen and hospitality work",
+    "construction": "Building work",
+    "education_childcare": "Childcare and teaching work",
+    "engineering_manufacturing": "Engineering and manufacturing work",
+    "hair_beauty": "Hair and beauty work",
+    "health_science": "Health and science work",
+    "protective_services": "Protective services work",
+    "transport_logistics": "Transport and logistics work",
+}
 
 # Statuses that need an unfilled place.
 NEEDS_A_PLACE = frozenset({"offered", "accepted"})
@@ -140,6 +154,15 @@ def check_publishable(
                 "closing_date",
                 "closing_date_before_start",
                 f"The closing date must be before the start date ({day_in_words(opportunity.start_date)}).",
+            )
+        )
+    if opportunity.remote and not can_be_remote(opportunity.sector, opportunity.type):
+        problems.append(
+            RuleViolation(
+                "remote",
+                "remote_not_possible",
+                f"{SECTOR_WORK.get(opportunity.sector, 'This work')} can't be done from home. Untick “remote” "
+                "and give the workplace's postcode.",
             )
         )
     if opportunity.type == "kickstart":

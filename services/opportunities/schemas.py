@@ -283,7 +283,19 @@ class CandidateView(BaseModel):
     family_name: str | None = None
     skills: list[str] = []
     interests: list[str] = []
-    qualifications: list[dict[str, str]] = []
+    qualifications: list[dict[str, str | None]] = []
+
+
+class AdviserContact(BaseModel):
+    """The referring adviser's name and work contact details, as the profiles service keeps them."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    name: str
+    team: str
+    email: str
+    phone: str
 
 
 class ReferredCandidate(BaseModel):
@@ -339,6 +351,9 @@ class ReferralRead(BaseModel):
     opportunity_type: OpportunityType
     employer_id: uuid.UUID
     adviser_id: str | None
+    adviser: AdviserContact | None = Field(
+        default=None, description="Who referred the person and how to reach them (None when the hub has no record)"
+    )
     note: str | None
     status: ReferralStatus
     feedback: str | None

@@ -3,14 +3,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Query, Response, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Response, status
 
 from services.common.db import scrub_after_erasure
 from services.messaging.sealing import KeyPage, KeyRequest, SubjectRead
 from services.messaging.vocabulary import PriorityGroup, ProfileStatus
-from services.profiles import keys, service
+from services.profiles import advisers, keys, service
 from services.profiles.dependencies import (
     AdviserOnly,
+    AnyoneSignedIn,
     ClockDep,
     EligibilityReader,
     EmployerViewReader,
@@ -21,8 +22,12 @@ from services.profiles.dependencies import (
     SessionDep,
     SettingsDep,
     SpecialKeyHolder,
+    registering,
 )
 from services.profiles.schemas import (
+    AdviserPage,
+    AdviserRead,
+    AdviserWrite,
     EligibilityFacts,
     EmployerView,
     ProfileCreate,
@@ -34,10 +39,18 @@ from services.profiles.schemas import (
 router = APIRouter(tags=["profiles"])
 
 
-@router.post("/profiles", status_code=status.HTTP_201_CREATED, response_model=ProfileRead)
+@router.post(
+    "/profiles",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ProfileRead,
+    dependencies=[Depends(registering)],
+    responses={409: {"description": "Likely a person already registered: `detail[0].ctx.similar` names them and "
+                     "their adviser; an adviser may register anyway with `duplicate_reason`"}},
+)
 def create_profile(
     data: ProfileCreate, principal: PersonOrAdviser, session: SessionDep, settings: SettingsDep, clock: ClockDep
 ) -> ProfileRead:
+    """Register a young person. Every problem with the form comes back in one 422, the age rule included."""
     return service.register_profile(session=session, data=data, principal=principal, settings=settings, now=clock.now())
 
 
@@ -110,6 +123,28 @@ def erase_profile(
     service.erase_profile(session=session, profile_id=profile_id, principal=principal, now=clock.now())
     background.add_task(scrub_after_erasure, engine)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+AdviserId = Annotated[str, Path(min_length=1, max_length=64)]
+advisers_router = APIRouter(tags=["advisers"])
+
+
+@advisers_router.get("/advisers", response_model=AdviserPage)
+def list_advisers(_principal: AnyoneSignedIn, session: SessionDep) -> AdviserPage:
+    return advisers.list_advisers(session=session)
+
+
+@advisers_router.get("/advisers/{adviser_id}", response_model=AdviserRead)
+def get_adviser(adviser_id: AdviserId, _principal: AnyoneSignedIn, session: SessionDep) -> AdviserRead:
+    """An adviser's name, team and work contact details: for employers they refer people to and young people."""
+    return advisers.get_adviser(session=session, adviser_id=adviser_id)
+
+
+@advisers_router.put("/advisers/{adviser_id}", response_model=AdviserRead)
+def save_adviser(
+    adviser_id: AdviserId, data: AdviserWrite, _principal: AdviserOnly, session: SessionDep, clock: ClockDep
+) -> AdviserRead:
+    return advisers.save_adviser(session=session, adviser_id=adviser_id, data=data, now=clock.now())
 
 
 NO_STORE = {"Cache-Control": "no-store"}

@@ -11,6 +11,7 @@ from services.common.auth import Principal, Role, Scope, require_roles
 from services.common.clock import Clock
 from services.messaging.contract import KeyPurpose
 from services.profiles.config import ProfilesSettings
+from services.profiles.schemas import REGISTERING, AgeWindow
 
 
 def settings(request: Request) -> ProfilesSettings:
@@ -30,6 +31,11 @@ EmployerViewReader = Annotated[
     Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON, service_scope=Scope.EMPLOYER_VIEW))
 ]
 AdviserOnly = Annotated[Principal, Depends(require_roles(Role.ADVISER))]
+# An adviser's work contact: anyone signed in, and the opportunities service (it names the referring adviser).
+AnyoneSignedIn = Annotated[
+    Principal,
+    Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON, Role.EMPLOYER, service_scope=Scope.ADVISER_CONTACT)),
+]
 EngineDep = Annotated[Engine, Depends(engine)]
 
 
@@ -41,3 +47,9 @@ def key_holder(purpose: KeyPurpose) -> Scope:
 
 PersonalKeyHolder = Annotated[Principal, Depends(require_roles(service_scope=key_holder("personal")))]
 SpecialKeyHolder = Annotated[Principal, Depends(require_roles(service_scope=key_holder("special")))]
+
+
+async def registering(settings: SettingsDep, clock: ClockDep) -> None:
+    """Give the registration form its age window before FastAPI validates the body (dependencies are solved
+    first; this must be async so the value stays in the request's context)."""
+    REGISTERING.set(AgeWindow(today=clock.today(), youngest=settings.min_age, oldest=settings.max_age))

@@ -38,8 +38,24 @@ class Profile(Base):
     available_from: Mapped[dt.date | None] = mapped_column(Date)
     consent_share_with_employers: Mapped[bool] = mapped_column(Boolean, default=False)
     adviser_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # For spotting a person registered twice (services.profiles.duplicates): the name and phone normalised.
+    name_key: Mapped[str] = mapped_column(String(201), index=True, default="")
+    phone_key: Mapped[str | None] = mapped_column(String(20), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class Adviser(Base):
+    """An adviser of the Youth Employment hub, by the id their sign-in carries; work contact details only."""
+
+    __tablename__ = "advisers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    team: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str] = mapped_column(String(20))
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 

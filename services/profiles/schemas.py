@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated
+from contextvars import ContextVar
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -10,22 +11,50 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    SerializerFunctionWrapHandler,
     StrictBool,
     StringConstraints,
+    field_validator,
+    model_serializer,
+    model_validator,
 )
+from pydantic_core import PydanticCustomError
 
+from services.common.eligibility import age_on
 from services.common.postcodes import normalise_postcode
 from services.common.screening import ScreeningWarning
 from services.common.types import IsoDate
-from services.messaging.vocabulary import OpportunityType, PriorityGroup, ProfileStatus, QualificationLevel
+from services.messaging.vocabulary import (
+    QUALIFICATION_TYPE_LEVELS,
+    QUALIFICATION_TYPE_NAMES,
+    OpportunityType,
+    PriorityGroup,
+    ProfileStatus,
+    QualificationLevel,
+    QualificationType,
+)
+
+
+def _filled(what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not value:
+            raise PydanticCustomError("required", "Enter {what}", {"what": what})
+        return value
+
+    return AfterValidator(check)
+
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, strict=True)]
+NameText = StringConstraints(strip_whitespace=True, max_length=100, strict=True)
+GivenName = Annotated[str, NameText, _filled("a first name")]
+FamilyName = Annotated[str, NameText, _filled("a last name")]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60, strict=True)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ()-]{6,19}$", strict=True)]
 Postcode = Annotated[str, StringConstraints(strict=True, max_length=10), AfterValidator(normalise_postcode)]
 About = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000, strict=True)]
 Ethnicity = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, strict=True)]
 TravelKm = Annotated[float, Field(gt=0, le=200)]
+DuplicateReason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500, strict=True)]
 
 
 def _unique(values: list[str]) -> list[str]:
@@ -36,10 +65,66 @@ def _unique(values: list[str]) -> list[str]:
 
 
 class Qualification(BaseModel):
+    """A qualification by the name people use (`type`, e.g. `gcse_4_9`: its level follows) or by its level."""
+
     model_config = ConfigDict(extra="forbid")
 
-    level: QualificationLevel
+    type: QualificationType | None = None
+    level: QualificationLevel | None = None
     subject: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, strict=True)]
+
+    @model_validator(mode="after")
+    def _level_of_type(self) -> Qualification:
+        if self.type is None:
+            if self.level is None:
+                raise PydanticCustomError(
+                    "qualification_unnamed", "Choose the qualification (like GCSE grade 4 to 9) or give its level"
+                )
+            return self
+        level = QUALIFICATION_TYPE_LEVELS[self.type]
+        if self.level is not None and self.level != level:
+            raise PydanticCustomError(
+                "qualification_level_mismatch",
+                "{name} is level {level}, not level {given}: leave the level out",
+                {"name": QUALIFICATION_TYPE_NAMES[self.type], "level": level, "given": self.level},
+            )
+        self.level = level
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_unnamed_type(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("type") is None:
+            data.pop("type", None)
+        return data
+
+
+class AgeWindow(BaseModel):
+    """Who may register, given as validation context: ages from `youngest` to `oldest` on `today`."""
+
+    today: dt.date
+    youngest: int
+    oldest: int
+
+
+# The age window of the registration being validated: the profiles service sets it for its POST /profiles (see
+# dependencies.registering), so the age rule is checked with every other field and all problems come back together.
+REGISTERING: ContextVar[AgeWindow | None] = ContextVar("registering", default=None)
+
+
+def age_problem(date_of_birth: dt.date, window: AgeWindow) -> PydanticCustomError | None:
+    """Why a date of birth cannot be registered on `window.today`, in words; None when it can."""
+    if date_of_birth > window.today:
+        return PydanticCustomError("date_in_future", "Date of birth must be in the past")
+    age = age_on(date_of_birth, window.today)
+    if not window.youngest <= age <= window.oldest:
+        return PydanticCustomError(
+            "age_out_of_range",
+            "The Youth Guarantee is for ages {youngest} to {oldest} on the day they register: this date of birth "
+            "makes them {age}",
+            {"youngest": window.youngest, "oldest": window.oldest, "age": age},
+        )
+    return None
 
 
 Tags = Annotated[list[Tag], Field(max_length=30), AfterValidator(_unique)]
@@ -48,8 +133,8 @@ Tags = Annotated[list[Tag], Field(max_length=30), AfterValidator(_unique)]
 class ProfileCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    given_name: Name
-    family_name: Name
+    given_name: GivenName
+    family_name: FamilyName
     date_of_birth: IsoDate
     postcode: Postcode
     email: EmailStr | None = None
@@ -66,6 +151,19 @@ class ProfileCreate(BaseModel):
     available_from: IsoDate | None = None
     consent_share_with_employers: StrictBool = False
     ethnicity: Ethnicity | None = None
+    duplicate_reason: DuplicateReason | None = Field(
+        default=None,
+        description="An adviser registering someone who looks like a person already registered (same date of birth "
+        "and name, or the same email or phone) says why, e.g. twins; kept in the audit log",
+    )
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _within_the_age_window(cls, value: dt.date) -> dt.date:
+        window = REGISTERING.get()
+        if window is not None and (problem := age_problem(value, window)) is not None:
+            raise problem
+        return value
 
 
 class ProfileUpdate(BaseModel):
@@ -153,3 +251,39 @@ class EmployerView(BaseModel):
     skills: list[str]
     interests: list[str]
     qualifications: list[Qualification]
+
+
+WorkEmail = Annotated[EmailStr, StringConstraints(max_length=254)]
+
+
+class AdviserWrite(BaseModel):
+    """An adviser of the Youth Employment hub: work contact details that employers and young people may see."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    team: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, strict=True)]
+    email: WorkEmail
+    phone: Phone
+
+
+class AdviserRead(AdviserWrite):
+    id: str
+
+
+class AdviserPage(BaseModel):
+    items: list[AdviserRead]
+    total: int
+
+
+class SimilarProfile(BaseModel):
+    """A person already registered whom a new registration looks like, and why: for the adviser to check."""
+
+    id: uuid.UUID
+    given_name: str
+    family_name: str
+    date_of_birth: dt.date
+    adviser_id: str | None
+    adviser: AdviserRead | None
+    same: list[str] = Field(description="What they share: `name_and_date_of_birth`, `email`, `phone`")
+

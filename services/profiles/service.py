@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from fastapi import status
 from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -17,6 +18,7 @@ from services.common.screening import Category, ScreeningWarning, screen, specia
 from services.messaging.contract import (
     CLEAR_VERSION,
     PSEUDONYMISED,
+    DuplicateOverrideV1,
     EventEnvelope,
     EventType,
     KeyPurpose,
@@ -32,15 +34,19 @@ from services.messaging.outbox import add_to_outbox, redact_aggregate, stage_eve
 from services.messaging.sealing import DataKey, erasure_mark, pseudonymise
 from services.messaging.vocabulary import SPECIAL_CATEGORY_GROUPS
 from services.profiles.config import ProfilesSettings
+from services.profiles.duplicates import name_key, phone_key, similar_profiles
 from services.profiles.keys import destroy_keys, keys_of
 from services.profiles.models import ErasureRecord, OutboxRecord, Profile, SpecialCategory
 from services.profiles.schemas import (
+    AgeWindow,
     EligibilityFacts,
     EmployerView,
     ProfileCreate,
     ProfilePage,
     ProfileRead,
     ProfileUpdate,
+    SimilarProfile,
+    age_problem,
 )
 
 PRODUCER = "profiles"
@@ -56,16 +62,55 @@ KEPT = (
 
 
 def _check_age(date_of_birth: dt.date, today: dt.date, settings: ProfilesSettings) -> None:
-    if date_of_birth > today:
-        raise RuleViolation("date_of_birth", "date_in_future", "date_of_birth cannot be in the future")
-    age = age_on(date_of_birth, today)
-    if not settings.min_age <= age <= settings.max_age:
+    problem = age_problem(date_of_birth, AgeWindow(today=today, youngest=settings.min_age, oldest=settings.max_age))
+    if problem is not None:
+        raise RuleViolation("date_of_birth", problem.type, problem.message())
+
+
+def _day(value: dt.date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def _similar_in_words(person: SimilarProfile) -> str:
+    same = {"name_and_date_of_birth": "the same name and date of birth", "email": "the same email",
+            "phone": "the same phone number"}
+    adviser = (
+        f"adviser {person.adviser.name} ({person.adviser.team}, {person.adviser.email}, {person.adviser.phone})"
+        if person.adviser else f"adviser {person.adviser_id}" if person.adviser_id else "no adviser yet"
+    )
+    return (f"{person.given_name} {person.family_name}, born {_day(person.date_of_birth)}, is already registered "
+            f"({' and '.join(same[s] for s in person.same)}) with {adviser}")
+
+
+def _check_not_registered_already(
+    session: Session, data: ProfileCreate, principal: Principal
+) -> DuplicateOverrideV1 | None:
+    """Refuse a likely duplicate (409 naming who it looks like) unless an adviser says why it is someone else;
+    the reason, screened, goes into the audit log with the registration."""
+    similar = similar_profiles(session, given_name=data.given_name, family_name=data.family_name,
+                               date_of_birth=data.date_of_birth, email=data.email, phone=data.phone)
+    if principal.role is not Role.ADVISER:
+        if similar:
+            raise RuleViolation("", "likely_duplicate", "These details match someone already registered. Ask the "
+                                "Youth Employment hub to find your profile.", status.HTTP_409_CONFLICT)
+        return None
+    if not similar:
+        return None
+    if data.duplicate_reason is None:
         raise RuleViolation(
-            "date_of_birth",
-            "age_out_of_range",
-            f"the Youth Guarantee is for ages {settings.min_age}-{settings.max_age} on the registration date; "
-            f"this date of birth gives {age}",
+            "duplicate_reason",
+            "likely_duplicate",
+            "This looks like someone already registered: " + "; ".join(_similar_in_words(p) for p in similar)
+            + ". Open their page instead, or, if this is a different person (twins, say), register them with a "
+            "reason.",
+            status.HTTP_409_CONFLICT,
+            context={"similar": [p.model_dump(mode="json") for p in similar]},
         )
+    if screen(data.duplicate_reason, kind="prose").flagged:
+        raise RuleViolation("duplicate_reason", "special_category", "Say why without health, disability or "
+                            "other special category details: the reason is kept in the audit log.")
+    return DuplicateOverrideV1(reason=data.duplicate_reason, similar_to=[p.id for p in similar],
+                               by_adviser=principal.sub)
 
 
 def _screening_warnings(screened: list[dict[str, Any]]) -> list[ScreeningWarning]:
@@ -219,8 +264,16 @@ def _split(
         special["send"] = "send" in groups
         fields["priority_groups"] = [group for group in groups if group not in SPECIAL_CATEGORY_GROUPS]
     if "qualifications" in fields:
-        fields["qualifications"] = [dict(item) for item in fields["qualifications"]]
+        fields["qualifications"] = [
+            {key: value for key, value in item.items() if value is not None} for item in fields["qualifications"]
+        ]
     return fields, special
+
+
+def _with_keys(fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields with the normalised name and phone that duplicates are spotted by."""
+    return {**fields, "name_key": name_key(fields["given_name"], fields["family_name"]),
+            "phone_key": phone_key(fields.get("phone"))}
 
 
 def _may_access(principal: Principal, profile_id: uuid.UUID) -> None:
@@ -231,7 +284,8 @@ def _may_access(principal: Principal, profile_id: uuid.UUID) -> None:
 def register_profile(
     *, session: Session, data: ProfileCreate, principal: Principal, settings: ProfilesSettings, now: dt.datetime
 ) -> ProfileRead:
-    """Create a young person's profile and emit profile.registered."""
+    """Create a young person's profile and emit profile.registered (refused as a likely duplicate unless an
+    adviser says why it is someone else)."""
     _check_age(data.date_of_birth, now.date(), settings)
     if principal.role is Role.YOUNG_PERSON:
         try:
@@ -245,8 +299,10 @@ def register_profile(
     else:
         profile_id = uuid.uuid4()
         adviser_id = principal.sub if principal.role is Role.ADVISER else None
-    fields, special_fields = _split(data.model_dump())
-    profile = Profile(id=profile_id, adviser_id=adviser_id, version=1, created_at=now, updated_at=now, **fields)
+    override = _check_not_registered_already(session, data, principal)
+    fields, special_fields = _split(data.model_dump(exclude={"duplicate_reason"}))
+    profile = Profile(id=profile_id, adviser_id=adviser_id, version=1, created_at=now, updated_at=now,
+                      **_with_keys(fields))
     special = SpecialCategory(
         profile_id=profile_id,
         send=special_fields.get("send", False),
@@ -257,7 +313,8 @@ def register_profile(
     session.flush()
     session.add(special)
     keys = keys_of(session, profile_id, settings.kek())
-    _emit(session, EventType.PROFILE_REGISTERED, profile.id, profile.version, _snapshot(profile), now, keys)
+    registered = _snapshot(profile).model_copy(update={"duplicate_override": override})
+    _emit(session, EventType.PROFILE_REGISTERED, profile.id, profile.version, registered, now, keys)
     if special.send or special.ethnicity or special.screened_text:
         _emit_special_category(session, profile, special, keys)
     session.commit()
@@ -333,6 +390,9 @@ def update_profile(
         special = SpecialCategory(profile_id=profile_id, send=False, ethnicity=None, screened_text=[])
         session.add(special)
     fields, special_fields = _split(changes, list(special.screened_text or []))
+    if {"given_name", "family_name", "phone"} & fields.keys():
+        fields = _with_keys({"given_name": profile.given_name, "family_name": profile.family_name,
+                             "phone": profile.phone, **fields})
     changed = {key: value for key, value in fields.items() if getattr(profile, key) != value}
     special_changed = {key: value for key, value in special_fields.items() if getattr(special, key) != value}
     if not changed and not special_changed:

@@ -115,6 +115,8 @@ ALLOWED: dict[tuple[str, str, str], frozenset[str]] = {
     ("profiles", "GET", "/profiles/{profile_id}/subject"): frozenset(
         {svc("opportunities"), svc("matching"), svc("events")}
     ),
+    ("profiles", "GET", "/advisers/{adviser_id}"): frozenset({A, E, "employer:other", Y, YO, svc("opportunities")}),
+    ("profiles", "PUT", "/advisers/{adviser_id}"): frozenset({A}),
     ("opportunities", "GET", "/employers/{employer_id}"): frozenset({A, E}),
     ("opportunities", "PATCH", "/employers/{employer_id}"): frozenset({A, E}),
     ("opportunities", "GET", "/employers/{employer_id}/opportunities"): frozenset({A, E}),
@@ -134,6 +136,8 @@ ALLOWED: dict[tuple[str, str, str], frozenset[str]] = {
 # A body a wrongly admitted caller would succeed with (only callers who may not act are sent these).
 BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/profiles/{profile_id}"): {"about": "Changed by the access matrix."},
+    ("PUT", "/advisers/{adviser_id}"): {"name": "Changed By Matrix", "team": "Matrix team",
+                                        "email": "matrix@hub.example.org", "phone": "0161 496 0199"},
     ("PATCH", "/employers/{employer_id}"): {"name": "Changed by the access matrix"},
     ("PATCH", "/opportunities/{opportunity_id}"): {"title": "Changed by the access matrix"},
     ("POST", "/opportunities/{opportunity_id}/close"): {"reason": "closed by the access matrix"},
@@ -181,7 +185,8 @@ def test_the_access_matrix_admits_no_caller_outside_each_routes_allowed_callers(
 ) -> None:
     seeded = stack.seeded
     ids = {"profile_id": seeded.people["sam"]["id"], "employer_id": seeded.employers["garage"]["id"],
-           "opportunity_id": seeded.opportunities["parts_draft"]["id"], "referral_id": referral["id"]}
+           "adviser_id": ADVISER, "opportunity_id": seeded.opportunities["parts_draft"]["id"],
+           "referral_id": referral["id"]}
     routes = []
     for service in SERVICE_NAMES:
         document = httpx.get(f"{stack.urls[service]}/openapi.json", timeout=20).json()

@@ -96,8 +96,11 @@ def test_matcher_killed_mid_ingest_resumes_from_its_saved_index_and_ends_as_a_cl
                 details["held"] = counts.get("opportunities", 0)
                 return details
 
-            at_kill = wait_for(mid_ingest, until=lambda d: d["held"] >= JOBS // 3 and d["last_saved"],
-                               what="a third ingested and saved", timeout=120, interval=0.05)
+            wait_for(mid_ingest, until=lambda d: d["held"] >= JOBS // 3, what="a third ingested", timeout=120,
+                     interval=0.05)
+            third_at = time.time()  # a save from before this (at boot, of nothing) would not be mid-ingest
+            at_kill = wait_for(mid_ingest, until=lambda d: (d["last_saved"] or 0) > third_at,
+                               what="a save after a third was ingested", timeout=120, interval=0.05)
             first.send_signal(signal.SIGKILL)
             first.wait(timeout=10)
         killed_at = time.monotonic()

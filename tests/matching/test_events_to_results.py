@@ -28,7 +28,8 @@ def test_published_events_become_matches_both_ways(matcher: Matcher) -> None:
     assert found.index(str(warehouse.opportunity_id)) < found.index(str(bakery.opportunity_id))
     top = body["matches"][found.index(str(warehouse.opportunity_id))]
     assert set(top) == {"opportunity_id", "score", "explanation", "opportunity"}  # the page's view: test_match_summary
-    assert set(top["explanation"]) == {"matched_skills", "missing_skills", "distance_km", "reasons"}
+    assert set(top["explanation"]) == {"matched_skills", "missing_skills", "distance_km", "reasons",
+                                       "matched_interests"}
 
     candidates = matcher.candidates_for(warehouse.opportunity_id)
     assert candidates["opportunity_id"] == str(warehouse.opportunity_id)
@@ -48,7 +49,7 @@ def test_explanations_name_the_right_skills(matcher: Matcher) -> None:
     assert why["matched_skills"] == ["stock control", "forklift driving"]
     assert why["missing_skills"] == ["first aid", "Microsoft Excel"]
     assert why["distance_km"] == 0.0
-    assert "shares 2 of 4 listed skills" in why["reasons"]
+    assert "has 2 of the 4 skills it asks for: stock control, forklift driving" in why["reasons"]
     assert "0 km away (travels up to 15 km)" in why["reasons"]
 
     kickstart = opportunity_snapshot(type="kickstart", requires_universal_credit=True, skills=["stock control"])

@@ -19,6 +19,7 @@ from infra.seed import profiles as profiles_seed
 from infra.seed.context import SeedContext
 from services.common.db import make_engine, make_session_factory
 from services.messaging.contract import parse_event
+from services.messaging.vocabulary import can_be_remote
 from services.opportunities.config import OpportunitiesSettings
 from services.opportunities.models import Employer, Opportunity, OutboxRecord, Referral, ReferralStatusChange
 from services.opportunities.rules import check_publishable
@@ -111,6 +112,8 @@ def test_every_published_opportunity_passed_the_rules_on_its_publishing_day(seed
     settings: OpportunitiesSettings = seeded["settings"]
     published = [o for o in seeded["opportunities"] if o.published_at is not None]
     assert len(published) == len(seeded["opportunities"])
+    remote = [o for o in published if o.remote]
+    assert remote and all(can_be_remote(o.sector, o.type) for o in remote)  # no remote hairdressing
     for opportunity in published:
         check_publishable(opportunity, today=opportunity.published_at.date(), settings=settings)
         if opportunity.type == "apprenticeship":

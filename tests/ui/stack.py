@@ -86,10 +86,20 @@ def _person(given: str, family: str, age: int, **values: Any) -> dict[str, Any]:
     })
 
 
+ADVISERS = {
+    ADVISER: {"name": "Priya Shah", "team": "Stockport Central youth team",
+              "email": "priya.shah@youth-hub.example.org", "phone": "0161 496 0101"},
+    OTHER_ADVISER: {"name": "Tom Hughes", "team": "Stockport East youth team",
+                    "email": "tom.hughes@youth-hub.example.org", "phone": "0161 496 0102"},
+}
+
+
 def seed(stack: Stack) -> Seeded:
-    """Two employers, four live opportunities and a draft, and four young people (synthetic)."""
+    """Two advisers, two employers, four live opportunities and a draft, and four young people (synthetic)."""
     today = dt.date.today()
     seeded = stack.seeded
+    for adviser_id, record in ADVISERS.items():
+        stack.call("profiles", "PUT", f"/advisers/{adviser_id}", sub=adviser_id, json=record)
     for key, body in {
         "cafe": _employer("Hatters Cafe Ltd", "catering_hospitality", "SK1 1AA", disability_confident=True),
         "garage": _employer("Pennine Motors Ltd", "engineering_manufacturing", "SK4 1AA", living_wage_employer=True),

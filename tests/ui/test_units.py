@@ -13,7 +13,7 @@ from tests.ui.browser import REPO
 from ui.streamlit.client import Api, ServiceError, error_from_response, field_errors
 from ui.streamlit.config import UISettings, startup_problems
 from ui.streamlit.forms import changed_fields, parse_qualifications, qualifications_text, split_list
-from ui.streamlit.reasons import plain_reasons
+from ui.streamlit.reasons import plain_reasons, to_learn
 
 pytestmark = pytest.mark.unit
 
@@ -76,9 +76,9 @@ def test_reasons_are_plain_sentences_for_a_young_person() -> None:
     opportunity = {"type": "job", "remote": False, "wage_per_hour": 12.5, "closing_date": "2099-01-01",
                    "requires_universal_credit": True}
     profile = {"preferred_types": ["job"], "on_universal_credit": True}
-    assert plain_reasons(explanation, opportunity, profile) == [
-        "You listed customer service and teamwork. This job asks for both, and 1 more thing.",
-        "You could learn: food hygiene.",
+    assert plain_reasons({**explanation, "matched_interests": ["cafes"]}, opportunity, profile) == [
+        "You listed customer service and teamwork. This job asks for both.",
+        "You said you're interested in cafes: this job is about that.",
         "It's about 3 km from you.",
         "It's a job, which you said you want.",
         "It's for people on Universal Credit, like you.",
@@ -87,6 +87,9 @@ def test_reasons_are_plain_sentences_for_a_young_person() -> None:
     remote = plain_reasons({"matched_skills": ["coding"], "missing_skills": [], "distance_km": None},
                            {"type": "apprenticeship", "remote": True})
     assert remote == ["You listed coding. This apprenticeship asks for it.", "You can do it from home."]
+    assert to_learn(explanation) == "food hygiene"
+    assert to_learn({"missing_skills": list("abcdef")}) == "a, b, c, d and 2 more"
+    assert to_learn({"missing_skills": []}) is None
 
 
 def test_form_helpers() -> None:

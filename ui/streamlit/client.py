@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -35,13 +36,20 @@ class ServiceError(Exception):
     """A call to a service that did not work, said in words a person can act on."""
 
     def __init__(
-        self, message: str, *, service: str, status: int | None = None, fields: Mapping[str, str] | None = None
+        self, message: str, *, service: str, status: int | None = None, fields: Mapping[str, str] | None = None,
+        detail: Any = None,
     ):
         super().__init__(message)
         self.message = message
         self.service = service
         self.status = status
         self.fields: dict[str, str] = dict(fields or {})
+        self.detail = detail  # the service's own `detail`, for pages that act on a rule (e.g. a likely duplicate)
+
+    def rule(self, rule: str) -> dict[str, Any] | None:
+        """The service's error item for `rule` (its `type`), with its `ctx`, if the answer was about it."""
+        items = self.detail if isinstance(self.detail, list) else []
+        return next((item for item in items if isinstance(item, dict) and item.get("type") == rule), None)
 
     @property
     def signed_out(self) -> bool:
@@ -114,7 +122,7 @@ def error_from_response(service: str, response: httpx.Response) -> ServiceError:
         message = f"Something went wrong in {name}. Please try again."
     else:
         message = f"{name[:1].upper() + name[1:]} could not do that (error {status})."
-    return ServiceError(message, service=service, status=status, fields=fields)
+    return ServiceError(message, service=service, status=status, fields=fields, detail=detail)
 
 
 class Api:
@@ -194,6 +202,15 @@ class Api:
 
     def update_profile(self, profile_id: uuid.UUID | str, changes: Mapping[str, Any]) -> Json:
         return self.request("profiles", "PATCH", f"/profiles/{profile_id}", json=dict(changes))
+
+    def adviser(self, adviser_id: str) -> Json | None:
+        """An adviser's name, team and work contact, or None when the hub has no record of them."""
+        try:
+            return self.get("profiles", f"/advisers/{quote(adviser_id, safe='')}")
+        except ServiceError as err:
+            if err.status == 404:
+                return None
+            raise
 
     # Employers and opportunities
 

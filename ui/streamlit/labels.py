@@ -165,3 +165,15 @@ def full_name(profile: dict[str, Any]) -> str:
 
 def places_left(opportunity: dict[str, Any]) -> int:
     return max(0, int(opportunity.get("positions", 0)) - int(opportunity.get("positions_filled", 0)))
+
+
+def qualification_type_label(kind: str) -> str:
+    """A qualification by the name people use ("" when none is chosen yet)."""
+    return vocabulary.QUALIFICATION_TYPE_NAMES.get(kind, kind) if kind else "—"  # type: ignore[call-overload]
+
+
+def qualification_label(item: dict[str, Any]) -> str:
+    """'GCSE grade 4 to 9 (A* to C) English', or 'Level 2 English' / 'Entry maths' for one given by its level."""
+    if item.get("type") in vocabulary.QUALIFICATION_TYPE_NAMES:
+        return f"{vocabulary.QUALIFICATION_TYPE_NAMES[item['type']]} {item['subject']}"
+    return f"{'Entry' if item['level'] == 'entry' else 'Level ' + str(item['level'])} {item['subject']}"

@@ -24,10 +24,11 @@ def plain_reasons(
     explanation: dict[str, Any], opportunity: dict[str, Any], profile: dict[str, Any] | None = None,
     today: dt.date | None = None,
 ) -> list[str]:
-    """Sentences like 'You listed customer service and teamwork. This job asks for both.'"""
+    """Why it could suit them, positives only: 'You listed customer service and teamwork. This job asks for both.'
+    (What they could learn is apart: `to_learn`.)"""
     noun = _noun(opportunity)
     matched = list(explanation.get("matched_skills") or [])
-    missing = list(explanation.get("missing_skills") or [])
+    interests = list(explanation.get("matched_interests") or [])
     sentences: list[str] = []
     if matched:
         if len(matched) == 1:
@@ -36,10 +37,9 @@ def plain_reasons(
             asks = "both"
         else:
             asks = "all of them"
-        extra = f", and {len(missing)} more thing{'s' if len(missing) != 1 else ''}" if missing else ""
-        sentences.append(f"You listed {_listing(matched)}. This {noun} asks for {asks}{extra}.")
-    if missing:
-        sentences.append(f"You could learn: {_listing(missing[:4])}.")
+        sentences.append(f"You listed {_listing(matched)}. This {noun} asks for {asks}.")
+    if interests:
+        sentences.append(f"You said you're interested in {_listing(interests)}: this {noun} is about that.")
     if opportunity.get("remote"):
         sentences.append("You can do it from home.")
     elif explanation.get("distance_km") is not None:
@@ -62,3 +62,12 @@ def plain_reasons(
 
 def _article(words: str) -> str:
     return f"an {words.lower()}" if words[:1].lower() in "aeiou" else f"a {words.lower()}"
+
+
+def to_learn(explanation: dict[str, Any], shown: int = 4) -> str | None:
+    """The skills the posting asks for that the person hasn't listed, as things to learn (not reasons)."""
+    missing = list(explanation.get("missing_skills") or [])
+    if not missing:
+        return None
+    more = len(missing) - shown
+    return _listing(missing) if more <= 0 else f"{', '.join(missing[:shown])} and {more} more"

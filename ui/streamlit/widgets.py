@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -48,23 +48,52 @@ def status_badge(words: str, colour: str) -> None:
 
 
 class FieldMessages:
-    """A slot under each form field, filled with the service's message for that field after a submit."""
+    """A slot under each form field, filled with the service's message for that field after a submit; with
+    `labels`, an anchor by each message that a summary of every problem (at the top of the page) links to."""
 
-    def __init__(self) -> None:
+    def __init__(self, labels: Mapping[str, str] | None = None, anchor: str = "problem") -> None:
         self.slots: dict[str, Any] = {}
+        self.labels = dict(labels or {})
+        self.anchor = anchor
 
     def slot(self, field: str) -> None:
         self.slots[field] = st.empty()
+
+    def _anchor(self, field: str) -> str:
+        return f"{self.anchor}-{field.replace('_', '-')}"
 
     def show(self, errors: dict[str, str]) -> list[str]:
         """Put each message under its field; returns the messages that name no field on this form."""
         unplaced = []
         for field, message in errors.items():
             if field in self.slots:
-                self.slots[field].error(message, icon="⚠️")
+                with self.slots[field].container():
+                    if self.labels:
+                        st.html(f"<span id='{self._anchor(field)}'></span>")
+                    st.error(message, icon="⚠️")
             else:
                 unplaced.append(message)
         return unplaced
+
+    def summary(self, where: Any, errors: dict[str, str], unplaced: Iterable[str] = ()) -> None:
+        """Every problem at once, in `where` (a slot at the top of the page), each linking to its field."""
+        lines = [f"- [{_plain(self.labels.get(field, field))}: {_plain(message)}](#{self._anchor(field)})"
+                 for field, message in errors.items() if field in self.slots]
+        lines += [f"- {_plain(message)}" for message in unplaced]
+        count = len(lines)
+        where.error(f"**There {'is a problem' if count == 1 else f'are {count} problems'} to fix**\n\n"
+                    + "\n".join(lines), icon="⚠️")
+
+
+def form_key(name: str) -> str:
+    """The key prefix of a form's widgets: a new one after clear_form(name), so its fields start empty (a widget
+    keeps what was typed in it for as long as its key lives)."""
+    return f"{name}{st.session_state.get(f'_round_of_{name}', 0)}"
+
+
+def clear_form(name: str) -> None:
+    """Empty the form `name` on the next run."""
+    st.session_state[f"_round_of_{name}"] = st.session_state.get(f"_round_of_{name}", 0) + 1
 
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~$])")

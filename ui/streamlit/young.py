@@ -1,4 +1,4 @@
-"""Pieces of the young person's pages: "I'm interested", and their applications."""
+"""Pieces of the young person's pages: their adviser, "I'm interested", and their applications."""
 
 from __future__ import annotations
 
@@ -11,6 +11,20 @@ from ui.streamlit.client import Api
 
 REFERRAL_COLOURS = {"offered": "green", "accepted": "green", "unsuccessful": "red", "interviewing": "violet",
                     "declined": "gray", "withdrawn": "gray"}
+
+
+def your_adviser(client: Api, adviser_id: str | None) -> None:
+    """Who the person's adviser is and how to reach them."""
+    with st.container(border=True):
+        if not adviser_id:
+            st.markdown("**Your adviser**: not given yet. The Youth Employment hub will put you in touch.")
+            return
+        adviser = session.attempt(lambda: client.adviser(adviser_id))
+        if adviser is None:
+            st.markdown("**Your adviser**: the Youth Employment hub will put you in touch.")
+            return
+        st.markdown(f"**Your adviser is {adviser['name']}** ({adviser['team']})  \n"
+                    f"Email {adviser['email']} · phone {adviser['phone']}")
 
 
 def interested_in(client: Api, profile_id: str) -> set[str]:

@@ -16,7 +16,16 @@ from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
 from ui.streamlit.forms import changed_fields, split_list
-from ui.streamlit.widgets import FieldMessages, flash, opportunity_facts, require, show_flash, status_badge
+from ui.streamlit.widgets import (
+    FieldMessages,
+    clear_form,
+    flash,
+    form_key,
+    opportunity_facts,
+    require,
+    show_flash,
+    status_badge,
+)
 
 user = require(Role.EMPLOYER)
 client = session.api()
@@ -221,7 +230,7 @@ def held_back(opportunity: dict[str, Any]) -> None:
 
 with st.expander("Post a new opportunity", icon=":material/add:"):
     st.caption("It is saved as a draft. Nobody sees it until you publish it.")
-    body, messages, submitted = opportunity_form("new_opp", None)
+    body, messages, submitted = opportunity_form(form_key("new_opp"), None)
     if submitted:
         try:
             with st.spinner("Saving..."):
@@ -229,7 +238,9 @@ with st.expander("Post a new opportunity", icon=":material/add:"):
         except ServiceError as err:
             report(err, messages)
         else:
-            st.success(f"Saved the draft “{made['title']}”. Publish it below when it's ready.", icon="✅")
+            clear_form("new_opp")
+            flash(f"Saved the draft “{made['title']}”. Publish it below when it's ready.")
+            st.rerun()
 
 page = session.attempt(lambda: client.employer_opportunities(user.sub, limit=100), spinner="Loading...")
 if page is None:

@@ -12,6 +12,7 @@ from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
 from ui.streamlit.forms import changed_fields, parse_qualifications, qualifications_text, split_list
 from ui.streamlit.widgets import FieldMessages, flash, held_back_note, require, show_flash
+from ui.streamlit.young import your_adviser
 
 user = require(Role.YOUNG_PERSON)
 client = session.api()
@@ -33,8 +34,8 @@ with st.container(border=True):
         f"**Looking for** {', '.join(labels.type_label(t) for t in me['preferred_types']) or 'anything'}  \n"
         f"**I can travel** up to {me['max_travel_km']:g} km"
     )
-    st.caption(f"Your adviser: {me.get('adviser_id') or 'not given yet'}")
     held_back_note(me.get("warnings", []))
+your_adviser(client, me.get("adviser_id"))
 
 st.subheader("What an employer could see")
 shown = session.attempt(lambda: client.employer_view(user.sub))  # on failure it shows the message itself
@@ -44,7 +45,7 @@ if shown is not None:
             st.markdown("**Nothing about you.** You haven't agreed to share your details, so an employer only sees "
                         "that their adviser put someone forward. Turn on sharing below if you want them to see more.")
         else:
-            listed = ", ".join(f"level {q['level']} {q['subject']}" for q in shown["qualifications"]) or "none"
+            listed = ", ".join(labels.qualification_label(q) for q in shown["qualifications"]) or "none"
             st.markdown(f"**Name** {shown['given_name']} {shown['family_name']}  \n"
                         f"**Skills** {', '.join(shown['skills']) or 'none'}  \n"
                         f"**Interests** {', '.join(shown['interests']) or 'none'}  \n"

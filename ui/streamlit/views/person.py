@@ -63,7 +63,7 @@ with about:
         f"**Skills** {', '.join(person['skills']) or 'none listed'}  \n"
         f"**Interests** {', '.join(person['interests']) or 'none listed'}  \n"
         f"**Qualifications** "
-        + (", ".join(f"level {q['level']} {q['subject']}" for q in person["qualifications"]) or "none listed")
+        + (", ".join(labels.qualification_label(q) for q in person["qualifications"]) or "none listed")
         + "  \n"
         f"**Wants** {', '.join(labels.type_label(t) for t in person['preferred_types']) or 'anything'}  \n"
         f"**Shares details with employers** {'yes' if person['consent_share_with_employers'] else 'no'}"
@@ -118,9 +118,10 @@ for rank, match in enumerate(matches, start=1):
 
     def details(why: dict[str, Any] = why, score: float = match["score"]) -> None:
         distance = "remote or unknown" if why.get("distance_km") is None else f"{why['distance_km']:g} km"
-        st.markdown(f"**Score** {score:.2f} — " + "; ".join(why["reasons"]))
-        st.markdown(f"**Matched skills** {', '.join(why['matched_skills']) or 'none'}  \n"
-                    f"**Missing skills** {', '.join(why['missing_skills']) or 'none'}  \n"
+        st.markdown(f"**Score** {score:.2f} — " + ("; ".join(why["reasons"]) or "similar in what they wrote"))
+        st.markdown(f"**Skills they have** {', '.join(why['matched_skills']) or 'none listed yet'}  \n"
+                    f"**Interests that fit** {', '.join(why.get('matched_interests', [])) or 'none named'}  \n"
+                    f"**To learn** {', '.join(why['missing_skills']) or 'nothing more'}  \n"
                     f"**Distance** {distance}")
 
     with st.expander(f"{rank}. {match['opportunity']['title']} — {match['opportunity']['employer_name']}",

@@ -45,15 +45,21 @@ for referral in shown:
         st.markdown(f"**{name}** — {referral['opportunity_title']}")
         status_badge(words, colour)
         if consented:
-            quals = ", ".join(f"level {q['level']} {q['subject']}" for q in candidate.get("qualifications", []))
+            quals = ", ".join(labels.qualification_label(q) for q in candidate.get("qualifications", []))
             st.markdown(f"**Skills** {', '.join(candidate.get('skills', [])) or 'none listed'}  \n"
                         f"**Interests** {', '.join(candidate.get('interests', [])) or 'none listed'}  \n"
                         f"**Qualifications** {quals or 'none listed'}")
             if referral.get("note"):
                 st.caption(f"Adviser's note: {referral['note']}")
         else:
-            st.caption("This young person hasn't agreed to share their details. Their adviser "
-                       f"({referral.get('adviser_id') or 'the hub'}) can tell you more with their permission.")
+            st.caption("This young person hasn't agreed to share their details. Their adviser can tell you more "
+                       "with their permission.")
+        adviser = referral.get("adviser")
+        if adviser:
+            st.markdown(f"**Referred by** {adviser['name']}, {adviser['team']}  \n"
+                        f"Email {adviser['email']} · phone {adviser['phone']}")
+        else:
+            st.markdown("**Referred by** the Youth Employment hub")
         st.caption(f"Referred {labels.day(referral['created_at'])} · last change {labels.day(referral['updated_at'])}")
         if referral.get("feedback"):
             st.caption(f"Your feedback: {referral['feedback']}")

@@ -1,4 +1,7 @@
-"""Adviser: register a young person; the profiles service's messages appear under the fields they name."""
+"""Adviser: register a young person. Every problem the profiles service finds shows at once: a summary at the top
+linking to each field, and the message under the field. A person who looks already registered is named with their
+adviser; the adviser opens their page, or registers them anyway saying why. After a registration the form is empty
+again, with a link to the new person's page."""
 
 from __future__ import annotations
 
@@ -10,83 +13,158 @@ import streamlit as st
 from services.common.auth import Role
 from services.messaging import vocabulary
 from ui.streamlit import labels, session
-from ui.streamlit.client import ServiceError
-from ui.streamlit.forms import parse_qualifications, split_list
-from ui.streamlit.widgets import FieldMessages, require, screening_warnings
+from ui.streamlit.client import FRIENDLY_TYPES, ServiceError
+from ui.streamlit.forms import split_list
+from ui.streamlit.widgets import FieldMessages, clear_form, form_key, require, screening_warnings
+
+QUALIFICATION_ROWS = 4
+FIELDS = {
+    "given_name": "First name", "family_name": "Last name", "date_of_birth": "Date of birth", "postcode": "Postcode",
+    "email": "Email", "phone": "Phone", "status": "What they are doing now", "priority_groups": "Priority groups",
+    "skills": "Skills", "interests": "Interests", "qualifications": "Qualifications", "about": "About them",
+    "preferred_types": "Looking for", "max_travel_km": "Will travel up to", "available_from": "Available from",
+    "ethnicity": "Ethnicity", "duplicate_reason": "Why this is a different person",
+}
+# What to ask for when a field was left empty (the service's own words say the same for text it can check).
+ENTER = {"date_of_birth": "Enter a date of birth", "status": "Choose what they are doing now"}
+REGISTERED, DUPLICATE = "_registered", "_likely_duplicate"
 
 require(Role.ADVISER)
 client = session.api()
 st.title("Register a young person")
 st.caption("Fields marked * are needed. SEND and ethnicity are private: employers never see them.")
+problems = st.empty()
+
+
+def _open_person(profile_id: str) -> None:
+    st.session_state["person_id"] = profile_id
+    st.switch_page("views/person.py")
+
+
+done = st.session_state.pop(REGISTERED, None)
+if done:
+    st.success(f"Registered {done['name']}. Their guarantee clock starts today.", icon="✅")
+    screening_warnings(done.get("warnings", []))
+    st.session_state["person_id"] = done["id"]
+    st.page_link("views/person.py", label=f"Open {done['given_name']}'s page", icon=":material/person:")
+
+
+def _similar_in_words(person: dict[str, Any]) -> str:
+    adviser = person.get("adviser")
+    contact = (f"adviser **{adviser['name']}** ({adviser['team']}, {adviser['email']}, {adviser['phone']})"
+               if adviser else f"adviser {person.get('adviser_id') or 'not given'}")
+    same = {"name_and_date_of_birth": "same name and date of birth", "email": "same email",
+            "phone": "same phone number"}
+    return (f"**{person['given_name']} {person['family_name']}**, born {labels.day(person['date_of_birth'])}, "
+            f"{contact}: {', '.join(same.get(s, s) for s in person['same'])}")
+
+
+duplicate = st.session_state.get(DUPLICATE)
+if duplicate:
+    with st.container(border=True):
+        st.warning("**This looks like someone already registered.** Check before registering them again:\n\n"
+                   + "\n".join(f"- {_similar_in_words(p)}" for p in duplicate), icon=":material/content_copy:")
+        for person in duplicate:
+            if st.button(f"Open {person['given_name']} {person['family_name']}'s page", key=f"dup_{person['id']}",
+                         icon=":material/person:"):
+                _open_person(person["id"])
+        st.caption("If this is a different person (twins, say), say why below and press **Register anyway**. The "
+                   "reason is kept in the audit log.")
 
 today = dt.date.today()
-messages = FieldMessages()
-with st.form("register_form"):
+messages = FieldMessages(FIELDS)
+form = form_key("reg")
+with st.form(f"{form}_form"):
     left, right = st.columns(2)
     with left:
-        given_name = st.text_input("First name *", key="reg_given_name", max_chars=100)
+        given_name = st.text_input("First name *", key=f"{form}_given_name", max_chars=100)
         messages.slot("given_name")
     with right:
-        family_name = st.text_input("Last name *", key="reg_family_name", max_chars=100)
+        family_name = st.text_input("Last name *", key=f"{form}_family_name", max_chars=100)
         messages.slot("family_name")
     left, right = st.columns(2)
     with left:
-        date_of_birth = st.date_input("Date of birth *", value=None, key="reg_date_of_birth", format="DD/MM/YYYY",
+        date_of_birth = st.date_input("Date of birth *", value=None, key=f"{form}_date_of_birth",
+                                      format="DD/MM/YYYY",
                                       min_value=dt.date(today.year - 40, 1, 1), max_value=today)
         messages.slot("date_of_birth")
     with right:
-        postcode = st.text_input("Postcode *", key="reg_postcode", max_chars=10, placeholder="SK1 3XE")
+        postcode = st.text_input("Postcode *", key=f"{form}_postcode", max_chars=10, placeholder="SK1 3XE")
         messages.slot("postcode")
     left, right = st.columns(2)
     with left:
-        email = st.text_input("Email", key="reg_email", max_chars=200)
+        email = st.text_input("Email", key=f"{form}_email", max_chars=200)
         messages.slot("email")
     with right:
-        phone = st.text_input("Phone", key="reg_phone", max_chars=20, placeholder="07700 900123")
+        phone = st.text_input("Phone", key=f"{form}_phone", max_chars=20, placeholder="07700 900123")
         messages.slot("phone")
     left, right = st.columns(2)
     with left:
-        status = st.selectbox("What are they doing now? *", options=list(vocabulary.PROFILE_STATUSES), key="reg_status",
+        status = st.selectbox("What are they doing now? *", options=list(vocabulary.PROFILE_STATUSES),
+                              key=f"{form}_status",
                               format_func=labels.PROFILE_STATUS.__getitem__)
         messages.slot("status")
     with right:
         priority_groups = st.multiselect("Priority groups", options=list(vocabulary.PRIORITY_GROUPS),
-                                         key="reg_priority_groups", format_func=labels.PRIORITY_GROUPS.__getitem__)
+                                         key=f"{form}_priority_groups", format_func=labels.PRIORITY_GROUPS.__getitem__)
         messages.slot("priority_groups")
-    on_universal_credit = st.checkbox("On Universal Credit", key="reg_on_universal_credit")
-    skills = st.text_input("Skills (separate with commas)", key="reg_skills",
+    on_universal_credit = st.checkbox("On Universal Credit", key=f"{form}_on_universal_credit")
+    skills = st.text_input("Skills (separate with commas)", key=f"{form}_skills",
                            placeholder="customer service, teamwork")
     messages.slot("skills")
-    interests = st.text_input("Interests (separate with commas)", key="reg_interests", placeholder="retail, cooking")
+    interests = st.text_input("Interests (separate with commas)", key=f"{form}_interests",
+                              placeholder="retail, cooking")
     messages.slot("interests")
-    qualifications = st.text_area("Qualifications (one per line)", key="reg_qualifications",
-                                  placeholder="Level 2 English\nEntry Maths")
+    st.markdown("**Qualifications**: choose each one by its name; the service knows its level.")
+    qualification_rows = []
+    for row in range(QUALIFICATION_ROWS):
+        left, right = st.columns(2)
+        kind = left.selectbox(f"Qualification {row + 1}", options=["", *vocabulary.QUALIFICATION_TYPES],
+                              key=f"{form}_qual_type_{row}", format_func=labels.qualification_type_label)
+        subject = right.text_input(f"Subject {row + 1}", key=f"{form}_qual_subject_{row}", max_chars=100,
+                                   placeholder="English" if row == 0 else "")
+        qualification_rows.append((kind, subject))
     messages.slot("qualifications")
-    about = st.text_area("About them", key="reg_about", max_chars=2000)
+    about = st.text_area("About them", key=f"{form}_about", max_chars=2000)
     messages.slot("about")
     left, right = st.columns(2)
     with left:
         preferred_types = st.multiselect("Looking for", options=list(vocabulary.OPPORTUNITY_TYPES),
-                                         key="reg_preferred_types", format_func=labels.type_label)
+                                         key=f"{form}_preferred_types", format_func=labels.type_label)
         messages.slot("preferred_types")
     with right:
         max_travel_km = st.number_input("Will travel up to (km)", min_value=1.0, max_value=200.0, value=10.0,
-                                        step=1.0, key="reg_max_travel_km")
+                                        step=1.0, key=f"{form}_max_travel_km")
         messages.slot("max_travel_km")
     left, right = st.columns(2)
     with left:
-        available_from = st.date_input("Available from", value=None, key="reg_available_from",
+        available_from = st.date_input("Available from", value=None, key=f"{form}_available_from",
                                        format="DD/MM/YYYY")
         messages.slot("available_from")
     with right:
-        ethnicity = st.text_input("Ethnicity (private, optional)", key="reg_ethnicity", max_chars=64)
+        ethnicity = st.text_input("Ethnicity (private, optional)", key=f"{form}_ethnicity", max_chars=64)
         messages.slot("ethnicity")
     consent = st.checkbox("They agree to share their name, skills and qualifications with employers they are "
-                          "referred to", key="reg_consent")
+                          "referred to", key=f"{form}_consent")
+    reason = ""
+    if duplicate:
+        reason = st.text_area("Why is this a different person? (needed to register anyway)",
+                              key=f"{form}_duplicate_reason", max_chars=500,
+                              placeholder="Twins: checked their dates of birth and addresses")
+        messages.slot("duplicate_reason")
     submitted = st.form_submit_button("Register", type="primary")
+    anyway = st.form_submit_button("Register anyway", type="secondary") if duplicate else False
 
-if submitted:
-    quals, problem = parse_qualifications(qualifications)
+
+def _qualifications() -> list[dict[str, str]]:
+    chosen = []
+    for kind, subject in qualification_rows:
+        if kind or subject.strip():
+            chosen.append({"subject": subject.strip(), **({"type": kind} if kind else {})})
+    return chosen
+
+
+if submitted or anyway:
     body: dict[str, Any] = {
         "given_name": given_name,
         "family_name": family_name,
@@ -96,7 +174,7 @@ if submitted:
         "priority_groups": priority_groups,
         "skills": split_list(skills),
         "interests": split_list(interests),
-        "qualifications": quals,
+        "qualifications": _qualifications(),
         "about": about,
         "preferred_types": preferred_types,
         "max_travel_km": max_travel_km,
@@ -109,25 +187,27 @@ if submitted:
     for key, value in (("email", email), ("phone", phone), ("ethnicity", ethnicity)):
         if value.strip():
             body[key] = value.strip()
-    if problem:
-        messages.show({"qualifications": problem})
-        st.error("Please check the qualifications.", icon="⚠️")
-    else:
-        try:
-            with st.spinner("Registering..."):
-                created = client.register_profile(body)
-        except ServiceError as err:
-            unplaced = messages.show(err.fields)
-            if err.fields:
-                st.error(f"Please check the {len(err.fields)} highlighted field"
-                         f"{'s' if len(err.fields) != 1 else ''}.", icon="⚠️")
-                for message in unplaced:
-                    st.error(message, icon="⚠️")
-            else:
-                session.show_error(err)
+    if anyway:
+        body["duplicate_reason"] = reason
+    try:
+        with st.spinner("Registering..."):
+            created = client.register_profile(body)
+    except ServiceError as err:
+        found = err.rule("likely_duplicate")
+        if err.status == 409 and found and found.get("ctx", {}).get("similar"):
+            st.session_state[DUPLICATE] = found["ctx"]["similar"]
+            st.rerun()
+        elif err.fields:
+            fields = {field: ENTER.get(field, message) if message == FRIENDLY_TYPES["missing"] else message
+                      for field, message in err.fields.items()}
+            unplaced = messages.show(fields)
+            messages.summary(problems, fields, unplaced)
         else:
-            st.session_state["person_id"] = created["id"]
-            st.session_state["registered_name"] = labels.full_name(created)
-            st.success(f"Registered {labels.full_name(created)}. Their guarantee clock starts today.", icon="✅")
-            screening_warnings(created.get("warnings", []))
-            st.page_link("views/person.py", label=f"Open {created['given_name']}'s page", icon=":material/person:")
+            session.show_error(err)
+    else:
+        st.session_state[REGISTERED] = {"id": created["id"], "name": labels.full_name(created),
+                                        "given_name": created["given_name"],
+                                        "warnings": created.get("warnings", [])}
+        st.session_state.pop(DUPLICATE, None)
+        clear_form("reg")
+        st.rerun()

@@ -9,7 +9,7 @@ import streamlit as st
 from services.common.auth import Role
 from ui.streamlit import session
 from ui.streamlit.client import ServiceError
-from ui.streamlit.reasons import plain_reasons
+from ui.streamlit.reasons import plain_reasons, to_learn
 from ui.streamlit.widgets import opportunity_card, require
 from ui.streamlit.young import interest_button, interested_in, my_applications
 
@@ -41,6 +41,9 @@ for match in suggestions:
     def why(match: dict[str, Any] = match, opportunity: dict[str, Any] = opportunity) -> None:
         st.markdown("**Why it could suit you**")
         st.markdown("\n".join(f"- {line}" for line in plain_reasons(match["explanation"], opportunity, me)))
+        learn = to_learn(match["explanation"])
+        if learn:
+            st.markdown(f"**To learn** {learn}")
         with st.expander("What is it?"):
             st.write(opportunity["description"])
         interest_button(client, opportunity, already, key="suggested")
