@@ -200,7 +200,10 @@ class Generator:
                 return plan.data.model_dump(mode="json")
 
     def person(self) -> dict[str, Any]:
-        return synthetic_person(self.ctx, self.ctx.now.date(), with_phone=False).model_dump(mode="json")
+        """A synthetic registration; drawn from short lists of names, thousands of them share a name and date of
+        birth, so each says why it is someone else (the duplicate check still runs on every one)."""
+        body = synthetic_person(self.ctx, self.ctx.now.date(), with_phone=False).model_dump(mode="json")
+        return {**body, "duplicate_reason": "synthetic load: a different person who shares a name and birthday"}
 
 
 async def _pool(count: int, concurrency: int, task: Callable[[int], Awaitable[None]], say: Printer, what: str

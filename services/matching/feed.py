@@ -65,6 +65,7 @@ class IndexFeed(ConsumerRunner):
         self._end_hint: dict[TopicPartition, int] = {}
         self._ends_asked = 0.0
         self._lag: int | None = None
+        self._own: set[str] = set()  # the position keys of this feed's partitions (another feed may share the state)
 
     def _connect(self) -> KafkaConsumer:
         consumer = KafkaConsumer(
@@ -82,8 +83,9 @@ class IndexFeed(ConsumerRunner):
         try:
             epoch = self._current_epoch()
             partitions = self._partitions(consumer)
+            self._own = {position_key(tp.topic, tp.partition) for tp in partitions}
             with self.state.lock:
-                saved = dict(self.state.positions)
+                saved = {key: at for key, at in self.state.positions.items() if key in self._own}
                 saved_epoch = self.state.epoch
             if saved and (saved_epoch != epoch or not self._log_matches(partitions, saved)):
                 log.warning("the topics no longer hold what the saved index reflects; replaying from the start")
@@ -91,7 +93,7 @@ class IndexFeed(ConsumerRunner):
                 saved = {}
             with self.state.lock:
                 if not saved:
-                    self.state.positions.clear()
+                    self.state.forget_positions(self._own)
                 self.state.epoch = epoch
             self.epoch = epoch
             consumer.assign(partitions)
@@ -179,7 +181,7 @@ class IndexFeed(ConsumerRunner):
         new_epoch = self._log_replaced()
         if new_epoch is not None:
             with self.state.lock:
-                self.state.positions.clear()
+                self.state.forget_positions(self._own)
                 self.state.epoch = self.epoch = new_epoch
             consumer.seek_to_beginning(*consumer.assignment())
             self.replayed_from_start = True

@@ -26,7 +26,11 @@ from services.messaging.sealing import KeyRing, http_key_ring
 log = structlog.get_logger("matching.runtime")
 
 # Never Topic.PROFILES_RESTRICTED: special category data must not reach the matcher.
-TOPICS: tuple[Topic, ...] = (Topic.PROFILES, Topic.EMPLOYERS, Topic.OPPORTUNITIES, Topic.REFERRALS)
+# Referrals have a feed of their own: applying one embeds nothing, so it never waits behind a burst of profile or
+# opportunity changes being embedded (a referred opportunity leaves the person's matches at once).
+ENTITY_TOPICS: tuple[Topic, ...] = (Topic.PROFILES, Topic.EMPLOYERS, Topic.OPPORTUNITIES)
+REFERRAL_TOPICS: tuple[Topic, ...] = (Topic.REFERRALS,)
+TOPICS: tuple[Topic, ...] = ENTITY_TOPICS + REFERRAL_TOPICS
 COMPACT_MIN_STORED = 256
 
 
@@ -94,6 +98,7 @@ class MatchingRuntime:
         self.state: MatchingState | None = None
         self.ingestor: Ingestor | None = None
         self.feed: IndexFeed | None = None
+        self.referral_feed: IndexFeed | None = None
         self.origin = ""
         self.phase = "starting"
         self.error: str | None = None
@@ -125,18 +130,10 @@ class MatchingRuntime:
             self._saved_changes = state.changes if self.origin == "saved index" else -1
             self._saved_erasures = state.erasures
             self.ingestor = Ingestor(state, self.embedder, self.keys)
-            self.feed = IndexFeed(
-                state=state,
-                bootstrap_servers=self.settings.kafka_bootstrap_servers,
-                topics=[str(topic) for topic in TOPICS],
-                name=self.settings.consumer_name,
-                handler=self.ingestor,
-                max_records=self.settings.max_poll_records,
-                fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
-                start_at_end=self.start_at_end,
-                security=broker_security(self.settings),
-            )
-            self._threads.append(self.feed.start(self.stop_event))
+            self.feed = self._new_feed(state, ENTITY_TOPICS, self.settings.consumer_name)
+            self.referral_feed = self._new_feed(state, REFERRAL_TOPICS, f"{self.settings.consumer_name}-referrals")
+            for feed in self.feeds:
+                self._threads.append(feed.start(self.stop_event))
             maintenance = threading.Thread(target=self._maintain, name="matching-maintenance", daemon=True)
             maintenance.start()
             self._threads.append(maintenance)
@@ -144,6 +141,24 @@ class MatchingRuntime:
         except Exception as exc:  # noqa: BLE001 - reported by /ready
             self.error = f"{type(exc).__name__}: {exc}"[:300]
             log.error("matching failed to start", error=self.error)
+
+    def _new_feed(self, state: MatchingState, topics: tuple[Topic, ...], name: str) -> IndexFeed:
+        assert self.ingestor is not None
+        return IndexFeed(
+            state=state,
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            topics=[str(topic) for topic in topics],
+            name=name,
+            handler=self.ingestor,
+            max_records=self.settings.max_poll_records,
+            fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
+            start_at_end=self.start_at_end,
+            security=broker_security(self.settings),
+        )
+
+    @property
+    def feeds(self) -> list[IndexFeed]:
+        return [feed for feed in (self.feed, self.referral_feed) if feed is not None]
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -202,9 +217,9 @@ class MatchingRuntime:
     def is_ready(self) -> bool:
         """The index is loaded: from the saved files, or (without them) rebuilt from the topics to their end.
         Queries are then answered even while the broker is away; /ready reports the consumer's state."""
-        if self.state is None or self.feed is None or self.error:
+        if self.state is None or len(self.feeds) < 2 or self.error:
             return False
-        return self.origin == "saved index" or self.feed.caught_up_once
+        return self.origin == "saved index" or all(feed.caught_up_once for feed in self.feeds)
 
     def readiness(self) -> dict[str, Any]:
         problems: list[str] = []
@@ -226,10 +241,11 @@ class MatchingRuntime:
                     "profiles": self.state.profiles.index.stats(),
                 }
             details["loaded_from"] = self.origin
-        if self.feed is not None:
-            details["consumer_connected"] = self.feed.assigned.is_set()
-            details["consumer_lag"] = self.feed.lag()
-            details["dead_lettered"] = self.feed.dead_lettered
+        if self.feeds:
+            lags = [feed.lag() for feed in self.feeds]
+            details["consumer_connected"] = all(feed.assigned.is_set() for feed in self.feeds)
+            details["consumer_lag"] = None if None in lags else sum(lag or 0 for lag in lags)
+            details["dead_lettered"] = sum(feed.dead_lettered for feed in self.feeds)
         if self.embedder is not None:
             details["embedder"] = self.embedder.name
         details["last_saved"] = self.last_saved

@@ -322,6 +322,11 @@ class MatchingState:
 
     # -- positions --------------------------------------------------------------------------------------------
 
+    def forget_positions(self, keys: Collection[str]) -> None:
+        """Drop the positions of some partitions (their feed reads them again from the start)."""
+        for key in keys:
+            self.positions.pop(key, None)
+
     def record_positions(self, positions: dict[str, tuple[int, str]]) -> None:
         self.positions.update(positions)
         self.changes += 1

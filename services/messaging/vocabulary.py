@@ -127,6 +127,8 @@ ADVISER_ONLY_REFERRAL_STATUSES: frozenset[ReferralStatus] = frozenset({"withdraw
 # A referral in any of these means "already referred": a withdrawn one may be made again.
 REFERRED_STATUSES: frozenset[ReferralStatus] = frozenset(REFERRAL_STATUSES) - ADVISER_ONLY_REFERRAL_STATUSES
 ACCEPTED: ReferralStatus = "accepted"
+# A referral in one of these stops the same person being referred to the same opportunity again.
+BLOCKING_REFERRAL_STATUSES: frozenset[ReferralStatus] = OPEN_REFERRAL_STATUSES | {ACCEPTED}
 
 
 def next_referral_statuses(current: str, *, by_adviser: bool) -> tuple[ReferralStatus, ...]:

@@ -32,6 +32,7 @@ def forget_person(*, session: Session, profile_id: uuid.UUID, now: dt.datetime) 
         referral.profile_id = None
         referral.note = ""
         referral.feedback = None
+        referral.feedback_by = None
         referral.erased_at = now
         referral.updated_at = now
         redact_aggregate(session, OutboxRecord, str(referral.id))

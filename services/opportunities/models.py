@@ -99,6 +99,7 @@ class Referral(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), index=True)
     feedback: Mapped[str | None] = mapped_column(Text)
+    feedback_by: Mapped[str | None] = mapped_column(String(20), default=None)  # the role that wrote the feedback
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -16,8 +16,8 @@ from services.common.auth import Principal, Role
 from services.common.errors import Forbidden, NotFound, RuleViolation
 from services.common.screening import ScreeningWarning
 from services.messaging.contract import EventType, RecordViewedV1
-from services.messaging.vocabulary import ACCEPTED, OPEN_REFERRAL_STATUSES
-from services.opportunities.access import is_adviser, is_owner, load_opportunity, principal_uuid
+from services.messaging.vocabulary import BLOCKING_REFERRAL_STATUSES
+from services.opportunities.access import employer_of, is_adviser, is_owner, load_opportunity, principal_uuid
 from services.opportunities.directory import ProfileDirectory
 from services.opportunities.events import emit_about_person, referral_snapshot, subject_for
 from services.opportunities.held_back import HeldBack, held_back, hold_back, warning_for
@@ -59,6 +59,7 @@ def _histories(session: Session, referral_ids: Iterable[uuid.UUID]) -> dict[uuid
 def _referral_read(
     referral: Referral,
     opportunity: Opportunity,
+    employer: Employer,
     history: list[StatusChangeRead],
     principal: Principal,
     directory: ProfileDirectory,
@@ -93,11 +94,13 @@ def _referral_read(
         opportunity_title=opportunity.title,
         opportunity_type=opportunity.type,  # type: ignore[arg-type]
         employer_id=referral.employer_id,
+        employer_name=employer.name,
         adviser_id=referral.adviser_id,
         adviser=advisers.get(referral.adviser_id) if referral.adviser_id else None,
         note=note,
         status=referral.status,  # type: ignore[arg-type]
         feedback=feedback,
+        feedback_by=referral.feedback_by if feedback else None,  # type: ignore[arg-type]
         version=referral.version,
         created_at=referral.created_at,
         updated_at=referral.updated_at,
@@ -191,7 +194,7 @@ def create_referral(
         select(Referral.id).where(
             Referral.opportunity_id == opportunity.id,
             Referral.profile_id == person.id,
-            Referral.status.in_(OPEN_REFERRAL_STATUSES | {ACCEPTED}),
+            Referral.status.in_(BLOCKING_REFERRAL_STATUSES),
         )
     )
     if duplicate is not None:
@@ -249,8 +252,15 @@ def _read_one(
 ) -> ReferralRead:
     history = _histories(session, [referral.id])[referral.id]
     return _referral_read(
-        referral, opportunity, history, principal, directory, held_back(session, [referral.id]),
-        _advisers(directory, [referral]), written,
+        referral,
+        opportunity,
+        employer_of(session, opportunity),
+        history,
+        principal,
+        directory,
+        held_back(session, [referral.id]),
+        _advisers(directory, [referral]),
+        written,
     )
 
 
@@ -297,6 +307,7 @@ def change_referral_status(
         )
         written += [warning] if warning else []
         referral.feedback = None if warning else data.feedback
+        referral.feedback_by = str(principal.role)
     referral.version += 1
     referral.updated_at = now
     record_status_change(session, referral, previous, by_role=principal.role, now=now)
@@ -348,11 +359,26 @@ def _referral_page(
         row.id: row
         for row in session.scalars(select(Opportunity).where(Opportunity.id.in_({r.opportunity_id for r in rows})))
     }
+    employers = {
+        row.id: row
+        for row in session.scalars(
+            select(Employer).where(Employer.id.in_({o.employer_id for o in opportunities.values()}))
+        )
+    }
     histories = _histories(session, [row.id for row in rows])
     held = held_back(session, [row.id for row in rows])
     advisers = _advisers(directory, rows)
     items = [
-        _referral_read(row, opportunities[row.opportunity_id], histories[row.id], principal, directory, held, advisers)
+        _referral_read(
+            row,
+            opportunities[row.opportunity_id],
+            employers[opportunities[row.opportunity_id].employer_id],
+            histories[row.id],
+            principal,
+            directory,
+            held,
+            advisers,
+        )
         for row in rows
     ]
     _record_employer_views(session, [(row, opportunities[row.opportunity_id]) for row in rows], principal, directory,

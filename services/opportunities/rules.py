@@ -161,8 +161,8 @@ def check_publishable(
             RuleViolation(
                 "remote",
                 "remote_not_possible",
-                f"{SECTOR_WORK.get(opportunity.sector, 'This work')} can't be done from home. Untick “remote” "
-                "and give the workplace's postcode.",
+                f"{SECTOR_WORK.get(opportunity.sector, 'This work')} can't be done from home, so it can't be "
+                "remote: people work at the postcode you give.",
             )
         )
     if opportunity.type == "kickstart":

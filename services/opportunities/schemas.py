@@ -350,6 +350,7 @@ class ReferralRead(BaseModel):
     opportunity_title: str
     opportunity_type: OpportunityType
     employer_id: uuid.UUID
+    employer_name: str
     adviser_id: str | None
     adviser: AdviserContact | None = Field(
         default=None, description="Who referred the person and how to reach them (None when the hub has no record)"
@@ -357,6 +358,9 @@ class ReferralRead(BaseModel):
     note: str | None
     status: ReferralStatus
     feedback: str | None
+    feedback_by: Literal["adviser", "employer"] | None = Field(
+        None, description="Who wrote the feedback: the adviser or the employer (null when there is none)"
+    )
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime

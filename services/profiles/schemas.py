@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from contextvars import ContextVar
-from typing import Annotated, Any
+from typing import Annotated, NotRequired
 
 from pydantic import (
     AfterValidator,
@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
+from typing_extensions import TypedDict
 
 from services.common.eligibility import age_on
 from services.common.postcodes import normalise_postcode
@@ -64,6 +65,14 @@ def _unique(values: list[str]) -> list[str]:
     return list(seen)
 
 
+class QualificationRead(TypedDict):
+    """A qualification as answers show it: `type` only when it was chosen by name."""
+
+    type: NotRequired[QualificationType]
+    level: QualificationLevel
+    subject: str
+
+
 class Qualification(BaseModel):
     """A qualification by the name people use (`type`, e.g. `gcse_4_9`: its level follows) or by its level."""
 
@@ -92,8 +101,8 @@ class Qualification(BaseModel):
         return self
 
     @model_serializer(mode="wrap")
-    def _without_unnamed_type(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
+    def _without_unnamed_type(self, handler: SerializerFunctionWrapHandler) -> QualificationRead:
+        data: QualificationRead = handler(self)
         if data.get("type") is None:
             data.pop("type", None)
         return data

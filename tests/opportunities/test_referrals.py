@@ -261,3 +261,46 @@ def test_without_the_profiles_service_a_referral_is_refused_with_503_and_nothing
         response = api.refer(random_id(), opportunity["id"])
         assert response.status_code == 503 and "profiles service" in response.json()["detail"]
         assert api.counts() == before
+
+
+def test_a_referral_names_its_opportunity_and_employer_wherever_it_is_read(
+    api: Harness, employer: dict[str, Any], profiles_service: ProfilesService
+) -> None:
+    """What a confirmation says ("referred to <opportunity> at <employer>") comes from the service's answer."""
+    opportunity = api.live(employer["id"], title="Cafe team member")
+    person = profiles_service.register()
+    made = _referred(api, person, opportunity)
+    assert (made["opportunity_id"], made["opportunity_title"]) == (opportunity["id"], "Cafe team member")
+    assert made["employer_name"] == employer["name"]
+    read = api.client.get(f"/referrals/{made['id']}", headers=api.adviser()).json()
+    listed = api.client.get("/referrals", params={"profile_id": person}, headers=api.adviser()).json()["items"]
+    mine = api.client.get("/referrals", headers=api.employer(employer["id"])).json()["items"]
+    for seen in (read, *listed, *mine):
+        assert seen["employer_name"] == employer["name"], seen
+
+
+def test_feedback_says_who_wrote_it(
+    api: Harness, employer: dict[str, Any], profiles_service: ProfilesService
+) -> None:
+    """A young person's page labels feedback by its writer: the service keeps whether the adviser or the employer
+    wrote it (the last status change can be someone else's)."""
+    opportunity = api.live(employer["id"])
+    by_employer = _referred(api, profiles_service.register(), opportunity)
+    assert by_employer["feedback"] is None and by_employer["feedback_by"] is None
+    moved = api.move(by_employer["id"], "unsuccessful", headers=api.employer(employer["id"]),
+                     feedback="We chose someone with more experience.")
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["feedback"], moved.json()["feedback_by"]) == ("We chose someone with more experience.",
+                                                                       "employer")
+
+    later = _referred(api, profiles_service.register(), opportunity)
+    applied = api.move(later["id"], "applied", headers=api.employer(employer["id"]), feedback="Interview on Monday.")
+    assert applied.json()["feedback_by"] == "employer"
+    withdrawn = api.move(later["id"], "withdrawn")  # the adviser moves it on, writing nothing
+    assert withdrawn.status_code == 200, withdrawn.text
+    read = api.client.get(f"/referrals/{later['id']}", headers=api.adviser()).json()
+    assert read["history"][-1]["changed_by_role"] == "adviser"
+    assert (read["feedback"], read["feedback_by"]) == ("Interview on Monday.", "employer")
+    said = api.move(_referred(api, profiles_service.register(), opportunity)["id"], "withdrawn",
+                    feedback="They found an apprenticeship nearer home.")
+    assert said.json()["feedback_by"] == "adviser"

@@ -27,8 +27,8 @@ def test_a_remote_hairdressing_apprenticeship_is_refused_in_words(api: Harness, 
     assert response.status_code == 422, response.text
     [problem] = response.json()["detail"]
     assert problem["loc"] == ["body", "remote"] and problem["type"] == "remote_not_possible"
-    assert problem["msg"] == ("Hair and beauty work can't be done from home. Untick “remote” and give the "
-                              "workplace's postcode.")
+    assert problem["msg"] == ("Hair and beauty work can't be done from home, so it can't be remote: people work "
+                              "at the postcode you give.")
     in_the_salon = _publish(api, employer["id"], type="apprenticeship", level=2, sector="hair_beauty",
                             title="Hairdressing apprentice", remote=False, wage_per_hour=8.0, duration_months=12,
                             max_age=18)

@@ -48,6 +48,7 @@ def test_a_person_registered_twice_is_named_with_their_adviser_and_a_twin_goes_t
     family = f"Twin{uuid.uuid4().hex[:5]}"
     born = birth_date_for_age(18)
     sign_in(page, ui_url, "adviser", ADVISER)
+    expect(page.get_by_text(f"Signed in as {PRIYA['name']}")).to_be_visible()  # the adviser's record
     open_page(page, "Register a young person")
     _fill_person(page, "Jess", family, born)
     choose(page, "Qualification 1", "GCSE grade 4 to 9")
@@ -98,6 +99,22 @@ def test_a_person_registered_twice_is_named_with_their_adviser_and_a_twin_goes_t
     page.get_by_role("link", name="Open Jess's page").click()
     wait_for_app(page)
     expect(page.get_by_role("heading", name=f"Jess {family}")).to_be_visible(timeout=SLOW)
+
+
+def test_the_person_a_new_registration_looks_like_is_one_click_away(stack: Stack, ui_url: str, page: Page) -> None:
+    casey = stack.seeded.people["casey"]  # Tom Hughes's (adviser-2), not on this adviser's caseload
+    sign_in(page, ui_url, "adviser", ADVISER)
+    open_page(page, "Register a young person")
+    _fill_person(page, "casey", " brown ", dt.date.fromisoformat(casey["date_of_birth"]))
+    _register(page)
+    warning = page.locator("[data-testid='stAlert']").filter(has_text="This looks like someone already registered")
+    tom = ADVISERS["adviser-2"]
+    expect(warning).to_contain_text(f"Casey Brown, born {labels.day(casey['date_of_birth'])}, adviser {tom['name']}",
+                                    timeout=SLOW)
+    page.get_by_role("button", name="Open Casey Brown's page").click()
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Casey Brown")).to_be_visible(timeout=SLOW)
+    assert len(_registered(stack, "Brown")) == 1
 
 
 def test_every_mistake_shows_at_once_with_a_summary_at_the_top_linking_to_each_field(
@@ -185,3 +202,51 @@ def test_a_saved_posting_empties_the_form(stack: Stack, ui_url: str, page: Page)
     listed = stack.call("opportunities", "GET", f"/employers/{stack.seeded.employers['cafe']['id']}/opportunities",
                         role=Role.EMPLOYER, sub=stack.seeded.employers["cafe"]["id"])["items"]
     assert [item["title"] for item in listed].count(title) == 1
+
+
+def test_reasons_name_fitting_interests_and_keep_what_to_learn_apart(stack: Stack, ui_url: str, page: Page) -> None:
+    sign_in(page, ui_url, "young_person", "Alex Taylor")  # skills: customer service, teamwork; likes cafes, food
+    card = page.get_by_test_id("stLayoutWrapper").filter(has_text="Cafe team member").filter(
+        has_text="Why it could suit you").last
+    expect(card).to_contain_text("You listed customer service and teamwork. This job asks for both.", timeout=SLOW)
+    expect(card).to_contain_text("You said you're interested in cafes and food: this job is about that.")
+    expect(card).to_contain_text("To learn food hygiene")
+    expect(card).not_to_contain_text("more thing")
+    reasons = card.get_by_role("listitem")
+    expect(reasons.filter(has_text="food hygiene")).to_have_count(0)  # a gap is not a reason
+
+    page.get_by_role("button", name="Sign out").click()
+    wait_for_app(page)
+    sign_in(page, ui_url, "adviser", ADVISER)
+    open_page(page, "Person")
+    choose(page, "Young person", "Alex Taylor")
+    details = page.get_by_test_id("stExpander").filter(has_text="Cafe team member").first
+    expect(details).to_contain_text("interested in cafes, food", timeout=SLOW)
+    expect(details).to_contain_text("Interests that fit cafes, food")
+    expect(details).to_contain_text("To learn food hygiene")
+    for wrong in ("shares", "0 of", "Missing skills"):
+        expect(details).not_to_contain_text(wrong)
+
+
+def test_an_employer_is_told_in_words_that_kitchen_work_cannot_be_remote(
+    stack: Stack, ui_url: str, page: Page
+) -> None:
+    title = f"Remote chef {uuid.uuid4().hex[:4]}"
+    sign_in(page, ui_url, "employer", "Hatters Cafe")
+    open_page(page, "My opportunities")
+    page.get_by_text("Post a new opportunity").click(timeout=SLOW)
+    new = page.get_by_test_id("stExpander").filter(has_text="Post a new opportunity")
+    new.get_by_label("Title *").fill(title)
+    new.get_by_label("Description *").fill("Cook lunches for our cafe.")
+    new.get_by_text("Can be done from home").click()
+    new.get_by_role("button", name="Save draft").click()
+    wait_for_app(page)
+    expect(page.get_by_text(f"Saved the draft “{title}”")).to_be_visible(timeout=SLOW)
+    draft = next(item for item in stack.call(
+        "opportunities", "GET", f"/employers/{stack.seeded.employers['cafe']['id']}/opportunities",
+        role=Role.EMPLOYER, sub=stack.seeded.employers["cafe"]["id"])["items"] if item["title"] == title)
+    page.locator(f".st-key-publish_{draft['id']}").get_by_role("button", name="Publish").click()
+    wait_for_app(page)
+    failure = page.locator("[data-testid='stAlert']").filter(has_text="This can't go live yet")
+    expect(failure).to_contain_text("Remote: Kitchen and hospitality work can't be done from home, so it can't be "
+                                    "remote", timeout=SLOW)

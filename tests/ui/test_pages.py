@@ -33,8 +33,8 @@ def test_sign_in_offers_the_demo_users_of_each_role(stack: Stack) -> None:
     at = new_app().run()
     assert_clean(at)
     assert at.title[0].value == "Youth Guarantee"
-    assert at.selectbox(key="pick_adviser").options == [
-        "Adviser adviser-1 (Youth Employment hub)", "Adviser adviser-2 (Youth Employment hub)"]
+    assert at.selectbox(key="pick_adviser").options == [  # their records (tests/ui/stack.py ADVISERS)
+        "Priya Shah (adviser-1, Stockport Central youth team)", "Tom Hughes (adviser-2, Stockport East youth team)"]
     employers = at.selectbox(key="pick_employer").options
     assert len(employers) == 2 and any("Hatters Cafe Ltd" in e for e in employers)
     people = " ".join(at.selectbox(key="pick_young_person").options)
@@ -72,28 +72,28 @@ def test_a_role_never_sees_another_roles_pages(stack: Stack, role: str) -> None:
 def test_register_form_shows_every_message_at_once_next_to_its_field_then_creates_the_profile(stack: Stack) -> None:
     family = f"Register{uuid.uuid4().hex[:6]}"
     at = open_page(sign_in("adviser", ADVISER), "views/register.py")
-    at.text_input(key="reg0_given_name").input("Robin")
-    at.text_input(key="reg0_family_name").input(family)
-    at.text_input(key="reg0_postcode").input("XYZ")
-    at.text_input(key="reg0_email").input("not-an-email")
-    at.date_input(key="reg0_date_of_birth").set_value(birth_date_for_age(12))
+    at.text_input(key="reg_given_name").input("Robin")
+    at.text_input(key="reg_family_name").input(family)
+    at.text_input(key="reg_postcode").input("XYZ")
+    at.text_input(key="reg_email").input("not-an-email")
+    at.date_input(key="reg_date_of_birth").set_value(birth_date_for_age(12))
     button(at, "Register").click().run()
     assert_clean(at)
     # The service's own rule (the age range) comes with the shape errors, in one answer.
-    assert message_under(at, "reg0_postcode") == "Enter a UK postcode, like SK1 3XE ('XYZ' is not one)"
-    assert "email address" in (message_under(at, "reg0_email") or "")
-    assert "ages 16 to 30" in (message_under(at, "reg0_date_of_birth") or "")
-    assert message_under(at, "reg0_given_name") is None
+    assert message_under(at, "reg_postcode") == "Enter a UK postcode, like SK1 3XE ('XYZ' is not one)"
+    assert "email address" in (message_under(at, "reg_email") or "")
+    assert "ages 16 to 30" in (message_under(at, "reg_date_of_birth") or "")
+    assert message_under(at, "reg_given_name") is None
     assert any("There are 3 problems to fix" in e.value for e in at.error), texts(at)
     assert stack.call("profiles", "GET", "/profiles", params={"q": family})["total"] == 0
 
-    at.text_input(key="reg0_postcode").input("sk1 3xe")
-    at.text_input(key="reg0_email").input("robin@example.org")
-    at.date_input(key="reg0_date_of_birth").set_value(birth_date_for_age(18))
-    at.text_input(key="reg0_skills").input("gardening, teamwork")
-    at.selectbox(key="reg0_qual_type_0").set_value("nvq_2")
-    at.text_input(key="reg0_qual_subject_0").input("Maths")
-    at.multiselect(key="reg0_priority_groups").select("care_leaver")
+    at.text_input(key="reg_postcode").input("sk1 3xe")
+    at.text_input(key="reg_email").input("robin@example.org")
+    at.date_input(key="reg_date_of_birth").set_value(birth_date_for_age(18))
+    at.text_input(key="reg_skills").input("gardening, teamwork")
+    at.selectbox(key="reg_qual_type_0").set_value("nvq_2")
+    at.text_input(key="reg_qual_subject_0").input("Maths")
+    at.multiselect(key="reg_priority_groups").select("care_leaver")
     button(at, "Register").click().run()
     assert_clean(at)
     assert any(f"Registered Robin {family}" in s.value for s in at.success), texts(at)
@@ -117,11 +117,12 @@ def test_a_referral_made_on_the_person_page_appears_for_the_employer(stack: Stac
     shown = texts(at)
     assert "Cafe team member" in shown and "customer service, teamwork" in shown  # matched skills of the top match
     assert "On track" in shown  # the guarantee clock, in words
-    at.selectbox(key="refer_target").set_value(cafe_job["id"])
-    at.text_area(key="refer_note").input("Friendly and reliable; keen on cafe work.")
+    at.selectbox(key=f"refer_target_{alex['id']}").set_value(cafe_job["id"]).run()
+    at.text_area(key=f"refer_note_{alex['id']}").input("Friendly and reliable; keen on cafe work.")
     button(at, "Refer").click().run()
     assert_clean(at)
-    assert any("Referred to Cafe team member" in s.value for s in at.success), texts(at)
+    assert any("Referred Alex Taylor to “Cafe team member” at Hatters Cafe Ltd." in s.value for s in at.success), \
+        texts(at)
     assert "Referred" in texts(at)
 
     employer = sign_in("employer", "Hatters Cafe")
@@ -180,7 +181,9 @@ def test_a_young_persons_interest_reaches_the_adviser(stack: Stack) -> None:
     button(adviser, "Open their page").click().run()
     assert_clean(adviser)
     assert adviser.header[0].value == "Jordan Lee"
-    assert "Kitchen apprentice — Hatters Cafe Ltd (asked for this)" in adviser.selectbox(key="refer_target").options
+    jordan = stack.seeded.people["jordan"]["id"]
+    assert "Kitchen apprentice — Hatters Cafe Ltd (asked for this)" in adviser.selectbox(
+        key=f"refer_target_{jordan}").options
 
 
 def test_publishing_says_plainly_which_rules_fail(stack: Stack) -> None:

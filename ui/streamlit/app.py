@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Literal
 
 import streamlit as st
 
 from services.common.auth import Role
-from ui.streamlit import session
+from ui.streamlit import remembered, session
 from ui.streamlit.config import startup_problems
 
 log = logging.getLogger("ui")
@@ -16,8 +17,22 @@ log = logging.getLogger("ui")
 ROLE_NAMES = {Role.ADVISER: "Adviser", Role.EMPLOYER: "Employer", Role.YOUNG_PERSON: "Young person"}
 
 
+# Pages opened from their own address, e.g. /person?person=<id>: bookmarked, or sent to a colleague.
+ADDRESSED = ("person", "opportunity", "referral")
+
+
+def _addressed(own: set[str], stand_in: str, title: str) -> list[st.Page]:
+    """Hidden stand-ins at the addresses a role has no page for: they say "not found or not allowed" (signed in)
+    or offer sign-in (signed out; after signing in, the address opens the page it names)."""
+    return [st.Page(stand_in, title=title, url_path=path, visibility="hidden") for path in ADDRESSED
+            if path not in own]
+
+
 def pages_for(role: Role | None) -> dict[str, list[st.Page]]:
     """Exactly the pages of one role (a role never gets another role's pages)."""
+    opportunity = st.Page("views/opportunity.py", title="Opportunity", icon=":material/work:", visibility="hidden")
+    referral = st.Page("views/referral.py", title="Referral", icon=":material/send:", visibility="hidden")
+    refused = partial(_addressed, stand_in="views/not_allowed.py", title="Not available")
     if role is Role.ADVISER:
         return {"Adviser": [
             st.Page("views/caseload.py", title="Caseload", icon=":material/groups:", default=True),
@@ -25,19 +40,30 @@ def pages_for(role: Role | None) -> dict[str, list[st.Page]]:
             st.Page("views/register.py", title="Register a young person", icon=":material/person_add:"),
             st.Page("views/opportunities.py", title="Opportunities", icon=":material/map:"),
             st.Page("views/dashboard.py", title="Guarantee dashboard", icon=":material/monitoring:"),
+            opportunity, referral,
         ]}
     if role is Role.EMPLOYER:
         return {"Employer": [
             st.Page("views/my_opportunities.py", title="My opportunities", icon=":material/work:", default=True),
             st.Page("views/referrals.py", title="Referrals", icon=":material/inbox:"),
+            opportunity, referral, *refused({"opportunity", "referral"}),
         ]}
     if role is Role.YOUNG_PERSON:
         return {"You": [
             st.Page("views/suggested.py", title="Suggested for me", icon=":material/star:", default=True),
             st.Page("views/browse.py", title="Browse", icon=":material/search:"),
             st.Page("views/my_profile.py", title="My profile", icon=":material/badge:"),
+            opportunity, referral, *refused({"opportunity", "referral"}),
         ]}
-    return {"": [st.Page("views/sign_in.py", title="Sign in", icon=":material/login:", default=True)]}
+    return {"": [st.Page("views/sign_in.py", title="Sign in", icon=":material/login:", default=True),
+                 *_addressed(set(), "views/sign_in.py", "Sign in")]}
+
+
+# At phone width the page menu folds away behind an arrow icon: say in words what it opens.
+MENU_LABEL = """<style>
+[data-testid="stExpandSidebarButton"] { width: auto; padding: 0 0.5rem; gap: 0.25rem; }
+[data-testid="stExpandSidebarButton"]::after { content: "Menu"; font-size: 1rem; font-weight: 600; }
+</style>"""
 
 
 def _login_configured() -> bool:
@@ -75,11 +101,12 @@ def _sidebar(config: session.UISettings) -> None:
 
 
 def main() -> None:
+    config = session.settings()
+    remembered.restore(config)
     user = session.current()
     # Young people get a narrow, easy-to-read column; advisers and employers get room for tables.
     layout: Literal["centered", "wide"] = "centered" if user is None or user.role is Role.YOUNG_PERSON else "wide"
     st.set_page_config(page_title="Youth Guarantee", page_icon=":material/handshake:", layout=layout)
-    config = session.settings()
     problems = startup_problems(config, login_configured=_login_configured())
     if problems:
         st.error("This app can't start until it is set up safely:\n\n" + "\n".join(f"- {p}" for p in problems))
@@ -88,6 +115,8 @@ def main() -> None:
         _identity_sign_in(config)
     user = session.current()
     page = st.navigation(pages_for(user.role if user else None))
+    remembered.keep()
+    st.html(MENU_LABEL)
     _sidebar(config)
     try:
         page.run()

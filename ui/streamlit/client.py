@@ -252,6 +252,9 @@ class Api:
     def referrals(self, **params: Any) -> Json:
         return self.get("opportunities", "/referrals", **params)
 
+    def referral(self, referral_id: str) -> Json:
+        return self.get("opportunities", f"/referrals/{referral_id}")
+
     def refer(self, *, profile_id: str, opportunity_id: str, note: str) -> Json:
         body = {"profile_id": profile_id, "opportunity_id": opportunity_id, "note": note}
         return self.request("opportunities", "POST", "/referrals", json=body)

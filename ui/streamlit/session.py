@@ -17,6 +17,7 @@ from ui.streamlit.config import UISettings
 
 T = TypeVar("T")
 SESSION_KEY = "signed_in"
+SIGNED_OUT_KEY = "_signed_out"
 PUBLIC_TTL_SECONDS = 20
 
 
@@ -79,16 +80,32 @@ def sign_in_from_identity(config: UISettings, claims: dict[str, Any], tokens: di
     return signed
 
 
+def restore(user: SignedIn) -> None:
+    """Signed in again with a token the services gave earlier (kept across a reload)."""
+    st.session_state[SESSION_KEY] = user
+
+
 def sign_out() -> None:
     """Forget the person: their token and everything their pages kept in the session."""
     for key in list(st.session_state.keys()):
         del st.session_state[key]
+    st.session_state[SIGNED_OUT_KEY] = True
+
+
+def signed_out_here() -> bool:
+    """Whether this browser session signed out (a token kept from before must not sign it in again)."""
+    return bool(st.session_state.get(SIGNED_OUT_KEY))
 
 
 def api(config: UISettings | None = None) -> Api:
     """Calls as the signed-in person (anonymous when nobody is)."""
     user = current()
     return Api(config or settings(), _http(), user.token if user else None)
+
+
+def api_with(config: UISettings, token: str) -> Api:
+    """Calls with a given token (to check one kept from before signing it in again)."""
+    return Api(config, _http(), token)
 
 
 def demo_api(config: UISettings) -> Api:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
@@ -18,6 +19,8 @@ from ui.streamlit import labels
 from ui.streamlit.session import SignedIn, current, jitter
 
 STOCKPORT = (53.4083, -2.1494)
+# An icon from the font Streamlit ships: the emoji tick drew an empty box where no colour emoji font is installed.
+SUCCESS_ICON = ":material/check_circle:"
 TYPE_COLOURS = {
     "apprenticeship": [31, 119, 180],
     "kickstart": [214, 39, 40],
@@ -88,7 +91,8 @@ class FieldMessages:
 def form_key(name: str) -> str:
     """The key prefix of a form's widgets: a new one after clear_form(name), so its fields start empty (a widget
     keeps what was typed in it for as long as its key lives)."""
-    return f"{name}{st.session_state.get(f'_round_of_{name}', 0)}"
+    emptied = st.session_state.get(f"_round_of_{name}", 0)
+    return f"{name}{emptied}" if emptied else name
 
 
 def clear_form(name: str) -> None:
@@ -234,4 +238,36 @@ def flash(message: str) -> None:
 def show_flash() -> None:
     message = st.session_state.pop("_flash", None)
     if message:
-        st.success(message, icon="✅")
+        st.success(message, icon=SUCCESS_ICON)
+
+
+def addressed_id(name: str) -> str | None:
+    """The id an address names (?person=<id>), if it is one; None when the address names none."""
+    value = st.query_params.get(name)
+    if not value:
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return ""
+
+
+def not_found(what: str) -> None:
+    """Stop the page: the address names nothing this account may see (never saying which of the two it is)."""
+    st.title("Not found")
+    st.error(f"There is no {what} at this address that your account may see. It may not exist, or you may not be "
+             "allowed to see it.", icon=":material/block:")
+    st.stop()
+
+
+def feedback_label(referral: dict[str, Any], *, reader: Role) -> str:
+    """The heading over a referral's feedback, naming who wrote it (the service keeps whether the adviser or the
+    employer did), said as the reader would say it."""
+    writer = referral.get("feedback_by")
+    if writer == Role.EMPLOYER:
+        return {Role.YOUNG_PERSON: "What the employer said", Role.EMPLOYER: "Your feedback"}.get(
+            reader, "The employer's feedback")
+    if writer == Role.ADVISER:
+        return {Role.YOUNG_PERSON: "What your adviser said", Role.ADVISER: "The adviser's feedback"}.get(
+            reader, "The adviser's feedback")
+    return "Feedback"

@@ -6,8 +6,10 @@ from typing import Any
 
 import streamlit as st
 
+from services.common.auth import Role
 from ui.streamlit import labels, session
 from ui.streamlit.client import Api
+from ui.streamlit.widgets import SUCCESS_ICON, feedback_label
 
 REFERRAL_COLOURS = {"offered": "green", "accepted": "green", "unsuccessful": "red", "interviewing": "violet",
                     "declined": "gray", "withdrawn": "gray"}
@@ -43,7 +45,7 @@ def interest_button(client: Api, opportunity: dict[str, Any], already: set[str],
         done = session.attempt(lambda: client.express_interest(oid), spinner="Telling your adviser...")
         if done is not None:
             already.add(oid)
-            st.success("Great! We've told your adviser. They'll be in touch about it.", icon="✅")
+            st.success("Great! We've told your adviser. They'll be in touch about it.", icon=SUCCESS_ICON)
 
 
 def my_applications(client: Api) -> None:
@@ -57,4 +59,6 @@ def my_applications(client: Api) -> None:
             st.markdown(f"**{referral['opportunity_title']}**")
             st.badge(words, color=REFERRAL_COLOURS.get(referral["status"], "blue"))  # type: ignore[arg-type]
             if referral.get("feedback"):
-                st.caption(f"What the employer said: {referral['feedback']}")
+                st.caption(f"{feedback_label(referral, reader=Role.YOUNG_PERSON)}: {referral['feedback']}")
+            st.page_link("views/referral.py", query_params={"referral": referral["id"]}, label="Open",
+                         icon=":material/open_in_new:")

@@ -53,7 +53,7 @@ by_id = {person["id"]: person for person in people}
 
 def open_person(profile_id: str) -> None:
     st.session_state["person_id"] = profile_id
-    st.switch_page("views/person.py")
+    st.switch_page("views/person.py", query_params={"person": profile_id})
 
 
 rows = []

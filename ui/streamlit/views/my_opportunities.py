@@ -259,6 +259,8 @@ for opportunity in page["items"]:
         st.markdown(f"**{opportunity['title']}**")
         status_badge(words, colour)
         st.caption(opportunity_facts(opportunity))
+        st.page_link("views/opportunity.py", query_params={"opportunity": oid}, label="Open its page",
+                     icon=":material/open_in_new:")
         st.markdown(f"**Places** {opportunity['positions']} ({opportunity['positions_filled']} filled) · "
                     f"**Closing date** {labels.day(opportunity['closing_date'])} · "
                     f"**Starts** {labels.day(opportunity['start_date'])}")
@@ -299,11 +301,26 @@ for opportunity in page["items"]:
                         flash("Changed the closing date.")
                         st.rerun()
         if opportunity["status"] in ("draft", "live"):
+            closing_key = f"close_asked_{oid}"
             with st.form(f"close_{oid}", border=False):
                 reason = st.text_input("Reason for closing", key=f"close_reason_{oid}", placeholder="e.g. filled")
                 if st.form_submit_button("Close", icon=":material/block:"):
-                    done = session.attempt(partial(client.close_opportunity, oid, reason.strip()))
-                    if done is not None:
-                        session.clear_public_caches()
-                        flash(f"Closed “{opportunity['title']}”.")
+                    st.session_state[closing_key] = reason.strip()
+            if closing_key in st.session_state:
+                # Closing a posting cannot be undone: say what it does and ask first.
+                with st.container(border=True, key=f"confirm_close_{oid}"):
+                    st.warning(f"**Close “{opportunity['title']}”?** "
+                               + ("Young people and advisers will no longer see it, and nobody more can be referred "
+                                  "to it. " if opportunity["status"] == "live" else "")
+                               + "This can't be undone.", icon=":material/help:")
+                    yes, no = st.columns(2)
+                    if yes.button("Yes, close it", key=f"close_yes_{oid}", type="primary"):
+                        done = session.attempt(
+                            partial(client.close_opportunity, oid, st.session_state.pop(closing_key)))
+                        if done is not None:
+                            session.clear_public_caches()
+                            flash(f"Closed “{opportunity['title']}”.")
+                            st.rerun()
+                    if no.button("No, keep it open", key=f"close_no_{oid}"):
+                        st.session_state.pop(closing_key, None)
                         st.rerun()

@@ -13,9 +13,13 @@ from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
 from ui.streamlit.widgets import (
+    SUCCESS_ICON,
+    addressed_id,
+    feedback_label,
     flash,
     guarantee_badge,
     held_back_note,
+    not_found,
     opportunity_card,
     require,
     screening_warnings,
@@ -29,24 +33,42 @@ client = session.api(config)
 st.title("Person")
 show_flash()
 
+addressed = addressed_id("person")
+if addressed == "":
+    not_found("young person")
 caseload = session.attempt(lambda: client.all_profiles(adviser_id=user.sub), spinner="Loading your caseload...")
 if caseload is None:
     st.stop()
 options = {person["id"]: person for person in caseload}
-wanted = st.session_state.get("person_id")
+wanted = addressed or st.session_state.get("person_id")
 if wanted and wanted not in options:
-    extra = session.attempt(partial(client.profile, str(wanted)))
-    if extra:
-        options = {extra["id"]: extra, **options}
+    try:
+        options = {(extra := client.profile(str(wanted)))["id"]: extra, **options}
+    except ServiceError as err:
+        if addressed and err.status in (403, 404):
+            not_found("young person")
+        if addressed:
+            session.show_error(err)
+            st.stop()
+        wanted = None
 if not options:
     st.info("You have no young people yet. Use “Register a young person” to add someone.")
     st.stop()
 ids = list(options)
+if wanted in options and st.session_state.get("person_pick") != wanted:
+    st.session_state["person_pick"] = wanted
+
+
+def _picked() -> None:
+    st.query_params["person"] = st.session_state["person_pick"]
+
+
 profile_id = st.selectbox(
-    "Young person", options=ids, index=ids.index(wanted) if wanted in ids else 0, key="person_pick",
+    "Young person", options=ids, key="person_pick", on_change=_picked,
     format_func=lambda i: f"{labels.full_name(options[i])} ({options[i]['postcode']})",
 )
 st.session_state["person_id"] = profile_id
+st.query_params["person"] = profile_id  # the page's address names the person shown: it can be bookmarked or sent
 person = session.attempt(lambda: client.profile(profile_id))
 if person is None:
     st.stop()
@@ -98,6 +120,11 @@ with clock_col, st.container(border=True):
         if clock and len(clock.get("episodes", [])) > 1:
             st.caption(f"{len(clock['episodes'])} clocks so far (NEET more than once).")
 
+interests = session.attempt(lambda: client.interests(profile_id=profile_id, limit=50)["items"]) or []
+referrals = session.attempt(lambda: client.referrals(profile_id=profile_id, limit=50)["items"]) or []
+# Referred already: not offered again (the matcher drops them too, within a second of the referral).
+referred = {r["opportunity_id"] for r in referrals if r["status"] in vocabulary.BLOCKING_REFERRAL_STATUSES}
+
 # Matches
 st.subheader("Top matches")
 matches: list[dict[str, Any]] = []
@@ -107,7 +134,7 @@ with st.spinner("Finding matches..."):
         for match in found["matches"]:
             opportunity = match.get("opportunity") or session.opportunity_public(
                 config.opportunities_url, match["opportunity_id"])
-            if opportunity is not None:
+            if opportunity is not None and match["opportunity_id"] not in referred:
                 matches.append({**match, "opportunity": opportunity})
     except ServiceError as err:
         st.warning(f"Matches are not available: {err.message}", icon="⚠️")
@@ -127,10 +154,10 @@ for rank, match in enumerate(matches, start=1):
     with st.expander(f"{rank}. {match['opportunity']['title']} — {match['opportunity']['employer_name']}",
                      expanded=rank <= 3):
         opportunity_card(match["opportunity"], body=details, show_description=False)
+        st.page_link("views/opportunity.py", query_params={"opportunity": match["opportunity_id"]},
+                     label="Open its page", icon=":material/open_in_new:")
 
 # Interests and referrals
-interests = session.attempt(lambda: client.interests(profile_id=profile_id, limit=50)["items"]) or []
-referrals = session.attempt(lambda: client.referrals(profile_id=profile_id, limit=50)["items"]) or []
 open_interests = [item for item in interests if not item.get("referral_id")]
 if open_interests:
     st.subheader("Asked to be referred")
@@ -139,39 +166,69 @@ if open_interests:
                     + (f": “{item['message']}”" if item.get("message") else ""))
 
 st.subheader("Refer")
-choices: dict[str, str] = {}
+# The choice is kept by opportunity id and changes only when the adviser changes it: new search words add
+# opportunities to choose from, and the one chosen stays chosen; once referred it leaves the list.
+known: dict[str, str] = st.session_state.setdefault(f"refer_known_{profile_id}", {})
+target_key, note_key = f"refer_target_{profile_id}", f"refer_note_{profile_id}"
+confirmation = st.session_state.pop(f"refer_done_{profile_id}", None)
+if confirmation is not None:
+    st.session_state[target_key] = None
+    st.session_state[note_key] = ""
+    st.success(confirmation["message"], icon=SUCCESS_ICON)
+    screening_warnings(confirmation["warnings"])
+offered: list[str] = []
+
+
+def offer(opportunity_id: str, label: str) -> None:
+    known.setdefault(opportunity_id, label)
+    if opportunity_id not in offered and opportunity_id not in referred:
+        offered.append(opportunity_id)
+
+
 for item in open_interests:
-    choices[item["opportunity_id"]] = f"{item['opportunity_title']} — {item['employer_name']} (asked for this)"
+    offer(item["opportunity_id"], f"{item['opportunity_title']} — {item['employer_name']} (asked for this)")
 for match in matches:
-    choices.setdefault(match["opportunity_id"],
-                       f"{match['opportunity']['title']} — {match['opportunity']['employer_name']} (match)")
-search = st.text_input("Find another opportunity by words", key="refer_search")
+    offer(match["opportunity_id"], f"{match['opportunity']['title']} — {match['opportunity']['employer_name']} (match)")
+search = st.text_input("Find another opportunity by words", key=f"refer_search_{profile_id}")
 if search.strip():
     try:
         page = session.browse_public(config.opportunities_url, (("q", search.strip()), ("limit", 20)))
         for item in page["items"]:
-            choices.setdefault(item["id"], f"{item['title']} — {item['employer_name']}")
+            offer(item["id"], f"{item['title']} — {item['employer_name']}")
         if not page["items"]:
             st.caption("No live opportunity has those words.")
     except ServiceError as err:
         session.show_error(err)
-if not choices:
+chosen = st.session_state.get(target_key)
+if chosen in referred:
+    st.session_state[target_key] = chosen = None
+elif chosen:
+    if chosen not in offered:
+        offered.append(chosen)
+    st.session_state[target_key] = chosen  # said again, so the browser shows it even when the options changed
+if not offered:
     st.caption("Nothing to refer to yet: search above for an opportunity.")
 else:
-    with st.form("refer_form"):
-        target = st.selectbox("Opportunity", options=list(choices), format_func=choices.__getitem__,
-                              key="refer_target")
-        note = st.text_area("Note for the employer", key="refer_note", max_chars=2000,
+    target = st.selectbox("Opportunity", options=offered, index=None, placeholder="Choose an opportunity",
+                          format_func=known.__getitem__, key=target_key)
+    with st.form(f"refer_form_{profile_id}"):
+        note = st.text_area("Note for the employer", key=note_key, max_chars=2000,
                             help="Employers see this only if the young person shares their details.")
         if st.form_submit_button("Refer", type="primary"):
-            made = session.attempt(
-                lambda: client.refer(profile_id=profile_id, opportunity_id=str(target), note=note.strip()),
-                spinner="Sending the referral...",
-            )
-            if made is not None:
-                st.success(f"Referred to {made['opportunity_title']}.", icon="✅")
-                screening_warnings(made.get("warnings", []))
-                referrals = [made, *[r for r in referrals if r["id"] != made["id"]]]
+            if not target:
+                st.error("Choose the opportunity to refer them to first.", icon=":material/error:")
+            else:
+                made = session.attempt(
+                    lambda: client.refer(profile_id=profile_id, opportunity_id=str(target), note=note.strip()),
+                    spinner="Sending the referral...",
+                )
+                if made is not None:
+                    st.session_state[f"refer_done_{profile_id}"] = {
+                        "message": f"Referred {labels.full_name(person)} to “{made['opportunity_title']}” at "
+                                   f"{made['employer_name']}.",
+                        "warnings": made.get("warnings", []),
+                    }
+                    st.rerun()
 
 st.subheader("Referrals")
 if not referrals:
@@ -180,10 +237,12 @@ for referral in referrals:
     words, colour = labels.REFERRAL_STATUS.get(referral["status"], (referral["status"], "gray"))
     with st.container(border=True):
         st.markdown(f"**{referral['opportunity_title']}** ({labels.type_label(referral['opportunity_type'])}) "
-                    f"— referred {labels.day(referral['created_at'])}")
+                    f"at {referral['employer_name']} — referred {labels.day(referral['created_at'])}")
         status_badge(words, colour)
+        st.page_link("views/referral.py", query_params={"referral": referral["id"]}, label="Open this referral",
+                     icon=":material/open_in_new:")
         if referral.get("feedback"):
-            st.caption(f"Feedback: {referral['feedback']}")
+            st.caption(f"{feedback_label(referral, reader=Role.ADVISER)}: {referral['feedback']}")
         next_steps = vocabulary.next_referral_statuses(referral["status"], by_adviser=True)
         if next_steps:
             with st.form(f"outcome_{referral['id']}", border=False):

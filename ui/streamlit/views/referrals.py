@@ -8,7 +8,16 @@ from services.common.auth import Role
 from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
-from ui.streamlit.widgets import FieldMessages, flash, require, show_flash, status_badge
+from ui.streamlit.widgets import (
+    FieldMessages,
+    addressed_id,
+    feedback_label,
+    flash,
+    not_found,
+    require,
+    show_flash,
+    status_badge,
+)
 
 require(Role.EMPLOYER)
 client = session.api()
@@ -33,6 +42,17 @@ open_only = right.checkbox("Only those still in progress", key="ref_open")
 shown = [r for r in referrals
          if (not chosen_title or r["opportunity_title"] == chosen_title)
          and (not open_only or r["status"] in vocabulary.OPEN_REFERRAL_STATUSES)]
+addressed = addressed_id("referral")
+if addressed is not None:  # /referrals?referral=<id>: that one referral, if the service says it is this employer's
+    try:
+        shown = [client.referral(addressed)] if addressed else []
+    except ServiceError as err:
+        if err.status not in (403, 404):
+            session.show_error(err)
+            st.stop()
+        shown = []
+    if not shown:
+        not_found("referral")
 st.caption(f"{len(shown)} of {len(referrals)} referrals.")
 
 for referral in shown:
@@ -61,8 +81,10 @@ for referral in shown:
         else:
             st.markdown("**Referred by** the Youth Employment hub")
         st.caption(f"Referred {labels.day(referral['created_at'])} · last change {labels.day(referral['updated_at'])}")
+        st.page_link("views/referral.py", query_params={"referral": rid}, label="Open this referral",
+                     icon=":material/open_in_new:")
         if referral.get("feedback"):
-            st.caption(f"Your feedback: {referral['feedback']}")
+            st.caption(f"{feedback_label(referral, reader=Role.EMPLOYER)}: {referral['feedback']}")
         next_steps = vocabulary.next_referral_statuses(referral["status"], by_adviser=False)
         if not next_steps:
             continue

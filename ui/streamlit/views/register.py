@@ -15,7 +15,7 @@ from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import FRIENDLY_TYPES, ServiceError
 from ui.streamlit.forms import split_list
-from ui.streamlit.widgets import FieldMessages, clear_form, form_key, require, screening_warnings
+from ui.streamlit.widgets import SUCCESS_ICON, FieldMessages, clear_form, form_key, require, screening_warnings
 
 QUALIFICATION_ROWS = 4
 FIELDS = {
@@ -38,15 +38,16 @@ problems = st.empty()
 
 def _open_person(profile_id: str) -> None:
     st.session_state["person_id"] = profile_id
-    st.switch_page("views/person.py")
+    st.switch_page("views/person.py", query_params={"person": profile_id})
 
 
 done = st.session_state.pop(REGISTERED, None)
 if done:
-    st.success(f"Registered {done['name']}. Their guarantee clock starts today.", icon="✅")
+    st.success(f"Registered {done['name']}. Their guarantee clock starts today.", icon=SUCCESS_ICON)
     screening_warnings(done.get("warnings", []))
     st.session_state["person_id"] = done["id"]
-    st.page_link("views/person.py", label=f"Open {done['given_name']}'s page", icon=":material/person:")
+    st.page_link("views/person.py", label=f"Open {done['given_name']}'s page", icon=":material/person:",
+                 query_params={"person": done["id"]})
 
 
 def _similar_in_words(person: dict[str, Any]) -> str:

@@ -22,12 +22,22 @@ st.subheader("Sign in as a demo user")
 st.caption("Development mode: choose one of the demo users made by `youth-guarantee seed`. No password needed.")
 
 
-def demo_people() -> tuple[list[DemoUser], list[DemoUser], list[str]]:
-    """Demo employers and young people, asked of the services now (never cached: these are people)."""
+def demo_people() -> tuple[list[DemoUser], list[DemoUser], list[DemoUser], list[str]]:
+    """Demo advisers (by their records, when the hub has them), employers and young people, asked of the services
+    now (never cached: these are people)."""
     problems: list[str] = []
     employers: list[DemoUser] = []
     people: list[DemoUser] = []
     client = session.demo_api(config)
+    advisers = []
+    for sub in config.demo_advisers:
+        try:
+            record = client.adviser(sub)
+        except ServiceError as err:
+            problems.append(err.message)
+            record = None
+        advisers.append(DemoUser(Role.ADVISER, sub, record["name"], f"{sub}, {record['team']}") if record
+                        else DemoUser(Role.ADVISER, sub, f"Adviser {sub}", "Youth Employment hub"))
     try:
         page = client.employers(limit=config.demo_employers)
         employers = [DemoUser(Role.EMPLOYER, item["id"], item["name"], labels.sector_label(item["sector"]))
@@ -41,12 +51,11 @@ def demo_people() -> tuple[list[DemoUser], list[DemoUser], list[str]]:
                   for item in page["items"]]
     except ServiceError as err:
         problems.append(err.message)
-    return employers, people, problems
+    return advisers, employers, people, problems
 
 
-advisers = [DemoUser(Role.ADVISER, sub, f"Adviser {sub}", "Youth Employment hub") for sub in config.demo_advisers]
 with st.spinner("Finding the demo users..."):
-    employers, people, problems = demo_people()
+    advisers, employers, people, problems = demo_people()
 for problem in dict.fromkeys(problems):
     st.warning(problem, icon="⚠️")
 

@@ -18,9 +18,12 @@ config = session.settings()
 client = session.api(config)
 me = session.attempt(lambda: client.profile(user.sub))
 st.title(f"Hi {me['given_name']}!" if me else "Suggested for me")
+st.subheader("My applications")
+my_applications(client)
+
+st.subheader("Suggested for you")
 st.write("Here are some things that could suit you. Press **I'm interested** and your adviser will help you "
          "go for it.")
-
 suggestions: list[dict[str, Any]] = []
 with st.spinner("Finding things for you..."):
     try:
@@ -49,6 +52,3 @@ for match in suggestions:
         interest_button(client, opportunity, already, key="suggested")
 
     opportunity_card(opportunity, body=why, show_description=False)
-
-st.subheader("My applications")
-my_applications(client)
