@@ -239,7 +239,8 @@ class JwksFile:
             if kid not in self._keys:
                 self._reload()
             if kid not in self._keys:
-                raise InvalidToken(f"unknown key id {kid!r}")
+                known = "" if self.path.exists() else f" (no JWKS at {self.path}: run `youth-guarantee keys`)"
+                raise InvalidToken(f"unknown key id {kid!r}{known}")
             return self._keys[kid]
 
 
