@@ -12,6 +12,7 @@ import pytest
 
 from infra.broker import LocalBroker, free_port
 from tests.support.databases import TestDatabases
+from tests.support.figures import FIGURES
 from tests.support.tokens import use_test_keys
 from tests.support.topics import TopicPublisher
 
@@ -55,6 +56,14 @@ def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Ite
     if databases.backend == "postgresql":
         return ["databases: PostgreSQL (per-test databases created and dropped)"]
     return [f"databases: SQLite files - no PostgreSQL answered ({databases.reason}); integration tests run on SQLite"]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The figures tests reported (tests.support.figures.report), e.g. the access matrix's routes x callers."""
+    if FIGURES:
+        terminalreporter.section("figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -23,6 +23,7 @@ import pytest
 from infra.broker import LocalBroker, free_port
 from services.common.tokens import ISSUER, SERVICE_NAMES, USER_AUDIENCE, Role, SigningKey, TokenIssuer
 from tests.support.databases import TestDatabases
+from tests.support.figures import report
 from tests.support.tokens import token
 from tests.support.waiting import wait_for
 from tests.ui.stack import ADVISER, Stack, running_stack
@@ -90,8 +91,8 @@ def test_reads_of_a_persons_record_are_recorded_and_the_person_sees_who_looked(
     audit = stack.call("events", "GET", "/events", params={"profile_id": sam, "limit": 50})
     types = Counter(item["event_type"] for item in audit["items"])
     assert types["profile.viewed"] == 1 and types["referral.viewed"] == 1
-    print(f"\nlooks recorded and listed for the person: {len(looks)} "
-          f"({', '.join(sorted(by_record))}); audit log event types for them: {dict(types)}")
+    report(f"read audit: looks recorded and listed for the person: {len(looks)} ({', '.join(sorted(by_record))}); "
+           f"audit log event types for them: {dict(types)}")
 
 
 # The callers: the owner of the ids in the path (Sam, the garage), another owner (Alex, the cafe), an adviser, each
@@ -218,8 +219,8 @@ def test_the_access_matrix_admits_no_caller_outside_each_routes_allowed_callers(
                     if name.startswith("bad:"):
                         assert response.status_code == 401, cell
     checked = len(routes) * len(callers)
-    print(f"\naccess matrix: {len(routes)} routes x {len(callers)} callers = {checked} checked: "
-          + ", ".join(f"{what} {count}" for what, count in sorted(outcomes.items())))
+    report(f"access matrix: {len(routes)} routes x {len(callers)} callers = {checked} checked: "
+           + ", ".join(f"{what} {count}" for what, count in sorted(outcomes.items())))
     assert not admitted_wrongly, "callers got a 2xx they must not:\n" + "\n".join(admitted_wrongly)
     assert not refused_wrongly, "allowed callers were refused:\n" + "\n".join(refused_wrongly)
     assert sum(outcomes.values()) == checked

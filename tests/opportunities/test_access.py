@@ -12,6 +12,7 @@ import pytest
 from services.common.auth import Role
 from tests.opportunities.conftest import ProfilesService
 from tests.opportunities.harness import Harness, employer_payload, new_id, opportunity_payload
+from tests.support.figures import report
 from tests.support.services import bearer
 
 
@@ -195,5 +196,5 @@ def test_employer_answers_name_a_person_by_a_pseudonym_of_the_referral_only(
     assert pseudonyms[referrals[0]] != pseudonyms[referrals[1]]
     adviser_view = api.client.get(f"/referrals/{referrals[0]}", headers=api.adviser()).json()
     assert adviser_view["profile_id"] == person and adviser_view["candidate"] is None
-    print(f"\nemployer answers checked: {len(answers)}, profile id in none; pseudonyms per referral: "
-          f"{sorted(next(iter(names)) for names in pseudonyms.values())}")
+    report(f"pseudonyms: employer answers checked: {len(answers)}, profile id in none; pseudonyms per referral: "
+           f"{sorted(next(iter(names)) for names in pseudonyms.values())}")

@@ -20,6 +20,7 @@ from services.profiles.main import create_app
 from services.profiles.models import OutboxRecord
 from tests.profiles.conftest import ProfilesHarness
 from tests.support.factories import profile_payload
+from tests.support.figures import report
 from tests.support.keys import open_events, profiles_keys
 
 SPECIAL = {"ethnicity", "priority_groups", "about", "given_name", "family_name", "postcode", "email", "phone"}
@@ -59,8 +60,8 @@ def test_no_service_reads_a_whole_profile_and_opportunities_gets_only_eligibilit
     assert profiles.client.post("/keys/special", json=body, headers=profiles.as_("service", "events")).status_code \
         == 200
     assert profiles.client.post("/keys/personal", json=body, headers=profiles.as_("adviser")).status_code == 403
-    print(f"\nservices refused the whole profile: {checked} of {len(SERVICE_NAMES)}; eligibility facts: "
-          f"{sorted(facts.json())}")
+    report(f"service access: services refused the whole profile: {checked} of {len(SERVICE_NAMES)}; "
+           f"eligibility facts: {sorted(facts.json())}")
 
 
 def test_the_demo_sign_in_answers_a_persons_token_and_the_jwks_has_only_public_keys(profiles: ProfilesHarness) -> None:
@@ -117,4 +118,4 @@ def test_an_advisers_read_of_a_profile_goes_to_the_audit_log_naming_the_person_b
     assert [(v.payload["profile_id"], v.payload["viewer_role"], v.payload["viewer"], v.payload["record"])
             for v in opened] == [(pid, "adviser", "adviser-1", "profile"), (pid, "adviser", "adviser-2", "profile")]
     assert all(v.aggregate_id == v.payload["view_id"] for v in opened)
-    print(f"\nprofile reads recorded: {len(views)} (advisers), 0 (the person themself)")
+    report(f"read audit: profile reads recorded: {len(views)} (advisers), 0 (the person themself)")
