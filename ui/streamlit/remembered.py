@@ -39,6 +39,7 @@ def _name(config: UISettings, role: Role, sub: str, token: str) -> str:
         return str(client.employer(sub)["name"])
     if role is Role.YOUNG_PERSON:
         return labels.full_name(client.profile(sub))
+    client.profiles(limit=1)
     record = client.adviser(sub)
     return str(record["name"]) if record else f"Adviser {sub}"
 
