@@ -38,7 +38,8 @@ def parse_qualifications(text: str) -> tuple[list[dict[str, str]], str | None]:
             continue
         match = _QUALIFICATION.match(line)
         if not match:
-            return [], f"Write each qualification on its own line, like “Level 2 English” (not “{line.strip()}”)."
+            return [], (f"Write each qualification on its own line, like “GCSE grade 4 to 9 (A* to C) English”, "
+                        f"“A level Biology” or “Level 2 English” (not “{line.strip()}”).")
         items.append({"level": match.group(1).lower(), "subject": match.group(2)})
     return items, None
 

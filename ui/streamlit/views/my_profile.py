@@ -60,7 +60,8 @@ with st.form("my_profile_form"):
     messages.slot("skills")
     interests = st.text_input("Things I'm interested in", value=", ".join(me["interests"]), key="me_interests")
     messages.slot("interests")
-    qualifications = st.text_area("My qualifications (one on each line, like “Level 2 English”)",
+    qualifications = st.text_area("My qualifications (one on each line, like “GCSE grade 4 to 9 (A* to C) "
+                                  "English” or “Level 2 English”)",
                                   value=qualifications_text(me["qualifications"]), key="me_qualifications")
     messages.slot("qualifications")
     about = st.text_area("About me", value=me["about"], key="me_about", max_chars=2000)
