@@ -40,7 +40,6 @@ from infra.seed.occupations import occupations_by_sector
 from infra.seed.postings import TYPE_MIX, plan_opportunity
 from infra.seed.profiles import synthetic_person
 from infra.stack import SERVICES, Stack
-from services.common.auth import issue_token
 from services.common.settings import CommonSettings
 from services.matching.config import MatchingSettings
 from services.matching.embedder import MODEL_NAME
@@ -158,9 +157,9 @@ class Api:
     """One connection pool a service (httpcore's pool spends time quadratic in the requests waiting on it)."""
 
     def __init__(self, clients: dict[str, httpx.AsyncClient]) -> None:
-        secret = CommonSettings().signing_secret()
+        issuer = CommonSettings().development_issuer()
         self.clients = clients
-        self.adviser = {"Authorization": f"Bearer {issue_token(secret, role='adviser', sub='adviser-load')}"}
+        self.adviser = {"Authorization": f"Bearer {issuer.issue(role='adviser', sub='adviser-load')}"}
         self.url = {component.name: component.url for component in SERVICES}
 
     def post(self, service: str, path: str, body: Any) -> Awaitable[httpx.Response]:

@@ -5,9 +5,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from services.common.auth import Role
+from services.common.errors import Forbidden
 from services.common.types import Moment, Offset, Text
 from services.events import audit, guarantee, stats
-from services.events.dependencies import ClockDep, Reader, RulesDep, SessionDep
+from services.events.dependencies import ClockDep, PersonOrAdviser, Reader, RulesDep, SessionDep
 from services.events.schemas import (
     EventPage,
     GuaranteePage,
@@ -17,6 +19,7 @@ from services.events.schemas import (
     PriorityGroup,
     StatsQuery,
     StatsRead,
+    ViewPage,
 )
 from services.messaging.contract import EventType
 
@@ -37,6 +40,19 @@ def list_events(
 ) -> EventPage:
     return audit.list_events(session=session, aggregate_id=aggregate_id, profile_id=profile_id,
                              event_type=event_type, since=since, limit=limit, order=order)
+
+
+@router.get("/people/{profile_id}/views", response_model=ViewPage, tags=["audit"])
+def views_of(
+    profile_id: uuid.UUID,
+    principal: PersonOrAdviser,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> ViewPage:
+    """Who has looked at the person's record: for the young person themself and advisers."""
+    if principal.is_(Role.YOUNG_PERSON) and principal.sub != str(profile_id):
+        raise Forbidden("a young person may only see who has looked at their own record")
+    return audit.views_of(session=session, profile_id=profile_id, limit=limit)
 
 
 @router.get("/guarantee", response_model=GuaranteePage, tags=["guarantee"])

@@ -59,7 +59,7 @@ def create_app(
 ) -> FastAPI:
     """The events service. `keys` lets tests give it their own key ring; by default it asks the profiles service."""
     settings = settings or EventsSettings()
-    settings.signing_secret()  # refuses to start in production without a real secret
+    verifier = settings.token_verifier("events")  # refuses to start in production without a provider
     rules = ClockRules.from_settings(settings)
 
     @asynccontextmanager
@@ -96,6 +96,7 @@ def create_app(
     app = FastAPI(title="Youth Guarantee: events, guarantee clock and outcome figures", version="1.0",
                   lifespan=lifespan)
     app.state.settings = settings
+    app.state.token_verifier = verifier
     app.state.clock = clock or SystemClock()
     app.state.consumer = None
 

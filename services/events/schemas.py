@@ -34,6 +34,24 @@ class EventPage(BaseModel):
     limit: int
 
 
+class ViewRead(BaseModel):
+    """One look at a young person's record: who (an adviser's id, an employer's id and name), what and when."""
+
+    viewed_at: dt.datetime
+    viewer_role: Literal["adviser", "employer"]
+    viewer: str
+    viewer_name: str | None
+    record: Literal["profile", "referral"]
+    referral_id: uuid.UUID | None
+    opportunity_title: str | None
+
+
+class ViewPage(BaseModel):
+    items: list[ViewRead]
+    count: int
+    limit: int
+
+
 class GuaranteeRow(BaseModel):
     """One young person's current guarantee clock. Never carries special category data beyond the SEND
     priority group, which advisers may see."""

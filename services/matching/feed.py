@@ -21,7 +21,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from services.matching.state import MatchingState
 from services.messaging.broker import CONSUMER_LIMITS, BrokerSecurity, client_options
-from services.messaging.consumer import BatchHandler, ConsumerRunner
+from services.messaging.consumer import LOG_REPLAYS, BatchHandler, ConsumerRunner
 
 log = structlog.get_logger("matching.feed")
 
@@ -65,6 +65,7 @@ class IndexFeed(ConsumerRunner):
         self._end_hint: dict[TopicPartition, int] = {}
         self._ends_asked = 0.0
         self._lag: int | None = None
+        self._loaded_epoch = state.epoch  # the log the saved index was read under (None without one)
         self._own: set[str] = set()  # the position keys of this feed's partitions (another feed may share the state)
 
     def _connect(self) -> KafkaConsumer:
@@ -86,8 +87,15 @@ class IndexFeed(ConsumerRunner):
             self._own = {position_key(tp.topic, tp.partition) for tp in partitions}
             with self.state.lock:
                 saved = {key: at for key, at in self.state.positions.items() if key in self._own}
-                saved_epoch = self.state.epoch
-            if saved and (saved_epoch != epoch or not self._log_matches(partitions, saved)):
+            # The log these positions were read under: this feed's last one, else the saved index's (another feed
+            # on the same state may have moved the state's epoch on already).
+            read_under = self.epoch if self.epoch is not None else self._loaded_epoch
+            if self.epoch is not None and epoch != self.epoch:
+                log.warning("the broker's log was replaced while reconnecting; reading again from the start",
+                            group=self.group_id)
+                self.log_replays += 1
+                LOG_REPLAYS.labels(self.group_id).inc()
+            if saved and (read_under != epoch or not self._log_matches(partitions, saved)):
                 log.warning("the topics no longer hold what the saved index reflects; replaying from the start")
                 self.replayed_from_start = True
                 saved = {}

@@ -24,7 +24,7 @@ def create_app(
     """The matching service. `embedder` lets tests share one loaded model, `keys` give it their own key ring; by
     default the lifespan builds the model and asks the profiles service for keys."""
     settings = settings or MatchingSettings()
-    settings.signing_secret()  # refuses to start in production without a real secret
+    verifier = settings.token_verifier("matching")  # refuses to start in production without a provider
     clock = clock or SystemClock()
 
     @asynccontextmanager
@@ -37,6 +37,7 @@ def create_app(
 
     app = FastAPI(title="Youth Guarantee: matching", version="1.0", lifespan=lifespan)
     app.state.settings = settings
+    app.state.token_verifier = verifier
     app.state.clock = clock
 
     def readiness() -> dict[str, Any]:

@@ -203,6 +203,7 @@ def list_opportunity_referrals(
     principal: AdviserOrEmployer,
     session: SessionDep,
     directory: DirectoryDep,
+    clock: ClockDep,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> ReferralPage:
@@ -211,6 +212,7 @@ def list_opportunity_referrals(
         opportunity_id=opportunity_id,
         principal=principal,
         directory=directory,
+        now=clock.now(),
         limit=limit,
         offset=offset,
     )
@@ -285,6 +287,7 @@ def list_referrals(
     principal: ReferralReader,
     session: SessionDep,
     directory: DirectoryDep,
+    clock: ClockDep,
     profile_id: uuid.UUID | None = None,
     opportunity_id: uuid.UUID | None = None,
     status_: Annotated[ReferralStatus | None, Query(alias="status")] = None,
@@ -296,6 +299,7 @@ def list_referrals(
         session=session,
         principal=principal,
         directory=directory,
+        now=clock.now(),
         profile_id=profile_id,
         opportunity_id=opportunity_id,
         status=status_,
@@ -307,9 +311,11 @@ def list_referrals(
 
 @router.get("/referrals/{referral_id}", response_model=ReferralRead, tags=["referrals"])
 def get_referral(
-    referral_id: uuid.UUID, principal: ReferralReader, session: SessionDep, directory: DirectoryDep
+    referral_id: uuid.UUID, principal: ReferralReader, session: SessionDep, directory: DirectoryDep, clock: ClockDep
 ) -> ReferralRead:
-    return referrals.get_referral(session=session, referral_id=referral_id, principal=principal, directory=directory)
+    return referrals.get_referral(
+        session=session, referral_id=referral_id, principal=principal, directory=directory, now=clock.now()
+    )
 
 
 @router.patch("/referrals/{referral_id}", response_model=ReferralRead, tags=["referrals"])

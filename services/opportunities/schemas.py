@@ -297,6 +297,19 @@ class AdviserContact(BaseModel):
     phone: str
 
 
+class ReferredCandidate(BaseModel):
+    """The referred person as their employer sees them: named by a pseudonym of this referral only (never their
+    profile id, so two referrals cannot be linked by it), with names and skills only with consent."""
+
+    pseudonym: str
+    consent_share_with_employers: bool
+    given_name: str | None = None
+    family_name: str | None = None
+    skills: list[str] = []
+    interests: list[str] = []
+    qualifications: list[dict[str, str]] = []
+
+
 # Referrals
 
 
@@ -327,7 +340,8 @@ class StatusChangeRead(BaseModel):
 
 
 class ReferralRead(BaseModel):
-    """A referral; once the young person is erased it has no person (profile_id, note and feedback are null)."""
+    """A referral; once the young person is erased it has no person (profile_id, note and feedback are null). An
+    employer never gets the profile id (null): `candidate.pseudonym` names the person for this referral only."""
 
     id: uuid.UUID
     profile_id: uuid.UUID | None
@@ -351,7 +365,7 @@ class ReferralRead(BaseModel):
     updated_at: dt.datetime
     erased_at: dt.datetime | None = None
     history: list[StatusChangeRead]
-    candidate: CandidateView | None = None
+    candidate: ReferredCandidate | None = None
     warnings: list[ScreeningWarning] = Field(
         default=[],
         description="Note or feedback held back as special category data (rule `special_category`); employers "

@@ -14,6 +14,8 @@ from services.profiles.dependencies import (
     AdviserOnly,
     AnyoneSignedIn,
     ClockDep,
+    EligibilityReader,
+    EmployerViewReader,
     EngineDep,
     PersonalKeyHolder,
     PersonOrAdviser,
@@ -27,6 +29,7 @@ from services.profiles.schemas import (
     AdviserPage,
     AdviserRead,
     AdviserWrite,
+    EligibilityFacts,
     EmployerView,
     ProfileCreate,
     ProfilePage,
@@ -77,12 +80,21 @@ def list_profiles(
 
 
 @router.get("/profiles/{profile_id}", response_model=ProfileRead)
-def get_profile(profile_id: uuid.UUID, principal: Reader, session: SessionDep, clock: ClockDep) -> ProfileRead:
-    return service.get_profile(session=session, profile_id=profile_id, principal=principal, today=clock.today())
+def get_profile(
+    profile_id: uuid.UUID, principal: Reader, session: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> ProfileRead:
+    return service.get_profile(
+        session=session, profile_id=profile_id, principal=principal, kek=settings.kek(), now=clock.now()
+    )
+
+
+@router.get("/profiles/{profile_id}/eligibility", response_model=EligibilityFacts)
+def get_eligibility_facts(profile_id: uuid.UUID, principal: EligibilityReader, session: SessionDep) -> EligibilityFacts:
+    return service.eligibility_facts(session=session, profile_id=profile_id, principal=principal)
 
 
 @router.get("/profiles/{profile_id}/employer-view", response_model=EmployerView)
-def get_employer_view(profile_id: uuid.UUID, principal: Reader, session: SessionDep) -> EmployerView:
+def get_employer_view(profile_id: uuid.UUID, principal: EmployerViewReader, session: SessionDep) -> EmployerView:
     return service.employer_view(session=session, profile_id=profile_id, principal=principal)
 
 

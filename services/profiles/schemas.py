@@ -241,6 +241,16 @@ class ProfilePage(BaseModel):
     offset: int
 
 
+class EligibilityFacts(BaseModel):
+    """What a service needs to check an opportunity's rules for a person (age, Universal Credit) and whose
+    caseload they are on: nothing more of the profile."""
+
+    id: uuid.UUID
+    date_of_birth: dt.date
+    on_universal_credit: bool
+    adviser_id: str | None
+
+
 class EmployerView(BaseModel):
     """What an employer may see of a referred young person, and only with consent; never special category."""
 

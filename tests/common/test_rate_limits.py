@@ -14,13 +14,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select
 
-from services.common.auth import Role, issue_token
+from services.common.tokens import ISSUER_KEY, Role, SigningKey, TokenIssuer
 from services.profiles.config import ProfilesSettings
 from services.profiles.main import create_app
 from services.profiles.models import OutboxRecord
 from tests.support.databases import TestDatabases
 from tests.support.factories import profile_payload
-from tests.support.services import bearer, client_for
+from tests.support.services import client_for
+from tests.support.tokens import bearer
 
 
 @contextmanager
@@ -73,8 +74,8 @@ def test_wrong_key_tokens_are_slowed_per_address(databases: TestDatabases, boots
     with limited_profiles(databases, bootstrap_servers, tmp_path,
                           rate_limit_refused_tokens="20/minute") as (client, settings):
         statuses = []
-        for attempt in range(60):
-            forged = issue_token(f"guess-{attempt:04d}-" + "x" * 32, role=Role.ADVISER, sub="adviser-1")
+        for _attempt in range(60):
+            forged = TokenIssuer(SigningKey.generate(ISSUER_KEY)).issue(role=Role.ADVISER, sub="adviser-1")
             response = client.get("/profiles", headers={"Authorization": f"Bearer {forged}"})
             statuses.append(response.status_code)
         blocked = client.get("/profiles", headers=bearer(settings, Role.ADVISER, "adviser-1"))

@@ -33,7 +33,7 @@ from tests.matching.helpers import HashingEmbedder
 from tests.support.databases import TestDatabases
 from tests.support.keys import CONSUMER_KEYS
 from tests.support.live_server import live_server
-from tests.support.services import bearer
+from tests.support.tokens import bearer
 
 NOW = dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC)
 EXAMPLES_PER_OPERATION = 12

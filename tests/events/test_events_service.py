@@ -34,7 +34,9 @@ from tests.support.events import (
     days,
     interest_event,
     offer_flow,
+    profile_erased_event,
     reissued,
+    viewed_event,
 )
 from tests.support.keys import CONSUMER_KEYS
 from tests.support.services import bearer, client_for
@@ -115,14 +117,16 @@ def test_ready_once_the_consumer_has_its_partitions(service: Service) -> None:
 
 @pytest.mark.parametrize("path", ["/events", "/guarantee", "/guarantee/summary", "/stats",
                                   f"/guarantee/{uuid.uuid4()}"])
-def test_only_advisers_and_services_may_read(service: Service, path: str) -> None:
+def test_only_advisers_may_read(service: Service, path: str) -> None:
+    """No service holds the scope events:read: the audit log's restricted payloads are for advisers only."""
     assert service.client.get(path).status_code == 401
     assert service.client.get(path, headers={"Authorization": "Bearer not-a-token"}).status_code == 401
     for role in (Role.EMPLOYER, Role.YOUNG_PERSON):
         assert service.client.get(path, headers=service.headers(role, "someone")).status_code == 403
-    for role in (Role.ADVISER, Role.SERVICE):
-        expected = 404 if path.startswith("/guarantee/") and path != "/guarantee/summary" else 200
-        assert service.client.get(path, headers=service.headers(role, "reader")).status_code == expected
+    for name in ("profiles", "opportunities", "matching", "events", "reader"):
+        assert service.client.get(path, headers=service.headers(Role.SERVICE, name)).status_code == 403
+    expected = 404 if path.startswith("/guarantee/") and path != "/guarantee/summary" else 200
+    assert service.client.get(path, headers=service.headers(Role.ADVISER, "reader")).status_code == expected
 
 
 def test_bad_queries_name_the_field(service: Service) -> None:
@@ -459,3 +463,35 @@ def test_a_poison_record_goes_to_the_dead_letter_topic_and_consumption_goes_on(s
         assert service.app.state.consumer.dead_lettered >= 2
     finally:
         reader.close()
+
+
+def test_a_person_sees_who_has_looked_each_look_once_until_they_are_erased(service: Service) -> None:
+    person, other = uuid.uuid4(), uuid.uuid4()
+    employer = str(uuid.uuid4())
+    looks = [viewed_event(person, "adviser-7", BASE + dt.timedelta(minutes=minutes)) for minutes in (0, 2, 5, 30)]
+    looks.append(viewed_event(person, employer, BASE + dt.timedelta(minutes=3), employer="Hatters Cafe Ltd"))
+    looks.append(viewed_event(other, "adviser-7", BASE))
+    service.publish(looks)
+    mine = service.headers(Role.YOUNG_PERSON, str(person))
+
+    def listed() -> list[dict[str, Any]]:
+        answer = service.client.get(f"/people/{person}/views", headers=mine)
+        assert answer.status_code == 200, answer.text
+        items: list[dict[str, Any]] = answer.json()["items"]
+        return items
+
+    items = wait_for(listed, until=lambda found: len(found) == 3, what="the person's looks", timeout=60)
+    assert [(i["viewer"], i["record"], i["viewed_at"][11:16]) for i in items] == [
+        ("adviser-7", "profile", "09:30"), ("adviser-7", "profile", "09:05"), (employer, "referral", "09:03")
+    ]  # the adviser's reads at 09:00, 09:02 and 09:05 are one look (each within 10 minutes of the next)
+    assert items[2]["viewer_name"] == "Hatters Cafe Ltd" and items[2]["viewer_role"] == "employer"
+    assert service.client.get(f"/people/{person}/views", headers=service.headers()).json()["count"] == 3
+    for caller in (service.headers(Role.YOUNG_PERSON, str(other)), service.headers(Role.EMPLOYER, employer),
+                   service.headers(Role.SERVICE, "events")):
+        assert service.client.get(f"/people/{person}/views", headers=caller).status_code == 403
+    stored = service.get("/events", profile_id=str(person), limit=50)["items"]
+    assert sorted(item["event_type"] for item in stored) == ["profile.viewed"] * 4 + ["referral.viewed"]
+
+    service.publish([profile_erased_event(person, 2)])
+    wait_for(listed, until=lambda found: found == [], what="the looks gone with the person", timeout=60)
+    assert len(service.client.get(f"/people/{other}/views", headers=service.headers()).json()["items"]) == 1

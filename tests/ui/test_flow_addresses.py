@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from services.common.auth import Role
 from tests.ui.playwright_pages import sign_in, wait_for_app
-from tests.ui.stack import OTHER_ADVISER, Stack
+from tests.ui.stack import ADVISERS, OTHER_ADVISER, Stack
 
 SLOW = 30_000
 
@@ -34,7 +34,7 @@ def test_a_reload_keeps_the_adviser_signed_in_on_the_same_person_until_they_sign
 
     page.reload()
     wait_for_app(page)
-    _signed_in_as(page, "Adviser adviser-1")
+    _signed_in_as(page, ADVISERS["adviser-1"]["name"])  # their record
     expect(page.get_by_role("heading", name="Sam Patel")).to_be_visible(timeout=SLOW)
     assert page.url.endswith(f"/person?person={sam['id']}")
     cookie = next(c for c in page.context.cookies() if c["name"] == "yg_session")
@@ -51,7 +51,7 @@ def test_a_reload_keeps_the_adviser_signed_in_on_the_same_person_until_they_sign
     other_tab = page.context.new_page()
     other_tab.goto(page.url)
     wait_for_app(other_tab)
-    _signed_in_as(other_tab, "Adviser adviser-1")
+    _signed_in_as(other_tab, ADVISERS["adviser-1"]["name"])
     expect(other_tab.get_by_role("heading", name="Alex Taylor")).to_be_visible(timeout=SLOW)
     other_tab.close()
 

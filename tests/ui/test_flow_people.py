@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from infra.seed.synthetic import birth_date_for_age
 from services.common.auth import Role
@@ -204,7 +204,9 @@ def test_a_saved_posting_empties_the_form(stack: Stack, ui_url: str, page: Page)
     assert [item["title"] for item in listed].count(title) == 1
 
 
-def test_reasons_name_fitting_interests_and_keep_what_to_learn_apart(stack: Stack, ui_url: str, page: Page) -> None:
+def test_reasons_name_fitting_interests_and_keep_what_to_learn_apart(
+    stack: Stack, ui_url: str, page: Page, browser: Browser
+) -> None:
     sign_in(page, ui_url, "young_person", "Alex Taylor")  # skills: customer service, teamwork; likes cafes, food
     card = page.get_by_test_id("stLayoutWrapper").filter(has_text="Cafe team member").filter(
         has_text="Why it could suit you").last
@@ -215,8 +217,8 @@ def test_reasons_name_fitting_interests_and_keep_what_to_learn_apart(stack: Stac
     reasons = card.get_by_role("listitem")
     expect(reasons.filter(has_text="food hygiene")).to_have_count(0)  # a gap is not a reason
 
-    page.get_by_role("button", name="Sign out").click()
-    wait_for_app(page)
+    adviser = browser.new_context(viewport={"width": 1280, "height": 900})  # a browser of their own
+    page = adviser.new_page()
     sign_in(page, ui_url, "adviser", ADVISER)
     open_page(page, "Person")
     choose(page, "Young person", "Alex Taylor")
@@ -226,6 +228,7 @@ def test_reasons_name_fitting_interests_and_keep_what_to_learn_apart(stack: Stac
     expect(details).to_contain_text("To learn food hygiene")
     for wrong in ("shares", "0 of", "Missing skills"):
         expect(details).not_to_contain_text(wrong)
+    adviser.close()
 
 
 def test_an_employer_is_told_in_words_that_kitchen_work_cannot_be_remote(

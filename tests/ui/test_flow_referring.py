@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.support.waiting import wait_for
 from tests.ui.playwright_pages import sign_in, wait_for_app
@@ -24,12 +25,24 @@ def _chooser(page: Page) -> Locator:
     return page.get_by_label("Opportunity", exact=True)
 
 
+def _open_chooser(page: Page) -> Locator:
+    """Open the chooser's list (its arrow button, as a person clicks it; again if a rerun swallowed the click)."""
+    options = page.get_by_role("option")
+    for _ in range(3):
+        wait_for_app(page)
+        page.get_by_test_id("stSelectbox").filter(has=_chooser(page)).get_by_role("button", name="Open").click()
+        try:
+            options.first.wait_for(timeout=5_000)
+            return options
+        except PlaywrightTimeout:
+            continue
+    options.first.wait_for(timeout=SLOW)
+    return options
+
+
 def _offered(page: Page) -> list[str]:
     """The chooser's options, as the adviser sees them (it is opened and closed again)."""
-    _chooser(page).click()
-    options = page.get_by_role("option")
-    options.first.wait_for(timeout=SLOW)
-    labels = [text.strip() for text in options.all_inner_texts()]
+    labels = [text.strip() for text in _open_chooser(page).all_inner_texts()]
     page.keyboard.press("Escape")
     return labels
 
@@ -61,7 +74,7 @@ def test_the_adviser_refers_to_the_opportunity_they_picked_and_the_form_starts_a
     picked = offered[2]
     title = picked.split(" — ")[0]
     target = by_title[title]
-    _chooser(page).click()
+    _open_chooser(page)
     page.get_by_role("option", name=picked, exact=True).click()
     wait_for_app(page)
     expect(_chooser(page)).to_have_value(picked)

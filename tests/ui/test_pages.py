@@ -299,3 +299,17 @@ def test_my_profile_shows_what_an_employer_could_see_as_the_profiles_service_say
         assert f"**Name** {name}" in shown, shown
     else:
         assert "**Nothing about you.**" in shown and "**Name**" not in shown, shown
+
+
+def test_a_young_person_sees_who_has_looked_at_their_details(stack: Stack) -> None:
+    jordan = stack.seeded.people["jordan"]["id"]
+    stack.call("profiles", "GET", f"/profiles/{jordan}", sub="adviser-2")  # an adviser's look, recorded
+
+    def listed() -> bool:
+        at = open_page(sign_in("young_person", "Jordan Lee"), "views/my_profile.py")
+        return "**Adviser adviser-2** looked at your profile" in texts(at)
+
+    wait_for(listed, what="the adviser's look on Jordan's profile page", timeout=90, interval=2.0)
+    other = open_page(sign_in("young_person", "Casey Brown"), "views/my_profile.py")
+    assert "Who has looked at your details" in texts(other)
+    assert "**Adviser adviser-2** looked at your profile" not in texts(other)  # Jordan's looks are Jordan's

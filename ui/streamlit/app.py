@@ -9,7 +9,6 @@ from typing import Literal
 import streamlit as st
 
 from services.common.auth import Role
-from services.common.settings import InsecureConfiguration
 from ui.streamlit import remembered, session
 from ui.streamlit.config import startup_problems
 from ui.streamlit.markdown import plain
@@ -79,7 +78,7 @@ def _identity_sign_in(config: session.UISettings) -> None:
     """Outside development: the OIDC identity from st.login becomes a platform sign-in."""
     if session.current() is not None or not getattr(st.user, "is_logged_in", False):
         return
-    result = session.sign_in_from_identity(config, st.user.to_dict())
+    result = session.sign_in_from_identity(config, st.user.to_dict(), dict(st.user.tokens))
     if isinstance(result, str):
         st.error(result)
         if st.button("Sign out"):
@@ -112,11 +111,6 @@ def main() -> None:
     problems = startup_problems(config, login_configured=_login_configured())
     if problems:
         st.error("This app can't start until it is set up safely:\n\n" + "\n".join(f"- {p}" for p in problems))
-        st.stop()
-    try:
-        config.signing_secret()
-    except InsecureConfiguration as exc:
-        st.error(str(exc))
         st.stop()
     if not config.development_mode:
         _identity_sign_in(config)

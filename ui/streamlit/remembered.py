@@ -40,7 +40,8 @@ def _name(config: UISettings, role: Role, sub: str, token: str) -> str:
     if role is Role.YOUNG_PERSON:
         return labels.full_name(client.profile(sub))
     client.profiles(limit=1)
-    return f"Adviser {sub}"
+    record = client.adviser(sub)
+    return str(record["name"]) if record else f"Adviser {sub}"
 
 
 def restore(config: UISettings) -> None:

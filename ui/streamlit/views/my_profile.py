@@ -1,4 +1,4 @@
-"""Young person: my profile, to read and change, and what an employer could see of it."""
+"""Young person: my profile, to read and change, what an employer could see of it, and who has looked."""
 
 from __future__ import annotations
 
@@ -114,3 +114,17 @@ if saved:
             else:
                 flash("Saved! Your suggestions will update in a moment.")
                 st.rerun()
+
+
+st.subheader("Who has looked at your details")
+looks = session.attempt(lambda: client.views_of(user.sub))
+if looks is not None:
+    if not looks["items"]:
+        st.caption("Nobody has looked at your details yet.")
+    for look in looks["items"]:
+        if look["viewer_role"] == "employer":
+            who = look.get("viewer_name") or "An employer"
+            what = f"your referral for {look.get('opportunity_title') or 'a job'}"
+        else:
+            who, what = f"Adviser {look['viewer']}", "your profile"
+        st.markdown(f"- {labels.day(look['viewed_at'])}: **{who}** looked at {what}")
