@@ -68,6 +68,7 @@ class ErrorBody(BaseModel):
 
 
 _ERRORS: dict[int, str] = {
+    400: "the body could not be read as JSON (FastAPI's answer to bytes that are not UTF-8)",
     401: "no valid bearer token",
     403: "the token's role or subject may not do this",
     404: "not found",
@@ -94,7 +95,7 @@ def json_safe(value: Any) -> Any:
 
 def document_errors(app: FastAPI) -> None:
     """List the error answers each operation can give in the app's OpenAPI document: 401/403/422/429/503 for all,
-    404 where the path names something, 409 for writes."""
+    400 where there is a body, 404 where the path names something, 409 for writes."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -108,7 +109,8 @@ def document_errors(app: FastAPI) -> None:
             for method, operation in operations.items():
                 responses = operation.setdefault("responses", {})
                 for code, description in _ERRORS.items():
-                    if (code == 404 and "{" not in path) or (code == 409 and method not in _WRITES):
+                    if ((code == 400 and "requestBody" not in operation) or (code == 404 and "{" not in path)
+                            or (code == 409 and method not in _WRITES)):
                         continue
                     answer = responses.setdefault(str(code), {"description": description})
                     # Replaces FastAPI's own 422 schema too: rule violations and a few 422s given as a sentence.
