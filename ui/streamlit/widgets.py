@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -16,9 +16,12 @@ import streamlit as st
 
 from services.common.auth import Role
 from ui.streamlit import labels
+from ui.streamlit.forms import qualification_body, qualification_choice, qualification_choices
 from ui.streamlit.session import SignedIn, current, jitter
 
 STOCKPORT = (53.4083, -2.1494)
+QUALIFICATION_ROWS = 4
+MAX_QUALIFICATIONS = 20  # as many as a profile may hold
 # An icon from the font Streamlit ships: the emoji tick drew an empty box where no colour emoji font is installed.
 SUCCESS_ICON = ":material/check_circle:"
 TYPE_COLOURS = {
@@ -86,6 +89,25 @@ class FieldMessages:
         count = len(lines)
         where.error(f"**There {'is a problem' if count == 1 else f'are {count} problems'} to fix**\n\n"
                     + "\n".join(lines), icon="⚠️")
+
+
+def qualification_chooser(form: str, current: Sequence[Mapping[str, Any]] = ()) -> list[dict[str, str]]:
+    """Rows of "Qualification n" (chosen by its name, or another one at a level) and "Subject n", inside a form,
+    filled with `current` and one empty row more; returns the rows filled in, as the request body's
+    qualifications (the service records a named one at its level)."""
+    choices = qualification_choices()
+    chosen = []
+    for row in range(min(MAX_QUALIFICATIONS, max(QUALIFICATION_ROWS, len(current) + 1))):
+        now = current[row] if row < len(current) else None
+        left, right = st.columns(2)
+        kind = left.selectbox(f"Qualification {row + 1}", options=choices, key=f"{form}_qual_type_{row}",
+                              index=choices.index(qualification_choice(now)) if now else 0,
+                              format_func=labels.qualification_type_label)
+        subject = right.text_input(f"Subject {row + 1}", value=now["subject"] if now else "", max_chars=100,
+                                   key=f"{form}_qual_subject_{row}", placeholder="English" if row == 0 else "")
+        if (item := qualification_body(kind, subject)) is not None:
+            chosen.append(item)
+    return chosen
 
 
 def form_key(name: str) -> str:
