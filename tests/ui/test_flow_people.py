@@ -289,3 +289,23 @@ def test_a_young_person_chooses_their_qualifications_as_the_register_form_does(
     wait_for_app(page)
     expect(page.get_by_text("Nothing changed.")).to_be_visible(timeout=SLOW)
     assert stack.call("profiles", "GET", f"/profiles/{jordan}")["version"] == saved["version"]
+
+
+def test_an_adviser_sees_who_each_persons_adviser_is_and_how_to_reach_them(
+    stack: Stack, ui_url: str, page: Page
+) -> None:
+    sign_in(page, ui_url, "adviser", ADVISER)
+    open_page(page, "Person")
+    choose(page, "Young person", "Alex Taylor")
+    adviser = page.get_by_test_id("stMarkdown").filter(has_text="Their adviser is")
+    expect(adviser).to_contain_text(f"Their adviser is {PRIYA['name']} ({PRIYA['team']})", timeout=SLOW)
+    expect(adviser).to_contain_text(f"Email {PRIYA['email']} · phone {PRIYA['phone']}")
+    # Someone on another adviser's caseload, opened by the page's address.
+    casey = stack.seeded.people["casey"]["id"]
+    page.goto(f"{ui_url}/person?person={casey}")
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Casey Brown")).to_be_visible(timeout=SLOW)
+    tom = ADVISERS["adviser-2"]
+    adviser = page.get_by_test_id("stMarkdown").filter(has_text="Their adviser is")
+    expect(adviser).to_contain_text(f"Their adviser is {tom['name']} ({tom['team']})", timeout=SLOW)
+    expect(adviser).to_contain_text(f"Email {tom['email']} · phone {tom['phone']}")

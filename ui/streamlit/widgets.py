@@ -16,8 +16,9 @@ import streamlit as st
 
 from services.common.auth import Role
 from ui.streamlit import labels
+from ui.streamlit.client import Api
 from ui.streamlit.forms import qualification_body, qualification_choice, qualification_choices
-from ui.streamlit.session import SignedIn, current, jitter
+from ui.streamlit.session import SignedIn, attempt, current, jitter
 
 STOCKPORT = (53.4083, -2.1494)
 QUALIFICATION_ROWS = 4
@@ -128,6 +129,18 @@ _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~$])")
 def _plain(text: str) -> str:
     """Text shown as it was typed, not read as markdown."""
     return _MARKDOWN.sub(r"\\\1", text)
+
+
+def adviser_contact(client: Api, adviser_id: str | None, *, whose: str, unknown: str) -> None:
+    """A card naming a person's adviser ("{whose} adviser is ..."), their team and work contact; `unknown` says
+    what to do when there is no adviser, or no record of them, to show."""
+    with st.container(border=True):
+        adviser = attempt(lambda: client.adviser(adviser_id)) if adviser_id else None
+        if adviser is None:
+            st.markdown(f"**{whose} adviser**: {unknown}")
+            return
+        st.markdown(f"**{whose} adviser is {_plain(adviser['name'])}** ({_plain(adviser['team'])})  \n"
+                    f"Email {_plain(adviser['email'])} · phone {_plain(adviser['phone'])}")
 
 
 def screening_warnings(warnings: list[dict[str, Any]]) -> None:
