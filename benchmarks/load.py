@@ -40,7 +40,6 @@ from infra.seed.occupations import occupations_by_sector
 from infra.seed.postings import TYPE_MIX, plan_opportunity
 from infra.seed.profiles import synthetic_person
 from infra.stack import SERVICES, Stack
-from services.common.auth import issue_token
 from services.common.settings import CommonSettings
 from services.matching.config import MatchingSettings
 from services.matching.embedder import MODEL_NAME
@@ -144,7 +143,9 @@ def stack_env(options: LoadOptions, run_dir: Path) -> dict[str, str]:
            "YG_RUN_DIR": str(run_dir), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
            "PROFILES_DATABASE_URL": urls["profiles"], "OPPORTUNITIES_DATABASE_URL": urls["opportunities"],
            "EVENTS_DATABASE_URL": urls["events"], "MATCHING_INDEX_DIR": str((options.cache_dir / "matching").resolve()),
-           "OPPORTUNITIES_EXPIRY_INTERVAL_SECONDS": "3600", "YG_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
+           "OPPORTUNITIES_EXPIRY_INTERVAL_SECONDS": "3600", "YG_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1",
+           # The load is one adviser writing many times a second, which the rate limits exist to stop.
+           "YG_RATE_LIMITS": "false"}
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     return env
 
@@ -156,9 +157,9 @@ class Api:
     """One connection pool a service (httpcore's pool spends time quadratic in the requests waiting on it)."""
 
     def __init__(self, clients: dict[str, httpx.AsyncClient]) -> None:
-        secret = CommonSettings().signing_secret()
+        issuer = CommonSettings().development_issuer()
         self.clients = clients
-        self.adviser = {"Authorization": f"Bearer {issue_token(secret, role='adviser', sub='adviser-load')}"}
+        self.adviser = {"Authorization": f"Bearer {issuer.issue(role='adviser', sub='adviser-load')}"}
         self.url = {component.name: component.url for component in SERVICES}
 
     def post(self, service: str, path: str, body: Any) -> Awaitable[httpx.Response]:

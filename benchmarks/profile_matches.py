@@ -23,7 +23,6 @@ from benchmarks.load import percentiles
 from benchmarks.report import Printer, py_spy
 from infra.broker import free_port
 from infra.seed.synthetic import HOME_LATITUDE, HOME_LONGITUDE, birth_date_for_age
-from services.common.auth import issue_token
 from services.common.settings import CommonSettings
 from services.matching.config import MatchingSettings
 from services.matching.embedder import MODEL_NAME
@@ -123,7 +122,7 @@ def run(*, opportunities: int, people: int, requests: int, work_dir: Path, say: 
                                "--host", "127.0.0.1", "--port", str(port), "--log-level", "error"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    token = issue_token(CommonSettings().signing_secret(), role="adviser", sub="adviser-profile")
+    token = CommonSettings().development_issuer().issue(role="adviser", sub="adviser-profile")
     headers = {"Authorization": f"Bearer {token}"}
     raw = work_dir / "matches-profile.txt"
     try:

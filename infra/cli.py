@@ -43,8 +43,18 @@ def _seed_unless_populated(*, force: bool = False, random_seed: int = 2026) -> N
         typer.echo(f"seed: {line}")
 
 
+def _ensure_keys(rotate: tuple[str, ...] = ()) -> Path:
+    """Development keys under the data folder (never committed): the issuer's and one per service, and their JWKS."""
+    from services.common.settings import CommonSettings
+    from services.common.tokens import ISSUER_KEY, SERVICE_NAMES, ensure_keys
+
+    return ensure_keys(CommonSettings().resolved_keys_dir(), (ISSUER_KEY, *SERVICE_NAMES), rotate=rotate)
+
+
 def _start(stack: Stack) -> None:
     os.environ.update(stack.env)
+    if stack.env.get("YG_ENV", "development") != "production":
+        typer.echo(f"keys: development signing keys and their JWKS at {_ensure_keys()}")
     typer.echo(stack.start_broker())
     if stack.env.get("SEED", "1") == "0":
         typer.echo("seed: skipped (SEED=0)")
@@ -135,12 +145,17 @@ def seed(
 def token(
     role: Annotated[str, typer.Option(help="adviser | employer | young_person | service")],
     subject: Annotated[
-        str | None, typer.Option("--subject", help="The token's sub (a profile or employer id).")
+        str | None, typer.Option("--subject", help="The token's sub (a profile or employer id, or a service name).")
+    ] = None,
+    audience: Annotated[
+        list[str] | None, typer.Option("--audience", help="A service the token is for (repeat; default: all four).")
     ] = None,
 ) -> None:
-    """Print a signed development JWT (and nothing else), e.g. TOKEN=$(youth-guarantee token --role adviser)."""
-    from services.common.auth import Role, issue_token
-    from services.common.settings import CommonSettings
+    """Print a development JWT from the development issuer (and nothing else), e.g.
+    TOKEN=$(youth-guarantee token --role adviser). It lives at most YG_TOKEN_MAX_USER_MINUTES (a service token
+    YG_TOKEN_MAX_SERVICE_MINUTES) and carries the scopes granted to the service it names."""
+    from services.common.settings import CommonSettings, InsecureConfiguration
+    from services.common.tokens import USER_AUDIENCE, Role
 
     try:
         parsed = Role(role)
@@ -152,7 +167,33 @@ def token(
         typer.echo("token only signs development tokens (YG_ENV=development)", err=True)
         raise typer.Exit(2)
     default_subject = {Role.ADVISER: "adviser-1", Role.SERVICE: "cli"}.get(parsed) or str(uuid.uuid4())
-    sys.stdout.write(issue_token(settings.signing_secret(), role=parsed, sub=subject or default_subject) + "\n")
+    _ensure_keys()
+    try:
+        issuer = settings.development_issuer()
+    except InsecureConfiguration as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    signed = issuer.issue(role=parsed, sub=subject or default_subject, audience=audience or USER_AUDIENCE)
+    sys.stdout.write(signed + "\n")
+
+
+@app.command()
+def keys(
+    rotate: Annotated[
+        list[str] | None, typer.Option("--rotate", help="Make a new key for this owner (issuer or a service name).")
+    ] = None,
+) -> None:
+    """Make the development signing keys (when missing) and their JWKS under the data folder; --rotate replaces a
+    key, keeping the old public key in the JWKS until its next rotation. Outside development, each service is
+    given only its own key file and every service the JWKS of the services' public keys."""
+    from services.common.tokens import ISSUER_KEY, SERVICE_NAMES
+
+    owners = (ISSUER_KEY, *SERVICE_NAMES)
+    unknown = sorted(set(rotate or ()) - set(owners))
+    if unknown:
+        typer.echo(f"--rotate must name one of: {', '.join(owners)} (not {', '.join(unknown)})", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"JWKS: {_ensure_keys(tuple(rotate or ()))}")
 
 
 @app.command(help="Benchmark the matcher (index, filters, embeddings, events); prints a table.")

@@ -12,10 +12,15 @@ import pytest
 
 from infra.broker import LocalBroker, free_port
 from tests.support.databases import TestDatabases
+from tests.support.figures import FIGURES
+from tests.support.tokens import use_test_keys
 from tests.support.topics import TopicPublisher
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+use_test_keys()
+# Tests write many times a second as one principal; tests/common/test_rate_limits.py turns the limits on.
+os.environ.setdefault("YG_RATE_LIMITS", "false")
 
 # The fixtures that reach the broker or PostgreSQL; every other fixture that does depends on one of them.
 SERVICE_FIXTURES = frozenset({"databases", "local_broker", "bootstrap_servers"})
@@ -53,6 +58,14 @@ def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Ite
     if databases.backend == "postgresql":
         return ["databases: PostgreSQL (per-test databases created and dropped)"]
     return [f"databases: SQLite files - no PostgreSQL answered ({databases.reason}); integration tests run on SQLite"]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The figures tests reported (tests.support.figures.report), e.g. the access matrix's routes x callers."""
+    if FIGURES:
+        terminalreporter.section("figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
 
 
 @pytest.hookimpl(tryfirst=True)

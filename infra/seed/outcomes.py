@@ -85,7 +85,8 @@ def seed(ctx: SeedContext) -> OutcomesSummary:
             try:
                 with sessions() as session:
                     read = service.get_profile(
-                        session=session, profile_id=offer.profile_id, principal=reader, today=ctx.now.date()
+                        session=session, profile_id=offer.profile_id, principal=reader, kek=settings.kek(),
+                        now=ctx.now,
                     )
             except NotFound:
                 summary.skipped += 1

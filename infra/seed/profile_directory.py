@@ -37,7 +37,8 @@ class InProcessProfileDirectory:
             with self.session_factory() as session:
                 try:
                     read = profiles_service.get_profile(
-                        session=session, profile_id=profile_id, principal=self._principal, today=self.clock.today()
+                        session=session, profile_id=profile_id, principal=self._principal, kek=self.kek,
+                        now=self.clock.now(),
                     )
                     self._facts[profile_id] = ProfileFacts.model_validate(read.model_dump())
                     self._status[profile_id] = read.status

@@ -1,64 +1,16 @@
-"""Bearer JWT auth shared by all services: HS256 tokens carrying `role` and `sub`."""
+"""Bearer auth for the FastAPI services: the verified principal of a request, and the dependencies that admit
+people by role and services by scope (the token rules themselves are in services/common/tokens.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
 
-import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from services.common.settings import CommonSettings
+from services.common.tokens import InvalidToken, Principal, Role, Scope, TokenVerifier
 
-ALGORITHM = "HS256"
-ISSUER = "youth-guarantee"
-
-
-class Role(StrEnum):
-    ADVISER = "adviser"
-    EMPLOYER = "employer"
-    YOUNG_PERSON = "young_person"
-    SERVICE = "service"
-
-
-@dataclass(frozen=True)
-class Principal:
-    role: Role
-    sub: str
-
-    def is_(self, *roles: Role) -> bool:
-        return self.role in roles
-
-
-def issue_token(secret: str, *, role: Role | str, sub: str, ttl: dt.timedelta = dt.timedelta(hours=12)) -> str:
-    """Sign a token for a role and subject."""
-    now = dt.datetime.now(dt.UTC)
-    claims = {"role": str(Role(role)), "sub": sub, "iss": ISSUER, "iat": now, "exp": now + ttl}
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
-
-
-def service_token_source(secret: str, name: str, ttl: dt.timedelta = dt.timedelta(minutes=5)) -> Callable[[], str]:
-    """Fresh short-lived tokens for a service calling another one under its own name."""
-    return lambda: issue_token(secret, role=Role.SERVICE, sub=name, ttl=ttl)
-
-
-class InvalidToken(Exception):
-    pass
-
-
-def decode_token(secret: str, token: str) -> Principal:
-    """Verify a token and return who it names."""
-    try:
-        claims = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["exp", "sub", "iss"]}
-        )
-        return Principal(role=Role(claims["role"]), sub=str(claims["sub"]))
-    except (jwt.PyJWTError, KeyError, ValueError) as exc:
-        raise InvalidToken(str(exc)) from exc
-
+__all__ = ["InvalidToken", "Principal", "Role", "Scope", "current_principal", "require_roles"]
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -66,7 +18,7 @@ _bearer = HTTPBearer(auto_error=False)
 def current_principal(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
 ) -> Principal:
-    settings: CommonSettings = request.app.state.settings
+    verifier: TokenVerifier = request.app.state.token_verifier
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -74,21 +26,30 @@ def current_principal(
             headers={"WWW-Authenticate": "Bearer"},
         )
     try:
-        return decode_token(settings.signing_secret(), credentials.credentials)
+        return verifier.verify(credentials.credentials)
     except InvalidToken as exc:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}", headers={"WWW-Authenticate": "Bearer"}
         ) from exc
 
 
-def require_roles(*roles: Role) -> Callable[..., Principal]:
-    """A dependency that admits only the given roles (403 for any other valid token)."""
+def require_roles(*roles: Role, service_scope: Scope | None = None) -> Callable[..., Principal]:
+    """A dependency that admits the given roles of people, and a service only when its token holds
+    `service_scope` (403 for any other valid token)."""
+    if Role.SERVICE in roles:
+        raise ValueError("services are admitted by scope (service_scope=...), never by role alone")
 
     def dependency(principal: Principal = Depends(current_principal)) -> Principal:
-        if principal.role not in roles:
+        if principal.role is Role.SERVICE and service_scope is not None:
+            if principal.may(service_scope):
+                return principal
             raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
-                f"role '{principal.role}' may not do this; allowed: {', '.join(sorted(roles))}",
+                status.HTTP_403_FORBIDDEN, f"service '{principal.sub}' lacks the scope '{service_scope}' for this"
+            )
+        if principal.role not in roles:
+            allowed = sorted([*roles, *([f"a service with scope {service_scope}"] if service_scope else [])])
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"role '{principal.role}' may not do this; allowed: {', '.join(allowed)}"
             )
         return principal
 

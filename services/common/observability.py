@@ -9,7 +9,7 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -80,6 +80,7 @@ def install(app: FastAPI, *, service: str, readiness: ReadinessCheck) -> None:
         body = {"status": "not ready" if problems else "ready", "service": service, **details}
         return JSONResponse(body, status_code=503 if problems else 200)
 
-    @app.get("/metrics", tags=["ops"])
+    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse,
+             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
     def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

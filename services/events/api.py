@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from services.common.auth import Role
+from services.common.errors import Forbidden
+from services.common.types import Moment, Offset, Text
 from services.events import audit, guarantee, stats
-from services.events.dependencies import ClockDep, Reader, RulesDep, SessionDep
+from services.events.dependencies import ClockDep, PersonOrAdviser, Reader, RulesDep, SessionDep
 from services.events.schemas import (
     EventPage,
     GuaranteePage,
@@ -17,26 +19,40 @@ from services.events.schemas import (
     PriorityGroup,
     StatsQuery,
     StatsRead,
+    ViewPage,
 )
 from services.messaging.contract import EventType
 
 router = APIRouter()
-AdviserId = Annotated[str | None, Query(min_length=1, max_length=64)]
+AdviserId = Annotated[Text | None, Query(min_length=1, max_length=64)]
 
 
 @router.get("/events", response_model=EventPage, tags=["audit"])
 def list_events(
     _principal: Reader,
     session: SessionDep,
-    aggregate_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    aggregate_id: Annotated[Text | None, Query(min_length=1, max_length=64)] = None,
     profile_id: Annotated[uuid.UUID | None, Query(description="events about this young person")] = None,
     event_type: EventType | None = None,
-    since: Annotated[dt.datetime | None, Query(description="occurred at or after (ISO 8601; UTC if no zone)")] = None,
+    since: Annotated[Moment | None, Query(description="occurred at or after (ISO 8601; UTC if no zone)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     order: Literal["asc", "desc"] = "desc",
 ) -> EventPage:
     return audit.list_events(session=session, aggregate_id=aggregate_id, profile_id=profile_id,
                              event_type=event_type, since=since, limit=limit, order=order)
+
+
+@router.get("/people/{profile_id}/views", response_model=ViewPage, tags=["audit"])
+def views_of(
+    profile_id: uuid.UUID,
+    principal: PersonOrAdviser,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> ViewPage:
+    """Who has looked at the person's record: for the young person themself and advisers."""
+    if principal.is_(Role.YOUNG_PERSON) and principal.sub != str(profile_id):
+        raise Forbidden("a young person may only see who has looked at their own record")
+    return audit.views_of(session=session, profile_id=profile_id, limit=limit)
 
 
 @router.get("/guarantee", response_model=GuaranteePage, tags=["guarantee"])
@@ -49,7 +65,7 @@ def list_guarantee(
     adviser: AdviserId = None,
     priority_group: PriorityGroup | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> GuaranteePage:
     return guarantee.list_guarantee(session=session, now=clock.now(), rules=rules, status=status_,
                                     adviser=adviser, priority_group=priority_group, limit=limit, offset=offset)
@@ -71,6 +87,7 @@ def person_clock(
 
 @router.get("/stats", response_model=StatsRead, tags=["stats"])
 def outcome_stats(
-    _principal: Reader, session: SessionDep, clock: ClockDep, query: Annotated[StatsQuery, Query()]
+    _principal: Reader, session: SessionDep, clock: ClockDep, rules: RulesDep, query: Annotated[StatsQuery, Query()]
 ) -> StatsRead:
-    return stats.outcome_stats(session=session, now=clock.now(), first_day=query.from_, last_day=query.to)
+    return stats.outcome_stats(session=session, now=clock.now(), first_day=query.from_, last_day=query.to,
+                               threshold=rules.suppression_threshold)

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.events.models import StoredEvent
-from services.events.schemas import EventPage, StoredEventRead
-from services.messaging.contract import EventType
+from services.events.schemas import EventPage, StoredEventRead, ViewPage, ViewRead
+from services.messaging.contract import EventType, RecordViewedV1
 from services.messaging.sealing import erasure_mark
 
 
@@ -59,3 +59,33 @@ def list_events(
         query = query.order_by(StoredEvent.occurred_at.desc(), StoredEvent.id.desc())
     items = [_to_read(row) for row in session.scalars(query.limit(limit))]
     return EventPage(items=items, count=len(items), limit=limit)
+
+
+VIEW_EVENTS = (EventType.PROFILE_VIEWED, EventType.REFERRAL_VIEWED)
+# A page shown again and again (each click re-reads it) is one look for the person's list; the audit log keeps all.
+SAME_LOOK = dt.timedelta(minutes=10)
+
+
+def views_of(*, session: Session, profile_id: uuid.UUID, limit: int = 100) -> ViewPage:
+    """Who has looked at a young person's record (newest first): advisers reading their profile, employers reading
+    a referral of them; reads of the same record by the same viewer within SAME_LOOK of each other count once."""
+    rows = session.scalars(
+        select(StoredEvent)
+        .where(StoredEvent.subject_id == str(profile_id), StoredEvent.event_type.in_([str(t) for t in VIEW_EVENTS]),
+               StoredEvent.redacted_at.is_(None))
+        .order_by(StoredEvent.occurred_at.desc(), StoredEvent.id.desc())
+    )
+    hidden = {"view_id", "profile_id"}
+    items: list[ViewRead] = []
+    earliest: dict[tuple[str, str, str, uuid.UUID | None], dt.datetime] = {}
+    for row in rows:
+        look = ViewRead.model_validate(RecordViewedV1.model_validate(row.payload).model_dump(exclude=hidden))
+        same = (look.viewer_role, look.viewer, look.record, look.referral_id)
+        later = earliest.get(same)
+        earliest[same] = look.viewed_at
+        if later is not None and later - look.viewed_at <= SAME_LOOK:
+            continue
+        items.append(look)
+        if len(items) == limit:
+            break
+    return ViewPage(items=items, count=len(items), limit=limit)

@@ -6,7 +6,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from services.common.app_state import clock, db_session
-from services.common.auth import Principal, Role, require_roles
+from services.common.auth import Principal, Role, Scope, require_roles
 from services.common.clock import Clock
 from services.events.config import EventsSettings
 from services.events.guarantee import ClockRules
@@ -24,5 +24,8 @@ SessionDep = Annotated[Session, Depends(db_session)]
 ClockDep = Annotated[Clock, Depends(clock)]
 SettingsDep = Annotated[EventsSettings, Depends(settings)]
 RulesDep = Annotated[ClockRules, Depends(clock_rules)]
-# Advisers read everything here; other services may read with a service token; employers and young people not.
-Reader = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.SERVICE))]
+# Advisers read everything here; a service only with the scope events:read (granted to none today); employers and
+# young people not.
+Reader = Annotated[Principal, Depends(require_roles(Role.ADVISER, service_scope=Scope.EVENTS_READ))]
+# Who has looked at a young person's record: the person themself (their own only) and advisers.
+PersonOrAdviser = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON))]

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from services.common.errors import NotFound
 from services.events.config import EventsSettings
+from services.events.disclosure import Share, Table, protect
 from services.events.models import Episode as EpisodeRow
 from services.events.models import ErasedOutcome, Person
 from services.events.schemas import (
@@ -297,36 +298,61 @@ def _figure(value: float | None, hide: bool) -> Figure:
     return Figure(value=None, suppressed=True) if hide else Figure(value=value, suppressed=False)
 
 
+def _summary_table(tallies: Sequence[GroupTally], threshold: int) -> Table:
+    """The summary as one table: each group's size is the sum of its counts; a priority group's count is at most
+    the whole's; a shown share bounds met against met_late."""
+    table = Table(values={})
+    whole = next((tally for tally in tallies if tally.group == "all"), None)
+    for group in tallies:
+        name = group.group
+        cells = tuple((name, status) for status in group.counts)
+        table.values[(name, "size")] = group.size
+        table.values.update({(name, status): count for status, count in group.counts.items()})
+        table.sums.append(((name, "size"), cells))
+        if whole is not None and group is not whole:
+            table.at_most += [((name, key), ("all", key)) for key in ("size", *group.counts)]
+        if 0 < group.size < threshold:
+            table.hidden_whole.update({(name, "size"), *cells})
+            table.ranges[(name, "size")] = (1, threshold - 1)
+            table.ranges.update({cell: (0, threshold - 1) for cell in cells})
+        elif group.offered >= threshold and group.share_within_deadline is not None:
+            table.shares.append(Share((name, "share"), (name, "met"), (name, "met_late"), group.share_within_deadline))
+    return table
+
+
+def protect_summary(tallies: Sequence[GroupTally], threshold: int) -> list[GroupFigures]:
+    """Each group's figures with disclosure control applied over all of them together."""
+    table = _summary_table(tallies, threshold)
+    protection = protect(table, threshold)
+    figures = []
+    for group in tallies:
+        name = group.group
+        whole_row = (name, "size") in table.hidden_whole
+        few_offers = whole_row or 0 < group.offered < threshold
+        figures.append(GroupFigures(
+            group=name,  # type: ignore[arg-type]
+            too_small=whole_row,
+            size=_figure(group.size, not protection.shows((name, "size"))),
+            counts={status: _figure(count, not protection.shows((name, status)))
+                    for status, count in group.counts.items()},
+            median_days_to_offer=_figure(group.median_days_to_offer, few_offers),
+            share_offered_within_deadline=_figure(
+                group.share_within_deadline, few_offers or (name, "share") in protection.withdrawn_shares
+            ),
+        ))
+    return figures
+
+
 def suppress(group: GroupTally, threshold: int) -> GroupFigures:
-    """Hide every figure with fewer than `threshold` people behind it; a small group hides all its figures;
-    a lone hidden count takes another with it, so it cannot be worked out from the size. Zero is shown."""
-
-    def small(people: int) -> bool:
-        return 0 < people < threshold
-
-    group_small = small(group.size)
-    hidden = {status for status, count in group.counts.items() if group_small or small(count)}
-    if len(hidden) == 1:
-        # With the group size shown, one hidden count is the size minus the others: hide the next smallest too.
-        shown = [(count, status) for status, count in group.counts.items() if status not in hidden and count > 0]
-        hidden.add(min(shown)[1])
-    return GroupFigures(
-        group=group.group,  # type: ignore[arg-type]
-        size=_figure(group.size, group_small),
-        counts={status: _figure(count, status in hidden) for status, count in group.counts.items()},
-        median_days_to_offer=_figure(
-            group.median_days_to_offer, group_small or small(group.offered)
-        ),
-        share_offered_within_deadline=_figure(
-            group.share_within_deadline, group_small or small(group.offered)
-        ),
-    )
+    """One group's figures on their own, protected as in the summary."""
+    return protect_summary([group], threshold)[0]
 
 
 SUMMARY_NOTES = (
     "A figure with fewer than {threshold} people behind it is null with suppressed=true; when a group has "
-    "fewer than {threshold} people, all its figures are suppressed. Where only one count of a group would be "
-    "hidden, the next smallest is hidden too, so it cannot be worked out from the group size. Zero counts are shown.",
+    "fewer than {threshold} people, all its figures are suppressed. Further counts (and the share within the "
+    "deadline) are hidden until no hidden count can be worked out from the shown ones: from a group's size, from "
+    "the whole town's counts, or from a share. Zero counts are shown.",
     "Counts are of people by their current clock. People who left NEET without an offer are not counted.",
     "Median days to offer and the share within the deadline are over people whose current clock ended in an "
     "offer (met or met_late).",
@@ -341,14 +367,15 @@ def summary(
     """Counts, median days to offer and share in time, overall and per priority group, small figures hidden."""
     tallies = tally(session=session, now=now, rules=rules, adviser=adviser)
     threshold = rules.suppression_threshold
+    figures = protect_summary([tallies["all"], *(tallies[group] for group in PRIORITY_GROUPS)], threshold)
     return GuaranteeSummary(
         as_at=now,
         adviser=adviser,
         deadline_days=rules.deadline_days,
         warning_days=rules.warning_days,
         suppression_threshold=threshold,
-        overall=suppress(tallies["all"], threshold),
-        groups=[suppress(tallies[group], threshold) for group in PRIORITY_GROUPS],
+        overall=figures[0],
+        groups=figures[1:],
         notes=[note.format(threshold=threshold) for note in SUMMARY_NOTES],
     )
 

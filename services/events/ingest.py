@@ -37,6 +37,7 @@ from services.messaging.contract import (
     ProfileErasedV1,
     ProfileSnapshotV1,
     ProfileSpecialCategoryV1,
+    RecordViewedV1,
     ReferralV1,
 )
 from services.messaging.sealing import erasure_mark, is_pseudonymised
@@ -65,7 +66,10 @@ def _in_utc(model: ModelT) -> ModelT:
 
 def _subject_of(event: EventEnvelope, payload: Any) -> uuid.UUID | None:
     """The young person an event is about, if any."""
-    if isinstance(payload, ProfileSnapshotV1 | ProfileErasedV1 | ProfileSpecialCategoryV1 | ReferralV1 | InterestV1):
+    if isinstance(
+        payload,
+        ProfileSnapshotV1 | ProfileErasedV1 | ProfileSpecialCategoryV1 | ReferralV1 | InterestV1 | RecordViewedV1,
+    ):
         return payload.profile_id
     return None
 

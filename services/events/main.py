@@ -11,14 +11,14 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.common import errors, observability
+from services.common import errors, observability, ratelimit
 from services.common.app_state import attach_database
 from services.common.clock import Clock, SystemClock
 from services.common.db import database_is_usable, scrub_after_erasure
 from services.common.readiness import readiness_report
 from services.events.api import router
 from services.events.config import EventsSettings
-from services.events.guarantee import ClockRules, tally
+from services.events.guarantee import ClockRules, summary
 from services.events.ingest import apply_event
 from services.events.metrics import HEADLINES, Headline
 from services.events.models import KnownSubject, ProcessedEvent
@@ -59,7 +59,7 @@ def create_app(
 ) -> FastAPI:
     """The events service. `keys` lets tests give it their own key ring; by default it asks the profiles service."""
     settings = settings or EventsSettings()
-    settings.signing_secret()  # refuses to start in production without a real secret
+    verifier = settings.token_verifier("events")  # refuses to start in production without a provider
     rules = ClockRules.from_settings(settings)
 
     @asynccontextmanager
@@ -76,8 +76,9 @@ def create_app(
             now = app.state.clock.now()
             with app.state.session_factory() as session:
                 return Headline(
-                    stats=outcome_stats(session=session, now=now, first_day=None, last_day=None),
-                    guarantee=tally(session=session, now=now, rules=rules)["all"],
+                    stats=outcome_stats(session=session, now=now, first_day=None, last_day=None,
+                                        threshold=rules.suppression_threshold),
+                    guarantee=summary(session=session, now=now, rules=rules).overall,
                 )
 
         HEADLINES.attach(headline)
@@ -95,6 +96,7 @@ def create_app(
     app = FastAPI(title="Youth Guarantee: events, guarantee clock and outcome figures", version="1.0",
                   lifespan=lifespan)
     app.state.settings = settings
+    app.state.token_verifier = verifier
     app.state.clock = clock or SystemClock()
     app.state.consumer = None
 
@@ -105,6 +107,7 @@ def create_app(
 
     observability.configure_logging(settings.log_level, settings.log_json)
     observability.install(app, service="events", readiness=readiness)
+    ratelimit.install(app, settings=settings, service="events")
     errors.install_handlers(app)
     app.include_router(router)
     return app

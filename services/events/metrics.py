@@ -10,16 +10,17 @@ import structlog
 from prometheus_client import REGISTRY
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from services.events.guarantee import GroupTally
-from services.events.schemas import StatsRead
+from services.events.schemas import GroupFigures, StatsRead
 
 log = structlog.get_logger("events.metrics")
 
 
 @dataclass(frozen=True)
 class Headline:
+    """The published figures, disclosure control applied: a hidden one is left out of the scrape."""
+
     stats: StatsRead
-    guarantee: GroupTally
+    guarantee: GroupFigures
 
 
 class HeadlineCollector:
@@ -53,6 +54,10 @@ class HeadlineCollector:
         def gauge(name: str, documentation: str, labels: list[str] | None = None) -> GaugeMetricFamily:
             return GaugeMetricFamily(name, documentation, labels=labels)
 
+        def add(family: GaugeMetricFamily, labels: list[str], value: float | None) -> None:
+            if value is not None:
+                family.add_metric(labels, value)
+
         registered = gauge("yg_young_people_registered", "Young people ever registered (erased ones anonymously)")
         neet = gauge("yg_young_people_neet", "Young people whose status is NEET now")
         clocks = gauge("yg_guarantee_people", "People by the status of their current guarantee clock", ["status"])
@@ -65,23 +70,21 @@ class HeadlineCollector:
         employers = gauge("yg_employers", "Employers, and those with each pledge", ["flag"])
         if headline is not None:
             stats, clock = headline.stats, headline.guarantee
-            registered.add_metric([], stats.registered_young_people)
-            neet.add_metric([], stats.neet_now)
-            for status, count in clock.counts.items():
-                clocks.add_metric([status], count)
-            if clock.median_days_to_offer is not None:
-                median.add_metric([], clock.median_days_to_offer)
-            if clock.share_within_deadline is not None:
-                share.add_metric([], clock.share_within_deadline)
+            add(registered, [], stats.registered_young_people)
+            add(neet, [], stats.neet_now)
+            for status, figure in clock.counts.items():
+                add(clocks, [status], figure.value)
+            add(median, [], clock.median_days_to_offer.value)
+            add(share, [], clock.share_offered_within_deadline.value)
             for stage, count in (
                 ("referred", stats.referrals),
                 ("interviewing", stats.interviews),
                 ("offered", stats.offers),
                 ("accepted", stats.starts),
             ):
-                referrals.add_metric([stage], count)
+                add(referrals, [stage], count)
             for opportunity_type, count in stats.starts_by_type.items():
-                starts.add_metric([opportunity_type], count)
+                add(starts, [opportunity_type], count)
             live.add_metric([], stats.live_opportunities)
             positions.add_metric(["total"], stats.live_positions)
             positions.add_metric(["open"], stats.open_positions)

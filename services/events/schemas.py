@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from services.common.types import IsoDate
+from services.common.types import InputModel, IsoDate
 from services.messaging.contract import EventType
 from services.messaging.vocabulary import GuaranteeStatus, OpportunityType, PriorityGroup
 
@@ -30,6 +30,24 @@ class StoredEventRead(BaseModel):
 
 class EventPage(BaseModel):
     items: list[StoredEventRead]
+    count: int
+    limit: int
+
+
+class ViewRead(BaseModel):
+    """One look at a young person's record: who (an adviser's id, an employer's id and name), what and when."""
+
+    viewed_at: dt.datetime
+    viewer_role: Literal["adviser", "employer"]
+    viewer: str
+    viewer_name: str | None
+    record: Literal["profile", "referral"]
+    referral_id: uuid.UUID | None
+    opportunity_title: str | None
+
+
+class ViewPage(BaseModel):
+    items: list[ViewRead]
     count: int
     limit: int
 
@@ -89,6 +107,9 @@ class Figure(BaseModel):
 
 class GroupFigures(BaseModel):
     group: Literal["all"] | PriorityGroup
+    too_small: bool = Field(
+        False, description="fewer people than the threshold: every figure is hidden but zeros the town's zeros imply"
+    )
     size: Figure
     counts: dict[GuaranteeStatus, Figure]
     median_days_to_offer: Figure
@@ -113,7 +134,7 @@ class EmployerFigures(BaseModel):
     disability_confident: int
 
 
-class StatsQuery(BaseModel):
+class StatsQuery(InputModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     from_: IsoDate | None = Field(None, alias="from", description="first day, YYYY-MM-DD (default: all time)")
@@ -130,23 +151,26 @@ class StatsQuery(BaseModel):
 
 class StatsRead(BaseModel):
     """The town's outcome figures. Flows (registrations, referrals, ...) count within the date range;
-    states (NEET now, live opportunities, employers) are as at `as_at`."""
+    states (NEET now, live opportunities, employers) are as at `as_at`. A people figure is null when it is
+    hidden by disclosure control (listed in `suppressed`)."""
 
     model_config = ConfigDict(populate_by_name=True)
 
     from_: dt.date | None = Field(alias="from")
     to: dt.date
     as_at: dt.datetime
-    registered_young_people: int
-    neet_now: int
-    referrals: int
-    interviews: int
-    offers: int
-    starts: int
-    starts_by_type: dict[OpportunityType, int]
-    interests_expressed: int
+    registered_young_people: int | None
+    neet_now: int | None
+    referrals: int | None
+    interviews: int | None
+    offers: int | None
+    starts: int | None
+    starts_by_type: dict[OpportunityType, int | None]
+    interests_expressed: int | None
     opportunities_published: int
     live_opportunities: int
     live_positions: int
     open_positions: int
     employers: EmployerFigures
+    suppressed: list[str] = Field(description="the hidden figures, e.g. 'offers' or 'starts_by_type.kickstart'")
+    suppression_threshold: int

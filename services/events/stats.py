@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, distinct, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from services.events.disclosure import Table, protect
 from services.events.models import (
     Employer,
     ErasedRegistration,
@@ -35,11 +36,36 @@ def _count(session: Session, query: Any) -> int:
     return int(session.scalar(query) or 0)
 
 
+# The figures that count people (or what happened to them); the opportunity and employer figures count neither.
+PEOPLE_FIGURES = ("registered_young_people", "neet_now", "referrals", "interviews", "offers", "starts",
+                  "interests_expressed")
+
+
+def protected_figures(figures: dict[str, Any], threshold: int) -> dict[str, Any]:
+    """The people figures under disclosure control: starts are the sum of starts by type."""
+    by_type: dict[tuple[str, ...], int] = {
+        ("starts_by_type", kind): count for kind, count in figures["starts_by_type"].items()
+    }
+    table = Table(values={**{(name,): int(figures[name]) for name in PEOPLE_FIGURES}, **by_type},
+                  sums=[(("starts",), tuple(by_type))])
+    protection = protect(table, threshold)
+    hidden = sorted(protection.hidden)
+    return {
+        **figures,
+        **{key[0]: None for key in hidden if len(key) == 1},
+        "starts_by_type": {kind: None if ("starts_by_type", kind) in protection.hidden else count
+                           for kind, count in figures["starts_by_type"].items()},
+        "suppressed": [".".join(key) for key in hidden],
+        "suppression_threshold": threshold,
+    }
+
+
 def outcome_stats(
-    *, session: Session, now: dt.datetime, first_day: dt.date | None, last_day: dt.date | None
+    *, session: Session, now: dt.datetime, first_day: dt.date | None, last_day: dt.date | None, threshold: int
 ) -> StatsRead:
     """Registrations, referrals, interviews, offers and starts in the range; NEET, live opportunities and
-    employer pledges now. Erased people still count in registrations, anonymously."""
+    employer pledges now, people figures under disclosure control. Erased people still count in registrations,
+    anonymously."""
     last_day = last_day or now.date()
     start = dt.datetime.combine(first_day, dt.time(), dt.UTC) if first_day else None
     end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), dt.UTC)
@@ -95,7 +121,7 @@ def outcome_stats(
             func.coalesce(func.sum(case((Employer.disability_confident, 1), else_=0)), 0),
         )
     ).one()
-    return StatsRead(
+    figures = dict(
         from_=first_day,
         to=last_day,
         as_at=now,
@@ -135,3 +161,4 @@ def outcome_stats(
             disability_confident=int(employers[3]),
         ),
     )
+    return StatsRead(**protected_figures(figures, threshold))

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 
 from services.common.app_state import clock
-from services.common.auth import Principal, Role, require_roles
+from services.common.auth import Principal, Role, Scope, require_roles
 from services.common.clock import Clock
 from services.matching.config import MatchingSettings
 from services.matching.runtime import MatchingRuntime
@@ -30,5 +30,7 @@ SettingsDep = Annotated[MatchingSettings, Depends(settings)]
 RuntimeDep = Annotated[MatchingRuntime, Depends(runtime)]
 PersonOrAdviser = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON))]
 # Free-text search is also asked by the opportunities service (browse), as a service, for opportunities only.
-SearchCaller = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON, Role.SERVICE))]
+SearchCaller = Annotated[
+    Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON, service_scope=Scope.MATCHING_SEARCH))
+]
 AdviserOnly = Annotated[Principal, Depends(require_roles(Role.ADVISER))]

@@ -61,7 +61,8 @@ class Ingestor:
     def apply(self, events: Sequence[EventEnvelope]) -> int:
         """Apply a batch; returns how many events changed the state. Events that cannot be opened (about people
         since erased) are about nobody the matcher may know and change nothing."""
-        changed = self._apply_clear([event for event in self.opener.open(events) if not is_pseudonymised(event)])
+        wanted = [event for event in events if event.event_type in APPLIED]  # e.g. not who looked at whom
+        changed = self._apply_clear([event for event in self.opener.open(wanted) if not is_pseudonymised(event)])
         self.opener.settle(events)
         return changed
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from services.common import errors, observability
+from services.common import errors, observability, ratelimit
 from services.common.clock import Clock, SystemClock
 from services.matching.api import router
 from services.matching.config import MatchingSettings
@@ -24,7 +24,7 @@ def create_app(
     """The matching service. `embedder` lets tests share one loaded model, `keys` give it their own key ring; by
     default the lifespan builds the model and asks the profiles service for keys."""
     settings = settings or MatchingSettings()
-    settings.signing_secret()  # refuses to start in production without a real secret
+    verifier = settings.token_verifier("matching")  # refuses to start in production without a provider
     clock = clock or SystemClock()
 
     @asynccontextmanager
@@ -37,6 +37,7 @@ def create_app(
 
     app = FastAPI(title="Youth Guarantee: matching", version="1.0", lifespan=lifespan)
     app.state.settings = settings
+    app.state.token_verifier = verifier
     app.state.clock = clock
 
     def readiness() -> dict[str, Any]:
@@ -47,6 +48,7 @@ def create_app(
 
     observability.configure_logging(settings.log_level, settings.log_json)
     observability.install(app, service="matching", readiness=readiness)
+    ratelimit.install(app, settings=settings, service="matching")
     errors.install_handlers(app)
     app.include_router(router)
     return app

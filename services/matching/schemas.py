@@ -6,9 +6,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from services.common.types import InputModel, Text
 from services.messaging.vocabulary import OpportunityType
 
-Sector = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, strict=True)]
+Sector = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, strict=True)]
 K = Annotated[int, Field(ge=1, le=100)]
 
 
@@ -74,7 +75,7 @@ class OpportunityCandidates(BaseModel):
     matches: list[CandidateMatch]
 
 
-class SearchFilters(BaseModel):
+class SearchFilters(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     type: OpportunityType | None = None
@@ -85,7 +86,7 @@ class SearchFilters(BaseModel):
     postcode: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=10)] | None = None
 
 
-class SearchRequest(BaseModel):
+class SearchRequest(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, strict=True)]

@@ -52,6 +52,10 @@ class EventType(StrEnum):
     REFERRAL_CREATED = "referral.created"
     REFERRAL_STATUS_CHANGED = "referral.status_changed"
     INTEREST_EXPRESSED = "interest.expressed"
+    # Reads of a young person's record, for the audit log and for the person to see who has looked: an adviser
+    # reading their profile, an employer reading a referral of them.
+    PROFILE_VIEWED = "profile.viewed"
+    REFERRAL_VIEWED = "referral.viewed"
 
 
 TOPIC_OF: dict[EventType, Topic] = {
@@ -68,6 +72,8 @@ TOPIC_OF: dict[EventType, Topic] = {
     EventType.REFERRAL_CREATED: Topic.REFERRALS,
     EventType.REFERRAL_STATUS_CHANGED: Topic.REFERRALS,
     EventType.INTEREST_EXPRESSED: Topic.REFERRALS,
+    EventType.PROFILE_VIEWED: Topic.PROFILES,
+    EventType.REFERRAL_VIEWED: Topic.REFERRALS,
 }
 
 class PayloadModel(BaseModel):
@@ -199,6 +205,22 @@ class InterestV1(PayloadModel):
     expressed_at: dt.datetime
 
 
+class RecordViewedV1(PayloadModel):
+    """Who read a young person's record, and when: an adviser (by adviser id) their profile, or an employer (by
+    employer id and name) a referral of them (to which opportunity). Nothing of the record itself, so nothing of
+    special category."""
+
+    view_id: uuid.UUID
+    profile_id: uuid.UUID
+    viewer_role: Literal["adviser", "employer"]
+    viewer: str
+    viewer_name: str | None = None
+    record: Literal["profile", "referral"]
+    referral_id: uuid.UUID | None = None
+    opportunity_title: str | None = None
+    viewed_at: dt.datetime
+
+
 # Version 2: nothing on a topic names a young person in clear. Events about a person carry a pseudonymous `subject`
 # reference (random, held by the profiles service with the person's data keys) instead of the profile id; profile
 # events also use it as their aggregate id (and so as the record key); their fields travel `sealed` with AES-256-GCM
@@ -265,6 +287,20 @@ class InterestV2(PayloadModel):
     expressed_at: dt.datetime
 
 
+class RecordViewedV2(PayloadModel):
+    """RecordViewedV1 with the person named by their subject reference, not their profile id."""
+
+    view_id: uuid.UUID
+    subject: uuid.UUID
+    viewer_role: Literal["adviser", "employer"]
+    viewer: str
+    viewer_name: str | None = None
+    record: Literal["profile", "referral"]
+    referral_id: uuid.UUID | None = None
+    opportunity_title: str | None = None
+    viewed_at: dt.datetime
+
+
 @dataclass(frozen=True)
 class Pseudonymised:
     """How a version 2 payload about a person relates to its clear (version 1) form: `sealed` is the key its sealed
@@ -287,6 +323,8 @@ PSEUDONYMISED: dict[EventType, Pseudonymised] = {
     EventType.REFERRAL_CREATED: Pseudonymised(ReferralV1, ReferralV2, None, False),
     EventType.REFERRAL_STATUS_CHANGED: Pseudonymised(ReferralV1, ReferralV2, None, False),
     EventType.INTEREST_EXPRESSED: Pseudonymised(InterestV1, InterestV2, None, False),
+    EventType.PROFILE_VIEWED: Pseudonymised(RecordViewedV1, RecordViewedV2, None, False),
+    EventType.REFERRAL_VIEWED: Pseudonymised(RecordViewedV1, RecordViewedV2, None, False),
 }
 PSEUDONYMISED_VERSION = 2
 CLEAR_VERSION = 1
@@ -305,6 +343,8 @@ PAYLOAD_MODELS: dict[tuple[str, int], type[PayloadModel]] = {
     (EventType.REFERRAL_CREATED, 1): ReferralV1,
     (EventType.REFERRAL_STATUS_CHANGED, 1): ReferralV1,
     (EventType.INTEREST_EXPRESSED, 1): InterestV1,
+    (EventType.PROFILE_VIEWED, 1): RecordViewedV1,
+    (EventType.REFERRAL_VIEWED, 1): RecordViewedV1,
     **{(event_type, PSEUDONYMISED_VERSION): rule.wire for event_type, rule in PSEUDONYMISED.items()},
 }
 

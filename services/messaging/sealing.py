@@ -28,8 +28,8 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import Uuid, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from services.common.auth import service_token_source
 from services.common.settings import KeyClientSettings
+from services.common.tokens import service_token_source
 from services.messaging.consumer import BatchHandler, DependencyUnavailable
 from services.messaging.contract import (
     CLEAR_VERSION,
@@ -265,7 +265,8 @@ def http_key_ring(settings: KeyClientSettings, caller: str) -> HttpKeyRing:
     """The key client of a service, calling the profiles service under the service's own name."""
     client = httpx.Client(base_url=settings.profiles_url.rstrip("/"), timeout=settings.profiles_timeout_seconds)
     return HttpKeyRing(
-        client, service_token_source(settings.signing_secret(), caller), ttl_seconds=settings.key_cache_seconds
+        client, service_token_source(settings.service_signer(caller), "profiles"),
+        ttl_seconds=settings.key_cache_seconds,
     )
 
 

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from services.common.types import Offset, Text
 from services.messaging.vocabulary import OpportunityStatus, OpportunityType, ReferralStatus, Sector
 from services.opportunities import browse, employers, interests, lifecycle, referrals
 from services.opportunities.dependencies import (
@@ -46,7 +47,6 @@ from services.opportunities.schemas import (
 
 router = APIRouter()
 Limit = Annotated[int, Query(ge=1, le=100)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 # Employers
@@ -64,7 +64,7 @@ def list_employers(
     _principal: AdviserOnly,
     session: SessionDep,
     sector: Sector | None = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    q: Annotated[Text | None, Query(max_length=100)] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> EmployerPage:
@@ -118,7 +118,7 @@ def browse_opportunities(
     settings: SettingsDep,
     semantic: SemanticDep,
     q: Annotated[
-        str | None,
+        Text | None,
         Query(
             max_length=100,
             description="search words (stemmed; \"a phrase\", `or`, -word), matched in title, skills or "
@@ -203,6 +203,7 @@ def list_opportunity_referrals(
     principal: AdviserOrEmployer,
     session: SessionDep,
     directory: DirectoryDep,
+    clock: ClockDep,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> ReferralPage:
@@ -211,6 +212,7 @@ def list_opportunity_referrals(
         opportunity_id=opportunity_id,
         principal=principal,
         directory=directory,
+        now=clock.now(),
         limit=limit,
         offset=offset,
     )
@@ -250,7 +252,7 @@ def list_interests(
     principal: AdviserOrPerson,
     session: SessionDep,
     profile_id: uuid.UUID | None = None,
-    adviser_id: Annotated[str | None, Query(max_length=64)] = None,
+    adviser_id: Annotated[Text | None, Query(max_length=64)] = None,
     opportunity_id: uuid.UUID | None = None,
     open_only: Annotated[bool, Query(description="only those not yet turned into a referral")] = False,
     limit: Limit = 50,
@@ -285,10 +287,11 @@ def list_referrals(
     principal: ReferralReader,
     session: SessionDep,
     directory: DirectoryDep,
+    clock: ClockDep,
     profile_id: uuid.UUID | None = None,
     opportunity_id: uuid.UUID | None = None,
     status_: Annotated[ReferralStatus | None, Query(alias="status")] = None,
-    adviser_id: Annotated[str | None, Query(max_length=64)] = None,
+    adviser_id: Annotated[Text | None, Query(max_length=64)] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> ReferralPage:
@@ -296,6 +299,7 @@ def list_referrals(
         session=session,
         principal=principal,
         directory=directory,
+        now=clock.now(),
         profile_id=profile_id,
         opportunity_id=opportunity_id,
         status=status_,
@@ -307,9 +311,11 @@ def list_referrals(
 
 @router.get("/referrals/{referral_id}", response_model=ReferralRead, tags=["referrals"])
 def get_referral(
-    referral_id: uuid.UUID, principal: ReferralReader, session: SessionDep, directory: DirectoryDep
+    referral_id: uuid.UUID, principal: ReferralReader, session: SessionDep, directory: DirectoryDep, clock: ClockDep
 ) -> ReferralRead:
-    return referrals.get_referral(session=session, referral_id=referral_id, principal=principal, directory=directory)
+    return referrals.get_referral(
+        session=session, referral_id=referral_id, principal=principal, directory=directory, now=clock.now()
+    )
 
 
 @router.patch("/referrals/{referral_id}", response_model=ReferralRead, tags=["referrals"])

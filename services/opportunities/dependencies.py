@@ -53,6 +53,4 @@ AdviserOnly = Annotated[Principal, Depends(require_roles(Role.ADVISER))]
 AdviserOrEmployer = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.EMPLOYER))]
 AdviserOrPerson = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON))]
 YoungPersonOnly = Annotated[Principal, Depends(require_roles(Role.YOUNG_PERSON))]
-ReferralReader = Annotated[
-    Principal, Depends(require_roles(Role.ADVISER, Role.EMPLOYER, Role.YOUNG_PERSON, Role.SERVICE))
-]
+ReferralReader = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.EMPLOYER, Role.YOUNG_PERSON))]

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Protocol, TypeVar
 from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from services.common.auth import Role, issue_token
 from services.messaging.sealing import SubjectRead
 from services.opportunities.schemas import AdviserContact, CandidateView, ProfileFacts
 
 M = TypeVar("M", bound=BaseModel)
-
-TOKEN_TTL = dt.timedelta(minutes=5)
 
 
 class ProfilesUnavailable(Exception):
@@ -42,19 +39,19 @@ class ProfileDirectory(Protocol):
 
 
 class HttpProfileDirectory:
-    """Calls GET /profiles/{id}, /profiles/{id}/employer-view, /profiles/{id}/subject and /advisers/{id} with a
-    service token it signs itself."""
+    """Calls GET /profiles/{id}/eligibility, /profiles/{id}/employer-view, /profiles/{id}/subject and
+    /advisers/{id} with service tokens signed with this service's own key."""
 
     def __init__(
-        self, base_url: str, secret: str, *, timeout: float = 5.0, transport: httpx.BaseTransport | None = None
+        self, base_url: str, token: Callable[[], str], *, timeout: float = 5.0,
+        transport: httpx.BaseTransport | None = None,
     ):
-        self._secret = secret
+        self._token = token
         self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport)
 
     def _get(self, path: str, model: type[M]) -> M | None:
-        token = issue_token(self._secret, role=Role.SERVICE, sub="opportunities", ttl=TOKEN_TTL)
         try:
-            response = self._client.get(path, headers={"Authorization": f"Bearer {token}"})
+            response = self._client.get(path, headers={"Authorization": f"Bearer {self._token()}"})
         except httpx.HTTPError as exc:
             raise ProfilesUnavailable(f"profiles service: {type(exc).__name__}: {exc}") from exc
         if response.status_code == 404:
@@ -67,7 +64,7 @@ class HttpProfileDirectory:
             raise ProfilesUnavailable(f"profiles service sent an unexpected body for {path}") from exc
 
     def get_profile(self, profile_id: uuid.UUID) -> ProfileFacts | None:
-        return self._get(f"/profiles/{profile_id}", ProfileFacts)
+        return self._get(f"/profiles/{profile_id}/eligibility", ProfileFacts)
 
     def employer_view(self, profile_id: uuid.UUID) -> CandidateView | None:
         return self._get(f"/profiles/{profile_id}/employer-view", CandidateView)

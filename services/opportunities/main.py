@@ -10,12 +10,13 @@ from typing import Any
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
-from services.common import errors, observability
+from services.common import errors, observability, ratelimit
 from services.common.app_state import attach_database
 from services.common.clock import Clock, SystemClock
 from services.common.db import database_is_usable
 from services.common.minimum_wage import DEFAULT_TABLE, WageTable
 from services.common.readiness import readiness_report
+from services.common.tokens import service_token_source
 from services.messaging.broker import broker_is_usable, broker_security
 from services.opportunities.api import router
 from services.opportunities.config import OpportunitiesSettings
@@ -23,6 +24,8 @@ from services.opportunities.consumer import make_consumer
 from services.opportunities.directory import HttpProfileDirectory, ProfileDirectory, ProfilesUnavailable
 from services.opportunities.expiry import ExpirySweeper
 from services.opportunities.semantic import HttpSemanticSearch, SemanticSearch
+
+SERVICE_NAME = "opportunities"
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -38,7 +41,7 @@ def create_app(
     replacing `app.state.wage_table`; the sweep then holds back the live opportunities it leaves below).
     `semantic_search` replaces the matcher's HTTP search (browse fuses it with full-text search)."""
     settings = settings or OpportunitiesSettings()
-    settings.signing_secret()  # refuses to start in production without a real secret
+    verifier = settings.token_verifier(SERVICE_NAME)  # refuses to start in production without a provider
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -46,13 +49,15 @@ def create_app(
         http_directory = None
         if profile_directory is None:
             http_directory = HttpProfileDirectory(
-                settings.profiles_url, settings.signing_secret(), timeout=settings.profiles_timeout_seconds
+                settings.profiles_url, service_token_source(settings.service_signer(SERVICE_NAME), "profiles"),
+                timeout=settings.profiles_timeout_seconds,
             )
         app.state.profile_directory = profile_directory or http_directory
         http_semantic = None
         if semantic_search is None and settings.semantic_search:
             http_semantic = HttpSemanticSearch(
-                settings.matching_url, settings.signing_secret(), timeout=settings.semantic_timeout_seconds
+                settings.matching_url, service_token_source(settings.service_signer(SERVICE_NAME), "matching"),
+                timeout=settings.semantic_timeout_seconds,
             )
         app.state.semantic_search = semantic_search or http_semantic
         sweeper = ExpirySweeper(
@@ -83,6 +88,7 @@ def create_app(
 
     app = FastAPI(title="Youth Guarantee: opportunities", version="1.0", lifespan=lifespan)
     app.state.settings = settings
+    app.state.token_verifier = verifier
     app.state.clock = clock or SystemClock()
     app.state.consumer = None
     app.state.wage_table = wage_table
@@ -100,6 +106,7 @@ def create_app(
 
     observability.configure_logging(settings.log_level, settings.log_json)
     observability.install(app, service="opportunities", readiness=readiness)
+    ratelimit.install(app, settings=settings, service="opportunities")
     errors.install_handlers(app)
     app.include_router(router)
     return app

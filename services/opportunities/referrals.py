@@ -4,6 +4,7 @@ lists the referrals they may see (employers get a candidate's details only with 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from services.common.auth import Principal, Role
 from services.common.errors import Forbidden, NotFound, RuleViolation
 from services.common.screening import ScreeningWarning
-from services.messaging.contract import EventType
+from services.messaging.contract import EventType, RecordViewedV1
 from services.messaging.vocabulary import BLOCKING_REFERRAL_STATUSES
 from services.opportunities.access import employer_of, is_adviser, is_owner, load_opportunity, principal_uuid
 from services.opportunities.directory import ProfileDirectory
@@ -25,13 +26,19 @@ from services.opportunities.models import Employer, Interest, Opportunity, Refer
 from services.opportunities.rules import NEEDS_A_PLACE, check_eligible, check_transition
 from services.opportunities.schemas import (
     AdviserContact,
-    CandidateView,
     ReferralCreate,
     ReferralPage,
     ReferralRead,
     ReferralUpdate,
+    ReferredCandidate,
     StatusChangeRead,
 )
+
+
+def candidate_pseudonym(referral_id: uuid.UUID) -> str:
+    """How an employer's answers name the referred person: derived from the referral alone, so it says nothing the
+    referral id does not and links no two referrals of the same person."""
+    return "candidate-" + hashlib.sha256(b"yg-candidate:" + referral_id.bytes).hexdigest()[:12]
 
 
 def _histories(session: Session, referral_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[StatusChangeRead]]:
@@ -62,13 +69,18 @@ def _referral_read(
 ) -> ReferralRead:
     """The referral as the principal may see it: employers get the person's details and the note only with consent,
     and never text held back as special category data (only the warnings about what they just wrote)."""
-    candidate: CandidateView | None = None
+    candidate: ReferredCandidate | None = None
+    profile_id = referral.profile_id
     note: str | None = referral.note if referral.erased_at is None else None
     feedback = referral.feedback
     warnings = list(written)
-    if principal.role is Role.EMPLOYER and referral.profile_id is not None:
-        candidate = directory.employer_view(referral.profile_id)
-        if candidate is None or not candidate.consent_share_with_employers:
+    if principal.role is Role.EMPLOYER:
+        profile_id = None
+        view = directory.employer_view(referral.profile_id) if referral.profile_id is not None else None
+        if view is not None:
+            candidate = ReferredCandidate(pseudonym=candidate_pseudonym(referral.id),
+                                          **view.model_dump(exclude={"id"}))
+        if view is None or not view.consent_share_with_employers:
             note = None
     elif principal.role is not Role.EMPLOYER:
         kept = {field: row for (owner, field), row in held.items() if owner == referral.id}
@@ -77,7 +89,7 @@ def _referral_read(
         warnings = [warning_for(row) for row in kept.values()]
     return ReferralRead(
         id=referral.id,
-        profile_id=referral.profile_id,
+        profile_id=profile_id,
         opportunity_id=referral.opportunity_id,
         opportunity_title=opportunity.title,
         opportunity_type=opportunity.type,  # type: ignore[arg-type]
@@ -97,6 +109,35 @@ def _referral_read(
         candidate=candidate,
         warnings=warnings,
     )
+
+
+def _record_employer_views(
+    session: Session,
+    shown: Iterable[tuple[Referral, Opportunity]],
+    principal: Principal,
+    directory: ProfileDirectory,
+    now: dt.datetime,
+) -> None:
+    """Each referral an employer reads goes to the audit log: a referral.viewed naming the employer, the referral
+    and when (the person by their subject reference only), committed with nothing else."""
+    if principal.role is not Role.EMPLOYER:
+        return
+    names: dict[uuid.UUID, str] = {}
+    for referral, opportunity in shown:
+        if referral.profile_id is None:
+            continue
+        if referral.employer_id not in names:
+            employer = session.get(Employer, referral.employer_id)
+            names[referral.employer_id] = employer.name if employer is not None else ""
+        view_id = uuid.uuid4()
+        viewed = RecordViewedV1(
+            view_id=view_id, profile_id=referral.profile_id, viewer_role="employer", viewer=principal.sub,
+            viewer_name=names[referral.employer_id] or None, record="referral", referral_id=referral.id,
+            opportunity_title=opportunity.title, viewed_at=now,
+        )
+        subject = subject_for(session, directory, referral.profile_id)
+        emit_about_person(session, EventType.REFERRAL_VIEWED, view_id, 1, viewed, now, subject)
+    session.commit()
 
 
 def _advisers(directory: ProfileDirectory, referrals: Iterable[Referral]) -> dict[str, AdviserContact | None]:
@@ -282,19 +323,23 @@ def change_referral_status(
     if data.status == "accepted":
         take_place(session, opportunity, now)
     session.commit()
-    return _read_one(session, referral, opportunity, principal, directory, written)
+    read = _read_one(session, referral, opportunity, principal, directory, written)
+    _record_employer_views(session, [(referral, opportunity)], principal, directory, now)
+    return read
 
 
 def get_referral(
-    *, session: Session, referral_id: uuid.UUID, principal: Principal, directory: ProfileDirectory
+    *, session: Session, referral_id: uuid.UUID, principal: Principal, directory: ProfileDirectory, now: dt.datetime
 ) -> ReferralRead:
-    """One referral, as the principal may see it."""
+    """One referral, as the principal may see it (an employer's read goes to the audit log)."""
     referral = session.get(Referral, referral_id)
     if referral is None:
         raise NotFound("referral", referral_id)
     _may_see_referral(referral, principal)
     opportunity = load_opportunity(session, referral.opportunity_id)
-    return _read_one(session, referral, opportunity, principal, directory)
+    read = _read_one(session, referral, opportunity, principal, directory)
+    _record_employer_views(session, [(referral, opportunity)], principal, directory, now)
+    return read
 
 
 def _referral_page(
@@ -304,6 +349,7 @@ def _referral_page(
     directory: ProfileDirectory,
     limit: int,
     offset: int,
+    now: dt.datetime,
 ) -> ReferralPage:
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows: Sequence[Referral] = session.scalars(
@@ -335,6 +381,8 @@ def _referral_page(
         )
         for row in rows
     ]
+    _record_employer_views(session, [(row, opportunities[row.opportunity_id]) for row in rows], principal, directory,
+                           now)
     return ReferralPage(items=items, total=total, limit=limit, offset=offset)
 
 
@@ -343,6 +391,7 @@ def list_referrals(
     session: Session,
     principal: Principal,
     directory: ProfileDirectory,
+    now: dt.datetime,
     profile_id: uuid.UUID | None = None,
     opportunity_id: uuid.UUID | None = None,
     status: str | None = None,
@@ -366,7 +415,7 @@ def list_referrals(
         query = query.where(Referral.status == status)
     if adviser_id:
         query = query.where(Referral.adviser_id == adviser_id)
-    return _referral_page(session, query, principal, directory, limit, offset)
+    return _referral_page(session, query, principal, directory, limit, offset, now)
 
 
 def list_opportunity_referrals(
@@ -375,6 +424,7 @@ def list_opportunity_referrals(
     opportunity_id: uuid.UUID,
     principal: Principal,
     directory: ProfileDirectory,
+    now: dt.datetime,
     limit: int = 100,
     offset: int = 0,
 ) -> ReferralPage:
@@ -383,4 +433,4 @@ def list_opportunity_referrals(
     if not (is_adviser(principal) or is_owner(principal, opportunity.employer_id)):
         raise NotFound("opportunity", opportunity_id)
     query = select(Referral).where(Referral.opportunity_id == opportunity_id)
-    return _referral_page(session, query, principal, directory, limit, offset)
+    return _referral_page(session, query, principal, directory, limit, offset, now)

@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StrictBool, StringConstraints
 
-from services.common.postcodes import locate, normalise_postcode
+from services.common.postcodes import locate
 from services.common.screening import ScreeningWarning
-from services.common.types import IsoDate
+from services.common.types import InputModel, IsoDate, Postcode
 from services.messaging.vocabulary import OpportunityStatus, OpportunityType, ReferralStatus, Sector
 
 BrowseSort = Literal["relevance", "distance", "wage", "closing_date", "newest"]
@@ -31,7 +31,6 @@ LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000, strict=True)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60, strict=True)]
 Tags = Annotated[list[Tag], Field(max_length=30), AfterValidator(_unique)]
-Postcode = Annotated[str, StringConstraints(strict=True, max_length=10), AfterValidator(normalise_postcode)]
 LocatedPostcode = Annotated[Postcode, AfterValidator(_located)]
 Level = Annotated[int, Field(ge=1, le=8, strict=True)]
 Age = Annotated[int, Field(ge=16, le=99, strict=True)]
@@ -45,7 +44,7 @@ Positions = Annotated[int, Field(ge=1, le=1000, strict=True)]
 # Employers
 
 
-class EmployerCreate(BaseModel):
+class EmployerCreate(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
@@ -57,7 +56,7 @@ class EmployerCreate(BaseModel):
     good_employment_charter: StrictBool = False
 
 
-class EmployerUpdate(BaseModel):
+class EmployerUpdate(InputModel):
     """Partial update: only the fields sent change; none may be null."""
 
     model_config = ConfigDict(extra="forbid")
@@ -95,7 +94,7 @@ class EmployerPage(BaseModel):
 # Opportunities
 
 
-class OpportunityCreate(BaseModel):
+class OpportunityCreate(InputModel):
     """A draft. Give the wage either per hour or per year (converted with hours_per_week x 52)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -124,7 +123,7 @@ class OpportunityCreate(BaseModel):
     remote: StrictBool = False
 
 
-class OpportunityUpdate(BaseModel):
+class OpportunityUpdate(InputModel):
     """Partial update of a draft. Once live only closing_date may change (to a later day); while a live one is held
     back below the minimum wage, its pay may rise and its oldest age come down, to fix it."""
 
@@ -151,7 +150,7 @@ class OpportunityUpdate(BaseModel):
     remote: StrictBool = None  # type: ignore[assignment]
 
 
-class CloseRequest(BaseModel):
+class CloseRequest(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300, strict=True)]
@@ -298,10 +297,23 @@ class AdviserContact(BaseModel):
     phone: str
 
 
+class ReferredCandidate(BaseModel):
+    """The referred person as their employer sees them: named by a pseudonym of this referral only (never their
+    profile id, so two referrals cannot be linked by it), with names and skills only with consent."""
+
+    pseudonym: str
+    consent_share_with_employers: bool
+    given_name: str | None = None
+    family_name: str | None = None
+    skills: list[str] = []
+    interests: list[str] = []
+    qualifications: list[dict[str, str]] = []
+
+
 # Referrals
 
 
-class ReferralCreate(BaseModel):
+class ReferralCreate(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     profile_id: uuid.UUID
@@ -309,7 +321,7 @@ class ReferralCreate(BaseModel):
     note: Note = ""
 
 
-class ReferralUpdate(BaseModel):
+class ReferralUpdate(InputModel):
     """Move a referral on; `feedback` (for the young person) is required when unsuccessful."""
 
     model_config = ConfigDict(extra="forbid")
@@ -328,7 +340,8 @@ class StatusChangeRead(BaseModel):
 
 
 class ReferralRead(BaseModel):
-    """A referral; once the young person is erased it has no person (profile_id, note and feedback are null)."""
+    """A referral; once the young person is erased it has no person (profile_id, note and feedback are null). An
+    employer never gets the profile id (null): `candidate.pseudonym` names the person for this referral only."""
 
     id: uuid.UUID
     profile_id: uuid.UUID | None
@@ -352,7 +365,7 @@ class ReferralRead(BaseModel):
     updated_at: dt.datetime
     erased_at: dt.datetime | None = None
     history: list[StatusChangeRead]
-    candidate: CandidateView | None = None
+    candidate: ReferredCandidate | None = None
     warnings: list[ScreeningWarning] = Field(
         default=[],
         description="Note or feedback held back as special category data (rule `special_category`); employers "
@@ -370,7 +383,7 @@ class ReferralPage(BaseModel):
 # Interests
 
 
-class InterestCreate(BaseModel):
+class InterestCreate(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     message: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500, strict=True)] = ""

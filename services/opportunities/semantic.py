@@ -3,18 +3,15 @@ short timeout (browse answers from full-text search alone when the matcher is sl
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
 import structlog
 
-from services.common.auth import Role, issue_token
-
 log = structlog.get_logger("opportunities.semantic")
-TOKEN_TTL = dt.timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -44,9 +41,10 @@ class HttpSemanticSearch:
     """Calls the matching service's POST /search as a service, giving up after `timeout` seconds."""
 
     def __init__(
-        self, base_url: str, secret: str, *, timeout: float, transport: httpx.BaseTransport | None = None
+        self, base_url: str, token: Callable[[], str], *, timeout: float,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self._secret = secret
+        self._token = token
         self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport)
 
     def search(self, query: SemanticQuery, *, k: int) -> list[SemanticHit] | None:
@@ -59,9 +57,8 @@ class HttpSemanticSearch:
             "target": "opportunities",
             "filters": {key: value for key, value in filters.items() if value is not None},
         }
-        token = issue_token(self._secret, role=Role.SERVICE, sub="opportunities", ttl=TOKEN_TTL)
         try:
-            response = self._client.post("/search", json=body, headers={"Authorization": f"Bearer {token}"})
+            response = self._client.post("/search", json=body, headers={"Authorization": f"Bearer {self._token()}"})
             response.raise_for_status()
             matches = response.json()["matches"]
             return [

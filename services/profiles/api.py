@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Response, status
 
 from services.common.db import scrub_after_erasure
+from services.common.types import Offset, Text
 from services.messaging.sealing import KeyPage, KeyRequest, SubjectRead
 from services.messaging.vocabulary import PriorityGroup, ProfileStatus
 from services.profiles import advisers, keys, service
@@ -13,6 +14,8 @@ from services.profiles.dependencies import (
     AdviserOnly,
     AnyoneSignedIn,
     ClockDep,
+    EligibilityReader,
+    EmployerViewReader,
     EngineDep,
     PersonalKeyHolder,
     PersonOrAdviser,
@@ -27,6 +30,7 @@ from services.profiles.schemas import (
     AdviserPage,
     AdviserRead,
     AdviserWrite,
+    EligibilityFacts,
     EmployerView,
     ProfileCreate,
     ProfilePage,
@@ -59,10 +63,10 @@ def list_profiles(
     clock: ClockDep,
     status_: Annotated[ProfileStatus | None, Query(alias="status")] = None,
     priority_group: PriorityGroup | None = None,
-    adviser_id: Annotated[str | None, Query(max_length=64)] = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    adviser_id: Annotated[Text | None, Query(max_length=64)] = None,
+    q: Annotated[Text | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> ProfilePage:
     return service.list_profiles(
         session=session,
@@ -77,12 +81,21 @@ def list_profiles(
 
 
 @router.get("/profiles/{profile_id}", response_model=ProfileRead)
-def get_profile(profile_id: uuid.UUID, principal: Reader, session: SessionDep, clock: ClockDep) -> ProfileRead:
-    return service.get_profile(session=session, profile_id=profile_id, principal=principal, today=clock.today())
+def get_profile(
+    profile_id: uuid.UUID, principal: Reader, session: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> ProfileRead:
+    return service.get_profile(
+        session=session, profile_id=profile_id, principal=principal, kek=settings.kek(), now=clock.now()
+    )
+
+
+@router.get("/profiles/{profile_id}/eligibility", response_model=EligibilityFacts)
+def get_eligibility_facts(profile_id: uuid.UUID, principal: EligibilityReader, session: SessionDep) -> EligibilityFacts:
+    return service.eligibility_facts(session=session, profile_id=profile_id, principal=principal)
 
 
 @router.get("/profiles/{profile_id}/employer-view", response_model=EmployerView)
-def get_employer_view(profile_id: uuid.UUID, principal: Reader, session: SessionDep) -> EmployerView:
+def get_employer_view(profile_id: uuid.UUID, principal: EmployerViewReader, session: SessionDep) -> EmployerView:
     return service.employer_view(session=session, profile_id=profile_id, principal=principal)
 
 
@@ -120,7 +133,7 @@ def erase_profile(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-AdviserId = Annotated[str, Path(min_length=1, max_length=64)]
+AdviserId = Annotated[Text, Path(min_length=1, max_length=64)]
 advisers_router = APIRouter(tags=["advisers"])
 
 

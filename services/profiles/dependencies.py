@@ -1,24 +1,20 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from services.common.app_state import clock, db_session, engine
-from services.common.auth import Principal, Role, require_roles
+from services.common.auth import Principal, Role, Scope, require_roles
 from services.common.clock import Clock
 from services.messaging.contract import KeyPurpose
 from services.profiles.config import ProfilesSettings
 from services.profiles.schemas import REGISTERING, AgeWindow
 from services.profiles.service import registered_on
-
-# The only service that may read special category data (for the guarantee figures per priority group).
-SPECIAL_CATEGORY_READER = "events"
 
 
 def settings(request: Request) -> ProfilesSettings:
@@ -29,29 +25,31 @@ SessionDep = Annotated[Session, Depends(db_session)]
 ClockDep = Annotated[Clock, Depends(clock)]
 SettingsDep = Annotated[ProfilesSettings, Depends(settings)]
 PersonOrAdviser = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON))]
-Reader = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON, Role.SERVICE))]
+# The whole profile (special category data included): the person and advisers only, never a service.
+Reader = PersonOrAdviser
+EligibilityReader = Annotated[
+    Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON, service_scope=Scope.PROFILE_ELIGIBILITY))
+]
+EmployerViewReader = Annotated[
+    Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON, service_scope=Scope.EMPLOYER_VIEW))
+]
 AdviserOnly = Annotated[Principal, Depends(require_roles(Role.ADVISER))]
+# An adviser's work contact: anyone signed in, and the opportunities service (it names the referring adviser).
 AnyoneSignedIn = Annotated[
-    Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON, Role.EMPLOYER, Role.SERVICE))
+    Principal,
+    Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON, Role.EMPLOYER, service_scope=Scope.ADVISER_CONTACT)),
 ]
 EngineDep = Annotated[Engine, Depends(engine)]
 
 
-def key_holder(purpose: KeyPurpose) -> Callable[..., Principal]:
-    """Who may fetch data keys of a purpose: services, and for special category keys only the events service.
-    (The one place to change when services carry scopes: require the scope `keys:{purpose}` instead.)"""
-    service = require_roles(Role.SERVICE)
-
-    def dependency(principal: Principal = Depends(service)) -> Principal:
-        if purpose == "special" and principal.sub != SPECIAL_CATEGORY_READER:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "only the events service may fetch special category keys")
-        return principal
-
-    return dependency
+def key_holder(purpose: KeyPurpose) -> Scope:
+    """The scope a service needs to fetch data keys of a purpose (tokens.SERVICE_SCOPES grants keys:special only
+    to the events service)."""
+    return Scope(f"keys:{purpose}")
 
 
-PersonalKeyHolder = Annotated[Principal, Depends(key_holder("personal"))]
-SpecialKeyHolder = Annotated[Principal, Depends(key_holder("special"))]
+PersonalKeyHolder = Annotated[Principal, Depends(require_roles(service_scope=key_holder("personal")))]
+SpecialKeyHolder = Annotated[Principal, Depends(require_roles(service_scope=key_holder("special")))]
 
 
 async def registering(settings: SettingsDep, clock: ClockDep) -> None:

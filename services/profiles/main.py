@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from services.common import errors, observability
+from services.common import errors, observability, ratelimit
 from services.common.app_state import attach_database
 from services.common.clock import Clock, SystemClock
 from services.common.db import database_is_usable
@@ -16,13 +16,14 @@ from services.common.readiness import readiness_report
 from services.messaging.broker import broker_is_usable, broker_security
 from services.profiles.api import advisers_router, keys_router, router
 from services.profiles.config import ProfilesSettings
+from services.profiles.sign_in import development_router, jwks_router
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: ProfilesSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or ProfilesSettings()
-    settings.signing_secret()  # refuses to start in production without a real secret
+    verifier = settings.token_verifier("profiles")  # refuses to start in production without a provider
     settings.kek()  # nor without a key-encryption key
 
     @asynccontextmanager
@@ -33,6 +34,7 @@ def create_app(settings: ProfilesSettings | None = None, clock: Clock | None = N
 
     app = FastAPI(title="Youth Guarantee: profiles", version="1.0", lifespan=lifespan)
     app.state.settings = settings
+    app.state.token_verifier = verifier
     app.state.clock = clock or SystemClock()
 
     def readiness() -> dict[str, Any]:
@@ -42,8 +44,12 @@ def create_app(settings: ProfilesSettings | None = None, clock: Clock | None = N
 
     observability.configure_logging(settings.log_level, settings.log_json)
     observability.install(app, service="profiles", readiness=readiness)
+    ratelimit.install(app, settings=settings, service="profiles")
     errors.install_handlers(app)
     app.include_router(router)
     app.include_router(keys_router)
     app.include_router(advisers_router)
+    app.include_router(jwks_router)
+    if settings.development_mode:
+        app.include_router(development_router)
     return app

@@ -21,9 +21,8 @@ from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
 from services.common.eligibility import age_on
-from services.common.postcodes import normalise_postcode
 from services.common.screening import ScreeningWarning
-from services.common.types import IsoDate
+from services.common.types import InputModel, IsoDate, Postcode
 from services.messaging.vocabulary import (
     QUALIFICATION_TYPE_LEVELS,
     QUALIFICATION_TYPE_NAMES,
@@ -49,8 +48,10 @@ NameText = StringConstraints(strip_whitespace=True, max_length=100, strict=True)
 GivenName = Annotated[str, NameText, _filled("a first name")]
 FamilyName = Annotated[str, NameText, _filled("a last name")]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60, strict=True)]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ()-]{6,19}$", strict=True)]
-Postcode = Annotated[str, StringConstraints(strict=True, max_length=10), AfterValidator(normalise_postcode)]
+# At most 20 characters: the column's width.
+Phone = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=20, pattern=r"^\+?[0-9][0-9 ()-]{6,19}$", strict=True)
+]
 About = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000, strict=True)]
 Ethnicity = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, strict=True)]
 TravelKm = Annotated[float, Field(gt=0, le=200)]
@@ -72,7 +73,7 @@ class QualificationRead(TypedDict):
     subject: str
 
 
-class Qualification(BaseModel):
+class Qualification(InputModel):
     """A qualification by the name people use (`type`, e.g. `gcse_4_9`: its level follows) or by its level."""
 
     model_config = ConfigDict(extra="forbid")
@@ -147,7 +148,7 @@ Tags = Annotated[list[Tag], Field(max_length=30), AfterValidator(_unique)]
 BirthDate = Annotated[IsoDate, AfterValidator(_within_the_age_window)]
 
 
-class ProfileCreate(BaseModel):
+class ProfileCreate(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     given_name: GivenName
@@ -176,7 +177,7 @@ class ProfileCreate(BaseModel):
 
 
 
-class ProfileUpdate(BaseModel):
+class ProfileUpdate(InputModel):
     """Partial update: only the fields sent change. Fields that cannot be empty reject null."""
 
     model_config = ConfigDict(extra="forbid")
@@ -246,6 +247,16 @@ class ProfilePage(BaseModel):
     offset: int
 
 
+class EligibilityFacts(BaseModel):
+    """What a service needs to check an opportunity's rules for a person (age, Universal Credit) and whose
+    caseload they are on: nothing more of the profile."""
+
+    id: uuid.UUID
+    date_of_birth: dt.date
+    on_universal_credit: bool
+    adviser_id: str | None
+
+
 class EmployerView(BaseModel):
     """What an employer may see of a referred young person, and only with consent; never special category."""
 
@@ -261,7 +272,7 @@ class EmployerView(BaseModel):
 WorkEmail = Annotated[EmailStr, StringConstraints(max_length=254)]
 
 
-class AdviserWrite(BaseModel):
+class AdviserWrite(InputModel):
     """An adviser of the Youth Employment hub: work contact details that employers and young people may see."""
 
     model_config = ConfigDict(extra="forbid")

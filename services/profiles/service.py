@@ -27,6 +27,7 @@ from services.messaging.contract import (
     ProfileErasedV2,
     ProfileSnapshotV1,
     ProfileSpecialCategoryV1,
+    RecordViewedV1,
     ScreenedTextV1,
 )
 from services.messaging.outbox import add_to_outbox, redact_aggregate, stage_event
@@ -38,6 +39,7 @@ from services.profiles.keys import destroy_keys, keys_of
 from services.profiles.models import ErasureRecord, OutboxRecord, Profile, SpecialCategory
 from services.profiles.schemas import (
     AgeWindow,
+    EligibilityFacts,
     EmployerView,
     ProfileCreate,
     ProfilePage,
@@ -193,7 +195,7 @@ def _snapshot(profile: Profile) -> ProfileSnapshotV1:
 def _emit(
     session: Session,
     event_type: EventType,
-    profile_id: uuid.UUID,
+    aggregate_id: uuid.UUID,
     version: int,
     payload: PayloadModel,
     at: dt.datetime,
@@ -201,11 +203,11 @@ def _emit(
 ) -> None:
     """Stage an event about the person: named by their subject reference, fields sealed under their key."""
     sealed_with = PSEUDONYMISED[event_type].sealed
-    aggregate_id, wire = pseudonymise(
+    travels_under, wire = pseudonymise(
         event_type,
         payload,
         subject=keys["personal"].subject,
-        aggregate_id=str(profile_id),
+        aggregate_id=str(aggregate_id),
         key=keys[sealed_with] if sealed_with else None,
     )
     stage_event(
@@ -213,7 +215,7 @@ def _emit(
         OutboxRecord,
         event_type,
         producer=PRODUCER,
-        aggregate_id=aggregate_id,
+        aggregate_id=travels_under,
         version=version,
         payload=wire,
         at=at,
@@ -347,11 +349,28 @@ def _load(session: Session, profile_id: uuid.UUID) -> tuple[Profile, SpecialCate
     return profile, session.get(SpecialCategory, profile_id)
 
 
-def get_profile(*, session: Session, profile_id: uuid.UUID, principal: Principal, today: dt.date) -> ProfileRead:
-    """One profile, for an adviser, a service or the young person themself."""
+def get_profile(
+    *, session: Session, profile_id: uuid.UUID, principal: Principal, kek: bytes, now: dt.datetime
+) -> ProfileRead:
+    """One profile, for an adviser or the young person themself; an adviser's read goes to the audit log."""
     _may_access(principal, profile_id)
     profile, special = _load(session, profile_id)
-    return _to_read(profile, special, today)
+    read = _to_read(profile, special, now.date())
+    if principal.role is Role.ADVISER:
+        view_id = uuid.uuid4()
+        viewed = RecordViewedV1(view_id=view_id, profile_id=profile_id, viewer_role="adviser", viewer=principal.sub,
+                                record="profile", viewed_at=now)
+        _emit(session, EventType.PROFILE_VIEWED, view_id, 1, viewed, now, keys_of(session, profile_id, kek))
+        session.commit()
+    return read
+
+
+def eligibility_facts(*, session: Session, profile_id: uuid.UUID, principal: Principal) -> EligibilityFacts:
+    """The facts an opportunity's rules are checked against, for the opportunities service (and advisers)."""
+    _may_access(principal, profile_id)
+    profile, _ = _load(session, profile_id)
+    return EligibilityFacts(id=profile.id, date_of_birth=profile.date_of_birth,
+                            on_universal_credit=profile.on_universal_credit, adviser_id=profile.adviser_id)
 
 
 def employer_view(*, session: Session, profile_id: uuid.UUID, principal: Principal) -> EmployerView:

@@ -20,8 +20,8 @@ import pytest
 from infra.broker import port_open
 from infra.seed.synthetic import birth_date_for_age
 from infra.stack import BROKER_PORT, SERVICES, UI
-from services.common.auth import issue_token
 from services.common.settings import CommonSettings
+from tests.support.tokens import bearer
 from tests.support.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,8 +38,7 @@ class RunningStack:
     journey: dict[str, Any] = field(default_factory=dict)
 
     def headers(self, role: str, sub: str) -> dict[str, str]:
-        secret = CommonSettings().signing_secret()
-        return {"Authorization": f"Bearer {issue_token(secret, role=role, sub=sub)}"}
+        return bearer(CommonSettings(), role, sub)
 
 
 def stack_processes(run_dir: Path) -> list[str]:

@@ -75,7 +75,8 @@ def test_docker_compose_config_accepts_the_file() -> None:
     reason = docker_engine()
     if reason is not None:
         pytest.skip(f"docker compose config not run: {reason}")
-    env = {"YG_JWT_SECRET": "compose-config-check-" + "x" * 40, "PATH": "/usr/bin:/bin:/usr/local/bin"}
+    env = {"YG_OIDC_ISSUER": "https://idp.example.org", "YG_OIDC_JWKS_URL": "https://idp.example.org/jwks",
+           "PATH": "/usr/bin:/bin:/usr/local/bin"}
     checked = subprocess.run(["docker", "compose", "-f", str(COMPOSE), "config", "--quiet"], cwd=REPO, env=env,
                              capture_output=True, text=True, timeout=60)
     assert checked.returncode == 0, checked.stderr

@@ -3,6 +3,7 @@ a counting wrapper around the real embedder, and a handle on a running matching 
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,25 @@ def person(**overrides: Any) -> ProfileSnapshotV1:
         "about": "Wants a steady job in a warehouse near home.",
     }
     return profile_snapshot(**{**values, **overrides})
+
+
+class HashingEmbedder:
+    """Bag-of-words vectors: deterministic and instant, for unit tests only."""
+
+    name = "hashing"
+    dim = 64
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.texts.extend(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1, norms)
 
 
 class CountingEmbedder:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
+import datetime as dt
+import uuid
+from collections.abc import Collection, Sequence
 
 import numpy as np
 import pytest
@@ -12,30 +13,12 @@ from services.matching.config import MatchingSettings
 from services.matching.ingest import Ingestor
 from services.matching.runtime import new_state
 from services.matching.text import PROFILE_TEXT_FIELDS, opportunity_text, profile_text
-from services.messaging.contract import ProfileSnapshotV1
-from tests.matching.helpers import person
+from services.messaging.contract import EventType, KeyPurpose, ProfileSnapshotV1, RecordViewedV1, make_event
+from services.messaging.sealing import DataKey, pseudonymise
+from tests.matching.helpers import HashingEmbedder, person
 from tests.support.events import KEYS, opportunity_event, opportunity_snapshot, profile_erased_event, profile_event
 
 pytestmark = pytest.mark.unit
-
-
-class HashingEmbedder:
-    """Bag-of-words vectors: deterministic and instant, for unit tests only."""
-
-    name = "hashing"
-    dim = 64
-
-    def __init__(self) -> None:
-        self.texts: list[str] = []
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        self.texts.extend(texts)
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in text.lower().split():
-                out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.where(norms == 0, 1, norms)
 
 
 def test_profile_text_uses_only_matchable_fields() -> None:
@@ -104,3 +87,42 @@ def test_erasure_forgets_the_person_and_a_replay_cannot_restore_them() -> None:
     assert len(state.profiles.index) == 0
     ingest.apply([profile_event(young, version=1), profile_event(young, version=5)])
     assert state.profiles.get(young.profile_id) is None
+
+
+class CountingKeys:
+    """The builders' key ring, counting the subjects asked for."""
+
+    def __init__(self) -> None:
+        self.asked: list[uuid.UUID] = []
+
+    def fetch(self, purpose: KeyPurpose, subjects: Collection[uuid.UUID]) -> dict[uuid.UUID, DataKey]:
+        self.asked.extend(subjects)
+        return KEYS.fetch(purpose, subjects)
+
+    def subject_of(self, profile_id: uuid.UUID) -> uuid.UUID | None:
+        return KEYS.subject_of(profile_id)
+
+    def forget(self, subjects: Collection[uuid.UUID]) -> None:
+        KEYS.forget(subjects)
+
+    def close(self) -> None:
+        pass
+
+
+def test_looks_at_a_persons_record_are_not_opened_by_the_matcher() -> None:
+    """Who looked at whom is for the audit log: the matcher fetches no key for it and changes nothing."""
+    embedder, keys = HashingEmbedder(), CountingKeys()
+    state = new_state(MatchingSettings(), embedder.dim)
+    ingest = Ingestor(state, embedder, keys)
+    young = person()
+    registered = profile_event(young)
+    view_id = uuid.uuid4()
+    viewed = RecordViewedV1(view_id=view_id, profile_id=young.profile_id, viewer_role="adviser", viewer="adviser-1",
+                            record="profile", viewed_at=dt.datetime.now(dt.UTC))
+    subject = KEYS.subject_of(young.profile_id)
+    assert subject is not None
+    aggregate, wire = pseudonymise(EventType.PROFILE_VIEWED, viewed, subject=subject, aggregate_id=str(view_id))
+    look = make_event(EventType.PROFILE_VIEWED, producer="profiles", aggregate_id=aggregate, aggregate_version=1,
+                      payload=wire)
+    assert ingest.apply([look]) == 0 and keys.asked == []
+    assert ingest.apply([registered, look]) == 1 and keys.asked == [subject]

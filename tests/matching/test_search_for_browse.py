@@ -4,6 +4,7 @@ opportunities service's HTTP client reads that answer from the real matcher."""
 
 from __future__ import annotations
 
+from services.common.tokens import service_token_source
 from services.opportunities.semantic import HttpSemanticSearch, SemanticQuery
 from tests.matching.helpers import Matcher, opportunity_ids
 from tests.support.events import opportunity_event, opportunity_snapshot
@@ -27,7 +28,8 @@ def test_a_service_searches_opportunities_by_meaning_with_their_similarity(match
     assert matcher.client.post("/search", json={**search, "target": "profiles"}, headers=service).status_code == 403
 
     client = HttpSemanticSearch(
-        "http://testserver", matcher.settings.signing_secret(), timeout=5.0, transport=matcher.client._transport
+        "http://testserver", service_token_source(matcher.settings.service_signer("opportunities"), "matching"),
+        timeout=5.0, transport=matcher.client._transport,
     )
     hits = client.search(SemanticQuery(text="dentist", sector="health_science"), k=10)
     assert hits is not None and hits[0].opportunity_id == dental.opportunity_id

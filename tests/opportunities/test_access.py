@@ -4,6 +4,7 @@ employer may see of a referred person (only with consent, never special category
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from services.common.auth import Role
 from tests.opportunities.conftest import ProfilesService
 from tests.opportunities.harness import Harness, employer_payload, new_id, opportunity_payload
+from tests.support.figures import report
 from tests.support.services import bearer
 
 
@@ -120,22 +122,23 @@ def test_the_employer_sees_a_referred_persons_details_only_with_consent_and_neve
         ethnicity="Pakistani",
     )
     private = profiles_service.register(consent_share_with_employers=False, given_name="Jordan", skills=["welding"])
-    api.refer(consenting, opportunity["id"], note="Amira shone at the job club.")
-    api.refer(private, opportunity["id"], note="Jordan is shy at first.")
+    shared_id = api.refer(consenting, opportunity["id"], note="Amira shone at the job club.").json()["id"]
+    private_id = api.refer(private, opportunity["id"], note="Jordan is shy at first.").json()["id"]
 
     response = api.client.get(f"/opportunities/{opportunity['id']}/referrals", headers=api.employer(employer["id"]))
     assert response.status_code == 200
-    by_person = {item["profile_id"]: item for item in response.json()["items"]}
-    shared = by_person[consenting]
+    by_person = {item["id"]: item for item in response.json()["items"]}
+    assert by_person.keys() == {shared_id, private_id}
+    shared, hidden = by_person[shared_id], by_person[private_id]
     assert shared["candidate"]["given_name"] == "Amira" and shared["candidate"]["skills"] == ["baking"]
     assert shared["note"] == "Amira shone at the job club."
-    hidden = by_person[private]
     assert hidden["candidate"]["consent_share_with_employers"] is False
     assert hidden["candidate"]["given_name"] is None and hidden["candidate"]["skills"] == []
     assert hidden["note"] is None
     text = response.text.lower()
     assert "jordan" not in text and "shy" not in text and "welding" not in text
     assert "pakistani" not in text and "ethnicity" not in text and '"send"' not in text and "care_leaver" not in text
+    assert consenting not in text and private not in text  # no profile id, not even of the person who consented
 
     for_adviser = api.client.get(f"/opportunities/{opportunity['id']}/referrals", headers=api.adviser()).json()
     notes = {item["profile_id"]: item["note"] for item in for_adviser["items"]}
@@ -164,3 +167,34 @@ def test_an_employer_registers_itself_under_its_token_id(api: Harness) -> None:
     assert api.client.post("/employers", json=employer_payload(), headers=api.employer(me)).status_code == 409
     assert api.client.post("/employers", json=employer_payload(), headers=api.employer("not-a-uuid")).status_code == 403
     assert api.client.get(f"/employers/{me}", headers=api.employer(me)).status_code == 200
+
+
+def test_employer_answers_name_a_person_by_a_pseudonym_of_the_referral_only(
+    api: Harness, employer: dict[str, Any], profiles_service: ProfilesService
+) -> None:
+    """No employer-facing answer carries the profile id: a person referred twice to the same employer gets two
+    unrelated pseudonyms, one per referral, stable across reads of that referral."""
+    person = profiles_service.register(consent_share_with_employers=False, given_name="Robin")
+    first, second = (api.live(employer["id"], positions=2) for _ in range(2))
+    referrals = [api.refer(person, opportunity["id"]).json()["id"] for opportunity in (first, second)]
+    mine = api.employer(employer["id"])
+    answers = [
+        api.client.get("/referrals", headers=mine),
+        *(api.client.get(f"/referrals/{referral}", headers=mine) for referral in referrals),
+        *(api.client.get(f"/opportunities/{o['id']}/referrals", headers=mine) for o in (first, second)),
+        api.move(referrals[0], "applied", headers=mine),
+    ]
+    pseudonyms: dict[str, set[str]] = {referral: set() for referral in referrals}
+    for answer in answers:
+        assert answer.status_code == 200, answer.text
+        assert person not in answer.text and uuid.UUID(person).hex not in answer.text
+        body = answer.json()
+        for item in body.get("items", [body]):
+            assert item["profile_id"] is None
+            pseudonyms[item["id"]].add(item["candidate"]["pseudonym"])
+    assert all(len(names) == 1 for names in pseudonyms.values()), pseudonyms
+    assert pseudonyms[referrals[0]] != pseudonyms[referrals[1]]
+    adviser_view = api.client.get(f"/referrals/{referrals[0]}", headers=api.adviser()).json()
+    assert adviser_view["profile_id"] == person and adviser_view["candidate"] is None
+    report(f"pseudonyms: employer answers checked: {len(answers)}, profile id in none; pseudonyms per referral: "
+           f"{sorted(next(iter(names)) for names in pseudonyms.values())}")

@@ -21,7 +21,7 @@ from tests.opportunities.conftest import ProfilesService, make_harness
 from tests.opportunities.harness import BASE_TIME, Harness
 from tests.support.databases import TestDatabases
 
-SECRET = "a-test-signing-secret-of-32-bytes-or-more"
+TOKEN = lambda: "a-service-token"  # noqa: E731 - what the matcher is sent does not matter here
 # (key, title, description, skills, postcode)
 POSTINGS = [
     ("valeter", "Car valeter", "Clean and polish cars and vans for our customers before they are collected.",
@@ -214,7 +214,7 @@ def _closed_port() -> int:
 
 @pytest.mark.unit
 def test_the_http_search_gives_up_quickly_when_the_matcher_is_away_or_slow() -> None:
-    away = HttpSemanticSearch(f"http://127.0.0.1:{_closed_port()}", SECRET, timeout=0.5)
+    away = HttpSemanticSearch(f"http://127.0.0.1:{_closed_port()}", TOKEN, timeout=0.5)
     started = time.monotonic()
     assert away.search(SemanticQuery(text="cars"), k=5) is None
     assert time.monotonic() - started < 2
@@ -222,10 +222,10 @@ def test_the_http_search_gives_up_quickly_when_the_matcher_is_away_or_slow() -> 
     def slow(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout("the matcher took too long", request=request)
 
-    assert HttpSemanticSearch("http://matching", SECRET, timeout=0.5,
+    assert HttpSemanticSearch("http://matching", TOKEN, timeout=0.5,
                               transport=httpx.MockTransport(slow)).search(SemanticQuery(text="x"), k=5) is None
     refusing = httpx.MockTransport(lambda request: httpx.Response(503, json={"detail": "not ready"}))
-    assert HttpSemanticSearch("http://matching", SECRET, timeout=0.5,
+    assert HttpSemanticSearch("http://matching", TOKEN, timeout=0.5,
                               transport=refusing).search(SemanticQuery(text="x"), k=5) is None
     sent: list[dict[str, Any]] = []
 
@@ -235,7 +235,7 @@ def test_the_http_search_gives_up_quickly_when_the_matcher_is_away_or_slow() -> 
                "explanation": {"matched_skills": [], "missing_skills": [], "distance_km": None, "reasons": []}}
         return httpx.Response(200, json={"target": "opportunities", "matches": [hit]})
 
-    found = HttpSemanticSearch("http://matching", SECRET, timeout=0.5, transport=httpx.MockTransport(answering)
+    found = HttpSemanticSearch("http://matching", TOKEN, timeout=0.5, transport=httpx.MockTransport(answering)
                                ).search(SemanticQuery(text="cars", type="job", near="SK1 3XE", radius_km=5), k=7)
     assert found == [SemanticHit(uuid.UUID(int=1), 0.61)]
     assert sent[0] == {"text": "cars", "k": 7, "target": "opportunities",

@@ -66,7 +66,7 @@ def test_keys_are_stored_wrapped_and_erasure_destroys_them(profiles) -> None:
 @pytest.mark.unit
 def test_outside_development_the_key_encryption_key_must_be_set_and_256_bits() -> None:
     with pytest.raises(InsecureConfiguration):
-        create_app(ProfilesSettings(environment="production", jwt_secret="x" * 40))
+        create_app(ProfilesSettings(environment="production", oidc_issuer="https://idp", oidc_jwks_url="https://idp/k"))
     with pytest.raises(InsecureConfiguration):
         ProfilesSettings(key_encryption_key=base64.b64encode(b"short").decode()).kek()
     with pytest.raises(InsecureConfiguration):

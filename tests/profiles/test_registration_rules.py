@@ -133,9 +133,12 @@ def test_an_adviser_registers_a_twin_with_a_reason_kept_in_the_audit_event(profi
 
 def test_advisers_are_records_every_signed_in_role_may_read(profiles) -> None:
     assert profiles.client.put("/advisers/adviser-1", json=PRIYA, headers=profiles.as_("adviser")).status_code == 200
-    for role, sub in (("employer", str(uuid.uuid4())), ("young_person", str(uuid.uuid4())), ("service", "x")):
+    readers = (("employer", str(uuid.uuid4())), ("young_person", str(uuid.uuid4())), ("service", "opportunities"))
+    for role, sub in readers:
         read = profiles.client.get("/advisers/adviser-1", headers=profiles.as_(role, sub))
         assert read.status_code == 200 and read.json() == {"id": "adviser-1", **PRIYA}
+    for service in ("matching", "events"):  # services read adviser contacts only with the scope profiles:advisers
+        assert profiles.client.get("/advisers/adviser-1", headers=profiles.as_("service", service)).status_code == 403
     assert profiles.client.get("/advisers").status_code == 401
     assert profiles.client.get("/advisers/nobody", headers=profiles.as_("adviser")).status_code == 404
     employer = profiles.as_("employer", str(uuid.uuid4()))

@@ -71,7 +71,8 @@ def test_a_disclosure_in_about_and_skills_is_kept_with_a_warning_and_only_on_the
         {"field": "skills", "text": "ADHD", "categories": ["disability"]},
     ]
 
-    employer_view = profiles.client.get(f"/profiles/{pid}/employer-view", headers=profiles.as_("service", "opps"))
+    opportunities = profiles.as_("service", "opportunities")
+    employer_view = profiles.client.get(f"/profiles/{pid}/employer-view", headers=opportunities)
     assert employer_view.status_code == 200
     assert employer_view.json()["skills"] == ["customer service"]
     assert not any(word in employer_view.text.lower() for word in HIDDEN_WORDS)

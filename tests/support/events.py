@@ -31,6 +31,7 @@ from services.messaging.contract import (
     ProfileErasedV2,
     ProfileSnapshotV1,
     ProfileSpecialCategoryV1,
+    RecordViewedV1,
     ReferralV1,
     make_event,
 )
@@ -143,6 +144,22 @@ def profile_event(snapshot: ProfileSnapshotV1, version: int = 1, *, at: dt.datet
     kind = EventType.PROFILE_REGISTERED if version == 1 else EventType.PROFILE_UPDATED
     return _about_person(kind, snapshot, profile_id=snapshot.profile_id, aggregate_id=str(snapshot.profile_id),
                          version=version, producer="profiles", at=at, keys=keys)
+
+
+def viewed_event(profile_id: uuid.UUID, viewer: str, at: dt.datetime, *, employer: str | None = None,
+                 referral_id: uuid.UUID | None = None, keys: PersonKeys | None = None) -> EventEnvelope:
+    """An adviser's read of the person's profile (profile.viewed), or with `employer` (its name) an employer's read
+    of a referral of them (referral.viewed)."""
+    view_id = uuid.uuid4()
+    payload = RecordViewedV1(
+        view_id=view_id, profile_id=profile_id, viewer_role="employer" if employer else "adviser", viewer=viewer,
+        viewer_name=employer, record="referral" if employer else "profile",
+        referral_id=(referral_id or uuid.uuid4()) if employer else None, viewed_at=at,
+    )
+    kind, producer = ((EventType.REFERRAL_VIEWED, "opportunities") if employer
+                      else (EventType.PROFILE_VIEWED, "profiles"))
+    return _about_person(kind, payload, profile_id=profile_id, aggregate_id=str(view_id), version=1,
+                         producer=producer, at=at, keys=keys)
 
 
 def profile_erased_event(profile_id: uuid.UUID, version: int, *, at: dt.datetime | None = None,

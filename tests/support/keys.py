@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 
-from services.common.auth import service_token_source
 from services.common.db import make_engine, make_session_factory
 from services.common.settings import CommonSettings
+from services.common.tokens import service_token_source
 from services.messaging.contract import KEY_PURPOSES, EventEnvelope, KeyPurpose, parse_event
 from services.messaging.sealing import DataKey, HttpKeyRing, InMemorySubjectBook, KeyRing, Opener, data_key
 from services.profiles import keys as key_store
@@ -60,7 +60,7 @@ CONSUMER_KEYS = KeyRings(KEYS)
 def profiles_keys(client: httpx.Client, settings: CommonSettings, caller: str = "events") -> HttpKeyRing:
     """A key client on a profiles service (its test client, or an httpx client on its URL), calling as `caller`
     (the events service by default, the one allowed both purposes)."""
-    return HttpKeyRing(client, service_token_source(settings.signing_secret(), caller), ttl_seconds=5)
+    return HttpKeyRing(client, service_token_source(settings.service_signer(caller), "profiles"), ttl_seconds=5)
 
 
 class ProfilesDatabaseKeys:

@@ -9,14 +9,11 @@ from contextlib import contextmanager
 
 from fastapi.testclient import TestClient
 
-from services.common.auth import Role, issue_token
 from services.common.db import make_engine
-from services.common.settings import CommonSettings
 from services.messaging.relay import OutboxRelay
+from tests.support.tokens import bearer
 
-
-def bearer(settings: CommonSettings, role: Role | str, sub: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(settings.signing_secret(), role=role, sub=sub)}"}
+__all__ = ["bearer", "client_for", "running_relay"]
 
 
 @contextmanager

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from streamlit.testing.v1 import AppTest
+
+from ui.streamlit.markdown import WORD_JOINER
 
 APP = Path(__file__).resolve().parents[2] / "ui" / "streamlit" / "app.py"
 PAGE_BUG = "something went wrong on this page"
@@ -36,7 +39,8 @@ def new_app() -> AppTest:
 
 
 def texts(at: AppTest) -> str:
-    """Every piece of text on the page, for 'does it say ...' checks."""
+    """Every piece of text on the page, for 'does it say ...' checks: the markdown source, with the escapes that
+    show user text as typed (ui/streamlit/markdown.py) read as the characters they show."""
     parts: list[str] = []
     for kind in ("title", "header", "subheader", "markdown", "caption", "info", "success", "warning", "error",
                  "metric", "expander"):
@@ -44,7 +48,15 @@ def texts(at: AppTest) -> str:
             value = getattr(element, "value", None)
             label = getattr(element, "label", None)
             parts.extend(str(v) for v in (label, value) if v not in (None, ""))
-    return "\n".join(parts)
+    return unescaped("\n".join(parts))
+
+
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def unescaped(text: str) -> str:
+    """Markdown source with the escapes that show user text as typed read as the characters they show."""
+    return _ESCAPED.sub(r"\1", text).replace(WORD_JOINER, "")
 
 
 def assert_clean(at: AppTest) -> None:

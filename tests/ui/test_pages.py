@@ -22,6 +22,7 @@ from tests.ui.apptest import (
     open_page,
     sign_in,
     texts,
+    unescaped,
 )
 from tests.ui.browser import chromium, streamlit_server
 from tests.ui.stack import ADVISER, Stack
@@ -121,7 +122,8 @@ def test_a_referral_made_on_the_person_page_appears_for_the_employer(stack: Stac
     at.text_area(key=f"refer_note_{alex['id']}").input("Friendly and reliable; keen on cafe work.")
     button(at, "Refer").click().run()
     assert_clean(at)
-    assert any("Referred Alex Taylor to “Cafe team member” at Hatters Cafe Ltd." in s.value for s in at.success), \
+    assert any("Referred Alex Taylor to “Cafe team member” at Hatters Cafe Ltd." in unescaped(s.value)
+               for s in at.success), \
         texts(at)
     assert "Referred" in texts(at)
 
@@ -297,3 +299,17 @@ def test_my_profile_shows_what_an_employer_could_see_as_the_profiles_service_say
         assert f"**Name** {name}" in shown, shown
     else:
         assert "**Nothing about you.**" in shown and "**Name**" not in shown, shown
+
+
+def test_a_young_person_sees_who_has_looked_at_their_details(stack: Stack) -> None:
+    jordan = stack.seeded.people["jordan"]["id"]
+    stack.call("profiles", "GET", f"/profiles/{jordan}", sub="adviser-2")  # an adviser's look, recorded
+
+    def listed() -> bool:
+        at = open_page(sign_in("young_person", "Jordan Lee"), "views/my_profile.py")
+        return "**Adviser adviser-2** looked at your profile" in texts(at)
+
+    wait_for(listed, what="the adviser's look on Jordan's profile page", timeout=90, interval=2.0)
+    other = open_page(sign_in("young_person", "Casey Brown"), "views/my_profile.py")
+    assert "Who has looked at your details" in texts(other)
+    assert "**Adviser adviser-2** looked at your profile" not in texts(other)  # Jordan's looks are Jordan's

@@ -7,9 +7,7 @@ import ast
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
-from services.common.settings import DEVELOPMENT_JWT_SECRET
 from tests.ui.apptest import assert_clean, new_app, texts
 from tests.ui.browser import REPO
 from ui.streamlit.client import Api, ServiceError, error_from_response, field_errors
@@ -114,26 +112,27 @@ def test_production_refuses_development_defaults() -> None:
     assert startup_problems(development, login_configured=False) == []
     bare = UISettings(environment="production")
     assert len(startup_problems(bare, login_configured=False)) == 2
-    default_secret = UISettings(environment="production", jwt_secret=SecretStr(DEVELOPMENT_JWT_SECRET))
-    assert any("development default" in p for p in startup_problems(default_secret, login_configured=True))
-    ready = UISettings(environment="production", jwt_secret=SecretStr("a-real-secret-of-enough-length-0123456789"))
+    provider = {"oidc_issuer": "https://idp.example.org", "oidc_jwks_url": "https://idp.example.org/jwks"}
+    assert any("YG_OIDC_ISSUER" in p for p in startup_problems(bare, login_configured=True))
+    ready = UISettings(environment="production", **provider)
     assert startup_problems(ready, login_configured=True) == []
 
 
 def _production(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("YG_ENV", "production")
-    monkeypatch.setenv("YG_JWT_SECRET", "a-real-secret-of-enough-length-0123456789")
+    monkeypatch.setenv("YG_OIDC_ISSUER", "https://idp.example.org")
+    monkeypatch.setenv("YG_OIDC_JWKS_URL", "https://idp.example.org/jwks")
     for name in ("PROFILES", "OPPORTUNITIES", "MATCHING", "EVENTS"):
         monkeypatch.setenv(f"UI_{name}_URL", NOWHERE)
 
 
 def test_the_app_will_not_start_in_production_without_sign_in(monkeypatch: pytest.MonkeyPatch) -> None:
     _production(monkeypatch)
-    monkeypatch.delenv("YG_JWT_SECRET")
+    monkeypatch.delenv("YG_OIDC_ISSUER")
     at = new_app().run()
     assert not at.exception
     message = at.error[0].value
-    assert "can't start" in message and "YG_JWT_SECRET" in message and "[auth]" in message
+    assert "can't start" in message and "YG_OIDC_ISSUER" in message and "[auth]" in message
     assert not at.button and not at.selectbox  # no demo users, no way in
 
 
@@ -148,7 +147,12 @@ def test_production_sign_in_uses_the_identity_from_st_login(monkeypatch: pytest.
     assert [b.label for b in at.button] == ["Sign in"] and not at.selectbox  # no demo users outside development
 
     at.user = {"is_logged_in": True, "name": "Pat Adviser", "email": "pat@example.org", "yg_role": "adviser",
-               "yg_sub": "adviser-9"}
+               "yg_sub": "adviser-9", "tokens": {}}
+    at.run()
+    assert not at.exception
+    assert "no access token" in at.error[0].value  # the services check the provider's token: without it, no way in
+
+    at.user = {**at.user, "tokens": {"access": "the-provider-access-token"}}
     at.run()
     assert not at.exception
     assert at.title[0].value == "Caseload"

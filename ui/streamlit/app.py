@@ -9,9 +9,9 @@ from typing import Literal
 import streamlit as st
 
 from services.common.auth import Role
-from services.common.settings import InsecureConfiguration
 from ui.streamlit import remembered, session
 from ui.streamlit.config import startup_problems
+from ui.streamlit.markdown import plain
 
 log = logging.getLogger("ui")
 
@@ -78,7 +78,7 @@ def _identity_sign_in(config: session.UISettings) -> None:
     """Outside development: the OIDC identity from st.login becomes a platform sign-in."""
     if session.current() is not None or not getattr(st.user, "is_logged_in", False):
         return
-    result = session.sign_in_from_identity(config, st.user.to_dict())
+    result = session.sign_in_from_identity(config, st.user.to_dict(), dict(st.user.tokens))
     if isinstance(result, str):
         st.error(result)
         if st.button("Sign out"):
@@ -91,7 +91,7 @@ def _sidebar(config: session.UISettings) -> None:
     if user is None:
         return
     with st.sidebar:
-        st.markdown(f"Signed in as **{user.name}**  \n{ROLE_NAMES.get(user.role, str(user.role))}")
+        st.markdown(f"Signed in as **{plain(user.name)}**  \n{ROLE_NAMES.get(user.role, str(user.role))}")
         if st.button("Sign out", key="sign_out", icon=":material/logout:"):
             session.sign_out()
             if not config.development_mode and getattr(st.user, "is_logged_in", False):
@@ -111,11 +111,6 @@ def main() -> None:
     problems = startup_problems(config, login_configured=_login_configured())
     if problems:
         st.error("This app can't start until it is set up safely:\n\n" + "\n".join(f"- {p}" for p in problems))
-        st.stop()
-    try:
-        config.signing_secret()
-    except InsecureConfiguration as exc:
-        st.error(str(exc))
         st.stop()
     if not config.development_mode:
         _identity_sign_in(config)

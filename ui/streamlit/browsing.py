@@ -11,6 +11,7 @@ from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
 from ui.streamlit.config import UISettings
+from ui.streamlit.markdown import plain
 from ui.streamlit.widgets import opportunity_map
 
 SORTS = {"": "Usual order (best match first when you search)", "newest": "Newest",
@@ -62,8 +63,8 @@ def _widen(key: str, radius_km: float | None) -> None:
 
 def _nothing_found(page: dict[str, Any], params: dict[str, Any], key: str) -> None:
     """Say so, and offer the wider areas that would find something (the person chooses)."""
-    words = f" for “{params['q']}”" if params.get("q") else ""
-    where = f" within {params['radius_km']:g} km of {params['near'].upper()}" if params.get("near") else ""
+    words = f" for “{plain(params['q'])}”" if params.get("q") else ""
+    where = f" within {params['radius_km']:g} km of {plain(params['near'].upper())}" if params.get("near") else ""
     st.info(f"Nothing found{words}{where}.", icon=":material/search_off:")
     wider = page.get("wider_areas") or []
     if wider:
@@ -117,4 +118,4 @@ def results(config: UISettings, params: dict[str, Any], *, key: str, page_size: 
 def related_heading(params: dict[str, Any]) -> None:
     """The label over related results: not matches for the words, near them in meaning."""
     st.subheader("Related results")
-    st.caption(f"These don't match “{params.get('q', '')}”, but are close to it in meaning.")
+    st.caption(f"These don't match “{plain(params.get('q', ''))}”, but are close to it in meaning.")

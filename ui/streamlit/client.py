@@ -169,6 +169,13 @@ class Api:
     def get(self, service: str, path: str, **params: Any) -> Json:
         return self.request(service, "GET", path, params=params)
 
+    # Sign-in
+
+    def demo_token(self, role: str, sub: str) -> str:
+        """Development only: a demo person's token from the development issuer (the profiles service)."""
+        answer = self.request("profiles", "POST", "/dev/tokens", json={"role": role, "sub": sub})
+        return str(answer["access_token"])
+
     # Profiles
 
     def profiles(self, **params: Any) -> Json:
@@ -298,3 +305,7 @@ class Api:
 
     def stats(self) -> Json:
         return self.get("events", "/stats")
+
+    def views_of(self, profile_id: uuid.UUID | str) -> Json:
+        """Who has looked at a young person's record (advisers, and employers through a referral)."""
+        return self.get("events", f"/people/{profile_id}/views")

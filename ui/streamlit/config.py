@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import DEVELOPMENT_JWT_SECRET, CommonSettings, address_of
+from services.common.settings import CommonSettings, address_of
 
 
 class UISettings(CommonSettings):
@@ -16,7 +16,6 @@ class UISettings(CommonSettings):
     matching_url: str = Field(default_factory=lambda: address_of("matching"))
     events_url: str = Field(default_factory=lambda: address_of("events"))
     timeout_seconds: float = Field(10.0, gt=0, le=120)
-    token_ttl_minutes: int = Field(8 * 60, ge=5, le=24 * 60)
     # Map tiles for the opportunity maps (e.g. "light" for CARTO tiles); none by default, so the maps work offline.
     map_style: str | None = None
 
@@ -40,13 +39,11 @@ def startup_problems(settings: UISettings, *, login_configured: bool) -> list[st
     if settings.development_mode:
         return []
     problems = []
-    secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret is not None else None
-    if not secret:
-        problems.append("YG_JWT_SECRET is not set; it must be set when YG_ENV=production.")
-    elif secret == DEVELOPMENT_JWT_SECRET:
-        problems.append("YG_JWT_SECRET is the development default; set a real secret.")
+    if not (settings.oidc_issuer and settings.oidc_jwks_url):
+        problems.append("YG_OIDC_ISSUER and YG_OIDC_JWKS_URL are not set; the services check the provider's tokens.")
     if not login_configured:
         problems.append(
-            "Sign-in is not configured: add an [auth] section (OIDC) to .streamlit/secrets.toml so st.login works."
+            "Sign-in is not configured: add an [auth] section (OIDC, with expose_tokens = [\"access\"]) to "
+            ".streamlit/secrets.toml so st.login works and its access token reaches the services."
         )
     return problems

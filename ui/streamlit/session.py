@@ -3,7 +3,6 @@ Caches here hold nothing personal: the HTTP connection pool and public opportuni
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from typing import Any, TypeVar
 import httpx
 import streamlit as st
 
-from services.common.auth import Role, issue_token
+from services.common.auth import Role
 from ui.streamlit.client import Api, ServiceError
 from ui.streamlit.config import UISettings
 
@@ -49,8 +48,8 @@ def _http() -> httpx.Client:
 
 
 def mint(config: UISettings, role: Role, sub: str) -> str:
-    return issue_token(config.signing_secret(), role=role, sub=sub,
-                       ttl=dt.timedelta(minutes=config.token_ttl_minutes))
+    """Development only: the development issuer's token for a demo person (the UI holds no signing key)."""
+    return Api(config, _http()).demo_token(str(role), sub)
 
 
 def current() -> SignedIn | None:
@@ -62,8 +61,9 @@ def sign_in(config: UISettings, user: DemoUser) -> None:
     st.session_state[SESSION_KEY] = SignedIn(user.role, user.sub, user.name, mint(config, user.role, user.sub))
 
 
-def sign_in_from_identity(config: UISettings, claims: dict[str, Any]) -> SignedIn | str:
-    """Map an OIDC identity (st.user) to a platform role and subject; a message when it has none."""
+def sign_in_from_identity(config: UISettings, claims: dict[str, Any], tokens: dict[str, str]) -> SignedIn | str:
+    """Map an OIDC identity (st.user) to a platform role and subject, calling the services with the provider's
+    access token (st.user.tokens); a message when it has none."""
     role_value, subject = claims.get(config.role_claim), claims.get(config.subject_claim)
     try:
         role = Role(str(role_value))
@@ -72,7 +72,10 @@ def sign_in_from_identity(config: UISettings, claims: dict[str, Any]) -> SignedI
     if role is Role.SERVICE or not subject:
         return "Your account has no role on this platform yet. Ask the Youth Employment hub to set it up."
     name = str(claims.get("name") or claims.get("email") or subject)
-    signed = SignedIn(role, str(subject), name, mint(config, role, str(subject)))
+    access = tokens.get("access")
+    if not access:
+        return "Sign-in gave no access token: add expose_tokens = [\"access\"] to the [auth] settings."
+    signed = SignedIn(role, str(subject), name, access)
     st.session_state[SESSION_KEY] = signed
     return signed
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
@@ -18,6 +17,7 @@ from services.common.auth import Role
 from ui.streamlit import labels
 from ui.streamlit.client import Api
 from ui.streamlit.forms import qualification_body, qualification_choice, qualification_choices
+from ui.streamlit.markdown import plain
 from ui.streamlit.session import SignedIn, attempt, current, jitter
 
 STOCKPORT = (53.4083, -2.1494)
@@ -84,9 +84,9 @@ class FieldMessages:
 
     def summary(self, where: Any, errors: dict[str, str], unplaced: Iterable[str] = ()) -> None:
         """Every problem at once, in `where` (a slot at the top of the page), each linking to its field."""
-        lines = [f"- [{_plain(self.labels.get(field, field))}: {_plain(message)}](#{self._anchor(field)})"
+        lines = [f"- [{plain(self.labels.get(field, field))}: {plain(message)}](#{self._anchor(field)})"
                  for field, message in errors.items() if field in self.slots]
-        lines += [f"- {_plain(message)}" for message in unplaced]
+        lines += [f"- {plain(message)}" for message in unplaced]
         count = len(lines)
         where.error(f"**There {'is a problem' if count == 1 else f'are {count} problems'} to fix**\n\n"
                     + "\n".join(lines), icon="⚠️")
@@ -123,14 +123,6 @@ def clear_form(name: str) -> None:
     st.session_state[f"_round_of_{name}"] = st.session_state.get(f"_round_of_{name}", 0) + 1
 
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~$])")
-
-
-def _plain(text: str) -> str:
-    """Text shown as it was typed, not read as markdown."""
-    return _MARKDOWN.sub(r"\\\1", text)
-
-
 def adviser_contact(client: Api, adviser_id: str | None, *, whose: str, unknown: str) -> None:
     """A card naming a person's adviser ("{whose} adviser is ..."), their team and work contact; `unknown` says
     what to do when there is no adviser, or no record of them, to show."""
@@ -139,15 +131,15 @@ def adviser_contact(client: Api, adviser_id: str | None, *, whose: str, unknown:
         if adviser is None:
             st.markdown(f"**{whose} adviser**: {unknown}")
             return
-        st.markdown(f"**{whose} adviser is {_plain(adviser['name'])}** ({_plain(adviser['team'])})  \n"
-                    f"Email {_plain(adviser['email'])} · phone {_plain(adviser['phone'])}")
+        st.markdown(f"**{whose} adviser is {plain(adviser['name'])}** ({plain(adviser['team'])})  \n"
+                    f"Email {plain(adviser['email'])} · phone {plain(adviser['phone'])}")
 
 
 def screening_warnings(warnings: list[dict[str, Any]]) -> None:
     """Explain, in plain words, each piece of free text a service kept apart as special category data."""
     for warning in warnings:
         field = labels.SCREENED_FIELDS.get(warning["field"], warning["field"])
-        st.warning(f"**{field}: kept private.** {_plain(warning['message'])}", icon=":material/lock:")
+        st.warning(f"**{field}: kept private.** {plain(warning['message'])}", icon=":material/lock:")
     if warnings:
         st.caption(labels.SPECIAL_CATEGORY_EXPLAINED)
 
@@ -157,7 +149,7 @@ def held_back_note(warnings: list[dict[str, Any]]) -> None:
     if not warnings:
         return
     parts = [
-        f"{labels.SCREENED_FIELDS.get(w['field'], w['field'])} “{_plain(w['item'])}”" if w.get("item")
+        f"{labels.SCREENED_FIELDS.get(w['field'], w['field'])} “{plain(w['item'])}”" if w.get("item")
         else labels.SCREENED_FIELDS.get(w["field"], w["field"])
         for w in warnings
     ]
@@ -167,7 +159,7 @@ def held_back_note(warnings: list[dict[str, Any]]) -> None:
 
 def opportunity_facts(opportunity: dict[str, Any]) -> str:
     """One line of facts: type, employer, pay, hours, places, closing date."""
-    bits = [labels.type_label(opportunity["type"]), opportunity.get("employer_name", "")]
+    bits = [labels.type_label(opportunity["type"]), plain(opportunity.get("employer_name", ""))]
     if opportunity.get("wage_per_hour"):
         later = opportunity.get("wage_after_first_year")
         rises = later and later != opportunity["wage_per_hour"]
@@ -188,7 +180,7 @@ def opportunity_facts(opportunity: dict[str, Any]) -> str:
 def opportunity_card(opportunity: dict[str, Any], *, body: Callable[[], None] | None = None,
                      show_description: bool = True) -> None:
     with st.container(border=True):
-        st.markdown(f"**{opportunity['title']}**")
+        st.markdown(f"**{plain(opportunity['title'])}**")
         st.caption(opportunity_facts(opportunity))
         badges = []
         if opportunity.get("employer_disability_confident"):
@@ -200,7 +192,7 @@ def opportunity_card(opportunity: dict[str, Any], *, body: Callable[[], None] | 
         if badges:
             st.caption("Employer: " + ", ".join(badges))
         if show_description:
-            st.write(opportunity.get("description", ""))
+            st.markdown(plain(opportunity.get("description", "")))
         if body is not None:
             body()
 
@@ -273,7 +265,7 @@ def flash(message: str) -> None:
 def show_flash() -> None:
     message = st.session_state.pop("_flash", None)
     if message:
-        st.success(message, icon=SUCCESS_ICON)
+        st.success(plain(message), icon=SUCCESS_ICON)
 
 
 def addressed_id(name: str) -> str | None:

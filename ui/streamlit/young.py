@@ -9,6 +9,7 @@ import streamlit as st
 from services.common.auth import Role
 from ui.streamlit import labels, session
 from ui.streamlit.client import Api
+from ui.streamlit.markdown import plain
 from ui.streamlit.widgets import SUCCESS_ICON, adviser_contact, feedback_label
 
 REFERRAL_COLOURS = {"offered": "green", "accepted": "green", "unsuccessful": "red", "interviewing": "violet",
@@ -49,9 +50,9 @@ def my_applications(client: Api) -> None:
     for referral in page["items"]:
         words = labels.REFERRAL_STATUS_FOR_YOU.get(referral["status"], referral["status"])
         with st.container(border=True):
-            st.markdown(f"**{referral['opportunity_title']}**")
+            st.markdown(f"**{plain(referral['opportunity_title'])}**")
             st.badge(words, color=REFERRAL_COLOURS.get(referral["status"], "blue"))  # type: ignore[arg-type]
             if referral.get("feedback"):
-                st.caption(f"{feedback_label(referral, reader=Role.YOUNG_PERSON)}: {referral['feedback']}")
+                st.caption(f"{feedback_label(referral, reader=Role.YOUNG_PERSON)}: {plain(referral['feedback'])}")
             st.page_link("views/referral.py", query_params={"referral": referral["id"]}, label="Open",
                          icon=":material/open_in_new:")

@@ -11,6 +11,7 @@ from services.common.auth import Role
 from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
+from ui.streamlit.markdown import plain
 from ui.streamlit.widgets import require
 
 user = require(Role.ADVISER)
@@ -82,11 +83,20 @@ if not rows:
     st.stop()
 
 frame = pd.DataFrame(rows)
-counts = frame["_status"].value_counts()
 top = st.columns(4)
 top[0].metric("Young people", len(frame))
+# The counts are the guarantee summary's for this caseload, so small ones are hidden here as everywhere else.
+summary = session.attempt(lambda: client.guarantee_summary(adviser=user.sub)) if clocks else None
+figures = summary["overall"]["counts"] if summary else {}
+threshold = summary["suppression_threshold"] if summary else None
 for column, status in zip(top[1:], ("overdue", "at_risk", "on_track"), strict=True):
-    column.metric(labels.guarantee_markdown(status), int(counts.get(status, 0)))
+    figure = figures.get(status)
+    if figure is None:
+        column.metric(labels.guarantee_markdown(status), "not shown")
+    elif figure["suppressed"]:
+        column.metric(labels.guarantee_markdown(status), f"hidden (under {threshold})")
+    else:
+        column.metric(labels.guarantee_markdown(status), int(figure["value"]))
 
 if interests:
     with st.expander(f"Asked to be referred ({len(interests)})", expanded=len(interests) <= 3,
@@ -96,9 +106,9 @@ if interests:
             asker = by_id.get(interest["profile_id"])
             name = labels.full_name(asker) if asker else "A young person"
             left, right = st.columns([4, 1], vertical_alignment="center")
-            left.markdown(f"**{name}** is interested in **{interest['opportunity_title']}** "
-                          f"({labels.type_label(interest['opportunity_type'])}, {interest['employer_name']})"
-                          + (f"  \n“{interest['message']}”" if interest.get("message") else ""))
+            left.markdown(f"**{plain(name)}** is interested in **{plain(interest['opportunity_title'])}** "
+                          f"({labels.type_label(interest['opportunity_type'])}, {plain(interest['employer_name'])})"
+                          + (f"  \n“{plain(interest['message'])}”" if interest.get("message") else ""))
             if asker is not None and right.button("Open their page", key=f"interest_{interest['id']}"):
                 open_person(asker["id"])
 

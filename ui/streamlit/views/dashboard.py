@@ -85,17 +85,23 @@ with st.expander("How these figures are made"):
 st.subheader("Outcomes so far")
 stats = session.attempt(client.stats)
 if stats is not None:
+    hidden_text = f"hidden (under {stats['suppression_threshold']})"
+
+    def count(value: int | None) -> str:
+        return hidden_text if value is None else f"{value}"
+
     cols = st.columns(4)
-    cols[0].metric("Registered", stats["registered_young_people"])
-    cols[1].metric("Not in work, education or training now", stats["neet_now"])
-    cols[2].metric("Referrals", stats["referrals"])
-    cols[3].metric("Starts", stats["starts"])
+    cols[0].metric("Registered", count(stats["registered_young_people"]))
+    cols[1].metric("Not in work, education or training now", count(stats["neet_now"]))
+    cols[2].metric("Referrals", count(stats["referrals"]))
+    cols[3].metric("Starts", count(stats["starts"]))
     cols = st.columns(4)
-    cols[0].metric("Interviews", stats["interviews"])
-    cols[1].metric("Offers", stats["offers"])
+    cols[0].metric("Interviews", count(stats["interviews"]))
+    cols[1].metric("Offers", count(stats["offers"]))
     cols[2].metric("Live opportunities", stats["live_opportunities"])
     cols[3].metric("Open places", stats["open_positions"])
-    starts = {labels.type_label(kind): count for kind, count in stats["starts_by_type"].items() if count}
+    starts = {labels.type_label(kind): number for kind, number in stats["starts_by_type"].items() if number}
     if starts:
-        st.caption("Starts by type")
+        hidden_types = [labels.type_label(kind) for kind, number in stats["starts_by_type"].items() if number is None]
+        st.caption("Starts by type" + (f" (hidden: {', '.join(hidden_types)})" if hidden_types else ""))
         st.bar_chart(pd.Series(starts, name="Starts"), horizontal=True)

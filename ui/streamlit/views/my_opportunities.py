@@ -16,6 +16,7 @@ from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
 from ui.streamlit.forms import changed_fields, split_list
+from ui.streamlit.markdown import plain
 from ui.streamlit.widgets import (
     FieldMessages,
     clear_form,
@@ -44,7 +45,7 @@ employer = session.attempt(lambda: client.employer(user.sub))
 st.title("My opportunities")
 show_flash()
 if employer is not None:
-    st.caption(f"{employer['name']} · {labels.sector_label(employer['sector'])} · {employer['postcode']}")
+    st.caption(f"{plain(employer['name'])} · {labels.sector_label(employer['sector'])} · {employer['postcode']}")
 
 
 def legal_default_wage(start: dt.date) -> float:
@@ -256,7 +257,7 @@ for opportunity in page["items"]:
     if opportunity["status"] == "live" and opportunity.get("held_back_reason"):
         words, colour = "Live, but held back: the pay needs fixing", "orange"
     with st.container(border=True):
-        st.markdown(f"**{opportunity['title']}**")
+        st.markdown(f"**{plain(opportunity['title'])}**")
         status_badge(words, colour)
         st.caption(opportunity_facts(opportunity))
         st.page_link("views/opportunity.py", query_params={"opportunity": oid}, label="Open its page",
@@ -265,7 +266,7 @@ for opportunity in page["items"]:
                     f"**Closing date** {labels.day(opportunity['closing_date'])} · "
                     f"**Starts** {labels.day(opportunity['start_date'])}")
         if opportunity.get("closed_reason"):
-            st.caption(f"Closed: {opportunity['closed_reason']}")
+            st.caption(f"Closed: {plain(opportunity['closed_reason'])}")
         rise = opportunity.get("pay_rise_after_first_year")
         if rise:
             st.caption(f"From {labels.day(rise['from_date'])}, when its second year starts, apprentices who are 19 or "

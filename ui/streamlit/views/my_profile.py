@@ -1,4 +1,4 @@
-"""Young person: my profile, to read and change, and what an employer could see of it."""
+"""Young person: my profile, to read and change, what an employer could see of it, and who has looked."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
 from ui.streamlit.forms import changed_fields, qualification_body, qualification_choice, split_list
+from ui.streamlit.markdown import plain
 from ui.streamlit.widgets import FieldMessages, flash, held_back_note, qualification_chooser, require, show_flash
 from ui.streamlit.young import your_adviser
 
@@ -24,13 +25,13 @@ if me is None:
 
 
 with st.container(border=True):
-    st.subheader(labels.full_name(me))
+    st.subheader(plain(labels.full_name(me)))
     st.markdown(
         f"**Age** {me['age']}  \n**Postcode** {me['postcode']}  \n"
-        f"**Email** {me.get('email') or 'not given'}  \n**Phone** {me.get('phone') or 'not given'}  \n"
+        f"**Email** {plain(me.get('email') or 'not given')}  \n**Phone** {plain(me.get('phone') or 'not given')}  \n"
         f"**Right now** {labels.PROFILE_STATUS.get(me['status'], me['status'])}  \n"
-        f"**Skills** {', '.join(me['skills']) or 'none yet'}  \n"
-        f"**Interests** {', '.join(me['interests']) or 'none yet'}  \n"
+        f"**Skills** {plain(', '.join(me['skills']) or 'none yet')}  \n"
+        f"**Interests** {plain(', '.join(me['interests']) or 'none yet')}  \n"
         f"**Looking for** {', '.join(labels.type_label(t) for t in me['preferred_types']) or 'anything'}  \n"
         f"**I can travel** up to {me['max_travel_km']:g} km"
     )
@@ -46,10 +47,10 @@ if shown is not None:
                         "that their adviser put someone forward. Turn on sharing below if you want them to see more.")
         else:
             listed = ", ".join(labels.qualification_label(q) for q in shown["qualifications"]) or "none"
-            st.markdown(f"**Name** {shown['given_name']} {shown['family_name']}  \n"
-                        f"**Skills** {', '.join(shown['skills']) or 'none'}  \n"
-                        f"**Interests** {', '.join(shown['interests']) or 'none'}  \n"
-                        f"**Qualifications** {listed}")
+            st.markdown(f"**Name** {plain(shown['given_name'] + ' ' + shown['family_name'])}  \n"
+                        f"**Skills** {plain(', '.join(shown['skills']) or 'none')}  \n"
+                        f"**Interests** {plain(', '.join(shown['interests']) or 'none')}  \n"
+                        f"**Qualifications** {plain(listed)}")
             st.caption("Only employers your adviser puts you forward to can see this. They never see your address, "
                        "phone, email, date of birth, or anything about health, disability or ethnicity.")
 
@@ -111,3 +112,17 @@ if saved:
         else:
             flash("Saved! Your suggestions will update in a moment.")
             st.rerun()
+
+
+st.subheader("Who has looked at your details")
+looks = session.attempt(lambda: client.views_of(user.sub))
+if looks is not None:
+    if not looks["items"]:
+        st.caption("Nobody has looked at your details yet.")
+    for look in looks["items"]:
+        if look["viewer_role"] == "employer":
+            who = look.get("viewer_name") or "An employer"
+            what = f"your referral for {look.get('opportunity_title') or 'a job'}"
+        else:
+            who, what = f"Adviser {look['viewer']}", "your profile"
+        st.markdown(f"- {labels.day(look['viewed_at'])}: **{who}** looked at {what}")

@@ -7,6 +7,7 @@ import streamlit as st
 from services.common.auth import Role
 from ui.streamlit import browsing, labels, session
 from ui.streamlit.client import ServiceError
+from ui.streamlit.markdown import plain
 from ui.streamlit.widgets import opportunity_card, require
 
 require(Role.ADVISER)
@@ -38,7 +39,7 @@ for item in found.items or found.related:
                 person = client.profile(match["profile_id"])
             except ServiceError:
                 continue
-            if st.button(f"{labels.full_name(person)} — {'; '.join(match['explanation']['reasons'][:2])}",
+            if st.button(plain(f"{labels.full_name(person)} — {'; '.join(match['explanation']['reasons'][:2])}"),
                          key=f"cand_{item['id']}_{person['id']}"):
                 st.session_state["person_id"] = person["id"]
                 st.switch_page("views/person.py")

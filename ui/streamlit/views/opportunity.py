@@ -10,6 +10,7 @@ import streamlit as st
 from services.common.auth import Role
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
+from ui.streamlit.markdown import plain
 from ui.streamlit.widgets import addressed_id, not_found, opportunity_card, status_badge
 from ui.streamlit.young import interest_button, interested_in
 
@@ -30,7 +31,7 @@ except ServiceError as err:
     session.show_error(err)
     st.stop()
 
-st.title(opportunity["title"])
+st.title(plain(opportunity["title"]))
 words, colour = labels.OPPORTUNITY_STATUS.get(opportunity["status"], (opportunity["status"], "gray"))
 status_badge(words, colour)
 if user.role is Role.YOUNG_PERSON:

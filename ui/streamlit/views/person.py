@@ -12,6 +12,7 @@ from services.common.auth import Role
 from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
+from ui.streamlit.markdown import plain
 from ui.streamlit.widgets import (
     SUCCESS_ICON,
     addressed_id,
@@ -74,25 +75,25 @@ person = session.attempt(lambda: client.profile(profile_id))
 if person is None:
     st.stop()
 
-st.header(labels.full_name(person))
+st.header(plain(labels.full_name(person)))
 about, clock_col = st.columns([3, 2])
 with about:
     st.markdown(
         f"**Age** {person['age']} · **Status** {labels.PROFILE_STATUS.get(person['status'], person['status'])}  \n"
         f"**Postcode** {person['postcode']} · travels up to {person['max_travel_km']:g} km  \n"
-        f"**Contact** {person.get('email') or 'no email'} · {person.get('phone') or 'no phone'}  \n"
+        f"**Contact** {plain(person.get('email') or 'no email')} · {plain(person.get('phone') or 'no phone')}  \n"
         f"**Priority groups** {labels.groups_text(person['priority_groups'])}  \n"
         f"**Universal Credit** {'yes' if person['on_universal_credit'] else 'no'}  \n"
-        f"**Skills** {', '.join(person['skills']) or 'none listed'}  \n"
-        f"**Interests** {', '.join(person['interests']) or 'none listed'}  \n"
+        f"**Skills** {plain(', '.join(person['skills']) or 'none listed')}  \n"
+        f"**Interests** {plain(', '.join(person['interests']) or 'none listed')}  \n"
         f"**Qualifications** "
-        + (", ".join(labels.qualification_label(q) for q in person["qualifications"]) or "none listed")
+        + plain(", ".join(labels.qualification_label(q) for q in person["qualifications"]) or "none listed")
         + "  \n"
         f"**Wants** {', '.join(labels.type_label(t) for t in person['preferred_types']) or 'anything'}  \n"
         f"**Shares details with employers** {'yes' if person['consent_share_with_employers'] else 'no'}"
     )
     if person.get("about"):
-        st.caption(person["about"])
+        st.caption(plain(person["about"]))
     held_back_note(person.get("warnings", []))
     adviser_id = person.get("adviser_id")
     adviser_contact(client, adviser_id, whose="Their", unknown=(
@@ -149,13 +150,13 @@ for rank, match in enumerate(matches, start=1):
 
     def details(why: dict[str, Any] = why, score: float = match["score"]) -> None:
         distance = "remote or unknown" if why.get("distance_km") is None else f"{why['distance_km']:g} km"
-        st.markdown(f"**Score** {score:.2f} — " + ("; ".join(why["reasons"]) or "similar in what they wrote"))
-        st.markdown(f"**Skills they have** {', '.join(why['matched_skills']) or 'none listed yet'}  \n"
-                    f"**Interests that fit** {', '.join(why.get('matched_interests', [])) or 'none named'}  \n"
-                    f"**To learn** {', '.join(why['missing_skills']) or 'nothing more'}  \n"
+        st.markdown(f"**Score** {score:.2f} — " + plain("; ".join(why["reasons"]) or "similar in what they wrote"))
+        st.markdown(f"**Skills they have** {plain(', '.join(why['matched_skills']) or 'none listed yet')}  \n"
+                    f"**Interests that fit** {plain(', '.join(why.get('matched_interests', [])) or 'none named')}  \n"
+                    f"**To learn** {plain(', '.join(why['missing_skills']) or 'nothing more')}  \n"
                     f"**Distance** {distance}")
 
-    with st.expander(f"{rank}. {match['opportunity']['title']} — {match['opportunity']['employer_name']}",
+    with st.expander(f"{rank}. " + plain(f"{match['opportunity']['title']} — {match['opportunity']['employer_name']}"),
                      expanded=rank <= 3):
         opportunity_card(match["opportunity"], body=details, show_description=False)
         st.page_link("views/opportunity.py", query_params={"opportunity": match["opportunity_id"]},
@@ -166,8 +167,8 @@ open_interests = [item for item in interests if not item.get("referral_id")]
 if open_interests:
     st.subheader("Asked to be referred")
     for item in open_interests:
-        st.markdown(f"- **{item['opportunity_title']}** ({item['employer_name']})"
-                    + (f": “{item['message']}”" if item.get("message") else ""))
+        st.markdown(f"- **{plain(item['opportunity_title'])}** ({plain(item['employer_name'])})"
+                    + (f": “{plain(item['message'])}”" if item.get("message") else ""))
 
 st.subheader("Refer")
 # The choice is kept by opportunity id and changes only when the adviser changes it: new search words add
@@ -178,7 +179,7 @@ confirmation = st.session_state.pop(f"refer_done_{profile_id}", None)
 if confirmation is not None:
     st.session_state[target_key] = None
     st.session_state[note_key] = ""
-    st.success(confirmation["message"], icon=SUCCESS_ICON)
+    st.success(plain(confirmation["message"]), icon=SUCCESS_ICON)
     screening_warnings(confirmation["warnings"])
 offered: list[str] = []
 
@@ -240,13 +241,13 @@ if not referrals:
 for referral in referrals:
     words, colour = labels.REFERRAL_STATUS.get(referral["status"], (referral["status"], "gray"))
     with st.container(border=True):
-        st.markdown(f"**{referral['opportunity_title']}** ({labels.type_label(referral['opportunity_type'])}) "
-                    f"at {referral['employer_name']} — referred {labels.day(referral['created_at'])}")
+        st.markdown(f"**{plain(referral['opportunity_title'])}** ({labels.type_label(referral['opportunity_type'])}) "
+                    f"at {plain(referral['employer_name'])} — referred {labels.day(referral['created_at'])}")
         status_badge(words, colour)
         st.page_link("views/referral.py", query_params={"referral": referral["id"]}, label="Open this referral",
                      icon=":material/open_in_new:")
         if referral.get("feedback"):
-            st.caption(f"{feedback_label(referral, reader=Role.ADVISER)}: {referral['feedback']}")
+            st.caption(f"{feedback_label(referral, reader=Role.ADVISER)}: {plain(referral['feedback'])}")
         next_steps = vocabulary.next_referral_statuses(referral["status"], by_adviser=True)
         if next_steps:
             with st.form(f"outcome_{referral['id']}", border=False):

@@ -10,6 +10,7 @@ import streamlit as st
 from services.common.auth import Role
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
+from ui.streamlit.markdown import plain
 from ui.streamlit.widgets import addressed_id, feedback_label, not_found, status_badge
 
 user = session.current()
@@ -29,8 +30,9 @@ except ServiceError as err:
     st.stop()
 
 st.title("Referral")
-st.markdown(f"**{referral['opportunity_title']}** ({labels.type_label(referral['opportunity_type'])}) at "
-            f"**{referral.get('employer_name') or 'the employer'}** — referred {labels.day(referral['created_at'])}")
+st.markdown(f"**{plain(referral['opportunity_title'])}** ({labels.type_label(referral['opportunity_type'])}) at "
+            f"**{plain(referral.get('employer_name') or 'the employer')}** — "
+            f"referred {labels.day(referral['created_at'])}")
 if user.role is Role.YOUNG_PERSON:
     st.badge(labels.REFERRAL_STATUS_FOR_YOU.get(referral["status"], referral["status"]))
 else:
@@ -41,7 +43,7 @@ if user.role is Role.ADVISER and referral.get("profile_id"):
 if user.role is Role.EMPLOYER:
     candidate = referral.get("candidate") or {}
     shared = bool(candidate.get("consent_share_with_employers"))
-    st.markdown(f"**Young person** {labels.full_name(candidate) if shared else 'name not shared'}")
+    st.markdown(f"**Young person** {plain(labels.full_name(candidate)) if shared else 'name not shared'}")
     st.page_link("views/referrals.py", query_params={"referral": referral["id"]}, label="Move it on in Referrals",
                  icon=":material/inbox:")
 st.page_link("views/opportunity.py", query_params={"opportunity": referral["opportunity_id"]},

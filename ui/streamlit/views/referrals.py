@@ -8,6 +8,7 @@ from services.common.auth import Role
 from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
+from ui.streamlit.markdown import plain
 from ui.streamlit.widgets import (
     FieldMessages,
     addressed_id,
@@ -62,29 +63,29 @@ for referral in shown:
     name = labels.full_name(candidate) if consented else "Name not shared"
     words, colour = labels.REFERRAL_STATUS.get(referral["status"], (referral["status"], "gray"))
     with st.container(border=True):
-        st.markdown(f"**{name}** — {referral['opportunity_title']}")
+        st.markdown(f"**{plain(name)}** — {plain(referral['opportunity_title'])}")
         status_badge(words, colour)
         if consented:
             quals = ", ".join(labels.qualification_label(q) for q in candidate.get("qualifications", []))
-            st.markdown(f"**Skills** {', '.join(candidate.get('skills', [])) or 'none listed'}  \n"
-                        f"**Interests** {', '.join(candidate.get('interests', [])) or 'none listed'}  \n"
-                        f"**Qualifications** {quals or 'none listed'}")
+            st.markdown(f"**Skills** {plain(', '.join(candidate.get('skills', [])) or 'none listed')}  \n"
+                        f"**Interests** {plain(', '.join(candidate.get('interests', [])) or 'none listed')}  \n"
+                        f"**Qualifications** {plain(quals or 'none listed')}")
             if referral.get("note"):
-                st.caption(f"Adviser's note: {referral['note']}")
+                st.caption(f"Adviser's note: {plain(referral['note'])}")
         else:
             st.caption("This young person hasn't agreed to share their details. Their adviser can tell you more "
                        "with their permission.")
         adviser = referral.get("adviser")
         if adviser:
-            st.markdown(f"**Referred by** {adviser['name']}, {adviser['team']}  \n"
-                        f"Email {adviser['email']} · phone {adviser['phone']}")
+            st.markdown(f"**Referred by** {plain(adviser['name'] + ', ' + adviser['team'])}  \n"
+                        f"Email {plain(adviser['email'])} · phone {plain(adviser['phone'])}")
         else:
             st.markdown("**Referred by** the Youth Employment hub")
         st.caption(f"Referred {labels.day(referral['created_at'])} · last change {labels.day(referral['updated_at'])}")
         st.page_link("views/referral.py", query_params={"referral": rid}, label="Open this referral",
                      icon=":material/open_in_new:")
         if referral.get("feedback"):
-            st.caption(f"{feedback_label(referral, reader=Role.EMPLOYER)}: {referral['feedback']}")
+            st.caption(f"{feedback_label(referral, reader=Role.EMPLOYER)}: {plain(referral['feedback'])}")
         next_steps = vocabulary.next_referral_statuses(referral["status"], by_adviser=False)
         if not next_steps:
             continue

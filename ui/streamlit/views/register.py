@@ -15,6 +15,7 @@ from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import FRIENDLY_TYPES, ServiceError
 from ui.streamlit.forms import split_list
+from ui.streamlit.markdown import plain
 from ui.streamlit.widgets import (
     SUCCESS_ICON,
     FieldMessages,
@@ -50,20 +51,22 @@ def _open_person(profile_id: str) -> None:
 
 done = st.session_state.pop(REGISTERED, None)
 if done:
-    st.success(f"Registered {done['name']}. Their guarantee clock starts today.", icon=SUCCESS_ICON)
+    st.success(f"Registered {plain(done['name'])}. Their guarantee clock starts today.", icon=SUCCESS_ICON)
     screening_warnings(done.get("warnings", []))
     st.session_state["person_id"] = done["id"]
-    st.page_link("views/person.py", label=f"Open {done['given_name']}'s page", icon=":material/person:",
+    st.page_link("views/person.py", label=f"Open {plain(done['given_name'])}'s page", icon=":material/person:",
                  query_params={"person": done["id"]})
 
 
 def _similar_in_words(person: dict[str, Any]) -> str:
     adviser = person.get("adviser")
-    contact = (f"adviser **{adviser['name']}** ({adviser['team']}, {adviser['email']}, {adviser['phone']})"
-               if adviser else f"adviser {person.get('adviser_id') or 'not given'}")
+    contact = (f"adviser **{plain(adviser['name'])}** "
+               f"({plain(', '.join((adviser['team'], adviser['email'], adviser['phone'])))})"
+               if adviser else f"adviser {plain(person.get('adviser_id') or 'not given')}")
     same = {"name_and_date_of_birth": "same name and date of birth", "email": "same email",
             "phone": "same phone number"}
-    return (f"**{person['given_name']} {person['family_name']}**, born {labels.day(person['date_of_birth'])}, "
+    name = plain(person["given_name"] + " " + person["family_name"])
+    return (f"**{name}**, born {labels.day(person['date_of_birth'])}, "
             f"{contact}: {', '.join(same.get(s, s) for s in person['same'])}")
 
 
@@ -73,7 +76,8 @@ if duplicate:
         st.warning("**This looks like someone already registered.** Check before registering them again:\n\n"
                    + "\n".join(f"- {_similar_in_words(p)}" for p in duplicate), icon=":material/content_copy:")
         for person in duplicate:
-            if st.button(f"Open {person['given_name']} {person['family_name']}'s page", key=f"dup_{person['id']}",
+            if st.button(f"Open {plain(person['given_name'] + ' ' + person['family_name'])}'s page",
+                         key=f"dup_{person['id']}",
                          icon=":material/person:"):
                 _open_person(person["id"])
         st.caption("If this is a different person (twins, say), say why below and press **Register anyway**. The "

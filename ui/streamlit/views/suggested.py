@@ -9,6 +9,7 @@ import streamlit as st
 from services.common.auth import Role
 from ui.streamlit import session
 from ui.streamlit.client import ServiceError
+from ui.streamlit.markdown import plain
 from ui.streamlit.reasons import plain_reasons, to_learn
 from ui.streamlit.widgets import opportunity_card, require
 from ui.streamlit.young import interest_button, interested_in, my_applications
@@ -17,7 +18,7 @@ user = require(Role.YOUNG_PERSON)
 config = session.settings()
 client = session.api(config)
 me = session.attempt(lambda: client.profile(user.sub))
-st.title(f"Hi {me['given_name']}!" if me else "Suggested for me")
+st.title(f"Hi {plain(me['given_name'])}!" if me else "Suggested for me")
 st.subheader("My applications")
 my_applications(client)
 
@@ -43,12 +44,12 @@ for match in suggestions:
 
     def why(match: dict[str, Any] = match, opportunity: dict[str, Any] = opportunity) -> None:
         st.markdown("**Why it could suit you**")
-        st.markdown("\n".join(f"- {line}" for line in plain_reasons(match["explanation"], opportunity, me)))
+        st.markdown("\n".join(f"- {plain(line)}" for line in plain_reasons(match["explanation"], opportunity, me)))
         learn = to_learn(match["explanation"])
         if learn:
-            st.markdown(f"**To learn** {learn}")
+            st.markdown(f"**To learn** {plain(learn)}")
         with st.expander("What is it?"):
-            st.write(opportunity["description"])
+            st.markdown(plain(opportunity["description"]))
         interest_button(client, opportunity, already, key="suggested")
 
     opportunity_card(opportunity, body=why, show_description=False)

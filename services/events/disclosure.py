@@ -1,0 +1,201 @@
+"""Statistical disclosure control for every figure this service publishes (the guarantee summary, town-wide and
+per caseload, the outcome figures and the metrics): small counts are hidden, and further cells are hidden until no
+hidden count can be worked out from what is shown.
+
+A table is a set of counts with the relations a reader knows: totals equal the sum of their parts, a subgroup's
+count is at most the whole's, a published share bounds the ratio of two counts. The audit treats every hidden
+count as an unknown integer (at least 1, since zeros are shown; at least 0 in a row hidden whole) under all those
+relations, and finds its least and greatest possible value with a small integer program; a cell whose two agree
+is exposed, and the smallest shown count it shares a relation with is hidden too (a share is withdrawn first)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+Key = tuple[str, ...]
+# Far above any count here; a hidden cell's only upper limits are the relations.
+_UNBOUNDED = 10**7
+
+
+@dataclass(frozen=True)
+class Share:
+    """A published share numerator / (numerator + other), rounded to `digits` decimals."""
+
+    name: Key
+    numerator: Key
+    other: Key
+    value: float
+    digits: int = 3
+
+
+@dataclass
+class Table:
+    values: dict[Key, int]
+    sums: list[tuple[Key, tuple[Key, ...]]] = field(default_factory=list)
+    at_most: list[tuple[Key, Key]] = field(default_factory=list)
+    shares: list[Share] = field(default_factory=list)
+    # Cells hidden whatever their value (a row too small to show anything), zeros included.
+    hidden_whole: set[Key] = field(default_factory=set)
+    # What a reader knows of a cell besides the relations, e.g. a row hidden whole has 1 to threshold - 1 people.
+    ranges: dict[Key, tuple[int, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Protection:
+    hidden: frozenset[Key]
+    withdrawn_shares: frozenset[Key]
+    exposed: frozenset[Key]  # empty unless nothing more could be hidden (never expected)
+
+    def shows(self, key: Key) -> bool:
+        return key not in self.hidden
+
+
+def _rows(table: Table) -> list[tuple[dict[Key, float], float, str]]:
+    """Every relation as (coefficients, right-hand side, '=' or '<=')."""
+    rows: list[tuple[dict[Key, float], float, str]] = []
+    for total, parts in table.sums:
+        coefficients: dict[Key, float] = {total: 1.0}
+        for part in parts:
+            coefficients[part] = coefficients.get(part, 0.0) - 1.0
+        rows.append((coefficients, 0.0, "="))
+    for small, large in table.at_most:
+        rows.append(({small: 1.0, large: -1.0}, 0.0, "<="))
+    return rows
+
+
+def _share_rows(shares: Iterable[Share]) -> list[tuple[dict[Key, float], float, str]]:
+    rows = []
+    for share in shares:
+        half = 0.5 * 10 ** -share.digits
+        low, high = share.value - half, share.value + half
+        # low <= n / (n + o) <= high, multiplied out: (1 - low) n - low o >= 0 and (1 - high) n - high o <= 0.
+        rows.append(({share.numerator: -(1 - low), share.other: low}, 0.0, "<="))
+        rows.append(({share.numerator: 1 - high, share.other: -high}, 0.0, "<="))
+    return rows
+
+
+def exposed_cells(table: Table, hidden: set[Key], shares: list[Share]) -> set[Key]:
+    """Hidden cells whose value is the only one consistent with everything shown."""
+    unknowns = sorted(hidden)
+    if not unknowns:
+        return set()
+    index = {key: i for i, key in enumerate(unknowns)}
+    matrix, lower, upper = [], [], []
+    for coefficients, rhs, kind in _rows(table) + _share_rows(shares):
+        row = np.zeros(len(unknowns))
+        constant = 0.0
+        for key, coefficient in coefficients.items():
+            if key in index:
+                row[index[key]] += coefficient
+            else:
+                constant += coefficient * table.values[key]
+        if not row.any():
+            continue
+        matrix.append(row)
+        lower.append(rhs - constant if kind == "=" else -np.inf)
+        upper.append(rhs - constant)
+    ranges = [table.ranges.get(key, (0 if key in table.hidden_whole else 1, _UNBOUNDED)) for key in unknowns]
+    bounds = Bounds([low for low, _ in ranges], [high for _, high in ranges])
+    constraints = [LinearConstraint(np.array(matrix), lower, upper)] if matrix else []
+    integrality = np.ones(len(unknowns))
+
+    def solve(objective: np.ndarray) -> np.ndarray | None:
+        result = milp(objective, constraints=constraints, integrality=integrality, bounds=bounds)
+        return np.rint(result.x) if result.status == 0 else None
+
+    # Any two solutions that differ in a cell prove it has two values, so most cells need no program of their own.
+    first = solve(np.zeros(len(unknowns)))
+    if first is None:
+        return set()  # nothing fits what is shown (cannot happen for real figures): nothing to derive either
+    solutions = [first]
+    spread = np.random.default_rng(0).uniform(-1, 1, (6, len(unknowns)))  # fixed, so answers do not flicker
+    for objective in (np.ones(len(unknowns)), -np.ones(len(unknowns)), *spread):
+        found = solve(objective)
+        if found is not None:
+            solutions.append(found)
+    exposed = set()
+    for key, i in index.items():
+        if any(solution[i] != first[i] for solution in solutions):
+            continue
+        for sign in (-1.0, 1.0):  # the greatest value, then the least
+            objective = np.zeros(len(unknowns))
+            objective[i] = sign
+            found = solve(objective)
+            if found is not None and found[i] != first[i]:
+                solutions.append(found)
+                break
+        else:
+            exposed.add(key)
+    return exposed
+
+
+def _neighbours(table: Table, key: Key) -> set[Key]:
+    related: set[Key] = set()
+    for total, parts in table.sums:
+        if key == total or key in parts:
+            related.update((total, *parts))
+    for small, large in table.at_most:
+        if key in (small, large):
+            related.update((small, large))
+    related.discard(key)
+    return related
+
+
+def protect(table: Table, threshold: int) -> Protection:
+    """Which cells (and shares) to hide: every count from 1 to threshold - 1, every cell hidden whole, and as few
+    more as keep each hidden one from being worked out. A zero of a row hidden whole that follows from what is
+    shown (the town has none either) is shown: hiding it would only pretend."""
+    return _protect_cached(_Frozen(table), threshold)
+
+
+class _Frozen:
+    """A table as a cache key: the same figures give the same answer, so repeated reads and scrapes are free."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.key = (
+            tuple(sorted(table.values.items())), tuple(table.sums), tuple(table.at_most), tuple(table.shares),
+            tuple(sorted(table.hidden_whole)), tuple(sorted(table.ranges.items())),
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Frozen) and self.key == other.key
+
+
+@lru_cache(maxsize=256)
+def _protect_cached(frozen: _Frozen, threshold: int) -> Protection:
+    table = frozen.table
+    hidden = {key for key, value in table.values.items() if 0 < value < threshold} | set(table.hidden_whole)
+    # A shortcut for the common case of the rule below: a subgroup's cell under a shown zero is zero.
+    hidden -= {small for small, large in table.at_most if large not in hidden and table.values[large] == 0}
+    shares = list(table.shares)
+    withdrawn: set[Key] = set()
+    while True:
+        exposed = exposed_cells(table, hidden, shares)
+        if not exposed:
+            return Protection(frozenset(hidden), frozenset(withdrawn), frozenset())
+        known_zeros = {key for key in exposed if table.values[key] == 0}
+        if known_zeros:
+            hidden -= known_zeros
+            continue
+        touching = [s for s in shares if s.numerator in hidden or s.other in hidden]
+        kept = [share for share in shares if share not in touching]
+        if touching and len(exposed_cells(table, hidden, kept)) < len(exposed):
+            withdrawn.update(share.name for share in touching)  # the shares give something away
+            shares = kept
+            continue
+        candidates = {
+            other for key in exposed for other in _neighbours(table, key)
+            if other not in hidden and table.values[other] > 0
+        }
+        if not candidates:
+            return Protection(frozenset(hidden), frozenset(withdrawn), frozenset(exposed))
+        hidden.add(min(candidates, key=lambda key: (table.values[key], key)))

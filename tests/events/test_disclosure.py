@@ -1,0 +1,179 @@
+"""Disclosure control, checked as an attacker would: each published table (the guarantee summary with its groups,
+the outcome figures) is read as integer constraints (a size is the sum of its counts, a priority group's count is
+at most the whole's, a shown share bounds met against met_late; hidden counts are at least 1 because zeros are
+shown, at least 0 in a row hidden whole) and every feasible completion is enumerated here, independently of the
+integer program the service uses. Every hidden cell must keep at least two possible values."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Iterator, Sequence
+
+import pytest
+
+from services.events.guarantee import GroupTally, protect_summary
+from services.events.schemas import GroupFigures
+from services.events.stats import protected_figures
+from services.messaging.vocabulary import GUARANTEE_STATUSES, PRIORITY_GROUPS
+
+pytestmark = pytest.mark.unit
+THRESHOLD = 5
+CAP = 60  # no generated table is larger; bounds a fully hidden row's cells
+
+
+def tally(group: str, counts: dict[str, int], late_days: float = 130.0) -> GroupTally:
+    full = {status: counts.get(status, 0) for status in GUARANTEE_STATUSES}
+    days = [10.0 + i for i in range(full["met"])] + [late_days] * full["met_late"]
+    return GroupTally(group, full, days, full["met"])  # type: ignore[arg-type]
+
+
+def people_tallies(rng: random.Random) -> list[GroupTally]:
+    """A random town: each person has a clock status and some priority groups."""
+    people = []
+    for _ in range(rng.randint(12, 45)):
+        status = rng.choices(GUARANTEE_STATUSES, weights=[5, 2, 2, 4, 1])[0]
+        groups = [group for group in PRIORITY_GROUPS if rng.random() < 0.25]
+        people.append((status, groups))
+    tallies = []
+    for group in ("all", *PRIORITY_GROUPS):
+        members = [status for status, groups in people if group == "all" or group in groups]
+        tallies.append(tally(group, {status: members.count(status) for status in GUARANTEE_STATUSES}))
+    return tallies
+
+
+def _share_fits(met: int, late: int, share: float | None) -> bool:
+    if share is None:
+        return True
+    return met + late > 0 and abs(met / (met + late) - share) <= 0.0005 + 1e-12
+
+
+def _row_completions(row: GroupFigures, ceiling: dict[str, int] | None) -> Iterator[dict[str, int]]:
+    """Every assignment of the row's hidden counts consistent with what the row shows (and, for a priority
+    group, with the whole town's counts in `ceiling`)."""
+    statuses = list(row.counts)
+    # A row hidden whole has 1 to THRESHOLD - 1 people and its hidden counts may be 0; elsewhere zeros are shown.
+    low, most = (0, THRESHOLD - 1) if row.too_small else (1, CAP)
+    ranges = []
+    for status in statuses:
+        figure = row.counts[status]
+        if not figure.suppressed:
+            ranges.append([int(figure.value)])  # type: ignore[arg-type]
+        else:
+            top = min(most, ceiling[status]) if ceiling is not None else most
+            ranges.append(list(range(low, top + 1)))
+    size = None if row.size.suppressed else int(row.size.value)  # type: ignore[arg-type]
+    share = None if row.share_offered_within_deadline.suppressed else row.share_offered_within_deadline.value
+    for values in itertools.product(*ranges):
+        total = sum(values)
+        if size is not None and total != size:
+            continue
+        if ceiling is not None and total > ceiling["size"]:
+            continue
+        if row.too_small and not 0 < total < THRESHOLD:
+            continue
+        counts = dict(zip(statuses, values, strict=True))
+        if share is not None and not _share_fits(counts["met"], counts["met_late"], float(share)):
+            continue
+        yield {**counts, "size": total}
+
+
+def possible_values(figures: Sequence[GroupFigures]) -> dict[tuple[str, str], set[int]]:
+    """For each hidden cell of the summary, every value some full completion of all rows gives it."""
+    overall, groups = figures[0], figures[1:]
+    found: dict[tuple[str, str], set[int]] = {}
+    for whole in _row_completions(overall, None):
+        per_group = [list(_row_completions(group, whole)) for group in groups]
+        if any(not options for options in per_group):
+            continue
+        for row, options in [(overall, [whole]), *zip(groups, per_group, strict=True)]:
+            hidden = [s for s, f in row.counts.items() if f.suppressed] + (["size"] if row.size.suppressed else [])
+            for option in options:
+                for cell in hidden:
+                    found.setdefault((row.group, cell), set()).add(option[cell])
+    return found
+
+
+def hidden_cells(figures: Sequence[GroupFigures]) -> set[tuple[str, str]]:
+    cells = set()
+    for row in figures:
+        cells |= {(row.group, status) for status, figure in row.counts.items() if figure.suppressed}
+        if row.size.suppressed:
+            cells.add((row.group, "size"))
+    return cells
+
+
+def assert_protected(tallies: list[GroupTally]) -> tuple[int, int]:
+    figures = protect_summary(tallies, THRESHOLD)
+    for row, source in zip(figures, tallies, strict=True):
+        for status, figure in row.counts.items():
+            assert figure.suppressed or not 0 < source.counts[status] < THRESHOLD  # every small count hidden
+            assert figure.suppressed or figure.value == source.counts[status]
+    hidden = hidden_cells(figures)
+    values = possible_values(figures)
+    for cell in hidden:
+        row = next(r for r in tallies if r.group == cell[0])
+        truth = row.size if cell[1] == "size" else row.counts[cell[1]]  # type: ignore[index]
+        assert truth in values.get(cell, set()), (cell, "the enumeration must admit the true table")
+        assert len(values[cell]) >= 2, (cell, values[cell], [f.model_dump() for f in figures])
+    return len(hidden), min((len(values[cell]) for cell in hidden), default=0)
+
+
+def test_the_caseload_in_the_issue_hides_at_risk_and_late_offers_for_good() -> None:
+    """84 people: overdue 5, at risk 5, on track 46, met 24, met late 4. Before, at risk = 84 - 5 - 46 - 24 - 4
+    and met late followed from the share shown."""
+    town = tally("all", {"overdue": 5, "at_risk": 5, "on_track": 46, "met": 24, "met_late": 4})
+    figures = protect_summary([town], THRESHOLD)[0]
+    assert figures.counts["met_late"].suppressed and figures.share_offered_within_deadline.suppressed
+    assert sum(f.suppressed for f in figures.counts.values()) >= 2
+    hidden, least = assert_protected([town])
+    print(f"\nissue's caseload: {hidden} hidden cells, each with at least {least} possible values")
+
+
+def test_a_group_row_cannot_be_pinned_by_the_most_its_hidden_cells_could_hold() -> None:
+    """A group whose hidden cells could only make up its size at their largest small value (4 + 4 = 8), and a
+    town whose counts bound a group's from above."""
+    town = tally("all", {"overdue": 9, "at_risk": 8, "on_track": 30, "met": 20, "met_late": 6})
+    carers = tally("young_carer", {"overdue": 4, "at_risk": 4, "on_track": 12, "met": 6, "met_late": 0})
+    leavers = tally("care_leaver", {"overdue": 9, "at_risk": 1, "on_track": 5, "met": 0, "met_late": 1})
+    hidden, least = assert_protected([town, leavers, carers])
+    print(f"\nbounded groups: {hidden} hidden cells, each with at least {least} possible values")
+
+
+def test_random_towns_leave_every_hidden_cell_at_least_two_values() -> None:
+    rng = random.Random(11)
+    tables = hidden_total = 0
+    least_seen = None
+    for _ in range(40):
+        hidden, least = assert_protected(people_tallies(rng))
+        tables += 1
+        hidden_total += hidden
+        if hidden:
+            least_seen = least if least_seen is None else min(least_seen, least)
+    print(f"\nrandom towns: {tables} summaries (6 rows each), {hidden_total} hidden cells, every one with at "
+          f"least {least_seen} possible values")
+    assert hidden_total > 40
+
+
+def test_outcome_figures_hide_small_counts_and_keep_starts_by_type_from_adding_up() -> None:
+    figures = {"registered_young_people": 40, "neet_now": 3, "referrals": 12, "interviews": 7, "offers": 6,
+               "starts": 9, "interests_expressed": 0,
+               "starts_by_type": {"apprenticeship": 6, "kickstart": 2, "job": 1, "traineeship": 0, "training": 0,
+                                  "work_experience": 0}}
+    published = protected_figures(figures, THRESHOLD)
+    assert published["neet_now"] is None and published["interests_expressed"] == 0
+    by_type = published["starts_by_type"]
+    hidden = [kind for kind, value in by_type.items() if value is None]
+    assert {"kickstart", "job"} <= set(hidden)
+    # starts = sum of starts by type: enumerate the hidden ones (each at least 1) and the total if hidden.
+    shown = sum(value for value in by_type.values() if value is not None)
+    totals = [published["starts"]] if published["starts"] is not None else list(range(shown, CAP))
+    possible: dict[str, set[int]] = {kind: set() for kind in hidden}
+    for total in totals:
+        for values in itertools.product(range(1, CAP), repeat=len(hidden)):
+            if shown + sum(values) == total:
+                for kind, value in zip(hidden, values, strict=True):
+                    possible[kind].add(value)
+    assert all(len(values) >= 2 for values in possible.values()), possible
+    print(f"\noutcome figures: hidden {published['suppressed']}; starts by type each with at least "
+          f"{min(len(v) for v in possible.values())} possible values")
