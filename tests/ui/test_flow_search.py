@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 
 from services.common.auth import Role
@@ -34,7 +35,14 @@ POSTINGS = {
 
 def _shot(page: Page, name: str, showing: Locator) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    showing.first.scroll_into_view_if_needed(timeout=SLOW)
+    for attempt in range(3):  # a rerun of the page can replace the element between finding and scrolling to it
+        try:
+            showing.first.scroll_into_view_if_needed(timeout=SLOW)
+            break
+        except PlaywrightError:
+            if attempt == 2:
+                raise
+            wait_for_app(page)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
