@@ -116,7 +116,8 @@ class ProfileSnapshotV1(PayloadModel):
     consent_share_with_employers: bool
     adviser_id: str | None
     registered_at: dt.datetime
-    # On profile.registered only, for the audit log.
+    # On profile.registered, and profile.updated when a changed email, phone or name looked like someone else's,
+    # for the audit log.
     duplicate_override: DuplicateOverrideV1 | None = None
 
 

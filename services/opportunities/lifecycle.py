@@ -29,6 +29,7 @@ from services.opportunities.rules import (
     pence,
     posting_of,
     raise_all,
+    remote_problem,
     wage_problems,
 )
 from services.opportunities.schemas import OpportunityCreate, OpportunityRead, OpportunityUpdate, PayRise
@@ -128,14 +129,20 @@ def update_opportunity(
     settings: OpportunitiesSettings,
     rates: WageTable,
 ) -> OpportunityRead:
-    """Edit a draft; once live only extend its closing date, or fix the pay or ages of one held back below the
-    minimum wage (emitting opportunity.updated)."""
+    """Edit a draft; once live only extend its closing date, fix the pay or ages of one held back below the
+    minimum wage, or stop one saying it is remote when its work can't be (emitting opportunity.updated). A live
+    posting's edit is refused while it breaks the remote rule."""
     opportunity = load_for_change(session, opportunity_id, principal)
     changes = data.model_dump(exclude_unset=True)
     if opportunity.status == "live" and opportunity.held_back_reason is not None and set(changes) & _FIXES_WHEN_HELD:
         _fix_held_back(session, opportunity, changes, settings=settings, rates=rates)
     if opportunity.status == "live":
+        if changes.get("remote") is False and remote_problem(opportunity) is not None:
+            opportunity.remote = changes.pop("remote")  # the one correction the remote rule asks for
         _extend_live(opportunity, changes, today=now.date())
+        if (remote := remote_problem(opportunity)) is not None:
+            session.rollback()
+            raise_all([remote])
     elif opportunity.status != "draft":
         field = next(iter(changes), "status")
         raise RuleViolation(

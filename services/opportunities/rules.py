@@ -127,6 +127,19 @@ def check_shape(opportunity: Opportunity) -> list[RuleViolation]:
     return problems
 
 
+def remote_problem(opportunity: Opportunity) -> RuleViolation | None:
+    """A posting that says it is remote when its work can't be done from home (checked on publishing and on every
+    edit of a live posting)."""
+    if not opportunity.remote or can_be_remote(opportunity.sector, opportunity.type):
+        return None
+    return RuleViolation(
+        "remote",
+        "remote_not_possible",
+        f"{SECTOR_WORK.get(opportunity.sector, 'This work')} can't be done from home, so it can't be "
+        "remote: people work at the postcode you give.",
+    )
+
+
 def check_publishable(
     opportunity: Opportunity, *, today: dt.date, settings: OpportunitiesSettings, rates: WageTable = DEFAULT_TABLE
 ) -> None:
@@ -156,15 +169,8 @@ def check_publishable(
                 f"The closing date must be before the start date ({day_in_words(opportunity.start_date)}).",
             )
         )
-    if opportunity.remote and not can_be_remote(opportunity.sector, opportunity.type):
-        problems.append(
-            RuleViolation(
-                "remote",
-                "remote_not_possible",
-                f"{SECTOR_WORK.get(opportunity.sector, 'This work')} can't be done from home, so it can't be "
-                "remote: people work at the postcode you give.",
-            )
-        )
+    if (remote := remote_problem(opportunity)) is not None:
+        problems.append(remote)
     if opportunity.type == "kickstart":
         problems.extend(_kickstart_problems(opportunity, settings))
     problems.extend(wage_problems(opportunity, settings=settings, rates=rates))

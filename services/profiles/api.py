@@ -23,6 +23,7 @@ from services.profiles.dependencies import (
     SessionDep,
     SettingsDep,
     SpecialKeyHolder,
+    editing,
     registering,
 )
 from services.profiles.schemas import (
@@ -98,7 +99,13 @@ def get_employer_view(profile_id: uuid.UUID, principal: EmployerViewReader, sess
     return service.employer_view(session=session, profile_id=profile_id, principal=principal)
 
 
-@router.patch("/profiles/{profile_id}", response_model=ProfileRead)
+@router.patch(
+    "/profiles/{profile_id}",
+    response_model=ProfileRead,
+    dependencies=[Depends(editing)],
+    responses={409: {"description": "A changed email, phone or name looks like another person's: "
+                     "`detail[0].ctx.similar` names them; an adviser may go on with `duplicate_reason`"}},
+)
 def update_profile(
     profile_id: uuid.UUID,
     data: ProfileUpdate,

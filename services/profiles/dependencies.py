@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -12,6 +14,7 @@ from services.common.clock import Clock
 from services.messaging.contract import KeyPurpose
 from services.profiles.config import ProfilesSettings
 from services.profiles.schemas import REGISTERING, AgeWindow
+from services.profiles.service import registered_on
 
 
 def settings(request: Request) -> ProfilesSettings:
@@ -53,3 +56,11 @@ async def registering(settings: SettingsDep, clock: ClockDep) -> None:
     """Give the registration form its age window before FastAPI validates the body (dependencies are solved
     first; this must be async so the value stays in the request's context)."""
     REGISTERING.set(AgeWindow(today=clock.today(), youngest=settings.min_age, oldest=settings.max_age))
+
+
+async def editing(profile_id: uuid.UUID, session: SessionDep, settings: SettingsDep) -> None:
+    """Give an edit's date of birth the age window of the day the person registered, before FastAPI validates the
+    body, so the age rule comes back in one 422 with every other problem."""
+    registered = await run_in_threadpool(registered_on, session=session, profile_id=profile_id)
+    REGISTERING.set(None if registered is None else AgeWindow(today=registered, youngest=settings.min_age,
+                                                              oldest=settings.max_age))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+import uuid
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -39,9 +40,10 @@ def phone_key(phone: str | None) -> str | None:
 
 def similar_profiles(
     session: Session, *, given_name: str, family_name: str, date_of_birth: dt.date, email: str | None,
-    phone: str | None,
+    phone: str | None, excluding: uuid.UUID | None = None,
 ) -> list[SimilarProfile]:
-    """People already registered whom these details look like, with what they share and their adviser."""
+    """People already registered (other than `excluding`) whom these details look like, with what they share and
+    their adviser."""
     name = name_key(given_name, family_name)
     phone_digits = phone_key(phone)
     alike = [and_(Profile.date_of_birth == date_of_birth, Profile.name_key == name)]
@@ -49,7 +51,10 @@ def similar_profiles(
         alike.append(func.lower(Profile.email) == email.lower())
     if phone_digits:
         alike.append(Profile.phone_key == phone_digits)
-    rows = session.scalars(select(Profile).where(or_(*alike)).order_by(Profile.created_at).limit(MAX_SHOWN)).all()
+    query = select(Profile).where(or_(*alike))
+    if excluding is not None:
+        query = query.where(Profile.id != excluding)
+    rows = session.scalars(query.order_by(Profile.created_at).limit(MAX_SHOWN)).all()
     adviser_ids = {row.adviser_id for row in rows if row.adviser_id}
     advisers = {
         adviser.id: AdviserRead.model_validate(adviser, from_attributes=True)

@@ -14,7 +14,6 @@ from pydantic import (
     SerializerFunctionWrapHandler,
     StrictBool,
     StringConstraints,
-    field_validator,
     model_serializer,
     model_validator,
 )
@@ -117,8 +116,9 @@ class AgeWindow(BaseModel):
     oldest: int
 
 
-# The age window of the registration being validated: the profiles service sets it for its POST /profiles (see
-# dependencies.registering), so the age rule is checked with every other field and all problems come back together.
+# The age window of the registration being validated: the profiles service sets it for its POST /profiles and its
+# PATCH /profiles/{id} (see dependencies.registering and editing), so the age rule is checked with every other field
+# and all problems come back together.
 REGISTERING: ContextVar[AgeWindow | None] = ContextVar("registering", default=None)
 
 
@@ -137,7 +137,15 @@ def age_problem(date_of_birth: dt.date, window: AgeWindow) -> PydanticCustomErro
     return None
 
 
+def _within_the_age_window(value: dt.date) -> dt.date:
+    window = REGISTERING.get()
+    if window is not None and (problem := age_problem(value, window)) is not None:
+        raise problem
+    return value
+
+
 Tags = Annotated[list[Tag], Field(max_length=30), AfterValidator(_unique)]
+BirthDate = Annotated[IsoDate, AfterValidator(_within_the_age_window)]
 
 
 class ProfileCreate(InputModel):
@@ -145,7 +153,7 @@ class ProfileCreate(InputModel):
 
     given_name: GivenName
     family_name: FamilyName
-    date_of_birth: IsoDate
+    date_of_birth: BirthDate
     postcode: Postcode
     email: EmailStr | None = None
     phone: Phone | None = None
@@ -167,13 +175,6 @@ class ProfileCreate(InputModel):
         "and name, or the same email or phone) says why, e.g. twins; kept in the audit log",
     )
 
-    @field_validator("date_of_birth")
-    @classmethod
-    def _within_the_age_window(cls, value: dt.date) -> dt.date:
-        window = REGISTERING.get()
-        if window is not None and (problem := age_problem(value, window)) is not None:
-            raise problem
-        return value
 
 
 class ProfileUpdate(InputModel):
@@ -183,7 +184,7 @@ class ProfileUpdate(InputModel):
 
     given_name: Name = None  # type: ignore[assignment]
     family_name: Name = None  # type: ignore[assignment]
-    date_of_birth: IsoDate = None  # type: ignore[assignment]
+    date_of_birth: BirthDate = None  # type: ignore[assignment]
     postcode: Postcode = None  # type: ignore[assignment]
     email: EmailStr | None = None
     phone: Phone | None = None
@@ -200,6 +201,11 @@ class ProfileUpdate(InputModel):
     consent_share_with_employers: StrictBool = None  # type: ignore[assignment]
     ethnicity: Ethnicity | None = None
     adviser_id: Annotated[str, StringConstraints(min_length=1, max_length=64, strict=True)] | None = None
+    duplicate_reason: DuplicateReason | None = Field(
+        default=None,
+        description="An adviser changing an email, phone or name to one that looks like another person's says why; "
+        "kept in the audit log",
+    )
 
 
 class ProfileRead(BaseModel):

@@ -82,13 +82,28 @@ def _similar_in_words(person: SimilarProfile) -> str:
             f"({' and '.join(same[s] for s in person.same)}) with {adviser}")
 
 
+# What a person shares with a likely duplicate, and the fields whose change brings it about.
+IDENTIFYING = {"name_and_date_of_birth": {"given_name", "family_name", "date_of_birth"}, "email": {"email"},
+               "phone": {"phone"}}
+
+
 def _check_not_registered_already(
-    session: Session, data: ProfileCreate, principal: Principal
+    session: Session,
+    *,
+    details: dict[str, Any],
+    reason: str | None,
+    principal: Principal,
+    editing: uuid.UUID | None = None,
+    changed: set[str] | None = None,
 ) -> DuplicateOverrideV1 | None:
     """Refuse a likely duplicate (409 naming who it looks like) unless an adviser says why it is someone else;
-    the reason, screened, goes into the audit log with the registration."""
-    similar = similar_profiles(session, given_name=data.given_name, family_name=data.family_name,
-                               date_of_birth=data.date_of_birth, email=data.email, phone=data.phone)
+    the reason, screened, goes into the audit log with the registration. For an edit of the person `editing`,
+    only a likeness that the `changed` fields bring about counts."""
+    similar = similar_profiles(session, given_name=details["given_name"], family_name=details["family_name"],
+                               date_of_birth=details["date_of_birth"], email=details.get("email"),
+                               phone=details.get("phone"), excluding=editing)
+    if changed is not None:
+        similar = [p for p in similar if any(IDENTIFYING[same] & changed for same in p.same)]
     if principal.role is not Role.ADVISER:
         if similar:
             raise RuleViolation("", "likely_duplicate", "These details match someone already registered. Ask the "
@@ -96,21 +111,20 @@ def _check_not_registered_already(
         return None
     if not similar:
         return None
-    if data.duplicate_reason is None:
+    if reason is None:
         raise RuleViolation(
             "duplicate_reason",
             "likely_duplicate",
             "This looks like someone already registered: " + "; ".join(_similar_in_words(p) for p in similar)
-            + ". Open their page instead, or, if this is a different person (twins, say), register them with a "
-            "reason.",
+            + ". Open their page instead, or, if this is a different person (twins, say), "
+            + ("register them" if editing is None else "save the change") + " with a reason.",
             status.HTTP_409_CONFLICT,
             context={"similar": [p.model_dump(mode="json") for p in similar]},
         )
-    if screen(data.duplicate_reason, kind="prose").flagged:
+    if screen(reason, kind="prose").flagged:
         raise RuleViolation("duplicate_reason", "special_category", "Say why without health, disability or "
                             "other special category details: the reason is kept in the audit log.")
-    return DuplicateOverrideV1(reason=data.duplicate_reason, similar_to=[p.id for p in similar],
-                               by_adviser=principal.sub)
+    return DuplicateOverrideV1(reason=reason, similar_to=[p.id for p in similar], by_adviser=principal.sub)
 
 
 def _screening_warnings(screened: list[dict[str, Any]]) -> list[ScreeningWarning]:
@@ -299,7 +313,8 @@ def register_profile(
     else:
         profile_id = uuid.uuid4()
         adviser_id = principal.sub if principal.role is Role.ADVISER else None
-    override = _check_not_registered_already(session, data, principal)
+    override = _check_not_registered_already(session, details=data.model_dump(), reason=data.duplicate_reason,
+                                             principal=principal)
     fields, special_fields = _split(data.model_dump(exclude={"duplicate_reason"}))
     profile = Profile(id=profile_id, adviser_id=adviser_id, version=1, created_at=now, updated_at=now,
                       **_with_keys(fields))
@@ -319,6 +334,12 @@ def register_profile(
         _emit_special_category(session, profile, special, keys)
     session.commit()
     return _to_read(profile, special, now.date())
+
+
+def registered_on(*, session: Session, profile_id: uuid.UUID) -> dt.date | None:
+    """The day a person registered (the day their age window is counted on), or None for nobody."""
+    registered = session.scalar(select(Profile.created_at).where(Profile.id == profile_id))
+    return registered.date() if registered is not None else None
 
 
 def _load(session: Session, profile_id: uuid.UUID) -> tuple[Profile, SpecialCategory | None]:
@@ -381,11 +402,19 @@ def update_profile(
     """Change the fields sent and emit profile.updated when anything changed."""
     _may_access(principal, profile_id)
     changes = data.model_dump(exclude_unset=True)
+    reason = changes.pop("duplicate_reason", None)
     if "adviser_id" in changes and principal.role is not Role.ADVISER:
         raise Forbidden("only an adviser may assign an adviser")
     profile, special = _load(session, profile_id)
     if "date_of_birth" in changes:
         _check_age(changes["date_of_birth"], profile.created_at.date(), settings)
+    identifying = {key for key in set().union(*IDENTIFYING.values()) & changes.keys()
+                   if getattr(profile, key) != changes[key]}
+    override = None
+    if identifying:
+        current = {key: getattr(profile, key) for key in set().union(*IDENTIFYING.values())}
+        override = _check_not_registered_already(session, details={**current, **changes}, reason=reason,
+                                                 principal=principal, editing=profile_id, changed=identifying)
     if special is None:
         special = SpecialCategory(profile_id=profile_id, send=False, ethnicity=None, screened_text=[])
         session.add(special)
@@ -405,7 +434,8 @@ def update_profile(
     profile.updated_at = now
     keys = keys_of(session, profile_id, settings.kek())
     if changed:
-        _emit(session, EventType.PROFILE_UPDATED, profile.id, profile.version, _snapshot(profile), now, keys)
+        updated = _snapshot(profile).model_copy(update={"duplicate_override": override})
+        _emit(session, EventType.PROFILE_UPDATED, profile.id, profile.version, updated, now, keys)
     if special_changed:
         _emit_special_category(session, profile, special, keys)
     session.commit()

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -28,11 +29,13 @@ def chromium_browser() -> Iterator[tuple[Playwright, Browser]]:
 
 
 def wait_for_app(page: Page, timeout_ms: float = 30_000) -> None:
-    """Until Streamlit has finished running the page's script (its status widget is gone)."""
+    """Until Streamlit has finished running the page's script: its status widget is gone, and so is every element
+    of the run before (left "stale" for a moment after the run ends: a form that moved up the page shows twice)."""
     page.wait_for_load_state("domcontentloaded")
     page.locator("[data-testid='stApp']").wait_for(timeout=timeout_ms)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')", timeout=timeout_ms
     )
 
 
@@ -49,9 +52,20 @@ def sign_in(page: Page, url: str, role: str, name: str | None = None) -> None:
 
 
 def choose(page: Page, label: str, option: str) -> None:
-    """Pick an option of a Streamlit selectbox by its label and (part of) the option's visible text."""
-    page.get_by_label(label).click()
-    page.get_by_role("option", name=re.compile(re.escape(option))).first.click()
+    """Pick an option of a Streamlit selectbox by its label and (part of) the option's visible text, typed to filter
+    the list (a long one shows only the options in view); again if a rerun swallowed the click that opens it."""
+    box = page.get_by_label(label)
+    wanted = page.get_by_role("option", name=re.compile(re.escape(option))).first
+    for _ in range(3):
+        wait_for_app(page)
+        box.click()
+        box.press_sequentially(option)
+        try:
+            wanted.wait_for(timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    wanted.click()
     wait_for_app(page)
 
 

@@ -12,7 +12,7 @@ from tests.ui.apptest import assert_clean, new_app, texts
 from tests.ui.browser import REPO
 from ui.streamlit.client import Api, ServiceError, error_from_response, field_errors
 from ui.streamlit.config import UISettings, startup_problems
-from ui.streamlit.forms import changed_fields, parse_qualifications, qualifications_text, split_list
+from ui.streamlit.forms import changed_fields, split_list
 from ui.streamlit.reasons import plain_reasons, to_learn
 
 pytestmark = pytest.mark.unit
@@ -95,12 +95,6 @@ def test_reasons_are_plain_sentences_for_a_young_person() -> None:
 def test_form_helpers() -> None:
     assert split_list(" customer service,teamwork\nteamwork ,, cooking ") == ["customer service", "teamwork",
                                                                               "cooking"]
-    items, problem = parse_qualifications("Level 2 English\n\nentry maths\n3: Art")
-    assert problem is None
-    assert items == [{"level": "2", "subject": "English"}, {"level": "entry", "subject": "maths"},
-                     {"level": "3", "subject": "Art"}]
-    assert qualifications_text(items) == "Level 2 English\nEntry maths\nLevel 3 Art"
-    assert parse_qualifications("GCSEs")[1] is not None
     assert changed_fields({"a": 1, "b": [1], "c": "x"}, {"a": 1, "b": [2], "c": None}) == {"b": [2], "c": None}
 
 

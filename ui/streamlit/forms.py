@@ -1,14 +1,14 @@
-"""Turning form input into request bodies: lists typed as text, qualifications one per line."""
+"""Turning form input into request bodies: lists typed as text, qualifications chosen row by row."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
-from services.messaging.vocabulary import QUALIFICATION_TYPE_NAMES
-from ui.streamlit.labels import qualification_label
+from services.messaging.vocabulary import QUALIFICATION_LEVELS, QUALIFICATION_TYPES
 
-_QUALIFICATION = re.compile(r"^\s*(?:level\s*)?(entry|[1-8])\b[\s:,-]*(.+?)\s*$", re.IGNORECASE)
+BY_LEVEL = "level:"  # a chooser option for another qualification at a level, e.g. "level:2"
 
 
 def split_list(text: str) -> list[str]:
@@ -16,36 +16,27 @@ def split_list(text: str) -> list[str]:
     return list(dict.fromkeys(part.strip() for part in re.split(r"[,\n]", text or "") if part.strip()))
 
 
-def _named(line: str) -> dict[str, str] | None:
-    """'GCSE grade 4 to 9 (A* to C) English' -> {'type': 'gcse_4_9', 'subject': 'English'}: a qualification by
-    one of the names of the vocabulary (its level is the service's to say)."""
-    for kind, name in sorted(QUALIFICATION_TYPE_NAMES.items(), key=lambda item: -len(item[1])):
-        if line.strip().lower().startswith(name.lower()):
-            return {"type": kind, "subject": line.strip()[len(name):].strip(" :,-")}
-    return None
+def qualification_choices() -> list[str]:
+    """What a qualification chooser offers: nothing yet, each qualification by its name, then another qualification
+    at each level (for one without a name in the list)."""
+    return ["", *QUALIFICATION_TYPES, *(BY_LEVEL + level for level in QUALIFICATION_LEVELS)]
 
 
-def parse_qualifications(text: str) -> tuple[list[dict[str, str]], str | None]:
-    """'Level 2 English' (or a qualification's name and subject) per line -> [{'level': '2', 'subject':
-    'English'}]; an error message for a bad line."""
-    items = []
-    for line in (text or "").splitlines():
-        if not line.strip():
-            continue
-        named = _named(line)
-        if named is not None:
-            items.append(named)
-            continue
-        match = _QUALIFICATION.match(line)
-        if not match:
-            return [], (f"Write each qualification on its own line, like “GCSE grade 4 to 9 (A* to C) English”, "
-                        f"“A level Biology” or “Level 2 English” (not “{line.strip()}”).")
-        items.append({"level": match.group(1).lower(), "subject": match.group(2)})
-    return items, None
+def qualification_choice(item: Mapping[str, Any]) -> str:
+    """The chooser's option for a recorded qualification: its name when it was chosen by name, else its level."""
+    return str(item["type"]) if item.get("type") else BY_LEVEL + str(item["level"])
 
 
-def qualifications_text(items: list[dict[str, Any]]) -> str:
-    return "\n".join(qualification_label(q) for q in items)
+def qualification_body(choice: str, subject: str) -> dict[str, str] | None:
+    """A chooser row -> {'type': 'gcse_4_9', 'subject': 'English'} (the service gives a named one its level) or
+    {'level': '2', 'subject': 'English'}; None for an empty row. A subject without a choice goes as it is, for the
+    service to say what is missing."""
+    subject = subject.strip()
+    if not choice and not subject:
+        return None
+    if choice.startswith(BY_LEVEL):
+        return {"level": choice.removeprefix(BY_LEVEL), "subject": subject}
+    return {"subject": subject, **({"type": choice} if choice else {})}
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from services.messaging import vocabulary
+from ui.streamlit.forms import BY_LEVEL
 
 GUARANTEE: dict[str, tuple[str, str, str, int]] = {
     # status: (words, colour, cell background for tables, sort order: most urgent first)
@@ -168,7 +169,11 @@ def places_left(opportunity: dict[str, Any]) -> int:
 
 
 def qualification_type_label(kind: str) -> str:
-    """A qualification by the name people use ("" when none is chosen yet)."""
+    """A qualification chooser's option: a qualification by the name people use, another one at a level
+    ("level:2"), or "—" when none is chosen yet."""
+    if kind.startswith(BY_LEVEL):
+        level = kind.removeprefix(BY_LEVEL)
+        return f"{'Entry level' if level == 'entry' else 'Level ' + level}: another qualification"
     return vocabulary.QUALIFICATION_TYPE_NAMES.get(kind, kind) if kind else "—"  # type: ignore[call-overload]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -15,10 +15,14 @@ import streamlit as st
 
 from services.common.auth import Role
 from ui.streamlit import labels
+from ui.streamlit.client import Api
+from ui.streamlit.forms import qualification_body, qualification_choice, qualification_choices
 from ui.streamlit.markdown import plain
-from ui.streamlit.session import SignedIn, current, jitter
+from ui.streamlit.session import SignedIn, attempt, current, jitter
 
 STOCKPORT = (53.4083, -2.1494)
+QUALIFICATION_ROWS = 4
+MAX_QUALIFICATIONS = 20  # as many as a profile may hold
 # An icon from the font Streamlit ships: the emoji tick drew an empty box where no colour emoji font is installed.
 SUCCESS_ICON = ":material/check_circle:"
 TYPE_COLOURS = {
@@ -88,6 +92,25 @@ class FieldMessages:
                     + "\n".join(lines), icon="⚠️")
 
 
+def qualification_chooser(form: str, current: Sequence[Mapping[str, Any]] = ()) -> list[dict[str, str]]:
+    """Rows of "Qualification n" (chosen by its name, or another one at a level) and "Subject n", inside a form,
+    filled with `current` and one empty row more; returns the rows filled in, as the request body's
+    qualifications (the service records a named one at its level)."""
+    choices = qualification_choices()
+    chosen = []
+    for row in range(min(MAX_QUALIFICATIONS, max(QUALIFICATION_ROWS, len(current) + 1))):
+        now = current[row] if row < len(current) else None
+        left, right = st.columns(2)
+        kind = left.selectbox(f"Qualification {row + 1}", options=choices, key=f"{form}_qual_type_{row}",
+                              index=choices.index(qualification_choice(now)) if now else 0,
+                              format_func=labels.qualification_type_label)
+        subject = right.text_input(f"Subject {row + 1}", value=now["subject"] if now else "", max_chars=100,
+                                   key=f"{form}_qual_subject_{row}", placeholder="English" if row == 0 else "")
+        if (item := qualification_body(kind, subject)) is not None:
+            chosen.append(item)
+    return chosen
+
+
 def form_key(name: str) -> str:
     """The key prefix of a form's widgets: a new one after clear_form(name), so its fields start empty (a widget
     keeps what was typed in it for as long as its key lives)."""
@@ -98,6 +121,18 @@ def form_key(name: str) -> str:
 def clear_form(name: str) -> None:
     """Empty the form `name` on the next run."""
     st.session_state[f"_round_of_{name}"] = st.session_state.get(f"_round_of_{name}", 0) + 1
+
+
+def adviser_contact(client: Api, adviser_id: str | None, *, whose: str, unknown: str) -> None:
+    """A card naming a person's adviser ("{whose} adviser is ..."), their team and work contact; `unknown` says
+    what to do when there is no adviser, or no record of them, to show."""
+    with st.container(border=True):
+        adviser = attempt(lambda: client.adviser(adviser_id)) if adviser_id else None
+        if adviser is None:
+            st.markdown(f"**{whose} adviser**: {unknown}")
+            return
+        st.markdown(f"**{whose} adviser is {plain(adviser['name'])}** ({plain(adviser['team'])})  \n"
+                    f"Email {plain(adviser['email'])} · phone {plain(adviser['phone'])}")
 
 
 def screening_warnings(warnings: list[dict[str, Any]]) -> None:

@@ -10,7 +10,7 @@ from services.common.auth import Role
 from ui.streamlit import labels, session
 from ui.streamlit.client import Api
 from ui.streamlit.markdown import plain
-from ui.streamlit.widgets import SUCCESS_ICON, feedback_label
+from ui.streamlit.widgets import SUCCESS_ICON, adviser_contact, feedback_label
 
 REFERRAL_COLOURS = {"offered": "green", "accepted": "green", "unsuccessful": "red", "interviewing": "violet",
                     "declined": "gray", "withdrawn": "gray"}
@@ -18,16 +18,9 @@ REFERRAL_COLOURS = {"offered": "green", "accepted": "green", "unsuccessful": "re
 
 def your_adviser(client: Api, adviser_id: str | None) -> None:
     """Who the person's adviser is and how to reach them."""
-    with st.container(border=True):
-        if not adviser_id:
-            st.markdown("**Your adviser**: not given yet. The Youth Employment hub will put you in touch.")
-            return
-        adviser = session.attempt(lambda: client.adviser(adviser_id))
-        if adviser is None:
-            st.markdown("**Your adviser**: the Youth Employment hub will put you in touch.")
-            return
-        st.markdown(f"**Your adviser is {plain(adviser['name'])}** ({plain(adviser['team'])})  \n"
-                    f"Email {plain(adviser['email'])} · phone {plain(adviser['phone'])}")
+    adviser_contact(client, adviser_id, whose="Your",
+                    unknown="not given yet. The Youth Employment hub will put you in touch." if not adviser_id
+                    else "the Youth Employment hub will put you in touch.")
 
 
 def interested_in(client: Api, profile_id: str) -> set[str]:

@@ -10,9 +10,9 @@ from services.common.auth import Role
 from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
-from ui.streamlit.forms import changed_fields, parse_qualifications, qualifications_text, split_list
+from ui.streamlit.forms import changed_fields, qualification_body, qualification_choice, split_list
 from ui.streamlit.markdown import plain
-from ui.streamlit.widgets import FieldMessages, flash, held_back_note, require, show_flash
+from ui.streamlit.widgets import FieldMessages, flash, held_back_note, qualification_chooser, require, show_flash
 from ui.streamlit.young import your_adviser
 
 user = require(Role.YOUNG_PERSON)
@@ -61,9 +61,8 @@ with st.form("my_profile_form"):
     messages.slot("skills")
     interests = st.text_input("Things I'm interested in", value=", ".join(me["interests"]), key="me_interests")
     messages.slot("interests")
-    qualifications = st.text_area("My qualifications (one on each line, like “GCSE grade 4 to 9 (A* to C) "
-                                  "English” or “Level 2 English”)",
-                                  value=qualifications_text(me["qualifications"]), key="me_qualifications")
+    st.markdown("**My qualifications**: choose each one by its name, or its level if it isn't listed.")
+    qualifications = qualification_chooser("me", me["qualifications"])
     messages.slot("qualifications")
     about = st.text_area("About me", value=me["about"], key="me_about", max_chars=2000)
     messages.slot("about")
@@ -87,33 +86,32 @@ with st.form("my_profile_form"):
     saved = st.form_submit_button("Save", type="primary")
 
 if saved:
-    quals, problem = parse_qualifications(qualifications)
+    # As recorded when nothing was changed: the service adds the level of a qualification chosen by name.
+    recorded = [qualification_body(qualification_choice(q), q["subject"]) for q in me["qualifications"]]
     wanted: dict[str, Any] = {
-        "skills": split_list(skills), "interests": split_list(interests), "qualifications": quals,
+        "skills": split_list(skills), "interests": split_list(interests),
+        "qualifications": me["qualifications"] if qualifications == recorded else qualifications,
         "about": about.strip(), "preferred_types": preferred, "max_travel_km": float(travel),
         "postcode": postcode.strip().upper(), "email": email.strip() or None, "phone": phone.strip() or None,
         "consent_share_with_employers": consent,
     }
-    if problem:
-        messages.show({"qualifications": problem})
+    changes = changed_fields(me, wanted)
+    if not changes:
+        st.info("Nothing changed.")
     else:
-        changes = changed_fields(me, wanted)
-        if not changes:
-            st.info("Nothing changed.")
-        else:
-            try:
-                with st.spinner("Saving..."):
-                    client.update_profile(user.sub, changes)
-            except ServiceError as err:
-                for message in messages.show(err.fields):
-                    st.error(message, icon="⚠️")
-                if not err.fields:
-                    session.show_error(err)
-                else:
-                    st.error("Something needs fixing: look under the boxes above.", icon="⚠️")
+        try:
+            with st.spinner("Saving..."):
+                client.update_profile(user.sub, changes)
+        except ServiceError as err:
+            for message in messages.show(err.fields):
+                st.error(message, icon="⚠️")
+            if not err.fields:
+                session.show_error(err)
             else:
-                flash("Saved! Your suggestions will update in a moment.")
-                st.rerun()
+                st.error("Something needs fixing: look under the boxes above.", icon="⚠️")
+        else:
+            flash("Saved! Your suggestions will update in a moment.")
+            st.rerun()
 
 
 st.subheader("Who has looked at your details")

@@ -16,6 +16,7 @@ from ui.streamlit.markdown import plain
 from ui.streamlit.widgets import (
     SUCCESS_ICON,
     addressed_id,
+    adviser_contact,
     feedback_label,
     flash,
     guarantee_badge,
@@ -94,6 +95,9 @@ with about:
     if person.get("about"):
         st.caption(plain(person["about"]))
     held_back_note(person.get("warnings", []))
+    adviser_id = person.get("adviser_id")
+    adviser_contact(client, adviser_id, whose="Their", unknown=(
+        f"{adviser_id}, of whom the hub has no record yet." if adviser_id else "none yet."))
 
 with clock_col, st.container(border=True):
     st.markdown("**Guarantee clock**")

@@ -16,9 +16,16 @@ from ui.streamlit import labels, session
 from ui.streamlit.client import FRIENDLY_TYPES, ServiceError
 from ui.streamlit.forms import split_list
 from ui.streamlit.markdown import plain
-from ui.streamlit.widgets import SUCCESS_ICON, FieldMessages, clear_form, form_key, require, screening_warnings
+from ui.streamlit.widgets import (
+    SUCCESS_ICON,
+    FieldMessages,
+    clear_form,
+    form_key,
+    qualification_chooser,
+    require,
+    screening_warnings,
+)
 
-QUALIFICATION_ROWS = 4
 FIELDS = {
     "given_name": "First name", "family_name": "Last name", "date_of_birth": "Date of birth", "postcode": "Postcode",
     "email": "Email", "phone": "Phone", "status": "What they are doing now", "priority_groups": "Priority groups",
@@ -120,15 +127,9 @@ with st.form(f"{form}_form"):
     interests = st.text_input("Interests (separate with commas)", key=f"{form}_interests",
                               placeholder="retail, cooking")
     messages.slot("interests")
-    st.markdown("**Qualifications**: choose each one by its name; the service knows its level.")
-    qualification_rows = []
-    for row in range(QUALIFICATION_ROWS):
-        left, right = st.columns(2)
-        kind = left.selectbox(f"Qualification {row + 1}", options=["", *vocabulary.QUALIFICATION_TYPES],
-                              key=f"{form}_qual_type_{row}", format_func=labels.qualification_type_label)
-        subject = right.text_input(f"Subject {row + 1}", key=f"{form}_qual_subject_{row}", max_chars=100,
-                                   placeholder="English" if row == 0 else "")
-        qualification_rows.append((kind, subject))
+    st.markdown("**Qualifications**: choose each one by its name (the service knows its level), or its level when "
+                "it isn't listed.")
+    qualifications = qualification_chooser(form)
     messages.slot("qualifications")
     about = st.text_area("About them", key=f"{form}_about", max_chars=2000)
     messages.slot("about")
@@ -161,14 +162,6 @@ with st.form(f"{form}_form"):
     anyway = st.form_submit_button("Register anyway", type="secondary") if duplicate else False
 
 
-def _qualifications() -> list[dict[str, str]]:
-    chosen = []
-    for kind, subject in qualification_rows:
-        if kind or subject.strip():
-            chosen.append({"subject": subject.strip(), **({"type": kind} if kind else {})})
-    return chosen
-
-
 if submitted or anyway:
     body: dict[str, Any] = {
         "given_name": given_name,
@@ -179,7 +172,7 @@ if submitted or anyway:
         "priority_groups": priority_groups,
         "skills": split_list(skills),
         "interests": split_list(interests),
-        "qualifications": _qualifications(),
+        "qualifications": qualifications,
         "about": about,
         "preferred_types": preferred_types,
         "max_travel_km": max_travel_km,
