@@ -39,7 +39,7 @@ from infra.seed.employers import employer_payloads
 from infra.seed.occupations import occupations_by_sector
 from infra.seed.postings import TYPE_MIX, plan_opportunity
 from infra.seed.profiles import synthetic_person
-from infra.stack import SERVICES, Stack
+from infra.stack import SERVICES, Stack, development_keys
 from services.common.settings import CommonSettings
 from services.matching.config import MatchingSettings
 from services.matching.embedder import MODEL_NAME
@@ -514,6 +514,7 @@ def run(*, options: LoadOptions, say: Printer = print) -> dict[str, Any]:
     stack = Stack(run_dir, env)
     os.environ.update({k: v for k, v in env.items() if k.startswith(("YG_", "PROFILES_", "OPPORTUNITIES_",
                                                                        "EVENTS_", "MATCHING_"))})
+    development_keys()
     results: dict[str, Any] = {"machine": machine(), "n_opportunities": options.opportunities,
                                "n_people": options.people, "rate_per_s": options.rate, "seconds": options.seconds,
                                "reused_cache": reuse}

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from infra.stack import REPO, SERVICES, UI, Paths, Stack, StackError, stop_from_pid_files
+from infra.stack import REPO, SERVICES, UI, Paths, Stack, StackError, development_keys, stop_from_pid_files
 
 app = typer.Typer(help="Youth Guarantee platform: local stack and tools.", no_args_is_help=True)
 
@@ -43,18 +43,10 @@ def _seed_unless_populated(*, force: bool = False, random_seed: int = 2026) -> N
         typer.echo(f"seed: {line}")
 
 
-def _ensure_keys(rotate: tuple[str, ...] = ()) -> Path:
-    """Development keys under the data folder (never committed): the issuer's and one per service, and their JWKS."""
-    from services.common.settings import CommonSettings
-    from services.common.tokens import ISSUER_KEY, SERVICE_NAMES, ensure_keys
-
-    return ensure_keys(CommonSettings().resolved_keys_dir(), (ISSUER_KEY, *SERVICE_NAMES), rotate=rotate)
-
-
 def _start(stack: Stack) -> None:
     os.environ.update(stack.env)
     if stack.env.get("YG_ENV", "development") != "production":
-        typer.echo(f"keys: development signing keys and their JWKS at {_ensure_keys()}")
+        typer.echo(f"keys: development signing keys and their JWKS at {development_keys()}")
     typer.echo(stack.start_broker())
     if stack.env.get("SEED", "1") == "0":
         typer.echo("seed: skipped (SEED=0)")
@@ -167,7 +159,7 @@ def token(
         typer.echo("token only signs development tokens (YG_ENV=development)", err=True)
         raise typer.Exit(2)
     default_subject = {Role.ADVISER: "adviser-1", Role.SERVICE: "cli"}.get(parsed) or str(uuid.uuid4())
-    _ensure_keys()
+    development_keys()
     try:
         issuer = settings.development_issuer()
     except InsecureConfiguration as exc:
@@ -193,7 +185,7 @@ def keys(
     if unknown:
         typer.echo(f"--rotate must name one of: {', '.join(owners)} (not {', '.join(unknown)})", err=True)
         raise typer.Exit(2)
-    typer.echo(f"JWKS: {_ensure_keys(tuple(rotate or ()))}")
+    typer.echo(f"JWKS: {development_keys(tuple(rotate or ()))}")
 
 
 @app.command(help="Benchmark the matcher (index, filters, embeddings, events); prints a table.")

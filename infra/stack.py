@@ -16,10 +16,16 @@ from pathlib import Path
 import httpx
 
 from infra.broker import LocalBroker, port_open
-from services.common.settings import ServiceAddresses
+from services.common.settings import CommonSettings, ServiceAddresses
+from services.common.tokens import ISSUER_KEY, SERVICE_NAMES, ensure_keys
 
 REPO = Path(__file__).resolve().parent.parent
 UI_APP = REPO / "ui" / "streamlit" / "app.py"
+
+
+def development_keys(rotate: tuple[str, ...] = ()) -> Path:
+    """Development keys under the data folder (never committed): the issuer's and one per service, and their JWKS."""
+    return ensure_keys(CommonSettings().resolved_keys_dir(), (ISSUER_KEY, *SERVICE_NAMES), rotate=rotate)
 
 
 ADDRESSES = ServiceAddresses()
@@ -44,7 +50,6 @@ class Component:
         return ADDRESSES.url(self.name)
 
 
-SERVICE_NAMES = ("profiles", "opportunities", "matching", "events")
 SERVICES = tuple(Component(name, f"services.{name}.main") for name in SERVICE_NAMES)
 UI = Component("ui")
 BROKER_PORT = ADDRESSES.broker_port
