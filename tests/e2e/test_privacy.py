@@ -20,27 +20,20 @@ import httpx
 import jwt
 import pytest
 
-from infra.broker import LocalBroker, free_port
 from services.common.tokens import ISSUER, SERVICE_NAMES, USER_AUDIENCE, Role, SigningKey, TokenIssuer
 from tests.support.databases import TestDatabases
 from tests.support.figures import report
 from tests.support.tokens import token
 from tests.support.waiting import wait_for
-from tests.ui.stack import ADVISER, Stack, running_stack
+from tests.ui.stack import ADVISER, Stack, stack_on_own_broker
 
 SPECIAL_WORDS = ("send", "ethnicity", "care_leaver", "young_carer", "disab")
 
 
 @pytest.fixture(scope="module")
 def stack(databases: TestDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    tmp = Path(tmp_path_factory.mktemp("privacy-stack"))
-    broker = LocalBroker(port=free_port(), log_path=tmp / "tansu.log")
-    broker.start()
-    try:
-        with running_stack(databases, broker.bootstrap_servers, tmp) as live:
-            yield live
-    finally:
-        broker.stop()
+    with stack_on_own_broker(databases, Path(tmp_path_factory.mktemp("privacy-stack"))) as live:
+        yield live
 
 
 @pytest.fixture(scope="module")

@@ -14,13 +14,12 @@ import httpx
 import numpy as np
 import pytest
 
-from infra.broker import LocalBroker, free_port
 from infra.seed.synthetic import profile_create
 from services.common.auth import Role
 from services.matching.embedder import Embedder
 from tests.support.databases import TestDatabases
 from tests.support.waiting import wait_for
-from tests.ui.stack import ADVISER, Stack, running_stack
+from tests.ui.stack import ADVISER, Stack, stack_on_own_broker
 
 WITHIN_SECONDS = 1.0
 BURST = 40
@@ -43,14 +42,8 @@ class SlowEmbedder:
 @pytest.fixture(scope="module")
 def stack(databases: TestDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The four real services on a broker of their own (the matcher reads its topics from the start)."""
-    tmp = Path(tmp_path_factory.mktemp("referral-stack"))
-    broker = LocalBroker(port=free_port(), log_path=tmp / "tansu.log")
-    broker.start()
-    try:
-        with running_stack(databases, broker.bootstrap_servers, tmp) as live:
-            yield live
-    finally:
-        broker.stop()
+    with stack_on_own_broker(databases, Path(tmp_path_factory.mktemp("referral-stack"))) as live:
+        yield live
 
 
 def _matches(stack: Stack, profile_id: str) -> list[str]:

@@ -6,28 +6,20 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
-from infra.broker import LocalBroker, free_port
 from tests.support.databases import TestDatabases
 from tests.ui.browser import streamlit_server
 from tests.ui.playwright_pages import chromium_browser
-from tests.ui.stack import Stack, running_stack
+from tests.ui.stack import Stack, stack_on_own_broker
 
 
 @pytest.fixture(scope="module")
 def stack(databases: TestDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The four real services, seeded, with the UI's settings (UI_*_URL) pointing at them for this module, on a
-    broker of their own: the matcher reads its topics from the start, and events other tests put on a shared
-    broker would show on the pages as matches this opportunities service does not know."""
+    """The four real services, seeded, with the UI's settings (UI_*_URL) pointing at them for this module."""
     tmp = Path(tmp_path_factory.mktemp("ui-stack"))
-    broker = LocalBroker(port=free_port(), log_path=tmp / "tansu.log")
-    broker.start()
-    try:
-        with running_stack(databases, broker.bootstrap_servers, tmp) as live, pytest.MonkeyPatch.context() as patch:
-            for name, value in live.ui_env().items():
-                patch.setenv(name, value)
-            yield live
-    finally:
-        broker.stop()
+    with stack_on_own_broker(databases, tmp) as live, pytest.MonkeyPatch.context() as patch:
+        for name, value in live.ui_env().items():
+            patch.setenv(name, value)
+        yield live
 
 
 @pytest.fixture(scope="module")

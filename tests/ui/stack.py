@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from infra.broker import LocalBroker, free_port
 from infra.seed.synthetic import birth_date_for_age, profile_create
 from services.common.auth import Role
 from services.events.config import EventsSettings
@@ -200,3 +201,16 @@ def running_stack(databases: TestDatabases, bootstrap_servers: str, tmp: Path) -
 
         wait_for(alex_matches, what="the cafe job among Alex's matches", timeout=60, ignoring=(httpx.HTTPError,))
         yield live
+
+
+@contextmanager
+def stack_on_own_broker(databases: TestDatabases, tmp: Path) -> Iterator[Stack]:
+    """The stack on a broker of its own: the matcher reads its topics from the start, and events other tests put on
+    a shared broker would show as matches this opportunities service does not know."""
+    broker = LocalBroker(port=free_port(), log_path=tmp / "tansu.log")
+    broker.start()
+    try:
+        with running_stack(databases, broker.bootstrap_servers, tmp) as live:
+            yield live
+    finally:
+        broker.stop()
