@@ -37,6 +37,10 @@ class ServiceAddresses(BaseSettings):
     opportunities_port: int = 8002
     matching_port: int = 8003
     events_port: int = 8004
+    notifications_port: int = 8005
+    # The development SMTP server `make run` starts (infra/mailserver.py); a deployment points NOTIFICATIONS_SMTP_*
+    # at its mail relay instead.
+    smtp_port: int = 8025
     ui_port: int = 8501
     broker_port: int = 9092
 

@@ -38,7 +38,7 @@ class Role(StrEnum):
     SERVICE = "service"
 
 
-SERVICE_NAMES = ("profiles", "opportunities", "matching", "events")
+SERVICE_NAMES = ("profiles", "opportunities", "matching", "events", "notifications")
 # The audiences a person's token is good for: the four services the UI calls on their behalf.
 USER_AUDIENCE = SERVICE_NAMES
 
@@ -51,6 +51,10 @@ class Scope(StrEnum):
     ADVISER_CONTACT = "profiles:advisers"
     MATCHING_SEARCH = "matching:search"
     EVENTS_READ = "events:read"
+    # A young person's email address and first name, to write to them (only with their consent to email contact,
+    # which the notifications service keeps); an employer's contact email.
+    CONTACT_DETAILS = "profiles:contact"
+    EMPLOYER_CONTACT = "opportunities:employer-contact"
 
 
 # What each service may do at another. Nothing reads whole profiles: opportunities gets eligibility facts and the
@@ -63,6 +67,9 @@ SERVICE_SCOPES: Mapping[str, frozenset[Scope]] = {
     ),
     "matching": frozenset({Scope.PERSONAL_KEYS}),
     "events": frozenset({Scope.PERSONAL_KEYS, Scope.SPECIAL_KEYS}),
+    "notifications": frozenset(
+        {Scope.PERSONAL_KEYS, Scope.CONTACT_DETAILS, Scope.ADVISER_CONTACT, Scope.EMPLOYER_CONTACT}
+    ),
 }
 
 

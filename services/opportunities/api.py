@@ -11,6 +11,7 @@ from services.opportunities import browse, employers, interests, lifecycle, refe
 from services.opportunities.dependencies import (
     AdviserOnly,
     AdviserOrEmployer,
+    EmployerReader,
     AdviserOrPerson,
     ClockDep,
     DirectoryDep,
@@ -72,7 +73,7 @@ def list_employers(
 
 
 @router.get("/employers/{employer_id}", response_model=EmployerRead, tags=["employers"])
-def get_employer(employer_id: uuid.UUID, principal: AdviserOrEmployer, session: SessionDep) -> EmployerRead:
+def get_employer(employer_id: uuid.UUID, principal: EmployerReader, session: SessionDep) -> EmployerRead:
     return employers.get_employer(session=session, employer_id=employer_id, principal=principal)
 
 

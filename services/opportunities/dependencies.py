@@ -7,7 +7,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from services.common.app_state import clock, db_session
-from services.common.auth import Principal, Role, current_principal, require_roles
+from services.common.auth import Principal, Role, Scope, current_principal, require_roles
 from services.common.clock import Clock
 from services.common.minimum_wage import WageTable
 from services.opportunities.config import OpportunitiesSettings
@@ -51,6 +51,10 @@ SemanticDep = Annotated[SemanticSearch | None, Depends(semantic_search)]
 MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
 AdviserOnly = Annotated[Principal, Depends(require_roles(Role.ADVISER))]
 AdviserOrEmployer = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.EMPLOYER))]
+# One employer's record: advisers, the employer itself, and the notifications service (it writes to the contact).
+EmployerReader = Annotated[
+    Principal, Depends(require_roles(Role.ADVISER, Role.EMPLOYER, service_scope=Scope.EMPLOYER_CONTACT))
+]
 AdviserOrPerson = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON))]
 YoungPersonOnly = Annotated[Principal, Depends(require_roles(Role.YOUNG_PERSON))]
 ReferralReader = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.EMPLOYER, Role.YOUNG_PERSON))]

@@ -14,6 +14,7 @@ from services.profiles.dependencies import (
     AdviserOnly,
     AnyoneSignedIn,
     ClockDep,
+    ContactReader,
     EligibilityReader,
     EmployerViewReader,
     EngineDep,
@@ -30,6 +31,7 @@ from services.profiles.schemas import (
     AdviserPage,
     AdviserRead,
     AdviserWrite,
+    ContactDetails,
     EligibilityFacts,
     EmployerView,
     ProfileCreate,
@@ -92,6 +94,11 @@ def get_profile(
 @router.get("/profiles/{profile_id}/eligibility", response_model=EligibilityFacts)
 def get_eligibility_facts(profile_id: uuid.UUID, principal: EligibilityReader, session: SessionDep) -> EligibilityFacts:
     return service.eligibility_facts(session=session, profile_id=profile_id, principal=principal)
+
+
+@router.get("/profiles/{profile_id}/contact", response_model=ContactDetails)
+def get_contact_details(profile_id: uuid.UUID, principal: ContactReader, session: SessionDep) -> ContactDetails:
+    return service.contact_details(session=session, profile_id=profile_id, principal=principal)
 
 
 @router.get("/profiles/{profile_id}/employer-view", response_model=EmployerView)

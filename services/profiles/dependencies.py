@@ -33,6 +33,11 @@ EligibilityReader = Annotated[
 EmployerViewReader = Annotated[
     Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON, service_scope=Scope.EMPLOYER_VIEW))
 ]
+# Email address and first name: the person, advisers, and the notifications service (which writes only to people
+# who agreed to email contact).
+ContactReader = Annotated[
+    Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON, service_scope=Scope.CONTACT_DETAILS))
+]
 AdviserOnly = Annotated[Principal, Depends(require_roles(Role.ADVISER))]
 # An adviser's work contact: anyone signed in, and the opportunities service (it names the referring adviser).
 AnyoneSignedIn = Annotated[

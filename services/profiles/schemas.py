@@ -247,6 +247,16 @@ class ProfilePage(BaseModel):
     offset: int
 
 
+class ContactDetails(BaseModel):
+    """How to write to a young person: for the notifications service, nothing else of the profile."""
+
+    id: uuid.UUID
+    given_name: str
+    email: str | None
+    date_of_birth: dt.date
+    adviser_id: str | None
+
+
 class EligibilityFacts(BaseModel):
     """What a service needs to check an opportunity's rules for a person (age, Universal Credit) and whose
     caseload they are on: nothing more of the profile."""

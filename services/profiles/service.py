@@ -39,6 +39,7 @@ from services.profiles.keys import destroy_keys, keys_of
 from services.profiles.models import ErasureRecord, OutboxRecord, Profile, SpecialCategory
 from services.profiles.schemas import (
     AgeWindow,
+    ContactDetails,
     EligibilityFacts,
     EmployerView,
     ProfileCreate,
@@ -371,6 +372,14 @@ def eligibility_facts(*, session: Session, profile_id: uuid.UUID, principal: Pri
     profile, _ = _load(session, profile_id)
     return EligibilityFacts(id=profile.id, date_of_birth=profile.date_of_birth,
                             on_universal_credit=profile.on_universal_credit, adviser_id=profile.adviser_id)
+
+
+def contact_details(*, session: Session, profile_id: uuid.UUID, principal: Principal) -> ContactDetails:
+    """A young person's email address and first name, for the notifications service (and advisers, the person)."""
+    _may_access(principal, profile_id)
+    profile, _ = _load(session, profile_id)
+    return ContactDetails(id=profile.id, given_name=profile.given_name, email=profile.email,
+                          date_of_birth=profile.date_of_birth, adviser_id=profile.adviser_id)
 
 
 def employer_view(*, session: Session, profile_id: uuid.UUID, principal: Principal) -> EmployerView:

@@ -1,0 +1,87 @@
+"""How an email leaves: SMTP (a mail relay, or the development server `make run` starts), or GOV.UK Notify."""
+
+from __future__ import annotations
+
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any, Protocol
+
+from services.notifications.config import NotificationsSettings
+
+
+class SendFailed(Exception):
+    """The channel did not take the message; it is tried again later."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    message_id: str
+    to: str
+    subject: str
+    body: str
+    unsubscribe_url: str
+
+
+class Channel(Protocol):
+    def send(self, outgoing: Outgoing) -> None:
+        """Hand the message on, or raise SendFailed."""
+
+
+class SmtpChannel:
+    """One SMTP connection per message (a few a second at most here), with the one-click unsubscribe headers
+    (RFC 8058) on every message."""
+
+    def __init__(self, settings: NotificationsSettings) -> None:
+        self.settings = settings
+
+    def build(self, outgoing: Outgoing) -> EmailMessage:
+        email = EmailMessage()
+        email["From"] = self.settings.mail_from
+        email["To"] = outgoing.to
+        email["Subject"] = outgoing.subject
+        email["Message-ID"] = make_msgid(idstring=outgoing.message_id, domain="youth-guarantee.example")
+        email["X-YG-Message"] = outgoing.message_id
+        email["List-Unsubscribe"] = f"<{outgoing.unsubscribe_url}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        email.set_content(outgoing.body)
+        return email
+
+    def send(self, outgoing: Outgoing) -> None:
+        settings = self.settings
+        try:
+            with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds) as smtp:
+                if settings.smtp_starttls:
+                    smtp.starttls()
+                if settings.smtp_username and settings.smtp_password:
+                    smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
+                smtp.send_message(self.build(outgoing))
+        except (OSError, smtplib.SMTPException) as exc:
+            raise SendFailed(f"SMTP: {type(exc).__name__}") from exc
+
+
+class GovukNotifyChannel:
+    """GOV.UK Notify through its Python client, with one template whose ((subject)) and ((body)) we fill."""
+
+    def __init__(self, settings: NotificationsSettings) -> None:
+        if settings.govuk_notify_api_key is None or not settings.govuk_notify_template_id:
+            raise ValueError("NOTIFICATIONS_GOVUK_NOTIFY_API_KEY and NOTIFICATIONS_GOVUK_NOTIFY_TEMPLATE_ID must "
+                             "be set for the govuk_notify channel")
+        from notifications_python_client.notifications import NotificationsAPIClient  # an optional extra
+
+        self._client: Any = NotificationsAPIClient(settings.govuk_notify_api_key.get_secret_value())
+        self._template = settings.govuk_notify_template_id
+
+    def send(self, outgoing: Outgoing) -> None:
+        try:
+            self._client.send_email_notification(
+                email_address=outgoing.to, template_id=self._template, reference=outgoing.message_id,
+                personalisation={"subject": outgoing.subject, "body": outgoing.body},
+            )
+        except Exception as exc:  # the client raises its own HTTPError and requests' errors
+            raise SendFailed(f"GOV.UK Notify: {type(exc).__name__}") from exc
+
+
+def make_channel(settings: NotificationsSettings) -> Channel:
+    return GovukNotifyChannel(settings) if settings.channel == "govuk_notify" else SmtpChannel(settings)

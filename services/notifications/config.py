@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from services.common.settings import KeyClientSettings, ServiceAddresses, address_of
+
+
+class NotificationsSettings(KeyClientSettings):
+    model_config = SettingsConfigDict(env_prefix="NOTIFICATIONS_", populate_by_name=True, extra="ignore")
+
+    database_url: str | None = None
+    consumer_group: str = Field("notifications", min_length=1, max_length=100)
+    consume: bool = True
+    # Who else this service asks: the opportunities service for an employer's contact email.
+    opportunities_url: str = Field(default_factory=lambda: address_of("opportunities"))
+    # Where the links in emails point (unsubscribe): this service's public address.
+    public_url: str = Field(default_factory=lambda: address_of("notifications"))
+
+    # The channel: SMTP (the development server `make run` starts, or a mail relay), or GOV.UK Notify.
+    channel: Literal["smtp", "govuk_notify"] = "smtp"
+    smtp_host: str = Field(default_factory=lambda: ServiceAddresses().host)
+    smtp_port: int = Field(default_factory=lambda: ServiceAddresses().smtp_port, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    mail_from: str = "Youth Guarantee <no-reply@youth-guarantee.example>"
+    # GOV.UK Notify: an API key and the id of one template with ((subject)) and ((body)) placeholders.
+    govuk_notify_api_key: SecretStr | None = None
+    govuk_notify_template_id: str | None = None
+
+    # Delivery: a failed send is tried again after backoff_seconds * 2^(attempt-1) (at most backoff_max_seconds);
+    # after max_attempts it goes to the dead-letter table.
+    max_attempts: int = Field(5, ge=1, le=50)
+    backoff_seconds: float = Field(2.0, gt=0, le=3600)
+    backoff_max_seconds: float = Field(900.0, gt=0)
+    deliver_interval_seconds: float = Field(0.2, gt=0, le=60)
+    # How often reminders, escalations and digests that have come due are looked for.
+    sweep_interval_seconds: float = Field(60.0, gt=0, le=3600)
+
+    # Employer response deadlines, in working days (Monday to Friday) after the referral: the employer is reminded,
+    # then the adviser is told (La bonne alternance chases after 10 and 15 days).
+    employer_reminder_working_days: int = Field(10, ge=1, le=100)
+    adviser_escalation_working_days: int = Field(15, ge=2, le=200)
+
+    # Quiet hours for people's own email (local time): nothing is sent from start until end.
+    timezone: str = "Europe/London"
+    quiet_hours_start: int = Field(21, ge=0, le=23)
+    quiet_hours_end: int = Field(8, ge=0, le=23)
+    # When daily and weekly digests go (local hour; weekly on this weekday, 0 = Monday).
+    digest_hour: int = Field(8, ge=0, le=23)
+    weekly_digest_weekday: int = Field(0, ge=0, le=6)
+    # Under this age a young person's saved searches default to a weekly digest.
+    weekly_digest_under_age: int = Field(18, ge=16, le=30)
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or self.sqlite_url("notifications")

@@ -1,0 +1,116 @@
+"""Who to write to: the profiles and opportunities services as this service sees them (a small Protocol, its HTTP
+implementation with service tokens, and an in-memory one for tests and benchmarks)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from services.messaging.consumer import DependencyUnavailable
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ContactsUnavailable(DependencyUnavailable):
+    """A service that knows an address did not give a usable answer: try again later."""
+
+
+class PersonContact(BaseModel):
+    given_name: str
+    email: str | None
+    date_of_birth: dt.date | None = None
+
+
+class AdviserContact(BaseModel):
+    name: str
+    email: str
+    phone: str
+
+
+class EmployerContact(BaseModel):
+    name: str
+    contact_email: str
+
+
+class Contacts(Protocol):
+    def person(self, profile_id: uuid.UUID) -> PersonContact | None: ...
+
+    def adviser(self, adviser_id: str) -> AdviserContact | None: ...
+
+    def employer(self, employer_id: uuid.UUID) -> EmployerContact | None: ...
+
+    def close(self) -> None: ...
+
+
+class _Client:
+    def __init__(self, base_url: str, token: Callable[[], str], timeout: float,
+                 transport: httpx.BaseTransport | None) -> None:
+        self._token = token
+        self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport)
+
+    def get(self, path: str, model: type[M]) -> M | None:
+        try:
+            response = self._client.get(path, headers={"Authorization": f"Bearer {self._token()}"})
+        except httpx.HTTPError as exc:
+            raise ContactsUnavailable(f"{type(exc).__name__} for {path.split('/')[1]}") from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise ContactsUnavailable(f"answered {response.status_code} for {path.split('/')[1]}")
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise ContactsUnavailable(f"an unexpected body for {path.split('/')[1]}") from exc
+
+    def close(self) -> None:
+        self._client.close()
+
+
+class HttpContacts:
+    """GET /profiles/{id}/contact and /advisers/{id} at profiles, /employers/{id} at opportunities."""
+
+    def __init__(self, profiles: tuple[str, Callable[[], str]], opportunities: tuple[str, Callable[[], str]], *,
+                 timeout: float = 5.0, transport: httpx.BaseTransport | None = None) -> None:
+        self._profiles = _Client(*profiles, timeout, transport)
+        self._opportunities = _Client(*opportunities, timeout, transport)
+
+    def person(self, profile_id: uuid.UUID) -> PersonContact | None:
+        return self._profiles.get(f"/profiles/{profile_id}/contact", PersonContact)
+
+    def adviser(self, adviser_id: str) -> AdviserContact | None:
+        return self._profiles.get(f"/advisers/{quote(adviser_id, safe='')}", AdviserContact)
+
+    def employer(self, employer_id: uuid.UUID) -> EmployerContact | None:
+        return self._opportunities.get(f"/employers/{employer_id}", EmployerContact)
+
+    def close(self) -> None:
+        self._profiles.close()
+        self._opportunities.close()
+
+
+@dataclass
+class InMemoryContacts:
+    """Addresses a test or a benchmark hands the service."""
+
+    people: dict[uuid.UUID, PersonContact] = field(default_factory=dict)
+    advisers: dict[str, AdviserContact] = field(default_factory=dict)
+    employers: dict[uuid.UUID, EmployerContact] = field(default_factory=dict)
+
+    def person(self, profile_id: uuid.UUID) -> PersonContact | None:
+        return self.people.get(profile_id)
+
+    def adviser(self, adviser_id: str) -> AdviserContact | None:
+        return self.advisers.get(adviser_id)
+
+    def employer(self, employer_id: uuid.UUID) -> EmployerContact | None:
+        return self.employers.get(employer_id)
+
+    def close(self) -> None:
+        pass

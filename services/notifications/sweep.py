@@ -1,0 +1,101 @@
+"""What time brings due: employer response reminders, the adviser being told, and digests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.notifications import queue
+from services.notifications.ingest import employer_name, opportunity_item
+from services.notifications.models import DigestItem, Opportunity, Referral, SavedSearch
+from services.notifications.rules import add_working_days
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    reminder_working_days: int
+    escalation_working_days: int
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+def employer_deadlines(session: Session, *, now: dt.datetime, deadlines: Deadlines) -> int:
+    """Referrals still waiting for the employer: remind the employer after the first period, tell the referring
+    adviser after the second. Returns how many messages were queued."""
+    queued = 0
+    waiting = session.scalars(
+        select(Referral).where(Referral.status == "referred", Referral.employer_responded_at.is_(None),
+                               Referral.profile_id.is_not(None))
+    )
+    for referral in waiting:
+        referred_at = _utc(referral.referred_at)
+        reminder_at = add_working_days(referred_at, deadlines.reminder_working_days)
+        if now < reminder_at:
+            continue
+        opportunity = session.get(Opportunity, referral.opportunity_id)
+        params: dict[str, Any] = {
+            "referral_id": str(referral.referral_id), "opportunity_id": str(referral.opportunity_id),
+            "referred_on": referred_at.date().isoformat(), "adviser_id": referral.adviser_id,
+            "title": opportunity.title if opportunity else "an opportunity",
+            "employer": employer_name(session, referral.employer_id),
+            "working_days": deadlines.reminder_working_days,
+        }
+        if queue.enqueue(session, cause=f"referral:{referral.referral_id}:employer_reminder",
+                         kind="employer_reminder", recipient=queue.employer(referral.employer_id), params=params,
+                         now=now):
+            queued += 1
+        if referral.adviser_id and now >= add_working_days(referred_at, deadlines.escalation_working_days):
+            escalation = {**params, "working_days": deadlines.escalation_working_days,
+                          "reminder_days": deadlines.reminder_working_days}
+            if queue.enqueue(session, cause=f"referral:{referral.referral_id}:adviser_escalation",
+                             kind="adviser_escalation", recipient=queue.adviser(referral.adviser_id),
+                             params=escalation, now=now):
+                queued += 1
+    return queued
+
+
+def digests(session: Session, *, now: dt.datetime) -> int:
+    """One digest per recipient and due time, batching every match waiting for it. Returns digests queued."""
+    waiting = session.scalars(
+        select(DigestItem).where(DigestItem.batched_in.is_(None), DigestItem.due_at <= now)
+    ).all()
+    groups: dict[tuple[str, dt.datetime], list[DigestItem]] = defaultdict(list)
+    for item in waiting:
+        groups[(item.recipient, _utc(item.due_at))].append(item)
+    queued = 0
+    for (recipient, due_at), items in groups.items():
+        searches = {s.id: s for s in session.scalars(
+            select(SavedSearch).where(SavedSearch.id.in_({i.search_id for i in items}), SavedSearch.active))}
+        listed: dict[uuid.UUID, dict[str, Any]] = {}
+        for item in items:
+            opportunity = session.get(Opportunity, item.opportunity_id)
+            if opportunity is not None and opportunity.status == "live" and item.search_id in searches:
+                listed.setdefault(item.opportunity_id,
+                                  opportunity_item(opportunity, employer_name(session, opportunity.employer_id)))
+        frequency = next(iter(searches.values())).frequency if searches else "daily"
+        message = None
+        if listed:
+            message = queue.enqueue(
+                session, cause=f"digest:{recipient}:{due_at.isoformat()}", kind="search_digest", recipient=recipient,
+                profile_id=items[0].profile_id, now=now,
+                params={"items": list(listed.values()), "frequency": frequency,
+                        "searches": sorted({searches[i.search_id].name for i in items if i.search_id in searches})},
+            )
+        batch = message.id if message is not None else uuid.UUID(int=0)
+        for item in items:
+            item.batched_in = batch
+        queued += message is not None
+    return queued
+
+
+def sweep(session: Session, *, now: dt.datetime, deadlines: Deadlines) -> int:
+    """Everything due at `now`, in the caller's transaction."""
+    return employer_deadlines(session, now=now, deadlines=deadlines) + digests(session, now=now)
