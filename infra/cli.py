@@ -52,6 +52,7 @@ def _start(stack: Stack) -> None:
         typer.echo("seed: skipped (SEED=0)")
     else:
         _seed_unless_populated()
+    typer.echo(stack.start_mail_server())
     for line in stack.start_services():
         typer.echo(line)
     typer.echo(stack.start_relay())
@@ -66,6 +67,7 @@ def _print_urls() -> None:
         if component.is_built():
             docs = "" if component is UI else f"  (API docs {component.url}/docs)"
             typer.echo(f"  {component.name:<14} {component.url}{docs}")
+    typer.echo(f"  inbox          {UI.url}/dev_inbox  (development: the mail the notifications service sent)")
     typer.echo(f"  logs           {RUN_DIR / 'logs'}")
     typer.echo("Get a token for the APIs: youth-guarantee token --role adviser")
 

@@ -137,6 +137,15 @@ class Stack:
             )
             yield f"{component.name}: starting on {component.url}"
 
+    def start_mail_server(self) -> str:
+        """The development SMTP server the notifications service sends to (unless it is pointed elsewhere)."""
+        if self.env.get("NOTIFICATIONS_SMTP_HOST") or self.env.get("NOTIFICATIONS_CHANNEL") == "govuk_notify":
+            return "mail: the notifications service sends through the server its settings name"
+        if port_open(ADDRESSES.host, ADDRESSES.smtp_port):
+            raise StackError(f"port {ADDRESSES.smtp_port} for the development SMTP server is taken")
+        self._spawn("mailserver", [sys.executable, "-m", "infra.mailserver"])
+        return f"mail: development SMTP server on {ADDRESSES.host}:{ADDRESSES.smtp_port} (read it in the UI's inbox)"
+
     def start_relay(self) -> str:
         self._spawn("relay", [sys.executable, "-m", "infra.relay"])
         return "relay: publishing the outboxes of profiles and opportunities"
