@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from services.common.types import Offset
 from services.notifications import subscriptions
@@ -19,7 +19,7 @@ from services.notifications.schemas import (
 )
 
 router = APIRouter()
-Token = Annotated[str, Path(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Token = Annotated[str, Query(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 @router.get("/preferences", response_model=PreferencesRead, tags=["preferences"])
@@ -61,8 +61,8 @@ def list_messages(principal: Person, session: SessionDep, offset: Offset = 0,
     return subscriptions.list_messages(session=session, principal=principal, limit=limit, offset=offset)
 
 
-@router.get("/unsubscribe/{token}", response_model=Unsubscribed, tags=["unsubscribe"])
-@router.post("/unsubscribe/{token}", response_model=Unsubscribed, tags=["unsubscribe"])
+@router.get("/unsubscribe", response_model=Unsubscribed, tags=["unsubscribe"])
+@router.post("/unsubscribe", response_model=Unsubscribed, tags=["unsubscribe"])
 def unsubscribe(token: Token, session: SessionDep, clock: ClockDep) -> Unsubscribed:
     """One click from an email, no sign-in: the link itself is the secret (RFC 8058 one-click POST too)."""
     return subscriptions.unsubscribe(session=session, token=token, now=clock.now())

@@ -127,7 +127,7 @@ class Delivery:
             context = Context(
                 greeting_name=recipient.greeting_name,
                 adviser=self._adviser(adviser_id) if adviser_id and message.kind != "adviser_escalation" else None,
-                unsubscribe_url=f"{base}/unsubscribe/{self._unsubscribe_token(session, message, preference)}",
+                unsubscribe_url=f"{base}/unsubscribe?token={self._unsubscribe_token(session, message, preference)}",
                 preferences_url=f"{base}/docs#/preferences",
             )
             rendered = render(message.kind, self._params(session, message), context)

@@ -11,10 +11,10 @@ from services.opportunities import browse, employers, interests, lifecycle, refe
 from services.opportunities.dependencies import (
     AdviserOnly,
     AdviserOrEmployer,
-    EmployerReader,
     AdviserOrPerson,
     ClockDep,
     DirectoryDep,
+    EmployerReader,
     MaybePrincipal,
     ReferralReader,
     SemanticDep,

@@ -106,12 +106,15 @@ ALLOWED: dict[tuple[str, str, str], frozenset[str]] = {
     ("profiles", "DELETE", "/profiles/{profile_id}"): frozenset({A, Y}),
     ("profiles", "GET", "/profiles/{profile_id}/eligibility"): frozenset({A, Y, svc("opportunities")}),
     ("profiles", "GET", "/profiles/{profile_id}/employer-view"): frozenset({A, Y, svc("opportunities")}),
+    ("profiles", "GET", "/profiles/{profile_id}/contact"): frozenset({A, Y, svc("notifications")}),
     ("profiles", "GET", "/profiles/{profile_id}/subject"): frozenset(
         {svc("opportunities"), svc("matching"), svc("events")}
     ),
-    ("profiles", "GET", "/advisers/{adviser_id}"): frozenset({A, E, "employer:other", Y, YO, svc("opportunities")}),
+    ("profiles", "GET", "/advisers/{adviser_id}"): frozenset(
+        {A, E, "employer:other", Y, YO, svc("opportunities"), svc("notifications")}
+    ),
     ("profiles", "PUT", "/advisers/{adviser_id}"): frozenset({A}),
-    ("opportunities", "GET", "/employers/{employer_id}"): frozenset({A, E}),
+    ("opportunities", "GET", "/employers/{employer_id}"): frozenset({A, E, svc("notifications")}),
     ("opportunities", "PATCH", "/employers/{employer_id}"): frozenset({A, E}),
     ("opportunities", "GET", "/employers/{employer_id}/opportunities"): frozenset({A, E}),
     ("opportunities", "GET", "/opportunities/{opportunity_id}"): frozenset({A, E}),  # a draft
@@ -182,7 +185,7 @@ def test_the_access_matrix_admits_no_caller_outside_each_routes_allowed_callers(
            "adviser_id": ADVISER, "opportunity_id": seeded.opportunities["parts_draft"]["id"],
            "referral_id": referral["id"]}
     routes = []
-    for service in SERVICE_NAMES:
+    for service in stack.urls:  # the services the test stack runs (not notifications: tests/notifications)
         document = httpx.get(f"{stack.urls[service]}/openapi.json", timeout=20).json()
         routes += [(service, method.upper(), path) for path, operations in document["paths"].items() if "{" in path
                    for method in operations]

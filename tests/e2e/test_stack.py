@@ -19,14 +19,14 @@ import pytest
 
 from infra.broker import port_open
 from infra.seed.synthetic import birth_date_for_age
-from infra.stack import BROKER_PORT, SERVICES, UI
+from infra.stack import ADDRESSES, BROKER_PORT, SERVICES, UI
 from services.common.settings import CommonSettings
 from tests.support.tokens import bearer
 from tests.support.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "infra.cli"]
-PROFILES, OPPORTUNITIES, MATCHING, EVENTS = (c.url for c in SERVICES)
+PROFILES, OPPORTUNITIES, MATCHING, EVENTS, NOTIFICATIONS = (c.url for c in SERVICES)
 
 
 @dataclass
@@ -62,7 +62,7 @@ def _down(stack_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def stack_ports_free() -> None:
-    ports = [BROKER_PORT, *(c.port for c in SERVICES), UI.port]
+    ports = [BROKER_PORT, *(c.port for c in SERVICES), UI.port, ADDRESSES.smtp_port]
     busy = [port for port in ports if port and port_open("127.0.0.1", port)]
     if busy:
         pytest.fail(f"ports {busy} are taken; stop the running stack (youth-guarantee down) before this test")

@@ -1,0 +1,418 @@
+"""The notifications service end to end: events on the real broker, its own consumer, PostgreSQL, and a real SMTP
+server (aiosmtpd on a free port) whose received messages are read back. The clock is injected: tests set it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from infra.broker import free_port
+from infra.mailserver import MailServer
+from infra.seed.synthetic import birth_date_for_age, profile_snapshot
+from services.common.auth import Role
+from services.common.clock import FixedClock
+from services.messaging.contract import EventEnvelope
+from services.notifications import models
+from services.notifications.config import NotificationsSettings
+from services.notifications.contacts import AdviserContact, EmployerContact, InMemoryContacts, PersonContact
+from services.notifications.main import create_app
+from tests.support.databases import TestDatabases
+from tests.support.events import (
+    Employer,
+    Referral,
+    YoungPerson,
+    employer_event,
+    employer_snapshot,
+    opportunity_event,
+    opportunity_snapshot,
+    profile_event,
+    reissued,
+)
+from tests.support.figures import report
+from tests.support.keys import CONSUMER_KEYS
+from tests.support.services import bearer, client_for
+from tests.support.topics import TopicPublisher
+from tests.support.waiting import wait_for
+
+# A Monday at 10:00 in London, well away from quiet hours.
+MONDAY = dt.datetime(2041, 12, 2, 10, 0, tzinfo=dt.UTC)
+ADVISER = AdviserContact(name="Priya Shah", email="priya.shah@hub.example", phone="0161 000 0001")
+
+
+@dataclass
+class Service:
+    app: FastAPI
+    client: TestClient
+    settings: NotificationsSettings
+    clock: FixedClock
+    contacts: InMemoryContacts
+    mail: MailServer
+    publisher: TopicPublisher
+
+    def publish(self, *events: EventEnvelope) -> None:
+        handled = self.app.state.consumer.handled
+        self.publisher.publish(*events)
+        wait_for(lambda: self.app.state.consumer.handled, until=lambda n: n >= handled + len(events),
+                 what=f"the consumer to handle {len(events)} events", timeout=60)
+
+    def headers(self, role: Role, sub: str) -> dict[str, str]:
+        return bearer(self.settings, role, sub)
+
+    def settle(self) -> None:
+        """Wait until nothing due is left in the queue, then a little longer for the last send."""
+        def due() -> int:
+            with self.app.state.session_factory() as session:
+                return session.scalar(select(func.count()).select_from(models.Message).where(
+                    models.Message.status == "queued", models.Message.next_attempt_at <= self.clock.now())) or 0
+        wait_for(due, until=lambda n: n == 0, what="the due messages to go", timeout=30)
+        time.sleep(0.3)
+
+    def mail_to(self, address: str, count: int | None = None, timeout: float = 20.0) -> list[EmailMessage]:
+        """The messages received for `address`: waiting until `count` have arrived when given."""
+        def found() -> list[EmailMessage]:
+            return [m for m in self.mail.keeper.messages if m["To"] == address]
+        if count is not None:
+            wait_for(found, until=lambda ms: len(ms) >= count, what=f"{count} emails", timeout=timeout)
+        return found()
+
+    def messages(self, cause_prefix: str) -> list[models.Message]:
+        with self.app.state.session_factory() as session:
+            return list(session.scalars(select(models.Message).where(models.Message.cause.startswith(cause_prefix))))
+
+    def consent(self, person: uuid.UUID, **changes: Any) -> dict[str, Any]:
+        response = self.client.patch("/preferences", json={"email": True, **changes},
+                                     headers=self.headers(Role.YOUNG_PERSON, str(person)))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@pytest.fixture(scope="module")
+def service(databases: TestDatabases, bootstrap_servers: str, publisher: TopicPublisher) -> Iterator[Service]:
+    port = free_port()
+    settings = NotificationsSettings(
+        database_url=databases.new_url("notifications"), kafka_bootstrap_servers=bootstrap_servers,
+        consumer_group=f"notifications-test-{uuid.uuid4().hex[:8]}", environment="test", smtp_port=port,
+        deliver_interval_seconds=0.05, sweep_interval_seconds=3600, public_url="http://notifications.test",
+    )
+    clock = FixedClock(MONDAY)
+    contacts = InMemoryContacts(advisers={"adviser-n1": ADVISER})
+    with MailServer("127.0.0.1", port) as mail:
+        app = create_app(settings, clock=clock, keys=CONSUMER_KEYS, contacts=contacts)
+        with client_for(app) as client:
+            wait_for(app.state.consumer.assigned.is_set, what="the consumer's partitions", timeout=60)
+            yield Service(app, client, settings, clock, contacts, mail, publisher)
+
+
+@pytest.fixture(autouse=True)
+def monday(service: Service) -> None:
+    service.clock.at = MONDAY
+
+
+def new_person(service: Service, *, email: str | None = None, consent: bool = True, age: int = 19) -> YoungPerson:
+    person = YoungPerson(adviser_id="adviser-n1", registered_at=MONDAY - dt.timedelta(days=30))
+    snapshot = profile_snapshot(profile_id=person.profile_id, status="neet", priority_groups=[],
+                                date_of_birth=birth_date_for_age(age, MONDAY.date()), adviser_id="adviser-n1",
+                                registered_at=person.registered_at)
+    person.version = 1
+    service.contacts.people[person.profile_id] = PersonContact(
+        given_name="Sam", email=email or f"sam-{person.profile_id.hex[:8]}@example.org")
+    service.publish(profile_event(snapshot, 1, at=person.registered_at, keys=person.keys))
+    if consent:
+        service.consent(person.profile_id)
+    return person
+
+
+def new_employer(service: Service, name: str = "Stockport Bakery Ltd") -> Employer:
+    employer = Employer()
+    employer.version = 1
+    service.contacts.employers[employer.employer_id] = EmployerContact(
+        name=name, contact_email=f"jobs-{employer.employer_id.hex[:8]}@bakery.example")
+    service.publish(employer_event(employer_snapshot(employer_id=employer.employer_id, name=name), 1))
+    return employer
+
+
+def publish_opportunity(service: Service, employer: Employer, **fields: Any) -> uuid.UUID:
+    snapshot = opportunity_snapshot(employer_id=employer.employer_id, **fields)
+    service.publish(opportunity_event(snapshot, 1, at=service.clock.now()))
+    return snapshot.opportunity_id
+
+
+def refer(service: Service, person: YoungPerson, employer: Employer, title: str = "Trainee baker") -> Referral:
+    opportunity_id = publish_opportunity(service, employer, title=title, sector="catering_hospitality")
+    return Referral(person, opportunity_id=opportunity_id, employer_id=employer.employer_id)
+
+
+def test_ready_and_docs(service: Service) -> None:
+    assert service.client.get("/ready").json()["status"] == "ready"
+    assert service.client.get("/docs").status_code == 200
+
+
+def test_referral_status_changes_reach_the_young_person_once(service: Service) -> None:
+    person = new_person(service)
+    address = service.contacts.people[person.profile_id].email
+    assert address is not None
+    employer = new_employer(service)
+    referral = refer(service, person, employer)
+    events = [referral.created(MONDAY), referral.moved("interviewing", MONDAY + dt.timedelta(hours=1))]
+    service.publish(*events)
+    received = service.mail_to(address, 2)
+    subjects = sorted(str(m["Subject"]) for m in received)
+    assert subjects == ["Stockport Bakery Ltd would like to interview you",
+                        "You have been put forward for Trainee baker"]
+    body = received[-1].get_content()
+    assert "Hello Sam," in body and "Trainee baker" in body
+    assert f"Your adviser is {ADVISER.name}" in body and ADVISER.email in body and ADVISER.phone in body
+    assert str(received[0]["List-Unsubscribe"]).strip().startswith("<http://notifications.test/unsubscribe?token=")
+    assert received[0]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+    # The same events again (a redelivery) and the same changes under new event ids (a re-issue): nothing new.
+    service.publish(*events, *[reissued(event) for event in events])
+    service.settle()
+    assert len(service.mail_to(address)) == 2
+    report(f"notifications: referral status emails: 2 sent for 2 changes; after 4 more deliveries of them: "
+           f"{len(service.mail_to(address))}")
+
+
+def test_nothing_to_a_young_person_who_has_not_agreed_to_email(service: Service) -> None:
+    person = new_person(service, consent=False)
+    address = service.contacts.people[person.profile_id].email
+    referral = refer(service, person, new_employer(service))
+    service.publish(referral.created(MONDAY))
+    service.settle()
+    assert service.mail_to(str(address)) == []
+    listed = service.client.get("/messages", headers=service.headers(Role.YOUNG_PERSON, str(person.profile_id)))
+    assert [(m["status"], m["reason"]) for m in listed.json()["items"]] == [("suppressed", "no consent to email")]
+    preferences = service.client.get("/preferences",
+                                     headers=service.headers(Role.YOUNG_PERSON, str(person.profile_id))).json()
+    assert preferences["email"] is False and preferences["email_consented_at"] is None
+
+
+def test_employer_reminded_then_adviser_told(service: Service) -> None:
+    person = new_person(service)
+    employer = new_employer(service, "Slow Replies Ltd")
+    employer_address = service.contacts.employers[employer.employer_id].contact_email
+    waiting = refer(service, person, employer, title="Shop assistant")
+    answered = refer(service, new_person(service), employer, title="Stock assistant")
+    service.publish(waiting.created(MONDAY), answered.created(MONDAY),
+                    answered.moved("applied", MONDAY + dt.timedelta(days=2)))
+    delivery = service.app.state.delivery
+
+    def chased() -> list[str]:
+        """The reminders and escalations queued for this test's two referrals."""
+        return sorted(m.kind for r in (waiting, answered) for m in service.messages(f"referral:{r.referral_id}")
+                      if m.kind != "referral_status")
+
+    service.clock.at = MONDAY + dt.timedelta(days=13)  # 9 working days later
+    delivery.sweep()
+    assert chased() == []
+    service.clock.at = MONDAY + dt.timedelta(days=14)  # 10 working days
+    delivery.sweep()
+    assert chased() == ["employer_reminder"]
+    reminder = service.mail_to(employer_address, 1)
+    assert len(reminder) == 1 and reminder[0]["Subject"] == "Please reply to a referral for Shop assistant"
+    assert "10 working days" in reminder[0].get_content()
+    assert ADVISER.name in reminder[0].get_content()
+
+    service.clock.at = MONDAY + dt.timedelta(days=21)  # 15 working days
+    delivery.sweep()
+    assert chased() == ["adviser_escalation", "employer_reminder"]
+    told = [m for m in service.mail_to(ADVISER.email, 1) if "Slow Replies" in str(m["Subject"])]
+    assert [str(m["Subject"]) for m in told] == ["No answer from Slow Replies Ltd on Shop assistant"]
+    assert str(waiting.referral_id) in told[0].get_content()
+
+    delivery.sweep()  # once each
+    service.settle()
+    assert chased() == ["adviser_escalation", "employer_reminder"]
+    assert len(service.mail_to(employer_address)) == 1
+    assert len([m for m in service.mail_to(ADVISER.email) if "Slow Replies" in str(m["Subject"])]) == 1
+    report("notifications: employer deadline: 0 at 9 working days, employer reminded at 10, adviser told at 15, "
+           "the referral the employer answered: none")
+
+
+def save_search(service: Service, role: Role, sub: str, **body: Any) -> dict[str, Any]:
+    response = service.client.post("/searches", json=body, headers=service.headers(role, sub))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_instant_alert_and_one_click_unsubscribe(service: Service) -> None:
+    person = new_person(service)
+    address = str(service.contacts.people[person.profile_id].email)
+    search = save_search(service, Role.YOUNG_PERSON, str(person.profile_id), name="Baking", text="bread",
+                         frequency="instant", filters={"sectors": ["catering_hospitality"]})
+    employer = new_employer(service)
+    publish_opportunity(service, employer, title="Bread baker", sector="catering_hospitality")
+    publish_opportunity(service, employer, title="Bread van driver", sector="transport_logistics")  # filter says no
+    publish_opportunity(service, employer, title="Cake decorator", sector="catering_hospitality")  # text says no
+    alert = service.mail_to(address, 1)
+    assert alert[0]["Subject"] == "New: Bread baker"
+    assert '"Baking"' in alert[0].get_content()
+    link = urlparse(str(alert[0]["List-Unsubscribe"]).strip().strip("<>"))
+    assert service.client.post(f"{link.path}?{link.query}").json() == {"unsubscribed": 'alerts for the saved search "Baking"'}
+    listed = service.client.get("/searches", headers=service.headers(Role.YOUNG_PERSON, str(person.profile_id)))
+    assert [(s["id"], s["active"]) for s in listed.json()["items"]] == [(search["id"], False)]
+    publish_opportunity(service, employer, title="Bread baker (second shift)", sector="catering_hospitality")
+    service.settle()
+    assert len(service.mail_to(address)) == 1
+
+
+def test_digest_batches_several_and_under_18s_default_to_weekly(service: Service) -> None:
+    person = new_person(service, age=17)
+    address = str(service.contacts.people[person.profile_id].email)
+    search = save_search(service, Role.YOUNG_PERSON, str(person.profile_id), name="Gardening", text="garden")
+    assert search["frequency"] == "weekly"
+    save_search(service, Role.YOUNG_PERSON, str(person.profile_id), name="Outdoors", text="outdoor")
+    employer = new_employer(service)
+    titles = ["Garden centre assistant", "Garden maintenance trainee", "Outdoor garden builder"]
+    for title in titles:
+        publish_opportunity(service, employer, title=title, sector="catering_hospitality")
+    delivery = service.app.state.delivery
+    assert delivery.sweep() == 0
+    service.settle()
+    assert service.mail_to(address) == []
+    service.clock.at = dt.datetime(2041, 12, 9, 8, 0, tzinfo=dt.UTC)  # next Monday, 08:00 in London
+    assert delivery.sweep() == 1
+    digest = service.mail_to(address, 1)
+    assert digest[0]["Subject"] == "3 new opportunities for your saved searches"
+    body = digest[0].get_content()
+    assert all(title in body for title in titles) and body.count("Outdoor garden builder") == 1
+    assert delivery.sweep() == 0
+    service.settle()
+    assert len(service.mail_to(address)) == 1
+    report("notifications: weekly digest for an under-18: 3 matches of 2 searches (one matched both) in 1 email")
+
+
+def test_quiet_hours_hold_mail_until_morning(service: Service) -> None:
+    service.clock.at = dt.datetime(2041, 12, 2, 22, 30, tzinfo=dt.UTC)
+    person = new_person(service)
+    address = str(service.contacts.people[person.profile_id].email)
+    referral = refer(service, person, new_employer(service))
+    service.publish(referral.created(service.clock.now()))
+    service.settle()
+    assert service.mail_to(address) == []
+    held = service.messages(f"referral:{referral.referral_id}")
+    assert [m.status for m in held] == ["queued"]
+    assert held[0].next_attempt_at == dt.datetime(2041, 12, 3, 8, 0, tzinfo=dt.UTC)
+    service.clock.at = dt.datetime(2041, 12, 3, 8, 0, tzinfo=dt.UTC)
+    assert len(service.mail_to(address, 1)) == 1
+
+
+def test_erasure_deletes_searches_preferences_and_queued_mail(service: Service) -> None:
+    service.clock.at = dt.datetime(2041, 12, 2, 23, 0, tzinfo=dt.UTC)  # quiet hours: the mail stays queued
+    person = new_person(service)
+    address = str(service.contacts.people[person.profile_id].email)
+    save_search(service, Role.YOUNG_PERSON, str(person.profile_id), name="Anything", text="",
+                frequency="instant")
+    referral = refer(service, person, new_employer(service))
+    service.publish(referral.created(service.clock.now()))
+    held = service.messages(f"referral:{referral.referral_id}")
+    assert len(held) == 1
+
+    def held_of_them() -> dict[str, int]:
+        with service.app.state.session_factory() as session:
+            return {model.__tablename__: session.scalar(select(func.count()).select_from(model).where(
+                model.profile_id == person.profile_id)) or 0  # type: ignore[attr-defined]
+                for model in (models.Message, models.SavedSearch, models.Preference, models.DigestItem,
+                              models.Person)}
+    before = held_of_them()
+    assert before["messages"] == 2 and before["saved_searches"] == 1 and before["preferences"] == 1
+    service.publish(person.erased(service.clock.now()))
+    assert held_of_them() == dict.fromkeys(before, 0)
+    service.clock.at = dt.datetime(2041, 12, 3, 9, 0, tzinfo=dt.UTC)
+    service.settle()
+    assert service.mail_to(address) == []
+    report(f"notifications: erasure removed {sum(before.values())} rows of one person "
+           f"({', '.join(f'{k} {v}' for k, v in before.items() if v)}); nothing sent after")
+
+
+def test_preferences_are_each_persons_own_and_bad_input_names_the_field(service: Service) -> None:
+    assert service.client.get("/preferences").status_code == 401
+    token = service.headers(Role.SERVICE, "opportunities")
+    assert service.client.get("/preferences", headers=token).status_code == 403
+    response = service.client.patch("/preferences", json={"frequency": "hourly"},
+                                    headers=service.headers(Role.ADVISER, "adviser-n1"))
+    assert response.status_code == 422 and "frequency" in str(response.json()["detail"][0]["loc"])
+    response = service.client.post("/searches", json={"name": "x", "filters": {"types": ["astronaut"]}},
+                                   headers=service.headers(Role.ADVISER, "adviser-n1"))
+    assert response.status_code == 422 and "types" in str(response.json()["detail"][0]["loc"])
+    assert service.client.get("/unsubscribe", params={"token": "x" * 30}).status_code == 404
+    assert service.client.get("/unsubscribe", params={"token": "x"}).status_code == 422
+
+
+class FlakyChannel:
+    """Refuses the first `failures` sends, then hands each message to the real SMTP server."""
+
+    def __init__(self, real: Any, failures: int) -> None:
+        self.real, self.failures, self.calls = real, failures, 0
+
+    def send(self, outgoing: Any) -> None:
+        from services.notifications.channels import SendFailed
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise SendFailed("SMTP: ConnectionRefusedError")
+        self.real.send(outgoing)
+
+
+def test_retries_back_off_then_dead_letter(service: Service, databases: TestDatabases) -> None:
+    from services.common.app_state import attach_database
+    from services.notifications.channels import SmtpChannel
+    from services.notifications.delivery import Delivery
+    from services.notifications.main import MIGRATIONS
+    from services.notifications.queue import enqueue
+
+    settings = service.settings.model_copy(update={"database_url": databases.new_url("notifications_retry"),
+                                                   "max_attempts": 3, "backoff_seconds": 10.0})
+    holder = FastAPI()
+    attach_database(holder, settings.resolved_database_url(), MIGRATIONS, settings)
+    clock = FixedClock(MONDAY)
+    employer_id = uuid.uuid4()
+    contacts = InMemoryContacts(employers={employer_id: EmployerContact(name="Retry Ltd",
+                                                                        contact_email="jobs@retry.example")})
+    params = {"referral_id": str(uuid.uuid4()), "opportunity_id": str(uuid.uuid4()), "referred_on": "2041-11-18",
+              "adviser_id": None, "title": "Porter", "employer": "Retry Ltd", "working_days": 10}
+    flaky = FlakyChannel(SmtpChannel(settings), failures=2)
+    delivery = Delivery(holder.state.session_factory, flaky, contacts, settings, clock)
+    with holder.state.session_factory() as session, session.begin():
+        recovers = enqueue(session, cause="test:recovers", kind="employer_reminder",
+                           recipient=f"employer:{employer_id}", params=params, now=clock.now())
+        assert recovers is not None
+        recovers_id = recovers.id
+    assert delivery.deliver_one(recovers_id) == "queued"  # failed once: next try in 10 s
+    assert delivery.deliver_due() == {}
+    clock.advance(seconds=10)
+    assert delivery.deliver_due() == {"queued": 1}  # failed twice: next in 20 s
+    clock.advance(seconds=19)
+    assert delivery.deliver_due() == {}
+    clock.advance(seconds=1)
+    assert delivery.deliver_due() == {"sent": 1}
+    assert len(service.mail_to("jobs@retry.example", 1)) == 1
+
+    flaky.failures, flaky.calls = 10, 0
+    with holder.state.session_factory() as session, session.begin():
+        gives_up = enqueue(session, cause="test:gives-up", kind="employer_reminder",
+                           recipient=f"employer:{employer_id}", params=params, now=clock.now())
+        assert gives_up is not None
+        gives_up_id = gives_up.id
+    outcomes = []
+    for _ in range(3):
+        outcomes.append(delivery.deliver_one(gives_up_id))
+        clock.advance(seconds=60)
+    assert outcomes == ["queued", "queued", "dead"]
+    with holder.state.session_factory() as session:
+        dead = session.get(models.DeadLetter, gives_up_id)
+        assert dead is not None and dead.attempts == 3 and dead.error == "SMTP: ConnectionRefusedError"
+    assert len(service.mail_to("jobs@retry.example")) == 1
+    holder.state.engine.dispose()
+    report("notifications: retries: sent on the 3rd try after backoffs of 10 s and 20 s; "
+           "3 failures -> dead-letter table")
