@@ -119,3 +119,21 @@ def test_an_advisers_read_of_a_profile_goes_to_the_audit_log_naming_the_person_b
             for v in opened] == [(pid, "adviser", "adviser-1", "profile"), (pid, "adviser", "adviser-2", "profile")]
     assert all(v.aggregate_id == v.payload["view_id"] for v in opened)
     report(f"read audit: profile reads recorded: {len(views)} (advisers), 0 (the person themself)")
+
+
+def test_only_the_notifications_service_reads_contact_details(profiles: ProfilesHarness) -> None:
+    created = profiles.client.post(
+        "/profiles", json=profile_payload(email="sam.contact@example.org", priority_groups=["send"],
+                                          ethnicity="Roma"), headers=profiles.as_("adviser")).json()
+    pid = created["id"]
+    contact = profiles.client.get(f"/profiles/{pid}/contact", headers=profiles.as_("service", "notifications"))
+    assert contact.status_code == 200, contact.text
+    assert contact.json() == {"id": pid, "given_name": created["given_name"], "email": "sam.contact@example.org",
+                              "date_of_birth": created["date_of_birth"], "adviser_id": "adviser-1"}
+    refused = [name for name in SERVICE_NAMES if name != "notifications"
+               and profiles.client.get(f"/profiles/{pid}/contact",
+                                       headers=profiles.as_("service", name)).status_code == 403]
+    assert refused == [name for name in SERVICE_NAMES if name != "notifications"]
+    assert profiles.client.get(f"/profiles/{pid}/contact", headers=profiles.as_("employer", pid)).status_code == 403
+    assert profiles.client.get(f"/profiles/{pid}", headers=profiles.as_("service", "notifications")).status_code \
+        == 403
