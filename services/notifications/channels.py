@@ -5,7 +5,7 @@ from __future__ import annotations
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import formatdate, make_msgid
 from typing import Any, Protocol
 
 from services.notifications.config import NotificationsSettings
@@ -41,6 +41,7 @@ class SmtpChannel:
         email["From"] = self.settings.mail_from
         email["To"] = outgoing.to
         email["Subject"] = outgoing.subject
+        email["Date"] = formatdate(usegmt=True)
         email["Message-ID"] = make_msgid(idstring=outgoing.message_id, domain="youth-guarantee.example")
         email["X-YG-Message"] = outgoing.message_id
         email["List-Unsubscribe"] = f"<{outgoing.unsubscribe_url}>"

@@ -16,8 +16,12 @@ class NotificationsSettings(KeyClientSettings):
     consume: bool = True
     # Who else this service asks: the opportunities service for an employer's contact email.
     opportunities_url: str = Field(default_factory=lambda: address_of("opportunities"))
-    # Where the links in emails point (unsubscribe): this service's public address.
+    # Where the links in emails point: this service's public address (unsubscribe), the UI's page of choices.
     public_url: str = Field(default_factory=lambda: address_of("notifications"))
+    preferences_url: str = Field(default_factory=lambda: f"{address_of('ui')}/email")
+    # A referral change older than this when it is read (a replay of the topics, a service started late) is not
+    # news: it sends nothing.
+    news_within_hours: float = Field(72.0, gt=0)
 
     # The channel: SMTP (the development server `make run` starts, or a mail relay), or GOV.UK Notify.
     channel: Literal["smtp", "govuk_notify"] = "smtp"

@@ -128,7 +128,7 @@ class Delivery:
                 greeting_name=recipient.greeting_name,
                 adviser=self._adviser(adviser_id) if adviser_id and message.kind != "adviser_escalation" else None,
                 unsubscribe_url=f"{base}/unsubscribe?token={self._unsubscribe_token(session, message, preference)}",
-                preferences_url=f"{base}/docs#/preferences",
+                preferences_url=self.settings.preferences_url,
             )
             rendered = render(message.kind, self._params(session, message), context)
             try:

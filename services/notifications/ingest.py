@@ -125,7 +125,8 @@ def match_saved_searches(session: Session, opportunity: Opportunity, *, now: dt.
     return matched
 
 
-def _on_referral(session: Session, event: EventEnvelope, referral: ReferralV1 | ReferralV2, now: dt.datetime) -> None:
+def _on_referral(session: Session, event: EventEnvelope, referral: ReferralV1 | ReferralV2, now: dt.datetime,
+                 news_within: dt.timedelta) -> None:
     profile_id = referral.profile_id if isinstance(referral, ReferralV1) else None
     changed_at = _utc(referral.changed_at)
     row = session.get(Referral, referral.referral_id)
@@ -141,21 +142,22 @@ def _on_referral(session: Session, event: EventEnvelope, referral: ReferralV1 | 
     elif referral.status in EMPLOYER_RESPONSES:
         responded = row.employer_responded_at
         row.employer_responded_at = changed_at if responded is None else min(_utc(responded), changed_at)
-    if profile_id is None:
-        return  # the person was erased: nothing goes to them
+    if profile_id is None or now - changed_at > news_within:
+        return  # the person was erased (nothing goes to them), or this is old history read again
     queue.enqueue(session, cause=f"referral:{referral.referral_id}:{referral.status}", kind="referral_status",
                   recipient=queue.young_person(profile_id), profile_id=profile_id, now=now,
                   params={"referral_id": str(referral.referral_id), "status": referral.status,
                           "opportunity_id": str(referral.opportunity_id), "adviser_id": referral.adviser_id})
 
 
-def apply_event(session: Session, event: EventEnvelope, *, clock: Clock, timing: Timing) -> None:
+def apply_event(session: Session, event: EventEnvelope, *, clock: Clock, timing: Timing,
+                news_within: dt.timedelta = dt.timedelta(hours=72)) -> None:
     """Apply one event. An event still pseudonymised is about an erased person: only a referral's status counts
     (so an employer is not chased about a referral withdrawn at erasure)."""
     if is_pseudonymised(event):
         payload = event.typed_payload()
         if isinstance(payload, ReferralV2):
-            _on_referral(session, event, payload, clock.now())
+            _on_referral(session, event, payload, clock.now(), news_within)
         return
     payload = event.typed_payload()
     if isinstance(payload, ProfileSnapshotV1):
@@ -167,4 +169,4 @@ def apply_event(session: Session, event: EventEnvelope, *, clock: Clock, timing:
     elif isinstance(payload, OpportunitySnapshotV1):
         _on_opportunity(session, event, payload, clock, timing)
     elif isinstance(payload, ReferralV1):
-        _on_referral(session, event, payload, clock.now())
+        _on_referral(session, event, payload, clock.now(), news_within)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -39,7 +40,8 @@ def make_handler(settings: NotificationsSettings, session_factory: sessionmaker[
                  keys: KeyRing, clock: Clock) -> BatchHandler:
     """Open each batch with the personal keys and apply each event in one transaction with its processed id."""
     opener = Opener(keys, SqlSubjectBook(session_factory, KnownSubject))
-    apply = partial(apply_event, clock=clock, timing=Timing.from_settings(settings))
+    apply = partial(apply_event, clock=clock, timing=Timing.from_settings(settings),
+                    news_within=dt.timedelta(hours=settings.news_within_hours))
     handler = transactional_handler(session_factory, ProcessedEvent, settings.consumer_group, apply)
     return opening(handler, opener, after_erasure=partial(scrub_after_erasure, engine))
 

@@ -186,6 +186,15 @@ def test_referral_status_changes_reach_the_young_person_once(service: Service) -
            f"{len(service.mail_to(address))}")
 
 
+def test_old_history_read_again_sends_nothing(service: Service) -> None:
+    person = new_person(service)
+    referral = refer(service, person, new_employer(service))
+    service.publish(referral.created(MONDAY - dt.timedelta(days=4)))
+    assert service.messages(f"referral:{referral.referral_id}") == []
+    service.publish(referral.moved("applied", MONDAY - dt.timedelta(hours=1)))
+    assert [m.params["status"] for m in service.messages(f"referral:{referral.referral_id}")] == ["applied"]
+
+
 def test_nothing_to_a_young_person_who_has_not_agreed_to_email(service: Service) -> None:
     person = new_person(service, consent=False)
     address = service.contacts.people[person.profile_id].email

@@ -34,6 +34,7 @@ def pages_for(role: Role | None) -> dict[str, list[st.Page]]:
     opportunity = st.Page("views/opportunity.py", title="Opportunity", icon=":material/work:", visibility="hidden")
     referral = st.Page("views/referral.py", title="Referral", icon=":material/send:", visibility="hidden")
     refused = partial(_addressed, stand_in="views/not_allowed.py", title="Not available")
+    email = st.Page("views/email.py", title="Email and alerts", icon=":material/mail:")
     if role is Role.ADVISER:
         return {"Adviser": [
             st.Page("views/caseload.py", title="Caseload", icon=":material/groups:", default=True),
@@ -41,20 +42,20 @@ def pages_for(role: Role | None) -> dict[str, list[st.Page]]:
             st.Page("views/register.py", title="Register a young person", icon=":material/person_add:"),
             st.Page("views/opportunities.py", title="Opportunities", icon=":material/map:"),
             st.Page("views/dashboard.py", title="Guarantee dashboard", icon=":material/monitoring:"),
-            opportunity, referral,
+            email, opportunity, referral,
         ]}
     if role is Role.EMPLOYER:
         return {"Employer": [
             st.Page("views/my_opportunities.py", title="My opportunities", icon=":material/work:", default=True),
             st.Page("views/referrals.py", title="Referrals", icon=":material/inbox:"),
-            opportunity, referral, *refused({"opportunity", "referral"}),
+            email, opportunity, referral, *refused({"opportunity", "referral"}),
         ]}
     if role is Role.YOUNG_PERSON:
         return {"You": [
             st.Page("views/suggested.py", title="Suggested for me", icon=":material/star:", default=True),
             st.Page("views/browse.py", title="Browse", icon=":material/search:"),
             st.Page("views/my_profile.py", title="My profile", icon=":material/badge:"),
-            opportunity, referral, *refused({"opportunity", "referral"}),
+            email, opportunity, referral, *refused({"opportunity", "referral"}),
         ]}
     return {"": [st.Page("views/sign_in.py", title="Sign in", icon=":material/login:", default=True),
                  *_addressed(set(), "views/sign_in.py", "Sign in")]}
@@ -115,7 +116,11 @@ def main() -> None:
     if not config.development_mode:
         _identity_sign_in(config)
     user = session.current()
-    page = st.navigation(pages_for(user.role if user else None))
+    pages = pages_for(user.role if user else None)
+    if config.development_mode:
+        pages["Development"] = [st.Page("views/dev_inbox.py", title="Development inbox", icon=":material/mail:",
+                                        url_path="dev_inbox")]
+    page = st.navigation(pages)
     remembered.keep()
     st.html(MENU_LABEL)
     _sidebar(config)

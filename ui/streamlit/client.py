@@ -20,6 +20,7 @@ SERVICE_NAMES = {
     "opportunities": "the opportunities service",
     "matching": "the suggestions service",
     "events": "the guarantee figures service",
+    "notifications": "the email service",
 }
 
 FRIENDLY_TYPES = {
@@ -168,6 +169,26 @@ class Api:
 
     def get(self, service: str, path: str, **params: Any) -> Json:
         return self.request(service, "GET", path, params=params)
+
+    # Notifications: the signed-in person's own preferences, saved searches and what was sent to them
+
+    def email_preferences(self) -> Json:
+        return self.get("notifications", "/preferences")
+
+    def update_email_preferences(self, changes: Mapping[str, Any]) -> Json:
+        return self.request("notifications", "PATCH", "/preferences", json=dict(changes))
+
+    def saved_searches(self) -> Json:
+        return self.get("notifications", "/searches")
+
+    def save_search(self, body: Mapping[str, Any]) -> Json:
+        return self.request("notifications", "POST", "/searches", json=dict(body))
+
+    def delete_search(self, search_id: str) -> None:
+        self.request("notifications", "DELETE", f"/searches/{quote(search_id, safe='')}")
+
+    def sent_messages(self, **params: Any) -> Json:
+        return self.get("notifications", "/messages", **params)
 
     # Sign-in
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -15,6 +17,9 @@ class UISettings(CommonSettings):
     opportunities_url: str = Field(default_factory=lambda: address_of("opportunities"))
     matching_url: str = Field(default_factory=lambda: address_of("matching"))
     events_url: str = Field(default_factory=lambda: address_of("events"))
+    notifications_url: str = Field(default_factory=lambda: address_of("notifications"))
+    # Development: the folder the local SMTP server keeps mail in (infra/mailserver.py), for the inbox page.
+    inbox_dir: Path | None = None
     timeout_seconds: float = Field(10.0, gt=0, le=120)
     # Map tiles for the opportunity maps (e.g. "light" for CARTO tiles); none by default, so the maps work offline.
     map_style: str | None = None
@@ -29,6 +34,9 @@ class UISettings(CommonSettings):
     login_provider: str | None = None
     role_claim: str = "yg_role"
     subject_claim: str = "yg_sub"
+
+    def resolved_inbox_dir(self) -> Path:
+        return self.inbox_dir or self.data_dir.resolve() / "inbox"
 
     def service_url(self, service: str) -> str:
         return str(getattr(self, f"{service}_url")).rstrip("/")
