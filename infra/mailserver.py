@@ -10,6 +10,7 @@ import email.policy
 import mailbox
 import signal
 import threading
+import time
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ class Keeper:
 
     def __init__(self, maildir: Path | None = None) -> None:
         self.messages: list[EmailMessage] = []
+        self.arrival_times: list[float] = []  # time.monotonic() of each message's arrival, in order
         self.arrived = threading.Condition()
         self.maildir = mailbox.Maildir(maildir, create=True) if maildir else None
 
@@ -40,6 +42,7 @@ class Keeper:
         if self.maildir is not None:
             self.maildir.add(content)
         with self.arrived:
+            self.arrival_times.append(time.monotonic())
             self.messages.append(message)
             self.arrived.notify_all()
         return "250 Message accepted for delivery"

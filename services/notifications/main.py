@@ -92,6 +92,7 @@ def create_app(
                 key_ring.close()
             if contacts is None:
                 directory.close()
+            chosen_channel.close()
             app.state.engine.dispose()
 
     app = FastAPI(title="Youth Guarantee: notifications (saved searches, alerts, reminders)", version="1.0",

@@ -375,6 +375,9 @@ class FlakyChannel:
             raise SendFailed("SMTP: ConnectionRefusedError")
         self.real.send(outgoing)
 
+    def close(self) -> None:
+        self.real.close()
+
 
 def test_retries_back_off_then_dead_letter(service: Service, databases: TestDatabases) -> None:
     from services.common.app_state import attach_database
