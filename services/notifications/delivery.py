@@ -175,8 +175,9 @@ class Delivery:
         """Queue the reminders, escalations and digests that have come due."""
         deadlines = Deadlines(self.settings.employer_reminder_working_days,
                               self.settings.adviser_escalation_working_days)
+        now = self.clock.now()
         with self.session_factory() as session, session.begin():
-            return sweep(session, now=self.clock.now(), deadlines=deadlines)
+            return sweep(session, now=now, deadlines=deadlines, today=now.astimezone(self.timing.zone).date())
 
     def run(self, stop: threading.Event) -> None:
         """The worker: sweep every sweep interval, deliver every deliver interval, until stopped."""

@@ -14,6 +14,7 @@ from services.common.clock import Clock
 from services.messaging.contract import (
     EmployerSnapshotV1,
     EventEnvelope,
+    InterestV1,
     OpportunitySnapshotV1,
     ProfileErasedV1,
     ProfileSnapshotV1,
@@ -26,6 +27,7 @@ from services.notifications.models import (
     DeadLetter,
     DigestItem,
     Employer,
+    Interest,
     Message,
     Opportunity,
     Person,
@@ -70,7 +72,7 @@ def erase_person(session: Session, profile_id: uuid.UUID) -> None:
     """Drop everything held of a person: preferences, saved searches, digest items, mail queued or sent."""
     messages = select(Message.id).where(Message.profile_id == profile_id)
     session.execute(delete(DeadLetter).where(DeadLetter.message_id.in_(messages)))
-    for model in (Message, DigestItem, SavedSearch, Preference):
+    for model in (Message, DigestItem, SavedSearch, Preference, Interest):
         session.execute(delete(model).where(model.profile_id == profile_id))  # type: ignore[attr-defined]
     session.execute(delete(Person).where(Person.profile_id == profile_id))
     session.execute(update(Referral).where(Referral.profile_id == profile_id).values(profile_id=None))
@@ -170,3 +172,6 @@ def apply_event(session: Session, event: EventEnvelope, *, clock: Clock, timing:
         _on_opportunity(session, event, payload, clock, timing)
     elif isinstance(payload, ReferralV1):
         _on_referral(session, event, payload, clock.now(), news_within)
+    elif isinstance(payload, InterestV1) and session.get(Interest, payload.interest_id) is None:
+        session.add(Interest(interest_id=payload.interest_id, profile_id=payload.profile_id,
+                             opportunity_id=payload.opportunity_id, expressed_at=_utc(payload.expressed_at)))

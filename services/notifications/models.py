@@ -84,6 +84,17 @@ class Referral(Base):
     employer_responded_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
 
+class Interest(Base):
+    """A young person said they are interested in an opportunity (for the closing-date reminders)."""
+
+    __tablename__ = "interests"
+
+    interest_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    profile_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    opportunity_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    expressed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
 class Preference(Base):
     """One recipient's choices: `recipient` is `young_person:<profile id>`, `adviser:<id>` or `employer:<id>`.
     A young person gets email only with `email` on (their consent to email contact, off until they give it);

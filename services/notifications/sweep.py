@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from services.notifications import queue
 from services.notifications.ingest import employer_name, opportunity_item
-from services.notifications.models import DigestItem, Opportunity, Referral, SavedSearch
+from services.notifications.models import DigestItem, Interest, Opportunity, Person, Referral, SavedSearch
 from services.notifications.rules import add_working_days
 
 
@@ -96,6 +96,41 @@ def digests(session: Session, *, now: dt.datetime) -> int:
     return queued
 
 
-def sweep(session: Session, *, now: dt.datetime, deadlines: Deadlines) -> int:
-    """Everything due at `now`, in the caller's transaction."""
-    return employer_deadlines(session, now=now, deadlines=deadlines) + digests(session, now=now)
+# Reminders this many days before an opportunity closes; only the nearest one not yet passed is sent.
+CLOSING_REMINDER_DAYS = (7, 2)
+
+
+def closing_reminders(session: Session, *, today: dt.date, now: dt.datetime) -> int:
+    """Remind people of an opportunity closing within a week (and again two days before) that they said they were
+    interested in and were not put forward for, or were put forward for and the employer has not answered."""
+    queued = 0
+    closing = session.scalars(select(Opportunity).where(
+        Opportunity.status == "live", Opportunity.closing_date >= today,
+        Opportunity.closing_date <= today + dt.timedelta(days=max(CLOSING_REMINDER_DAYS))))
+    for opportunity in closing:
+        days_left = (opportunity.closing_date - today).days
+        threshold = min(days for days in CLOSING_REMINDER_DAYS if days_left <= days)
+        referred = {r.profile_id: r for r in session.scalars(select(Referral).where(
+            Referral.opportunity_id == opportunity.opportunity_id, Referral.profile_id.is_not(None)))
+            if r.profile_id is not None}
+        waiting: dict[uuid.UUID, str] = {pid: "referred" for pid, r in referred.items() if r.status == "referred"}
+        for interest in session.scalars(select(Interest).where(
+                Interest.opportunity_id == opportunity.opportunity_id, Interest.profile_id.is_not(None))):
+            if interest.profile_id is not None and interest.profile_id not in referred:
+                waiting[interest.profile_id] = "interested"
+        for profile_id, why in waiting.items():
+            person = session.get(Person, profile_id)
+            if queue.enqueue(session, cause=f"closing:{opportunity.opportunity_id}:{profile_id}:{threshold}",
+                             kind="closing_reminder", recipient=queue.young_person(profile_id),
+                             profile_id=profile_id, now=now,
+                             params={"opportunity_id": str(opportunity.opportunity_id), "why": why,
+                                     "closing_date": opportunity.closing_date.isoformat(), "days_left": days_left,
+                                     "adviser_id": person.adviser_id if person else None}):
+                queued += 1
+    return queued
+
+
+def sweep(session: Session, *, now: dt.datetime, deadlines: Deadlines, today: dt.date | None = None) -> int:
+    """Everything due at `now` (`today` is the local date), in the caller's transaction."""
+    return (employer_deadlines(session, now=now, deadlines=deadlines) + digests(session, now=now)
+            + closing_reminders(session, today=today or now.date(), now=now))

@@ -95,6 +95,19 @@ def adviser_escalation(params: dict[str, Any], context: Context) -> Rendered:
     return Rendered(f"No answer from {params['employer']} on {params['title']}", body)
 
 
+def closing_reminder(params: dict[str, Any], context: Context) -> Rendered:
+    days = params["days_left"]
+    when = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
+    if params["why"] == "interested":
+        text = (f"You said you were interested in {params['title']} at {params['employer']}. It closes {when}, on "
+                f"{params['closing_date']}. If you still want it, ask your adviser to put you forward now.")
+    else:
+        text = (f"You were put forward for {params['title']} at {params['employer']}, and they have not answered "
+                f"yet. It closes {when}, on {params['closing_date']}. Your adviser can chase them for you.")
+    return Rendered(f"{params['title']} closes {when}",
+                    f"{_hello(context)}\n\n{text}\n\n{_adviser_lines(context)}{_footer(context)}")
+
+
 def _listing(items: list[dict[str, Any]]) -> str:
     lines = []
     for item in items:
@@ -128,6 +141,7 @@ TEMPLATES: dict[str, Callable[[dict[str, Any], Context], Rendered]] = {
     "referral_status": referral_status,
     "employer_reminder": employer_reminder,
     "adviser_escalation": adviser_escalation,
+    "closing_reminder": closing_reminder,
     "search_alert": search_alert,
     "search_digest": search_digest,
 }

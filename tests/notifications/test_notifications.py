@@ -34,6 +34,7 @@ from tests.support.events import (
     YoungPerson,
     employer_event,
     employer_snapshot,
+    interest_event,
     opportunity_event,
     opportunity_snapshot,
     profile_event,
@@ -249,6 +250,44 @@ def test_employer_reminded_then_adviser_told(service: Service) -> None:
     assert len(service.mail_to(ADVISER.email, about="Slow Replies")) == 1
     report("notifications: employer deadline: 0 at 9 working days, employer reminded at 10, adviser told at 15, "
            "the referral the employer answered: none")
+
+
+def test_closing_date_reminders_a_week_and_two_days_before(service: Service) -> None:
+    interested, referred, answered = (new_person(service) for _ in range(3))
+    employer = new_employer(service, "Closing Soon Ltd")
+    closes = MONDAY.date() + dt.timedelta(days=9)
+    opportunity_id = publish_opportunity(service, employer, title="Kitchen porter", closing_date=closes)
+    waiting = Referral(referred, opportunity_id=opportunity_id, employer_id=employer.employer_id)
+    moved_on = Referral(answered, opportunity_id=opportunity_id, employer_id=employer.employer_id)
+    service.publish(interest_event(interested.profile_id, opportunity_id=opportunity_id, at=MONDAY,
+                                   keys=interested.keys),
+                    waiting.created(MONDAY), moved_on.created(MONDAY), moved_on.moved("applied", MONDAY))
+    delivery = service.app.state.delivery
+    address = {p.profile_id: str(service.contacts.people[p.profile_id].email) for p in (interested, referred, answered)}
+
+    def reminded() -> list[tuple[str, str]]:
+        return sorted((m.cause.rsplit(":", 2)[1], m.cause.rsplit(":", 1)[1])
+                      for m in service.messages(f"closing:{opportunity_id}"))
+
+    delivery.sweep()
+    assert reminded() == []
+    service.clock.at = MONDAY + dt.timedelta(days=2)  # 7 days left
+    delivery.sweep()
+    delivery.sweep()
+    assert reminded() == sorted([(str(interested.profile_id), "7"), (str(referred.profile_id), "7")])
+    mail = service.mail_to(address[interested.profile_id], 1, about="closes")
+    assert mail[0]["Subject"] == "Kitchen porter closes in 7 days"
+    assert "You said you were interested in Kitchen porter at Closing Soon Ltd" in mail[0].get_content()
+    assert "they have not answered" in service.mail_to(address[referred.profile_id], 1, about="closes")[0].get_content()
+    service.clock.at = MONDAY + dt.timedelta(days=7)  # 2 days left
+    delivery.sweep()
+    assert len(reminded()) == 4
+    assert [str(m["Subject"]) for m in service.mail_to(address[interested.profile_id], 2, about="closes")] == [
+        "Kitchen porter closes in 7 days", "Kitchen porter closes in 2 days"]
+    service.settle()
+    assert service.mail_to(address[answered.profile_id], about="closes") == []
+    report("notifications: closing-date reminders: 7 and 2 days before, to the interested and the unanswered "
+           "referral (2 each), none to the person the employer answered")
 
 
 def save_search(service: Service, role: Role, sub: str, **body: Any) -> dict[str, Any]:
