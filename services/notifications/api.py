@@ -6,9 +6,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from services.common.types import Offset
-from services.notifications import subscriptions
-from services.notifications.dependencies import ClockDep, Person, SessionDep, SettingsDep
+from services.notifications import responses, subscriptions
+from services.notifications.dependencies import AdviserOnly, ClockDep, Person, SessionDep, SettingsDep
 from services.notifications.schemas import (
+    EmployerResponsePage,
     MessagePage,
     PreferencesRead,
     PreferencesUpdate,
@@ -66,3 +67,10 @@ def list_messages(principal: Person, session: SessionDep, offset: Offset = 0,
 def unsubscribe(token: Token, session: SessionDep, clock: ClockDep) -> Unsubscribed:
     """One click from an email, no sign-in: the link itself is the secret (RFC 8058 one-click POST too)."""
     return subscriptions.unsubscribe(session=session, token=token, now=clock.now())
+
+
+@router.get("/employer-responses", response_model=EmployerResponsePage, tags=["employers"])
+def employer_responses(_principal: AdviserOnly, session: SessionDep,
+                       employer_id: uuid.UUID | None = None) -> EmployerResponsePage:
+    """Advisers: how each employer answers referrals (response rate, median days to the first answer)."""
+    return responses.employer_responses(session=session, employer_id=employer_id)

@@ -20,3 +20,4 @@ ClockDep = Annotated[Clock, Depends(clock)]
 SettingsDep = Annotated[NotificationsSettings, Depends(settings)]
 # Each person their own preferences, searches and messages; no service reads them.
 Person = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON, Role.EMPLOYER))]
+AdviserOnly = Annotated[Principal, Depends(require_roles(Role.ADVISER))]

@@ -78,3 +78,16 @@ class MessagePage(BaseModel):
 
 class Unsubscribed(BaseModel):
     unsubscribed: str = Field(description="what was stopped: a saved search's alerts, or all email")
+
+
+class EmployerResponse(BaseModel):
+    employer_id: uuid.UUID
+    employer_name: str | None
+    referrals: int = Field(description="referrals counted (not those withdrawn before the employer answered)")
+    answered: int
+    response_rate: float
+    median_days_to_answer: float | None = Field(description="from the referral to the employer's first answer")
+
+
+class EmployerResponsePage(BaseModel):
+    items: list[EmployerResponse]

@@ -248,6 +248,13 @@ def test_employer_reminded_then_adviser_told(service: Service) -> None:
     assert chased() == ["adviser_escalation", "employer_reminder"]
     assert len(service.mail_to(employer_address)) == 1
     assert len(service.mail_to(ADVISER.email, about="Slow Replies")) == 1
+    rates = service.client.get("/employer-responses", params={"employer_id": str(employer.employer_id)},
+                               headers=service.headers(Role.ADVISER, "adviser-n1"))
+    assert rates.json()["items"] == [{"employer_id": str(employer.employer_id), "employer_name": "Slow Replies Ltd",
+                                      "referrals": 2, "answered": 1, "response_rate": 0.5,
+                                      "median_days_to_answer": 2.0}]
+    assert service.client.get("/employer-responses", headers=service.headers(
+        Role.EMPLOYER, str(employer.employer_id))).status_code == 403
     report("notifications: employer deadline: 0 at 9 working days, employer reminded at 10, adviser told at 15, "
            "the referral the employer answered: none")
 
