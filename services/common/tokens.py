@@ -55,6 +55,8 @@ class Scope(StrEnum):
     # which the notifications service keeps); an employer's contact email.
     CONTACT_DETAILS = "profiles:contact"
     EMPLOYER_CONTACT = "opportunities:employer-contact"
+    # The list of guarantee clocks (GET /guarantee) only: not the audit log, not the figures.
+    GUARANTEE_LIST = "events:guarantee-list"
 
 
 # What each service may do at another. Nothing reads whole profiles: opportunities gets eligibility facts and the
@@ -68,7 +70,8 @@ SERVICE_SCOPES: Mapping[str, frozenset[Scope]] = {
     "matching": frozenset({Scope.PERSONAL_KEYS}),
     "events": frozenset({Scope.PERSONAL_KEYS, Scope.SPECIAL_KEYS}),
     "notifications": frozenset(
-        {Scope.PERSONAL_KEYS, Scope.CONTACT_DETAILS, Scope.ADVISER_CONTACT, Scope.EMPLOYER_CONTACT}
+        {Scope.PERSONAL_KEYS, Scope.CONTACT_DETAILS, Scope.ADVISER_CONTACT, Scope.EMPLOYER_CONTACT,
+         Scope.GUARANTEE_LIST}
     ),
 }
 

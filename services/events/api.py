@@ -9,7 +9,7 @@ from services.common.auth import Role
 from services.common.errors import Forbidden
 from services.common.types import Moment, Offset, Text
 from services.events import audit, guarantee, stats
-from services.events.dependencies import ClockDep, PersonOrAdviser, Reader, RulesDep, SessionDep
+from services.events.dependencies import ClockDep, ClockListReader, PersonOrAdviser, Reader, RulesDep, SessionDep
 from services.events.schemas import (
     EventPage,
     GuaranteePage,
@@ -57,7 +57,7 @@ def views_of(
 
 @router.get("/guarantee", response_model=GuaranteePage, tags=["guarantee"])
 def list_guarantee(
-    _principal: Reader,
+    _principal: ClockListReader,
     session: SessionDep,
     clock: ClockDep,
     rules: RulesDep,

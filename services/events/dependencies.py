@@ -27,5 +27,9 @@ RulesDep = Annotated[ClockRules, Depends(clock_rules)]
 # Advisers read everything here; a service only with the scope events:read (granted to none today); employers and
 # young people not.
 Reader = Annotated[Principal, Depends(require_roles(Role.ADVISER, service_scope=Scope.EVENTS_READ))]
+# The list of clocks: also the notifications service (advisers' daily digest of people turning at risk or overdue).
+ClockListReader = Annotated[
+    Principal, Depends(require_roles(Role.ADVISER, service_scope=Scope.GUARANTEE_LIST))
+]
 # Who has looked at a young person's record: the person themself (their own only) and advisers.
 PersonOrAdviser = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON))]

@@ -16,6 +16,9 @@ class NotificationsSettings(KeyClientSettings):
     consume: bool = True
     # Who else this service asks: the opportunities service for an employer's contact email.
     opportunities_url: str = Field(default_factory=lambda: address_of("opportunities"))
+    # ... and the events service for advisers' people on the guarantee clock.
+    events_url: str = Field(default_factory=lambda: address_of("events"))
+    ui_url: str = Field(default_factory=lambda: address_of("ui"))
     # Where the links in emails point: this service's public address (unsubscribe), the UI's page of choices.
     public_url: str = Field(default_factory=lambda: address_of("notifications"))
     preferences_url: str = Field(default_factory=lambda: f"{address_of('ui')}/email")

@@ -39,12 +39,28 @@ class EmployerContact(BaseModel):
     contact_email: str
 
 
+class ClockRow(BaseModel):
+    """One of an adviser's people on the guarantee clock, as the events service says (read: nothing else)."""
+
+    profile_id: uuid.UUID
+    status: str
+    days_left: int | None
+
+
+class ClockPage(BaseModel):
+    items: list[ClockRow]
+
+
 class Contacts(Protocol):
     def person(self, profile_id: uuid.UUID) -> PersonContact | None: ...
 
     def adviser(self, adviser_id: str) -> AdviserContact | None: ...
 
     def employer(self, employer_id: uuid.UUID) -> EmployerContact | None: ...
+
+    def clocks(self, adviser_id: str, status: str) -> list[ClockRow]:
+        """An adviser's people whose guarantee clock has this status (at_risk, overdue)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -76,10 +92,12 @@ class _Client:
 class HttpContacts:
     """GET /profiles/{id}/contact and /advisers/{id} at profiles, /employers/{id} at opportunities."""
 
-    def __init__(self, profiles: tuple[str, Callable[[], str]], opportunities: tuple[str, Callable[[], str]], *,
-                 timeout: float = 5.0, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(self, profiles: tuple[str, Callable[[], str]], opportunities: tuple[str, Callable[[], str]],
+                 events: tuple[str, Callable[[], str]], *, timeout: float = 5.0,
+                 transport: httpx.BaseTransport | None = None) -> None:
         self._profiles = _Client(*profiles, timeout, transport)
         self._opportunities = _Client(*opportunities, timeout, transport)
+        self._events = _Client(*events, timeout, transport)
 
     def person(self, profile_id: uuid.UUID) -> PersonContact | None:
         return self._profiles.get(f"/profiles/{profile_id}/contact", PersonContact)
@@ -90,9 +108,15 @@ class HttpContacts:
     def employer(self, employer_id: uuid.UUID) -> EmployerContact | None:
         return self._opportunities.get(f"/employers/{employer_id}", EmployerContact)
 
+    def clocks(self, adviser_id: str, status: str) -> list[ClockRow]:
+        page = self._events.get(f"/guarantee?adviser={quote(adviser_id, safe='')}&status={status}&limit=1000",
+                                ClockPage)
+        return page.items if page else []
+
     def close(self) -> None:
         self._profiles.close()
         self._opportunities.close()
+        self._events.close()
 
 
 @dataclass
@@ -102,6 +126,8 @@ class InMemoryContacts:
     people: dict[uuid.UUID, PersonContact] = field(default_factory=dict)
     advisers: dict[str, AdviserContact] = field(default_factory=dict)
     employers: dict[uuid.UUID, EmployerContact] = field(default_factory=dict)
+    # adviser id -> their people's clocks
+    caseloads: dict[str, list[ClockRow]] = field(default_factory=dict)
 
     def person(self, profile_id: uuid.UUID) -> PersonContact | None:
         return self.people.get(profile_id)
@@ -111,6 +137,9 @@ class InMemoryContacts:
 
     def employer(self, employer_id: uuid.UUID) -> EmployerContact | None:
         return self.employers.get(employer_id)
+
+    def clocks(self, adviser_id: str, status: str) -> list[ClockRow]:
+        return [row for row in self.caseloads.get(adviser_id, []) if row.status == status]
 
     def close(self) -> None:
         pass

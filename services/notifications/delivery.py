@@ -74,7 +74,7 @@ class Delivery:
 
     def _params(self, session: Session, message: Message) -> dict[str, Any]:
         """The message's parameters with the opportunity's title and employer as they are now."""
-        params = dict(message.params)
+        params = {**message.params, "ui_url": self.settings.ui_url.rstrip("/")}
         if "opportunity_id" in params and "title" not in params:
             opportunity = session.get(Opportunity, uuid.UUID(params["opportunity_id"]))
             params["title"] = opportunity.title if opportunity else "an opportunity"
@@ -176,8 +176,10 @@ class Delivery:
         deadlines = Deadlines(self.settings.employer_reminder_working_days,
                               self.settings.adviser_escalation_working_days)
         now = self.clock.now()
+        local = now.astimezone(self.timing.zone)
         with self.session_factory() as session, session.begin():
-            return sweep(session, now=now, deadlines=deadlines, today=now.astimezone(self.timing.zone).date())
+            return sweep(session, now=now, deadlines=deadlines, today=local.date(), clocks=self.contacts.clocks,
+                         digest_hour_reached=local.hour >= self.settings.digest_hour)
 
     def run(self, stop: threading.Event) -> None:
         """The worker: sweep every sweep interval, deliver every deliver interval, until stopped."""

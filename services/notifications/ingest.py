@@ -24,6 +24,7 @@ from services.messaging.contract import (
 from services.messaging.sealing import is_pseudonymised
 from services.notifications import queue
 from services.notifications.models import (
+    ClockSeen,
     DeadLetter,
     DigestItem,
     Employer,
@@ -72,7 +73,7 @@ def erase_person(session: Session, profile_id: uuid.UUID) -> None:
     """Drop everything held of a person: preferences, saved searches, digest items, mail queued or sent."""
     messages = select(Message.id).where(Message.profile_id == profile_id)
     session.execute(delete(DeadLetter).where(DeadLetter.message_id.in_(messages)))
-    for model in (Message, DigestItem, SavedSearch, Preference, Interest):
+    for model in (Message, DigestItem, SavedSearch, Preference, Interest, ClockSeen):
         session.execute(delete(model).where(model.profile_id == profile_id))  # type: ignore[attr-defined]
     session.execute(delete(Person).where(Person.profile_id == profile_id))
     session.execute(update(Referral).where(Referral.profile_id == profile_id).values(profile_id=None))

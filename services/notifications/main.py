@@ -50,6 +50,7 @@ def http_contacts(settings: NotificationsSettings) -> HttpContacts:
     signer = settings.service_signer("notifications")
     return HttpContacts((settings.profiles_url, service_token_source(signer, "profiles")),
                         (settings.opportunities_url, service_token_source(signer, "opportunities")),
+                        (settings.events_url, service_token_source(signer, "events")),
                         timeout=settings.profiles_timeout_seconds)
 
 

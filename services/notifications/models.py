@@ -165,6 +165,16 @@ class Message(Base):
     reason: Mapped[str | None] = mapped_column(String(200))
 
 
+class ClockSeen(Base):
+    """The guarantee clock status an adviser was last told of for a person (at_risk, overdue)."""
+
+    __tablename__ = "clocks_seen"
+
+    profile_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    adviser_id: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(12))
+
+
 class DeadLetter(Base):
     """Mail given up on after the last attempt, with the last error, for someone to look at."""
 

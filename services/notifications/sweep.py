@@ -5,15 +5,27 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.messaging.consumer import DependencyUnavailable
 from services.notifications import queue
+from services.notifications.contacts import ClockRow
 from services.notifications.ingest import employer_name, opportunity_item
-from services.notifications.models import DigestItem, Interest, Opportunity, Person, Referral, SavedSearch
+from services.notifications.models import (
+    ClockSeen,
+    DigestItem,
+    Interest,
+    Message,
+    Opportunity,
+    Person,
+    Referral,
+    SavedSearch,
+)
 from services.notifications.rules import add_working_days
 
 
@@ -130,7 +142,48 @@ def closing_reminders(session: Session, *, today: dt.date, now: dt.datetime) -> 
     return queued
 
 
-def sweep(session: Session, *, now: dt.datetime, deadlines: Deadlines, today: dt.date | None = None) -> int:
+CLOCK_STATUSES = ("at_risk", "overdue")
+ClockReader = Callable[[str, str], list[ClockRow]]
+
+
+def adviser_clock_digests(session: Session, *, now: dt.datetime, today: dt.date, clocks: ClockReader) -> int:
+    """Once a day, each adviser whose people turned "at risk" or "overdue" since they were last told gets one
+    digest of them. An adviser the events service does not answer for is tried again at the next sweep."""
+    queued = 0
+    advisers = sorted({a for a in session.scalars(select(Person.adviser_id).distinct()) if a})
+    for adviser_id in advisers:
+        cause = f"clocks:{adviser_id}:{today.isoformat()}"
+        if session.scalar(select(Message.id).where(Message.cause == cause)) is not None:
+            continue
+        try:
+            rows = [row for status in CLOCK_STATUSES for row in clocks(adviser_id, status)]
+        except DependencyUnavailable:
+            continue
+        seen = {s.profile_id: s for s in session.scalars(select(ClockSeen).where(ClockSeen.adviser_id == adviser_id))}
+        turned = [row for row in rows if row.profile_id not in seen or seen[row.profile_id].status != row.status]
+        current = {row.profile_id for row in rows}
+        for profile_id, was in seen.items():
+            if profile_id not in current:
+                session.delete(was)  # back on track or met: told again if they turn again
+        for row in turned:
+            found = seen.get(row.profile_id)
+            if found is None:
+                session.add(ClockSeen(profile_id=row.profile_id, adviser_id=adviser_id, status=row.status))
+            else:
+                found.status = row.status
+        if turned:
+            queue.enqueue(session, cause=cause, kind="adviser_clock_digest", recipient=queue.adviser(adviser_id),
+                          now=now, params={"items": [row.model_dump(mode="json") for row in turned]})
+            queued += 1
+    return queued
+
+
+def sweep(session: Session, *, now: dt.datetime, deadlines: Deadlines, today: dt.date | None = None,
+          clocks: ClockReader | None = None, digest_hour_reached: bool = False) -> int:
     """Everything due at `now` (`today` is the local date), in the caller's transaction."""
-    return (employer_deadlines(session, now=now, deadlines=deadlines) + digests(session, now=now)
-            + closing_reminders(session, today=today or now.date(), now=now))
+    today = today or now.date()
+    queued = (employer_deadlines(session, now=now, deadlines=deadlines) + digests(session, now=now)
+              + closing_reminders(session, today=today, now=now))
+    if clocks is not None and digest_hour_reached:
+        queued += adviser_clock_digests(session, now=now, today=today, clocks=clocks)
+    return queued

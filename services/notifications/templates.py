@@ -108,6 +108,25 @@ def closing_reminder(params: dict[str, Any], context: Context) -> Rendered:
                     f"{_hello(context)}\n\n{text}\n\n{_adviser_lines(context)}{_footer(context)}")
 
 
+CLOCK_WORDS = {"at_risk": "at risk", "overdue": "overdue"}
+
+
+def adviser_clock_digest(params: dict[str, Any], context: Context) -> Rendered:
+    items = sorted(params["items"], key=lambda i: (i["status"] != "overdue", i["days_left"] or 0))
+    lines = []
+    for item in items:
+        left = item["days_left"]
+        when = f"{-left} days past the deadline" if left is not None and left < 0 else f"{left} days left"
+        lines.append(f"- {CLOCK_WORDS.get(item['status'], item['status'])}, {when}: "
+                     f"{params['ui_url']}/person?person={item['profile_id']}")
+    counts = {status: sum(1 for i in items if i["status"] == status) for status in CLOCK_WORDS}
+    summary = ", ".join(f"{n} {CLOCK_WORDS[s]}" for s, n in counts.items() if n)
+    body = (f"{_hello(context)}\n\nSince we last wrote, these people on your caseload turned {summary} on the "
+            f"guarantee clock:\n\n" + "\n".join(lines) + f"\n\nOpen each to see their clock and suggested "
+            f"matches.{_footer(context)}")
+    return Rendered(f"Guarantee clock: {summary}", body)
+
+
 def _listing(items: list[dict[str, Any]]) -> str:
     lines = []
     for item in items:
@@ -142,6 +161,7 @@ TEMPLATES: dict[str, Callable[[dict[str, Any], Context], Rendered]] = {
     "employer_reminder": employer_reminder,
     "adviser_escalation": adviser_escalation,
     "closing_reminder": closing_reminder,
+    "adviser_clock_digest": adviser_clock_digest,
     "search_alert": search_alert,
     "search_digest": search_digest,
 }

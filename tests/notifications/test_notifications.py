@@ -25,7 +25,13 @@ from services.common.clock import FixedClock
 from services.messaging.contract import EventEnvelope
 from services.notifications import models
 from services.notifications.config import NotificationsSettings
-from services.notifications.contacts import AdviserContact, EmployerContact, InMemoryContacts, PersonContact
+from services.notifications.contacts import (
+    AdviserContact,
+    ClockRow,
+    EmployerContact,
+    InMemoryContacts,
+    PersonContact,
+)
 from services.notifications.main import create_app
 from tests.support.databases import TestDatabases
 from tests.support.events import (
@@ -297,6 +303,48 @@ def test_closing_date_reminders_a_week_and_two_days_before(service: Service) -> 
            "referral (2 each), none to the person the employer answered")
 
 
+def test_advisers_daily_digest_of_people_turning_at_risk_or_overdue(service: Service) -> None:
+    new_person(service)  # adviser-n1 has people
+    first, second, third = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    caseload = [ClockRow(profile_id=first, status="at_risk", days_left=20),
+                ClockRow(profile_id=second, status="overdue", days_left=-3)]
+    service.contacts.caseloads["adviser-n1"] = caseload
+    delivery = service.app.state.delivery
+    try:
+        service.clock.at = dt.datetime(2041, 12, 10, 7, 30, tzinfo=dt.UTC)  # before the digest hour
+        delivery.sweep()
+        assert service.messages("clocks:adviser-n1:") == []
+        service.clock.at = dt.datetime(2041, 12, 10, 8, 0, tzinfo=dt.UTC)
+        delivery.sweep()
+        delivery.sweep()
+        digest = service.mail_to(ADVISER.email, 1, about="Guarantee clock")
+        assert [str(m["Subject"]) for m in digest] == ["Guarantee clock: 1 at risk, 1 overdue"]
+        body = digest[0].get_content()
+        assert f"/person?person={second}" in body and "3 days past the deadline" in body and "20 days left" in body
+        assert body.index(str(second)) < body.index(str(first))  # overdue first
+
+        service.clock.at = dt.datetime(2041, 12, 11, 8, 0, tzinfo=dt.UTC)  # the next day, nothing changed
+        delivery.sweep()
+        service.contacts.caseloads["adviser-n1"] = [
+            ClockRow(profile_id=first, status="overdue", days_left=-1), caseload[1],
+            ClockRow(profile_id=third, status="at_risk", days_left=25)]
+        service.clock.at = dt.datetime(2041, 12, 11, 15, 0, tzinfo=dt.UTC)  # changes later that day: told then
+        delivery.sweep()
+        service.clock.at = dt.datetime(2041, 12, 11, 16, 0, tzinfo=dt.UTC)
+        service.contacts.caseloads["adviser-n1"].append(ClockRow(profile_id=uuid.uuid4(), status="overdue",
+                                                                 days_left=-9))
+        delivery.sweep()  # at most one digest a day: this one waits for tomorrow
+        later = service.mail_to(ADVISER.email, 2, about="Guarantee clock")
+        assert [str(m["Subject"]) for m in later] == ["Guarantee clock: 1 at risk, 1 overdue"] * 2
+        assert str(second) not in later[1].get_content() and str(third) in later[1].get_content()
+        assert [m.cause for m in service.messages("clocks:adviser-n1:")] == [
+            "clocks:adviser-n1:2041-12-10", "clocks:adviser-n1:2041-12-11"]
+    finally:
+        service.contacts.caseloads.clear()
+    report("notifications: adviser clock digest: day 1 two people (1 at risk, 1 overdue); day 2 nothing at 08:00, "
+           "then the one turned overdue and one new at risk in the afternoon; at most one a day")
+
+
 def save_search(service: Service, role: Role, sub: str, **body: Any) -> dict[str, Any]:
     response = service.client.post("/searches", json=body, headers=service.headers(role, sub))
     assert response.status_code == 201, response.text
@@ -477,3 +525,19 @@ def test_retries_back_off_then_dead_letter(service: Service, databases: TestData
     holder.state.engine.dispose()
     report("notifications: retries: sent on the 3rd try after backoffs of 10 s and 20 s; "
            "3 failures -> dead-letter table")
+
+
+def test_the_notifications_service_reads_the_list_of_clocks_and_nothing_else_at_events(
+    databases: TestDatabases,
+) -> None:
+    from services.events.config import EventsSettings
+    from services.events.main import create_app as create_events_app
+
+    settings = EventsSettings(database_url=databases.new_url("events_scope"), consume=False, environment="test")
+    with client_for(create_events_app(settings, keys=CONSUMER_KEYS)) as events:
+        token = bearer(settings, Role.SERVICE, "notifications")
+        assert events.get("/guarantee", params={"adviser": "adviser-n1", "status": "at_risk"},
+                          headers=token).status_code == 200
+        refused = {path: events.get(path, headers=token).status_code
+                   for path in ("/events", "/guarantee/summary", "/stats", f"/guarantee/{uuid.uuid4()}")}
+        assert set(refused.values()) == {403}, refused
