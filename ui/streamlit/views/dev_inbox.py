@@ -23,7 +23,14 @@ if not folder.exists():
     st.stop()
 box = mailbox.Maildir(folder, factory=None, create=False)
 messages: list[EmailMessage] = []
-for key in sorted(box.keys(), reverse=True):  # Maildir names start with the time they arrived
+def arrived(key: str) -> tuple[int, int]:
+    """Maildir names start with the arrival time: <seconds>.M<microseconds>P<pid>..."""
+    seconds, _, rest = key.partition(".M")
+    micro = rest.split("P", 1)[0]
+    return (int(seconds), int(micro)) if seconds.isdigit() and micro.isdigit() else (0, 0)
+
+
+for key in sorted(box.keys(), key=arrived, reverse=True):
     raw = box.get_bytes(key)
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     if isinstance(parsed, EmailMessage):
