@@ -29,16 +29,16 @@ from services.notifications.schemas import (
 
 def recipient_of(principal: Principal) -> str:
     """The recipient key of the person signed in."""
-    if principal.role is Role.YOUNG_PERSON:
-        try:
-            return queue.young_person(uuid.UUID(principal.sub))
-        except ValueError as exc:
-            raise Forbidden("a young person's token must name their profile id") from exc
     if principal.role is Role.ADVISER:
         return queue.adviser(principal.sub)
-    if principal.role is Role.EMPLOYER:
-        return queue.employer(uuid.UUID(principal.sub))
-    raise Forbidden("only people have preferences")
+    if principal.role not in (Role.YOUNG_PERSON, Role.EMPLOYER):
+        raise Forbidden("only people have preferences")
+    try:
+        key = uuid.UUID(principal.sub)
+    except ValueError as exc:
+        named = "profile" if principal.role is Role.YOUNG_PERSON else "employer"
+        raise Forbidden(f"a {principal.role} token must name their {named} id") from exc
+    return queue.young_person(key) if principal.role is Role.YOUNG_PERSON else queue.employer(key)
 
 
 def _frequency(session: Session, preference: Preference, today: dt.date, under_age: int) -> Frequency:

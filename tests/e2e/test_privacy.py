@@ -108,7 +108,7 @@ ALLOWED: dict[tuple[str, str, str], frozenset[str]] = {
     ("profiles", "GET", "/profiles/{profile_id}/employer-view"): frozenset({A, Y, svc("opportunities")}),
     ("profiles", "GET", "/profiles/{profile_id}/contact"): frozenset({A, Y, svc("notifications")}),
     ("profiles", "GET", "/profiles/{profile_id}/subject"): frozenset(
-        {svc("opportunities"), svc("matching"), svc("events")}
+        {svc("opportunities"), svc("matching"), svc("events"), svc("notifications")}
     ),
     ("profiles", "GET", "/advisers/{adviser_id}"): frozenset(
         {A, E, "employer:other", Y, YO, svc("opportunities"), svc("notifications")}

@@ -446,6 +446,7 @@ def test_preferences_are_each_persons_own_and_bad_input_names_the_field(service:
     assert service.client.get("/preferences").status_code == 401
     token = service.headers(Role.SERVICE, "opportunities")
     assert service.client.get("/preferences", headers=token).status_code == 403
+    assert service.client.get("/preferences", headers=service.headers(Role.EMPLOYER, "not-an-id")).status_code == 403
     response = service.client.patch("/preferences", json={"frequency": "hourly"},
                                     headers=service.headers(Role.ADVISER, "adviser-n1"))
     assert response.status_code == 422 and "frequency" in str(response.json()["detail"][0]["loc"])
