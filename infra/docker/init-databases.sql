@@ -2,3 +2,4 @@
 CREATE DATABASE profiles;
 CREATE DATABASE opportunities;
 CREATE DATABASE events;
+CREATE DATABASE notifications;

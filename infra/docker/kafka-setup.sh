@@ -34,6 +34,7 @@ user profiles "$KAFKA_PASSWORD_PROFILES"
 user opportunities "$KAFKA_PASSWORD_OPPORTUNITIES"
 user matching "$KAFKA_PASSWORD_MATCHING"
 user events "$KAFKA_PASSWORD_EVENTS"
+user notifications "$KAFKA_PASSWORD_NOTIFICATIONS"
 user relay-profiles "$KAFKA_PASSWORD_RELAY_PROFILES"
 user relay-opportunities "$KAFKA_PASSWORD_RELAY_OPPORTUNITIES"
 
@@ -57,6 +58,12 @@ for topic in yg.profiles yg.employers yg.opportunities yg.referrals; do
   allow matching Read Describe -- --topic "$topic"
   allow matching Write Describe -- --topic "$topic.dlt"
 done
+# The notifications service reads profiles, employers, opportunities and referrals, never the restricted topic.
+for topic in yg.profiles yg.employers yg.opportunities yg.referrals; do
+  allow notifications Read Describe -- --topic "$topic"
+  allow notifications Write Describe -- --topic "$topic.dlt"
+done
+allow notifications Read -- --group notifications
 # The opportunities service reads profile.erased from the profiles topic.
 allow opportunities Read Describe -- --topic yg.profiles
 allow opportunities Write Describe -- --topic yg.profiles.dlt
@@ -64,7 +71,7 @@ allow opportunities Read -- --group opportunities
 # profiles only checks that the broker answers (its events go through relay-profiles).
 # Everyone that reads or publishes reads the log epoch, and writes it first on an empty broker; the groups commit
 # the epoch their offsets belong to as an offset of yg.log-epoch.
-for principal in matching events opportunities relay-profiles relay-opportunities; do
+for principal in matching events notifications opportunities relay-profiles relay-opportunities; do
   allow "$principal" Read Write Describe -- --topic yg.log-epoch
 done
 

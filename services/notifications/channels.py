@@ -102,12 +102,13 @@ class GovukNotifyChannel:
     """GOV.UK Notify through its Python client, with one template whose ((subject)) and ((body)) we fill."""
 
     def __init__(self, settings: NotificationsSettings) -> None:
-        if settings.govuk_notify_api_key is None or not settings.govuk_notify_template_id:
+        key = settings.govuk_notify_api_key.get_secret_value() if settings.govuk_notify_api_key else ""
+        if not key or not settings.govuk_notify_template_id:
             raise ValueError("NOTIFICATIONS_GOVUK_NOTIFY_API_KEY and NOTIFICATIONS_GOVUK_NOTIFY_TEMPLATE_ID must "
                              "be set for the govuk_notify channel")
         from notifications_python_client.notifications import NotificationsAPIClient  # an optional extra
 
-        self._client: Any = NotificationsAPIClient(settings.govuk_notify_api_key.get_secret_value())
+        self._client: Any = NotificationsAPIClient(key)
         self._template = settings.govuk_notify_template_id
 
     def send(self, outgoing: Outgoing) -> None:
@@ -124,4 +125,9 @@ class GovukNotifyChannel:
 
 
 def make_channel(settings: NotificationsSettings) -> Channel:
-    return GovukNotifyChannel(settings) if settings.channel == "govuk_notify" else SmtpChannel(settings)
+    """The channel the settings name; outside development, SMTP must name a mail relay."""
+    if settings.channel == "govuk_notify":
+        return GovukNotifyChannel(settings)
+    if not settings.smtp_host or (not settings.development_mode and settings.smtp_host in ("127.0.0.1", "localhost")):
+        raise ValueError("NOTIFICATIONS_SMTP_HOST must name the mail relay outside development")
+    return SmtpChannel(settings)

@@ -19,6 +19,10 @@ def test_the_channel_is_chosen_by_settings_and_refuses_to_start_without_its_key(
     assert type(make_channel(NotificationsSettings(channel="smtp"))).__name__ == "SmtpChannel"
     with pytest.raises(ValueError, match="NOTIFICATIONS_GOVUK_NOTIFY_API_KEY"):
         make_channel(NotificationsSettings(channel="govuk_notify", govuk_notify_api_key=None))
+    with pytest.raises(ValueError, match="NOTIFICATIONS_SMTP_HOST"):
+        make_channel(NotificationsSettings(channel="smtp", environment="production", smtp_host="127.0.0.1"))
+    with pytest.raises(ValueError, match="NOTIFICATIONS_SMTP_HOST"):
+        make_channel(NotificationsSettings(channel="smtp", smtp_host=""))
 
 
 @pytest.mark.skipif(not (os.environ.get("NOTIFICATIONS_GOVUK_NOTIFY_API_KEY") and os.environ.get("NOTIFY_TEST_EMAIL")),
