@@ -45,6 +45,9 @@ class NotificationsSettings(KeyClientSettings):
     backoff_seconds: float = Field(2.0, gt=0, le=3600)
     backoff_max_seconds: float = Field(900.0, gt=0)
     deliver_interval_seconds: float = Field(0.2, gt=0, le=60)
+    # While the profiles or opportunities service does not answer for an address, a message waits this long and
+    # tries again, without using up its attempts.
+    dependency_retry_seconds: float = Field(30.0, gt=0, le=3600)
     # How often reminders, escalations and digests that have come due are looked for.
     sweep_interval_seconds: float = Field(60.0, gt=0, le=3600)
 

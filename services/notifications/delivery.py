@@ -114,9 +114,11 @@ class Delivery:
             try:
                 recipient = self._recipient(message, preference)
             except ContactsUnavailable as exc:
-                self._fail(message, str(exc), now)
-                self._dead_letter(session, message, now)
-                return message.status
+                # The address book is away, not the message at fault: wait for it without using up attempts.
+                message.reason = f"waiting for contact details: {exc}"[:200]
+                message.next_attempt_at = now + dt.timedelta(seconds=self.settings.dependency_retry_seconds)
+                log.info("message waits for contact details", message=str(message.id), kind=message.kind)
+                return "waiting"
             if recipient.refused is not None or recipient.address is None:
                 message.status, message.reason = "suppressed", recipient.refused
                 NOT_SENT.labels(message.kind, "suppressed").inc()

@@ -28,6 +28,7 @@ from services.notifications.config import NotificationsSettings
 from services.notifications.contacts import (
     AdviserContact,
     ClockRow,
+    ContactsUnavailable,
     EmployerContact,
     InMemoryContacts,
     PersonContact,
@@ -523,6 +524,25 @@ def test_retries_back_off_then_dead_letter(service: Service, databases: TestData
         dead = session.get(models.DeadLetter, gives_up_id)
         assert dead is not None and dead.attempts == 3 and dead.error == "SMTP: ConnectionRefusedError"
     assert len(service.mail_to("jobs@retry.example")) == 1
+
+    class AwayContacts(InMemoryContacts):
+        def employer(self, employer_id: uuid.UUID) -> EmployerContact | None:
+            raise ContactsUnavailable("ConnectError for employers")
+
+    away = Delivery(holder.state.session_factory, flaky, AwayContacts(), settings, clock)
+    with holder.state.session_factory() as session, session.begin():
+        waits = enqueue(session, cause="test:waits", kind="employer_reminder",
+                        recipient=f"employer:{employer_id}", params=params, now=clock.now())
+        assert waits is not None
+        waits_id = waits.id
+    assert away.deliver_due() == {"waiting": 1}
+    assert away.deliver_due() == {}  # not due again for 30 s
+    for _ in range(10):  # a long outage: it waits, never dead-lettered
+        clock.advance(seconds=30)
+        assert away.deliver_due() == {"waiting": 1}
+    with holder.state.session_factory() as session:
+        waiting = session.get(models.Message, waits_id)
+        assert waiting is not None and waiting.status == "queued" and waiting.attempts == 0
     holder.state.engine.dispose()
     report("notifications: retries: sent on the 3rd try after backoffs of 10 s and 20 s; "
            "3 failures -> dead-letter table")
