@@ -98,7 +98,8 @@ class Service:
 
     def messages(self, cause_prefix: str) -> list[models.Message]:
         with self.app.state.session_factory() as session:
-            return list(session.scalars(select(models.Message).where(models.Message.cause.startswith(cause_prefix))))
+            return list(session.scalars(select(models.Message).where(models.Message.cause.startswith(cause_prefix))
+                                        .order_by(models.Message.created_at, models.Message.cause)))
 
     def consent(self, person: uuid.UUID, **changes: Any) -> dict[str, Any]:
         response = self.client.patch("/preferences", json={"email": True, **changes},
@@ -338,7 +339,7 @@ def test_advisers_daily_digest_of_people_turning_at_risk_or_overdue(service: Ser
         later = service.mail_to(ADVISER.email, 2, about="Guarantee clock")
         assert [str(m["Subject"]) for m in later] == ["Guarantee clock: 1 at risk, 1 overdue"] * 2
         assert str(second) not in later[1].get_content() and str(third) in later[1].get_content()
-        assert [m.cause for m in service.messages("clocks:adviser-n1:")] == [
+        assert sorted(m.cause for m in service.messages("clocks:adviser-n1:")) == [
             "clocks:adviser-n1:2041-12-10", "clocks:adviser-n1:2041-12-11"]
     finally:
         service.contacts.caseloads.clear()
