@@ -39,7 +39,8 @@ from services.matching.state import MatchingState
 
 
 def weights_of(settings: MatchingSettings) -> Weights:
-    return Weights(settings.weight_similarity, settings.weight_skills, settings.weight_distance)
+    return Weights(settings.weight_similarity, settings.weight_skills, settings.weight_distance,
+                   concept_skills=settings.concept_skills_in_score, capacity=settings.weight_capacity)
 
 
 def _explanation(item: Ranked) -> Explanation:

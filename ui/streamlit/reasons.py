@@ -30,7 +30,10 @@ def plain_reasons(
     matched = list(explanation.get("matched_skills") or [])
     interests = list(explanation.get("matched_interests") or [])
     sentences: list[str] = []
-    if matched:
+    own = _own_words(explanation)
+    if matched and own:
+        sentences.append(f"You listed {_listing(own)}: this {noun} asks for {_listing(matched)}.")
+    elif matched:
         if len(matched) == 1:
             asks = "it"
         elif len(matched) == 2:
@@ -58,6 +61,30 @@ def plain_reasons(
         sentences.append("Be quick: it closes today." if left == 0 else
                          f"Be quick: it closes in {left} day{'s' if left != 1 else ''}.")
     return sentences
+
+
+def _own_words(explanation: dict[str, Any]) -> list[str]:
+    """The person's own words for the skills met by meaning, when any differ from the posting's (else [])."""
+    matches = list(explanation.get("skill_matches") or [])
+    if not any(m["own_words"].strip().lower() != m["skill"].strip().lower() for m in matches):
+        return []
+    return list(dict.fromkeys(m["own_words"] for m in matches))
+
+
+def skills_with_esco(explanation: dict[str, Any]) -> list[str]:
+    """For an adviser: each matched skill with the person's words and the ESCO skill that names it,
+    'childcare (their words: caring for children; ESCO: baby care)'."""
+    by_skill = {m["skill"]: m for m in explanation.get("skill_matches") or []}
+    out = []
+    for skill in explanation.get("matched_skills") or []:
+        match = by_skill.get(skill)
+        notes = []
+        if match and match["own_words"].strip().lower() != skill.strip().lower():
+            notes.append(f"their words: {match['own_words']}")
+        if match and match.get("esco_label"):
+            notes.append(f"ESCO: {match['esco_label']}")
+        out.append(f"{skill} ({'; '.join(notes)})" if notes else skill)
+    return out
 
 
 def _article(words: str) -> str:

@@ -13,6 +13,7 @@ from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
 from ui.streamlit.markdown import plain
+from ui.streamlit.reasons import skills_with_esco
 from ui.streamlit.widgets import (
     SUCCESS_ICON,
     addressed_id,
@@ -151,7 +152,7 @@ for rank, match in enumerate(matches, start=1):
     def details(why: dict[str, Any] = why, score: float = match["score"]) -> None:
         distance = "remote or unknown" if why.get("distance_km") is None else f"{why['distance_km']:g} km"
         st.markdown(f"**Score** {score:.2f} — " + plain("; ".join(why["reasons"]) or "similar in what they wrote"))
-        st.markdown(f"**Skills they have** {plain(', '.join(why['matched_skills']) or 'none listed yet')}  \n"
+        st.markdown(f"**Skills they have** {plain(', '.join(skills_with_esco(why)) or 'none listed yet')}  \n"
                     f"**Interests that fit** {plain(', '.join(why.get('matched_interests', [])) or 'none named')}  \n"
                     f"**To learn** {plain(', '.join(why['missing_skills']) or 'nothing more')}  \n"
                     f"**Distance** {distance}")
