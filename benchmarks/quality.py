@@ -32,7 +32,7 @@ from services.matching.config import MatchingSettings
 from services.matching.embedder import Embedder
 from services.matching.facts import PersonFacts
 from services.matching.ranking import Filters, opportunity_mask
-from services.matching.state import MatchingState
+from services.matching.state import MatchingState, Referral
 from services.matching.text import profile_text, text_hash
 
 PEOPLE = "data/quality_people.toml"
@@ -237,6 +237,8 @@ def run(*, embedder: Embedder, seed: int, say: Callable[[str], None], tmp: Path,
             figures[name] = {style: {metric: statistics.fmean(values) for metric, values in scores.items()}
                              for style, scores in per_style.items()}
         state.concepts = concepts
+        spread_figures = spread(state=state, rankers=rankers, described=described, vectors=vectors, corpus=corpus,
+                                judged=judged, seed=seed, say=say)
         pairs = pair_figures(concepts)
         example = _example_reasons(state, base, described, corpus.today)
         return {
@@ -246,6 +248,7 @@ def run(*, embedder: Embedder, seed: int, say: Callable[[str], None], tmp: Path,
             "esco_skills": len(esco.skills),
             "rankings": figures,
             "pairs": pairs,
+            "spread": spread_figures,
             "example": example,
         }
     finally:
@@ -326,7 +329,101 @@ def table(figures: dict[str, Any]) -> str:
         lines.append(f"  missed: {'; '.join(pairs['missed'])}")
     if pairs["wrong"]:
         lines.append(f"  wrongly matched: {'; '.join(pairs['wrong'])}")
+    lines += ["", spread_table(figures["spread"], figures["postings"])]
     lines += ["", "Example: reasons for the person listing childcare skills in their own words"]
     lines += [f"  {line}" for line in figures["example"]]
     return "\n".join(lines)
 
+
+
+CASELOAD = 400
+CAPACITY_WEIGHTS = (0.0, 0.05, 0.1)
+
+
+def gini(values: Sequence[float]) -> float:
+    """0 when every value is equal, towards 1 when one holds everything."""
+    ordered = sorted(values)
+    total = sum(ordered)
+    if not ordered or total == 0:
+        return 0.0
+    n = len(ordered)
+    return sum((2 * (i + 1) - n - 1) * value for i, value in enumerate(ordered)) / (n * total)
+
+
+def spread(*, state: MatchingState, rankers: Rankers, described: list[Described], vectors: np.ndarray,
+           corpus: search_bench.Corpus, judged: dict[str, frozenset[str]], seed: int,
+           say: Callable[[str], None]) -> dict[str, dict[str, float]]:
+    """A seeded caseload of CASELOAD people (drawn from the described ones, each a new person), taken one at a time
+    in the same order under each policy: each gets ten suggestions and is referred to the first. Prints how the
+    referrals per place spread over the live postings, how many postings anyone was shown, and what it cost."""
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(described), CASELOAD).tolist()
+    live = [facts for facts in state.opportunities if facts.status == "live"]
+    places = {facts.opportunity_id: max(1, facts.positions - facts.positions_filled) for facts in live}
+    base = rankers.settings["service"]
+    policies: dict[str, Ranker] = {"plain similarity (no capacity)": rankers.plain}
+    for weight in CAPACITY_WEIGHTS:
+        name = f"service, capacity weight {weight:g}"
+        rankers.settings[name] = base.model_copy(update={"weight_capacity": weight})
+        policies[name] = rankers.service(name)
+    out: dict[str, dict[str, float]] = {}
+    for name, ranker in policies.items():
+        say(f"spread simulation: {name} ...")
+        referred: dict[uuid.UUID, int] = {}
+        shown: set[uuid.UUID] = set()
+        hits, relevant_referrals, made = [], 0, []
+        for index in draws:
+            item = described[index]
+            facts = PersonFacts.from_snapshot(
+                profile_snapshot(profile_id=uuid.uuid4(), date_of_birth=item.facts.date_of_birth, latitude=None,
+                                 longitude=None, on_universal_credit=True, priority_groups=[], status="neet",
+                                 skills=list(item.facts.skills), interests=list(item.facts.interests),
+                                 about="", qualifications=[], preferred_types=[]),
+                1, item.facts.text_hash,
+            )
+            state.put_person(facts, vectors[index])
+            copy = Described(item.query, item.style, facts, item.text)
+            mask = opportunity_mask(state, facts, corpus.today, Filters(), None)
+            found = ranker(copy, vectors[index], mask)
+            graded = grades(state, corpus, judged[item.query])
+            shown.update(found)
+            hits.append(float(any(graded.get(key) == 2 for key in found[:HIT_AT])))
+            if found:
+                first = found[0]
+                referred[first] = referred.get(first, 0) + 1
+                relevant_referrals += graded.get(first) == 2
+                referral_id = uuid.uuid4()
+                state.put_referral(referral_id, Referral(facts.profile_id, first, "referred"), 1)
+                made.append((referral_id, facts.profile_id, first))
+            state.profiles.delete(facts.profile_id)
+        per_place = [referred.get(key, 0) / places[key] for key in places]
+        out[name] = {
+            "gini_referrals_per_place": gini(per_place),
+            "share_with_a_suggestion": len(shown & set(places)) / len(places),
+            "share_referred_to": sum(1 for key in places if referred.get(key)) / len(places),
+            "most_referrals_per_place": max(per_place),
+            "hit_at_5": statistics.fmean(hits),
+            "relevant_referrals": relevant_referrals / max(1, len(made)),
+        }
+        for referral_id, profile_id, opportunity_id in made:  # withdrawn: the next policy starts afresh
+            state.put_referral(referral_id, Referral(profile_id, opportunity_id, "withdrawn"), 2)
+    return out
+
+
+def spread_table(figures: dict[str, dict[str, float]], postings: int) -> str:
+    lines = [
+        f"Spread: a seeded caseload of {CASELOAD} people, each shown 10 suggestions and referred to the first, over "
+        f"{postings} live postings",
+        "",
+        f"| {'ranking':<34} | Gini of referrals per place | postings shown to anyone | postings referred to | "
+        "most per place | hit@5 | referral relevant |",
+        f"| {'-' * 34} | --------------------------- | ------------------------ | -------------------- | "
+        "-------------- | ----- | ----------------- |",
+    ]
+    for name, row in figures.items():
+        lines.append(
+            f"| {name:<34} | {row['gini_referrals_per_place']:27.3f} | {row['share_with_a_suggestion']:24.3f} | "
+            f"{row['share_referred_to']:20.3f} | {row['most_referrals_per_place']:14.2f} | {row['hit_at_5']:.3f} | "
+            f"{row['relevant_referrals']:17.3f} |"
+        )
+    return "\n".join(lines)

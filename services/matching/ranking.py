@@ -152,9 +152,11 @@ def is_open(state: MatchingState, opportunity: OpportunityFacts, today: dt.date)
 
 
 def opportunity_mask(
-    state: MatchingState, person: PersonFacts | None, today: dt.date, filters: Filters, origin: Origin
+    state: MatchingState, person: PersonFacts | None, today: dt.date, filters: Filters, origin: Origin,
+    travel_km: float | None = None,
 ) -> np.ndarray:
-    """Rows of opportunities open to this person (or open at all, without a person) and passing the filters."""
+    """Rows of opportunities open to this person (or open at all, without a person) and passing the filters;
+    within the person's travel distance, or `travel_km` when given (wider results)."""
     cat = state.opportunities
     col = cat.column
     places = (col("x"), col("y"), col("z"))
@@ -180,7 +182,8 @@ def opportunity_mask(
         )
         home = person_origin(person)
         if home is not None:
-            mask &= col("remote") | within_km(col("lat"), col("lon"), *home, person.max_travel_km, places)
+            reach = person.max_travel_km if travel_km is None else travel_km
+            mask &= col("remote") | within_km(col("lat"), col("lon"), *home, reach, places)
         for opportunity_id in state.referred_by_person.get(person.profile_id, ()):
             row = cat.row_of(opportunity_id)
             if row is not None:
@@ -199,6 +202,25 @@ def opportunity_mask(
             )
         mask &= col("remote") | within_km(col("lat"), col("lon"), *origin, filters.max_distance_km, places)
     return mask
+
+
+# Wider results when fewer than k are within a person's travel distance: these multiples of it, at least this many
+# km further each time, up to the cap.
+WIDER_MULTIPLES = (1.5, 2.0, 3.0)
+WIDER_MIN_STEP_KM = 5.0
+WIDER_MAX_KM = 150.0
+
+
+def wider_radii(travel_km: float) -> list[float]:
+    """The steps offered beyond a travel distance: 10 km -> 15, 20, 30 km; 2 km -> 7, 12, 17 km."""
+    radii: list[float] = []
+    last = travel_km
+    for multiple in WIDER_MULTIPLES:
+        radius = min(WIDER_MAX_KM, max(travel_km * multiple, last + WIDER_MIN_STEP_KM))
+        if radius > last:
+            radii.append(round(radius, 1))
+            last = radius
+    return radii
 
 
 def candidate_mask(state: MatchingState, opportunity: OpportunityFacts, filters: Filters) -> np.ndarray:

@@ -64,6 +64,8 @@ class OpportunityMatch(BaseModel):
     score: float
     explanation: Explanation
     opportunity: OpportunitySummary | None = None
+    beyond_travel: bool = Field(default=False, description="Further away than the person said they would travel: "
+                                "offered only because too few are within it")
 
 
 class SearchMatch(OpportunityMatch):
@@ -78,9 +80,23 @@ class CandidateMatch(BaseModel):
     explanation: Explanation
 
 
+class WiderStep(BaseModel):
+    radius_km: float
+    found: int = Field(description="Eligible opportunities within this distance (remote ones included)")
+
+
 class ProfileMatches(BaseModel):
     profile_id: uuid.UUID
-    matches: list[OpportunityMatch]
+    matches: list[OpportunityMatch] = Field(description="Within the person's travel distance (or remote)")
+    travel_km: float | None = Field(default=None, description="The distance the person said they would travel "
+                                    "(None when their postcode district is not located)")
+    within_travel: int | None = Field(default=None, description="How many eligible opportunities are within it")
+    fewer_than_k: bool = Field(default=False, description="Fewer than k eligible within the travel distance")
+    wider_steps: list[WiderStep] = Field(default=[], description="Wider distances, each with how many it finds")
+    wider_radius_km: float | None = Field(default=None, description="The step wider_matches come from: the first "
+                                          "that finds k, else the widest")
+    wider_matches: list[OpportunityMatch] = Field(default=[], description="Beyond the travel distance, best first, "
+                                                  "each marked beyond_travel")
 
 
 class OpportunityCandidates(BaseModel):
