@@ -98,3 +98,21 @@ def to_learn(explanation: dict[str, Any], shown: int = 4) -> str | None:
         return None
     more = len(missing) - shown
     return _listing(missing) if more <= 0 else f"{', '.join(missing[:shown])} and {more} more"
+
+
+def too_few_notice(answer: dict[str, Any], *, you: bool = True) -> str | None:
+    """'Only 3 suggestions are within the 10 km you said you'd travel.' when fewer than k are (else None)."""
+    if not answer.get("fewer_than_k") or answer.get("travel_km") is None:
+        return None
+    within, km = int(answer.get("within_travel") or 0), float(answer["travel_km"])
+    count = "Nothing is" if within == 0 else f"Only {within} suggestion{'s are' if within != 1 else ' is'}"
+    who = "you said you'd" if you else "they said they'd"
+    return f"{count} within the {km:g} km {who} travel."
+
+
+def beyond_label(match: dict[str, Any], travel_km: float | None, *, you: bool = True) -> str:
+    """How a wider result is labelled: 'Beyond your 10 km: about 12 km away'."""
+    distance = (match.get("explanation") or {}).get("distance_km")
+    whose = "your" if you else "their"
+    limit = f"{whose} {travel_km:g} km" if travel_km is not None else f"{whose} travel distance"
+    return f"Beyond {limit}: about {float(distance):.0f} km away" if distance is not None else f"Beyond {limit}"
