@@ -31,7 +31,7 @@ from services.matching.concepts import Concepts, EscoSkillIndex
 from services.matching.config import MatchingSettings
 from services.matching.embedder import Embedder
 from services.matching.facts import PersonFacts
-from services.matching.ranking import Filters, opportunity_mask
+from services.matching.ranking import Filters, opportunity_mask, person_origin
 from services.matching.state import MatchingState, Referral
 from services.matching.text import profile_text, text_hash
 
@@ -40,6 +40,8 @@ PAIRS = "data/concept_pairs.toml"
 STYLES = ("duties", "everyday", "skills", "interests")
 TOP = 10
 HIT_AT = 5
+TITLE_WEIGHTS = (0.0, 0.2, 0.4)
+REACH_KM = 500.0
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,9 @@ def load_people(judgements: search_bench.Judgements) -> list[tuple[str, dict[str
 
 
 def describe(query: str, entry: dict[str, Any], style: str, today: dt.date) -> tuple[PersonFacts, str]:
-    """One person in one style: only that style's field is filled. 20 years old, on Universal Credit, no place
-    (so no travel limit: the benchmark measures what the words find)."""
+    """One person in one style: only that style's field is filled. 20 years old, on Universal Credit, living in
+    the town centre and willing to travel 500 km: every posting is within reach and distance hardly moves the
+    service's score (the benchmark measures what the words find)."""
     fields: dict[str, Any] = {"skills": [], "interests": [], "about": "", "qualifications": [],
                               "preferred_types": []}
     if style in ("duties", "everyday"):
@@ -72,7 +75,7 @@ def describe(query: str, entry: dict[str, Any], style: str, today: dt.date) -> t
     else:
         fields[style] = list(entry[style])
     snapshot = profile_snapshot(
-        profile_id=uuid.uuid4(), date_of_birth=birth_date_for_age(20, today), latitude=None, longitude=None,
+        profile_id=uuid.uuid4(), date_of_birth=birth_date_for_age(20, today), max_travel_km=REACH_KM,
         on_universal_credit=True, priority_groups=[], status="neet", **fields,
     )
     text = profile_text(snapshot)
@@ -206,18 +209,20 @@ def run(*, embedder: Embedder, seed: int, say: Callable[[str], None], tmp: Path,
         for item, vector in zip(described, vectors, strict=True):
             state.put_person(item.facts, vector)
         rankers = build_rankers(state, embedder, corpus.today)
+        say(f"embedding the {len({f.title for f in state.opportunities})} posting titles (once) ...")
+        concepts.vectors(sorted({facts.title for facts in state.opportunities}))
         rankers.settings = {
             "service": base,
             "service, skills by concept in the score": base.model_copy(update={"concept_skills_in_score": True}),
+            **{f"service, title weight {weight:g}": base.model_copy(update={"weight_title": weight})
+               for weight in TITLE_WEIGHTS if weight != base.weight_title},
         }
         variants: dict[str, tuple[Ranker, Concepts | None]] = {
-            "service": (rankers.service("service"), concepts),
-            "service, skills by concept in the score": (
-                rankers.service("service, skills by concept in the score"), concepts),
-            "service, no concepts (words only)": (rankers.service("service"), None),
-            "plain similarity": (rankers.plain, None),
-            "BM25": (rankers.bm25_rank, None),
+            name: (rankers.service(name), concepts) for name in rankers.settings
         }
+        variants["service, no concepts (words only)"] = (rankers.service("service"), None)
+        variants["plain similarity"] = (rankers.plain, None)
+        variants["BM25"] = (rankers.bm25_rank, None)
         judged = {query.text: query.relevant for query in judgements.queries}
         figures: dict[str, dict[str, dict[str, float]]] = {}
         for name, (ranker, with_concepts) in variants.items():
@@ -226,7 +231,7 @@ def run(*, embedder: Embedder, seed: int, say: Callable[[str], None], tmp: Path,
                                                              for style in STYLES}
             for item, vector in zip(described, vectors, strict=True):
                 graded = grades(state, corpus, judged[item.query])
-                mask = opportunity_mask(state, item.facts, corpus.today, Filters(), None)
+                mask = opportunity_mask(state, item.facts, corpus.today, Filters(), person_origin(item.facts))
                 eligible = [graded[key] for key in graded
                             if (row := state.opportunities.row_of(key)) is not None and mask[row]]
                 found = [graded.get(key, 0) for key in ranker(item, vector, mask)]
@@ -375,15 +380,15 @@ def spread(*, state: MatchingState, rankers: Rankers, described: list[Described]
         for index in draws:
             item = described[index]
             facts = PersonFacts.from_snapshot(
-                profile_snapshot(profile_id=uuid.uuid4(), date_of_birth=item.facts.date_of_birth, latitude=None,
-                                 longitude=None, on_universal_credit=True, priority_groups=[], status="neet",
+                profile_snapshot(profile_id=uuid.uuid4(), date_of_birth=item.facts.date_of_birth,
+                                 max_travel_km=REACH_KM, on_universal_credit=True, priority_groups=[], status="neet",
                                  skills=list(item.facts.skills), interests=list(item.facts.interests),
                                  about="", qualifications=[], preferred_types=[]),
                 1, item.facts.text_hash,
             )
             state.put_person(facts, vectors[index])
             copy = Described(item.query, item.style, facts, item.text)
-            mask = opportunity_mask(state, facts, corpus.today, Filters(), None)
+            mask = opportunity_mask(state, facts, corpus.today, Filters(), person_origin(facts))
             found = ranker(copy, vectors[index], mask)
             graded = grades(state, corpus, judged[item.query])
             shown.update(found)

@@ -41,6 +41,8 @@ class MatchingSettings(KeyClientSettings):
     # Taken off an opportunity's score at 3 open referrals per place left (less in proportion); ties go to the less
     # crowded. 0 turns it off. Measured by `bench --quality` (the spread simulation).
     weight_capacity: float = Field(0.05, ge=0, le=1)
+    # With concepts: + weight_title x cosine(the person's text, the posting's title alone).
+    weight_title: float = Field(0.0, ge=0, le=1)
 
     # float16 vectors in the graph: the same recall as float32 on this data, faster and half the memory.
     hnsw_storage: Literal["fp16", "flat"] = "fp16"

@@ -42,6 +42,9 @@ class Weights:
     # Taken off an opportunity's score at CROWDED open referrals per place left (in proportion below that), so
     # one vacancy is not everyone's first suggestion; ties go to the opportunity with fewer referrals per place.
     capacity: float = 0.0
+    # How near in meaning the person's text is to the posting's title alone (what the job is, not its boilerplate):
+    # added with this weight when concepts are on.
+    title: float = 0.0
 
 
 CROWDED = 3.0
@@ -437,6 +440,9 @@ def rank_opportunities(
 
     def score(facts: OpportunityFacts, sim: float) -> Measured:
         m = measure(facts, person, sim, weights, origin=origin, query_text=query_text, concepts=concepts)
+        if weights.title and concepts is not None:
+            title = float(concepts.vectors([facts.title])[0] @ query)
+            m = dataclasses.replace(m, score=round(m.score + weights.title * title, 4))
         if weights.capacity and state.open_referrals.get(facts.opportunity_id):
             penalty = weights.capacity * min(1.0, crowding(facts) / CROWDED)
             m = dataclasses.replace(m, score=round(m.score - penalty, 4))

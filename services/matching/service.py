@@ -45,7 +45,8 @@ from services.matching.state import MatchingState
 
 def weights_of(settings: MatchingSettings) -> Weights:
     return Weights(settings.weight_similarity, settings.weight_skills, settings.weight_distance,
-                   concept_skills=settings.concept_skills_in_score, capacity=settings.weight_capacity)
+                   concept_skills=settings.concept_skills_in_score, capacity=settings.weight_capacity,
+                   title=settings.weight_title)
 
 
 def _explanation(item: Ranked) -> Explanation:
