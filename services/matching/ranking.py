@@ -276,12 +276,13 @@ def measure(
     origin: Origin = None,
     query_text: str | None = None,
     concepts: Concepts | None = None,
+    skills_by_meaning: bool = False,
 ) -> Measured:
-    """The hybrid score of one pair and its parts. With concepts, skills are compared by meaning (the person's own
-    words against the posting's, each named by an ESCO skill); the score counts them only with
-    weights.concept_skills."""
+    """The hybrid score of one pair and its parts. Skills count in the score as the same words, or, with concepts
+    and weights.concept_skills, by meaning; `skills_by_meaning` compares them by meaning for the reasons alone
+    (only the k explained pairs: comparing by meaning may embed phrases not seen before)."""
     skill_matches: tuple[SkillMatch, ...] = ()
-    if person is not None and concepts is not None:
+    if person is not None and concepts is not None and (weights.concept_skills or skills_by_meaning):
         by_meaning, _ = concepts.match_skills(person.skills, opportunity.skills)
         skill_matches = tuple(by_meaning)
         met = {match.skill for match in by_meaning}
@@ -329,6 +330,11 @@ def explain(
     """The hybrid score of one pair and why."""
     m = measured or measure(opportunity, person, similarity, weights, origin=origin, query_text=query_text,
                             concepts=concepts)
+    if concepts is not None and person is not None and not m.skill_matches:
+        # The score counted the same words; the reasons compare by meaning (the score stays as it was).
+        by_meaning = measure(opportunity, person, similarity, weights, origin=origin, concepts=concepts,
+                             skills_by_meaning=True)
+        m = dataclasses.replace(by_meaning, score=m.score)
     matched, distance, reach = m.matched, m.distance, m.reach
     interests = fitting_interests(person.interests, opportunity, concepts) if person is not None else []
     # Reasons are what speaks for the match; the skills still to learn are `missing_skills`, apart.

@@ -93,8 +93,11 @@ def test_concepts_count_in_the_score_only_when_asked(concepts: Concepts) -> None
     young = PersonFacts.from_snapshot(person(skills=["caring for children"], interests=[]), 1, "hash")
     plain = measure(nursery, young, 0.5, WEIGHTS, concepts=concepts)
     counted = measure(nursery, young, 0.5, Weights(0.7, 0.2, 0.1, concept_skills=True), concepts=concepts)
-    assert plain.matched == counted.matched == ["childcare"]
+    assert plain.matched == [] and counted.matched == ["childcare"]
     assert counted.score == pytest.approx(plain.score + 0.2 * 1 / 4, abs=1e-4)
+    # The reasons compare by meaning either way; the score stays the words-only one.
+    score, why = explain(nursery, young, 0.5, WEIGHTS, today=dt.date.today(), concepts=concepts)
+    assert why.matched_skills == ["childcare"] and score == plain.score
 
 
 def test_an_unrelated_interest_does_not_fit(concepts: Concepts) -> None:
