@@ -31,7 +31,7 @@ from services.matching.concepts import Concepts, EscoSkillIndex
 from services.matching.config import MatchingSettings
 from services.matching.embedder import Embedder
 from services.matching.facts import PersonFacts
-from services.matching.ranking import Filters, opportunity_mask, person_origin
+from services.matching.ranking import Filters, candidate_mask, opportunity_mask, person_origin
 from services.matching.state import MatchingState, Referral
 from services.matching.text import profile_text, text_hash
 
@@ -244,6 +244,7 @@ def run(*, embedder: Embedder, seed: int, say: Callable[[str], None], tmp: Path,
         state.concepts = concepts
         spread_figures = spread(state=state, rankers=rankers, described=described, vectors=vectors, corpus=corpus,
                                 judged=judged, seed=seed, say=say)
+        audit = exposure_audit(state=state, embedder=embedder, corpus=corpus, seed=seed, say=say)
         pairs = pair_figures(concepts)
         example = _example_reasons(state, base, described, corpus.today)
         return {
@@ -254,6 +255,7 @@ def run(*, embedder: Embedder, seed: int, say: Callable[[str], None], tmp: Path,
             "rankings": figures,
             "pairs": pairs,
             "spread": spread_figures,
+            "exposure": audit,
             "example": example,
         }
     finally:
@@ -335,6 +337,7 @@ def table(figures: dict[str, Any]) -> str:
     if pairs["wrong"]:
         lines.append(f"  wrongly matched: {'; '.join(pairs['wrong'])}")
     lines += ["", spread_table(figures["spread"], figures["postings"])]
+    lines += ["", exposure_table(figures["exposure"])]
     lines += ["", "Example: reasons for the person listing childcare skills in their own words"]
     lines += [f"  {line}" for line in figures["example"]]
     return "\n".join(lines)
@@ -431,4 +434,109 @@ def spread_table(figures: dict[str, dict[str, float]], postings: int) -> str:
             f"{row['share_referred_to']:20.3f} | {row['most_referrals_per_place']:14.2f} | {row['hit_at_5']:.3f} | "
             f"{row['relevant_referrals']:17.3f} |"
         )
+    return "\n".join(lines)
+
+
+AUDIT_PEOPLE = 600
+SMALL = 5  # a group with fewer eligible people than this (overall or for a type) is not shown
+
+
+def exposure_audit(*, state: MatchingState, embedder: Embedder, corpus: search_bench.Corpus, seed: int,
+                   say: Callable[[str], None], count: int = AUDIT_PEOPLE) -> dict[str, Any]:
+    """For the employer-side candidate lists (the top 10 young people for each live posting), each priority
+    group's share of exposure (rank r weighs 1/log2(r + 1)) against its share of the eligible candidates, overall
+    and per opportunity type. People are the seed's synthetic young people (groups drawn at the seed's shares,
+    independent of everything else); only the groups the matcher may hold (never SEND, special category data)."""
+    import random
+
+    from infra.seed.context import SeedContext
+    from infra.seed.profiles import synthetic_person
+    from services.common.postcodes import locate
+    from services.messaging.vocabulary import SHARED_PRIORITY_GROUPS
+
+    ctx = SeedContext(now=dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC), rng=random.Random(seed), show_progress=False)
+    people: list[PersonFacts] = []
+    texts: list[str] = []
+    while len(people) < count:
+        created = synthetic_person(ctx, ctx.now.date() - dt.timedelta(days=ctx.rng.randint(0, 90)), with_phone=False)
+        place = locate(created.postcode)
+        if place is None:
+            continue
+        snapshot = profile_snapshot(
+            profile_id=uuid.uuid4(), status="neet", date_of_birth=created.date_of_birth,
+            postcode_district=place.outward_code, latitude=place.latitude, longitude=place.longitude,
+            on_universal_credit=created.on_universal_credit,
+            priority_groups=[g for g in created.priority_groups if g in SHARED_PRIORITY_GROUPS],
+            skills=list(created.skills), interests=list(created.interests), about=created.about,
+            qualifications=[],
+            preferred_types=list(created.preferred_types), max_travel_km=created.max_travel_km,
+        )
+        text = profile_text(snapshot)
+        people.append(PersonFacts.from_snapshot(snapshot, 1, text_hash(text)))
+        texts.append(text)
+    say(f"exposure audit: embedding {len(people)} synthetic young people ...")
+    for facts, vector in zip(people, embedder.embed(texts), strict=True):
+        state.put_person(facts, vector)
+    groups = list(SHARED_PRIORITY_GROUPS)
+    settings = MatchingSettings()
+    kinds: dict[str, dict[str, dict[str, float]]] = {}
+
+    def add(kind: str, group: str, exposure: float, eligible: float) -> None:
+        row = kinds.setdefault(kind, {}).setdefault(group, {"exposure": 0.0, "eligible": 0.0, "people": 0.0})
+        row["exposure"] += exposure
+        row["eligible"] += eligible
+
+    eligible_people: dict[tuple[str, str], set[uuid.UUID]] = {}
+    say("exposure audit: candidate lists for every live posting ...")
+    audited = {person.profile_id for person in people}
+    for posting in [f for f in state.opportunities if f.status == "live"]:
+        answer = matching_service.candidates_for_opportunity(
+            state=state, settings=settings, opportunity_id=posting.opportunity_id, k=TOP, filters=Filters(),
+            today=corpus.today)
+        if not answer.matches:
+            continue
+        rows = np.flatnonzero(candidate_mask(state, posting, Filters()))
+        eligible = [p for row in rows.tolist() if (p := state.profiles.at(row)) is not None
+                    and p.profile_id in audited]
+        weights = {m.profile_id: 1 / math.log2(rank + 1) for rank, m in enumerate(answer.matches, 1)}
+        for kind in ("all", posting.type):
+            for group in [*groups, "everyone"]:
+                members = [p for p in eligible if group == "everyone" or group in p.priority_groups]
+                eligible_people.setdefault((kind, group), set()).update(p.profile_id for p in members)
+                add(kind, group, sum(weights.get(p.profile_id, 0.0) for p in members), len(members))
+    for person in people:
+        state.profiles.delete(person.profile_id)
+    out: dict[str, Any] = {}
+    for kind, by_group in kinds.items():
+        total = by_group["everyone"]
+        out[kind] = {}
+        for group in groups:
+            row = by_group.get(group)
+            distinct = len(eligible_people.get((kind, group), set()))
+            if row is None or distinct < SMALL or not total["exposure"] or not total["eligible"]:
+                out[kind][group] = {"people": distinct, "suppressed": True}
+                continue
+            exposure_share = row["exposure"] / total["exposure"]
+            eligible_share = row["eligible"] / total["eligible"]
+            out[kind][group] = {"people": distinct, "exposure_share": exposure_share,
+                                "eligible_share": eligible_share,
+                                "ratio": exposure_share / eligible_share if eligible_share else None}
+    return {"people": len(people), "groups": out}
+
+
+def exposure_table(audit: dict[str, Any]) -> str:
+    lines = [
+        f"Exposure audit: employer-side candidate lists (top {TOP}, rank r weighs 1/log2(r+1)) for every live "
+        f"posting, {audit['people']} synthetic young people; groups with fewer than {SMALL} eligible people hidden",
+        "",
+        "| opportunity type | group | eligible people | share of eligible | share of exposure | ratio |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for kind, by_group in audit["groups"].items():
+        for group, row in by_group.items():
+            if row.get("suppressed"):
+                lines.append(f"| {kind} | {group} | fewer than {SMALL} | - | - | - |")
+            else:
+                lines.append(f"| {kind} | {group} | {row['people']} | {row['eligible_share']:.3f} | "
+                             f"{row['exposure_share']:.3f} | {row['ratio']:.2f} |")
     return "\n".join(lines)
