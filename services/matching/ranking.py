@@ -37,7 +37,7 @@ class Weights:
     similarity: float
     skills: float
     distance: float
-    # Skills met by meaning (concepts) count in the score, not only in the reasons: on where measured better.
+    # Skills met by meaning (concepts) count in the score, not only in the reasons (off: it did not measure better).
     concept_skills: bool = False
     # Taken off an opportunity's score at CROWDED open referrals per place left (in proportion below that), so
     # one vacancy is not everyone's first suggestion; ties go to the opportunity with fewer referrals per place.
