@@ -12,6 +12,7 @@ import datetime as dt
 import math
 import re
 import statistics
+import time
 import tomllib
 import uuid
 from collections.abc import Callable, Sequence
@@ -227,19 +228,24 @@ def run(*, embedder: Embedder, seed: int, say: Callable[[str], None], tmp: Path,
         figures: dict[str, dict[str, dict[str, float]]] = {}
         for name, (ranker, with_concepts) in variants.items():
             state.concepts = with_concepts
-            per_style: dict[str, dict[str, list[float]]] = {style: {"hit": [], "map": [], "ndcg": []}
+            per_style: dict[str, dict[str, list[float]]] = {style: {"hit": [], "map": [], "ndcg": [], "ms": []}
                                                              for style in STYLES}
             for item, vector in zip(described, vectors, strict=True):
                 graded = grades(state, corpus, judged[item.query])
                 mask = opportunity_mask(state, item.facts, corpus.today, Filters(), person_origin(item.facts))
                 eligible = [graded[key] for key in graded
                             if (row := state.opportunities.row_of(key)) is not None and mask[row]]
-                found = [graded.get(key, 0) for key in ranker(item, vector, mask)]
+                started = time.perf_counter()
+                ranked = ranker(item, vector, mask)
+                elapsed = (time.perf_counter() - started) * 1000
+                found = [graded.get(key, 0) for key in ranked]
                 scores = per_style[item.style]
+                scores["ms"].append(elapsed)
                 scores["hit"].append(float(2 in found[:HIT_AT]))
                 scores["map"].append(average_precision(found, sum(1 for g in eligible if g == 2)))
                 scores["ndcg"].append(ndcg(found, eligible))
-            figures[name] = {style: {metric: statistics.fmean(values) for metric, values in scores.items()}
+            figures[name] = {style: {metric: statistics.median(values) if metric == "ms" else statistics.fmean(values)
+                                     for metric, values in scores.items()}
                              for style, scores in per_style.items()}
         state.concepts = concepts
         spread_figures = spread(state=state, rankers=rankers, described=described, vectors=vectors, corpus=corpus,
@@ -302,13 +308,14 @@ def table(figures: dict[str, Any]) -> str:
         f"{figures['postings']} live postings from {figures['occupations']} ESCO occupations; relevance graded "
         "(2 judged occupation, 1 same area of work); every ranking over the same eligible postings",
         "",
-        f"| {'ranking':<42} | {'style':<9} | hit@5 | MAP@10 | nDCG@10 |",
-        f"| {'-' * 42} | {'-' * 9} | ----- | ------ | ------- |",
+        f"| {'ranking':<42} | {'style':<9} | hit@5 | MAP@10 | nDCG@10 | median ms |",
+        f"| {'-' * 42} | {'-' * 9} | ----- | ------ | ------- | --------- |",
     ]
     for name, per_style in figures["rankings"].items():
         for style in STYLES:
             row = per_style[style]
-            lines.append(f"| {name:<42} | {style:<9} | {row['hit']:.3f} | {row['map']:6.3f} | {row['ndcg']:7.3f} |")
+            lines.append(f"| {name:<42} | {style:<9} | {row['hit']:.3f} | {row['map']:6.3f} | {row['ndcg']:7.3f} | "
+                         f"{row['ms']:9.1f} |")
     lines += ["", "target: hit@5 >= 0.92 for duties, and the service above BM25 and plain similarity on every style:"]
     rankings = figures["rankings"]
     for style in STYLES:
