@@ -34,6 +34,7 @@ SAME_MEANING = 0.55
 ESCO_NAMES = 0.55  # a phrase is shown with its nearest ESCO skill from here
 ESCO_SAME = 0.70  # two phrases named by the same ESCO skill, each at least this close, are the same skill
 INTEREST_FITS = 0.50
+MAX_PHRASES = 50_000  # phrase vectors kept (1.5 kB each); past it the older half is forgotten
 LABEL_WORDS = 24  # how much of an ESCO skill's run of labels is embedded: the preferred label and a few others
 
 _SPACES = re.compile(r"\s+")
@@ -208,12 +209,17 @@ class Concepts:
         if missing:
             embedded = self.embedder.embed(missing)
             with self._lock:
+                if len(self._vectors) + len(missing) > MAX_PHRASES:
+                    for old in list(self._vectors)[: len(self._vectors) // 2]:
+                        del self._vectors[old]
+                        self._names.pop(old, None)
                 for key, vector in zip(missing, embedded, strict=True):
                     self._vectors[key] = vector
         if not keys:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
         zero = np.zeros(self.embedder.dim, dtype=np.float32)
-        return np.vstack([self._vectors.get(key, zero) for key in keys])
+        with self._lock:
+            return np.vstack([self._vectors.get(key, zero) for key in keys])
 
     def esco_of(self, phrase: str) -> EscoSkill | None:
         """The ESCO skill that names a phrase, when one is close enough."""

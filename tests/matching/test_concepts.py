@@ -110,3 +110,16 @@ def test_the_esco_preferred_label_is_told_apart_from_its_alternatives() -> None:
     goods = "receive goods secure goods accept goods receiving goods"
     assert preferred_label(adult.split(" ")) == "adult education"
     assert preferred_label(goods.split(" ")) == "receive goods"
+
+
+def test_the_phrase_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.matching import concepts as module
+    from tests.matching.helpers import HashingEmbedder
+
+    monkeypatch.setattr(module, "MAX_PHRASES", 10)
+    embedder = HashingEmbedder()
+    cache = Concepts(embedder)
+    for n in range(25):
+        vector = cache.vectors([f"skill number {n}"])[0]
+        assert vector.any() and vector == pytest.approx(embedder.embed([f"skill number {n}"])[0])
+    assert len(cache._vectors) <= 10
