@@ -215,6 +215,9 @@ def bench(
     search_tuning: bool = typer.Option(
         False, "--search-tuning", help="With --search: print the tuning queries' semantic hits and stop."
     ),
+    quality: bool = typer.Option(
+        False, "--quality", help="Instead: matching quality (hit@5, MAP@10, nDCG@10) against BM25 and plain similarity."
+    ),
     load: bool = typer.Option(
         False, "--load", help="Instead: the local stack on PostgreSQL under mixed HTTP traffic while ingest goes on."
     ),
@@ -227,9 +230,13 @@ def bench(
     """Benchmark the matcher: index latency and recall vs exact FAISS and hnswlib, filtered recall, embedding
     throughput (plain vs ONNX int8) and event-to-searchable latency through the real broker. With --screening,
     the free-text screening's precision and recall on its labelled corpus instead; with --search, browse's search
-    on judged everyday queries; with --load, the whole stack under traffic (benchmarks/load.py)."""
+    on judged everyday queries; with --quality, the matcher's ranking on people described four ways, and the
+    spread of referrals; with --load, the whole stack under traffic (benchmarks/load.py)."""
     if search:
         _bench_search(search_database, search_tuning, json_path)
+        return
+    if quality:
+        _bench_quality(json_path)
         return
     if load:
         from benchmarks import load as load_bench
@@ -320,6 +327,27 @@ def _bench_search(database_url: str | None, tuning: bool, json_path: Path | None
         from benchmarks.report import write_json as write_figures
 
         write_figures(figures, json_path)
+        typer.echo(f"\nwrote {json_path}")
+
+
+def _bench_quality(json_path: Path | None) -> None:
+    import tempfile
+
+    from benchmarks import quality as quality_bench
+    from benchmarks.report import write_json as write_figures
+    from services.matching.config import MatchingSettings
+    from services.matching.embedder import build_embedder
+
+    os.environ.update(_stack_env())
+    settings = MatchingSettings()
+    embedder = build_embedder(settings)
+    with tempfile.TemporaryDirectory(prefix="yg-quality-bench-") as tmp:
+        figures = quality_bench.run(embedder=embedder, seed=2026, say=typer.echo, tmp=Path(tmp),
+                                    cache_dir=settings.resolved_model_cache_dir())
+    typer.echo("")
+    typer.echo(quality_bench.table(figures))
+    if json_path is not None:
+        write_figures(quality_bench.json_figures(figures), json_path)
         typer.echo(f"\nwrote {json_path}")
 
 

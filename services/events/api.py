@@ -57,7 +57,7 @@ def views_of(
 
 @router.get("/guarantee", response_model=GuaranteePage, tags=["guarantee"])
 def list_guarantee(
-    _principal: ClockListReader,
+    principal: ClockListReader,
     session: SessionDep,
     clock: ClockDep,
     rules: RulesDep,
@@ -67,8 +67,16 @@ def list_guarantee(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
 ) -> GuaranteePage:
-    return guarantee.list_guarantee(session=session, now=clock.now(), rules=rules, status=status_,
+    """People's clocks, most urgent first. A service (the notifications digest) gets no priority groups and may not
+    filter by one: SEND is special category data, for advisers only."""
+    service = principal.is_(Role.SERVICE)
+    if service and priority_group is not None:
+        raise Forbidden("a service may not filter by priority group: special category data is for advisers only")
+    page = guarantee.list_guarantee(session=session, now=clock.now(), rules=rules, status=status_,
                                     adviser=adviser, priority_group=priority_group, limit=limit, offset=offset)
+    if service:
+        page.items = [row.model_copy(update={"priority_groups": []}) for row in page.items]
+    return page
 
 
 @router.get("/guarantee/summary", response_model=GuaranteeSummary, tags=["guarantee"])

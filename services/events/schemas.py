@@ -54,7 +54,7 @@ class ViewPage(BaseModel):
 
 class GuaranteeRow(BaseModel):
     """One young person's current guarantee clock. Never carries special category data beyond the SEND
-    priority group, which advisers may see."""
+    priority group, which advisers may see (a service caller gets no priority groups)."""
 
     profile_id: uuid.UUID
     adviser_id: str | None

@@ -28,6 +28,21 @@ class MatchingSettings(KeyClientSettings):
     weight_skills: float = Field(0.2, ge=0)
     weight_distance: float = Field(0.1, ge=0)
     rerank_pool: int = Field(100, ge=10, le=2000)
+    # Skills and interests compared by meaning and named by ESCO skills (services/matching/concepts.py), with the
+    # thresholds measured by `bench --quality`; concept_skills_in_score lets skills met by meaning count in the score.
+    concepts: bool = True
+    concept_same_meaning: float = Field(0.55, ge=0, le=1)
+    concept_esco_names: float = Field(0.55, ge=0, le=1)
+    concept_esco_same: float = Field(0.70, ge=0, le=1)
+    concept_interest_fits: float = Field(0.50, ge=0, le=1)
+    concept_skills_in_score: bool = False
+    # Embed the 13,939 ESCO skills at start when no cache is there (minutes on 2 cores); else only a cache is used.
+    concept_esco_build: bool = False
+    # Taken off an opportunity's score at 3 open referrals per place left (less in proportion); ties go to the less
+    # crowded. 0 turns it off. Measured by `bench --quality` (the spread simulation).
+    weight_capacity: float = Field(0.05, ge=0, le=1)
+    # With concepts: + weight_title x cosine(the person's text, the posting's title alone).
+    weight_title: float = Field(0.0, ge=0, le=1)
 
     # float16 vectors in the graph: the same recall as float32 on this data, faster and half the memory.
     hnsw_storage: Literal["fp16", "flat"] = "fp16"

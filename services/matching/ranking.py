@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
@@ -14,6 +15,7 @@ import numpy as np
 from services.common.eligibility import Facts, admitted, age_on, month_day, whole_years
 from services.common.errors import RuleViolation
 from services.common.postcodes import EARTH_RADIUS_KM
+from services.matching.concepts import Concepts, SkillMatch
 from services.matching.facts import F, OpportunityFacts, PersonFacts
 from services.matching.state import TYPE_CODE, Catalogue, MatchingState, unit_vector
 from services.matching.text import normalise_skill
@@ -35,6 +37,17 @@ class Weights:
     similarity: float
     skills: float
     distance: float
+    # Skills met by meaning (concepts) count in the score, not only in the reasons (off: it did not measure better).
+    concept_skills: bool = False
+    # Taken off an opportunity's score at CROWDED open referrals per place left (in proportion below that), so
+    # one vacancy is not everyone's first suggestion; ties go to the opportunity with fewer referrals per place.
+    capacity: float = 0.0
+    # How near in meaning the person's text is to the posting's title alone (what the job is, not its boilerplate):
+    # added with this weight when concepts are on.
+    title: float = 0.0
+
+
+CROWDED = 3.0
 
 
 @dataclass
@@ -44,6 +57,7 @@ class Explanation:
     distance_km: float | None = None
     reasons: list[str] = field(default_factory=list)
     matched_interests: list[str] = field(default_factory=list)
+    skill_matches: list[SkillMatch] = field(default_factory=list)
 
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -63,12 +77,18 @@ def _words(text: str) -> set[str]:
     return {_stem(word) for word in _WORD.findall(text.lower()) if word not in _LITTLE_WORDS}
 
 
-def fitting_interests(interests: Iterable[str], opportunity: OpportunityFacts) -> list[str]:
-    """The person's interests that the posting speaks of (every word of the interest is in its title, skills,
-    area of work or description): an "electrician" interest fits a "Mining electrician apprentice"."""
+def fitting_interests(
+    interests: Iterable[str], opportunity: OpportunityFacts, concepts: Concepts | None = None
+) -> list[str]:
+    """The person's interests that the posting speaks of: every word of the interest is in its title, skills,
+    area of work or description (an "electrician" interest fits a "Mining electrician apprentice"), or, with
+    concepts, the interest is near in meaning to its title ("working with kids" fits "Child care worker")."""
+    interests = list(interests)
     said = _words(" ".join([opportunity.title, *opportunity.skills, opportunity.sector.replace("_", " "),
                             opportunity.description]))
-    return [interest for interest in interests if (wanted := _words(interest)) and wanted <= said]
+    by_words = {interest for interest in interests if (wanted := _words(interest)) and wanted <= said}
+    by_meaning = set(concepts.fitting_interests(interests, opportunity.title)) if concepts is not None else set()
+    return [interest for interest in interests if interest in by_words or interest in by_meaning]
 
 
 @dataclass
@@ -135,9 +155,11 @@ def is_open(state: MatchingState, opportunity: OpportunityFacts, today: dt.date)
 
 
 def opportunity_mask(
-    state: MatchingState, person: PersonFacts | None, today: dt.date, filters: Filters, origin: Origin
+    state: MatchingState, person: PersonFacts | None, today: dt.date, filters: Filters, origin: Origin,
+    travel_km: float | None = None,
 ) -> np.ndarray:
-    """Rows of opportunities open to this person (or open at all, without a person) and passing the filters."""
+    """Rows of opportunities open to this person (or open at all, without a person) and passing the filters;
+    within the person's travel distance, or `travel_km` when given (wider results)."""
     cat = state.opportunities
     col = cat.column
     places = (col("x"), col("y"), col("z"))
@@ -163,7 +185,8 @@ def opportunity_mask(
         )
         home = person_origin(person)
         if home is not None:
-            mask &= col("remote") | within_km(col("lat"), col("lon"), *home, person.max_travel_km, places)
+            reach = person.max_travel_km if travel_km is None else travel_km
+            mask &= col("remote") | within_km(col("lat"), col("lon"), *home, reach, places)
         for opportunity_id in state.referred_by_person.get(person.profile_id, ()):
             row = cat.row_of(opportunity_id)
             if row is not None:
@@ -182,6 +205,25 @@ def opportunity_mask(
             )
         mask &= col("remote") | within_km(col("lat"), col("lon"), *origin, filters.max_distance_km, places)
     return mask
+
+
+# Wider results when fewer than k are within a person's travel distance: these multiples of it, at least this many
+# km further each time, up to the cap.
+WIDER_MULTIPLES = (1.5, 2.0, 3.0)
+WIDER_MIN_STEP_KM = 5.0
+WIDER_MAX_KM = 150.0
+
+
+def wider_radii(travel_km: float) -> list[float]:
+    """The steps offered beyond a travel distance: 10 km -> 15, 20, 30 km; 2 km -> 7, 12, 17 km."""
+    radii: list[float] = []
+    last = travel_km
+    for multiple in WIDER_MULTIPLES:
+        radius = min(WIDER_MAX_KM, max(travel_km * multiple, last + WIDER_MIN_STEP_KM))
+        if radius > last:
+            radii.append(round(radius, 1))
+            last = radius
+    return radii
 
 
 def candidate_mask(state: MatchingState, opportunity: OpportunityFacts, filters: Filters) -> np.ndarray:
@@ -222,6 +264,7 @@ class Measured:
     distance: float | None
     home: Origin
     reach: float | None
+    skill_matches: tuple[SkillMatch, ...] = ()
 
 
 def measure(
@@ -232,9 +275,19 @@ def measure(
     *,
     origin: Origin = None,
     query_text: str | None = None,
+    concepts: Concepts | None = None,
+    skills_by_meaning: bool = False,
 ) -> Measured:
-    """The hybrid score of one pair and its parts."""
-    if person is not None:
+    """The hybrid score of one pair and its parts. Skills count in the score as the same words, or, with concepts
+    and weights.concept_skills, by meaning; `skills_by_meaning` compares them by meaning for the reasons alone
+    (only the k explained pairs: comparing by meaning may embed phrases not seen before)."""
+    skill_matches: tuple[SkillMatch, ...] = ()
+    if person is not None and concepts is not None and (weights.concept_skills or skills_by_meaning):
+        by_meaning, _ = concepts.match_skills(person.skills, opportunity.skills)
+        skill_matches = tuple(by_meaning)
+        met = {match.skill for match in by_meaning}
+        matched = [skill for skill in opportunity.skills if skill in met]
+    elif person is not None:
         have = {normalise_skill(skill) for skill in person.skills}
         matched = [skill for skill in opportunity.skills if normalise_skill(skill) in have]
     elif query_text:
@@ -243,7 +296,11 @@ def measure(
     else:
         matched = []
     missing = [skill for skill in opportunity.skills if skill not in matched]
-    overlap = len(matched) / len(opportunity.skills) if opportunity.skills else 0.0
+    scored = matched
+    if skill_matches and not weights.concept_skills:
+        have = {normalise_skill(skill) for skill in person.skills} if person is not None else set()
+        scored = [skill for skill in opportunity.skills if normalise_skill(skill) in have]
+    overlap = len(scored) / len(opportunity.skills) if opportunity.skills else 0.0
     home = person_origin(person) or origin
     distance = None if home is None else distance_between(home[0], home[1], opportunity.latitude, opportunity.longitude)
     reach = person.max_travel_km if person is not None else None
@@ -254,7 +311,7 @@ def measure(
     else:
         closeness = max(0.0, 1.0 - distance / reach) if reach else 1.0 / (1.0 + distance / 10.0)
     score = weights.similarity * similarity + weights.skills * overlap + weights.distance * closeness
-    return Measured(round(float(score), 4), matched, missing, distance, home, reach)
+    return Measured(round(float(score), 4), matched, missing, distance, home, reach, skill_matches)
 
 
 def explain(
@@ -268,15 +325,23 @@ def explain(
     query_text: str | None = None,
     for_adviser_about_person: bool = False,
     measured: Measured | None = None,
+    concepts: Concepts | None = None,
 ) -> tuple[float, Explanation]:
     """The hybrid score of one pair and why."""
-    m = measured or measure(opportunity, person, similarity, weights, origin=origin, query_text=query_text)
+    m = measured or measure(opportunity, person, similarity, weights, origin=origin, query_text=query_text,
+                            concepts=concepts)
+    if concepts is not None and person is not None and not m.skill_matches:
+        # The score counted the same words; the reasons compare by meaning (the score stays as it was).
+        by_meaning = measure(opportunity, person, similarity, weights, origin=origin, concepts=concepts,
+                             skills_by_meaning=True)
+        m = dataclasses.replace(by_meaning, score=m.score)
     matched, distance, reach = m.matched, m.distance, m.reach
-    interests = fitting_interests(person.interests, opportunity) if person is not None else []
+    interests = fitting_interests(person.interests, opportunity, concepts) if person is not None else []
     # Reasons are what speaks for the match; the skills still to learn are `missing_skills`, apart.
     reasons: list[str] = []
     if matched:
-        reasons.append(f"has {len(matched)} of the {len(opportunity.skills)} skills it asks for: {', '.join(matched)}")
+        reasons.append(f"has {len(matched)} of the {len(opportunity.skills)} skills it asks for: "
+                       f"{', '.join(skill_in_words(skill, m.skill_matches) for skill in matched)}")
     if interests:
         reasons.append(f"interested in {', '.join(interests)}")
 
@@ -315,8 +380,18 @@ def explain(
         distance_km=None if distance is None else round(distance, 1),
         reasons=reasons,
         matched_interests=interests,
+        skill_matches=list(m.skill_matches),
     )
     return m.score, explanation
+
+
+def skill_in_words(skill: str, matches: Iterable[SkillMatch]) -> str:
+    """A matched skill as a reason names it: 'childcare (listed as “caring for children”)' when the person's own
+    words differ from the posting's."""
+    for match in matches:
+        if match.skill == skill and normalise_skill(match.own_words) != normalise_skill(skill):
+            return f"{skill} (listed as “{match.own_words}”)"
+    return skill
 
 
 def rerank(
@@ -328,17 +403,25 @@ def rerank(
     pool: int,
     score: Callable[[F, float], Measured],
     words: Callable[[F, float, Measured], Explanation],
+    crowding: Callable[[F], float] | None = None,
 ) -> list[Ranked]:
-    """Retrieve a pool of eligible rows by similarity, re-rank them by the hybrid score, keep k; only those k are
-    explained in words."""
+    """Retrieve a pool of eligible rows by similarity, re-rank them by the hybrid score (ties: the less crowded
+    first), keep k; only those k are explained in words."""
     rows, sims = catalogue.index.search(query, max(pool, k), allowed=mask)
-    scored: list[tuple[F, float, Measured]] = []
+    scored: list[tuple[F, float, Measured, float]] = []
     for row, sim in zip(rows.tolist(), sims.tolist(), strict=True):
         facts = catalogue.at(row)
         if facts is not None:
-            scored.append((facts, sim, score(facts, sim)))
-    scored.sort(key=lambda item: -item[2].score)
-    return [Ranked(facts.key, m.score, words(facts, sim, m), round(float(sim), 4)) for facts, sim, m in scored[:k]]
+            scored.append((facts, sim, score(facts, sim), crowding(facts) if crowding is not None else 0.0))
+    scored.sort(key=lambda item: (-item[2].score, item[3]))
+    return [Ranked(facts.key, m.score, words(facts, sim, m), round(float(sim), 4)) for facts, sim, m, _ in scored[:k]]
+
+
+def referrals_per_place(state: MatchingState, opportunity: OpportunityFacts) -> float:
+    """Open referrals for each place still left (a filled-up posting is not offered at all)."""
+    row = state.opportunities.row_of(opportunity.opportunity_id)
+    left = int(state.opportunities.column("positions_left")[row]) if row is not None else 0
+    return state.open_referrals.get(opportunity.opportunity_id, 0) / max(1, left)
 
 
 def rank_opportunities(
@@ -356,14 +439,26 @@ def rank_opportunities(
 ) -> list[Ranked]:
     """Eligible opportunities for a person (or a free-text query), best first."""
 
+    concepts = state.concepts
+
+    def crowding(facts: OpportunityFacts) -> float:
+        return referrals_per_place(state, facts)
+
     def score(facts: OpportunityFacts, sim: float) -> Measured:
-        return measure(facts, person, sim, weights, origin=origin, query_text=query_text)
+        m = measure(facts, person, sim, weights, origin=origin, query_text=query_text, concepts=concepts)
+        if weights.title and concepts is not None:
+            title = float(concepts.vectors([facts.title])[0] @ query)
+            m = dataclasses.replace(m, score=round(m.score + weights.title * title, 4))
+        if weights.capacity and state.open_referrals.get(facts.opportunity_id):
+            penalty = weights.capacity * min(1.0, crowding(facts) / CROWDED)
+            m = dataclasses.replace(m, score=round(m.score - penalty, 4))
+        return m
 
     def words(facts: OpportunityFacts, sim: float, measured: Measured) -> Explanation:
         return explain(facts, person, sim, weights, today=today, origin=origin, query_text=query_text,
-                       measured=measured)[1]
+                       measured=measured, concepts=concepts)[1]
 
-    return rerank(state.opportunities, query, mask, k=k, pool=pool, score=score, words=words)
+    return rerank(state.opportunities, query, mask, k=k, pool=pool, score=score, words=words, crowding=crowding)
 
 
 def rank_candidates(
@@ -379,12 +474,14 @@ def rank_candidates(
 ) -> list[Ranked]:
     """Eligible young people for an opportunity, best first, with reasons an adviser may read."""
 
+    concepts = state.concepts
+
     def score(person: PersonFacts, sim: float) -> Measured:
-        return measure(opportunity, person, sim, weights)
+        return measure(opportunity, person, sim, weights, concepts=concepts)
 
     def words(person: PersonFacts, sim: float, measured: Measured) -> Explanation:
         return explain(opportunity, person, sim, weights, today=today, for_adviser_about_person=True,
-                       measured=measured)[1]
+                       measured=measured, concepts=concepts)[1]
 
     return rerank(state.profiles, query, mask, k=k, pool=pool, score=score, words=words)
 

@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 
 from services.common.clock import Clock, SystemClock
+from services.matching.concepts import Concepts
 from services.matching.config import MatchingSettings
 from services.matching.embedder import MODEL_NAME, Embedder, build_embedder
 from services.matching.feed import IndexFeed
@@ -59,6 +60,14 @@ def new_state(settings: MatchingSettings, dim: int) -> MatchingState:
         profiles_index=HnswIndex(dim, **params),
         looking_statuses=settings.looking_statuses,
     )
+
+
+def concepts_for(settings: MatchingSettings, embedder: Embedder) -> Concepts:
+    """Skills and interests compared by meaning; the ESCO skills' cached vectors load in the background."""
+    concepts = Concepts(embedder, same_meaning=settings.concept_same_meaning, esco_names=settings.concept_esco_names,
+                        esco_same=settings.concept_esco_same, interest_fits=settings.concept_interest_fits)
+    concepts.load_esco_in_background(settings.resolved_model_cache_dir(), build=settings.concept_esco_build)
+    return concepts
 
 
 def load_or_new(settings: MatchingSettings, dim: int) -> tuple[MatchingState, str]:
@@ -126,6 +135,8 @@ class MatchingRuntime:
                 self.embedder = self.embedder_factory(self.settings)
             self.phase = "loading the index"
             state, self.origin = load_or_new(self.settings, self.embedder.dim)
+            if self.settings.concepts:
+                state.concepts = concepts_for(self.settings, self.embedder)
             self.state = state
             self._saved_changes = state.changes if self.origin == "saved index" else -1
             self._saved_erasures = state.erasures

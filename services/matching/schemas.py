@@ -13,6 +13,17 @@ Sector = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, 
 K = Annotated[int, Field(ge=1, le=100)]
 
 
+class SkillMatch(BaseModel):
+    """A skill the posting asks for, met by the person's own words (the same words, or the same in meaning), with
+    the ESCO skill that names it when one is close enough."""
+
+    skill: str = Field(description="The skill as the posting lists it")
+    own_words: str = Field(description="The person's words that meet it")
+    esco_label: str | None = Field(description="The ESCO skill both are named by (None when none is close enough)")
+    esco_uri: str | None
+    similarity: float = Field(description="Cosine similarity of the two phrases (1 for the same words)")
+
+
 class Explanation(BaseModel):
     matched_skills: list[str]
     missing_skills: list[str] = Field(description="Skills the posting asks for that the person has not listed: "
@@ -20,6 +31,8 @@ class Explanation(BaseModel):
     distance_km: float | None
     reasons: list[str] = Field(description="What speaks for the match, in words (positives only)")
     matched_interests: list[str] = Field(default=[], description="The person's interests the posting speaks of")
+    skill_matches: list[SkillMatch] = Field(default=[], description="How each matched skill was met, in the "
+                                            "person's own words beside the ESCO label")
 
 
 class OpportunitySummary(BaseModel):
@@ -51,6 +64,8 @@ class OpportunityMatch(BaseModel):
     score: float
     explanation: Explanation
     opportunity: OpportunitySummary | None = None
+    beyond_travel: bool = Field(default=False, description="Further away than the person said they would travel: "
+                                "offered only because too few are within it")
 
 
 class SearchMatch(OpportunityMatch):
@@ -65,9 +80,23 @@ class CandidateMatch(BaseModel):
     explanation: Explanation
 
 
+class WiderStep(BaseModel):
+    radius_km: float
+    found: int = Field(description="Eligible opportunities within this distance (remote ones included)")
+
+
 class ProfileMatches(BaseModel):
     profile_id: uuid.UUID
-    matches: list[OpportunityMatch]
+    matches: list[OpportunityMatch] = Field(description="Within the person's travel distance (or remote)")
+    travel_km: float | None = Field(default=None, description="The distance the person said they would travel "
+                                    "(None when their postcode district is not located)")
+    within_travel: int | None = Field(default=None, description="How many eligible opportunities are within it")
+    fewer_than_k: bool = Field(default=False, description="Fewer than k eligible within the travel distance")
+    wider_steps: list[WiderStep] = Field(default=[], description="Wider distances, each with how many it finds")
+    wider_radius_km: float | None = Field(default=None, description="The step wider_matches come from: the first "
+                                          "that finds k, else the widest")
+    wider_matches: list[OpportunityMatch] = Field(default=[], description="Beyond the travel distance, best first, "
+                                                  "each marked beyond_travel")
 
 
 class OpportunityCandidates(BaseModel):

@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import numpy as np
+
 from services.common.auth import Principal, Role
 from services.common.errors import Forbidden, NotFound, RuleViolation
 from services.common.postcodes import InvalidPostcode, locate
 from services.matching.config import MatchingSettings
 from services.matching.embedder import Embedder
+from services.matching.facts import PersonFacts
 from services.matching.ranking import (
     Filters,
     Origin,
@@ -23,6 +26,7 @@ from services.matching.ranking import (
     rank_candidates,
     rank_opportunities,
     rank_people_by_text,
+    wider_radii,
 )
 from services.matching.schemas import (
     CandidateMatch,
@@ -34,12 +38,15 @@ from services.matching.schemas import (
     SearchMatch,
     SearchRequest,
     SearchResults,
+    WiderStep,
 )
 from services.matching.state import MatchingState
 
 
 def weights_of(settings: MatchingSettings) -> Weights:
-    return Weights(settings.weight_similarity, settings.weight_skills, settings.weight_distance)
+    return Weights(settings.weight_similarity, settings.weight_skills, settings.weight_distance,
+                   concept_skills=settings.concept_skills_in_score, capacity=settings.weight_capacity,
+                   title=settings.weight_title)
 
 
 def _explanation(item: Ranked) -> Explanation:
@@ -101,7 +108,41 @@ def matches_for_profile(
             today=today, origin=origin,
         )
         matches = [_opportunity_match(state, r) for r in ranked]
-    return ProfileMatches(profile_id=profile_id, matches=matches)
+        if origin is None:
+            return ProfileMatches(profile_id=profile_id, matches=matches)
+        within = int(mask.sum())
+        answer = ProfileMatches(profile_id=profile_id, matches=matches, travel_km=person.max_travel_km,
+                                within_travel=within, fewer_than_k=within < k)
+        if within < k:
+            _widen(answer, state=state, settings=settings, person=person, vector=vector, mask=mask, k=k,
+                   filters=filters, today=today)
+    return answer
+
+
+def _widen(answer: ProfileMatches, *, state: MatchingState, settings: MatchingSettings, person: PersonFacts,
+           vector: np.ndarray, mask: np.ndarray, k: int, filters: Filters, today: dt.date) -> None:
+    """Fewer than k within the travel distance: how many each wider step finds, and the best beyond the distance
+    from the first step that makes k (else the widest), each marked beyond_travel (called under the state lock)."""
+    origin = person_origin(person)
+    chosen: tuple[float, np.ndarray] | None = None
+    for radius in wider_radii(person.max_travel_km):
+        wide = opportunity_mask(state, person, today, filters, origin, travel_km=radius)
+        found = int(wide.sum())
+        answer.wider_steps.append(WiderStep(radius_km=radius, found=found))
+        if chosen is None or chosen[1].sum() < k:
+            chosen = (radius, wide)
+    if chosen is None:
+        return
+    radius, wide = chosen
+    beyond = wide & ~mask
+    if not beyond.any():
+        return
+    ranked = rank_opportunities(
+        state, vector, beyond, person=person, k=k - int(mask.sum()), pool=settings.rerank_pool,
+        weights=weights_of(settings), today=today, origin=origin,
+    )
+    answer.wider_radius_km = radius
+    answer.wider_matches = [_opportunity_match(state, r).model_copy(update={"beyond_travel": True}) for r in ranked]
 
 
 def candidates_for_opportunity(

@@ -8,7 +8,7 @@ import threading
 import uuid
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic
+from typing import TYPE_CHECKING, Any, Generic
 
 import numpy as np
 
@@ -17,7 +17,10 @@ from services.common.minimum_wage import DEFAULT_TABLE, WageTable
 from services.matching.facts import EmployerFacts, F, OpportunityFacts, PersonFacts
 from services.matching.index import VectorIndex
 from services.messaging.sealing import erasure_mark
-from services.messaging.vocabulary import ACCEPTED, OPPORTUNITY_TYPES, REFERRED_STATUSES
+from services.messaging.vocabulary import ACCEPTED, OPEN_REFERRAL_STATUSES, OPPORTUNITY_TYPES, REFERRED_STATUSES
+
+if TYPE_CHECKING:
+    from services.matching.concepts import Concepts
 
 TYPE_CODE: dict[str, int] = {name: code for code, name in enumerate(OPPORTUNITY_TYPES)}
 FILLS_A_POSITION = ACCEPTED
@@ -169,11 +172,15 @@ class MatchingState:
         self.referred_by_person: dict[uuid.UUID, set[uuid.UUID]] = {}
         self.referred_by_opportunity: dict[uuid.UUID, set[uuid.UUID]] = {}
         self.accepted: dict[uuid.UUID, int] = {}
+        # Referrals still open (referred, applied, interviewing...) per opportunity: capacity-aware ranking.
+        self.open_referrals: dict[uuid.UUID, int] = {}
         # "topic:partition" -> (next offset to read, sha256 of the last record's value)
         self.positions: dict[str, tuple[int, str]] = {}
         self.epoch: int | None = None  # the broker log epoch the positions belong to
         self.changes = 0
         self.erasures = 0
+        # Skills and interests compared by meaning (set by the runtime once the model is loaded; None: as words).
+        self.concepts: Concepts | None = None
 
     # -- versions ---------------------------------------------------------------------------------------------
 
@@ -299,6 +306,12 @@ class MatchingState:
         self.referred_by_opportunity.get(old.opportunity_id, set()).discard(old.profile_id)
         if old.status == FILLS_A_POSITION:
             self.accepted[old.opportunity_id] = self.accepted.get(old.opportunity_id, 1) - 1
+        if old.status in OPEN_REFERRAL_STATUSES:
+            left = self.open_referrals.get(old.opportunity_id, 1) - 1
+            if left > 0:
+                self.open_referrals[old.opportunity_id] = left
+            else:
+                self.open_referrals.pop(old.opportunity_id, None)
         self._refresh_positions(old.opportunity_id)
 
     def put_referral(self, referral_id: uuid.UUID, referral: Referral, version: int) -> None:
@@ -310,6 +323,8 @@ class MatchingState:
             self.referred_by_opportunity.setdefault(referral.opportunity_id, set()).add(referral.profile_id)
         if referral.status == FILLS_A_POSITION:
             self.accepted[referral.opportunity_id] = self.accepted.get(referral.opportunity_id, 0) + 1
+        if referral.status in OPEN_REFERRAL_STATUSES:
+            self.open_referrals[referral.opportunity_id] = self.open_referrals.get(referral.opportunity_id, 0) + 1
         self._refresh_positions(referral.opportunity_id)
         self.versions[str(referral_id)] = version
         self.changes += 1

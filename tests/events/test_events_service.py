@@ -557,3 +557,21 @@ def test_a_person_sees_who_has_looked_each_look_once_until_they_are_erased(servi
     wait_for(listed, until=lambda found: found == [], what="the looks gone with the person", timeout=60)
     assert len(service.client.get(f"/people/{other}/views", headers=service.headers()).json()["items"]) == 1
 
+
+
+def test_a_service_reading_the_clocks_gets_no_priority_groups(service: Service) -> None:
+    """The notifications digest reads the list of clocks; SEND (special category) and the other groups stay with
+    advisers, and a service may not find people by group either."""
+    group = cohort(new_adviser(), BASE + days(5000))  # one of its thirteen is in SEND
+    service.publish(group.events)
+    service.clock.at = group.as_at
+    as_adviser = wait_for(lambda: service.guarantee(group.adviser_id), until=lambda rows: len(rows) == 13)
+    assert any("send" in row["priority_groups"] for row in as_adviser)
+    token = bearer(service.settings, Role.SERVICE, "notifications")
+    response = service.client.get("/guarantee", params={"adviser": group.adviser_id, "limit": 1000}, headers=token)
+    assert response.status_code == 200, response.text
+    rows = response.json()["items"]
+    assert [row["profile_id"] for row in rows] == [row["profile_id"] for row in as_adviser]
+    assert all(row["priority_groups"] == [] for row in rows)
+    refused = service.client.get("/guarantee", params={"priority_group": "send"}, headers=token)
+    assert refused.status_code == 403 and "priority group" in refused.text

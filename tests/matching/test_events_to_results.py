@@ -27,9 +27,10 @@ def test_published_events_become_matches_both_ways(matcher: Matcher) -> None:
     found = opportunity_ids(body)
     assert found.index(str(warehouse.opportunity_id)) < found.index(str(bakery.opportunity_id))
     top = body["matches"][found.index(str(warehouse.opportunity_id))]
-    assert set(top) == {"opportunity_id", "score", "explanation", "opportunity"}  # the page's view: test_match_summary
+    # the page's view: test_match_summary; beyond_travel: test_widening
+    assert set(top) == {"opportunity_id", "score", "explanation", "opportunity", "beyond_travel"}
     assert set(top["explanation"]) == {"matched_skills", "missing_skills", "distance_km", "reasons",
-                                       "matched_interests"}
+                                       "matched_interests", "skill_matches"}
 
     candidates = matcher.candidates_for(warehouse.opportunity_id)
     assert candidates["opportunity_id"] == str(warehouse.opportunity_id)

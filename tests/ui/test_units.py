@@ -13,7 +13,7 @@ from tests.ui.browser import REPO
 from ui.streamlit.client import Api, ServiceError, error_from_response, field_errors
 from ui.streamlit.config import UISettings, startup_problems
 from ui.streamlit.forms import changed_fields, split_list
-from ui.streamlit.reasons import plain_reasons, to_learn
+from ui.streamlit.reasons import beyond_label, plain_reasons, skills_with_esco, to_learn, too_few_notice
 
 pytestmark = pytest.mark.unit
 
@@ -89,6 +89,25 @@ def test_reasons_are_plain_sentences_for_a_young_person() -> None:
     assert remote == ["You listed coding. This apprenticeship asks for it.", "You can do it from home."]
     assert to_learn(explanation) == "food hygiene"
     assert to_learn({"missing_skills": list("abcdef")}) == "a, b, c, d and 2 more"
+    by_meaning = {"matched_skills": ["childcare", "first aid"], "missing_skills": ["safeguarding"],
+                  "distance_km": None, "skill_matches": [
+                      {"skill": "childcare", "own_words": "caring for children", "esco_label": "baby care"},
+                      {"skill": "first aid", "own_words": "first aid", "esco_label": None}]}
+    assert plain_reasons(by_meaning, {"type": "apprenticeship", "remote": True})[0] == (
+        "You listed caring for children and first aid: this apprenticeship asks for childcare and first aid.")
+    assert skills_with_esco(by_meaning) == ["childcare (their words: caring for children; ESCO: baby care)",
+                                            "first aid"]
+
+
+def test_too_few_within_reach_is_said_and_wider_results_are_labelled() -> None:
+    answer = {"fewer_than_k": True, "travel_km": 10.0, "within_travel": 3}
+    assert too_few_notice(answer) == "Only 3 suggestions are within the 10 km you said you'd travel."
+    assert too_few_notice({**answer, "within_travel": 0}, you=False) == (
+        "Nothing is within the 10 km they said they'd travel.")
+    assert too_few_notice({**answer, "fewer_than_k": False}) is None
+    wider = {"beyond_travel": True, "explanation": {"distance_km": 12.4}}
+    assert beyond_label(wider, 10.0) == "Beyond your 10 km: about 12 km away"
+    assert beyond_label(wider, 10.0, you=False) == "Beyond their 10 km: about 12 km away"
     assert to_learn({"missing_skills": []}) is None
 
 

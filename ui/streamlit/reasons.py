@@ -30,7 +30,10 @@ def plain_reasons(
     matched = list(explanation.get("matched_skills") or [])
     interests = list(explanation.get("matched_interests") or [])
     sentences: list[str] = []
-    if matched:
+    own = _own_words(explanation)
+    if matched and own:
+        sentences.append(f"You listed {_listing(own)}: this {noun} asks for {_listing(matched)}.")
+    elif matched:
         if len(matched) == 1:
             asks = "it"
         elif len(matched) == 2:
@@ -60,6 +63,30 @@ def plain_reasons(
     return sentences
 
 
+def _own_words(explanation: dict[str, Any]) -> list[str]:
+    """The person's own words for the skills met by meaning, when any differ from the posting's (else [])."""
+    matches = list(explanation.get("skill_matches") or [])
+    if not any(m["own_words"].strip().lower() != m["skill"].strip().lower() for m in matches):
+        return []
+    return list(dict.fromkeys(m["own_words"] for m in matches))
+
+
+def skills_with_esco(explanation: dict[str, Any]) -> list[str]:
+    """For an adviser: each matched skill with the person's words and the ESCO skill that names it,
+    'childcare (their words: caring for children; ESCO: baby care)'."""
+    by_skill = {m["skill"]: m for m in explanation.get("skill_matches") or []}
+    out = []
+    for skill in explanation.get("matched_skills") or []:
+        match = by_skill.get(skill)
+        notes = []
+        if match and match["own_words"].strip().lower() != skill.strip().lower():
+            notes.append(f"their words: {match['own_words']}")
+        if match and match.get("esco_label"):
+            notes.append(f"ESCO: {match['esco_label']}")
+        out.append(f"{skill} ({'; '.join(notes)})" if notes else skill)
+    return out
+
+
 def _article(words: str) -> str:
     return f"an {words.lower()}" if words[:1].lower() in "aeiou" else f"a {words.lower()}"
 
@@ -71,3 +98,21 @@ def to_learn(explanation: dict[str, Any], shown: int = 4) -> str | None:
         return None
     more = len(missing) - shown
     return _listing(missing) if more <= 0 else f"{', '.join(missing[:shown])} and {more} more"
+
+
+def too_few_notice(answer: dict[str, Any], *, you: bool = True) -> str | None:
+    """'Only 3 suggestions are within the 10 km you said you'd travel.' when fewer than k are (else None)."""
+    if not answer.get("fewer_than_k") or answer.get("travel_km") is None:
+        return None
+    within, km = int(answer.get("within_travel") or 0), float(answer["travel_km"])
+    count = "Nothing is" if within == 0 else f"Only {within} suggestion{'s are' if within != 1 else ' is'}"
+    who = "you said you'd" if you else "they said they'd"
+    return f"{count} within the {km:g} km {who} travel."
+
+
+def beyond_label(match: dict[str, Any], travel_km: float | None, *, you: bool = True) -> str:
+    """How a wider result is labelled: 'Beyond your 10 km: about 12 km away'."""
+    distance = (match.get("explanation") or {}).get("distance_km")
+    whose = "your" if you else "their"
+    limit = f"{whose} {travel_km:g} km" if travel_km is not None else f"{whose} travel distance"
+    return f"Beyond {limit}: about {float(distance):.0f} km away" if distance is not None else f"Beyond {limit}"

