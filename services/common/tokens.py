@@ -71,7 +71,7 @@ SERVICE_SCOPES: Mapping[str, frozenset[Scope]] = {
     "events": frozenset({Scope.PERSONAL_KEYS, Scope.SPECIAL_KEYS}),
     "notifications": frozenset(
         {Scope.PERSONAL_KEYS, Scope.CONTACT_DETAILS, Scope.ADVISER_CONTACT, Scope.EMPLOYER_CONTACT,
-         Scope.GUARANTEE_LIST}
+         Scope.GUARANTEE_LIST, Scope.MATCHING_SEARCH}
     ),
 }
 

@@ -122,8 +122,13 @@ class SearchRequest(InputModel):
     k: K = 10
     target: Literal["opportunities", "profiles"]
     filters: SearchFilters = SearchFilters()
+    # Score these opportunities only (whatever their status or filters; at most 100): the notifications service
+    # asks how well a newly live opportunity fits a saved search's text.
+    opportunity_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=100)] | None = None
 
 
 class SearchResults(BaseModel):
     target: Literal["opportunities", "profiles"]
     matches: list[SearchMatch] | list[CandidateMatch]
+    not_indexed: list[uuid.UUID] = Field(default=[], description="Of the opportunity_ids asked for, those this "
+                                         "matcher has not read yet")

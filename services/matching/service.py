@@ -187,6 +187,19 @@ def _origin_of(postcode: str | None) -> Origin:
     return (location.latitude, location.longitude)
 
 
+def _only(state: MatchingState, ids: list[uuid.UUID]) -> tuple[np.ndarray, list[uuid.UUID]]:
+    """A mask of just these opportunities, and those of them not read yet."""
+    mask = np.zeros(len(state.opportunities.facts), dtype=bool)
+    missing = []
+    for key in ids:
+        row = state.opportunities.row_of(key)
+        if row is None or state.opportunities.at(row) is None:
+            missing.append(key)
+        else:
+            mask[row] = True
+    return mask, missing
+
+
 def search(
     *,
     state: MatchingState,
@@ -199,6 +212,8 @@ def search(
     """Free-text search: a young person for opportunities they are eligible for, an adviser exploring either."""
     if principal.role in (Role.YOUNG_PERSON, Role.SERVICE) and request.target != "opportunities":
         raise Forbidden("only an adviser may search young people")
+    if request.opportunity_ids is not None and request.target != "opportunities":
+        raise RuleViolation("opportunity_ids", "opportunities_only", "opportunity_ids go with target opportunities")
     given = request.filters
     filters = Filters(type=given.type, sector=given.sector, max_distance_km=given.max_distance_km, remote=given.remote)
     origin = _origin_of(given.postcode)
@@ -212,9 +227,14 @@ def search(
                 except ValueError:
                     person = None
             origin = origin or person_origin(person)
-            mask = opportunity_mask(state, person, today, filters, origin)
+            k, not_indexed = request.k, list[uuid.UUID]()
+            if request.opportunity_ids is not None:
+                mask, not_indexed = _only(state, request.opportunity_ids)
+                k = len(request.opportunity_ids)
+            else:
+                mask = opportunity_mask(state, person, today, filters, origin)
             ranked = rank_opportunities(
-                state, vector, mask, person=person, k=request.k, pool=settings.rerank_pool,
+                state, vector, mask, person=person, k=k, pool=max(k, settings.rerank_pool),
                 weights=weights_of(settings), today=today, origin=origin, query_text=request.text,
             )
             return SearchResults(
@@ -222,6 +242,7 @@ def search(
                 matches=[
                     SearchMatch(**dict(_opportunity_match(state, r)), similarity=r.similarity or 0.0) for r in ranked
                 ],
+                not_indexed=not_indexed,
             )
         mask = people_text_mask(state, filters, origin)
         ranked = rank_people_by_text(state, vector, mask, k=request.k, origin=origin, query_text=request.text)

@@ -19,6 +19,15 @@ class NotificationsSettings(KeyClientSettings):
     # ... and the events service for advisers' people on the guarantee clock.
     events_url: str = Field(default_factory=lambda: address_of("events"))
     ui_url: str = Field(default_factory=lambda: address_of("ui"))
+    # ... and the matching service for how well a new opportunity's text fits a saved search's words: it alerts
+    # only at or above this cosine similarity. Measured in tests/notifications/test_search_score.py on 8 searches,
+    # each with a fitting posting and an unrelated one the same filters let through: fitting 0.40-0.71, unrelated
+    # 0.12-0.39 (an electrician search and a bricklayer 0.386). A narrow gap: see README "Notifications".
+    matching_url: str = Field(default_factory=lambda: address_of("matching"))
+    search_alert_min_similarity: float = Field(0.39, ge=-1.0, le=1.0)
+    # "words": every word of the search in the opportunity's text, without asking the matcher (tests that run no
+    # matcher; a deployment without one).
+    search_text_by: Literal["matcher", "words"] = "matcher"
     # Where the links in emails point: this service's public address (unsubscribe), the UI's page of choices.
     public_url: str = Field(default_factory=lambda: address_of("notifications"))
     preferences_url: str = Field(default_factory=lambda: f"{address_of('ui')}/email")

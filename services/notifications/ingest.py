@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from functools import partial
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -37,6 +38,7 @@ from services.notifications.models import (
     SavedSearch,
 )
 from services.notifications.rules import Timing, fits
+from services.notifications.scoring import Scorer
 
 # Statuses only the employer moves a referral to: the first of them is the employer's response.
 EMPLOYER_RESPONSES = frozenset({"applied", "interviewing", "offered", "unsuccessful"})
@@ -88,7 +90,7 @@ def _on_employer(session: Session, event: EventEnvelope, snapshot: EmployerSnaps
 
 
 def _on_opportunity(session: Session, event: EventEnvelope, snapshot: OpportunitySnapshotV1, clock: Clock,
-                    timing: Timing) -> None:
+                    timing: Timing, scorer: Scorer | None, min_similarity: float) -> None:
     fields = {"employer_id": snapshot.employer_id, "type": snapshot.type, "status": snapshot.status,
               "title": snapshot.title, "sector": snapshot.sector, "postcode_district": snapshot.postcode_district,
               "wage_per_hour": snapshot.wage_per_hour, "closing_date": snapshot.closing_date,
@@ -104,17 +106,22 @@ def _on_opportunity(session: Session, event: EventEnvelope, snapshot: Opportunit
     if row.status == "live" and snapshot.held_back_reason is None and row.alerted_at is None:
         row.alerted_at = clock.now()
         session.flush()
-        match_saved_searches(session, row, now=clock.now(), timing=timing)
+        match_saved_searches(session, row, now=clock.now(), timing=timing, scorer=scorer,
+                             min_similarity=min_similarity)
 
 
-def match_saved_searches(session: Session, opportunity: Opportunity, *, now: dt.datetime, timing: Timing) -> int:
-    """Alert every saved search a newly live opportunity fits: at once (instant), or into the next digest."""
+def match_saved_searches(session: Session, opportunity: Opportunity, *, now: dt.datetime, timing: Timing,
+                         scorer: Scorer | None = None, min_similarity: float = 0.0) -> int:
+    """Alert every saved search a newly live opportunity fits: at once (instant), or into the next digest. A
+    search's words are scored by the matcher when there is one; if it does not answer (or has not read the
+    opportunity yet) MatcherUnavailable rolls the event back, to be read again after a pause."""
     facts = {"type": opportunity.type, "sector": opportunity.sector, "text": opportunity.text,
              "postcode_district": opportunity.postcode_district, "wage_per_hour": opportunity.wage_per_hour}
     item = opportunity_item(opportunity, employer_name(session, opportunity.employer_id))
     matched = 0
     for search in session.scalars(select(SavedSearch).where(SavedSearch.active)):
-        if not fits(search.filters, search.text, facts):
+        similarity = None if scorer is None else partial(scorer.similarity, search.text, opportunity.opportunity_id)
+        if not fits(search.filters, search.text, facts, similarity, min_similarity):
             continue
         matched += 1
         if search.frequency == "instant":
@@ -154,7 +161,8 @@ def _on_referral(session: Session, event: EventEnvelope, referral: ReferralV1 | 
 
 
 def apply_event(session: Session, event: EventEnvelope, *, clock: Clock, timing: Timing,
-                news_within: dt.timedelta = dt.timedelta(hours=72)) -> None:
+                news_within: dt.timedelta = dt.timedelta(hours=72), scorer: Scorer | None = None,
+                min_similarity: float = 0.0) -> None:
     """Apply one event. An event still pseudonymised is about an erased person: only a referral's status counts
     (so an employer is not chased about a referral withdrawn at erasure)."""
     if is_pseudonymised(event):
@@ -170,7 +178,7 @@ def apply_event(session: Session, event: EventEnvelope, *, clock: Clock, timing:
     elif isinstance(payload, EmployerSnapshotV1):
         _on_employer(session, event, payload)
     elif isinstance(payload, OpportunitySnapshotV1):
-        _on_opportunity(session, event, payload, clock, timing)
+        _on_opportunity(session, event, payload, clock, timing, scorer, min_similarity)
     elif isinstance(payload, ReferralV1):
         _on_referral(session, event, payload, clock.now(), news_within)
     elif isinstance(payload, InterestV1) and session.get(Interest, payload.interest_id) is None:

@@ -30,6 +30,7 @@ from services.notifications.delivery import Delivery
 from services.notifications.ingest import apply_event
 from services.notifications.models import KnownSubject, ProcessedEvent
 from services.notifications.rules import Timing
+from services.notifications.scoring import HttpScorer, Scorer
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Not the restricted topic: nothing here needs special category data.
@@ -37,11 +38,12 @@ TOPICS = (Topic.PROFILES, Topic.EMPLOYERS, Topic.OPPORTUNITIES, Topic.REFERRALS)
 
 
 def make_handler(settings: NotificationsSettings, session_factory: sessionmaker[Session], engine: Engine,
-                 keys: KeyRing, clock: Clock) -> BatchHandler:
+                 keys: KeyRing, clock: Clock, scorer: Scorer | None = None) -> BatchHandler:
     """Open each batch with the personal keys and apply each event in one transaction with its processed id."""
     opener = Opener(keys, SqlSubjectBook(session_factory, KnownSubject))
     apply = partial(apply_event, clock=clock, timing=Timing.from_settings(settings),
-                    news_within=dt.timedelta(hours=settings.news_within_hours))
+                    news_within=dt.timedelta(hours=settings.news_within_hours), scorer=scorer,
+                    min_similarity=settings.search_alert_min_similarity)
     handler = transactional_handler(session_factory, ProcessedEvent, settings.consumer_group, apply)
     return opening(handler, opener, after_erasure=partial(scrub_after_erasure, engine))
 
@@ -54,9 +56,17 @@ def http_contacts(settings: NotificationsSettings) -> HttpContacts:
                         timeout=settings.profiles_timeout_seconds)
 
 
+def http_scorer(settings: NotificationsSettings) -> HttpScorer | None:
+    if settings.search_text_by == "words":
+        return None
+    signer = settings.service_signer("notifications")
+    return HttpScorer(settings.matching_url, service_token_source(signer, "matching"),
+                      timeout=settings.profiles_timeout_seconds)
+
+
 def create_app(
     settings: NotificationsSettings | None = None, clock: Clock | None = None, keys: KeyRing | None = None,
-    contacts: Contacts | None = None, channel: Channel | None = None,
+    contacts: Contacts | None = None, channel: Channel | None = None, scorer: Scorer | None = None,
 ) -> FastAPI:
     """The notifications service. Tests hand it their own key ring, contacts, channel and clock; by default it asks
     the profiles and opportunities services and sends by the channel its settings name."""
@@ -71,6 +81,7 @@ def create_app(
         threads = []
         key_ring = keys or http_key_ring(settings, "notifications")
         directory = contacts or http_contacts(settings)
+        matcher = scorer or http_scorer(settings)
         app.state.delivery = Delivery(app.state.session_factory, chosen_channel, directory, settings,
                                       app.state.clock)
         if settings.consume:
@@ -78,7 +89,7 @@ def create_app(
                 bootstrap_servers=settings.kafka_bootstrap_servers, topics=[str(topic) for topic in TOPICS],
                 group_id=settings.consumer_group,
                 handler=make_handler(settings, app.state.session_factory, app.state.engine, key_ring,
-                                     app.state.clock),
+                                     app.state.clock, matcher),
                 security=broker_security(settings),
             )
             threads.append(app.state.consumer.start(stop))
@@ -93,6 +104,8 @@ def create_app(
                 key_ring.close()
             if contacts is None:
                 directory.close()
+            if scorer is None and matcher is not None:
+                matcher.close()
             chosen_channel.close()
             app.state.engine.dispose()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -85,9 +86,11 @@ def words(text: str) -> set[str]:
     return set(WORD.findall(text.lower()))
 
 
-def fits(filters: dict[str, Any], text: str, opportunity: dict[str, Any]) -> bool:
-    """Whether a live opportunity fits a saved search: every filter set holds, and every word of the search text
-    is in the opportunity's title, description or skills."""
+def fits(filters: dict[str, Any], text: str, opportunity: dict[str, Any],
+         similarity: Callable[[], float] | None = None, threshold: float = 0.0) -> bool:
+    """Whether a live opportunity fits a saved search: every filter set holds, and its text fits the search's
+    words: the matcher's similarity of the two is at or above the threshold (asked only once the filters hold), or
+    without a matcher, every word of the search is in the opportunity's title, description or skills."""
     if filters.get("types") and opportunity["type"] not in filters["types"]:
         return False
     if filters.get("sectors") and opportunity["sector"] not in filters["sectors"]:
@@ -98,4 +101,8 @@ def fits(filters: dict[str, Any], text: str, opportunity: dict[str, Any]) -> boo
     minimum = filters.get("min_wage_per_hour")
     if minimum is not None and opportunity["wage_per_hour"] < minimum:
         return False
-    return words(text) <= words(opportunity["text"])
+    if not words(text):
+        return True
+    if similarity is None:
+        return words(text) <= words(opportunity["text"])
+    return similarity() >= threshold

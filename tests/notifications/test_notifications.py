@@ -115,6 +115,7 @@ def service(databases: TestDatabases, bootstrap_servers: str, publisher: TopicPu
         database_url=databases.new_url("notifications"), kafka_bootstrap_servers=bootstrap_servers,
         consumer_group=f"notifications-test-{uuid.uuid4().hex[:8]}", environment="test", smtp_port=port,
         deliver_interval_seconds=0.05, sweep_interval_seconds=3600, public_url="http://notifications.test",
+        search_text_by="words",  # no matcher here: tests/notifications/test_search_score.py runs one
     )
     clock = FixedClock(MONDAY)
     contacts = InMemoryContacts(advisers={"adviser-n1": ADVISER})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 
@@ -56,3 +57,22 @@ def test_a_search_fits_by_every_filter_and_every_word() -> None:
     assert fits({"types": ["apprenticeship"], "postcode_districts": ["sk1"]}, "", opportunity)
     assert not fits({"sectors": ["construction"]}, "", opportunity)
     assert not fits({"min_wage_per_hour": 9.5}, "", opportunity)
+
+
+def test_with_a_matcher_the_words_fit_by_its_similarity_asked_only_once_the_filters_hold() -> None:
+    opportunity = {"type": "apprenticeship", "sector": "digital", "postcode_district": "SK1", "wage_per_hour": 8.0,
+                   "text": "Junior web developer. Build websites with HTML and Python."}
+    asked: list[float] = []
+
+    def similarity(value: float) -> Callable[[], float]:
+        def ask() -> float:
+            asked.append(value)
+            return value
+        return ask
+
+    assert fits({}, "coding", opportunity, similarity(0.5), 0.4)  # no word in common, but near in meaning
+    assert fits({}, "coding", opportunity, similarity(0.4), 0.4)  # at the threshold
+    assert not fits({}, "python web", opportunity, similarity(0.39), 0.4)  # every word, but not near enough
+    assert not fits({"sectors": ["construction"]}, "coding", opportunity, similarity(0.9), 0.4)
+    assert fits({}, "", opportunity, similarity(0.0), 0.4)  # no words: the filters decide
+    assert asked == [0.5, 0.4, 0.39]

@@ -78,7 +78,7 @@ if user.role is not Role.EMPLOYER:
                 st.rerun()
     with st.form("new_search"):
         name = st.text_input("Name this search", max_chars=100)
-        text = st.text_input("Words to look for (all of them)", max_chars=200)
+        text = st.text_input("What kind of work (words, matched by meaning)", max_chars=200)
         types = st.multiselect("Types", vocabulary.OPPORTUNITY_TYPES, format_func=labels.type_label)
         sectors = st.multiselect("Sectors", vocabulary.SECTORS, format_func=labels.sector_label)
         frequency = st.radio("Alert me", ["", *FREQUENCIES],
