@@ -65,6 +65,8 @@ class LoadOptions:
     seed: int = 11
 
 
+PROBE_MAX_S = 0.05  # the longest interval between two asks whether a write is searchable yet
+PROBE_TIMEOUT_S = 30.0
 IN_FLIGHT = 64  # requests on the wire at once; more wait their turn, and the wait counts in their time
 
 
@@ -231,7 +233,11 @@ async def _pool(count: int, concurrency: int, task: Callable[[int], Awaitable[No
 async def _checked(send: Callable[[], Awaitable[httpx.Response]], expect: int) -> dict[str, Any]:
     """The answer's body; a 503 is tried again (a moment of database trouble), anything else unexpected fails."""
     for _attempt in range(5):
-        response = await send()
+        try:
+            response = await send()
+        except httpx.TransportError:  # a kept-alive connection the server closed as it was reused: ask again
+            await asyncio.sleep(0.5)
+            continue
         if response.status_code == expect:
             return response.json()  # type: ignore[no-any-return]
         if response.status_code != 503:
@@ -320,6 +326,10 @@ class Traffic:
     person_page_ms: list[float] = field(default_factory=list)
     matched_people: list[str] = field(default_factory=list)
     referrals: int = 0
+    probes: list[asyncio.Task[None]] = field(default_factory=list)
+    probe_requests: int = 0
+    never_searchable: int = 0
+    probe_client: httpx.AsyncClient | None = None
 
     def _person(self) -> str:
         return self.generator.rng.choice(self.population.people)
@@ -399,16 +409,31 @@ class Traffic:
             self.recorder.errors["person page (5 calls in parallel)"] += 1
 
     async def _searchable(self, path: str) -> None:
-        """From a write's answer to the matcher's first 200 about it, polled every 10 ms."""
+        """From a write's answer to the matcher's first 200 about it. Asked after 10 ms, then at intervals growing
+        to PROBE_MAX_S: a fixed 10 ms poll per pending write was itself hundreds of requests a second to the
+        matcher once it fell behind (the figure is an upper bound by at most one interval)."""
+        self.probes.append(asyncio.current_task())  # type: ignore[arg-type]
         started = time.perf_counter()
-        async with httpx.AsyncClient(timeout=5) as client:
-            while time.perf_counter() - started < 30:
+        interval = 0.01
+        client = self._probe_client()
+        while time.perf_counter() - started < PROBE_TIMEOUT_S:
+            await asyncio.sleep(interval)
+            interval = min(interval * 1.5, PROBE_MAX_S)
+            self.probe_requests += 1
+            try:
                 response = await client.get(self.api.url["matching"] + path, headers=self.api.adviser,
                                             params={"k": 1})
-                if response.status_code == 200:
-                    self.searchable_ms.append((time.perf_counter() - started) * 1000)
-                    return
-                await asyncio.sleep(0.01)
+            except httpx.HTTPError:
+                continue
+            if response.status_code == 200:
+                self.searchable_ms.append((time.perf_counter() - started) * 1000)
+                return
+        self.never_searchable += 1
+
+    def _probe_client(self) -> httpx.AsyncClient:
+        if self.probe_client is None:
+            self.probe_client = httpx.AsyncClient(timeout=5, limits=httpx.Limits(max_connections=16))
+        return self.probe_client
 
     async def sample_lag(self, stop: asyncio.Event) -> None:
         async with httpx.AsyncClient(timeout=5) as client:
@@ -441,9 +466,11 @@ class Traffic:
             action = getattr(self, self.generator.rng.choices(names, weights)[0])
             tasks.append(asyncio.get_running_loop().create_task(action()))
         await asyncio.gather(*tasks)
-        await asyncio.sleep(2.0)  # let the last writes become searchable
+        await asyncio.gather(*self.probes)  # every write searchable, or given up on after PROBE_TIMEOUT_S
         stop.set()
         await sampler
+        if self.probe_client is not None:
+            await self.probe_client.aclose()
 
 
 # -- in-process comparison ------------------------------------------------------------------------------------------
@@ -569,7 +596,9 @@ async def _drive(options: LoadOptions, reuse: bool, stack: Stack, say: Printer) 
         "ingest_wait_seconds": ingest["seconds"],
         "routes": routes,
         "errors": sum(int(r["errors"] or 0) for r in routes.values()),
-        "event_to_searchable": {**percentiles(traffic.searchable_ms), "count": len(traffic.searchable_ms)},
+        "event_to_searchable": {**percentiles(traffic.searchable_ms), "count": len(traffic.searchable_ms),
+                                "never_searchable": traffic.never_searchable,
+                                "probe_requests": traffic.probe_requests},
         "consumer_lag_max": {name: max(values, default=0) for name, values in traffic.lags.items()},
         "consumer_lag_after": {"caught_up_seconds": after["seconds"]},
         "person_page": percentiles(traffic.person_page_ms),
@@ -594,7 +623,8 @@ def table(results: dict[str, Any]) -> str:
                      f"{r['errors']:>6}")
     e = results["event_to_searchable"]
     lines += ["", f"event to searchable (write answered -> matcher answers 200): p50 {f(e['p50_ms'])} ms, "
-                  f"p99 {f(e['p99_ms'])} ms over {e['count']} writes",
+                  f"p99 {f(e['p99_ms'])} ms over {e['count']} writes ({e.get('never_searchable', 0)} not searchable "
+                  f"within {PROBE_TIMEOUT_S:g} s; {e.get('probe_requests', 0):,} probe requests)",
               f"consumer lag during the traffic, max: {results['consumer_lag_max']}; caught up "
               f"{results['consumer_lag_after']['caught_up_seconds']} s after",
               f"person page server time (5 calls in parallel): p50 {f(results['person_page']['p50_ms'])} ms, "

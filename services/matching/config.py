@@ -22,6 +22,12 @@ class MatchingSettings(KeyClientSettings):
     embedder: Literal["auto", "torch", "onnx"] = "auto"
     min_fast_cosine: float = 0.99
     embed_chunk: int = 64
+    # torch's intra-op threads for the model. One: on 2 shared cores a second thread mostly waits at each op's
+    # barrier for a core another process holds (measured: 9 texts/s with 2 threads, 12-14 with 1, batch of 64).
+    torch_threads: int = Field(1, ge=1, le=64)
+    # Ingest embeds with a model instance of its own, so a query's text (POST /search) never waits behind a burst of
+    # ingest, and the thread that embeds ingested events runs at this nice value (Linux): the request path first.
+    ingest_nice: int = Field(5, ge=0, le=19)
 
     # Hybrid score = similarity * w_similarity + skill overlap * w_skills + closeness * w_distance.
     weight_similarity: float = Field(0.7, ge=0)
