@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import random
@@ -33,6 +34,7 @@ import httpx
 import numpy as np
 import psycopg
 
+from benchmarks.cpu import CpuMeter, matching_pids
 from benchmarks.report import Printer, machine, py_spy
 from infra.seed.context import SeedContext
 from infra.seed.employers import employer_payloads
@@ -514,11 +516,31 @@ def in_process_times(options: LoadOptions, people: list[str], say: Printer) -> d
 def _profile(pid: int, seconds: float, out: Path, say: Printer) -> subprocess.Popen[bytes] | None:
     try:
         return subprocess.Popen([py_spy(), "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate",
-                                 "200", "--format", "raw", "--output", str(out), "--nonblocking"],
+                                 "100", "--format", "raw", "--output", str(out), "--nonblocking"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     except FileNotFoundError:
         say("  py-spy is not installed (pip install -e '.[bench]'); no profile")
         return None
+
+
+def top_functions(raw: Path, count: int = 6) -> list[tuple[str, float]]:
+    """The functions the samples of a py-spy raw profile were in (self time), with their share of the samples."""
+    own: dict[str, int] = defaultdict(int)
+    total = 0
+    try:
+        lines = raw.read_text().splitlines()
+    except OSError:
+        return []
+    for line in lines:
+        stack, _, samples = line.rpartition(" ")
+        if not stack:
+            continue
+        leaf = stack.split(";")[-1]
+        name, _, where = leaf.partition(" (")
+        own[f"{name} ({where.split(':')[0]})" if where else name] += int(samples)
+        total += int(samples)
+    ranked = sorted(own.items(), key=lambda item: -item[1])[:count]
+    return [(name, round(100 * n / total, 1)) for name, n in ranked] if total else []
 
 
 def run(*, options: LoadOptions, say: Printer = print) -> dict[str, Any]:
@@ -580,15 +602,26 @@ async def _drive(options: LoadOptions, reuse: bool, stack: Stack, say: Printer) 
                                                     "ingest_after_s": ingest["seconds"]}))
         say(f"traffic: {options.rate:g} requests/s for {options.seconds:g} s")
         traffic = Traffic(api, population, generator)
-        profiler = None
-        matching_pid = stack.processes["matching"].pid
-        profile_out = options.cache_dir / "matching-profile.txt"
+        profilers: dict[str, tuple[subprocess.Popen[bytes], Path]] = {}
         if options.profile_seconds:
-            profiler = _profile(matching_pid, options.profile_seconds, profile_out, say)
+            for name, process in stack.processes.items():
+                out = options.cache_dir / f"profile-{name}.txt"
+                started_profiler = None if name == "broker" else _profile(process.pid, options.profile_seconds, out,
+                                                                          say)
+                if started_profiler is not None:
+                    profilers[name] = (started_profiler, out)
+        groups: dict[str, Callable[[], list[int]]] = {name: functools.partial(list, (process.pid,))
+                                                      for name, process in stack.processes.items()}
+        groups["load driver (this process)"] = functools.partial(list, (os.getpid(),))
+        groups["postgresql (yg_load_*)"] = functools.partial(matching_pids, ("postgres:", "yg_load_"))
+        meter = CpuMeter(groups)
+        meter.start()
         await traffic.run(options.seconds, options.rate)
-        if profiler is not None:
+        cpu = meter.stop()
+        profiles: dict[str, Any] = {}
+        for name, (profiler, out) in profilers.items():
             profiler.wait(timeout=options.profile_seconds + 30)
-            say(f"  py-spy profile of the matching service: {profile_out}")
+            profiles[name] = {"file": str(out), "top_self": top_functions(out)}
         after = await wait_ingested(api, options, say, timeout=300)
     routes = traffic.recorder.figures()
     return {
@@ -604,7 +637,8 @@ async def _drive(options: LoadOptions, reuse: bool, stack: Stack, say: Printer) 
         "person_page": percentiles(traffic.person_page_ms),
         "referrals_made": traffic.referrals,
         "matched_people": traffic.matched_people,
-        "profile": str(profile_out) if profiler is not None else None,
+        "cpu_during_traffic": cpu,
+        "profiles": profiles,
     }
 
 
@@ -629,6 +663,16 @@ def table(results: dict[str, Any]) -> str:
               f"{results['consumer_lag_after']['caught_up_seconds']} s after",
               f"person page server time (5 calls in parallel): p50 {f(results['person_page']['p50_ms'])} ms, "
               f"p99 {f(results['person_page']['p99_ms'])} ms"]
+    cpu = results.get("cpu_during_traffic")
+    if cpu:
+        lines += ["", f"CPU during the traffic, % of one core ({cpu['cores']} cores; the machine was busy "
+                      f"{cpu['machine_busy_percent_of_one_core']:.0f}%, load average {cpu['load_average_1m']}):"]
+        shares = sorted(cpu["percent_of_one_core"].items(), key=lambda item: -item[1])
+        lines += [f"  {name:<30} {share:>6.1f}" for name, share in shares]
+        lines.append(f"  {'other processes on the machine':<30} {cpu['others_percent_of_one_core']:>6.1f}")
+    for name, profile in (results.get("profiles") or {}).items():
+        top = ", ".join(f"{function} {share:g}%" for function, share in profile["top_self"][:4])
+        lines.append(f"  py-spy {name}: {top}")
     http = results["routes"].get(MATCHES, {})
     inproc = results["in_process"]
     lines += ["", "the same young people's matches:", f"{'':<30} {'p50 ms':>9} {'p99 ms':>9}",
