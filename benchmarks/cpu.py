@@ -77,3 +77,37 @@ class CpuMeter:
             "load_average_1m": round(os.getloadavg()[0], 1),
             "seconds": round(wall, 1),
         }
+
+
+def histogram_buckets(metrics_text: str, name: str) -> dict[tuple[str, str], dict[float, float]]:
+    """Cumulative bucket counts of a Prometheus histogram by (method, route), from a /metrics page."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    found: dict[tuple[str, str], dict[float, float]] = {}
+    for family in text_string_to_metric_families(metrics_text):
+        if family.name != name:
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_bucket"):
+                key = (sample.labels.get("method", ""), sample.labels.get("route", ""))
+                found.setdefault(key, {})[float(sample.labels["le"])] = sample.value
+    return found
+
+
+def histogram_percentile(before: dict[float, float], after: dict[float, float], quantile: float) -> float | None:
+    """A percentile (seconds) of what a histogram observed between two scrapes, interpolated within its bucket."""
+    bounds = sorted(after)
+    counts = [after[b] - before.get(b, 0.0) for b in bounds]
+    total = counts[-1] if counts else 0.0
+    if total <= 0:
+        return None
+    wanted = quantile * total
+    lower_bound, lower_count = 0.0, 0.0
+    for bound, count in zip(bounds, counts, strict=True):
+        if count >= wanted:
+            if bound == float("inf"):
+                return lower_bound
+            share = (wanted - lower_count) / (count - lower_count) if count > lower_count else 1.0
+            return lower_bound + share * (bound - lower_bound)
+        lower_bound, lower_count = bound, count
+    return lower_bound

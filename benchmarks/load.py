@@ -20,6 +20,7 @@ import functools
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import time
@@ -34,7 +35,7 @@ import httpx
 import numpy as np
 import psycopg
 
-from benchmarks.cpu import CpuMeter, matching_pids
+from benchmarks.cpu import CpuMeter, histogram_buckets, histogram_percentile, matching_pids
 from benchmarks.report import Printer, machine, py_spy
 from infra.seed.context import SeedContext
 from infra.seed.employers import employer_payloads
@@ -51,6 +52,7 @@ from services.matching.runtime import index_params
 from services.matching.service import matches_for_profile
 
 MATCHES = "GET /profiles/{id}/matches"
+LATENCY_HISTOGRAM = "yg_http_request_seconds"  # services/common/observability.py
 OPPORTUNITY_WORDS = ("care", "kitchen", "warehouse", "retail", "digital", "mechanic", "office", "garden", "hotel")
 
 
@@ -67,7 +69,7 @@ class LoadOptions:
     seed: int = 11
 
 
-PROBE_MAX_S = 0.05  # the longest interval between two asks whether a write is searchable yet
+PROBE_MAX_S = 0.1  # the longest interval between two asks whether a write is searchable yet
 PROBE_TIMEOUT_S = 30.0
 IN_FLIGHT = 64  # requests on the wire at once; more wait their turn, and the wait counts in their time
 
@@ -615,9 +617,11 @@ async def _drive(options: LoadOptions, reuse: bool, stack: Stack, say: Printer) 
         groups["load driver (this process)"] = functools.partial(list, (os.getpid(),))
         groups["postgresql (yg_load_*)"] = functools.partial(matching_pids, ("postgres:", "yg_load_"))
         meter = CpuMeter(groups)
+        pages_before = await _metrics_pages(api)
         meter.start()
         await traffic.run(options.seconds, options.rate)
         cpu = meter.stop()
+        server_time = _server_times(pages_before, await _metrics_pages(api))
         profiles: dict[str, Any] = {}
         for name, (profiler, out) in profilers.items():
             profiler.wait(timeout=options.profile_seconds + 30)
@@ -638,8 +642,40 @@ async def _drive(options: LoadOptions, reuse: bool, stack: Stack, say: Printer) 
         "referrals_made": traffic.referrals,
         "matched_people": traffic.matched_people,
         "cpu_during_traffic": cpu,
+        "server_time": server_time,
         "profiles": profiles,
     }
+
+
+def _route_key(route: str) -> str:
+    """A route the same whether the driver names it (`GET /profiles/{id}/matches`, `GET /opportunities?q&type`) or
+    its service does (`GET /profiles/{profile_id}/matches`)."""
+    return re.sub(r"\{[^}]*\}", "{}", route.split("?")[0])
+
+
+async def _metrics_pages(api: Api) -> dict[str, str]:
+    pages = {}
+    for name, client in api.clients.items():
+        with contextlib.suppress(httpx.HTTPError):
+            pages[name] = (await client.get(api.url[name] + "/metrics")).text
+    return pages
+
+
+def _server_times(before: dict[str, str], after: dict[str, str]) -> dict[str, dict[str, float | None]]:
+    """Each route's time inside its service (the services' request histogram, between two scrapes): beside the
+    driver's figures, it tells waiting in a queue from work."""
+    times: dict[str, dict[str, float | None]] = {}
+    for name, page in after.items():
+        old = histogram_buckets(before.get(name, ""), LATENCY_HISTOGRAM)
+        for (method, route), buckets in histogram_buckets(page, LATENCY_HISTOGRAM).items():
+            if route in ("/ready", "/metrics", "/health"):
+                continue
+            figures = {f"p{round(q * 100)}_ms": histogram_percentile(old.get((method, route), {}), buckets, q)
+                       for q in (0.5, 0.99)}
+            if figures["p50_ms"] is not None:
+                times[_route_key(f"{method} {route}")] = {k: None if v is None else round(v * 1000, 2)
+                                                          for k, v in figures.items()}
+    return times
 
 
 def table(results: dict[str, Any]) -> str:
@@ -647,14 +683,17 @@ def table(results: dict[str, Any]) -> str:
         return "-" if value is None else f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
 
     m = results["machine"]
+    server = results.get("server_time", {})
     lines = [f"machine: {m['cpu']}, {m['cores']} cores, {m['memory']}; load average {os.getloadavg()[0]:.1f}",
              f"{results['n_opportunities']:,} live opportunities, {results['n_people']:,} young people; "
              f"{results['rate_per_s']:g} requests/s for {results['seconds']:g} s "
              f"({'loaded state reused' if results['reused_cache'] else 'loaded this run'})",
-             "", f"{'route':<38} {'count':>6} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} {'errors':>6}"]
+             "", f"{'route':<38} {'count':>6} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} {'errors':>6}"
+                 f"   in the service: {'p50 ms':>8} {'p99 ms':>8}"]
     for route, r in results["routes"].items():
+        inside: dict[str, float | None] = server.get(_route_key(route), {})
         lines.append(f"{route:<38} {r['count']:>6} {f(r['p50_ms']):>9} {f(r['p95_ms']):>9} {f(r['p99_ms']):>9} "
-                     f"{r['errors']:>6}")
+                     f"{r['errors']:>6}   {'':>16} {f(inside.get('p50_ms')):>8} {f(inside.get('p99_ms')):>8}")
     e = results["event_to_searchable"]
     lines += ["", f"event to searchable (write answered -> matcher answers 200): p50 {f(e['p50_ms'])} ms, "
                   f"p99 {f(e['p99_ms'])} ms over {e['count']} writes ({e.get('never_searchable', 0)} not searchable "
