@@ -89,5 +89,5 @@ def person_clock(
 def outcome_stats(
     _principal: Reader, session: SessionDep, clock: ClockDep, rules: RulesDep, query: Annotated[StatsQuery, Query()]
 ) -> StatsRead:
-    return stats.outcome_stats(session=session, now=clock.now(), first_day=query.from_, last_day=query.to,
+    return stats.outcome_stats(session=session, now=clock.now(), month=query.month,
                                threshold=rules.suppression_threshold)

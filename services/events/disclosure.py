@@ -37,12 +37,17 @@ class Share:
 class Table:
     values: dict[Key, int]
     sums: list[tuple[Key, tuple[Key, ...]]] = field(default_factory=list)
+    # A total at most the sum of its parts (a count of distinct people over months that each count them once).
+    sums_at_most: list[tuple[Key, tuple[Key, ...]]] = field(default_factory=list)
     at_most: list[tuple[Key, Key]] = field(default_factory=list)
     shares: list[Share] = field(default_factory=list)
     # Cells hidden whatever their value (a row too small to show anything), zeros included.
     hidden_whole: set[Key] = field(default_factory=set)
-    # What a reader knows of a cell besides the relations, e.g. a row hidden whole has 1 to threshold - 1 people.
+    # What a reader knows of a cell besides the relations, e.g. a row hidden whole has 0 to threshold - 1 people.
     ranges: dict[Key, tuple[int, int]] = field(default_factory=dict)
+    # Cells never published that a reader could still work out from the rest (the people no adviser holds, the
+    # town less every caseload): unknowns like hidden cells, which must not be pinned while 0 < value < threshold.
+    unpublished: set[Key] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,11 @@ def _rows(table: Table) -> list[tuple[dict[Key, float], float, str]]:
         for part in parts:
             coefficients[part] = coefficients.get(part, 0.0) - 1.0
         rows.append((coefficients, 0.0, "="))
+    for total, parts in table.sums_at_most:
+        coefficients = {total: 1.0}
+        for part in parts:
+            coefficients[part] = coefficients.get(part, 0.0) - 1.0
+        rows.append((coefficients, 0.0, "<="))
     for small, large in table.at_most:
         rows.append(({small: 1.0, large: -1.0}, 0.0, "<="))
     return rows
@@ -79,10 +89,16 @@ def _share_rows(shares: Iterable[Share]) -> list[tuple[dict[Key, float], float, 
     return rows
 
 
-def exposed_cells(table: Table, hidden: set[Key], shares: list[Share]) -> set[Key]:
-    """Hidden cells whose value is the only one consistent with everything shown."""
+def exposed_cells(
+    table: Table, hidden: set[Key], shares: list[Share], varying: set[Key] | None = None
+) -> set[Key]:
+    """Hidden cells whose value is the only one consistent with everything shown. Cells in `varying` are known to
+    have two values already and are not checked; those found to have two are added to it. (Hiding more cells or
+    withdrawing a share only admits more tables, so a cell once seen to vary keeps varying.)"""
+    varying = set() if varying is None else varying
     unknowns = sorted(hidden)
-    if not unknowns:
+    pending = [key for key in unknowns if key not in varying]
+    if not pending:
         return set()
     index = {key: i for i, key in enumerate(unknowns)}
     matrix, lower, upper = [], [], []
@@ -99,7 +115,10 @@ def exposed_cells(table: Table, hidden: set[Key], shares: list[Share]) -> set[Ke
         matrix.append(row)
         lower.append(rhs - constant if kind == "=" else -np.inf)
         upper.append(rhs - constant)
-    ranges = [table.ranges.get(key, (0 if key in table.hidden_whole else 1, _UNBOUNDED)) for key in unknowns]
+    ranges = [
+        table.ranges.get(key, (0 if key in table.hidden_whole | table.unpublished else 1, _UNBOUNDED))
+        for key in unknowns
+    ]
     bounds = Bounds([low for low, _ in ranges], [high for _, high in ranges])
     constraints = [LinearConstraint(np.array(matrix), lower, upper)] if matrix else []
     integrality = np.ones(len(unknowns))
@@ -108,26 +127,32 @@ def exposed_cells(table: Table, hidden: set[Key], shares: list[Share]) -> set[Ke
         result = milp(objective, constraints=constraints, integrality=integrality, bounds=bounds)
         return np.rint(result.x) if result.status == 0 else None
 
-    # Any two solutions that differ in a cell prove it has two values, so most cells need no program of their own.
-    first = solve(np.zeros(len(unknowns)))
-    if first is None:
-        return set()  # nothing fits what is shown (cannot happen for real figures): nothing to derive either
-    solutions = [first]
-    spread = np.random.default_rng(0).uniform(-1, 1, (6, len(unknowns)))  # fixed, so answers do not flicker
-    for objective in (np.ones(len(unknowns)), -np.ones(len(unknowns)), *spread):
+    # The true table is one solution; any other that differs in a cell proves it has two values, so a few programs
+    # over all pending cells at once settle most of them.
+    truth = np.array([table.values[key] for key in unknowns], dtype=float)
+    pending_index = np.array([index[key] for key in pending])
+    rng = np.random.default_rng(0)  # fixed, so answers do not flicker
+    directions = [np.ones(len(pending)), -np.ones(len(pending)), *rng.uniform(-1, 1, (4, len(pending)))]
+    solutions = []
+    for direction in directions:
+        objective = np.zeros(len(unknowns))
+        objective[pending_index] = direction
         found = solve(objective)
         if found is not None:
             solutions.append(found)
     exposed = set()
-    for key, i in index.items():
-        if any(solution[i] != first[i] for solution in solutions):
+    for key in pending:
+        i = index[key]
+        if any(solution[i] != truth[i] for solution in solutions):
+            varying.add(key)
             continue
         for sign in (-1.0, 1.0):  # the greatest value, then the least
             objective = np.zeros(len(unknowns))
             objective[i] = sign
             found = solve(objective)
-            if found is not None and found[i] != first[i]:
+            if found is not None and found[i] != truth[i]:
                 solutions.append(found)
+                varying.add(key)
                 break
         else:
             exposed.add(key)
@@ -136,7 +161,7 @@ def exposed_cells(table: Table, hidden: set[Key], shares: list[Share]) -> set[Ke
 
 def _neighbours(table: Table, key: Key) -> set[Key]:
     related: set[Key] = set()
-    for total, parts in table.sums:
+    for total, parts in (*table.sums, *table.sums_at_most):
         if key == total or key in parts:
             related.update((total, *parts))
     for small, large in table.at_most:
@@ -159,8 +184,9 @@ class _Frozen:
     def __init__(self, table: Table) -> None:
         self.table = table
         self.key = (
-            tuple(sorted(table.values.items())), tuple(table.sums), tuple(table.at_most), tuple(table.shares),
-            tuple(sorted(table.hidden_whole)), tuple(sorted(table.ranges.items())),
+            tuple(sorted(table.values.items())), tuple(table.sums), tuple(table.sums_at_most),
+            tuple(table.at_most), tuple(table.shares), tuple(sorted(table.hidden_whole)),
+            tuple(sorted(table.ranges.items())), tuple(sorted(table.unpublished)),
         )
 
     def __hash__(self) -> int:
@@ -174,28 +200,41 @@ class _Frozen:
 def _protect_cached(frozen: _Frozen, threshold: int) -> Protection:
     table = frozen.table
     hidden = {key for key, value in table.values.items() if 0 < value < threshold} | set(table.hidden_whole)
+    hidden |= table.unpublished
+    # Working out an unpublished cell discloses nothing unless it is a small count.
+    harmless = {key for key in table.unpublished if not 0 < table.values[key] < threshold}
     # A shortcut for the common case of the rule below: a subgroup's cell under a shown zero is zero.
     hidden -= {small for small, large in table.at_most if large not in hidden and table.values[large] == 0}
     shares = list(table.shares)
     withdrawn: set[Key] = set()
+    varying = set(harmless)  # not to be checked: whether they can be worked out does not matter
+    exposed: set[Key] | None = None
     while True:
-        exposed = exposed_cells(table, hidden, shares)
+        if exposed is None:
+            exposed = exposed_cells(table, hidden, shares, varying) - harmless
         if not exposed:
-            return Protection(frozenset(hidden), frozenset(withdrawn), frozenset())
+            return Protection(frozenset(hidden - table.unpublished), frozenset(withdrawn), frozenset())
         known_zeros = {key for key in exposed if table.values[key] == 0}
         if known_zeros:
             hidden -= known_zeros
+            exposed = None
             continue
         touching = [s for s in shares if s.numerator in hidden or s.other in hidden]
-        kept = [share for share in shares if share not in touching]
-        if touching and len(exposed_cells(table, hidden, kept)) < len(exposed):
-            withdrawn.update(share.name for share in touching)  # the shares give something away
-            shares = kept
-            continue
-        candidates = {
-            other for key in exposed for other in _neighbours(table, key)
-            if other not in hidden and table.values[other] > 0
-        }
-        if not candidates:
-            return Protection(frozenset(hidden), frozenset(withdrawn), frozenset(exposed))
-        hidden.add(min(candidates, key=lambda key: (table.values[key], key)))
+        if touching:
+            kept = [share for share in shares if share not in touching]
+            trial = set(varying)
+            without = exposed_cells(table, hidden, kept, trial) - harmless
+            if len(without) < len(exposed):
+                withdrawn.update(share.name for share in touching)  # the shares give something away
+                shares, varying, exposed = kept, trial, without
+                continue
+        # For each exposed cell the smallest shown count it shares a relation with, all in one round.
+        chosen = set()
+        for key in sorted(exposed):
+            candidates = [other for other in _neighbours(table, key) if other not in hidden and table.values[other] > 0]
+            if candidates:
+                chosen.add(min(candidates, key=lambda other: (table.values[other], other)))
+        if not chosen:
+            return Protection(frozenset(hidden - table.unpublished), frozenset(withdrawn), frozenset(exposed))
+        hidden |= chosen
+        exposed = None

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from services.common.errors import NotFound
 from services.events.config import EventsSettings
-from services.events.disclosure import Share, Table, protect
+from services.events.disclosure import Key, Protection, Share, Table, protect
 from services.events.models import Episode as EpisodeRow
 from services.events.models import ErasedOutcome, Person
 from services.events.schemas import (
@@ -267,17 +267,11 @@ class GroupTally:
         return round(self.met_in_time / self.offered, 3) if self.offered else None
 
 
-def tally(
-    *, session: Session, now: dt.datetime, rules: ClockRules, adviser: str | None = None
-) -> dict[str, GroupTally]:
-    """Counts per status, days to offer and offers in time, overall ('all') and per priority group; people
-    erased after an offer stay in as anonymous outcomes so the figures do not move when someone is erased."""
-    rows = _current_rows(session, now=now, rules=rules, adviser=adviser)
-    erased_query = select(ErasedOutcome.group, ErasedOutcome.days_to_offer)
-    if adviser is not None:
-        erased_query = erased_query.where(ErasedOutcome.adviser_id == adviser)
-    erased = session.execute(erased_query).tuples().all()
-    result: dict[str, GroupTally] = {}
+def _tallies(
+    rows: Sequence[GuaranteeRow], erased: Sequence[tuple[str, float]], rules: ClockRules
+) -> list[GroupTally]:
+    """The whole ('all') first, then each priority group."""
+    result = []
     for group in ("all", *PRIORITY_GROUPS):
         members = [row for row in rows if group == "all" or group in row.priority_groups]
         counts: dict[GuaranteeStatus, int] = dict.fromkeys(GUARANTEE_STATUSES, 0)
@@ -290,57 +284,137 @@ def tally(
             if erased_group == group:
                 counts["met" if erased_days <= rules.deadline_days else "met_late"] += 1
                 days.append(erased_days)
-        result[group] = GroupTally(group, counts, days, counts["met"])
+        result.append(GroupTally(group, counts, days, counts["met"]))
     return result
+
+
+@dataclass(frozen=True)
+class Caseloads:
+    """The town's tallies and each adviser's; `unassigned` are the people no adviser holds (never published)."""
+
+    town: list[GroupTally]
+    advisers: dict[str, list[GroupTally]]
+    unassigned: list[GroupTally]
+
+
+def caseloads(*, session: Session, now: dt.datetime, rules: ClockRules) -> Caseloads:
+    """Counts per status, days to offer and offers in time, overall and per priority group, for the town and for
+    each caseload; people erased after an offer stay in as anonymous outcomes so the figures do not move when
+    someone is erased."""
+    rows = _current_rows(session, now=now, rules=rules)
+    erased = session.execute(
+        select(ErasedOutcome.adviser_id, ErasedOutcome.group, ErasedOutcome.days_to_offer)
+    ).tuples().all()
+
+    def of(adviser: str | None) -> list[GroupTally]:
+        return _tallies([row for row in rows if row.adviser_id == adviser],
+                        [(group, days) for holder, group, days in erased if holder == adviser], rules)
+
+    holders = sorted({row.adviser_id for row in rows if row.adviser_id} | {a for a, _, _ in erased if a})
+    return Caseloads(
+        town=_tallies(rows, [(group, days) for _, group, days in erased], rules),
+        advisers={adviser: of(adviser) for adviser in holders},
+        unassigned=of(None),
+    )
+
+
+def tally(
+    *, session: Session, now: dt.datetime, rules: ClockRules, adviser: str | None = None
+) -> dict[str, GroupTally]:
+    """The unsuppressed tallies of the town or of one caseload, by group."""
+    loads = caseloads(session=session, now=now, rules=rules)
+    chosen = loads.town if adviser is None else loads.advisers.get(adviser, _tallies([], [], rules))
+    return {group.group: group for group in chosen}
 
 
 def _figure(value: float | None, hide: bool) -> Figure:
     return Figure(value=None, suppressed=True) if hide else Figure(value=value, suppressed=False)
 
 
-def _summary_table(tallies: Sequence[GroupTally], threshold: int) -> Table:
-    """The summary as one table: each group's size is the sum of its counts; a priority group's count is at most
-    the whole's; a shown share bounds met against met_late."""
-    table = Table(values={})
+def _add_rows(table: Table, scope: Key, tallies: Sequence[GroupTally], threshold: int, *, published: bool) -> None:
+    """One caseload's (or the town's) rows: each group's size is the sum of its counts; a priority group's count is
+    at most the whole's; a shown share bounds met against met_late."""
     whole = next((tally for tally in tallies if tally.group == "all"), None)
     for group in tallies:
-        name = group.group
-        cells = tuple((name, status) for status in group.counts)
-        table.values[(name, "size")] = group.size
-        table.values.update({(name, status): count for status, count in group.counts.items()})
-        table.sums.append(((name, "size"), cells))
+        name = (*scope, group.group)
+        cells = tuple((*name, status) for status in group.counts)
+        table.values[(*name, "size")] = group.size
+        table.values.update({(*name, status): count for status, count in group.counts.items()})
+        table.sums.append(((*name, "size"), cells))
         if whole is not None and group is not whole:
-            table.at_most += [((name, key), ("all", key)) for key in ("size", *group.counts)]
-        if 0 < group.size < threshold:
-            table.hidden_whole.update({(name, "size"), *cells})
-            table.ranges[(name, "size")] = (1, threshold - 1)
-            table.ranges.update({cell: (0, threshold - 1) for cell in cells})
+            table.at_most += [((*name, key), (*scope, "all", key)) for key in ("size", *group.counts)]
+        if not published:
+            table.unpublished.update({(*name, "size"), *cells})
+        elif group.size < threshold:  # nobody too: else each hidden row would be known to hold at least one
+            table.hidden_whole.update({(*name, "size"), *cells})
+            table.ranges.update({cell: (0, threshold - 1) for cell in ((*name, "size"), *cells)})
         elif group.offered >= threshold and group.share_within_deadline is not None:
-            table.shares.append(Share((name, "share"), (name, "met"), (name, "met_late"), group.share_within_deadline))
-    return table
+            table.shares.append(Share((*name, "share"), (*name, "met"), (*name, "met_late"),
+                                      group.share_within_deadline))
 
 
-def protect_summary(tallies: Sequence[GroupTally], threshold: int) -> list[GroupFigures]:
-    """Each group's figures with disclosure control applied over all of them together."""
-    table = _summary_table(tallies, threshold)
-    protection = protect(table, threshold)
+def _figures(
+    table: Table, protection: Protection, scope: Key, tallies: Sequence[GroupTally], threshold: int
+) -> list[GroupFigures]:
     figures = []
     for group in tallies:
-        name = group.group
-        whole_row = (name, "size") in table.hidden_whole
+        name = (*scope, group.group)
+        whole_row = (*name, "size") in table.hidden_whole and not protection.shows((*name, "size"))
         few_offers = whole_row or 0 < group.offered < threshold
         figures.append(GroupFigures(
-            group=name,  # type: ignore[arg-type]
+            group=group.group,  # type: ignore[arg-type]
             too_small=whole_row,
-            size=_figure(group.size, not protection.shows((name, "size"))),
-            counts={status: _figure(count, not protection.shows((name, status)))
+            size=_figure(group.size, not protection.shows((*name, "size"))),
+            counts={status: _figure(count, not protection.shows((*name, status)))
                     for status, count in group.counts.items()},
             median_days_to_offer=_figure(group.median_days_to_offer, few_offers),
             share_offered_within_deadline=_figure(
-                group.share_within_deadline, few_offers or (name, "share") in protection.withdrawn_shares
+                group.share_within_deadline, few_offers or (*name, "share") in protection.withdrawn_shares
             ),
         ))
     return figures
+
+
+def protect_summary(tallies: Sequence[GroupTally], threshold: int) -> list[GroupFigures]:
+    """One table's figures (its groups protected together), as if nothing else were published."""
+    table = Table(values={})
+    _add_rows(table, (), tallies, threshold, published=True)
+    return _figures(table, protect(table, threshold), (), tallies, threshold)
+
+
+TOWN: Key = ("town",)
+UNASSIGNED: Key = ("unassigned",)
+
+
+def _caseload(adviser: str) -> Key:
+    return ("adviser", adviser)
+
+
+@dataclass(frozen=True)
+class ProtectedCaseloads:
+    town: list[GroupFigures]
+    advisers: dict[str, list[GroupFigures]]
+
+
+def protect_caseloads(loads: Caseloads, threshold: int) -> ProtectedCaseloads:
+    """The town's summary and every caseload's, protected as one table: each town figure is the sum of the
+    caseloads' and the unassigned people's, so no combination of the published summaries (the town less every
+    other caseload, say) pins a hidden count, nor a small count of the people no adviser holds."""
+    table = Table(values={})
+    _add_rows(table, TOWN, loads.town, threshold, published=True)
+    for adviser, tallies in loads.advisers.items():
+        _add_rows(table, _caseload(adviser), tallies, threshold, published=True)
+    _add_rows(table, UNASSIGNED, loads.unassigned, threshold, published=False)
+    parts = [_caseload(adviser) for adviser in loads.advisers] + [UNASSIGNED]
+    for group in loads.town:
+        for cell in ("size", *group.counts):
+            table.sums.append(((*TOWN, group.group, cell), tuple((*part, group.group, cell) for part in parts)))
+    protection = protect(table, threshold)
+    return ProtectedCaseloads(
+        town=_figures(table, protection, TOWN, loads.town, threshold),
+        advisers={adviser: _figures(table, protection, _caseload(adviser), tallies, threshold)
+                  for adviser, tallies in loads.advisers.items()},
+    )
 
 
 def suppress(group: GroupTally, threshold: int) -> GroupFigures:
@@ -350,9 +424,11 @@ def suppress(group: GroupTally, threshold: int) -> GroupFigures:
 
 SUMMARY_NOTES = (
     "A figure with fewer than {threshold} people behind it is null with suppressed=true; when a group has "
-    "fewer than {threshold} people, all its figures are suppressed. Further counts (and the share within the "
-    "deadline) are hidden until no hidden count can be worked out from the shown ones: from a group's size, from "
-    "the whole town's counts, or from a share. Zero counts are shown.",
+    "fewer than {threshold} people (none included), all its figures are suppressed (too_small). Further counts "
+    "(and the share within the deadline) are hidden until no hidden count can be worked out from the shown ones: "
+    "from a group's size, from the whole town's counts, from a share, or from the other summaries (the town's is "
+    "the sum of every caseload's and of the people no adviser holds; all are protected together). Other zero "
+    "counts are shown.",
     "Counts are of people by their current clock. People who left NEET without an offer are not counted.",
     "Median days to offer and the share within the deadline are over people whose current clock ended in an "
     "offer (met or met_late).",
@@ -364,10 +440,16 @@ SUMMARY_NOTES = (
 def summary(
     *, session: Session, now: dt.datetime, rules: ClockRules, adviser: str | None = None
 ) -> GuaranteeSummary:
-    """Counts, median days to offer and share in time, overall and per priority group, small figures hidden."""
-    tallies = tally(session=session, now=now, rules=rules, adviser=adviser)
+    """Counts, median days to offer and share in time, overall and per priority group, small figures hidden, for
+    the town or one adviser's caseload."""
     threshold = rules.suppression_threshold
-    figures = protect_summary([tallies["all"], *(tallies[group] for group in PRIORITY_GROUPS)], threshold)
+    loads = caseloads(session=session, now=now, rules=rules)
+    protected = protect_caseloads(loads, threshold)
+    if adviser is None:
+        figures = protected.town
+    else:
+        # A caseload with nobody in it: zeros, which say nothing about anyone.
+        figures = protected.advisers.get(adviser) or protect_summary(_tallies([], [], rules), threshold)
     return GuaranteeSummary(
         as_at=now,
         adviser=adviser,

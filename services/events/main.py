@@ -76,8 +76,7 @@ def create_app(
             now = app.state.clock.now()
             with app.state.session_factory() as session:
                 return Headline(
-                    stats=outcome_stats(session=session, now=now, first_day=None, last_day=None,
-                                        threshold=rules.suppression_threshold),
+                    stats=outcome_stats(session=session, now=now, month=None, threshold=rules.suppression_threshold),
                     guarantee=summary(session=session, now=now, rules=rules).overall,
                 )
 

@@ -4,9 +4,9 @@ import datetime as dt
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from services.common.types import InputModel, IsoDate
+from services.common.types import InputModel
 from services.messaging.contract import EventType
 from services.messaging.vocabulary import GuaranteeStatus, OpportunityType, PriorityGroup
 
@@ -135,29 +135,21 @@ class EmployerFigures(BaseModel):
 
 
 class StatsQuery(InputModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid")
 
-    from_: IsoDate | None = Field(None, alias="from", description="first day, YYYY-MM-DD (default: all time)")
-    to: IsoDate | None = Field(None, description="last day, inclusive, YYYY-MM-DD (default: today)")
-
-    @field_validator("to")
-    @classmethod
-    def _not_before_from(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
-        start = info.data.get("from_")
-        if value is not None and start is not None and value < start:
-            raise ValueError("'to' must not be before 'from'")
-        return value
+    month: str | None = Field(
+        None, pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+        description="a calendar month, YYYY-MM (default: all time). Figures are published for whole months only, "
+                    "so no two answers differ by a few days' people.",
+    )
 
 
 class StatsRead(BaseModel):
-    """The town's outcome figures. Flows (registrations, referrals, ...) count within the date range;
-    states (NEET now, live opportunities, employers) are as at `as_at`. A people figure is null when it is
-    hidden by disclosure control (listed in `suppressed`)."""
+    """The town's outcome figures. Flows (registrations, referrals, ...) count within the calendar month, or all
+    time; states (NEET now, live opportunities, employers) are as at `as_at`. A people figure is null when it is
+    hidden by disclosure control (listed in `suppressed`); every month and all time are protected together."""
 
-    model_config = ConfigDict(populate_by_name=True)
-
-    from_: dt.date | None = Field(alias="from")
-    to: dt.date
+    month: str | None = Field(description="YYYY-MM, or null for all time")
     as_at: dt.datetime
     registered_young_people: int | None
     neet_now: int | None

@@ -1,12 +1,14 @@
-"""The town's outcome figures from the projections: flows within a date range, states as at now."""
+"""The town's outcome figures from the projections: flows by calendar month or all time, states as at now."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, distinct, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import case, distinct, func, select
+from sqlalchemy.orm import Session
 
 from services.events.disclosure import Table, protect
 from services.events.models import (
@@ -22,80 +24,121 @@ from services.events.schemas import EmployerFigures, StatsRead
 from services.messaging.contract import EventType
 from services.messaging.vocabulary import OPPORTUNITY_TYPES
 
+Month = str  # "YYYY-MM"
+ALL_TIME = "all"
 
-def _within(
-    column: InstrumentedAttribute[Any], start: dt.datetime | None, end: dt.datetime
-) -> list[ColumnElement[bool]]:
-    conditions = [column < end]
-    if start is not None:
-        conditions.append(column >= start)
-    return conditions
+
+def month_of(moment: dt.date) -> Month:
+    return f"{moment.year:04d}-{moment.month:02d}"
+
+
+def _month_bounds(month: Month) -> tuple[dt.datetime, dt.datetime]:
+    year, number = (int(part) for part in month.split("-"))
+    start = dt.datetime(year, number, 1, tzinfo=dt.UTC)
+    end = dt.datetime(year + number // 12, number % 12 + 1, 1, tzinfo=dt.UTC)
+    return start, end
 
 
 def _count(session: Session, query: Any) -> int:
     return int(session.scalar(query) or 0)
 
 
-# The figures that count people (or what happened to them); the opportunity and employer figures count neither.
-PEOPLE_FIGURES = ("registered_young_people", "neet_now", "referrals", "interviews", "offers", "starts",
-                  "interests_expressed")
+# The flows that count people (or what happened to them), by calendar month; the opportunity and employer figures
+# count neither.
+ADDITIVE_FLOWS = ("registered_young_people", "referrals", "interviews", "offers", "starts")
+INTERESTS = "interests_expressed"  # distinct people, so a period's count is at most the sum of its months'
+PEOPLE_FIGURES = (*ADDITIVE_FLOWS, INTERESTS, "neet_now")
 
 
-def protected_figures(figures: dict[str, Any], threshold: int) -> dict[str, Any]:
-    """The people figures under disclosure control: starts are the sum of starts by type."""
-    by_type: dict[tuple[str, ...], int] = {
-        ("starts_by_type", kind): count for kind, count in figures["starts_by_type"].items()
-    }
-    table = Table(values={**{(name,): int(figures[name]) for name in PEOPLE_FIGURES}, **by_type},
-                  sums=[(("starts",), tuple(by_type))])
-    protection = protect(table, threshold)
-    hidden = sorted(protection.hidden)
-    return {
-        **figures,
-        **{key[0]: None for key in hidden if len(key) == 1},
-        "starts_by_type": {kind: None if ("starts_by_type", kind) in protection.hidden else count
-                           for kind, count in figures["starts_by_type"].items()},
-        "suppressed": [".".join(key) for key in hidden],
-        "suppression_threshold": threshold,
-    }
+def people_flows(session: Session, period_of: Callable[[dt.date], str] = month_of) -> dict[str, dict[str, int]]:
+    """Each period's people flows (the periods with any; calendar months unless `period_of` says otherwise), starts
+    by type as 'starts_by_type.<type>'. A datetime is a date here."""
+    periods: dict[str, dict[str, int]] = {}
 
+    def tally(moments: Iterable[dt.date], figure: str) -> None:
+        for moment in moments:
+            counts = periods.setdefault(period_of(moment), {})
+            counts[figure] = counts.get(figure, 0) + 1
 
-def outcome_stats(
-    *, session: Session, now: dt.datetime, first_day: dt.date | None, last_day: dt.date | None, threshold: int
-) -> StatsRead:
-    """Registrations, referrals, interviews, offers and starts in the range; NEET, live opportunities and
-    employer pledges now, people figures under disclosure control. Erased people still count in registrations,
-    anonymously."""
-    last_day = last_day or now.date()
-    start = dt.datetime.combine(first_day, dt.time(), dt.UTC) if first_day else None
-    end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), dt.UTC)
-
-    registered = _count(
-        session, select(func.count()).select_from(Person).where(*_within(Person.registered_at, start, end))
-    )
-    erased_query = select(func.count()).select_from(ErasedRegistration).where(
-        ErasedRegistration.registered_on <= last_day
-    )
-    if first_day is not None:
-        erased_query = erased_query.where(ErasedRegistration.registered_on >= first_day)
-    registered += _count(session, erased_query)
-
-    def reached(status: str) -> int:
-        return _count(
-            session,
-            select(func.count())
-            .select_from(ReferralMilestone)
-            .where(ReferralMilestone.status == status, *_within(ReferralMilestone.at, start, end)),
-        )
-
-    by_type = dict.fromkeys(OPPORTUNITY_TYPES, 0)
-    for opportunity_type, count in session.execute(
-        select(Referral.opportunity_type, func.count())
+    tally(session.scalars(select(Person.registered_at).where(Person.registered_at.is_not(None))),
+          "registered_young_people")
+    tally(session.scalars(select(ErasedRegistration.registered_on)), "registered_young_people")
+    tally(session.scalars(select(Referral.created_at)), "referrals")
+    for status, figure in (("interviewing", "interviews"), ("offered", "offers"), ("accepted", "starts")):
+        tally(session.scalars(select(ReferralMilestone.at).where(ReferralMilestone.status == status)), figure)
+    for opportunity_type, at in session.execute(
+        select(Referral.opportunity_type, ReferralMilestone.at)
         .join(ReferralMilestone, ReferralMilestone.referral_id == Referral.referral_id)
-        .where(ReferralMilestone.status == "accepted", *_within(ReferralMilestone.at, start, end))
-        .group_by(Referral.opportunity_type)
+        .where(ReferralMilestone.status == "accepted")
     ).tuples():
-        by_type[opportunity_type] = int(count)  # type: ignore[index]
+        tally([at], f"starts_by_type.{opportunity_type}")
+    interested: dict[str, set[str]] = {}
+    for aggregate_id, at in session.execute(
+        select(StoredEvent.aggregate_id, StoredEvent.occurred_at)
+        .where(StoredEvent.event_type == str(EventType.INTEREST_EXPRESSED))
+    ).tuples():
+        interested.setdefault(period_of(at), set()).add(aggregate_id)
+    for period, people in interested.items():
+        periods.setdefault(period, {})[INTERESTS] = len(people)
+    return periods
+
+
+@dataclass(frozen=True)
+class PublishedFlows:
+    """The people figures as published: every month's and all time's, None where hidden."""
+
+    periods: dict[Month, dict[str, int | None]]
+    neet_now: int | None
+
+
+def _figures(flows: dict[str, int]) -> dict[str, int]:
+    return {**{name: flows.get(name, 0) for name in (*ADDITIVE_FLOWS, INTERESTS)},
+            **{f"starts_by_type.{kind}": flows.get(f"starts_by_type.{kind}", 0) for kind in OPPORTUNITY_TYPES}}
+
+
+def protect_flows(
+    months: dict[Month, dict[str, int]], all_interested: int, neet_now: int, threshold: int
+) -> PublishedFlows:
+    """Every month and all time as one table, so no month's hidden count follows from all time less the other
+    months, and starts follow from starts by type in none of them."""
+    periods = {month: _figures(flows) for month, flows in months.items()}
+    every = {name: sum(period[name] for period in periods.values()) for name in _figures({})}
+    every[INTERESTS] = all_interested
+    periods[ALL_TIME] = every
+    table = Table(values={("neet_now",): neet_now})
+    for period, figures in periods.items():
+        table.values.update({(period, name): count for name, count in figures.items()})
+        table.sums.append(((period, "starts"), tuple((period, f"starts_by_type.{kind}") for kind in OPPORTUNITY_TYPES)))
+    months_only = [period for period in periods if period != ALL_TIME]
+    for name in every:
+        parts = tuple((month, name) for month in months_only)
+        if name == INTERESTS:
+            table.sums_at_most.append(((ALL_TIME, name), parts))
+            table.at_most += [(part, (ALL_TIME, name)) for part in parts]
+        else:
+            table.sums.append(((ALL_TIME, name), parts))
+    protection = protect(table, threshold)
+    return PublishedFlows(
+        periods={period: {name: None if (period, name) in protection.hidden else count
+                          for name, count in figures.items()} for period, figures in periods.items()},
+        neet_now=None if ("neet_now",) in protection.hidden else neet_now,
+    )
+
+
+def outcome_stats(*, session: Session, now: dt.datetime, month: Month | None, threshold: int) -> StatsRead:
+    """Registrations, referrals, interviews, offers and starts in a calendar month (or all time); NEET, live
+    opportunities and employer pledges now; people figures under disclosure control over every month at once.
+    Erased people still count in registrations, anonymously."""
+    all_interested = _count(session, select(func.count(distinct(StoredEvent.aggregate_id))).where(
+        StoredEvent.event_type == str(EventType.INTEREST_EXPRESSED)))
+    neet_now = _count(session, select(func.count()).select_from(Person)
+                      .where(Person.status == "neet", Person.registered_at.is_not(None)))
+    published = protect_flows(people_flows(session), all_interested, neet_now, threshold)
+    figures = published.periods.get(month or ALL_TIME) or _figures({})
+    published_query = select(func.count()).select_from(Opportunity).where(Opportunity.published_at.is_not(None))
+    if month is not None:
+        start, end = _month_bounds(month)
+        published_query = published_query.where(Opportunity.published_at >= start, Opportunity.published_at < end)
 
     live_count, positions, open_positions = session.execute(
         select(
@@ -121,36 +164,15 @@ def outcome_stats(
             func.coalesce(func.sum(case((Employer.disability_confident, 1), else_=0)), 0),
         )
     ).one()
-    figures = dict(
-        from_=first_day,
-        to=last_day,
+    hidden = sorted([name for name, value in figures.items() if value is None]
+                    + (["neet_now"] if published.neet_now is None else []))
+    return StatsRead(
+        month=month,
         as_at=now,
-        registered_young_people=registered,
-        neet_now=_count(
-            session,
-            select(func.count())
-            .select_from(Person)
-            .where(Person.status == "neet", Person.registered_at.is_not(None)),
-        ),
-        referrals=_count(
-            session, select(func.count()).select_from(Referral).where(*_within(Referral.created_at, start, end))
-        ),
-        interviews=reached("interviewing"),
-        offers=reached("offered"),
-        starts=reached("accepted"),
-        starts_by_type=by_type,
-        interests_expressed=_count(
-            session,
-            select(func.count(distinct(StoredEvent.aggregate_id)))
-            .where(
-                StoredEvent.event_type == str(EventType.INTEREST_EXPRESSED),
-                *_within(StoredEvent.occurred_at, start, end),
-            ),
-        ),
-        opportunities_published=_count(
-            session,
-            select(func.count()).select_from(Opportunity).where(*_within(Opportunity.published_at, start, end)),
-        ),
+        **{name: figures[name] for name in (*ADDITIVE_FLOWS, INTERESTS)},
+        neet_now=published.neet_now,
+        starts_by_type={kind: figures[f"starts_by_type.{kind}"] for kind in OPPORTUNITY_TYPES},
+        opportunities_published=_count(session, published_query),
         live_opportunities=int(live_count),
         live_positions=int(positions),
         open_positions=int(open_positions),
@@ -160,5 +182,6 @@ def outcome_stats(
             good_employment_charter=int(employers[2]),
             disability_confident=int(employers[3]),
         ),
+        suppressed=hidden,
+        suppression_threshold=threshold,
     )
-    return StatsRead(**protected_figures(figures, threshold))

@@ -9,13 +9,15 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import pytest
 
-from services.events.guarantee import GroupTally, protect_summary
+from services.events.guarantee import Caseloads, GroupTally, protect_caseloads, protect_summary
 from services.events.schemas import GroupFigures
-from services.events.stats import protected_figures
-from services.messaging.vocabulary import GUARANTEE_STATUSES, PRIORITY_GROUPS
+from services.events.stats import ADDITIVE_FLOWS, ALL_TIME, INTERESTS, protect_flows
+from services.messaging.vocabulary import GUARANTEE_STATUSES, OPPORTUNITY_TYPES, PRIORITY_GROUPS
+from tests.support.attacker import BIG, Reader, read_summary
 
 pytestmark = pytest.mark.unit
 THRESHOLD = 5
@@ -52,7 +54,7 @@ def _row_completions(row: GroupFigures, ceiling: dict[str, int] | None) -> Itera
     """Every assignment of the row's hidden counts consistent with what the row shows (and, for a priority
     group, with the whole town's counts in `ceiling`)."""
     statuses = list(row.counts)
-    # A row hidden whole has 1 to THRESHOLD - 1 people and its hidden counts may be 0; elsewhere zeros are shown.
+    # A row hidden whole has 0 to THRESHOLD - 1 people and its hidden counts may be 0; elsewhere zeros are shown.
     low, most = (0, THRESHOLD - 1) if row.too_small else (1, CAP)
     ranges = []
     for status in statuses:
@@ -70,7 +72,7 @@ def _row_completions(row: GroupFigures, ceiling: dict[str, int] | None) -> Itera
             continue
         if ceiling is not None and total > ceiling["size"]:
             continue
-        if row.too_small and not 0 < total < THRESHOLD:
+        if row.too_small and not 0 <= total < THRESHOLD:
             continue
         counts = dict(zip(statuses, values, strict=True))
         if share is not None and not _share_fits(counts["met"], counts["met_late"], float(share)):
@@ -155,25 +157,119 @@ def test_random_towns_leave_every_hidden_cell_at_least_two_values() -> None:
     assert hidden_total > 40
 
 
-def test_outcome_figures_hide_small_counts_and_keep_starts_by_type_from_adding_up() -> None:
-    figures = {"registered_young_people": 40, "neet_now": 3, "referrals": 12, "interviews": 7, "offers": 6,
-               "starts": 9, "interests_expressed": 0,
-               "starts_by_type": {"apprenticeship": 6, "kickstart": 2, "job": 1, "traineeship": 0, "training": 0,
-                                  "work_experience": 0}}
-    published = protected_figures(figures, THRESHOLD)
-    assert published["neet_now"] is None and published["interests_expressed"] == 0
-    by_type = published["starts_by_type"]
-    hidden = [kind for kind, value in by_type.items() if value is None]
-    assert {"kickstart", "job"} <= set(hidden)
-    # starts = sum of starts by type: enumerate the hidden ones (each at least 1) and the total if hidden.
-    shown = sum(value for value in by_type.values() if value is not None)
-    totals = [published["starts"]] if published["starts"] is not None else list(range(shown, CAP))
-    possible: dict[str, set[int]] = {kind: set() for kind in hidden}
-    for total in totals:
-        for values in itertools.product(range(1, CAP), repeat=len(hidden)):
-            if shown + sum(values) == total:
-                for kind, value in zip(hidden, values, strict=True):
-                    possible[kind].add(value)
-    assert all(len(values) >= 2 for values in possible.values()), possible
-    print(f"\noutcome figures: hidden {published['suppressed']}; starts by type each with at least "
-          f"{min(len(v) for v in possible.values())} possible values")
+def _people(rng: random.Random, advisers: Sequence[str | None]) -> list[tuple[str, list[str], str | None]]:
+    people = []
+    for _ in range(rng.randint(25, 70)):
+        status = rng.choices(GUARANTEE_STATUSES, weights=[5, 2, 2, 4, 1])[0]
+        groups = [group for group in PRIORITY_GROUPS if rng.random() < 0.25]
+        people.append((status, groups, rng.choice(advisers)))
+    return people
+
+
+def _tallies_of(people: Sequence[tuple[str, list[str], str | None]]) -> list[GroupTally]:
+    rows = []
+    for group in ("all", *PRIORITY_GROUPS):
+        members = [status for status, groups, _ in people if group == "all" or group in groups]
+        rows.append(tally(group, {status: members.count(status) for status in GUARANTEE_STATUSES}))
+    return rows
+
+
+def _summary_json(figures: Sequence[GroupFigures]) -> dict[str, Any]:
+    rows = [row.model_dump(mode="json") for row in figures]
+    return {"overall": rows[0], "groups": rows[1:]}
+
+
+def test_the_town_and_every_caseload_together_pin_no_hidden_count() -> None:
+    """Random towns of three advisers' caseloads and people no adviser holds. The reader has the town's summary and
+    every caseload's and knows the town's counts are the caseloads' plus the unassigned people's."""
+    rng = random.Random(23)
+    towns = hidden_total = unassigned_small = 0
+    least = None
+    for _ in range(6):
+        advisers = ["adviser-a", "adviser-b", "adviser-c"]
+        people = _people(rng, [*advisers, None])
+        loads = Caseloads(
+            town=_tallies_of(people),
+            advisers={a: _tallies_of([p for p in people if p[2] == a]) for a in advisers},
+            unassigned=_tallies_of([p for p in people if p[2] is None]),
+        )
+        published = protect_caseloads(loads, THRESHOLD)
+        reader = Reader()
+        hidden = read_summary(reader, "town", _summary_json(published.town), THRESHOLD)
+        for adviser in advisers:
+            hidden += read_summary(reader, adviser, _summary_json(published.advisers[adviser]), THRESHOLD)
+        truth = {}
+        for group in loads.unassigned:
+            for cell in ("size", *group.counts):
+                name = f"unassigned/{group.group}/{cell}"
+                reader.cell(name, None, 0)
+                reader.equal_sum(f"town/{group.group}/{cell}", [*(f"{a}/{group.group}/{cell}" for a in advisers), name])
+                if group.group != "all":
+                    reader.at_most(name, f"unassigned/all/{cell}")
+                truth[name] = group.size if cell == "size" else group.counts[cell]  # type: ignore[index]
+            reader.equal_sum(f"unassigned/{group.group}/size",
+                             [f"unassigned/{group.group}/{status}" for status in group.counts])
+        small = [name for name, value in truth.items() if 0 < value < THRESHOLD]
+        ranges = reader.ranges([*hidden, *small])
+        for cell, (low, high) in ranges.items():
+            assert low < high, (cell, low, high)
+        towns += 1
+        hidden_total += len(hidden)
+        unassigned_small += len(small)
+        least = min([least or BIG, *(high - low + 1 for low, high in ranges.values())])
+    print(f"\ntown + 3 caseloads, read together: {towns} towns, {hidden_total} hidden cells and {unassigned_small} "
+          f"small counts of unassigned people, each with at least {least} possible values")
+    assert hidden_total > 100 and unassigned_small > 10
+
+
+def _months(rng: random.Random) -> dict[str, dict[str, int]]:
+    months = {}
+    for month in range(1, rng.randint(4, 9)):
+        by_type = {kind: rng.choice([0, 0, 1, 2, 3, 6, 9]) for kind in OPPORTUNITY_TYPES}
+        figures = {name: rng.choice([0, 1, 2, 3, 4, 5, 8, 13, 21]) for name in ADDITIVE_FLOWS}
+        figures["starts"] = sum(by_type.values())
+        figures[INTERESTS] = rng.choice([0, 1, 3, 7, 12])
+        months[f"2030-{month:02d}"] = {**figures, **{f"starts_by_type.{kind}": n for kind, n in by_type.items()}}
+    return months
+
+
+def test_every_month_and_all_time_together_pin_no_hidden_count() -> None:
+    """The reader asks /stats for every month and for all time: all time is the sum of the months (distinct people
+    interested at most the sum, at least each month's), starts the sum of starts by type in each."""
+    rng = random.Random(7)
+    runs = hidden_total = 0
+    least = None
+    for _ in range(8):
+        months = _months(rng)
+        interested = max(m[INTERESTS] for m in months.values()) + rng.randint(0, 3)
+        published = protect_flows(months, interested, neet_now=rng.choice([2, 40]), threshold=THRESHOLD)
+        reader = Reader()
+        hidden = []
+        reader.cell("neet_now", published.neet_now)
+        if published.neet_now is None:
+            hidden.append("neet_now")
+        for period, figures in published.periods.items():
+            for name, value in figures.items():
+                reader.cell(f"{period}/{name}", value)
+                if value is None:
+                    hidden.append(f"{period}/{name}")
+            reader.equal_sum(f"{period}/starts", [f"{period}/starts_by_type.{kind}" for kind in OPPORTUNITY_TYPES])
+        for name in published.periods[ALL_TIME]:
+            parts = [f"{month}/{name}" for month in months]
+            if name == INTERESTS:
+                reader.at_most_sum(f"all/{name}", parts)
+                for part in parts:
+                    reader.at_most(part, f"all/{name}")
+            else:
+                reader.equal_sum(f"all/{name}", parts)
+        ranges = reader.ranges(hidden)
+        for cell, (low, high) in ranges.items():
+            assert low < high, (cell, low, high, published)
+        for month, figures in months.items():  # every small count is hidden
+            assert all(published.periods[month][name] is None for name, value in figures.items() if 0 < value < 5)
+        runs += 1
+        hidden_total += len(hidden)
+        least = min([least or BIG, *(high - low + 1 for low, high in ranges.values())])
+    print(f"\nevery month and all time, read together: {runs} towns, {hidden_total} hidden figures, each with at "
+          f"least {least} possible values")
+    assert hidden_total > 100

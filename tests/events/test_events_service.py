@@ -20,11 +20,13 @@ from services.common.auth import Role
 from services.common.clock import FixedClock
 from services.events import stats
 from services.events.config import EventsSettings
+from services.events.guarantee import ClockRules, GroupTally, tally
 from services.events.main import create_app
 from services.messaging.consumer import ERROR_HEADER
 from services.messaging.contract import EventEnvelope, Topic
-from services.messaging.vocabulary import PRIORITY_GROUPS
+from services.messaging.vocabulary import OPPORTUNITY_TYPES, PRIORITY_GROUPS
 from tests.events.cohort import COHORT_STATUSES, cohort
+from tests.support.attacker import Reader, read_summary
 from tests.support.databases import TestDatabases
 from tests.support.events import (
     Employer,
@@ -75,15 +77,25 @@ class Service:
         body.pop("as_at")
         return body
 
-    def raw_stats(self, **window: str) -> dict[str, Any]:
-        """The outcome figures before disclosure control (threshold 1 hides nothing), as the service computes them."""
-        first, last = window.get("from"), window.get("to")
+    def tallies(self, adviser: str) -> dict[str, GroupTally]:
         with self.app.state.session_factory() as session:
-            return stats.outcome_stats(
-                session=session, now=self.clock.now(), threshold=1,
-                first_day=dt.date.fromisoformat(first) if first else None,
-                last_day=dt.date.fromisoformat(last) if last else None,
-            ).model_dump(by_alias=True, mode="json")
+            return tally(session=session, now=self.clock.now(), rules=ClockRules.from_settings(self.settings),
+                         adviser=adviser)
+
+    def raw_stats(self, month: str | None = None) -> dict[str, Any]:
+        """The outcome figures before disclosure control (threshold 1 hides nothing), as the service computes them."""
+        with self.app.state.session_factory() as session:
+            return stats.outcome_stats(session=session, now=self.clock.now(), month=month, threshold=1
+                                       ).model_dump(mode="json")
+
+    def raw_flows(self, first: dt.datetime, last: dt.datetime) -> dict[str, int]:
+        """The people flows summed over the calendar months from `first` to `last`, before disclosure control."""
+        total: dict[str, int] = {}
+        for month in sorted({stats.month_of(first + days(n)) for n in range((last - first).days + 1)}):
+            for name, value in self.raw_stats(month).items():
+                if name in stats.ADDITIVE_FLOWS:
+                    total[name] = total.get(name, 0) + value
+        return total
 
     @property
     def handled(self) -> int:
@@ -135,8 +147,9 @@ def test_bad_queries_name_the_field(service: Service) -> None:
         ("/guarantee", {"priority_group": "ethnicity"}, "priority_group"),
         ("/events", {"event_type": "profile.deleted"}, "event_type"),
         ("/events", {"limit": 0}, "limit"),
-        ("/stats", {"from": "2041-02-30"}, "from"),
-        ("/stats", {"from": "2041-03-01", "to": "2041-02-01"}, "to"),
+        ("/stats", {"month": "2041-13"}, "month"),
+        ("/stats", {"month": "2041-02-01"}, "month"),
+        ("/stats", {"from": "2041-02-01"}, "from"),
     ]
     for path, params, field in checks:
         response = service.client.get(path, params=params, headers=service.headers())
@@ -265,9 +278,10 @@ def test_summary_figures_and_small_group_suppression(service: Service) -> None:
                        until=lambda s: s["groups"][0]["size"]["value"] == 10)
     overall = summary["overall"]
     # 13 people, care leavers 10 of them: any count of the whole would give away the single at-risk, on-track
-    # and late people, through the size or the care leavers' counts, so none is shown (nor the share).
+    # and late people, through the size or the care leavers' counts, so none is shown; the share (5 of 6) only
+    # with the size hidden too.
     assert all(figure == {"value": None, "suppressed": True} for figure in overall["counts"].values())
-    assert overall["share_offered_within_deadline"] == {"value": None, "suppressed": True}
+    assert overall["share_offered_within_deadline"]["suppressed"] or overall["size"]["suppressed"]
     assert overall["median_days_to_offer"] == {"value": 35.0, "suppressed": False}
     groups = {g["group"]: g for g in summary["groups"]}
     assert list(groups) == list(PRIORITY_GROUPS)
@@ -292,23 +306,24 @@ def test_duplicates_and_out_of_order_delivery_do_not_change_the_figures(service:
     service.clock.at = in_order.as_at
 
     def comparable(adviser: str) -> tuple[list[Any], dict[str, Any]]:
+        """The adviser's list and figures before disclosure control (the published summaries are protected together
+        with the rest of the town, so two caseloads with the same story may hide different cells)."""
         rows = [{k: v for k, v in r.items() if k not in ("profile_id", "adviser_id")}
                 for r in service.guarantee(adviser)]
-        summary = service.summary(adviser)
-        summary.pop("adviser")
-        return rows, summary
+        return rows, {name: (group.counts, sorted(group.days_to_offer), group.median_days_to_offer)
+                      for name, group in service.tallies(adviser).items()}
 
     def converged() -> tuple[list[Any], dict[str, Any]]:
         expected, actual = comparable(in_order.adviser_id), comparable(shuffled.adviser_id)
         assert [r["status"] for r in expected[0]] == COHORT_STATUSES and expected[0][6]["episode"] == 2
-        assert expected[1]["overall"]["median_days_to_offer"]["value"] == 35.0
+        assert expected[1]["all"][2] == 35.0
         assert actual == expected
         return expected
 
     settled = wait_for(converged, ignoring=(AssertionError,))
-    window = {"from": (in_order.base - days(10)).date().isoformat(), "to": in_order.as_at.date().isoformat()}
-    stats_before = service.get("/stats", **window)
-    assert (stats_before["registered_young_people"], stats_before["offers"]) == (26, 12)
+    flows = service.raw_flows(in_order.base - days(10), in_order.as_at)
+    assert (flows["registered_young_people"], flows["offers"]) == (26, 12)
+    stats_before = service.get("/stats")
 
     handled = service.handled
     again = in_order.events + [reissued(e) for e in in_order.events]
@@ -316,13 +331,14 @@ def test_duplicates_and_out_of_order_delivery_do_not_change_the_figures(service:
     wait_for(lambda: service.handled, until=lambda n: n >= handled + len(again))
     assert comparable(in_order.adviser_id) == settled
     assert comparable(shuffled.adviser_id) == settled
-    stats_after = service.get("/stats", **window)
+    assert service.raw_flows(in_order.base - days(10), in_order.as_at) == flows
+    stats_after = service.get("/stats")
     stats_after.pop("as_at"), stats_before.pop("as_at")
     assert stats_after == stats_before
 
 
-def test_stats_count_flows_in_the_range_and_states_now(service: Service) -> None:
-    start = BASE + days(3000)
+def test_stats_count_flows_by_month_and_states_now(service: Service) -> None:
+    start = dt.datetime(2049, 5, 1, 9, tzinfo=dt.UTC)  # a month of its own: May 2049
     service.clock.at = start + days(60)
     before = service.raw_stats()
     adviser = new_adviser()
@@ -343,19 +359,18 @@ def test_stats_count_flows_in_the_range_and_states_now(service: Service) -> None
     now = wait_for(lambda: service.raw_stats(),
                    until=lambda b: all(b[k] - before[k] == v for k, v in expected_now.items())
                    and b["employers"]["total"] - before["employers"]["total"] == 3)
-    window = {"from": start.date().isoformat(), "to": (start + days(20)).date().isoformat()}
-    body = wait_for(lambda: service.raw_stats(**window),
+    body = wait_for(lambda: service.raw_stats("2049-05"),
                     until=lambda b: b["referrals"] == 3 and b["starts"] == 1 and b["registered_young_people"] == 4
                     and b["opportunities_published"] == 3 and b["interests_expressed"] == 1)
     assert service.get("/events", event_type="interest.expressed", since=start.isoformat())["count"] == 1
-    assert body["from"] == window["from"] and body["to"] == window["to"]
+    assert body["month"] == "2049-05"
     assert (body["registered_young_people"], body["referrals"], body["interviews"], body["offers"],
             body["starts"], body["interests_expressed"], body["opportunities_published"]) == (4, 3, 2, 2, 1, 1, 3)
     assert body["starts_by_type"] == {"apprenticeship": 1, "kickstart": 0, "job": 0, "traineeship": 0,
                                       "training": 0, "work_experience": 0}
-    later = service.raw_stats(**{"from": window["from"], "to": (start + days(59)).date().isoformat()})
-    assert later["starts"] == 2 and later["starts_by_type"]["kickstart"] == 1
-    published = service.get("/stats", **window)  # the same figures as the API gives them: fewer than 5 hidden
+    later = service.raw_stats("2049-06")  # the kickstart start on day 40
+    assert later["starts"] == 1 and later["starts_by_type"]["kickstart"] == 1
+    published = service.get("/stats", month="2049-05")  # the same figures as the API gives them: fewer than 5 hidden
     assert published["suppression_threshold"] == 5
     assert set(published["suppressed"]) == {"registered_young_people", "referrals", "interviews", "offers", "starts",
                                             "interests_expressed", "starts_by_type.apprenticeship"}
@@ -407,6 +422,51 @@ def test_metrics_carry_the_headline_figures(service: Service) -> None:
     assert _gauge(metrics, "yg_employers", '{flag="disability_confident"}') == figures["employers"][
         "disability_confident"]
     assert _gauge(metrics, "yg_guarantee_median_days_to_offer") > 0
+
+
+def test_every_summary_and_month_read_together_pins_no_hidden_count(service: Service) -> None:
+    """A reader takes the town's summary, every caseload's (the advisers from the list), /stats for every month
+    that has figures and for all time, and works out what they can from all of them at once."""
+    service.clock.at = BASE + days(4000)
+    wait_for(service.app.state.consumer.lag, until=lambda lag: lag == 0)
+    threshold = service.get("/stats")["suppression_threshold"]
+    people = service.get("/guarantee", limit=1000)["items"]
+    advisers = sorted({row["adviser_id"] for row in people if row["adviser_id"]})
+    reader = Reader()
+    hidden = read_summary(reader, "town", service.get("/guarantee/summary"), threshold)
+    for adviser in advisers:
+        hidden += read_summary(reader, adviser, service.get("/guarantee/summary", adviser=adviser), threshold)
+    town = service.get("/guarantee/summary")
+    for row in (town["overall"], *town["groups"]):
+        for cell in ("size", *row["counts"]):
+            rest = f"others/{row['group']}/{cell}"  # people no adviser holds, unknown to the reader
+            reader.cell(rest, None, 0)
+            reader.equal_sum(f"town/{row['group']}/{cell}", [*(f"{a}/{row['group']}/{cell}" for a in advisers), rest])
+
+    with service.app.state.session_factory() as session:  # which months have figures (a reader would try them all)
+        months = sorted(stats.people_flows(session))
+    flows = [*stats.ADDITIVE_FLOWS, stats.INTERESTS, *(f"starts_by_type.{kind}" for kind in OPPORTUNITY_TYPES)]
+    for period in [*months, "all"]:
+        body = service.get("/stats", **({} if period == "all" else {"month": period}))
+        figures = {**body, **{f"starts_by_type.{kind}": n for kind, n in body["starts_by_type"].items()}}
+        for name in flows:
+            reader.cell(f"{period}/{name}", figures[name])
+            if figures[name] is None:
+                hidden.append(f"{period}/{name}")
+        reader.equal_sum(f"{period}/starts", [f"{period}/starts_by_type.{kind}" for kind in OPPORTUNITY_TYPES])
+    for name in flows:
+        parts = [f"{month}/{name}" for month in months]
+        if name == stats.INTERESTS:
+            reader.at_most_sum(f"all/{name}", parts)
+        else:
+            reader.equal_sum(f"all/{name}", parts)
+
+    ranges = reader.ranges(hidden)
+    pinned = {cell: bounds for cell, bounds in ranges.items() if bounds[0] == bounds[1]}
+    print(f"\nread together: the town and {len(advisers)} caseloads, {len(months)} months and all time; "
+          f"{len(hidden)} hidden figures, {len(pinned)} pinned")
+    assert len(advisers) >= 5 and len(months) >= 5 and len(hidden) >= 50
+    assert not pinned
 
 
 def test_audit_log_filters_and_withholds_ethnicity(service: Service) -> None:
@@ -495,3 +555,4 @@ def test_a_person_sees_who_has_looked_each_look_once_until_they_are_erased(servi
     service.publish([profile_erased_event(person, 2)])
     wait_for(listed, until=lambda found: found == [], what="the looks gone with the person", timeout=60)
     assert len(service.client.get(f"/people/{other}/views", headers=service.headers()).json()["items"]) == 1
+

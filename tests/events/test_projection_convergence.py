@@ -48,16 +48,14 @@ class Store:
         with self.sessions() as session:
             page = guarantee.list_guarantee(session=session, now=now, rules=RULES, adviser=adviser, limit=1000)
             summary = guarantee.summary(session=session, now=now, rules=RULES, adviser=adviser)
-            figures = stats.outcome_stats(session=session, now=now, first_day=first, last_day=last,
-                                          threshold=1)  # 1: the figures before disclosure control
+            figures = _flows_within(session, first, last)
             tallies = guarantee.tally(session=session, now=now, rules=RULES, adviser=adviser)
         return {
             "rows": [row.model_dump() for row in page.items],
             "summary": summary.model_dump(exclude={"as_at", "adviser"}),
             "tallies": {name: {"size": t.size, **t.counts, "median": t.median_days_to_offer,
                                "share": t.share_within_deadline} for name, t in tallies.items()},
-            "stats": figures.model_dump(exclude={"as_at", "from_", "to", "neet_now", "live_opportunities",
-                                                 "live_positions", "open_positions", "employers"}),
+            "stats": figures,
         }
 
 
@@ -70,6 +68,16 @@ def store(databases: TestDatabases) -> Iterator[Store]:
     engine.dispose()
 
 
+def _flows_within(session: Session, first: dt.date, last: dt.date) -> dict[str, int]:
+    """The people flows from `first` to `last` (inclusive), before disclosure control."""
+
+    def inside(moment: dt.date) -> str:
+        day = moment.date() if isinstance(moment, dt.datetime) else moment
+        return "in" if first <= day <= last else "out"
+
+    return stats.people_flows(session, period_of=inside).get("in", {})
+
+
 def _window(group: Cohort) -> tuple[dt.date, dt.date]:
     return (group.base - days(10)).date(), group.as_at.date()
 
@@ -78,6 +86,9 @@ def _relative_view(store: Store, group: Cohort) -> dict[str, Any]:
     """The adviser's view with the people's ids gone and times relative to the cohort's base, so two cohorts told
     the same story compare equal."""
     view = store.view(group.adviser_id, group.as_at, *_window(group))
+    # Published summaries are protected together with every other caseload in the town, so two caseloads with the
+    # same story may hide different cells; the figures before protection (the tallies) must agree.
+    view.pop("summary")
     for row in view["rows"]:
         for key in ("profile_id", "adviser_id"):
             row.pop(key)
@@ -101,11 +112,12 @@ def test_cohort_figures_in_order(store: Store) -> None:
     # give away the single at-risk, on-track and late people (see tests/events/test_disclosure.py).
     published = view["summary"]["overall"]
     assert all(figure["suppressed"] for figure in published["counts"].values())
-    assert published["share_offered_within_deadline"]["suppressed"]
+    # the share within the deadline (5 of 6) is shown only with the size hidden, so it pins no count
+    assert published["share_offered_within_deadline"]["suppressed"] or published["size"]["suppressed"]
     figures = view["stats"]
     assert (figures["registered_young_people"], figures["referrals"], figures["interviews"], figures["offers"],
             figures["starts"]) == (13, 7, 6, 6, 3)
-    assert figures["starts_by_type"]["kickstart"] == 1 and figures["starts_by_type"]["training"] == 0
+    assert figures["starts_by_type.kickstart"] == 1 and "starts_by_type.training" not in figures
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -207,9 +219,8 @@ def test_timestamps_without_a_zone_are_read_as_utc(store: Store) -> None:
     with store.sessions() as session:
         page = guarantee.list_guarantee(session=session, now=start + days(30), rules=RULES,
                                         adviser=person.adviser_id)
-        figures = stats.outcome_stats(session=session, now=start + days(30), first_day=start.date(),
-                                      last_day=(start + days(30)).date(), threshold=1)  # 1: nothing hidden
+        figures = _flows_within(session, start.date(), (start + days(30)).date())
         row = session.get(OpportunityRow, opening.opportunity_id)
         assert row is not None and (row.status, row.positions_filled, row.published_at) == ("filled", 2, start)
     assert [(r.status, r.days_waiting, r.offer_at) for r in page.items] == [("met", 12, start + days(12))]
-    assert (figures.offers, figures.starts, figures.opportunities_published) == (1, 1, 1)
+    assert (figures["offers"], figures["starts"]) == (1, 1)

@@ -106,9 +106,8 @@ def test_relay_killed_between_the_brokers_ack_and_marking_sent_applies_each_even
 
 
 def _view(url: str, headers: dict[str, str]) -> dict[str, Any]:
-    today = time.strftime("%Y-%m-%d")
     summary = httpx.get(f"{url}/guarantee/summary", headers=headers, timeout=10).json()
-    stats = httpx.get(f"{url}/stats", params={"from": "2020-01-01", "to": today}, headers=headers, timeout=10).json()
+    stats = httpx.get(f"{url}/stats", headers=headers, timeout=10).json()
     for volatile in ("as_at",):
         summary.pop(volatile, None)
         stats.pop(volatile, None)

@@ -303,8 +303,9 @@ class Api:
     def guarantee_summary(self, adviser: str | None = None) -> Json:
         return self.get("events", "/guarantee/summary", adviser=adviser)
 
-    def stats(self) -> Json:
-        return self.get("events", "/stats")
+    def stats(self, month: str | None = None) -> Json:
+        """The town's figures for a calendar month (YYYY-MM) or, without one, all time."""
+        return self.get("events", "/stats", month=month)
 
     def views_of(self, profile_id: uuid.UUID | str) -> Json:
         """Who has looked at a young person's record (advisers, and employers through a referral)."""

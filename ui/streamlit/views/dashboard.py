@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import altair as alt
@@ -82,8 +83,16 @@ with st.expander("How these figures are made"):
     for note in summary["notes"]:
         st.markdown(f"- {note}")
 
-st.subheader("Outcomes so far")
-stats = session.attempt(client.stats)
+st.subheader("Outcomes")
+today = dt.date.today()
+months = [f"{(today.year * 12 + today.month - 1 - back) // 12:04d}-{(today.month - 1 - back) % 12 + 1:02d}"
+          for back in range(24)]
+period = st.selectbox("Period", [None, *months], key="outcomes_period",
+                      format_func=lambda month: "All time" if month is None else
+                      dt.date.fromisoformat(f"{month}-01").strftime("%B %Y"),
+                      help="Figures are published for whole months or all time only, so that no two periods "
+                           "differ by a few people.")
+stats = session.attempt(lambda: client.stats(period))
 if stats is not None:
     hidden_text = f"hidden (under {stats['suppression_threshold']})"
 
