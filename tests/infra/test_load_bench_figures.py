@@ -31,8 +31,8 @@ def test_a_percentile_from_two_scrapes_falls_in_the_bucket_of_the_true_one(seed:
         true = float(np.percentile(between, quantile * 100))
         bucket = next(i for i, bound in enumerate(BOUNDS) if true <= bound)
         low, high = (BOUNDS[bucket - 1] if bucket else 0.0), BOUNDS[bucket]
-        print(f"seed {seed} p{quantile * 100:g}: true {true * 1000:.1f} ms, from the histogram {estimate * 1000:.1f} ms")
         assert estimate is not None and low <= estimate <= high
+        print(f"seed {seed} p{quantile * 100:g}: true {true * 1000:.1f} ms, from the histogram {estimate * 1000:.1f}")
 
 
 def test_nothing_observed_between_two_scrapes_has_no_percentile() -> None:
