@@ -138,9 +138,9 @@ class StatsQuery(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     month: str | None = Field(
-        None, pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
-        description="a calendar month, YYYY-MM (default: all time). Figures are published for whole months only, "
-                    "so no two answers differ by a few days' people.",
+        None, pattern=r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$",
+        description="a calendar month from 1900-01 to 2099-12, YYYY-MM (default: all time). Figures are published "
+                    "for whole months only, so no two answers differ by a few days' people.",
     )
 
 

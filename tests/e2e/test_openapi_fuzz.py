@@ -221,8 +221,9 @@ def test_hostile_inputs_get_a_4xx_naming_the_field(services: list[Running]) -> N
         running = by_name["opportunities"]
         response = httpx.get(running.url + path, headers=bearer(running.settings, Role.ADVISER, "a"), timeout=30)
         answers.append((f"GET {path}", _named(response, "query", path.split("?")[1].split("=")[0])))
-    for day in ("9999-12-31", "0001-01-01"):
-        answers.append((f"GET /stats?to={day}", _named(send("events", "GET", "/stats", to=day), "query", "to")))
+    for month in ("9999-12", "0000-01", "2026-11-01"):
+        answers.append((f"GET /stats?month={month}",
+                        _named(send("events", "GET", "/stats", month=month), "query", "month")))
     for moment in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
         answers.append((f"GET /events?since={moment}",
                         _named(send("events", "GET", "/events", since=moment), "query", "since")))

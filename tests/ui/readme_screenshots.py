@@ -17,6 +17,7 @@ import httpx
 from PIL import Image
 
 from infra.broker import LocalBroker, free_port
+from infra.stack import development_keys
 from services.events.config import EventsSettings
 from services.events.main import create_app as create_events_app
 from services.matching.config import MatchingSettings
@@ -36,10 +37,11 @@ TARGET = REPO / "docs" / "screenshots"
 
 @contextmanager
 def seeded_stack(tmp: Path) -> Iterator[dict[str, str]]:
+    keys = development_keys().parent  # the services sign their calls to each other (data/keys, never committed)
     broker = LocalBroker(port=free_port(), log_path=tmp / "tansu.log")
     broker.start()
     databases = TestDatabases(tmp)
-    common = {"kafka_bootstrap_servers": broker.bootstrap_servers, "environment": "test"}
+    common = {"kafka_bootstrap_servers": broker.bootstrap_servers, "environment": "test", "keys_dir": keys}
     profiles_db, opportunities_db = databases.new_url("profiles"), databases.new_url("opportunities")
     try:
         with ExitStack() as stack:

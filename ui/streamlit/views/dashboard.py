@@ -94,10 +94,8 @@ period = st.selectbox("Period", [None, *months], key="outcomes_period",
                            "differ by a few people.")
 stats = session.attempt(lambda: client.stats(period))
 if stats is not None:
-    hidden_text = f"hidden (under {stats['suppression_threshold']})"
-
     def count(value: int | None) -> str:
-        return hidden_text if value is None else f"{value}"
+        return "Hidden" if value is None else f"{value}"
 
     cols = st.columns(4)
     cols[0].metric("Registered", count(stats["registered_young_people"]))
@@ -109,6 +107,9 @@ if stats is not None:
     cols[1].metric("Offers", count(stats["offers"]))
     cols[2].metric("Live opportunities", stats["live_opportunities"])
     cols[3].metric("Open places", stats["open_positions"])
+    if stats["suppressed"]:
+        st.caption(f"Hidden: fewer than {stats['suppression_threshold']} people, or a figure that would let such a "
+                   "count be worked out from the others.")
     starts = {labels.type_label(kind): number for kind, number in stats["starts_by_type"].items() if number}
     if starts:
         hidden_types = [labels.type_label(kind) for kind, number in stats["starts_by_type"].items() if number is None]
