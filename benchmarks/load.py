@@ -16,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import time
@@ -33,6 +35,7 @@ import httpx
 import numpy as np
 import psycopg
 
+from benchmarks.cpu import CpuMeter, histogram_buckets, histogram_percentile, matching_pids
 from benchmarks.report import Printer, machine, py_spy
 from infra.seed.context import SeedContext
 from infra.seed.employers import employer_payloads
@@ -49,6 +52,7 @@ from services.matching.runtime import index_params
 from services.matching.service import matches_for_profile
 
 MATCHES = "GET /profiles/{id}/matches"
+LATENCY_HISTOGRAM = "yg_http_request_seconds"  # services/common/observability.py
 OPPORTUNITY_WORDS = ("care", "kitchen", "warehouse", "retail", "digital", "mechanic", "office", "garden", "hotel")
 
 
@@ -65,6 +69,8 @@ class LoadOptions:
     seed: int = 11
 
 
+PROBE_MAX_S = 0.1  # the longest interval between two asks whether a write is searchable yet
+PROBE_TIMEOUT_S = 30.0
 IN_FLIGHT = 64  # requests on the wire at once; more wait their turn, and the wait counts in their time
 
 
@@ -231,7 +237,11 @@ async def _pool(count: int, concurrency: int, task: Callable[[int], Awaitable[No
 async def _checked(send: Callable[[], Awaitable[httpx.Response]], expect: int) -> dict[str, Any]:
     """The answer's body; a 503 is tried again (a moment of database trouble), anything else unexpected fails."""
     for _attempt in range(5):
-        response = await send()
+        try:
+            response = await send()
+        except httpx.TransportError:  # a kept-alive connection the server closed as it was reused: ask again
+            await asyncio.sleep(0.5)
+            continue
         if response.status_code == expect:
             return response.json()  # type: ignore[no-any-return]
         if response.status_code != 503:
@@ -269,6 +279,18 @@ async def load_population(api: Api, options: LoadOptions, generator: Generator, 
     await asyncio.gather(_pool(options.opportunities, options.load_concurrency, opportunity, say, "opportunities"),
                          _pool(options.people, max(2, options.load_concurrency // 4), person, say, "young people"))
     return population
+
+
+def vacuum_databases(options: LoadOptions) -> str:
+    """VACUUM ANALYZE the load's databases before the traffic, as autovacuum would have on a server with it on. (The
+    shared development server runs with autovacuum off: every outbox row is updated when published, and again on
+    each republish to a new in-memory broker, so the relay's poll for unsent rows walked ~18,000 dead index entries,
+    3-14 ms a poll, 20 polls a second per outbox.)"""
+    started = time.monotonic()
+    for url in _databases(options).values():
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as connection:
+            connection.execute("VACUUM (ANALYZE)")
+    return f"the load's databases vacuumed and analysed in {time.monotonic() - started:.1f} s"
 
 
 def population_from_databases(options: LoadOptions) -> Population:
@@ -320,6 +342,10 @@ class Traffic:
     person_page_ms: list[float] = field(default_factory=list)
     matched_people: list[str] = field(default_factory=list)
     referrals: int = 0
+    probes: list[asyncio.Task[None]] = field(default_factory=list)
+    probe_requests: int = 0
+    never_searchable: int = 0
+    probe_client: httpx.AsyncClient | None = None
 
     def _person(self) -> str:
         return self.generator.rng.choice(self.population.people)
@@ -399,16 +425,31 @@ class Traffic:
             self.recorder.errors["person page (5 calls in parallel)"] += 1
 
     async def _searchable(self, path: str) -> None:
-        """From a write's answer to the matcher's first 200 about it, polled every 10 ms."""
+        """From a write's answer to the matcher's first 200 about it. Asked after 10 ms, then at intervals growing
+        to PROBE_MAX_S: a fixed 10 ms poll per pending write was itself hundreds of requests a second to the
+        matcher once it fell behind (the figure is an upper bound by at most one interval)."""
+        self.probes.append(asyncio.current_task())  # type: ignore[arg-type]
         started = time.perf_counter()
-        async with httpx.AsyncClient(timeout=5) as client:
-            while time.perf_counter() - started < 30:
+        interval = 0.01
+        client = self._probe_client()
+        while time.perf_counter() - started < PROBE_TIMEOUT_S:
+            await asyncio.sleep(interval)
+            interval = min(interval * 1.5, PROBE_MAX_S)
+            self.probe_requests += 1
+            try:
                 response = await client.get(self.api.url["matching"] + path, headers=self.api.adviser,
                                             params={"k": 1})
-                if response.status_code == 200:
-                    self.searchable_ms.append((time.perf_counter() - started) * 1000)
-                    return
-                await asyncio.sleep(0.01)
+            except httpx.HTTPError:
+                continue
+            if response.status_code == 200:
+                self.searchable_ms.append((time.perf_counter() - started) * 1000)
+                return
+        self.never_searchable += 1
+
+    def _probe_client(self) -> httpx.AsyncClient:
+        if self.probe_client is None:
+            self.probe_client = httpx.AsyncClient(timeout=5, limits=httpx.Limits(max_connections=16))
+        return self.probe_client
 
     async def sample_lag(self, stop: asyncio.Event) -> None:
         async with httpx.AsyncClient(timeout=5) as client:
@@ -441,9 +482,11 @@ class Traffic:
             action = getattr(self, self.generator.rng.choices(names, weights)[0])
             tasks.append(asyncio.get_running_loop().create_task(action()))
         await asyncio.gather(*tasks)
-        await asyncio.sleep(2.0)  # let the last writes become searchable
+        await asyncio.gather(*self.probes)  # every write searchable, or given up on after PROBE_TIMEOUT_S
         stop.set()
         await sampler
+        if self.probe_client is not None:
+            await self.probe_client.aclose()
 
 
 # -- in-process comparison ------------------------------------------------------------------------------------------
@@ -487,11 +530,31 @@ def in_process_times(options: LoadOptions, people: list[str], say: Printer) -> d
 def _profile(pid: int, seconds: float, out: Path, say: Printer) -> subprocess.Popen[bytes] | None:
     try:
         return subprocess.Popen([py_spy(), "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate",
-                                 "200", "--format", "raw", "--output", str(out), "--nonblocking"],
+                                 "100", "--format", "raw", "--output", str(out), "--nonblocking"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     except FileNotFoundError:
         say("  py-spy is not installed (pip install -e '.[bench]'); no profile")
         return None
+
+
+def top_functions(raw: Path, count: int = 6) -> list[tuple[str, float]]:
+    """The functions the samples of a py-spy raw profile were in (self time), with their share of the samples."""
+    own: dict[str, int] = defaultdict(int)
+    total = 0
+    try:
+        lines = raw.read_text().splitlines()
+    except OSError:
+        return []
+    for line in lines:
+        stack, _, samples = line.rpartition(" ")
+        if not stack:
+            continue
+        leaf = stack.split(";")[-1]
+        name, _, where = leaf.partition(" (")
+        own[f"{name} ({where.split(':')[0]})" if where else name] += int(samples)
+        total += int(samples)
+    ranked = sorted(own.items(), key=lambda item: -item[1])[:count]
+    return [(name, round(100 * n / total, 1)) for name, n in ranked] if total else []
 
 
 def run(*, options: LoadOptions, say: Printer = print) -> dict[str, Any]:
@@ -551,17 +614,31 @@ async def _drive(options: LoadOptions, reuse: bool, stack: Stack, say: Printer) 
             _marker(options).write_text(json.dumps({"opportunities": options.opportunities,
                                                     "people": options.people, "loaded_s": round(loaded_s, 1),
                                                     "ingest_after_s": ingest["seconds"]}))
+        say(f"vacuum: {vacuum_databases(options)}")
         say(f"traffic: {options.rate:g} requests/s for {options.seconds:g} s")
         traffic = Traffic(api, population, generator)
-        profiler = None
-        matching_pid = stack.processes["matching"].pid
-        profile_out = options.cache_dir / "matching-profile.txt"
+        profilers: dict[str, tuple[subprocess.Popen[bytes], Path]] = {}
         if options.profile_seconds:
-            profiler = _profile(matching_pid, options.profile_seconds, profile_out, say)
+            for name, process in stack.processes.items():
+                out = options.cache_dir / f"profile-{name}.txt"
+                started_profiler = None if name == "broker" else _profile(process.pid, options.profile_seconds, out,
+                                                                          say)
+                if started_profiler is not None:
+                    profilers[name] = (started_profiler, out)
+        groups: dict[str, Callable[[], list[int]]] = {name: functools.partial(list, (process.pid,))
+                                                      for name, process in stack.processes.items()}
+        groups["load driver (this process)"] = functools.partial(list, (os.getpid(),))
+        groups["postgresql (yg_load_*)"] = functools.partial(matching_pids, ("postgres:", "yg_load_"))
+        meter = CpuMeter(groups)
+        pages_before = await _metrics_pages(api)
+        meter.start()
         await traffic.run(options.seconds, options.rate)
-        if profiler is not None:
+        cpu = meter.stop()
+        server_time = _server_times(pages_before, await _metrics_pages(api))
+        profiles: dict[str, Any] = {}
+        for name, (profiler, out) in profilers.items():
             profiler.wait(timeout=options.profile_seconds + 30)
-            say(f"  py-spy profile of the matching service: {profile_out}")
+            profiles[name] = {"file": str(out), "top_self": top_functions(out)}
         after = await wait_ingested(api, options, say, timeout=300)
     routes = traffic.recorder.figures()
     return {
@@ -569,14 +646,49 @@ async def _drive(options: LoadOptions, reuse: bool, stack: Stack, say: Printer) 
         "ingest_wait_seconds": ingest["seconds"],
         "routes": routes,
         "errors": sum(int(r["errors"] or 0) for r in routes.values()),
-        "event_to_searchable": {**percentiles(traffic.searchable_ms), "count": len(traffic.searchable_ms)},
+        "event_to_searchable": {**percentiles(traffic.searchable_ms), "count": len(traffic.searchable_ms),
+                                "never_searchable": traffic.never_searchable,
+                                "probe_requests": traffic.probe_requests},
         "consumer_lag_max": {name: max(values, default=0) for name, values in traffic.lags.items()},
         "consumer_lag_after": {"caught_up_seconds": after["seconds"]},
         "person_page": percentiles(traffic.person_page_ms),
         "referrals_made": traffic.referrals,
         "matched_people": traffic.matched_people,
-        "profile": str(profile_out) if profiler is not None else None,
+        "cpu_during_traffic": cpu,
+        "server_time": server_time,
+        "profiles": profiles,
     }
+
+
+def _route_key(route: str) -> str:
+    """A route the same whether the driver names it (`GET /profiles/{id}/matches`, `GET /opportunities?q&type`) or
+    its service does (`GET /profiles/{profile_id}/matches`)."""
+    return re.sub(r"\{[^}]*\}", "{}", route.split("?")[0])
+
+
+async def _metrics_pages(api: Api) -> dict[str, str]:
+    pages = {}
+    for name, client in api.clients.items():
+        with contextlib.suppress(httpx.HTTPError):
+            pages[name] = (await client.get(api.url[name] + "/metrics")).text
+    return pages
+
+
+def _server_times(before: dict[str, str], after: dict[str, str]) -> dict[str, dict[str, float | None]]:
+    """Each route's time inside its service (the services' request histogram, between two scrapes): beside the
+    driver's figures, it tells waiting in a queue from work."""
+    times: dict[str, dict[str, float | None]] = {}
+    for name, page in after.items():
+        old = histogram_buckets(before.get(name, ""), LATENCY_HISTOGRAM)
+        for (method, route), buckets in histogram_buckets(page, LATENCY_HISTOGRAM).items():
+            if route in ("/ready", "/metrics", "/health"):
+                continue
+            figures = {f"p{round(q * 100)}_ms": histogram_percentile(old.get((method, route), {}), buckets, q)
+                       for q in (0.5, 0.99)}
+            if figures["p50_ms"] is not None:
+                times[_route_key(f"{method} {route}")] = {k: None if v is None else round(v * 1000, 2)
+                                                          for k, v in figures.items()}
+    return times
 
 
 def table(results: dict[str, Any]) -> str:
@@ -584,21 +696,35 @@ def table(results: dict[str, Any]) -> str:
         return "-" if value is None else f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
 
     m = results["machine"]
+    server = results.get("server_time", {})
     lines = [f"machine: {m['cpu']}, {m['cores']} cores, {m['memory']}; load average {os.getloadavg()[0]:.1f}",
              f"{results['n_opportunities']:,} live opportunities, {results['n_people']:,} young people; "
              f"{results['rate_per_s']:g} requests/s for {results['seconds']:g} s "
              f"({'loaded state reused' if results['reused_cache'] else 'loaded this run'})",
-             "", f"{'route':<38} {'count':>6} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} {'errors':>6}"]
+             "", f"{'route':<38} {'count':>6} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} {'errors':>6}"
+                 f"   in the service: {'p50 ms':>8} {'p99 ms':>8}"]
     for route, r in results["routes"].items():
+        inside: dict[str, float | None] = server.get(_route_key(route), {})
         lines.append(f"{route:<38} {r['count']:>6} {f(r['p50_ms']):>9} {f(r['p95_ms']):>9} {f(r['p99_ms']):>9} "
-                     f"{r['errors']:>6}")
+                     f"{r['errors']:>6}   {'':>16} {f(inside.get('p50_ms')):>8} {f(inside.get('p99_ms')):>8}")
     e = results["event_to_searchable"]
     lines += ["", f"event to searchable (write answered -> matcher answers 200): p50 {f(e['p50_ms'])} ms, "
-                  f"p99 {f(e['p99_ms'])} ms over {e['count']} writes",
+                  f"p99 {f(e['p99_ms'])} ms over {e['count']} writes ({e.get('never_searchable', 0)} not searchable "
+                  f"within {PROBE_TIMEOUT_S:g} s; {e.get('probe_requests', 0):,} probe requests)",
               f"consumer lag during the traffic, max: {results['consumer_lag_max']}; caught up "
               f"{results['consumer_lag_after']['caught_up_seconds']} s after",
               f"person page server time (5 calls in parallel): p50 {f(results['person_page']['p50_ms'])} ms, "
               f"p99 {f(results['person_page']['p99_ms'])} ms"]
+    cpu = results.get("cpu_during_traffic")
+    if cpu:
+        lines += ["", f"CPU during the traffic, % of one core ({cpu['cores']} cores; the machine was busy "
+                      f"{cpu['machine_busy_percent_of_one_core']:.0f}%, load average {cpu['load_average_1m']}):"]
+        shares = sorted(cpu["percent_of_one_core"].items(), key=lambda item: -item[1])
+        lines += [f"  {name:<30} {share:>6.1f}" for name, share in shares]
+        lines.append(f"  {'other processes on the machine':<30} {cpu['others_percent_of_one_core']:>6.1f}")
+    for name, profile in (results.get("profiles") or {}).items():
+        top = ", ".join(f"{function} {share:g}%" for function, share in profile["top_self"][:4])
+        lines.append(f"  py-spy {name}: {top}")
     http = results["routes"].get(MATCHES, {})
     inproc = results["in_process"]
     lines += ["", "the same young people's matches:", f"{'':<30} {'p50 ms':>9} {'p99 ms':>9}",

@@ -225,7 +225,7 @@ def bench(
     people: int = typer.Option(10_000, "--people", min=10, help="With --load: young people."),
     seconds: float = typer.Option(60.0, "--seconds", min=5, help="With --load: how long the traffic runs."),
     rate: float = typer.Option(50.0, "--rate", min=1, help="With --load: requests a second."),
-    profile: float = typer.Option(0.0, "--profile", min=0, help="With --load: py-spy the matcher this many seconds."),
+    profile: float = typer.Option(0.0, "--profile", min=0, help="With --load: py-spy each service (seconds)."),
 ) -> None:
     """Benchmark the matcher: index latency and recall vs exact FAISS and hnswlib, filtered recall, embedding
     throughput (plain vs ONNX int8) and event-to-searchable latency through the real broker. With --screening,

@@ -22,6 +22,13 @@ class MatchingSettings(KeyClientSettings):
     embedder: Literal["auto", "torch", "onnx"] = "auto"
     min_fast_cosine: float = 0.99
     embed_chunk: int = 64
+    # torch's intra-op threads for the model. One: on 2 shared cores a second thread mostly waits at each op's
+    # barrier for a core another process holds (measured: 9 texts/s with 2 threads, 12-14 with 1, batch of 64).
+    torch_threads: int = Field(1, ge=1, le=64)
+    # Ingest embeds with a model instance of its own, so a query's text (POST /search) never waits behind a burst of
+    # ingest. The thread that embeds ingested events can run at a nice value (Linux) to put the request path first
+    # on a host of its own; off by default: on a host shared with other busy work, nice 5 cut ingest to ~1 text/s.
+    ingest_nice: int = Field(0, ge=0, le=19)
 
     # Hybrid score = similarity * w_similarity + skill overlap * w_skills + closeness * w_distance.
     weight_similarity: float = Field(0.7, ge=0)
@@ -67,7 +74,9 @@ class MatchingSettings(KeyClientSettings):
 
     looking_statuses: tuple[str, ...] = ("neet",)
     save_interval_seconds: float = Field(10.0, gt=0)
-    fetch_max_wait_ms: int = Field(20, ge=1, le=500)
+    # How long the broker may hold an empty fetch. Tansu does not answer early when records arrive, so this is
+    # also the ingest delay at worst; 20 ms cost each idle feed ~4.5% of a core in polling, 100 ms ~1% (measured).
+    fetch_max_wait_ms: int = Field(100, ge=1, le=500)
     max_poll_records: int = Field(256, ge=1)
 
     def resolved_index_dir(self) -> Path:

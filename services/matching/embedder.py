@@ -104,6 +104,13 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
 
 
+def use_torch_threads(count: int) -> None:
+    """torch's intra-op threads for this process (the model's matrix products)."""
+    import torch
+
+    torch.set_num_threads(count)
+
+
 def _offline() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -169,6 +176,7 @@ def mean_cosine(a: np.ndarray, b: np.ndarray) -> float:
 
 def build_embedder(settings: MatchingSettings) -> Embedder:
     """The embedder the settings and this CPU call for; falls back to the plain path cleanly."""
+    use_torch_threads(settings.torch_threads)
     plain = load_plain(settings.embed_chunk)
     if settings.embedder == "torch":
         return plain

@@ -12,6 +12,9 @@ partition, which a replica needs for a full index, and skips the slow group join
 from __future__ import annotations
 
 import hashlib
+import os
+import sys
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -34,6 +37,17 @@ def value_digest(value: bytes | None) -> str:
     return hashlib.sha256(value or b"").hexdigest()[:32]
 
 
+def lower_this_thread(nice: int) -> None:
+    """Run the calling thread (and what it computes, e.g. the model) at a nice value: Linux schedules threads as
+    tasks, so the request-serving threads keep their priority. Elsewhere a no-op."""
+    if nice <= 0 or not sys.platform.startswith("linux"):
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+    except OSError as exc:
+        log.warning("could not lower the ingest thread's priority", error=str(exc))
+
+
 class IndexFeed(ConsumerRunner):
     def __init__(
         self,
@@ -47,6 +61,7 @@ class IndexFeed(ConsumerRunner):
         fetch_max_wait_ms: int = 20,
         start_at_end: bool = False,
         security: BrokerSecurity | None = None,
+        nice: int = 0,
     ) -> None:
         super().__init__(
             bootstrap_servers=bootstrap_servers,
@@ -60,6 +75,7 @@ class IndexFeed(ConsumerRunner):
         self.state = state
         self.fetch_max_wait_ms = fetch_max_wait_ms
         self.start_at_end = start_at_end
+        self.nice = nice
         self.caught_up_once = False
         self.replayed_from_start = False
         self._end_hint: dict[TopicPartition, int] = {}
@@ -67,6 +83,10 @@ class IndexFeed(ConsumerRunner):
         self._lag: int | None = None
         self._loaded_epoch = state.epoch  # the log the saved index was read under (None without one)
         self._own: set[str] = set()  # the position keys of this feed's partitions (another feed may share the state)
+
+    def run(self, stop: threading.Event) -> None:
+        lower_this_thread(self.nice)
+        super().run(stop)
 
     def _connect(self) -> KafkaConsumer:
         consumer = KafkaConsumer(

@@ -44,38 +44,54 @@ def _write(path: Path, data: bytes) -> None:
 def snapshot_of(
     state: MatchingState, *, model: str, dim: int, embedder: str
 ) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """Metadata and index bytes, taken under the state lock so both reflect the same positions."""
+    """Metadata and index bytes reflecting the same positions. Under the state lock only the index bytes and
+    references to the (frozen) facts are taken; turning thousands of facts into JSON happens after, so the match
+    requests that wait for the lock on the event loop do not wait for it (profiled under load: the save held the
+    lock for most of its time, a third of the matcher's CPU at 2,500 items, every 10 s while changes continue)."""
     with state.lock:
         blobs: dict[str, bytes] = {}
-        sides: dict[str, Any] = {}
+        taken: dict[str, tuple[dict[str, Any], list[list[Any]], list[Any]]] = {}
         for name in SIDES:
             catalogue = getattr(state, name)
             for file, data in catalogue.index.to_bytes().items():
                 blobs[f"{name}.{file}"] = data
-            sides[name] = {
-                "index": catalogue.index.stats(),
-                "rows": [[str(key), row] for key, row in catalogue.rows.items()],
-                "facts": [to_json(facts) for facts in catalogue],
-            }
-        meta = {
-            "format": FORMAT,
-            "model": model,
-            "dim": dim,
-            "embedder": embedder,
-            "saved_at": dt.datetime.now(dt.UTC).isoformat(),
-            "changes": state.changes,
-            "sides": sides,
-            "versions": state.versions,
-            "erased": sorted(state.erased),
-            "subjects": [[str(subject), str(profile_id)] for subject, profile_id in state.subjects.items()],
-            "referrals": [
-                [str(rid), str(ref.profile_id), str(ref.opportunity_id), ref.status, state.versions.get(str(rid), 1)]
-                for rid, ref in state.referrals.items()
-            ],
-            "positions": {key: list(value) for key, value in state.positions.items()},
-            "epoch": state.epoch,
-            "employers": [to_json(employer) for employer in state.employers.values()],
+            taken[name] = (
+                catalogue.index.stats(),
+                [[key, row] for key, row in catalogue.rows.items()],
+                list(catalogue),
+            )
+        changes, versions, erased = state.changes, dict(state.versions), sorted(state.erased)
+        subjects = list(state.subjects.items())
+        referrals = [(rid, ref, state.versions.get(str(rid), 1)) for rid, ref in state.referrals.items()]
+        positions = {key: list(value) for key, value in state.positions.items()}
+        epoch, employers = state.epoch, list(state.employers.values())
+    sides = {
+        name: {
+            "index": stats,
+            "rows": [[str(key), row] for key, row in rows],
+            "facts": [to_json(facts) for facts in facts_list],
         }
+        for name, (stats, rows, facts_list) in taken.items()
+    }
+    meta = {
+        "format": FORMAT,
+        "model": model,
+        "dim": dim,
+        "embedder": embedder,
+        "saved_at": dt.datetime.now(dt.UTC).isoformat(),
+        "changes": changes,
+        "sides": sides,
+        "versions": versions,
+        "erased": erased,
+        "subjects": [[str(subject), str(profile_id)] for subject, profile_id in subjects],
+        "referrals": [
+            [str(rid), str(ref.profile_id), str(ref.opportunity_id), ref.status, version]
+            for rid, ref, version in referrals
+        ],
+        "positions": positions,
+        "epoch": epoch,
+        "employers": [to_json(employer) for employer in employers],
+    }
     return meta, blobs
 
 

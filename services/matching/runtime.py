@@ -101,7 +101,8 @@ class MatchingRuntime:
         self.clock = clock or SystemClock()
         self._own_keys = keys is None
         self.keys: KeyRing = keys or http_key_ring(settings, "matching")
-        self.embedder = embedder
+        self.embedder = embedder  # queries' texts (POST /search)
+        self.ingest_embedder: Embedder | None = None  # ingested events' texts: an instance of its own when built here
         self.embedder_factory = embedder_factory
         self.start_at_end = start_at_end
         self.state: MatchingState | None = None
@@ -133,6 +134,9 @@ class MatchingRuntime:
             self.phase = "loading the model"
             if self.embedder is None:
                 self.embedder = self.embedder_factory(self.settings)
+                self.ingest_embedder = self.embedder_factory(self.settings)
+            else:
+                self.ingest_embedder = self.embedder
             self.phase = "loading the index"
             state, self.origin = load_or_new(self.settings, self.embedder.dim)
             if self.settings.concepts:
@@ -140,8 +144,10 @@ class MatchingRuntime:
             self.state = state
             self._saved_changes = state.changes if self.origin == "saved index" else -1
             self._saved_erasures = state.erasures
-            self.ingestor = Ingestor(state, self.embedder, self.keys)
-            self.feed = self._new_feed(state, ENTITY_TOPICS, self.settings.consumer_name)
+            self.ingestor = Ingestor(state, self.ingest_embedder, self.keys)
+            # Only the entity feed embeds; referrals apply in microseconds and stay at the normal priority.
+            name, nice = self.settings.consumer_name, self.settings.ingest_nice
+            self.feed = self._new_feed(state, ENTITY_TOPICS, name, nice=nice)
             self.referral_feed = self._new_feed(state, REFERRAL_TOPICS, f"{self.settings.consumer_name}-referrals")
             for feed in self.feeds:
                 self._threads.append(feed.start(self.stop_event))
@@ -153,7 +159,7 @@ class MatchingRuntime:
             self.error = f"{type(exc).__name__}: {exc}"[:300]
             log.error("matching failed to start", error=self.error)
 
-    def _new_feed(self, state: MatchingState, topics: tuple[Topic, ...], name: str) -> IndexFeed:
+    def _new_feed(self, state: MatchingState, topics: tuple[Topic, ...], name: str, nice: int = 0) -> IndexFeed:
         assert self.ingestor is not None
         return IndexFeed(
             state=state,
@@ -165,6 +171,7 @@ class MatchingRuntime:
             fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
             start_at_end=self.start_at_end,
             security=broker_security(self.settings),
+            nice=nice,
         )
 
     @property

@@ -4,6 +4,7 @@ the saved positions without embedding again; an unusable saved state is rebuilt 
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -177,3 +178,48 @@ def test_after_a_broker_restart_the_saved_positions_are_not_trusted(
         publisher.close()
     finally:
         broker.stop()
+
+
+def test_saving_turns_facts_into_json_without_holding_the_state_lock(
+    matcher: Matcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Match requests take the state lock on the event loop: a save must not keep it while it serialises."""
+    from services.matching import persistence
+
+    job, someone = opportunity_snapshot(), person()
+    matcher.publish(opportunity_event(job), profile_event(someone))
+    matcher.wait_known(job.opportunity_id, someone.profile_id)
+    state = matcher.runtime.state
+    assert state is not None
+    held_while_serialising: list[bool] = []
+    real_to_json = persistence.to_json
+
+    def held_by_another_thread_view() -> bool:
+        """Whether another thread (a request) would have to wait for the lock now (it is reentrant, so ask from
+        another thread)."""
+        got: list[bool] = []
+
+        def attempt() -> None:
+            got.append(state.lock.acquire(blocking=False))
+            if got[0]:
+                state.lock.release()
+
+        probe = threading.Thread(target=attempt)
+        probe.start()
+        probe.join()
+        return not got[0]
+
+    def watching(facts):  # type: ignore[no-untyped-def]
+        held_while_serialising.append(held_by_another_thread_view())
+        return real_to_json(facts)
+
+    monkeypatch.setattr(persistence, "to_json", watching)
+    matcher.runtime.save_now()
+    print(f"facts serialised: {len(held_while_serialising)}, with the lock held: {sum(held_while_serialising)}")
+    assert len(held_while_serialising) >= 2
+    assert not any(held_while_serialising)
+    loaded, _meta = load(matcher.runtime.index_dir, model=MODEL_NAME, dim=state.opportunities.index.dim,
+                         load_index=hnsw_loader(**index_params(matcher.runtime.settings)),
+                         looking_statuses=matcher.runtime.settings.looking_statuses)
+    assert loaded.opportunities.get(job.opportunity_id) == state.opportunities.get(job.opportunity_id)
+    assert loaded.profiles.get(someone.profile_id) == state.profiles.get(someone.profile_id)
