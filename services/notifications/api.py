@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import html
 import uuid
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from services.common.types import Offset
 from services.notifications import responses, subscriptions
@@ -62,11 +65,32 @@ def list_messages(principal: Person, session: SessionDep, offset: Offset = 0,
     return subscriptions.list_messages(session=session, principal=principal, limit=limit, offset=offset)
 
 
-@router.get("/unsubscribe", response_model=Unsubscribed, tags=["unsubscribe"])
+@router.get("/unsubscribe", response_class=HTMLResponse, tags=["unsubscribe"])
+def confirm_unsubscribe(token: Token, session: SessionDep) -> HTMLResponse:
+    """The page an email's link opens: it says what would stop and asks; opening it changes nothing, so a mail
+    scanner that follows links unsubscribes nobody."""
+    what = html.escape(subscriptions.what_stops(session=session, token=token).unsubscribed)
+    return HTMLResponse(
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Stop these emails?</title>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'></head>"
+        "<body style='font-family: sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem'>"
+        f"<h1>Stop these emails?</h1><p>This stops {what} from the Youth Employment hub.</p>"
+        f"<form method='post' action='?token={quote(token)}'><button type='submit' style='font-size: 1.1rem; "
+        "padding: 0.5rem 1rem'>Stop these emails</button></form></body></html>"
+    )
+
+
 @router.post("/unsubscribe", response_model=Unsubscribed, tags=["unsubscribe"])
-def unsubscribe(token: Token, session: SessionDep, clock: ClockDep) -> Unsubscribed:
-    """One click from an email, no sign-in: the link itself is the secret (RFC 8058 one-click POST too)."""
-    return subscriptions.unsubscribe(session=session, token=token, now=clock.now())
+def unsubscribe(token: Token, session: SessionDep, clock: ClockDep, request: Request) -> Response:
+    """No sign-in: the link itself is the secret. The page's button, or a mail client's RFC 8058 one-click POST."""
+    done = subscriptions.unsubscribe(session=session, token=token, now=clock.now())
+    if "text/html" in request.headers.get("accept", ""):
+        return HTMLResponse(
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Stopped</title></head>"
+            "<body style='font-family: sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem'>"
+            f"<h1>Done</h1><p>We have stopped {html.escape(done.unsubscribed)}.</p></body></html>"
+        )
+    return JSONResponse(done.model_dump())
 
 
 @router.get("/employer-responses", response_model=EmployerResponsePage, tags=["employers"])

@@ -119,19 +119,30 @@ def delete_search(*, session: Session, principal: Principal, search_id: uuid.UUI
     session.commit()
 
 
-def unsubscribe(*, session: Session, token: str, now: dt.datetime) -> Unsubscribed:
-    """One click from an email: a saved search's link stops that search; any other link stops all email."""
+def _unsubscribing(session: Session, token: str) -> tuple[SavedSearch | None, Preference | None, str]:
     search = session.scalar(select(SavedSearch).where(SavedSearch.unsubscribe_token == token))
     if search is not None:
-        search.active = False
-        session.commit()
-        return Unsubscribed(unsubscribed=f"alerts for the saved search \"{search.name}\"")
+        return search, None, f"alerts for the saved search \"{search.name}\""
     preference = session.scalar(select(Preference).where(Preference.unsubscribe_token == token))
     if preference is None:
         raise NotFound("unsubscribe link", "given")
-    preference.email, preference.updated_at = False, now
+    return None, preference, "all email"
+
+
+def what_stops(*, session: Session, token: str) -> Unsubscribed:
+    """What the link would stop, changing nothing (a mail scanner may open links)."""
+    return Unsubscribed(unsubscribed=_unsubscribing(session, token)[2])
+
+
+def unsubscribe(*, session: Session, token: str, now: dt.datetime) -> Unsubscribed:
+    """A saved search's link stops that search; any other link stops all email."""
+    search, preference, what = _unsubscribing(session, token)
+    if search is not None:
+        search.active = False
+    if preference is not None:
+        preference.email, preference.updated_at = False, now
     session.commit()
-    return Unsubscribed(unsubscribed="all email")
+    return Unsubscribed(unsubscribed=what)
 
 
 def list_messages(*, session: Session, principal: Principal, limit: int, offset: int) -> MessagePage:

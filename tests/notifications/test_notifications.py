@@ -367,7 +367,11 @@ def test_instant_alert_and_one_click_unsubscribe(service: Service) -> None:
     assert alert[0]["Subject"] == "New: Bread baker"
     assert '"Baking"' in alert[0].get_content()
     link = urlparse(str(alert[0]["List-Unsubscribe"]).strip().strip("<>"))
-    answer = service.client.post(f"{link.path}?{link.query}").json()
+    page = service.client.get(f"{link.path}?{link.query}")  # what a person (or a mail scanner) opens
+    assert page.status_code == 200 and "Stop these emails?" in page.text and "&quot;Baking&quot;" in page.text
+    listed = service.client.get("/searches", headers=service.headers(Role.YOUNG_PERSON, str(person.profile_id)))
+    assert [(s["id"], s["active"]) for s in listed.json()["items"]] == [(search["id"], True)], "opening changes nothing"
+    answer = service.client.post(f"{link.path}?{link.query}").json()  # the button, or a mail client's one-click
     assert answer == {"unsubscribed": 'alerts for the saved search "Baking"'}
     listed = service.client.get("/searches", headers=service.headers(Role.YOUNG_PERSON, str(person.profile_id)))
     assert [(s["id"], s["active"]) for s in listed.json()["items"]] == [(search["id"], False)]
