@@ -94,7 +94,9 @@ for column, status in zip(top[1:], ("overdue", "at_risk", "on_track"), strict=Tr
     if figure is None:
         column.metric(labels.guarantee_markdown(status), "not shown")
     elif figure["suppressed"]:
-        column.metric(labels.guarantee_markdown(status), f"hidden (under {threshold})")
+        column.metric(labels.guarantee_markdown(status), "Hidden",
+                      help=f"Fewer than {threshold} people, or a count that would let such a figure be worked out "
+                           "from the others: the published figures hide it everywhere.")
     else:
         column.metric(labels.guarantee_markdown(status), int(figure["value"]))
 

@@ -24,7 +24,9 @@ summary = session.attempt(lambda: client.guarantee_summary(adviser=user.sub if s
 if summary is None:
     st.stop()
 threshold = summary["suppression_threshold"]
-HIDDEN = f"hidden (under {threshold})"
+HIDDEN = "hidden"
+HIDDEN_MEANS = (f"Hidden: fewer than {threshold} people, or a figure that would let such a count be worked out "
+                "from the others.")
 
 
 def figure(value: dict[str, Any], *, percent: bool = False, days: bool = False) -> str:
@@ -79,6 +81,7 @@ for group in summary["groups"]:
     row["Within deadline"] = figure(group["share_offered_within_deadline"], percent=True)
     group_rows.append(row)
 st.dataframe(pd.DataFrame(group_rows), hide_index=True)
+st.caption(HIDDEN_MEANS)
 with st.expander("How these figures are made"):
     for note in summary["notes"]:
         st.markdown(f"- {note}")
@@ -108,8 +111,7 @@ if stats is not None:
     cols[2].metric("Live opportunities", stats["live_opportunities"])
     cols[3].metric("Open places", stats["open_positions"])
     if stats["suppressed"]:
-        st.caption(f"Hidden: fewer than {stats['suppression_threshold']} people, or a figure that would let such a "
-                   "count be worked out from the others.")
+        st.caption(HIDDEN_MEANS)
     starts = {labels.type_label(kind): number for kind, number in stats["starts_by_type"].items() if number}
     if starts:
         hidden_types = [labels.type_label(kind) for kind, number in stats["starts_by_type"].items() if number is None]
