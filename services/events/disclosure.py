@@ -63,16 +63,12 @@ class Protection:
 def _rows(table: Table) -> list[tuple[dict[Key, float], float, str]]:
     """Every relation as (coefficients, right-hand side, '=' or '<=')."""
     rows: list[tuple[dict[Key, float], float, str]] = []
-    for total, parts in table.sums:
-        coefficients: dict[Key, float] = {total: 1.0}
-        for part in parts:
-            coefficients[part] = coefficients.get(part, 0.0) - 1.0
-        rows.append((coefficients, 0.0, "="))
-    for total, parts in table.sums_at_most:
-        coefficients = {total: 1.0}
-        for part in parts:
-            coefficients[part] = coefficients.get(part, 0.0) - 1.0
-        rows.append((coefficients, 0.0, "<="))
+    for relations, kind in ((table.sums, "="), (table.sums_at_most, "<=")):
+        for total, parts in relations:
+            coefficients: dict[Key, float] = {total: 1.0}
+            for part in parts:
+                coefficients[part] = coefficients.get(part, 0.0) - 1.0
+            rows.append((coefficients, 0.0, kind))
     for small, large in table.at_most:
         rows.append(({small: 1.0, large: -1.0}, 0.0, "<="))
     return rows
