@@ -55,6 +55,10 @@ class Conflict(Exception):
     pass
 
 
+class Unavailable(Exception):
+    """A service this one must ask did not answer: 503 with Retry-After."""
+
+
 class ErrorItem(BaseModel):
     loc: list[str | int]
     msg: str
@@ -75,7 +79,7 @@ _ERRORS: dict[int, str] = {
     409: "conflicts with the current state",
     422: "invalid input: each item names the field (`loc`) and the rule (`type`)",
     429: "too many requests: wait for the seconds in Retry-After",
-    503: "a dependency (the database) is unavailable: try again after Retry-After",
+    503: "a dependency (the database, or a service it asks) is unavailable: try again after Retry-After",
 }
 _WRITES = {"post", "put", "patch", "delete"}
 
@@ -154,6 +158,11 @@ def install_handlers(app: FastAPI) -> None:
     async def _database_unavailable(_request: object, _exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": "the database is unavailable; try again shortly"},
                             status_code=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"})
+
+    @app.exception_handler(Unavailable)
+    async def _unavailable(_request: object, exc: Unavailable) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+                            headers={"Retry-After": "30"})
 
     for error in DATABASE_UNAVAILABLE:
         app.add_exception_handler(error, _database_unavailable)

@@ -57,6 +57,9 @@ class Scope(StrEnum):
     EMPLOYER_CONTACT = "opportunities:employer-contact"
     # The list of guarantee clocks (GET /guarantee) only: not the audit log, not the figures.
     GUARANTEE_LIST = "events:guarantee-list"
+    # Every open posting's candidate list and who is eligible for what (profile ids only): for the events service's
+    # exposure audit, which joins them with the priority groups the matcher never holds.
+    CANDIDATE_LISTS = "matching:candidate-lists"
 
 
 # What each service may do at another. Nothing reads whole profiles: opportunities gets eligibility facts and the
@@ -68,7 +71,7 @@ SERVICE_SCOPES: Mapping[str, frozenset[Scope]] = {
          Scope.MATCHING_SEARCH}
     ),
     "matching": frozenset({Scope.PERSONAL_KEYS}),
-    "events": frozenset({Scope.PERSONAL_KEYS, Scope.SPECIAL_KEYS}),
+    "events": frozenset({Scope.PERSONAL_KEYS, Scope.SPECIAL_KEYS, Scope.CANDIDATE_LISTS}),
     "notifications": frozenset(
         {Scope.PERSONAL_KEYS, Scope.CONTACT_DETAILS, Scope.ADVISER_CONTACT, Scope.EMPLOYER_CONTACT,
          Scope.GUARANTEE_LIST, Scope.MATCHING_SEARCH}

@@ -9,9 +9,19 @@ from services.common.auth import Role
 from services.common.errors import Forbidden
 from services.common.types import Moment, Offset, Text
 from services.events import audit, guarantee, stats
-from services.events.dependencies import ClockDep, ClockListReader, PersonOrAdviser, Reader, RulesDep, SessionDep
+from services.events.dependencies import (
+    AdviserOnly,
+    ClockDep,
+    ClockListReader,
+    ExposureDep,
+    PersonOrAdviser,
+    Reader,
+    RulesDep,
+    SessionDep,
+)
 from services.events.schemas import (
     EventPage,
+    ExposureRead,
     GuaranteePage,
     GuaranteeStatus,
     GuaranteeSummary,
@@ -99,3 +109,11 @@ def outcome_stats(
 ) -> StatsRead:
     return stats.outcome_stats(session=session, now=clock.now(), month=query.month,
                                threshold=rules.suppression_threshold)
+
+
+@router.get("/exposure", response_model=ExposureRead, tags=["stats"])
+def exposure(_principal: AdviserOnly, audit: ExposureDep) -> ExposureRead:
+    """Each priority group's share of the exposure in the candidate lists advisers see against its share of the
+    eligible candidates, overall and per opportunity type, small figures hidden (recomputed when older than
+    EVENTS_EXPOSURE_MAX_AGE_SECONDS; 503 while the matcher has never answered)."""
+    return audit.current()

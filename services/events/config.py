@@ -3,7 +3,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import KeyClientSettings
+from services.common.settings import KeyClientSettings, address_of
 
 
 class EventsSettings(KeyClientSettings):
@@ -18,6 +18,15 @@ class EventsSettings(KeyClientSettings):
     warning_share: float = Field(0.75, gt=0, lt=1)
     # A figure with fewer people than this behind it is hidden.
     suppression_threshold: int = Field(5, ge=1, le=100)
+    # The exposure audit (services/events/exposure.py) asks the matcher for every open opportunity's candidate list.
+    matching_url: str = Field(default_factory=lambda: address_of("matching"))
+    matching_timeout_seconds: float = Field(60.0, gt=0, le=600)
+    # An audit is kept this long before a request computes a new one; one is also made in the background this often
+    # (0: only when asked).
+    exposure_max_age_seconds: float = Field(600.0, ge=0, le=86400)
+    exposure_refresh_seconds: float = Field(1800.0, ge=0, le=86400)
+    # The top k of each candidate list is the list an adviser sees.
+    exposure_list_length: int = Field(10, ge=1, le=100)
 
     def resolved_database_url(self) -> str:
         return self.database_url or self.sqlite_url("events")

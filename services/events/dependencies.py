@@ -9,6 +9,7 @@ from services.common.app_state import clock, db_session
 from services.common.auth import Principal, Role, Scope, require_roles
 from services.common.clock import Clock
 from services.events.config import EventsSettings
+from services.events.exposure import ExposureAudit
 from services.events.guarantee import ClockRules
 
 
@@ -20,10 +21,15 @@ def clock_rules(request: Request) -> ClockRules:
     return ClockRules.from_settings(request.app.state.settings)
 
 
+def exposure_audit(request: Request) -> ExposureAudit:
+    return request.app.state.exposure
+
+
 SessionDep = Annotated[Session, Depends(db_session)]
 ClockDep = Annotated[Clock, Depends(clock)]
 SettingsDep = Annotated[EventsSettings, Depends(settings)]
 RulesDep = Annotated[ClockRules, Depends(clock_rules)]
+ExposureDep = Annotated[ExposureAudit, Depends(exposure_audit)]
 # Advisers read everything here; a service only with the scope events:read (granted to none today); employers and
 # young people not.
 Reader = Annotated[Principal, Depends(require_roles(Role.ADVISER, service_scope=Scope.EVENTS_READ))]
@@ -31,5 +37,7 @@ Reader = Annotated[Principal, Depends(require_roles(Role.ADVISER, service_scope=
 ClockListReader = Annotated[
     Principal, Depends(require_roles(Role.ADVISER, service_scope=Scope.GUARANTEE_LIST))
 ]
+# The exposure audit (figures per priority group, SEND included): advisers only.
+AdviserOnly = Annotated[Principal, Depends(require_roles(Role.ADVISER))]
 # Who has looked at a young person's record: the person themself (their own only) and advisers.
 PersonOrAdviser = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON))]

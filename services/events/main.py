@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +19,9 @@ from services.common.clock import Clock, SystemClock
 from services.common.db import database_is_usable, scrub_after_erasure
 from services.common.readiness import readiness_report
 from services.events.api import router
+from services.events.candidates import CandidateSource, http_candidate_source
 from services.events.config import EventsSettings
+from services.events.exposure import ExposureAudit
 from services.events.guarantee import ClockRules, summary
 from services.events.ingest import apply_event
 from services.events.metrics import HEADLINES, Headline
@@ -28,6 +32,7 @@ from services.messaging.consumer import BatchHandler, ConsumerRunner, transactio
 from services.messaging.contract import ALL_TOPICS, KEY_PURPOSES
 from services.messaging.sealing import KeyRing, Opener, SqlSubjectBook, http_key_ring, opening
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -54,10 +59,21 @@ def make_consumer(
     )
 
 
+def _refresh_every(audit: ExposureAudit, seconds: float, stop: threading.Event) -> None:
+    """A fresh exposure audit every `seconds` (the first after one interval: a request makes one sooner)."""
+    while not stop.wait(seconds):
+        try:
+            audit.refresh()
+        except Exception:  # noqa: BLE001 - the next interval tries again; requests still compute their own
+            log.exception("exposure audit: refresh failed")
+
+
 def create_app(
-    settings: EventsSettings | None = None, clock: Clock | None = None, keys: KeyRing | None = None
+    settings: EventsSettings | None = None, clock: Clock | None = None, keys: KeyRing | None = None,
+    candidates: CandidateSource | None = None,
 ) -> FastAPI:
-    """The events service. `keys` lets tests give it their own key ring; by default it asks the profiles service."""
+    """The events service. `keys` and `candidates` let tests give it their own key ring and candidate lists; by
+    default it asks the profiles service and the matcher."""
     settings = settings or EventsSettings()
     verifier = settings.token_verifier("events")  # refuses to start in production without a provider
     rules = ClockRules.from_settings(settings)
@@ -71,6 +87,17 @@ def create_app(
         if settings.consume:
             app.state.consumer = make_consumer(settings, app.state.session_factory, app.state.engine, key_ring)
             thread = app.state.consumer.start(stop)
+        source = candidates or http_candidate_source(settings)
+        app.state.exposure = ExposureAudit(
+            source=source, session_factory=app.state.session_factory, threshold=rules.suppression_threshold,
+            k=settings.exposure_list_length, max_age=dt.timedelta(seconds=settings.exposure_max_age_seconds),
+            now=app.state.clock.now,
+        )
+        refresher = None
+        if settings.exposure_refresh_seconds > 0:
+            refresher = threading.Thread(target=_refresh_every, name="exposure-audit", daemon=True,
+                                         args=(app.state.exposure, settings.exposure_refresh_seconds, stop))
+            refresher.start()
 
         def headline() -> Headline:
             now = app.state.clock.now()
@@ -88,6 +115,10 @@ def create_app(
             stop.set()
             if thread is not None:
                 thread.join(timeout=20)
+            if refresher is not None:
+                refresher.join(timeout=20)
+            if candidates is None:
+                source.close()
             if keys is None:
                 key_ring.close()
             app.state.engine.dispose()

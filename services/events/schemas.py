@@ -166,3 +166,29 @@ class StatsRead(BaseModel):
     employers: EmployerFigures
     suppressed: list[str] = Field(description="the hidden figures, e.g. 'offers' or 'starts_by_type.kickstart'")
     suppression_threshold: int
+
+
+class ExposureGroup(BaseModel):
+    group: PriorityGroup
+    too_small: bool = Field(False, description="fewer eligible people than the threshold: every figure hidden")
+    people: Figure = Field(description="eligible candidates in the group (each person once)")
+    eligible_share: Figure = Field(description="the group's share of the eligible candidacies")
+    exposure_share: Figure = Field(description="the group's share of the exposure in the candidate lists")
+    ratio: Figure = Field(description="exposure share over eligible share (1: shown as often as eligible)")
+
+
+class ExposureKind(BaseModel):
+    type: Literal["all"] | OpportunityType
+    opportunities: int = Field(description="open opportunities whose candidate lists were read")
+    people: Figure = Field(description="eligible candidates for them (each person once)")
+    groups: list[ExposureGroup]
+
+
+class ExposureRead(BaseModel):
+    """The exposure audit of the candidate lists advisers see, overall and per opportunity type."""
+
+    as_at: dt.datetime
+    list_length: int
+    suppression_threshold: int
+    kinds: list[ExposureKind]
+    notes: list[str]

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from services.matching import service
 from services.matching.dependencies import (
     AdviserOnly,
+    CandidateListsReader,
     ClockDep,
     PersonOrAdviser,
     RuntimeDep,
@@ -16,6 +17,7 @@ from services.matching.dependencies import (
 )
 from services.matching.ranking import Filters
 from services.matching.schemas import (
+    CandidateLists,
     K,
     OpportunityCandidates,
     ProfileMatches,
@@ -75,6 +77,17 @@ async def opportunity_matches(
         state=runtime.state, settings=settings, opportunity_id=opportunity_id, k=k,
         filters=filters, today=clock.today(),
     )
+
+
+@router.get("/candidate-lists", response_model=CandidateLists)
+def candidate_lists(
+    _principal: CandidateListsReader, runtime: RuntimeDep, settings: SettingsDep, clock: ClockDep,
+    k: Annotated[K, Query()] = 10,
+) -> CandidateLists:
+    """Every open opportunity's candidate list and who is eligible for how many, for the events service's exposure
+    audit (profile ids only: the priority groups are joined there, never here)."""
+    assert runtime.state is not None
+    return service.candidate_lists(state=runtime.state, settings=settings, k=k, today=clock.today())
 
 
 @router.post("/search", response_model=SearchResults)

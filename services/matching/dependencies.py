@@ -34,3 +34,5 @@ SearchCaller = Annotated[
     Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON, service_scope=Scope.MATCHING_SEARCH))
 ]
 AdviserOnly = Annotated[Principal, Depends(require_roles(Role.ADVISER))]
+# Every open opportunity's candidate list: the events service only (its exposure audit), never a person.
+CandidateListsReader = Annotated[Principal, Depends(require_roles(service_scope=Scope.CANDIDATE_LISTS))]

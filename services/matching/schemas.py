@@ -104,6 +104,27 @@ class OpportunityCandidates(BaseModel):
     matches: list[CandidateMatch]
 
 
+class CandidateList(BaseModel):
+    opportunity_id: uuid.UUID
+    type: OpportunityType
+    profile_ids: list[uuid.UUID] = Field(description="The candidate list an adviser sees for it, best first")
+
+
+class EligibleFor(BaseModel):
+    profile_id: uuid.UUID
+    by_type: dict[OpportunityType, int] = Field(description="How many of the listed opportunities of each type "
+                                                "the person is an eligible candidate for")
+
+
+class CandidateLists(BaseModel):
+    """Every open opportunity's candidate list and who is eligible for how many: what the events service's
+    exposure audit joins with the priority groups it holds (this service holds no special category data)."""
+
+    k: int
+    lists: list[CandidateList]
+    eligible: list[EligibleFor] = Field(description="Everyone eligible for at least one listed opportunity")
+
+
 class SearchFilters(InputModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -29,7 +29,10 @@ from services.matching.ranking import (
     wider_radii,
 )
 from services.matching.schemas import (
+    CandidateList,
+    CandidateLists,
     CandidateMatch,
+    EligibleFor,
     Explanation,
     OpportunityCandidates,
     OpportunityMatch,
@@ -172,6 +175,43 @@ def candidates_for_opportunity(
     return OpportunityCandidates(
         opportunity_id=opportunity_id,
         matches=[CandidateMatch(profile_id=r.key, score=r.score, explanation=_explanation(r)) for r in ranked],
+    )
+
+
+def candidate_lists(*, state: MatchingState, settings: MatchingSettings, k: int, today: dt.date) -> CandidateLists:
+    """Each open opportunity's candidate list (as candidates_for_opportunity ranks it) and, per person, how many of
+    them they are eligible for by type: the inputs of an exposure audit, by profile id only."""
+    with state.lock:
+        live = [facts for facts in state.opportunities if facts.status == "live"]
+    lists: list[CandidateList] = []
+    eligible: dict[str, np.ndarray] = {}
+    for opportunity in live:
+        with state.lock:  # taken per opportunity, so matching requests are not held up behind the whole audit
+            current = state.opportunities.get(opportunity.opportunity_id)
+            row = state.opportunities.row_of(opportunity.opportunity_id)
+            vector = None if row is None else state.opportunities.index.vector(row)
+            if current is None or vector is None or not is_open(state, current, today):
+                continue
+            mask = candidate_mask(state, current, Filters())
+            ranked = rank_candidates(state, vector, mask, opportunity=current, k=k, pool=settings.rerank_pool,
+                                     weights=weights_of(settings), today=today)
+            counts = eligible.setdefault(current.type, np.zeros(len(mask), dtype=np.int64))
+            if len(counts) < len(mask):  # people added since the count began
+                counts = eligible[current.type] = np.concatenate([counts, np.zeros(len(mask) - len(counts), np.int64)])
+            counts[: len(mask)] += mask
+            lists.append(CandidateList(opportunity_id=current.opportunity_id, type=current.type,
+                                       profile_ids=[item.key for item in ranked]))
+    by_person: dict[uuid.UUID, dict[str, int]] = {}
+    with state.lock:  # rows are never reused, so a row counted above is still that person (or gone)
+        for kind, counts in eligible.items():
+            for row in np.flatnonzero(counts).tolist():
+                person = state.profiles.at(row)
+                if person is not None:
+                    by_person.setdefault(person.profile_id, {})[kind] = int(counts[row])
+    return CandidateLists(
+        k=k, lists=lists,
+        eligible=[EligibleFor(profile_id=key, by_type=by_type)  # type: ignore[arg-type]
+                  for key, by_type in sorted(by_person.items(), key=lambda item: str(item[0]))],
     )
 
 

@@ -1,0 +1,230 @@
+"""The exposure audit: for the candidate lists advisers see for each open opportunity (the matcher's top k young
+people; rank r weighs 1/log2(r + 1)), each priority group's share of the exposure against its share of the
+eligible candidates, overall and per opportunity type, under the disclosure control of every published figure.
+
+The matcher gives lists and eligibility by profile id only; the groups (SEND included, from the restricted topic)
+are joined here, so the matcher never holds special category data. A share is a ratio of weighted sums over
+person-and-opportunity pairs whose totals are not published, and groups overlap (a person may be in several), so
+no shown share or ratio gives away another; they are published only beside a shown count of people."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.events.candidates import CandidateLists, CandidateSource, MatcherUnavailable
+from services.events.disclosure import Key, Protection, Table, protect
+from services.events.guarantee import groups_of
+from services.events.models import Person
+from services.events.schemas import ExposureGroup, ExposureKind, ExposureRead, Figure
+from services.messaging.vocabulary import OPPORTUNITY_TYPES, PRIORITY_GROUPS
+
+log = logging.getLogger(__name__)
+
+ALL = "all"
+EVERYONE = "everyone"
+
+
+def rank_weight(rank: int) -> float:
+    """The exposure of the candidate at this place in a list (1 for the first): 1 / log2(rank + 1)."""
+    return 1.0 / math.log2(rank + 1)
+
+
+@dataclass
+class Tallies:
+    """Unprotected sums by (kind, group): kind is `all` or an opportunity type; group a priority group or
+    `everyone`. `eligible` and `exposure` are over person-and-opportunity pairs; `people` counts each person once."""
+
+    kinds: list[str] = field(default_factory=list)
+    opportunities: dict[str, int] = field(default_factory=dict)
+    people: dict[tuple[str, str], int] = field(default_factory=dict)
+    eligible: dict[tuple[str, str], float] = field(default_factory=dict)
+    exposure: dict[tuple[str, str], float] = field(default_factory=dict)
+
+
+def tally(lists: CandidateLists, groups: Mapping[uuid.UUID, Sequence[str]]) -> Tallies:
+    """Exposure and eligibility per group, overall and per type. `groups` holds every person this service knows
+    (with no group or several); people it does not know (not read yet, or erased) count nowhere."""
+    types = [kind for kind in OPPORTUNITY_TYPES if any(item.type == kind for item in lists.lists)]
+    out = Tallies(kinds=[ALL, *types])
+    names = (EVERYONE, *PRIORITY_GROUPS)
+    for kind in out.kinds:
+        out.opportunities[kind] = sum(1 for item in lists.lists if kind in (ALL, item.type))
+        for name in names:
+            out.people[(kind, name)] = 0
+            out.eligible[(kind, name)] = 0.0
+            out.exposure[(kind, name)] = 0.0
+
+    def members(profile_id: uuid.UUID) -> tuple[str, ...] | None:
+        known = groups.get(profile_id)
+        return None if known is None else (EVERYONE, *known)
+
+    for item in lists.lists:
+        for rank, profile_id in enumerate(item.profile_ids, 1):
+            for name in members(profile_id) or ():
+                for kind in (ALL, item.type):
+                    out.exposure[(kind, name)] += rank_weight(rank)
+    for person in lists.eligible:
+        in_groups = members(person.profile_id)
+        if in_groups is None:
+            continue
+        by_type: dict[str, int] = {str(kind): count for kind, count in person.by_type.items()}
+        for kind in out.kinds:
+            count = sum(by_type.values()) if kind == ALL else by_type.get(kind, 0)
+            if count <= 0:
+                continue
+            for name in in_groups:
+                out.people[(kind, name)] += 1
+                out.eligible[(kind, name)] += count
+    return out
+
+
+def _table(tallies: Tallies, threshold: int) -> Table:
+    """The counts of people as one table: a group is at most everyone of its kind, a type's group at most the
+    group overall, and the group overall at most the sum over types (a person may be eligible for several).
+    A row with fewer people than the threshold, none included, is hidden whole, as in the guarantee summary."""
+    table = Table(values={})
+    types = [kind for kind in tallies.kinds if kind != ALL]
+    for (kind, name), count in tallies.people.items():
+        cell: Key = (kind, name)
+        table.values[cell] = count
+        if count < threshold:
+            table.hidden_whole.add(cell)
+            table.ranges[cell] = (0, threshold - 1)
+        if name != EVERYONE:
+            table.at_most.append((cell, (kind, EVERYONE)))
+        if kind != ALL:
+            table.at_most.append((cell, (ALL, name)))
+    if types:
+        for name in (EVERYONE, *PRIORITY_GROUPS):
+            table.sums_at_most.append(((ALL, name), tuple((kind, name) for kind in types)))
+    return table
+
+
+def _share(part: float, whole: float) -> float | None:
+    return part / whole if whole else None
+
+
+def _figure(value: float | None, hide: bool, digits: int) -> Figure:
+    if hide:
+        return Figure(value=None, suppressed=True)
+    return Figure(value=None if value is None else round(value, digits), suppressed=False)
+
+
+def protect_exposure(tallies: Tallies, threshold: int) -> list[ExposureKind]:
+    """Every kind's figures, protected together: counts from 1 to threshold - 1 hidden, small rows hidden whole,
+    and more hidden until no hidden count can be worked out; a hidden count hides its row's shares and ratio."""
+    table = _table(tallies, threshold)
+    protection: Protection = protect(table, threshold)
+    kinds = []
+    for kind in tallies.kinds:
+        whole_exposure = tallies.exposure[(kind, EVERYONE)]
+        whole_eligible = tallies.eligible[(kind, EVERYONE)]
+        rows = []
+        for name in PRIORITY_GROUPS:
+            cell = (kind, name)
+            hide = not protection.shows(cell)
+            exposure_share = _share(tallies.exposure[cell], whole_exposure)
+            eligible_share = _share(tallies.eligible[cell], whole_eligible)
+            ratio = (exposure_share / eligible_share
+                     if exposure_share is not None and eligible_share else None)
+            rows.append(ExposureGroup(
+                group=name,
+                too_small=hide and cell in table.hidden_whole,
+                people=_figure(tallies.people[cell], hide, 0),
+                eligible_share=_figure(eligible_share, hide, 3),
+                exposure_share=_figure(exposure_share, hide, 3),
+                ratio=_figure(ratio, hide, 2),
+            ))
+        everyone = (kind, EVERYONE)
+        kinds.append(ExposureKind(
+            type=kind,  # type: ignore[arg-type]
+            opportunities=tallies.opportunities[kind],
+            people=_figure(tallies.people[everyone], not protection.shows(everyone), 0),
+            groups=rows,
+        ))
+    return kinds
+
+
+NOTES = (
+    "For each open opportunity, the candidate list an adviser sees: the matcher's top {k} young people. The place "
+    "r in a list carries exposure 1/log2(r + 1) (1 for the first, 0.63 for the second, 0.29 for the tenth).",
+    "Share of exposure: the group's exposure over everyone's. Share of eligible: the group's eligible candidacies "
+    "(one per person and opportunity they are eligible for) over everyone's. Ratio: the first over the second; "
+    "1 means the group is shown as often as its share of eligible candidates, below 1 less often.",
+    "A count with fewer than {threshold} people behind it is hidden, and a group with fewer people, none "
+    "included, is hidden whole (too_small); further counts are hidden until no hidden count can be worked out from "
+    "the shown ones. A hidden count hides its shares and ratio too.",
+    "Priority groups are never inputs of the ranking: the matcher never receives them, nor SEND or any other "
+    "special category data. They are joined here, in the events service, with the lists the matcher gives by "
+    "profile id. People the events service does not know yet count nowhere.",
+)
+
+
+def audit(*, session: Session, lists: CandidateLists, threshold: int, as_at: dt.datetime) -> ExposureRead:
+    """The protected exposure table for these lists, with the groups this service holds."""
+    groups = {person.profile_id: groups_of(person)
+              for person in session.scalars(select(Person).where(Person.registered_at.is_not(None)))}
+    tallies = tally(lists, groups)
+    return ExposureRead(
+        as_at=as_at,
+        list_length=lists.k,
+        suppression_threshold=threshold,
+        kinds=protect_exposure(tallies, threshold),
+        notes=[note.format(k=lists.k, threshold=threshold) for note in NOTES],
+    )
+
+
+class ExposureAudit:
+    """The latest audit, made again when older than `max_age` (or by `refresh`, from a background thread). If the
+    matcher does not answer, the previous audit is kept and served with its own time."""
+
+    def __init__(self, *, source: CandidateSource, session_factory: sessionmaker[Session], threshold: int, k: int,
+                 max_age: dt.timedelta, now: Callable[[], dt.datetime]) -> None:
+        self.source = source
+        self.session_factory = session_factory
+        self.threshold = threshold
+        self.k = k
+        self.max_age = max_age
+        self.now = now
+        self._latest: ExposureRead | None = None
+        self._lock = threading.Lock()
+
+    def current(self) -> ExposureRead:
+        """The audit, at most `max_age` old when the matcher answers; raises MatcherUnavailable if there is none."""
+        latest = self._latest
+        if latest is not None and self.now() - latest.as_at <= self.max_age:
+            return latest
+        with self._lock:  # one computation at a time; those waiting take its result
+            latest = self._latest
+            if latest is not None and self.now() - latest.as_at <= self.max_age:
+                return latest
+            try:
+                return self._compute()
+            except MatcherUnavailable:
+                if latest is None:
+                    raise
+                log.warning("exposure audit: the matcher is not answering; serving the audit of %s", latest.as_at)
+                return latest
+
+    def refresh(self) -> None:
+        with self._lock:
+            try:
+                self._compute()
+            except MatcherUnavailable as exc:
+                log.warning("exposure audit not refreshed: %s", exc)
+
+    def _compute(self) -> ExposureRead:
+        as_at = self.now()
+        lists = self.source.candidate_lists(self.k)
+        with self.session_factory() as session:
+            self._latest = audit(session=session, lists=lists, threshold=self.threshold, as_at=as_at)
+        return self._latest

@@ -1,0 +1,190 @@
+"""The exposure audit: the shares worked out by hand on a small example, and through the events service's endpoint
+with a fake matcher and people (SEND included) delivered as events: small counts, and counts the others would give
+away, stay hidden with their shares and ratios."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.common.auth import Role
+from services.common.clock import FixedClock
+from services.events.candidates import CandidateList, CandidateLists, EligibleFor, MatcherUnavailable
+from services.events.config import EventsSettings
+from services.events.exposure import protect_exposure, tally
+from services.events.main import create_app, make_handler
+from tests.support.databases import TestDatabases
+from tests.support.events import YoungPerson
+from tests.support.keys import CONSUMER_KEYS
+from tests.support.services import bearer
+
+W2 = 1 / math.log2(3)  # the exposure of second place
+NOW = dt.datetime(2038, 3, 1, 9, tzinfo=dt.UTC)
+
+
+def _list(kind: str, *people: uuid.UUID) -> CandidateList:
+    return CandidateList(opportunity_id=uuid.uuid4(), type=kind, profile_ids=list(people))  # type: ignore[arg-type]
+
+
+def test_shares_and_ratios_as_worked_out_by_hand() -> None:
+    a, b, c, d, unknown = (uuid.uuid4() for _ in range(5))
+    groups = {a: ["care_leaver"], b: ["care_leaver", "send"], c: [], d: ["neet"]}
+    # Lists of two: job 1 [a, c] (b eligible, third), job 2 [c, d] (a third), training [b, d], job 3 [unknown].
+    lists = CandidateLists(k=2, lists=[_list("job", a, c), _list("job", c, d), _list("training", b, d),
+                                       _list("job", unknown)],
+                           eligible=[EligibleFor(profile_id=a, by_type={"job": 2}),
+                                     EligibleFor(profile_id=b, by_type={"job": 1, "training": 1}),
+                                     EligibleFor(profile_id=c, by_type={"job": 2}),
+                                     EligibleFor(profile_id=d, by_type={"job": 1, "training": 1}),
+                                     EligibleFor(profile_id=unknown, by_type={"job": 1})])
+    kinds = {kind.type: kind for kind in protect_exposure(tally(lists, groups), threshold=1)}
+    assert list(kinds) == ["all", "job", "training"]
+    assert [kinds[k].opportunities for k in kinds] == [4, 3, 1]
+    assert [kinds[k].people.value for k in kinds] == [4, 4, 2]  # the unknown person counts nowhere
+
+    def row(kind: str, group: str) -> dict[str, Any]:
+        found = next(g for g in kinds[kind].groups if g.group == group)
+        return {"people": found.people.value, "eligible": found.eligible_share.value,
+                "exposure": found.exposure_share.value, "ratio": found.ratio.value}
+
+    everyone_all, everyone_job, everyone_training = 3 * (1 + W2), 2 * (1 + W2), 1 + W2
+    # Overall: 8 eligible candidacies (a 2, b 2, c 2, d 2); care leavers a (1st on job 1) and b (1st on training).
+    assert row("all", "care_leaver") == {"people": 2, "eligible": 0.5, "exposure": round(2 / everyone_all, 3),
+                                         "ratio": round((2 / everyone_all) / 0.5, 2)}
+    assert row("all", "send") == {"people": 1, "eligible": 0.25, "exposure": round(1 / everyone_all, 3),
+                                  "ratio": round((1 / everyone_all) / 0.25, 2)}
+    assert row("all", "neet") == {"people": 1, "eligible": 0.25, "exposure": round(2 * W2 / everyone_all, 3),
+                                  "ratio": round((2 * W2 / everyone_all) / 0.25, 2)}
+    # Jobs: 6 candidacies (a 2, b 1, c 2, d 1); b is eligible for a job but never listed for one.
+    assert row("job", "care_leaver") == {"people": 2, "eligible": 0.5, "exposure": round(1 / everyone_job, 3),
+                                         "ratio": round((1 / everyone_job) / 0.5, 2)}
+    assert row("job", "send") == {"people": 1, "eligible": round(1 / 6, 3), "exposure": 0.0, "ratio": 0.0}
+    assert row("job", "neet")["exposure"] == round(W2 / everyone_job, 3)
+    assert row("training", "care_leaver") == {"people": 1, "eligible": 0.5,
+                                              "exposure": round(1 / everyone_training, 3),
+                                              "ratio": round((1 / everyone_training) / 0.5, 2)}
+    nobody = next(g for g in kinds["all"].groups if g.group == "young_carer")  # no share of nothing: no ratio
+    assert (nobody.people.value, nobody.exposure_share.value, nobody.ratio.value) == (0, 0.0, None)
+
+
+class FakeMatcher:
+    """Candidate lists set by the test; `down` makes it answer as a matcher that is not there."""
+
+    def __init__(self) -> None:
+        self.lists = CandidateLists(k=10, lists=[], eligible=[])
+        self.down = False
+        self.asked = 0
+
+    def candidate_lists(self, k: int) -> CandidateLists:
+        self.asked += 1
+        if self.down:
+            raise MatcherUnavailable("the matching service is not answering (ConnectError)")
+        return self.lists
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def service(databases: TestDatabases) -> Iterator[tuple[TestClient, FakeMatcher, EventsSettings]]:
+    settings = EventsSettings(database_url=databases.new_url("events_exposure"), consume=False,
+                              environment="test", exposure_refresh_seconds=0)
+    matcher = FakeMatcher()
+    app = create_app(settings, clock=FixedClock(NOW), keys=CONSUMER_KEYS, candidates=matcher)
+    with TestClient(app) as client:
+        yield client, matcher, settings
+
+
+def _people(service: tuple[TestClient, FakeMatcher, EventsSettings], groups: list[list[str]],
+            send: int = 0) -> list[uuid.UUID]:
+    """Registered as events (the first `send` of them with SEND on the restricted topic), as the consumer applies
+    them."""
+    client, _matcher, _settings = service
+    people = [YoungPerson("adviser-exposure", NOW - dt.timedelta(days=30), priority_groups=g) for g in groups]
+    events = [person.registered() for person in people]
+    events += [person.special(send=True) for person in people[:send]]
+    app: Any = client.app
+    make_handler(app.state.session_factory, app.state.engine, CONSUMER_KEYS, "events-exposure")(events)
+    return [person.profile_id for person in people]
+
+
+def test_the_endpoint_hides_small_groups_and_what_would_give_them_away(
+    service: tuple[TestClient, FakeMatcher, EventsSettings],
+) -> None:
+    client, matcher, settings = service
+    # 30 people: 8 care leavers (4 eligible for jobs only, 4 for training only), 3 with SEND, 19 with no group.
+    care_jobs = _people(service, [["care_leaver"]] * 4)
+    care_training = _people(service, [["care_leaver"]] * 4)
+    send = _people(service, [[]] * 3, send=3)
+    others = _people(service, [[]] * 19)
+    jobs = [*care_jobs, *send, *others[:10]]
+    training = [*care_training, *others[10:]]
+    matcher.lists = CandidateLists(
+        k=10,
+        lists=[_list("job", *jobs[:10]), _list("job", *reversed(jobs[-10:])), _list("training", *training[:10])],
+        eligible=[*(EligibleFor(profile_id=p, by_type={"job": 2}) for p in jobs),
+                  *(EligibleFor(profile_id=p, by_type={"training": 1}) for p in training)],
+    )
+    adviser = bearer(settings, Role.ADVISER, "adviser-exposure")
+    response = client.get("/exposure", headers=adviser)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["suppression_threshold"] == 5 and body["list_length"] == 10
+    kinds = {kind["type"]: kind for kind in body["kinds"]}
+    assert list(kinds) == ["all", "job", "training"]
+    assert [kinds[k]["people"]["value"] for k in kinds] == [30, 17, 13]
+
+    def row(kind: str, group: str) -> dict[str, Any]:
+        return next(g for g in kinds[kind]["groups"] if g["group"] == group)
+
+    hidden = {"value": None, "suppressed": True}
+    for kind in kinds:  # 3 with SEND: too small everywhere, every figure hidden
+        assert row(kind, "send")["too_small"]
+        assert all(row(kind, "send")[f] == hidden for f in ("people", "eligible_share", "exposure_share", "ratio"))
+    # 4 care leavers for jobs and 4 for training are too small; shown, the 8 overall would pin both at 4 (each at
+    # most 4, together at least 8), so the 8 is hidden too, with its shares and ratio.
+    for kind in ("job", "training"):
+        assert row(kind, "care_leaver")["too_small"]
+    overall = row("all", "care_leaver")
+    assert not overall["too_small"]
+    assert all(overall[f] == hidden for f in ("people", "eligible_share", "exposure_share", "ratio"))
+    # Nothing shown is a count from 1 to 4.
+    for kind in kinds.values():
+        for group in kind["groups"]:
+            assert group["people"]["value"] is None or group["people"]["value"] == 0 or group["people"]["value"] >= 5
+    # Groups with nobody eligible are too small as well (none included), so a hidden row says nothing.
+    assert row("all", "young_carer")["too_small"] and row("all", "young_carer")["people"] == hidden
+    assert any("1/log2(r + 1)" in note for note in body["notes"])
+
+    for role, sub in ((Role.EMPLOYER, str(uuid.uuid4())), (Role.YOUNG_PERSON, str(send[0])),
+                      (Role.SERVICE, "matching"), (Role.SERVICE, "notifications")):
+        assert client.get("/exposure", headers=bearer(settings, role, sub)).status_code == 403, role
+    assert client.get("/exposure").status_code == 401
+
+
+def test_the_audit_is_kept_and_survives_a_matcher_that_is_away(
+    service: tuple[TestClient, FakeMatcher, EventsSettings],
+) -> None:
+    client, matcher, settings = service
+    adviser = bearer(settings, Role.ADVISER, "adviser-exposure")
+    matcher.down = True
+    response = client.get("/exposure", headers=adviser)
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert "matching service is not answering" in response.json()["detail"]
+    matcher.down = False
+    people = _people(service, [["neet"]] * 6)
+    matcher.lists = CandidateLists(k=10, lists=[_list("apprenticeship", *people)],
+                                   eligible=[EligibleFor(profile_id=p, by_type={"apprenticeship": 1})
+                                             for p in people])
+    first = client.get("/exposure", headers=adviser).json()
+    neet = next(g for g in first["kinds"][0]["groups"] if g["group"] == "neet")
+    assert neet["people"]["value"] == 6 and neet["ratio"]["value"] == 1.0
+    asked = matcher.asked
+    assert client.get("/exposure", headers=adviser).json() == first  # kept (the clock stands still)
+    assert matcher.asked == asked
