@@ -70,7 +70,7 @@ class Tally:
 
 def token_for(case: schemathesis.Case, settings: CommonSettings) -> dict[str, str]:
     """A valid token of the role the operation is for (as the tests mint them)."""
-    if case.path.startswith("/keys") or case.path.endswith("/subject"):
+    if case.path.startswith("/keys") or case.path.endswith("/subject") or case.path == "/candidate-lists":
         return bearer(settings, Role.SERVICE, "events")
     if case.path.endswith("/interest"):
         return bearer(settings, Role.YOUNG_PERSON, "3f1b7e3c-0000-4000-8000-000000000001")
@@ -97,18 +97,19 @@ def services(databases: TestDatabases, bootstrap_servers: str, tmp_path_factory:
             consume=False, semantic_search=False, expiry_interval_seconds=3600.0,
             kafka_bootstrap_servers=bootstrap_servers,
         )
-        events = EventsSettings(environment="test", database_url=databases.new_url("events"), consume=False,
-                                kafka_bootstrap_servers=bootstrap_servers)
         matching = MatchingSettings(environment="test", data_dir=tmp_path_factory.mktemp("fuzz-matching"),
                                     kafka_bootstrap_servers=bootstrap_servers)
+        matching_url = stack.enter_context(live_server(
+            create_matching(matching, clock=clock, embedder=HashingEmbedder(), keys=CONSUMER_KEYS)))
+        events = EventsSettings(environment="test", database_url=databases.new_url("events"), consume=False,
+                                kafka_bootstrap_servers=bootstrap_servers, matching_url=matching_url)
         yield [
             Running("profiles", profiles_url, profiles),
             Running("opportunities", stack.enter_context(live_server(create_opportunities(opportunities, clock=clock))),
                     opportunities),
             Running("events", stack.enter_context(live_server(create_events(events, clock=clock, keys=CONSUMER_KEYS))),
                     events),
-            Running("matching", stack.enter_context(live_server(
-                create_matching(matching, clock=clock, embedder=HashingEmbedder(), keys=CONSUMER_KEYS))), matching),
+            Running("matching", matching_url, matching),
         ]
 
 

@@ -178,7 +178,8 @@ def running_stack(databases: TestDatabases, bootstrap_servers: str, tmp: Path) -
             semantic_timeout_seconds=10.0, **common))
         urls["opportunities"] = stack.enter_context(live_server(apps["opportunities"]))
         apps["events"] = create_events_app(EventsSettings(
-            profiles_url=urls["profiles"], database_url=databases.new_url("events"), consumer_group=f"events-ui-{run}",
+            profiles_url=urls["profiles"], matching_url=urls["matching"], database_url=databases.new_url("events"),
+            consumer_group=f"events-ui-{run}",
             **common))
         urls["events"] = stack.enter_context(live_server(apps["events"]))
         stack.enter_context(running_relay("profiles", profiles_db, bootstrap_servers))

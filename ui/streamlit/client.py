@@ -328,6 +328,10 @@ class Api:
         """The town's figures for a calendar month (YYYY-MM) or, without one, all time."""
         return self.get("events", "/stats", month=month)
 
+    def exposure(self) -> Json:
+        """Each priority group's share of the candidate lists' exposure against its share of eligible candidates."""
+        return self.get("events", "/exposure")
+
     def views_of(self, profile_id: uuid.UUID | str) -> Json:
         """Who has looked at a young person's record (advisers, and employers through a referral)."""
         return self.get("events", f"/people/{profile_id}/views")

@@ -11,6 +11,7 @@ import streamlit as st
 
 from services.common.auth import Role
 from ui.streamlit import labels, session
+from ui.streamlit.client import ServiceError
 from ui.streamlit.widgets import require
 
 user = require(Role.ADVISER)
@@ -117,3 +118,45 @@ if stats is not None:
         hidden_types = [labels.type_label(kind) for kind, number in stats["starts_by_type"].items() if number is None]
         st.caption("Starts by type" + (f" (hidden: {', '.join(hidden_types)})" if hidden_types else ""))
         st.bar_chart(pd.Series(starts, name="Starts"), horizontal=True)
+
+st.subheader("Who the candidate lists show")
+st.caption("For each open opportunity, advisers see the young people it suits best. Is each priority group shown as "
+           "often as its share of the eligible young people? A ratio of 1 means yes; below 1, less often.")
+try:
+    with st.spinner("Reading the candidate lists..."):
+        audit = client.exposure()
+except ServiceError as err:
+    audit = None
+    if err.status == 503:
+        st.info("The exposure figures need the suggestions service, which isn't answering. Please try again in a "
+                "minute.", icon="ℹ️")
+    else:
+        session.show_error(err)
+if audit is not None:
+    kinds = {kind["type"]: kind for kind in audit["kinds"]}
+    chosen = st.selectbox("Opportunity type", list(kinds), key="exposure_type",
+                          format_func=lambda kind: "All types" if kind == "all" else labels.type_label(kind))
+    kind = kinds[chosen or "all"]
+
+    def share(value: dict[str, Any]) -> str:
+        if value["suppressed"]:
+            return HIDDEN
+        return "none" if value["value"] is None else f"{float(value['value']) * 100:.0f}%"
+
+    def ratio(value: dict[str, Any]) -> str:
+        if value["suppressed"]:
+            return HIDDEN
+        return "-" if value["value"] is None else f"{float(value['value']):.2f}"
+
+    st.caption(f"As at {labels.day(audit['as_at'])}: {kind['opportunities']} open opportunities, "
+               f"{figure(kind['people'])} eligible young people, the top {audit['list_length']} of each list.")
+    st.dataframe(pd.DataFrame([
+        {"Group": labels.PRIORITY_GROUPS.get(group["group"], group["group"]),
+         "Eligible people": figure(group["people"]), "Share of eligible": share(group["eligible_share"]),
+         "Share of exposure": share(group["exposure_share"]), "Ratio": ratio(group["ratio"])}
+        for group in kind["groups"]
+    ]), hide_index=True)
+    st.caption(HIDDEN_MEANS)
+    with st.expander("How the exposure is measured"):
+        for note in audit["notes"]:
+            st.markdown(f"- {note}")
