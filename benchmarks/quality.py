@@ -262,6 +262,10 @@ def run(*, embedder: Embedder, seed: int, say: Callable[[str], None], tmp: Path,
             "pairs": pairs,
             "spread": spread_figures,
             "exposure": audit,
+            "ranking": {"model": embedder.name, "list_length": TOP, "weight_similarity": base.weight_similarity,
+                        "weight_skills": base.weight_skills, "weight_distance": base.weight_distance,
+                        "weight_capacity": base.weight_capacity, "weight_title": base.weight_title,
+                        "rerank_pool": base.rerank_pool, "concept_same_meaning": base.concept_same_meaning},
             "example": example,
         }
     finally:
@@ -288,8 +292,9 @@ def _example_reasons(state: MatchingState, settings: MatchingSettings, described
     return lines
 
 
-def json_figures(figures: dict[str, Any]) -> dict[str, Any]:
-    """{"styles": {style: {hit_at_5, map_at_10, ndcg_at_10, bm25_hit_at_5, plain_hit_at_5, ...}}, ...}"""
+def json_figures(figures: dict[str, Any], *, measured_on: dt.date) -> dict[str, Any]:
+    """{"provenance": ..., "styles": {style: {hit_at_5, map_at_10, ndcg_at_10, bm25_hit_at_5, plain_hit_at_5, ...}},
+    ...}: the transparency page reads the copy in docs/matching-figures.json."""
     rankings = figures["rankings"]
     styles = {}
     for style in STYLES:
@@ -299,7 +304,9 @@ def json_figures(figures: dict[str, Any]) -> dict[str, Any]:
             "bm25_hit_at_5": bm25["hit"], "bm25_map_at_10": bm25["map"], "bm25_ndcg_at_10": bm25["ndcg"],
             "plain_hit_at_5": plain["hit"], "plain_map_at_10": plain["map"], "plain_ndcg_at_10": plain["ndcg"],
         }
-    return {"styles": styles, **{key: value for key, value in figures.items() if key != "example"}}
+    provenance = {"source": "youth-guarantee bench --quality", "measured_on": measured_on.isoformat()}
+    return {"provenance": provenance, "styles": styles,
+            **{key: value for key, value in figures.items() if key != "example"}}
 
 
 def table(figures: dict[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import sys
@@ -347,7 +348,7 @@ def _bench_quality(json_path: Path | None) -> None:
     typer.echo("")
     typer.echo(quality_bench.table(figures))
     if json_path is not None:
-        write_figures(quality_bench.json_figures(figures), json_path)
+        write_figures(quality_bench.json_figures(figures, measured_on=dt.date.today()), json_path)
         typer.echo(f"\nwrote {json_path}")
 
 

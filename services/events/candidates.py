@@ -1,7 +1,7 @@
 """The matcher's candidate lists, as the exposure audit reads them: every open opportunity's list (best first) and
 how many opportunities of each type each person is an eligible candidate for, by profile id only (GET
 /candidate-lists on the matching service, with this service's scope `matching:candidate-lists`). Nothing is sent
-to the matcher: the priority groups are joined here."""
+to the matcher: the priority groups, SEND included, are joined here."""
 
 from __future__ import annotations
 

@@ -85,7 +85,8 @@ def candidate_lists(
     k: Annotated[K, Query()] = 10,
 ) -> CandidateLists:
     """Every open opportunity's candidate list and who is eligible for how many, for the events service's exposure
-    audit (profile ids only: the priority groups are joined there, never here)."""
+    audit: profile ids only, which the events service joins with the priority groups it holds (SEND, special
+    category data, never reaches this service)."""
     assert runtime.state is not None
     return service.candidate_lists(state=runtime.state, settings=settings, k=k, today=clock.today())
 

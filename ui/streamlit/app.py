@@ -35,6 +35,9 @@ def pages_for(role: Role | None) -> dict[str, list[st.Page]]:
     referral = st.Page("views/referral.py", title="Referral", icon=":material/send:", visibility="hidden")
     refused = partial(_addressed, stand_in="views/not_allowed.py", title="Not available")
     email = st.Page("views/email.py", title="Email and alerts", icon=":material/mail:")
+    # Public: how suggestions are made, for everyone signed in or not.
+    transparency = st.Page("views/transparency.py", title="How suggestions are made", icon=":material/policy:",
+                           url_path="how-suggestions-are-made")
     if role is Role.ADVISER:
         return {"Adviser": [
             st.Page("views/caseload.py", title="Caseload", icon=":material/groups:", default=True),
@@ -42,22 +45,22 @@ def pages_for(role: Role | None) -> dict[str, list[st.Page]]:
             st.Page("views/register.py", title="Register a young person", icon=":material/person_add:"),
             st.Page("views/opportunities.py", title="Opportunities", icon=":material/map:"),
             st.Page("views/dashboard.py", title="Guarantee dashboard", icon=":material/monitoring:"),
-            email, opportunity, referral,
+            email, transparency, opportunity, referral,
         ]}
     if role is Role.EMPLOYER:
         return {"Employer": [
             st.Page("views/my_opportunities.py", title="My opportunities", icon=":material/work:", default=True),
             st.Page("views/referrals.py", title="Referrals", icon=":material/inbox:"),
-            email, opportunity, referral, *refused({"opportunity", "referral"}),
+            email, transparency, opportunity, referral, *refused({"opportunity", "referral"}),
         ]}
     if role is Role.YOUNG_PERSON:
         return {"You": [
             st.Page("views/suggested.py", title="Suggested for me", icon=":material/star:", default=True),
             st.Page("views/browse.py", title="Browse", icon=":material/search:"),
             st.Page("views/my_profile.py", title="My profile", icon=":material/badge:"),
-            email, opportunity, referral, *refused({"opportunity", "referral"}),
+            email, transparency, opportunity, referral, *refused({"opportunity", "referral"}),
         ]}
-    return {"": [st.Page("views/sign_in.py", title="Sign in", icon=":material/login:", default=True),
+    return {"": [st.Page("views/sign_in.py", title="Sign in", icon=":material/login:", default=True), transparency,
                  *_addressed(set(), "views/sign_in.py", "Sign in")]}
 
 

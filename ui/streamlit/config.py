@@ -9,6 +9,9 @@ from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import CommonSettings, address_of
 
+# Written by `youth-guarantee bench --quality --json docs/matching-figures.json`; read by the public page.
+MATCHING_FIGURES = Path(__file__).resolve().parents[2] / "docs" / "matching-figures.json"
+
 
 class UISettings(CommonSettings):
     model_config = SettingsConfigDict(env_prefix="UI_", populate_by_name=True, extra="ignore")
@@ -23,6 +26,14 @@ class UISettings(CommonSettings):
     timeout_seconds: float = Field(10.0, gt=0, le=120)
     # Map tiles for the opportunity maps (e.g. "light" for CARTO tiles); none by default, so the maps work offline.
     map_style: str | None = None
+
+    # The public page "How suggestions are made": the matcher's measured figures (docs/matching-figures.json,
+    # written by `youth-guarantee bench --quality --json`) and how to reach the hub to question a decision.
+    matching_figures_file: Path = MATCHING_FIGURES
+    hub_name: str = "the Youth Employment hub"
+    hub_email: str | None = None
+    hub_phone: str | None = None
+    hub_address: str | None = None
 
     # Development sign-in: the seeded demo users offered on the sign-in page.
     demo_advisers: tuple[str, ...] = ("adviser-1", "adviser-2")

@@ -12,6 +12,8 @@ from ui.streamlit.session import DemoUser
 config = session.settings()
 st.title("Youth Guarantee")
 st.write("Find work, training and apprenticeships around Stockport, with help from the Youth Employment hub.")
+st.page_link("views/transparency.py", label="How suggestions are made, and how to question them",
+             icon=":material/policy:")
 
 if not config.development_mode:
     st.button("Sign in", type="primary", icon=":material/login:",
