@@ -32,7 +32,7 @@ from services.matching.concepts import Concepts, EscoSkillIndex
 from services.matching.config import MatchingSettings
 from services.matching.embedder import Embedder
 from services.matching.facts import PersonFacts
-from services.matching.ranking import Filters, candidate_mask, opportunity_mask, person_origin
+from services.matching.ranking import Filters, opportunity_mask, person_origin
 from services.matching.state import MatchingState, Referral
 from services.matching.text import profile_text, text_hash
 
@@ -452,25 +452,29 @@ def spread_table(figures: dict[str, dict[str, float]], postings: int) -> str:
 
 
 AUDIT_PEOPLE = 600
-SMALL = 5  # a group with fewer eligible people than this (overall or for a type) is not shown
+SMALL = 5  # the disclosure threshold the audit is published under (services/events/disclosure.py)
 
 
 def exposure_audit(*, state: MatchingState, embedder: Embedder, corpus: search_bench.Corpus, seed: int,
                    say: Callable[[str], None], count: int = AUDIT_PEOPLE) -> dict[str, Any]:
-    """For the employer-side candidate lists (the top 10 young people for each live posting), each priority
-    group's share of exposure (rank r weighs 1/log2(r + 1)) against its share of the eligible candidates, overall
-    and per opportunity type. People are the seed's synthetic young people (groups drawn at the seed's shares,
-    independent of everything else); only the groups the matcher may hold (never SEND, special category data)."""
+    """The exposure audit advisers see on the dashboard (services/events/exposure.py: the same sums and the same
+    disclosure control, at SMALL) over the matcher's candidate lists for every live posting (the top 10 young
+    people, rank r weighing 1/log2(r + 1)), overall and per opportunity type. People are the seed's synthetic young
+    people (groups drawn at the seed's shares, independent of everything else); the matcher is given only the
+    groups it may hold, and the groups, SEND included, are joined afterwards, as the events service does."""
     import random
 
     from infra.seed.context import SeedContext
     from infra.seed.profiles import synthetic_person
     from services.common.postcodes import locate
+    from services.events import exposure
+    from services.events.candidates import CandidateLists
     from services.messaging.vocabulary import SHARED_PRIORITY_GROUPS
 
     ctx = SeedContext(now=dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC), rng=random.Random(seed), show_progress=False)
     people: list[PersonFacts] = []
     texts: list[str] = []
+    groups: dict[uuid.UUID, list[str]] = {}
     while len(people) < count:
         created = synthetic_person(ctx, ctx.now.date() - dt.timedelta(days=ctx.rng.randint(0, 90)), with_phone=False)
         place = locate(created.postcode)
@@ -488,60 +492,32 @@ def exposure_audit(*, state: MatchingState, embedder: Embedder, corpus: search_b
         text = profile_text(snapshot)
         people.append(PersonFacts.from_snapshot(snapshot, 1, text_hash(text)))
         texts.append(text)
+        groups[snapshot.profile_id] = list(created.priority_groups)
     say(f"exposure audit: embedding {len(people)} synthetic young people ...")
     for facts, vector in zip(people, embedder.embed(texts), strict=True):
         state.put_person(facts, vector)
-    groups = list(SHARED_PRIORITY_GROUPS)
-    settings = MatchingSettings()
-    kinds: dict[str, dict[str, dict[str, float]]] = {}
-
-    def add(kind: str, group: str, exposure: float, eligible: float) -> None:
-        row = kinds.setdefault(kind, {}).setdefault(group, {"exposure": 0.0, "eligible": 0.0, "people": 0.0})
-        row["exposure"] += exposure
-        row["eligible"] += eligible
-
-    eligible_people: dict[tuple[str, str], set[uuid.UUID]] = {}
     say("exposure audit: candidate lists for every live posting ...")
-    audited = {person.profile_id for person in people}
-    for posting in [f for f in state.opportunities if f.status == "live"]:
-        answer = matching_service.candidates_for_opportunity(
-            state=state, settings=settings, opportunity_id=posting.opportunity_id, k=TOP, filters=Filters(),
-            today=corpus.today)
-        if not answer.matches:
-            continue
-        rows = np.flatnonzero(candidate_mask(state, posting, Filters()))
-        eligible = [p for row in rows.tolist() if (p := state.profiles.at(row)) is not None
-                    and p.profile_id in audited]
-        weights = {m.profile_id: 1 / math.log2(rank + 1) for rank, m in enumerate(answer.matches, 1)}
-        for kind in ("all", posting.type):
-            for group in [*groups, "everyone"]:
-                members = [p for p in eligible if group == "everyone" or group in p.priority_groups]
-                eligible_people.setdefault((kind, group), set()).update(p.profile_id for p in members)
-                add(kind, group, sum(weights.get(p.profile_id, 0.0) for p in members), len(members))
+    lists = matching_service.candidate_lists(state=state, settings=MatchingSettings(), k=TOP, today=corpus.today)
     for person in people:
         state.profiles.delete(person.profile_id)
+    kinds = exposure.protect_exposure(exposure.tally(CandidateLists.model_validate(lists.model_dump()), groups), SMALL)
     out: dict[str, Any] = {}
-    for kind, by_group in kinds.items():
-        total = by_group["everyone"]
-        out[kind] = {}
-        for group in groups:
-            row = by_group.get(group)
-            distinct = len(eligible_people.get((kind, group), set()))
-            if row is None or distinct < SMALL or not total["exposure"] or not total["eligible"]:
-                out[kind][group] = {"people": distinct, "suppressed": True}
-                continue
-            exposure_share = row["exposure"] / total["exposure"]
-            eligible_share = row["eligible"] / total["eligible"]
-            out[kind][group] = {"people": distinct, "exposure_share": exposure_share,
-                                "eligible_share": eligible_share,
-                                "ratio": exposure_share / eligible_share if eligible_share else None}
+    for kind in kinds:
+        out[kind.type] = {}
+        for row in kind.groups:
+            if row.people.suppressed:
+                out[kind.type][row.group] = {"suppressed": True}
+            else:
+                out[kind.type][row.group] = {"people": row.people.value, "exposure_share": row.exposure_share.value,
+                                             "eligible_share": row.eligible_share.value, "ratio": row.ratio.value}
     return {"people": len(people), "groups": out}
 
 
 def exposure_table(audit: dict[str, Any]) -> str:
     lines = [
         f"Exposure audit: employer-side candidate lists (top {TOP}, rank r weighs 1/log2(r+1)) for every live "
-        f"posting, {audit['people']} synthetic young people; groups with fewer than {SMALL} eligible people hidden",
+        f"posting, {audit['people']} synthetic young people; figures hidden as on the dashboard (fewer than {SMALL} "
+        "eligible people, or a count the others would give away)",
         "",
         "| opportunity type | group | eligible people | share of eligible | share of exposure | ratio |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -549,8 +525,12 @@ def exposure_table(audit: dict[str, Any]) -> str:
     for kind, by_group in audit["groups"].items():
         for group, row in by_group.items():
             if row.get("suppressed"):
-                lines.append(f"| {kind} | {group} | fewer than {SMALL} | - | - | - |")
+                lines.append(f"| {kind} | {group} | hidden | - | - | - |")
             else:
-                lines.append(f"| {kind} | {group} | {row['people']} | {row['eligible_share']:.3f} | "
-                             f"{row['exposure_share']:.3f} | {row['ratio']:.2f} |")
+                lines.append(f"| {kind} | {group} | {row['people']:.0f} | {_maybe(row['eligible_share'], 3)} | "
+                             f"{_maybe(row['exposure_share'], 3)} | {_maybe(row['ratio'], 2)} |")
     return "\n".join(lines)
+
+
+def _maybe(value: float | None, digits: int) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"

@@ -28,7 +28,7 @@ def _bench_output() -> dict[str, Any]:
                            *(f"service, capacity weight {w:g}" for w in quality.CAPACITY_WEIGHTS))}
     exposure = {"people": 600, "groups": {"all": {
         "neet": {"people": 90, "exposure_share": 0.2, "eligible_share": 0.2, "ratio": 1.0},
-        "young_carer": {"people": 3, "suppressed": True}}}}
+        "young_carer": {"suppressed": True}}}}
     figures = {"postings": 652, "occupations": 492, "people": 40, "esco_skills": 13939, "rankings": rankings,
                "pairs": {}, "spread": spread, "exposure": exposure, "ranking": {"model": "m", "weight_similarity": 0.7},
                "example": []}
