@@ -12,7 +12,7 @@ from services.common.errors import Forbidden, NotFound, RuleViolation
 from services.common.postcodes import InvalidPostcode, locate
 from services.matching.config import MatchingSettings
 from services.matching.embedder import Embedder
-from services.matching.facts import PersonFacts
+from services.matching.facts import OpportunityFacts, PersonFacts
 from services.matching.ranking import (
     Filters,
     Origin,
@@ -162,20 +162,24 @@ def candidates_for_opportunity(
         opportunity = state.opportunities.get(opportunity_id)
         if opportunity is None:
             raise NotFound("opportunity", opportunity_id)
-        mask = candidate_mask(state, opportunity, filters)
-        row = state.opportunities.row_of(opportunity_id)
-        vector = None if row is None else state.opportunities.index.vector(row)
-        if vector is None or not is_open(state, opportunity, today):
-            ranked: list[Ranked] = []
-        else:
-            ranked = rank_candidates(
-                state, vector, mask, opportunity=opportunity, k=k, pool=settings.rerank_pool,
-                weights=weights_of(settings), today=today,
-            )
+        _mask, ranked = _ranked_candidates(state, settings, opportunity, k=k, filters=filters, today=today)
     return OpportunityCandidates(
         opportunity_id=opportunity_id,
         matches=[CandidateMatch(profile_id=r.key, score=r.score, explanation=_explanation(r)) for r in ranked],
     )
+
+
+def _ranked_candidates(state: MatchingState, settings: MatchingSettings, opportunity: OpportunityFacts, *, k: int,
+                       filters: Filters, today: dt.date) -> tuple[np.ndarray, list[Ranked]]:
+    """The rows of eligible young people and the best k of them (none while the opportunity is not open); called
+    under the state lock."""
+    mask = candidate_mask(state, opportunity, filters)
+    row = state.opportunities.row_of(opportunity.opportunity_id)
+    vector = None if row is None else state.opportunities.index.vector(row)
+    if vector is None or not is_open(state, opportunity, today):
+        return mask, []
+    return mask, rank_candidates(state, vector, mask, opportunity=opportunity, k=k, pool=settings.rerank_pool,
+                                 weights=weights_of(settings), today=today)
 
 
 def candidate_lists(*, state: MatchingState, settings: MatchingSettings, k: int, today: dt.date) -> CandidateLists:
@@ -188,13 +192,11 @@ def candidate_lists(*, state: MatchingState, settings: MatchingSettings, k: int,
     for opportunity in live:
         with state.lock:  # taken per opportunity, so matching requests are not held up behind the whole audit
             current = state.opportunities.get(opportunity.opportunity_id)
-            row = state.opportunities.row_of(opportunity.opportunity_id)
-            vector = None if row is None else state.opportunities.index.vector(row)
-            if current is None or vector is None or not is_open(state, current, today):
+            if current is None or not is_open(state, current, today):
                 continue
-            mask = candidate_mask(state, current, Filters())
-            ranked = rank_candidates(state, vector, mask, opportunity=current, k=k, pool=settings.rerank_pool,
-                                     weights=weights_of(settings), today=today)
+            mask, ranked = _ranked_candidates(state, settings, current, k=k, filters=Filters(), today=today)
+            if not ranked:  # nobody eligible, or not embedded yet: no list to audit
+                continue
             counts = eligible.setdefault(current.type, np.zeros(len(mask), dtype=np.int64))
             if len(counts) < len(mask):  # people added since the count began
                 counts = eligible[current.type] = np.concatenate([counts, np.zeros(len(mask) - len(counts), np.int64)])
