@@ -54,12 +54,12 @@ def seeded_stack(tmp: Path) -> Iterator[dict[str, str]]:
             from infra.seed import seed_all
 
             print("\n".join(seed_all(show_progress=False)))
-            urls["events"] = stack.enter_context(live_server(create_events_app(EventsSettings(
-                profiles_url=urls["profiles"], database_url=databases.new_url("events"),
-                consumer_group="events-screenshots", **common))))
             urls["matching"] = stack.enter_context(live_server(create_matching_app(MatchingSettings(
                 profiles_url=urls["profiles"], data_dir=tmp / "matching", consumer_name="matching-screenshots",
                 embedder="torch", **common))))
+            urls["events"] = stack.enter_context(live_server(create_events_app(EventsSettings(
+                profiles_url=urls["profiles"], matching_url=urls["matching"], database_url=databases.new_url("events"),
+                consumer_group="events-screenshots", **common))))
             stack.enter_context(running_relay("profiles", profiles_db, broker.bootstrap_servers))
             stack.enter_context(running_relay("opportunities", opportunities_db, broker.bootstrap_servers))
             for name in ("events", "matching"):
@@ -94,8 +94,17 @@ def main() -> None:
                 page.click("a", "Guarantee dashboard")
                 page.wait_for_text("By priority group", timeout=60)
                 shots.append(_shoot(page, "guarantee_dashboard", tmp))
+                page.viewport(1200, 2400)  # the exposure audit is at the foot of the dashboard
+                page.wait_for_text("Who the candidate lists show", "How the exposure is measured", timeout=120)
+                shots.append(_shoot(page, "exposure_audit", tmp))
+                page.viewport(1200, 800)
                 page.click("button", "Sign out")
                 page.wait_for_text("Sign in as a young person")
+                page.click("a", "How suggestions are made")
+                page.wait_for_text("What it never uses", "How well it works", timeout=60)
+                shots.append(_shoot(page, "how_suggestions_are_made", tmp))
+                page.goto(url)
+                page.wait_for_text("Sign in as a young person", timeout=60)
                 page.viewport(390, 844, mobile=True)
                 page.click("button", "Sign in as a young person")
                 page.wait_for_text("Why it could suit you", timeout=60)
