@@ -507,6 +507,8 @@ def exposure_audit(*, state: MatchingState, embedder: Embedder, corpus: search_b
         for row in kind.groups:
             if row.people.suppressed:
                 out[kind.type][row.group] = {"suppressed": True}
+            elif row.ratio.suppressed:  # a group's shares by type, withheld while one of its counts is hidden
+                out[kind.type][row.group] = {"people": row.people.value, "shares_suppressed": True}
             else:
                 out[kind.type][row.group] = {"people": row.people.value, "exposure_share": row.exposure_share.value,
                                              "eligible_share": row.eligible_share.value, "ratio": row.ratio.value}
@@ -526,6 +528,8 @@ def exposure_table(audit: dict[str, Any]) -> str:
         for group, row in by_group.items():
             if row.get("suppressed"):
                 lines.append(f"| {kind} | {group} | hidden | - | - | - |")
+            elif row.get("shares_suppressed"):
+                lines.append(f"| {kind} | {group} | {row['people']:.0f} | hidden | hidden | hidden |")
             else:
                 lines.append(f"| {kind} | {group} | {row['people']:.0f} | {_maybe(row['eligible_share'], 3)} | "
                              f"{_maybe(row['exposure_share'], 3)} | {_maybe(row['ratio'], 2)} |")

@@ -5,7 +5,8 @@ eligible candidates, overall and per opportunity type, under the disclosure cont
 The matcher gives lists and eligibility by profile id only; the groups (SEND included, from the restricted topic)
 are joined here, so the matcher never holds special category data. A share is a ratio of weighted sums over
 person-and-opportunity pairs whose totals are not published, and groups overlap (a person may be in several), so
-no shown share or ratio gives away another; they are published only beside a shown count of people."""
+shares of different groups say nothing of each other; within a group, its shares by type are shown only when every
+one of its counts is (see _shares_hidden), and a share only ever beside a shown count of people."""
 
 from __future__ import annotations
 
@@ -119,11 +120,29 @@ def _figure(value: float | None, hide: bool, digits: int) -> Figure:
     return Figure(value=None if value is None else round(value, digits), suppressed=False)
 
 
+def _shares_hidden(protection: Protection, kinds: Sequence[str]) -> set[tuple[str, str]]:
+    """The rows whose shares and ratio are withheld. A group's overall share is a weighted mean of its shares by
+    type, with weights a reader can estimate from groups shown in full (everyone's exposure by type is about the
+    number of lists times the weight of a full list), so one hidden type row could be worked out from the overall
+    row and the other types. A group's shares are therefore shown by type only when every one of its counts is
+    shown, and overall only when its overall count is."""
+    hidden: set[tuple[str, str]] = set()
+    for name in PRIORITY_GROUPS:
+        cells = [(kind, name) for kind in kinds]
+        every_count_shown = all(protection.shows(cell) for cell in cells)
+        for kind, cell in zip(kinds, cells, strict=True):
+            if not protection.shows(cell) or (kind != ALL and not every_count_shown):
+                hidden.add(cell)
+    return hidden
+
+
 def protect_exposure(tallies: Tallies, threshold: int) -> list[ExposureKind]:
     """Every kind's figures, protected together: counts from 1 to threshold - 1 hidden, small rows hidden whole,
-    and more hidden until no hidden count can be worked out; a hidden count hides its row's shares and ratio."""
+    and more hidden until no hidden count can be worked out; a hidden count hides its row's shares and ratio, and
+    a group's shares by type go too when one of its counts is hidden (see _shares_hidden)."""
     table = _table(tallies, threshold)
     protection: Protection = protect(table, threshold)
+    withheld = _shares_hidden(protection, tallies.kinds)
     kinds = []
     for kind in tallies.kinds:
         whole_exposure = tallies.exposure[(kind, EVERYONE)]
@@ -140,9 +159,9 @@ def protect_exposure(tallies: Tallies, threshold: int) -> list[ExposureKind]:
                 group=name,
                 too_small=hide and cell in table.hidden_whole,
                 people=_figure(tallies.people[cell], hide, 0),
-                eligible_share=_figure(eligible_share, hide, 3),
-                exposure_share=_figure(exposure_share, hide, 3),
-                ratio=_figure(ratio, hide, 2),
+                eligible_share=_figure(eligible_share, cell in withheld, 3),
+                exposure_share=_figure(exposure_share, cell in withheld, 3),
+                ratio=_figure(ratio, cell in withheld, 2),
             ))
         everyone = (kind, EVERYONE)
         kinds.append(ExposureKind(
@@ -162,7 +181,8 @@ NOTES = (
     "1 means the group is shown as often as its share of eligible candidates, below 1 less often.",
     "A count with fewer than {threshold} people behind it is hidden, and a group with fewer people, none "
     "included, is hidden whole (too_small); further counts are hidden until no hidden count can be worked out from "
-    "the shown ones. A hidden count hides its shares and ratio too.",
+    "the shown ones. A hidden count hides its shares and ratio too, and a group's shares by type are shown only "
+    "when all its counts are (else its overall share could give a hidden one away).",
     "Priority groups are never inputs of the ranking: the matcher never receives them, nor SEND or any other "
     "special category data. They are joined here, in the events service, with the lists the matcher gives by "
     "profile id. People the events service does not know yet count nowhere.",

@@ -118,18 +118,22 @@ def test_the_endpoint_hides_small_groups_and_what_would_give_them_away(
     service: tuple[TestClient, FakeMatcher, EventsSettings],
 ) -> None:
     client, matcher, settings = service
-    # 30 people: 8 care leavers (4 eligible for jobs only, 4 for training only), 3 with SEND, 19 with no group.
-    care_jobs = _people(service, [["care_leaver"]] * 4)
-    care_training = _people(service, [["care_leaver"]] * 4)
+    # 39 people: 8 care leavers (4 eligible for jobs only, 4 for training only), 3 with SEND (jobs), 6 NEET (jobs),
+    # 12 long-term unemployed (6 jobs, 6 training), 10 with no group.
+    care_jobs, care_training = _people(service, [["care_leaver"]] * 4), _people(service, [["care_leaver"]] * 4)
     send = _people(service, [[]] * 3, send=3)
-    others = _people(service, [[]] * 19)
-    jobs = [*care_jobs, *send, *others[:10]]
-    training = [*care_training, *others[10:]]
+    neet = _people(service, [["neet"]] * 6)
+    long_jobs = _people(service, [["long_term_unemployed"]] * 6)
+    long_training = _people(service, [["long_term_unemployed"]] * 6)
+    others = _people(service, [[]] * 10)
+    jobs = [*care_jobs, *send, *neet, *long_jobs, *others[:5]]
+    training = [*care_training, *long_training, *others[5:]]
     matcher.lists = CandidateLists(
         k=10,
-        lists=[_list("job", *jobs[:10]), _list("job", *reversed(jobs[-10:])), _list("training", *training[:10])],
-        eligible=[*(EligibleFor(profile_id=p, by_type={"job": 2}) for p in jobs),
-                  *(EligibleFor(profile_id=p, by_type={"training": 1}) for p in training)],
+        lists=[_list("job", *jobs[:10]), _list("job", *jobs[10:20]), _list("job", *reversed(jobs[14:])),
+               _list("training", *training[:10]), _list("training", *reversed(training[5:]))],
+        eligible=[*(EligibleFor(profile_id=p, by_type={"job": 3}) for p in jobs),
+                  *(EligibleFor(profile_id=p, by_type={"training": 2}) for p in training)],
     )
     adviser = bearer(settings, Role.ADVISER, "adviser-exposure")
     response = client.get("/exposure", headers=adviser)
@@ -138,22 +142,34 @@ def test_the_endpoint_hides_small_groups_and_what_would_give_them_away(
     assert body["suppression_threshold"] == 5 and body["list_length"] == 10
     kinds = {kind["type"]: kind for kind in body["kinds"]}
     assert list(kinds) == ["all", "job", "training"]
-    assert [kinds[k]["people"]["value"] for k in kinds] == [30, 17, 13]
+    assert [kinds[k]["people"]["value"] for k in kinds] == [39, 24, 15]
+    assert [kinds[k]["opportunities"] for k in kinds] == [5, 3, 2]
 
     def row(kind: str, group: str) -> dict[str, Any]:
         return next(g for g in kinds[kind]["groups"] if g["group"] == group)
 
     hidden = {"value": None, "suppressed": True}
+    shares = ("eligible_share", "exposure_share", "ratio")
     for kind in kinds:  # 3 with SEND: too small everywhere, every figure hidden
         assert row(kind, "send")["too_small"]
-        assert all(row(kind, "send")[f] == hidden for f in ("people", "eligible_share", "exposure_share", "ratio"))
+        assert all(row(kind, "send")[f] == hidden for f in ("people", *shares))
     # 4 care leavers for jobs and 4 for training are too small; shown, the 8 overall would pin both at 4 (each at
     # most 4, together at least 8), so the 8 is hidden too, with its shares and ratio.
     for kind in ("job", "training"):
         assert row(kind, "care_leaver")["too_small"]
     overall = row("all", "care_leaver")
     assert not overall["too_small"]
-    assert all(overall[f] == hidden for f in ("people", "eligible_share", "exposure_share", "ratio"))
+    assert all(overall[f] == hidden for f in ("people", *shares))
+    # NEET: 6 overall and 6 for jobs are shown, none for training is too small. The shares by type are withheld:
+    # the overall share with the job share would give away the training row's.
+    assert row("all", "neet")["people"]["value"] == 6 and row("job", "neet")["people"]["value"] == 6
+    assert row("training", "neet")["too_small"]
+    assert not any(row("all", "neet")[f]["suppressed"] for f in shares)
+    assert all(row("job", "neet")[f] == hidden for f in shares)
+    # Long-term unemployed: every count shown, so every share is.
+    assert [row(kind, "long_term_unemployed")["people"]["value"] for kind in kinds] == [12, 6, 6]
+    assert not any(row(kind, "long_term_unemployed")[f]["suppressed"] for kind in kinds for f in shares)
+    assert row("training", "long_term_unemployed")["eligible_share"]["value"] == round(6 / 15, 3)
     # Nothing shown is a count from 1 to 4.
     for kind in kinds.values():
         for group in kind["groups"]:
