@@ -55,8 +55,8 @@ st.markdown(
 st.header("What it never uses")
 st.markdown(
     "- **Special category data:** disability and special educational needs (SEND), health, ethnicity, religion or "
-    "belief, sexual orientation, sex life, gender identity, trade union membership, criminal offence data. It never "
-    "receives them: they are held apart, and free text that mentions them is held back before the tool sees it.\n"
+    "belief, sexual orientation, sex life, gender identity, trade union membership; nor criminal offence data. It "
+    "never receives them: they are held apart, and free text that mentions them is held back before the tool sees it.\n"
     "- **Names and contact details** (email, phone, address): it never receives them. Its only use of a date of "
     "birth is the age on an opportunity's start date; of where someone lives, the postcode district.\n"
     "- **The town plan's priority groups as a reason to rank anyone higher or lower.** The groups that are not "
