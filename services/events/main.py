@@ -59,9 +59,12 @@ def make_consumer(
     )
 
 
-def _refresh_every(audit: ExposureAudit, seconds: float, stop: threading.Event) -> None:
-    """A fresh exposure audit every `seconds` (the first after one interval: a request makes one sooner)."""
-    while not stop.wait(seconds):
+def _refresh_every(audit: ExposureAudit, seconds: float, stop: threading.Event, first: float = 60.0) -> None:
+    """A fresh exposure audit every `seconds`, the first a minute after start (the matcher is usually ready by
+    then), so advisers rarely wait for one."""
+    wait = min(first, seconds)
+    while not stop.wait(wait):
+        wait = seconds
         try:
             audit.refresh()
         except Exception:  # noqa: BLE001 - the next interval tries again; requests still compute their own

@@ -471,8 +471,10 @@ def rank_candidates(
     pool: int,
     weights: Weights,
     today: dt.date,
+    explained: bool = True,
 ) -> list[Ranked]:
-    """Eligible young people for an opportunity, best first, with reasons an adviser may read."""
+    """Eligible young people for an opportunity, best first, with reasons an adviser may read (none when not
+    `explained`: the same order, without the cost of the words)."""
 
     concepts = state.concepts
 
@@ -480,6 +482,8 @@ def rank_candidates(
         return measure(opportunity, person, sim, weights, concepts=concepts)
 
     def words(person: PersonFacts, sim: float, measured: Measured) -> Explanation:
+        if not explained:
+            return Explanation()
         return explain(opportunity, person, sim, weights, today=today, for_adviser_about_person=True,
                        measured=measured, concepts=concepts)[1]
 

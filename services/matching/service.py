@@ -170,7 +170,7 @@ def candidates_for_opportunity(
 
 
 def _ranked_candidates(state: MatchingState, settings: MatchingSettings, opportunity: OpportunityFacts, *, k: int,
-                       filters: Filters, today: dt.date) -> tuple[np.ndarray, list[Ranked]]:
+                       filters: Filters, today: dt.date, explained: bool = True) -> tuple[np.ndarray, list[Ranked]]:
     """The rows of eligible young people and the best k of them (none while the opportunity is not open); called
     under the state lock."""
     mask = candidate_mask(state, opportunity, filters)
@@ -179,7 +179,7 @@ def _ranked_candidates(state: MatchingState, settings: MatchingSettings, opportu
     if vector is None or not is_open(state, opportunity, today):
         return mask, []
     return mask, rank_candidates(state, vector, mask, opportunity=opportunity, k=k, pool=settings.rerank_pool,
-                                 weights=weights_of(settings), today=today)
+                                 weights=weights_of(settings), today=today, explained=explained)
 
 
 def candidate_lists(*, state: MatchingState, settings: MatchingSettings, k: int, today: dt.date) -> CandidateLists:
@@ -194,7 +194,8 @@ def candidate_lists(*, state: MatchingState, settings: MatchingSettings, k: int,
             current = state.opportunities.get(opportunity.opportunity_id)
             if current is None or not is_open(state, current, today):
                 continue
-            mask, ranked = _ranked_candidates(state, settings, current, k=k, filters=Filters(), today=today)
+            mask, ranked = _ranked_candidates(state, settings, current, k=k, filters=Filters(), today=today,
+                                              explained=False)  # the order only: reasons could embed new phrases
             if not ranked:  # nobody eligible, or not embedded yet: no list to audit
                 continue
             counts = eligible.setdefault(current.type, np.zeros(len(mask), dtype=np.int64))

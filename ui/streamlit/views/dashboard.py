@@ -127,9 +127,9 @@ try:
         audit = client.exposure()
 except ServiceError as err:
     audit = None
-    if err.status == 503:
-        st.info("The exposure figures need the suggestions service, which isn't answering. Please try again in a "
-                "minute.", icon="ℹ️")
+    if err.status in (None, 503):  # the matcher is away, or the first audit is still being made
+        st.info("The exposure figures aren't ready: they need the suggestions service and take a moment to work "
+                "out. Please look again in a minute.", icon="ℹ️")
     else:
         session.show_error(err)
 if audit is not None:
