@@ -204,3 +204,11 @@ def test_the_audit_is_kept_and_survives_a_matcher_that_is_away(
     asked = matcher.asked
     assert client.get("/exposure", headers=adviser).json() == first  # kept (the clock stands still)
     assert matcher.asked == asked
+    clock: Any = client.app.state.clock  # type: ignore[attr-defined]
+    clock.advance(minutes=11)  # older than EVENTS_EXPOSURE_MAX_AGE_SECONDS (600)
+    matcher.down = True
+    assert client.get("/exposure", headers=adviser).json() == first  # the last audit, with its own time
+    assert matcher.asked == asked + 1
+    matcher.down = False
+    fresh = client.get("/exposure", headers=adviser).json()
+    assert fresh["as_at"] > first["as_at"] and fresh["kinds"] == first["kinds"]
