@@ -8,13 +8,14 @@ from fastapi import APIRouter, Query
 from services.common.auth import Role
 from services.common.errors import Forbidden
 from services.common.types import Moment, Offset, Text
-from services.events import audit, guarantee, stats
+from services.events import audit, guarantee, oversight, stats
 from services.events.dependencies import ClockDep, ClockListReader, PersonOrAdviser, Reader, RulesDep, SessionDep
 from services.events.schemas import (
     EventPage,
     GuaranteePage,
     GuaranteeStatus,
     GuaranteeSummary,
+    OversightSummary,
     PersonClock,
     PriorityGroup,
     StatsQuery,
@@ -99,3 +100,17 @@ def outcome_stats(
 ) -> StatsRead:
     return stats.outcome_stats(session=session, now=clock.now(), month=query.month,
                                threshold=rules.suppression_threshold)
+
+
+@router.get("/oversight/summary", response_model=OversightSummary, tags=["audit"])
+def oversight_summary(
+    _principal: Reader,
+    session: SessionDep,
+    rules: RulesDep,
+    adviser: AdviserId = None,
+    since: Annotated[Moment | None, Query(description="decisions and lists at or after (ISO 8601; UTC if no zone)")]
+    = None,
+) -> OversightSummary:
+    """Suggestion lists shown, and advisers' decisions against them with their reasons: the town's, or one
+    adviser's."""
+    return oversight.summary(session=session, threshold=rules.suppression_threshold, adviser=adviser, since=since)
