@@ -17,11 +17,10 @@ from services.events.disclosure import Key, Protection, Table, protect
 from services.events.models import StoredEvent
 from services.events.schemas import Figure, OversightFigures, OversightSummary
 from services.messaging.contract import EventType, OversightV1
-from services.messaging.vocabulary import OVERSIGHT_REASONS
+from services.messaging.vocabulary import OVERSIGHT_SUMMARY_REASONS
 
-WORDS_ONLY = "words_only"
-NO_REASON = "no_reason"
-REASONS: tuple[str, ...] = (*OVERSIGHT_REASONS, WORDS_ONLY, NO_REASON)
+REASONS = OVERSIGHT_SUMMARY_REASONS
+WORDS_ONLY, NO_REASON = REASONS[-2:]
 REFERRAL_KINDS = ("within_top", "outside_top", "not_suggested")
 TOWN: Key = ("town",)
 LISTS = (EventType.SUGGESTIONS_SERVED, EventType.CANDIDATES_SERVED)

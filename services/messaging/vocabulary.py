@@ -151,6 +151,8 @@ OversightReason = Literal[
     "not_what_they_want", "too_far", "not_ready", "applied_elsewhere", "employer_not_suitable", "other"
 ]
 OVERSIGHT_REASONS: tuple[OversightReason, ...] = get_args(OversightReason)
+# How the oversight summary counts decisions by reason: each reason, a reason in words alone, or none given.
+OVERSIGHT_SUMMARY_REASONS: tuple[str, ...] = (*OVERSIGHT_REASONS, "words_only", "no_reason")
 # A referral to a suggestion ranked below this (or to one never suggested) goes against the matcher: a reason is
 # asked for, and the summary counts it apart. The opportunities service's OPPORTUNITIES_TOP_SUGGESTIONS may change it.
 TOP_SUGGESTIONS = 5

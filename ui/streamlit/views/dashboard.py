@@ -1,4 +1,5 @@
-"""Adviser: the guarantee summary as figures and charts; small groups are hidden as the service says."""
+"""Adviser: the guarantee summary as figures and charts, and how often advisers went against the matcher's
+suggestions; small groups are hidden as the service says."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import streamlit as st
 
 from services.common.auth import Role
 from ui.streamlit import labels, session
+from ui.streamlit.oversight import summary_section
 from ui.streamlit.widgets import require
 
 user = require(Role.ADVISER)
@@ -117,3 +119,5 @@ if stats is not None:
         hidden_types = [labels.type_label(kind) for kind, number in stats["starts_by_type"].items() if number is None]
         st.caption("Starts by type" + (f" (hidden: {', '.join(hidden_types)})" if hidden_types else ""))
         st.bar_chart(pd.Series(starts, name="Starts"), horizontal=True)
+
+summary_section(client, user.sub if scope == "mine" else None)
