@@ -17,10 +17,9 @@ from services.events.disclosure import Key, Protection, Table, protect
 from services.events.models import StoredEvent
 from services.events.schemas import Figure, OversightFigures, OversightSummary
 from services.messaging.contract import EventType, OversightV1
-from services.messaging.vocabulary import OVERSIGHT_SUMMARY_REASONS
+from services.messaging.vocabulary import OVERSIGHT_NO_REASON, OVERSIGHT_SUMMARY_REASONS, OVERSIGHT_WORDS_ONLY
 
 REASONS = OVERSIGHT_SUMMARY_REASONS
-WORDS_ONLY, NO_REASON = REASONS[-2:]
 REFERRAL_KINDS = ("within_top", "outside_top", "not_suggested")
 TOWN: Key = ("town",)
 LISTS = (EventType.SUGGESTIONS_SERVED, EventType.CANDIDATES_SERVED)
@@ -36,10 +35,10 @@ class Tally:
     against: Counter[str] = field(default_factory=Counter)
 
 
-def _reason(oversight: OversightV1, *, none: str) -> str:
+def _reason(oversight: OversightV1) -> str:
     if oversight.reason is not None:
         return oversight.reason
-    return WORDS_ONLY if oversight.has_words else none
+    return OVERSIGHT_WORDS_ONLY if oversight.has_words else OVERSIGHT_NO_REASON
 
 
 def _count_lists(session: Session, since: dt.datetime | None) -> tuple[dict[str, Tally], int]:
@@ -69,7 +68,7 @@ def _tally_decisions(advisers: dict[str, Tally], rows: Iterable[tuple[str, dict]
     for event_type, payload in rows:
         if event_type == EventType.SUGGESTION_DISMISSED:
             oversight = OversightV1.model_validate(payload["oversight"])
-            advisers.setdefault(payload["adviser_id"], Tally()).dismissed[_reason(oversight, none=NO_REASON)] += 1
+            advisers.setdefault(payload["adviser_id"], Tally()).dismissed[_reason(oversight)] += 1
         elif payload.get("oversight") is not None and payload.get("adviser_id"):
             oversight = OversightV1.model_validate(payload["oversight"])
             tally = advisers.setdefault(payload["adviser_id"], Tally())
@@ -77,7 +76,7 @@ def _tally_decisions(advisers: dict[str, Tally], rows: Iterable[tuple[str, dict]
                     else "not_suggested" if oversight.rank is None else "outside_top")
             tally.referred[kind] += 1
             if kind != "within_top":
-                tally.against[_reason(oversight, none=NO_REASON)] += 1
+                tally.against[_reason(oversight)] += 1
 
 
 def _cells(scope: Key, tally: Tally) -> dict[Key, int]:

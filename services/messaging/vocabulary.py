@@ -152,7 +152,9 @@ OversightReason = Literal[
 ]
 OVERSIGHT_REASONS: tuple[OversightReason, ...] = get_args(OversightReason)
 # How the oversight summary counts decisions by reason: each reason, a reason in words alone, or none given.
-OVERSIGHT_SUMMARY_REASONS: tuple[str, ...] = (*OVERSIGHT_REASONS, "words_only", "no_reason")
+OVERSIGHT_WORDS_ONLY = "words_only"
+OVERSIGHT_NO_REASON = "no_reason"
+OVERSIGHT_SUMMARY_REASONS: tuple[str, ...] = (*OVERSIGHT_REASONS, OVERSIGHT_WORDS_ONLY, OVERSIGHT_NO_REASON)
 # A referral to a suggestion ranked below this (or to one never suggested) goes against the matcher: a reason is
 # asked for, and the summary counts it apart. The opportunities service's OPPORTUNITIES_TOP_SUGGESTIONS may change it.
 TOP_SUGGESTIONS = 5
