@@ -218,10 +218,10 @@ for shown, match in enumerate(matches, start=1):
 if dismissals:
     with st.expander(f"Dismissed suggestions ({len(dismissals)})", icon=":material/thumb_down:"):
         for item in dismissals:
-            why = labels.OVERSIGHT_REASONS.get(item["suggestion"]["reason"] or "words_only", "")
-            words = item["suggestion"]["words"]
+            given = labels.OVERSIGHT_REASONS[item["suggestion"]["reason"] or vocabulary.OVERSIGHT_WORDS_ONLY]
+            said = item["suggestion"]["words"]
             st.markdown(f"- **{plain(item['opportunity_title'])}** ({plain(item['employer_name'])}), "
-                        f"{labels.day(item['created_at'])}: {why}" + (f" — “{plain(words)}”" if words else ""))
+                        f"{labels.day(item['created_at'])}: {given}" + (f" — “{plain(said)}”" if said else ""))
 
 # Interests and referrals
 open_interests = [item for item in interests if not item.get("referral_id")]
