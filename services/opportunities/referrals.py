@@ -88,12 +88,16 @@ def _referral_read(
             note = None
     elif principal.role is not Role.EMPLOYER:
         kept = {field: row for (owner, field), row in held.items() if owner == referral.id}
+        reason_words = kept.pop(oversight.WORDS, None)
         note = kept["note"].text if "note" in kept else note
         feedback = kept["feedback"].text if "feedback" in kept else feedback
         warnings = [warning_for(row) for row in kept.values()]
-        words = kept[oversight.WORDS].text if oversight.WORDS in kept else referral.oversight_words or ""
-        suggestion = oversight.oversight_read(list_id=referral.suggestion_list_id, rank=referral.suggestion_rank,
-                                              reason=referral.oversight_reason, words=words)
+        if principal.role is Role.ADVISER:  # an adviser's reason against the suggestions is for advisers
+            words = reason_words.text if reason_words else referral.oversight_words or ""
+            warnings += [warning_for(reason_words)] if reason_words else []
+            suggestion = oversight.oversight_read(list_id=referral.suggestion_list_id,
+                                                  rank=referral.suggestion_rank, reason=referral.oversight_reason,
+                                                  words=words)
     return ReferralRead(
         id=referral.id,
         profile_id=profile_id,

@@ -425,7 +425,7 @@ class ReferralRead(BaseModel):
     history: list[StatusChangeRead]
     candidate: ReferredCandidate | None = None
     suggestion: OversightRead | None = Field(
-        None, description="How the referral stands to the suggestions (advisers and the young person; never employers)"
+        None, description="How the referral stands to the suggestions, with the adviser's reason (advisers only)"
     )
     warnings: list[ScreeningWarning] = Field(
         default=[],
