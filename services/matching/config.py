@@ -19,9 +19,11 @@ class MatchingSettings(KeyClientSettings):
     model_cache_dir: Path | None = None
     consumer_name: str = "matching"
 
-    # "auto": the ONNX int8 path when the CPU has the instructions it was measured fast with (see the
-    # benchmark) and its vectors agree with the plain model at start-up; else plain sentence-transformers.
-    embedder: Literal["auto", "torch", "onnx"] = "auto"
+    # "torch": plain sentence-transformers, the vectors every threshold (concepts, alerts, browse) was measured with.
+    # "auto": the ONNX int8 path when the CPU has the instructions it was measured fast with (see the benchmark) and
+    # its vectors agree with the plain model at start-up (2.6x the texts/s), else plain. Opt-in: int8 moves a
+    # similarity by up to ~0.015 (carpentry / joinery 0.400 -> 0.386), enough to flip a borderline reason or alert.
+    embedder: Literal["auto", "torch", "onnx"] = "torch"
     min_fast_cosine: float = 0.99
     embed_chunk: int = 64
     # torch's intra-op threads for the model. One: on 2 shared cores a second thread mostly waits at each op's
