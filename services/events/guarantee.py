@@ -29,7 +29,7 @@ from services.events.schemas import (
 )
 from services.messaging.vocabulary import GUARANTEE_STATUSES, PRIORITY_GROUPS, GuaranteeStatus, PriorityGroup
 
-NEET = "neet"
+NEET, NOT_KNOWN = "neet", "not_known"
 URGENCY: dict[str, int] = {"overdue": 0, "at_risk": 1, "on_track": 2, "met_late": 3, "met": 4}
 DAY_SECONDS = 86400.0
 
@@ -74,20 +74,19 @@ def derive_episodes(
     registered_at: dt.datetime | None,
 ) -> list[Span]:
     """Episodes from (version, status, at) rows in version order: one opens when the status becomes `neet`,
-    ends when it leaves `neet`, and is stopped by the first offer inside it. Before the earliest known
+    ends when it leaves `neet` for education, employment or training (a NEET person whose activity turns not known
+    is still waiting: the clock runs on), and is stopped by the first offer inside it. Before the earliest known
     version nothing is known, so that row counts from registration."""
     spans: list[Span] = []
-    previous: str | None = None
     opened: dt.datetime | None = None
     for index, (_version, status, at) in enumerate(sorted(history, key=lambda row: row[0])):
         if index == 0 and registered_at is not None:
             at = registered_at
-        if status == NEET and previous != NEET:
+        if status == NEET and opened is None:
             opened = at
-        elif status != NEET and previous == NEET and opened is not None:
+        elif status not in (NEET, NOT_KNOWN) and opened is not None:
             spans.append(Span(len(spans) + 1, opened, max(at, opened)))
             opened = None
-        previous = status
     if opened is not None:
         spans.append(Span(len(spans) + 1, opened, None))
     ordered = sorted(offers)

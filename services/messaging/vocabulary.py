@@ -7,8 +7,68 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-ProfileStatus = Literal["neet", "education", "employment", "training"]
+# "not_known": the activity record's current spell is not known (NCCIS 8xx), e.g. a confirmation that lapsed.
+ProfileStatus = Literal["neet", "education", "employment", "training", "not_known"]
 PROFILE_STATUSES: tuple[ProfileStatus, ...] = get_args(ProfileStatus)
+
+# What a young person is doing, by the Department for Education's NCCIS activity codes (the groups of the
+# Management Information Requirement; the codes the hub records, not the full list).
+ActivityGroup = Literal[
+    "education", "apprenticeship", "employment", "training", "re_engagement", "neet_available",
+    "neet_not_available", "not_known",
+]
+ACTIVITY_GROUPS: tuple[ActivityGroup, ...] = get_args(ActivityGroup)
+ACTIVITY_CODES: dict[int, tuple[ActivityGroup, str]] = {
+    210: ("education", "School sixth form"),
+    220: ("education", "Sixth form college"),
+    230: ("education", "Further education"),
+    240: ("education", "Higher education"),
+    250: ("education", "Part-time education"),
+    260: ("education", "Gap year, education place held"),
+    270: ("education", "Other full-time education"),
+    310: ("apprenticeship", "Apprenticeship"),
+    320: ("employment", "Full-time employment with study"),
+    330: ("employment", "Employment without training"),
+    340: ("employment", "Employment with training"),
+    350: ("employment", "Temporary employment"),
+    360: ("employment", "Part-time employment"),
+    380: ("employment", "Self-employment"),
+    410: ("training", "Traineeship"),
+    430: ("training", "Supported internship"),
+    450: ("training", "Other training"),
+    530: ("re_engagement", "Re-engagement provision"),
+    540: ("neet_available", "Not yet ready for work or learning"),
+    550: ("neet_available", "Start date agreed"),
+    610: ("neet_available", "Seeking employment, education or training"),
+    620: ("neet_not_available", "Not available: young carer"),
+    630: ("neet_not_available", "Not available: teenage parent"),
+    640: ("neet_not_available", "Not available: illness"),
+    650: ("neet_not_available", "Not available: pregnancy"),
+    660: ("neet_not_available", "Not available: religious grounds"),
+    670: ("neet_not_available", "Not available: unlikely ever to be economically active"),
+    680: ("neet_not_available", "Not available: other reason"),
+    810: ("not_known", "Current situation not known"),
+    820: ("not_known", "Cannot be contacted"),
+    830: ("not_known", "Refused to disclose activity"),
+}
+ACTIVITY_CODE_NOT_KNOWN, ACTIVITY_CODE_CANNOT_CONTACT = 810, 820
+# Codes that say something about health or religion (special category data): kept with the activity record, never
+# on a plain event (the profile's status says only "neet").
+SPECIAL_CATEGORY_ACTIVITY_CODES: frozenset[int] = frozenset({640, 650, 660})
+STATUS_OF_ACTIVITY: dict[ActivityGroup, ProfileStatus] = {
+    "education": "education", "apprenticeship": "employment", "employment": "employment", "training": "training",
+    "re_engagement": "training", "neet_available": "neet", "neet_not_available": "neet", "not_known": "not_known",
+}
+ActivitySource = Literal[
+    "young_person", "parent_or_carer", "school_or_college", "training_provider", "employer", "adviser",
+    "other_agency", "referral_outcome", "lapsed",
+]
+ACTIVITY_SOURCES: tuple[ActivitySource, ...] = get_args(ActivitySource)
+ContactMethod = Literal["phone", "text", "email", "letter", "home_visit", "other_agency"]
+CONTACT_METHODS: tuple[ContactMethod, ...] = get_args(ContactMethod)
+ContactOutcome = Literal["reached", "no_answer", "wrong_details", "message_left", "refused"]
+CONTACT_OUTCOMES: tuple[ContactOutcome, ...] = get_args(ContactOutcome)
+FAILED_CONTACT_OUTCOMES: frozenset[ContactOutcome] = frozenset({"no_answer", "wrong_details", "message_left"})
 
 PriorityGroup = Literal["care_leaver", "send", "neet", "long_term_unemployed", "young_carer"]
 PRIORITY_GROUPS: tuple[PriorityGroup, ...] = get_args(PriorityGroup)

@@ -9,7 +9,7 @@ from services.common.db import scrub_after_erasure
 from services.common.types import Offset, Text
 from services.messaging.sealing import KeyPage, KeyRequest, SubjectRead
 from services.messaging.vocabulary import PriorityGroup, ProfileStatus
-from services.profiles import advisers, keys, service
+from services.profiles import activity, advisers, keys, service
 from services.profiles.dependencies import (
     AdviserOnly,
     AnyoneSignedIn,
@@ -28,16 +28,22 @@ from services.profiles.dependencies import (
     registering,
 )
 from services.profiles.schemas import (
+    ActivityConfirm,
+    ActivityCreate,
+    ActivityRecord,
     AdviserPage,
     AdviserRead,
     AdviserWrite,
+    ContactAttemptCreate,
     ContactDetails,
     EligibilityFacts,
     EmployerView,
+    LapsesApplied,
     ProfileCreate,
     ProfilePage,
     ProfileRead,
     ProfileUpdate,
+    TraceQueue,
 )
 
 router = APIRouter(tags=["profiles"])
@@ -138,6 +144,66 @@ def erase_profile(
     service.erase_profile(session=session, profile_id=profile_id, principal=principal, now=clock.now())
     background.add_task(scrub_after_erasure, engine)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+activity_router = APIRouter(tags=["activity"])
+
+
+@activity_router.get("/profiles/{profile_id}/activity", response_model=ActivityRecord)
+def get_activity(
+    profile_id: uuid.UUID, _principal: AdviserOnly, session: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> ActivityRecord:
+    """What the person is doing today (an NCCIS activity code; "not known" once a confirmation lapsed), their
+    activity history and the attempts to contact them."""
+    return activity.record_of(session=session, profile_id=profile_id, today=clock.today(), settings=settings)
+
+
+@activity_router.post("/profiles/{profile_id}/activity", status_code=status.HTTP_201_CREATED,
+                      response_model=ActivityRecord)
+def record_activity(
+    profile_id: uuid.UUID, data: ActivityCreate, principal: AdviserOnly, session: SessionDep, settings: SettingsDep,
+    clock: ClockDep,
+) -> ActivityRecord:
+    """A new activity spell: the current one ends the day it starts, and the profile's status follows it."""
+    return activity.record_activity(session=session, profile_id=profile_id, data=data, principal=principal,
+                                    settings=settings, now=clock.now())
+
+
+@activity_router.post("/profiles/{profile_id}/activity/confirmation", response_model=ActivityRecord)
+def confirm_activity(
+    profile_id: uuid.UUID, data: ActivityConfirm, principal: AdviserOnly, session: SessionDep, settings: SettingsDep,
+    clock: ClockDep,
+) -> ActivityRecord:
+    """The current activity is confirmed: it stays current for its group's period from that day."""
+    return activity.confirm_activity(session=session, profile_id=profile_id, confirmed_on=data.confirmed_on,
+                                     principal=principal, settings=settings, now=clock.now())
+
+
+@activity_router.post("/profiles/{profile_id}/contact-attempts", status_code=status.HTTP_201_CREATED,
+                      response_model=ActivityRecord)
+def record_contact_attempt(
+    profile_id: uuid.UUID, data: ContactAttemptCreate, principal: AdviserOnly, session: SessionDep,
+    settings: SettingsDep, clock: ClockDep,
+) -> ActivityRecord:
+    """An attempt to reach a person whose activity is not known; enough failed ones record 820, a refusal 830."""
+    return activity.record_contact_attempt(session=session, profile_id=profile_id, data=data, principal=principal,
+                                           settings=settings, now=clock.now())
+
+
+@activity_router.get("/activity/not-known", response_model=TraceQueue)
+def not_known(
+    _principal: AdviserOnly, session: SessionDep, settings: SettingsDep, clock: ClockDep,
+    adviser_id: Annotated[Text | None, Query(max_length=64)] = None,
+) -> TraceQueue:
+    """The people to trace: whose activity is not known today, longest first, with their contact attempts."""
+    return activity.trace_queue(session=session, today=clock.today(), settings=settings, adviser_id=adviser_id)
+
+
+@activity_router.post("/activity/lapses", response_model=LapsesApplied)
+def apply_lapses(_principal: AdviserOnly, session: SessionDep, settings: SettingsDep, clock: ClockDep) -> LapsesApplied:
+    """Write down every lapse up to today (run daily): the spell ends, a not known (810) spell starts on the day it
+    lapsed, and the profile's status turns not known. Reads show lapses whether or not this has run."""
+    return LapsesApplied(lapsed=activity.apply_lapses(session=session, settings=settings, now=clock.now()))
 
 
 AdviserId = Annotated[Text, Path(min_length=1, max_length=64)]

@@ -4,13 +4,20 @@ import base64
 import binascii
 import hashlib
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import CommonSettings, InsecureConfiguration
+from services.messaging.vocabulary import ActivityGroup
 
 # Wraps the per-person data keys at rest. Never use it outside development: set PROFILES_KEY_ENCRYPTION_KEY.
 DEVELOPMENT_KEY_ENCRYPTION_KEY = hashlib.sha256(b"youth-guarantee development-only key-encryption key").digest()
+
+
+CURRENCY_DAYS: dict[ActivityGroup, int] = {
+    "education": 365, "apprenticeship": 365, "employment": 183, "training": 183, "re_engagement": 92,
+    "neet_available": 31, "neet_not_available": 92, "not_known": 31,
+}
 
 
 class ProfilesSettings(CommonSettings):
@@ -21,6 +28,11 @@ class ProfilesSettings(CommonSettings):
     max_age: int = 30
     # 32 random bytes, base64 (e.g. `python -c "import os,base64;print(base64.b64encode(os.urandom(32)).decode())"`).
     key_encryption_key: SecretStr | None = None
+    # How long an activity stays current without being confirmed, in days, by group; past it the person's activity
+    # turns "not known" (810). Failed contact attempts (no answer, wrong details, message left) since the activity
+    # became not known after which the person is recorded as "cannot be contacted" (820).
+    activity_currency_days: dict[ActivityGroup, int] = Field(default_factory=lambda: dict(CURRENCY_DAYS))
+    failed_contacts_until_cannot_contact: int = Field(3, ge=1, le=20)
 
     def resolved_database_url(self) -> str:
         return self.database_url or self.sqlite_url("profiles")

@@ -14,7 +14,7 @@ from services.common.clock import Clock, SystemClock
 from services.common.db import database_is_usable
 from services.common.readiness import readiness_report
 from services.messaging.broker import broker_is_usable, broker_security
-from services.profiles.api import advisers_router, keys_router, router
+from services.profiles.api import activity_router, advisers_router, keys_router, router
 from services.profiles.config import ProfilesSettings
 from services.profiles.sign_in import development_router, jwks_router
 
@@ -49,6 +49,7 @@ def create_app(settings: ProfilesSettings | None = None, clock: Clock | None = N
     app.include_router(router)
     app.include_router(keys_router)
     app.include_router(advisers_router)
+    app.include_router(activity_router)
     app.include_router(jwks_router)
     if settings.development_mode:
         app.include_router(development_router)

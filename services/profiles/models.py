@@ -96,5 +96,37 @@ class ErasureRecord(Base):
     requested_by_role: Mapped[str] = mapped_column(String(20))
 
 
+class ActivitySpell(Base):
+    """One spell of what a young person was doing (an NCCIS activity code), from `started_on` until `ended_on`
+    (open while None), who said so and when it was last confirmed. The record is the person's history; the current
+    spell gives the profile's status."""
+
+    __tablename__ = "activity_spells"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    profile_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("profiles.id", ondelete="CASCADE"), index=True)
+    code: Mapped[int] = mapped_column(Integer)
+    started_on: Mapped[dt.date] = mapped_column(Date)
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(30))
+    confirmed_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class ContactAttempt(Base):
+    """An attempt to find out what a young person whose activity is not known is doing."""
+
+    __tablename__ = "contact_attempts"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    profile_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("profiles.id", ondelete="CASCADE"), index=True)
+    method: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(20))
+    attempted_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
 class OutboxRecord(OutboxMixin, Base):
     pass

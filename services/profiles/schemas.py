@@ -24,8 +24,13 @@ from services.common.eligibility import age_on
 from services.common.screening import ScreeningWarning
 from services.common.types import InputModel, IsoDate, Postcode
 from services.messaging.vocabulary import (
+    ACTIVITY_CODES,
     QUALIFICATION_TYPE_LEVELS,
     QUALIFICATION_TYPE_NAMES,
+    ActivityGroup,
+    ActivitySource,
+    ContactMethod,
+    ContactOutcome,
     OpportunityType,
     PriorityGroup,
     ProfileStatus,
@@ -313,3 +318,95 @@ class SimilarProfile(BaseModel):
     adviser: AdviserRead | None
     same: list[str] = Field(description="What they share: `name_and_date_of_birth`, `email`, `phone`")
 
+
+
+def _known_code(code: int) -> int:
+    if code not in ACTIVITY_CODES:
+        raise PydanticCustomError("activity_code", "Choose an NCCIS activity code the hub records: {codes}",
+                                  {"codes": ", ".join(str(c) for c in ACTIVITY_CODES)})
+    return code
+
+
+ActivityCode = Annotated[int, Field(strict=True), AfterValidator(_known_code)]
+
+
+class ActivityCreate(InputModel):
+    """What the person is doing from `started_on`, who said so, and when it was last confirmed (today if not given)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: ActivityCode
+    started_on: IsoDate
+    source: ActivitySource
+    confirmed_on: IsoDate | None = None
+
+
+class ActivityConfirm(InputModel):
+    model_config = ConfigDict(extra="forbid")
+
+    confirmed_on: IsoDate | None = None
+
+
+class ActivityRead(BaseModel):
+    id: uuid.UUID
+    code: int
+    label: str
+    group: ActivityGroup
+    started_on: dt.date
+    ended_on: dt.date | None
+    source: str
+    confirmed_on: dt.date
+    lapses_on: dt.date | None = Field(description="The day it turns not known unless confirmed before")
+    recorded_by: str
+
+
+class ContactAttemptCreate(InputModel):
+    model_config = ConfigDict(extra="forbid")
+
+    method: ContactMethod
+    outcome: ContactOutcome
+    attempted_on: IsoDate
+
+
+class ContactAttemptRead(BaseModel):
+    id: uuid.UUID
+    method: ContactMethod
+    outcome: ContactOutcome
+    attempted_on: dt.date
+    recorded_by: str
+
+
+class ActivityRecord(BaseModel):
+    """A person's activity history (newest first), what they are doing today, and the attempts to contact them."""
+
+    profile_id: uuid.UUID
+    current_code: int | None
+    current_label: str | None
+    current_group: ActivityGroup | None
+    current_since: dt.date | None
+    lapsed_from: int | None = Field(description="The code whose confirmation lapsed, when today's 810 is a lapse")
+    spells: list[ActivityRead]
+    contact_attempts: list[ContactAttemptRead]
+
+
+class TraceItem(BaseModel):
+    profile_id: uuid.UUID
+    given_name: str
+    family_name: str
+    adviser_id: str | None
+    code: int
+    label: str
+    since: dt.date
+    lapsed_from: int | None
+    attempts: int
+    failed_attempts: int
+    last_attempt_on: dt.date | None
+
+
+class TraceQueue(BaseModel):
+    items: list[TraceItem]
+    count: int
+
+
+class LapsesApplied(BaseModel):
+    lapsed: int = Field(description="People whose activity turned not known in this run")

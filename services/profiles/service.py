@@ -7,36 +7,41 @@ import uuid
 from typing import Any
 
 from fastapi import status
-from sqlalchemy import Select, String, cast, func, or_, select
+from sqlalchemy import Select, String, cast, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, Role
 from services.common.eligibility import age_on
 from services.common.errors import Conflict, Forbidden, NotFound, RuleViolation
-from services.common.postcodes import locate, outward_code
 from services.common.screening import Category, ScreeningWarning, screen, special_category_warning
 from services.messaging.contract import (
     CLEAR_VERSION,
-    PSEUDONYMISED,
     DuplicateOverrideV1,
     EventEnvelope,
     EventType,
     KeyPurpose,
-    PayloadModel,
     ProfileErasedV1,
     ProfileErasedV2,
-    ProfileSnapshotV1,
     ProfileSpecialCategoryV1,
     RecordViewedV1,
     ScreenedTextV1,
 )
 from services.messaging.outbox import add_to_outbox, redact_aggregate, stage_event
-from services.messaging.sealing import DataKey, erasure_mark, pseudonymise
+from services.messaging.sealing import DataKey, erasure_mark
 from services.messaging.vocabulary import SPECIAL_CATEGORY_GROUPS
+from services.profiles import activity
 from services.profiles.config import ProfilesSettings
 from services.profiles.duplicates import name_key, phone_key, similar_profiles
 from services.profiles.keys import destroy_keys, keys_of
-from services.profiles.models import ErasureRecord, OutboxRecord, Profile, SpecialCategory
+from services.profiles.models import (
+    ActivitySpell,
+    ContactAttempt,
+    ErasureRecord,
+    OutboxRecord,
+    Profile,
+    SpecialCategory,
+)
+from services.profiles.publishing import PRODUCER, emit, snapshot
 from services.profiles.schemas import (
     AgeWindow,
     ContactDetails,
@@ -50,7 +55,6 @@ from services.profiles.schemas import (
     age_problem,
 )
 
-PRODUCER = "profiles"
 SPECIAL_CATEGORY_FIELDS = {"ethnicity"}
 # Free text screened for special category data: a flagged `about` is held back whole (the plain profile keeps ""),
 # a flagged skill or interest is dropped from the plain list. Both are kept only in SpecialCategory.screened_text.
@@ -169,64 +173,10 @@ def _to_read(profile: Profile, special: SpecialCategory | None, today: dt.date) 
     )
 
 
-def _snapshot(profile: Profile) -> ProfileSnapshotV1:
-    location = locate(profile.postcode)
-    return ProfileSnapshotV1(
-        profile_id=profile.id,
-        status=profile.status,  # type: ignore[arg-type]
-        date_of_birth=profile.date_of_birth,
-        postcode_district=outward_code(profile.postcode),
-        latitude=location.latitude if location else None,
-        longitude=location.longitude if location else None,
-        on_universal_credit=profile.on_universal_credit,
-        priority_groups=list(profile.priority_groups),  # type: ignore[arg-type]
-        skills=list(profile.skills),
-        interests=list(profile.interests),
-        qualifications=list(profile.qualifications),  # type: ignore[arg-type]
-        about=profile.about,
-        preferred_types=list(profile.preferred_types),  # type: ignore[arg-type]
-        max_travel_km=profile.max_travel_km,
-        available_from=profile.available_from,
-        consent_share_with_employers=profile.consent_share_with_employers,
-        adviser_id=profile.adviser_id,
-        registered_at=profile.created_at,
-    )
-
-
-def _emit(
-    session: Session,
-    event_type: EventType,
-    aggregate_id: uuid.UUID,
-    version: int,
-    payload: PayloadModel,
-    at: dt.datetime,
-    keys: dict[KeyPurpose, DataKey],
-) -> None:
-    """Stage an event about the person: named by their subject reference, fields sealed under their key."""
-    sealed_with = PSEUDONYMISED[event_type].sealed
-    travels_under, wire = pseudonymise(
-        event_type,
-        payload,
-        subject=keys["personal"].subject,
-        aggregate_id=str(aggregate_id),
-        key=keys[sealed_with] if sealed_with else None,
-    )
-    stage_event(
-        session,
-        OutboxRecord,
-        event_type,
-        producer=PRODUCER,
-        aggregate_id=travels_under,
-        version=version,
-        payload=wire,
-        at=at,
-    )
-
-
 def _emit_special_category(
     session: Session, profile: Profile, special: SpecialCategory, keys: dict[KeyPurpose, DataKey]
 ) -> None:
-    _emit(
+    emit(
         session,
         EventType.PROFILE_SPECIAL_CATEGORY_SET,
         profile.id,
@@ -328,9 +278,12 @@ def register_profile(
     session.add(profile)
     session.flush()
     session.add(special)
+    activity.open_spell(session, profile, code=activity.CODE_OF_STATUS[profile.status],  # type: ignore[index]
+                        started_on=now.date(), source=activity.source_of(principal), confirmed_on=now.date(),
+                        by=activity.recorder(principal), now=now)
     keys = keys_of(session, profile_id, settings.kek())
-    registered = _snapshot(profile).model_copy(update={"duplicate_override": override})
-    _emit(session, EventType.PROFILE_REGISTERED, profile.id, profile.version, registered, now, keys)
+    registered = snapshot(profile).model_copy(update={"duplicate_override": override})
+    emit(session, EventType.PROFILE_REGISTERED, profile.id, profile.version, registered, now, keys)
     if special.send or special.ethnicity or special.screened_text:
         _emit_special_category(session, profile, special, keys)
     session.commit()
@@ -361,7 +314,7 @@ def get_profile(
         view_id = uuid.uuid4()
         viewed = RecordViewedV1(view_id=view_id, profile_id=profile_id, viewer_role="adviser", viewer=principal.sub,
                                 record="profile", viewed_at=now)
-        _emit(session, EventType.PROFILE_VIEWED, view_id, 1, viewed, now, keys_of(session, profile_id, kek))
+        emit(session, EventType.PROFILE_VIEWED, view_id, 1, viewed, now, keys_of(session, profile_id, kek))
         session.commit()
     return read
 
@@ -437,14 +390,18 @@ def update_profile(
         return _to_read(profile, special, now.date())
     for key, value in changed.items():
         setattr(profile, key, value)
+    if "status" in changed:
+        activity.open_spell(session, profile, code=activity.CODE_OF_STATUS[changed["status"]],
+                            started_on=now.date(), source=activity.source_of(principal), confirmed_on=now.date(),
+                            by=activity.recorder(principal), now=now)
     for key, value in special_changed.items():
         setattr(special, key, value)
     profile.version += 1
     profile.updated_at = now
     keys = keys_of(session, profile_id, settings.kek())
     if changed:
-        updated = _snapshot(profile).model_copy(update={"duplicate_override": override})
-        _emit(session, EventType.PROFILE_UPDATED, profile.id, profile.version, updated, now, keys)
+        updated = snapshot(profile).model_copy(update={"duplicate_override": override})
+        emit(session, EventType.PROFILE_UPDATED, profile.id, profile.version, updated, now, keys)
     if special_changed:
         _emit_special_category(session, profile, special, keys)
     session.commit()
@@ -461,6 +418,8 @@ def erase_profile(*, session: Session, profile_id: uuid.UUID, principal: Princip
     if special is not None:
         session.delete(special)
         session.flush()
+    for kept in (ActivitySpell, ContactAttempt):
+        session.execute(delete(kept).where(kept.profile_id == profile_id))
     session.delete(profile)
     subject = destroy_keys(session, profile_id)
     session.add(ErasureRecord(mark=erasure_mark(profile_id), erased_at=now, requested_by_role=str(principal.role)))

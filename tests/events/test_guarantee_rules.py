@@ -70,6 +70,13 @@ def test_neet_again_after_work_opens_a_new_episode_and_keeps_the_old_one() -> No
     ]
 
 
+def test_a_neet_person_whose_activity_turns_not_known_keeps_waiting_on_the_same_clock() -> None:
+    history = [(1, "neet", d(0)), (2, "not_known", d(31)), (3, "neet", d(50)), (4, "training", d(90))]
+    spans = derive_episodes(history, [], registered_at=d(0))
+    assert [(s.started_at, s.ended_at) for s in spans] == [(d(0), d(90))]
+    assert derive_episodes([(1, "education", d(0)), (2, "not_known", d(365))], [], registered_at=d(0)) == []
+
+
 def test_an_offer_outside_every_episode_stops_nothing() -> None:
     history = [(1, "education", d(0)), (2, "neet", d(50))]
     spans = derive_episodes(history, [(d(10), uuid.uuid4())], registered_at=d(0))

@@ -21,6 +21,7 @@ PAGES: dict[str, dict[str, str | None]] = {
         "views/register.py": "Register a young person",
         "views/opportunities.py": "Opportunities",
         "views/dashboard.py": "Guarantee dashboard",
+        "views/activity.py": "Activity and tracing",
     },
     "employer": {
         "views/my_opportunities.py": "My opportunities",

@@ -40,6 +40,7 @@ def pages_for(role: Role | None) -> dict[str, list[st.Page]]:
             st.Page("views/caseload.py", title="Caseload", icon=":material/groups:", default=True),
             st.Page("views/person.py", title="Person", icon=":material/person:"),
             st.Page("views/register.py", title="Register a young person", icon=":material/person_add:"),
+            st.Page("views/activity.py", title="Activity and tracing", icon=":material/fact_check:"),
             st.Page("views/opportunities.py", title="Opportunities", icon=":material/map:"),
             st.Page("views/dashboard.py", title="Guarantee dashboard", icon=":material/monitoring:"),
             email, opportunity, referral,

@@ -224,6 +224,21 @@ class Api:
     def update_profile(self, profile_id: uuid.UUID | str, changes: Mapping[str, Any]) -> Json:
         return self.request("profiles", "PATCH", f"/profiles/{profile_id}", json=dict(changes))
 
+    def activity(self, profile_id: str) -> Json:
+        return self.get("profiles", f"/profiles/{profile_id}/activity")
+
+    def record_activity(self, profile_id: str, data: Mapping[str, Any]) -> Json:
+        return self.request("profiles", "POST", f"/profiles/{profile_id}/activity", json=dict(data))
+
+    def confirm_activity(self, profile_id: str) -> Json:
+        return self.request("profiles", "POST", f"/profiles/{profile_id}/activity/confirmation", json={})
+
+    def record_contact_attempt(self, profile_id: str, data: Mapping[str, Any]) -> Json:
+        return self.request("profiles", "POST", f"/profiles/{profile_id}/contact-attempts", json=dict(data))
+
+    def not_known(self, **params: Any) -> Json:
+        return self.get("profiles", "/activity/not-known", **params)
+
     def adviser(self, adviser_id: str) -> Json | None:
         """An adviser's name, team and work contact, or None when the hub has no record of them."""
         try:

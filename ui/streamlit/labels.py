@@ -25,6 +25,7 @@ PROFILE_STATUS: dict[str, str] = {
     "education": "In education",
     "employment": "In work",
     "training": "In training",
+    "not_known": "Not known (to be traced)",
 }
 # Why an adviser went against a suggestion (vocabulary.OVERSIGHT_REASONS), and the summary's two extra rows.
 OVERSIGHT_REASONS: dict[str, str] = {
@@ -38,7 +39,8 @@ OVERSIGHT_REASONS: dict[str, str] = {
     "no_reason": "No reason given",
 }
 
-PROFILE_STATUS_SHORT = {"neet": "NEET", "education": "Education", "employment": "Employment", "training": "Training"}
+PROFILE_STATUS_SHORT = {"neet": "NEET", "education": "Education", "employment": "Employment", "training": "Training",
+                        "not_known": "Not known"}
 
 PRIORITY_GROUPS: dict[str, str] = {
     "care_leaver": "Care leaver",
@@ -195,3 +197,17 @@ def qualification_label(item: dict[str, Any]) -> str:
     if item.get("type") in vocabulary.QUALIFICATION_TYPE_NAMES:
         return f"{vocabulary.QUALIFICATION_TYPE_NAMES[item['type']]} {item['subject']}"
     return f"{'Entry' if item['level'] == 'entry' else 'Level ' + str(item['level'])} {item['subject']}"
+
+ACTIVITY_SOURCE: dict[str, str] = {
+    "young_person": "The young person", "parent_or_carer": "A parent or carer", "school_or_college":
+    "School or college", "training_provider": "Training provider", "employer": "Employer", "adviser": "Adviser",
+    "other_agency": "Another agency", "referral_outcome": "A referral's outcome", "lapsed": "Not confirmed in time",
+}
+CONTACT_METHOD: dict[str, str] = {
+    "phone": "Phone call", "text": "Text message", "email": "Email", "letter": "Letter", "home_visit": "Home visit",
+    "other_agency": "Through another agency",
+}
+CONTACT_OUTCOME: dict[str, str] = {
+    "reached": "Reached them", "no_answer": "No answer", "wrong_details": "Wrong contact details",
+    "message_left": "Left a message", "refused": "Refused to say what they are doing",
+}

@@ -112,7 +112,8 @@ with st.form(f"{form}_form"):
         messages.slot("phone")
     left, right = st.columns(2)
     with left:
-        status = st.selectbox("What are they doing now? *", options=list(vocabulary.PROFILE_STATUSES),
+        known = [status for status in vocabulary.PROFILE_STATUSES if status != "not_known"]
+        status = st.selectbox("What are they doing now? *", options=known,
                               key=f"{form}_status",
                               format_func=labels.PROFILE_STATUS.__getitem__)
         messages.slot("status")

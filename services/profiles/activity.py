@@ -1,0 +1,286 @@
+"""The activity record: what a young person is doing, as NCCIS activity spells, kept current.
+
+The current spell gives the profile's status. An activity not confirmed within its group's period turns "not known"
+(810) on the day it lapses; people not known are traced, and after the configured number of failed contact attempts
+they are recorded as "cannot be contacted" (820); a refusal records 830."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.common.auth import Principal, Role
+from services.common.errors import NotFound, RuleViolation
+from services.messaging.contract import EventType
+from services.messaging.vocabulary import (
+    ACTIVITY_CODE_CANNOT_CONTACT,
+    ACTIVITY_CODE_NOT_KNOWN,
+    ACTIVITY_CODES,
+    FAILED_CONTACT_OUTCOMES,
+    STATUS_OF_ACTIVITY,
+    ActivityGroup,
+    ProfileStatus,
+)
+from services.profiles.config import ProfilesSettings
+from services.profiles.keys import keys_of
+from services.profiles.models import ActivitySpell, ContactAttempt, Profile
+from services.profiles.publishing import emit, snapshot
+from services.profiles.schemas import (
+    ActivityCreate,
+    ActivityRead,
+    ActivityRecord,
+    ContactAttemptCreate,
+    ContactAttemptRead,
+    TraceItem,
+    TraceQueue,
+)
+
+# The code a status set on its own (at registration, or changed on the profile) is recorded with.
+CODE_OF_STATUS: dict[ProfileStatus, int] = {
+    "neet": 610, "education": 270, "employment": 330, "training": 450, "not_known": ACTIVITY_CODE_NOT_KNOWN,
+}
+REFUSED_TO_DISCLOSE = 830
+LAPSED = "lapsed"  # the source of a not known spell written down when an activity's confirmation lapsed
+
+
+def group_of(code: int) -> ActivityGroup:
+    return ACTIVITY_CODES[code][0]
+
+
+@dataclass(frozen=True)
+class Current:
+    """A person's activity on a day: the spell that covers it, or "not known" from the day that spell lapsed."""
+
+    code: int
+    since: dt.date
+    lapsed_from: int | None = None
+    written: bool = True  # False: a lapse that no spell records yet
+
+    @property
+    def group(self) -> ActivityGroup:
+        return group_of(self.code)
+
+
+def lapses_on(spell: ActivitySpell, settings: ProfilesSettings) -> dt.date:
+    return spell.confirmed_on + dt.timedelta(days=settings.activity_currency_days[group_of(spell.code)])
+
+
+def current_activity(spells: list[ActivitySpell], on: dt.date, settings: ProfilesSettings) -> Current | None:
+    covering = [s for s in spells if s.started_on <= on and (s.ended_on is None or s.ended_on > on)]
+    if not covering:
+        return None
+    spell = max(covering, key=lambda s: (s.started_on, s.recorded_at))
+    lapse = lapses_on(spell, settings)
+    if group_of(spell.code) != "not_known" and lapse <= on:
+        return Current(ACTIVITY_CODE_NOT_KNOWN, lapse, lapsed_from=spell.code, written=False)
+    if spell.source == LAPSED:
+        before = [s for s in spells if s.ended_on == spell.started_on and s is not spell]
+        return Current(spell.code, spell.started_on, lapsed_from=before[-1].code if before else None)
+    return Current(spell.code, spell.started_on)
+
+
+def _spells(session: Session, profile_id: uuid.UUID) -> list[ActivitySpell]:
+    return list(session.scalars(select(ActivitySpell).where(ActivitySpell.profile_id == profile_id)
+                                .order_by(ActivitySpell.started_on, ActivitySpell.recorded_at)))
+
+
+def _profile(session: Session, profile_id: uuid.UUID) -> Profile:
+    profile = session.get(Profile, profile_id)
+    if profile is None:
+        raise NotFound("profile", profile_id)
+    return profile
+
+
+def open_spell(session: Session, profile: Profile, *, code: int, started_on: dt.date, source: str,
+               confirmed_on: dt.date, by: str, now: dt.datetime) -> ActivitySpell:
+    """Start a spell; the spell open until now ends the day this one starts. History is appended, not rewritten:
+    a spell may not start before the open one did."""
+    spells = _spells(session, profile.id)
+    still_open = [s for s in spells if s.ended_on is None]
+    for spell in still_open:
+        if started_on < spell.started_on:
+            raise RuleViolation("started_on", "after_current_spell",
+                                f"must be on or after {spell.started_on.isoformat()}, when the current activity "
+                                f"({spell.code} {ACTIVITY_CODES[spell.code][1]}) started")
+    for spell in still_open:
+        spell.ended_on = started_on
+    spell = ActivitySpell(profile_id=profile.id, code=code, started_on=started_on, ended_on=None, source=source,
+                          confirmed_on=confirmed_on, recorded_by=by, recorded_at=now)
+    session.add(spell)
+    session.flush()
+    return spell
+
+
+def follow_status(session: Session, profile: Profile, code: int, now: dt.datetime,
+                  settings: ProfilesSettings) -> None:
+    """Set the profile's status from the activity and tell the others if it changed (the event carries the status
+    only: never the code, which may say illness, pregnancy or religion)."""
+    status = STATUS_OF_ACTIVITY[group_of(code)]
+    if profile.status == status:
+        return
+    profile.status = status
+    profile.version += 1
+    profile.updated_at = now
+    keys = keys_of(session, profile.id, settings.kek())
+    emit(session, EventType.PROFILE_UPDATED, profile.id, profile.version, snapshot(profile), now, keys)
+
+
+def recorder(principal: Principal) -> str:
+    """Who recorded something: an adviser by their id, anyone else by their role."""
+    return principal.sub if principal.role is Role.ADVISER else str(principal.role)
+
+
+def source_of(principal: Principal) -> str:
+    """Where a status set on the profile came from: the young person themself, or their adviser."""
+    return "young_person" if principal.role is Role.YOUNG_PERSON else "adviser"
+
+
+def _read(spell: ActivitySpell, settings: ProfilesSettings) -> ActivityRead:
+    group, label = ACTIVITY_CODES[spell.code]
+    return ActivityRead(id=spell.id, code=spell.code, label=label, group=group, started_on=spell.started_on,
+                        ended_on=spell.ended_on, source=spell.source, confirmed_on=spell.confirmed_on,
+                        lapses_on=None if group == "not_known" else lapses_on(spell, settings),
+                        recorded_by=spell.recorded_by)
+
+
+def _attempt_read(attempt: ContactAttempt) -> ContactAttemptRead:
+    return ContactAttemptRead(id=attempt.id, method=attempt.method, outcome=attempt.outcome,  # type: ignore[arg-type]
+                              attempted_on=attempt.attempted_on, recorded_by=attempt.recorded_by)
+
+
+def record_of(*, session: Session, profile_id: uuid.UUID, today: dt.date,
+              settings: ProfilesSettings) -> ActivityRecord:
+    _profile(session, profile_id)
+    spells = _spells(session, profile_id)
+    now = current_activity(spells, today, settings)
+    attempts = session.scalars(select(ContactAttempt).where(ContactAttempt.profile_id == profile_id)
+                               .order_by(ContactAttempt.attempted_on, ContactAttempt.recorded_at))
+    return ActivityRecord(
+        profile_id=profile_id,
+        current_code=now.code if now else None,
+        current_label=ACTIVITY_CODES[now.code][1] if now else None,
+        current_group=now.group if now else None,
+        current_since=now.since if now else None,
+        lapsed_from=now.lapsed_from if now else None,
+        spells=[_read(s, settings) for s in reversed(spells)],
+        contact_attempts=[_attempt_read(a) for a in attempts],
+    )
+
+
+def record_activity(*, session: Session, profile_id: uuid.UUID, data: ActivityCreate, principal: Principal,
+                    settings: ProfilesSettings, now: dt.datetime) -> ActivityRecord:
+    profile = _profile(session, profile_id)
+    today = now.date()
+    if data.started_on > today:
+        raise RuleViolation("started_on", "not_in_future", "must be today or earlier")
+    confirmed_on = data.confirmed_on or today
+    if not data.started_on <= confirmed_on <= today:
+        raise RuleViolation("confirmed_on", "between_start_and_today",
+                            f"must be between the start ({data.started_on.isoformat()}) and today")
+    open_spell(session, profile, code=data.code, started_on=data.started_on, source=data.source,
+               confirmed_on=confirmed_on, by=recorder(principal), now=now)
+    follow_status(session, profile, data.code, now, settings)
+    session.commit()
+    return record_of(session=session, profile_id=profile_id, today=today, settings=settings)
+
+
+def confirm_activity(*, session: Session, profile_id: uuid.UUID, confirmed_on: dt.date | None, principal: Principal,
+                     settings: ProfilesSettings, now: dt.datetime) -> ActivityRecord:
+    """The current activity is still what the person is doing: its currency starts again."""
+    _profile(session, profile_id)
+    today = now.date()
+    spell = next((s for s in reversed(_spells(session, profile_id)) if s.ended_on is None), None)
+    if spell is None:
+        raise RuleViolation("code", "no_current_activity", "record what the person is doing first")
+    day = confirmed_on or today
+    if not spell.started_on <= day <= today:
+        raise RuleViolation("confirmed_on", "between_start_and_today",
+                            f"must be between the start ({spell.started_on.isoformat()}) and today")
+    if group_of(spell.code) != "not_known" and lapses_on(spell, settings) <= day:
+        raise RuleViolation("confirmed_on", "lapsed",
+                            f"the activity lapsed to not known on {lapses_on(spell, settings).isoformat()}: record "
+                            "what the person is doing now instead")
+    spell.confirmed_on = max(spell.confirmed_on, day)
+    session.commit()
+    return record_of(session=session, profile_id=profile_id, today=today, settings=settings)
+
+
+def record_contact_attempt(*, session: Session, profile_id: uuid.UUID, data: ContactAttemptCreate,
+                           principal: Principal, settings: ProfilesSettings, now: dt.datetime) -> ActivityRecord:
+    """An attempt to find out what a person is doing. A refusal records 830; once the person is not known, the
+    configured number of failed attempts since they became not known records 820."""
+    profile = _profile(session, profile_id)
+    today = now.date()
+    if data.attempted_on > today:
+        raise RuleViolation("attempted_on", "not_in_future", "must be today or earlier")
+    session.add(ContactAttempt(profile_id=profile_id, method=data.method, outcome=data.outcome,
+                               attempted_on=data.attempted_on, recorded_by=recorder(principal), recorded_at=now))
+    session.flush()
+    _lapse(session, profile, today, settings, now)
+    current = current_activity(_spells(session, profile_id), today, settings)
+    code = None
+    if data.outcome == "refused":
+        code = REFUSED_TO_DISCLOSE
+    elif current is not None and current.code == ACTIVITY_CODE_NOT_KNOWN:
+        failed = session.scalars(select(ContactAttempt).where(
+            ContactAttempt.profile_id == profile_id, ContactAttempt.attempted_on >= current.since,
+            ContactAttempt.outcome.in_(FAILED_CONTACT_OUTCOMES))).all()
+        if len(failed) >= settings.failed_contacts_until_cannot_contact:
+            code = ACTIVITY_CODE_CANNOT_CONTACT
+    if code is not None and (current is None or current.code != code):
+        day = max(data.attempted_on, current.since) if current else data.attempted_on
+        open_spell(session, profile, code=code, started_on=day, source="adviser", confirmed_on=day,
+                   by=recorder(principal), now=now)
+        follow_status(session, profile, code, now, settings)
+    session.commit()
+    return record_of(session=session, profile_id=profile_id, today=today, settings=settings)
+
+
+def _lapse(session: Session, profile: Profile, today: dt.date, settings: ProfilesSettings,
+           now: dt.datetime) -> bool:
+    """Write down a lapse that has happened: the spell ends and a not known (810) spell starts on the day it lapsed."""
+    current = current_activity(_spells(session, profile.id), today, settings)
+    if current is None or current.written:
+        return False
+    open_spell(session, profile, code=ACTIVITY_CODE_NOT_KNOWN, started_on=current.since, source=LAPSED,
+               confirmed_on=current.since, by="currency", now=now)
+    follow_status(session, profile, ACTIVITY_CODE_NOT_KNOWN, now, settings)
+    return True
+
+
+def apply_lapses(*, session: Session, settings: ProfilesSettings, now: dt.datetime) -> int:
+    """Every open activity past its currency turns not known (run daily); returns how many did."""
+    open_ids = session.scalars(select(ActivitySpell.profile_id).where(ActivitySpell.ended_on.is_(None))).all()
+    lapsed = sum(_lapse(session, _profile(session, profile_id), now.date(), settings, now)
+                 for profile_id in sorted(set(open_ids)))
+    session.commit()
+    return lapsed
+
+
+def trace_queue(*, session: Session, today: dt.date, settings: ProfilesSettings,
+                adviser_id: str | None = None) -> TraceQueue:
+    """People whose activity is not known today (lapsed or recorded so), longest not known first, with their
+    contact attempts since: the adviser's list of whom to trace."""
+    query = select(Profile)
+    if adviser_id:
+        query = query.where(Profile.adviser_id == adviser_id)
+    items = []
+    for profile in session.scalars(query):
+        current = current_activity(_spells(session, profile.id), today, settings)
+        if current is None or current.group != "not_known":
+            continue
+        attempts = session.scalars(select(ContactAttempt).where(
+            ContactAttempt.profile_id == profile.id, ContactAttempt.attempted_on >= current.since)
+            .order_by(ContactAttempt.attempted_on)).all()
+        items.append(TraceItem(
+            profile_id=profile.id, given_name=profile.given_name, family_name=profile.family_name,
+            adviser_id=profile.adviser_id, code=current.code, label=ACTIVITY_CODES[current.code][1],
+            since=current.since, lapsed_from=current.lapsed_from, attempts=len(attempts),
+            failed_attempts=sum(a.outcome in FAILED_CONTACT_OUTCOMES for a in attempts),
+            last_attempt_on=attempts[-1].attempted_on if attempts else None))
+    items.sort(key=lambda item: (item.since, str(item.profile_id)))
+    return TraceQueue(items=items, count=len(items))
