@@ -28,10 +28,13 @@ def producing_services() -> dict[str, str]:
 
     sources = {"profiles": ProfilesSettings().resolved_database_url()}
     try:
+        from services.matching.config import MatchingSettings
         from services.opportunities.config import OpportunitiesSettings
     except ImportError:
         return sources
     sources["opportunities"] = OpportunitiesSettings().resolved_database_url()
+    # The matcher's outbox: the suggestion lists it served, for the audit log.
+    sources["matching"] = MatchingSettings().resolved_database_url()
     return sources
 
 

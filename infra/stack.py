@@ -148,7 +148,7 @@ class Stack:
 
     def start_relay(self) -> str:
         self._spawn("relay", [sys.executable, "-m", "infra.relay"])
-        return "relay: publishing the outboxes of profiles and opportunities"
+        return "relay: publishing the outboxes of profiles, opportunities and matching"
 
     def start_ui(self) -> str:
         if not UI.is_built():

@@ -9,7 +9,7 @@ bin=/opt/kafka/bin
 admin=(--bootstrap-server 127.0.0.1:9094)
 until "$bin/kafka-topics.sh" "${admin[@]}" --list >/dev/null 2>&1; do sleep 2; done
 
-topics=(yg.profiles yg.profiles.restricted yg.employers yg.opportunities yg.referrals)
+topics=(yg.profiles yg.profiles.restricted yg.employers yg.opportunities yg.referrals yg.suggestions)
 for topic in "${topics[@]}"; do
   for name in "$topic" "$topic.dlt"; do
     "$bin/kafka-topics.sh" "${admin[@]}" --create --if-not-exists --topic "$name" --partitions 3 --replication-factor 1
@@ -37,6 +37,7 @@ user events "$KAFKA_PASSWORD_EVENTS"
 user notifications "$KAFKA_PASSWORD_NOTIFICATIONS"
 user relay-profiles "$KAFKA_PASSWORD_RELAY_PROFILES"
 user relay-opportunities "$KAFKA_PASSWORD_RELAY_OPPORTUNITIES"
+user relay-matching "$KAFKA_PASSWORD_RELAY_MATCHING"
 
 # Producers write only their own topics (the relays publish the outboxes; the relay also reads back what the
 # broker holds, to publish again what a broker restart lost).
@@ -46,6 +47,8 @@ done
 for topic in yg.employers yg.opportunities yg.referrals; do
   allow relay-opportunities Write Read Describe -- --topic "$topic"
 done
+# The matcher's record of the suggestion lists it served, for the audit log (the events service reads it).
+allow relay-matching Write Read Describe -- --topic yg.suggestions
 # The events service reads every topic, and it alone the restricted one (special category data).
 for topic in "${topics[@]}"; do
   allow events Read Describe -- --topic "$topic"
@@ -71,7 +74,7 @@ allow opportunities Read -- --group opportunities
 # profiles only checks that the broker answers (its events go through relay-profiles).
 # Everyone that reads or publishes reads the log epoch, and writes it first on an empty broker; the groups commit
 # the epoch their offsets belong to as an offset of yg.log-epoch.
-for principal in matching events notifications opportunities relay-profiles relay-opportunities; do
+for principal in matching events notifications opportunities relay-profiles relay-opportunities relay-matching; do
   allow "$principal" Read Write Describe -- --topic yg.log-epoch
 done
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from services.common.auth import Role
 from services.common.errors import Forbidden
 from services.common.types import Moment, Offset, Text
-from services.events import audit, guarantee, stats
+from services.events import audit, guarantee, oversight, stats
 from services.events.dependencies import (
     AdviserOnly,
     ClockDep,
@@ -25,6 +25,7 @@ from services.events.schemas import (
     GuaranteePage,
     GuaranteeStatus,
     GuaranteeSummary,
+    OversightSummary,
     PersonClock,
     PriorityGroup,
     StatsQuery,
@@ -117,3 +118,17 @@ def exposure(_principal: AdviserOnly, audit: ExposureDep) -> ExposureRead:
     eligible candidates, overall and per opportunity type, small figures hidden (recomputed when older than
     EVENTS_EXPOSURE_MAX_AGE_SECONDS; 503 while the matcher has never answered)."""
     return audit.current()
+
+
+@router.get("/oversight/summary", response_model=OversightSummary, tags=["audit"])
+def oversight_summary(
+    _principal: Reader,
+    session: SessionDep,
+    rules: RulesDep,
+    adviser: AdviserId = None,
+    since: Annotated[Moment | None, Query(description="decisions and lists at or after (ISO 8601; UTC if no zone)")]
+    = None,
+) -> OversightSummary:
+    """Suggestion lists shown, and advisers' decisions against them with their reasons: the town's, or one
+    adviser's."""
+    return oversight.summary(session=session, threshold=rules.suppression_threshold, adviser=adviser, since=since)

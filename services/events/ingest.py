@@ -39,6 +39,8 @@ from services.messaging.contract import (
     ProfileSpecialCategoryV1,
     RecordViewedV1,
     ReferralV1,
+    SuggestionDismissedV1,
+    SuggestionsServedV1,
 )
 from services.messaging.sealing import erasure_mark, is_pseudonymised
 
@@ -68,7 +70,8 @@ def _subject_of(event: EventEnvelope, payload: Any) -> uuid.UUID | None:
     """The young person an event is about, if any."""
     if isinstance(
         payload,
-        ProfileSnapshotV1 | ProfileErasedV1 | ProfileSpecialCategoryV1 | ReferralV1 | InterestV1 | RecordViewedV1,
+        ProfileSnapshotV1 | ProfileErasedV1 | ProfileSpecialCategoryV1 | ReferralV1 | InterestV1 | RecordViewedV1
+        | SuggestionsServedV1 | SuggestionDismissedV1,
     ):
         return payload.profile_id
     return None

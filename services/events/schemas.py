@@ -192,3 +192,30 @@ class ExposureRead(BaseModel):
     suppression_threshold: int
     kinds: list[ExposureKind]
     notes: list[str]
+
+
+class OversightFigures(BaseModel):
+    """Advisers' decisions against the matcher's suggestions, for the town or one adviser. Counts of decisions about
+    people are protected like every published figure; how many lists were shown is not about anyone."""
+
+    lists_served: int = Field(description="suggestion lists of opportunities shown to advisers (one adviser: to them)")
+    candidate_lists_served: int = Field(description="lists of people suggested for an opportunity shown to advisers")
+    dismissed: Figure = Field(description="suggestions dismissed")
+    dismissed_by_reason: dict[str, Figure] = Field(
+        description="dismissals by reason: each code of the list, or `words_only` (a reason in words alone)")
+    referred: Figure = Field(description="referrals made")
+    referred_within_top: Figure = Field(description="referrals to one of the top suggestions of a list")
+    referred_outside_top: Figure = Field(description="referrals to a suggestion ranked below the top")
+    referred_not_suggested: Figure = Field(description="referrals to an opportunity not from a suggestion list")
+    referred_against_suggestions: Figure = Field(description="outside the top or not suggested: the two together")
+    against_by_reason: dict[str, Figure] = Field(
+        description="those referrals by the reason given: a code, `words_only`, or `no_reason`")
+
+
+class OversightSummary(BaseModel):
+    adviser: str | None
+    since: dt.datetime | None
+    suppression_threshold: int
+    lists_to_young_people: int | None = Field(
+        None, description="suggestion lists young people were shown themselves (the town's summary only)")
+    figures: OversightFigures

@@ -14,6 +14,7 @@ from services.matching.dependencies import (
     RuntimeDep,
     SearchCaller,
     SettingsDep,
+    SuggestionLogDep,
 )
 from services.matching.ranking import Filters
 from services.matching.schemas import (
@@ -53,29 +54,31 @@ async def profile_matches(
     settings: SettingsDep,
     clock: ClockDep,
     filters: FiltersDep,
+    suggestion_log: SuggestionLogDep,
     k: Annotated[K, Query()] = 10,
 ) -> ProfileMatches:
     assert runtime.state is not None
     return service.matches_for_profile(
         state=runtime.state, settings=settings, principal=principal, profile_id=profile_id, k=k,
-        filters=filters, today=clock.today(),
+        filters=filters, today=clock.today(), log=suggestion_log, now=clock.now(),
     )
 
 
 @router.get("/opportunities/{opportunity_id}/matches", response_model=OpportunityCandidates)
 async def opportunity_matches(
     opportunity_id: uuid.UUID,
-    _principal: AdviserOnly,
+    principal: AdviserOnly,
     runtime: RuntimeDep,
     settings: SettingsDep,
     clock: ClockDep,
     filters: FiltersDep,
+    suggestion_log: SuggestionLogDep,
     k: Annotated[K, Query()] = 10,
 ) -> OpportunityCandidates:
     assert runtime.state is not None
     return service.candidates_for_opportunity(
-        state=runtime.state, settings=settings, opportunity_id=opportunity_id, k=k,
-        filters=filters, today=clock.today(),
+        state=runtime.state, settings=settings, opportunity_id=opportunity_id, k=k, filters=filters,
+        today=clock.today(), principal=principal, log=suggestion_log, now=clock.now(),
     )
 
 

@@ -12,8 +12,10 @@ from services.common.settings import KeyClientSettings
 class MatchingSettings(KeyClientSettings):
     model_config = SettingsConfigDict(env_prefix="MATCHING_", populate_by_name=True, extra="ignore")
 
-    # The index is a derived view of the topics; it lives in files, not in a database.
+    # The index is a derived view of the topics; it lives in files. The database holds only the outbox of the
+    # suggestion lists served (for the audit log) and which person each was about (for erasure).
     index_dir: Path | None = None
+    database_url: str | None = None
     model_cache_dir: Path | None = None
     consumer_name: str = "matching"
 
@@ -80,6 +82,9 @@ class MatchingSettings(KeyClientSettings):
     # also the ingest delay at worst; 20 ms cost each idle feed ~4.5% of a core in polling, 100 ms ~1% (measured).
     fetch_max_wait_ms: int = Field(100, ge=1, le=500)
     max_poll_records: int = Field(256, ge=1)
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or self.sqlite_url("matching")
 
     def resolved_index_dir(self) -> Path:
         return self.index_dir or self.data_dir / "matching"

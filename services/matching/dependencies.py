@@ -8,6 +8,7 @@ from services.common.app_state import clock
 from services.common.auth import Principal, Role, Scope, require_roles
 from services.common.clock import Clock
 from services.matching.config import MatchingSettings
+from services.matching.oversight import SuggestionLog
 from services.matching.runtime import MatchingRuntime
 
 
@@ -25,9 +26,14 @@ async def runtime(request: Request) -> MatchingRuntime:
     return current
 
 
+async def suggestion_log(request: Request) -> SuggestionLog:
+    return request.app.state.suggestion_log
+
+
 ClockDep = Annotated[Clock, Depends(clock)]
 SettingsDep = Annotated[MatchingSettings, Depends(settings)]
 RuntimeDep = Annotated[MatchingRuntime, Depends(runtime)]
+SuggestionLogDep = Annotated[SuggestionLog, Depends(suggestion_log)]
 PersonOrAdviser = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON))]
 # Free-text search is also asked by the opportunities service (browse), as a service, for opportunities only.
 SearchCaller = Annotated[

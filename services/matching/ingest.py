@@ -3,6 +3,7 @@ ignored, texts are embedded in one burst per batch, and only when they changed."
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ import structlog
 
 from services.matching.embedder import Embedder
 from services.matching.facts import EmployerFacts, OpportunityFacts, PersonFacts
+from services.matching.oversight import SuggestionLog
 from services.matching.state import MatchingState, Referral
 from services.matching.text import opportunity_text, profile_text, text_hash
 from services.messaging.contract import (
@@ -21,6 +23,7 @@ from services.messaging.contract import (
     ProfileErasedV1,
     ProfileSnapshotV1,
     ReferralV1,
+    SuggestionDismissedV1,
 )
 from services.messaging.sealing import PERSONAL, KeyRing, Opener, is_pseudonymised
 
@@ -34,8 +37,13 @@ OPPORTUNITY_EVENTS = {
 }
 PROFILE_EVENTS = {EventType.PROFILE_REGISTERED, EventType.PROFILE_UPDATED}
 REFERRAL_EVENTS = {EventType.REFERRAL_CREATED, EventType.REFERRAL_STATUS_CHANGED}
+# A dismissed suggestion leaves the person's suggestions, as a referral does.
+DISMISSAL_EVENTS = {EventType.SUGGESTION_DISMISSED}
 EMPLOYER_EVENTS = {EventType.EMPLOYER_REGISTERED, EventType.EMPLOYER_UPDATED}
-APPLIED = OPPORTUNITY_EVENTS | PROFILE_EVENTS | REFERRAL_EVENTS | EMPLOYER_EVENTS | {EventType.PROFILE_ERASED}
+APPLIED = (
+    OPPORTUNITY_EVENTS | PROFILE_EVENTS | REFERRAL_EVENTS | DISMISSAL_EVENTS | EMPLOYER_EVENTS
+    | {EventType.PROFILE_ERASED}
+)
 
 
 @dataclass
@@ -49,9 +57,12 @@ class Ingestor:
     """The consumer's batch handler: opens the events with the personal keys (never special category ones), the
     state keeping which subject reference names which person."""
 
-    def __init__(self, state: MatchingState, embedder: Embedder, keys: KeyRing) -> None:
+    def __init__(
+        self, state: MatchingState, embedder: Embedder, keys: KeyRing, suggestion_log: SuggestionLog | None = None
+    ) -> None:
         self.state = state
         self.embedder = embedder
+        self.suggestion_log = suggestion_log  # the served lists' records, which a person's erasure reaches
         self.opener = Opener(keys, state, purposes=PERSONAL)
         self.embedded_texts = 0
 
@@ -81,9 +92,15 @@ class Ingestor:
         vectors = self.embedder.embed([item.text for item in to_embed if item.text is not None])
         self.embedded_texts += len(to_embed)
         by_id = {id(item): vectors[i] for i, item in enumerate(to_embed)}
+        erased: list[uuid.UUID] = []
         with self.state.lock:
             for item in pending:
-                self._apply_one(item, by_id.get(id(item)))
+                subject = self._apply_one(item, by_id.get(id(item)))
+                if subject is not None:
+                    erased.append(subject)
+        if self.suggestion_log is not None:
+            for subject in erased:
+                self.suggestion_log.forget(subject)
         return len(pending)
 
     def _prepare(self, event: EventEnvelope) -> _Pending:
@@ -121,10 +138,11 @@ class Ingestor:
                 item.text = text
         return item
 
-    def _apply_one(self, item: _Pending, vector: np.ndarray | None) -> None:
+    def _apply_one(self, item: _Pending, vector: np.ndarray | None) -> uuid.UUID | None:
+        """Apply one event; returns the subject reference of a person it erased."""
         event, state = item.event, self.state
         if not state.is_current(event.aggregate_id, event.aggregate_version):
-            return
+            return None
         if isinstance(item.facts, OpportunityFacts):
             state.put_opportunity(item.facts, vector)
         elif isinstance(item.facts, PersonFacts):
@@ -133,13 +151,21 @@ class Ingestor:
             state.put_employer(item.facts)
         elif event.event_type is EventType.PROFILE_ERASED:
             erased: ProfileErasedV1 = event.typed_payload()
+            subject = state.subject_of(erased.profile_id)
             state.erase_person(erased.profile_id)
+            return subject
         elif event.event_type in REFERRAL_EVENTS:
             referral: ReferralV1 = event.typed_payload()
             if state.is_erased(referral.profile_id):
-                return  # the person was erased: keep nothing that links them to an opportunity
+                return None  # the person was erased: keep nothing that links them to an opportunity
             state.put_referral(
                 referral.referral_id,
                 Referral(referral.profile_id, referral.opportunity_id, referral.status),
                 event.aggregate_version,
             )
+        elif event.event_type in DISMISSAL_EVENTS:
+            dismissed: SuggestionDismissedV1 = event.typed_payload()
+            if not state.is_erased(dismissed.profile_id):
+                state.put_dismissal(dismissed.dismissal_id, dismissed.profile_id, dismissed.opportunity_id,
+                                    event.aggregate_version)
+        return None

@@ -2,17 +2,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 
 from services.common import errors, observability, ratelimit
+from services.common.app_state import attach_database
 from services.common.clock import Clock, SystemClock
+from services.common.db import database_is_usable
 from services.matching.api import router
 from services.matching.config import MatchingSettings
 from services.matching.embedder import Embedder
+from services.matching.oversight import SqlSuggestionLog
 from services.matching.runtime import MatchingRuntime
 from services.messaging.sealing import KeyRing
+
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(
@@ -29,11 +35,15 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = MatchingRuntime(settings, embedder=embedder, clock=clock, keys=keys)
+        attach_database(app, settings.resolved_database_url(), MIGRATIONS, settings)
+        app.state.suggestion_log = SqlSuggestionLog(app.state.session_factory, app.state.engine)
+        runtime = MatchingRuntime(settings, embedder=embedder, clock=clock, keys=keys,
+                                  suggestion_log=app.state.suggestion_log)
         app.state.runtime = runtime
         runtime.start()
         yield
         runtime.stop()
+        app.state.engine.dispose()
 
     app = FastAPI(title="Youth Guarantee: matching", version="1.0", lifespan=lifespan)
     app.state.settings = settings
@@ -44,7 +54,11 @@ def create_app(
         runtime: MatchingRuntime | None = getattr(app.state, "runtime", None)
         if runtime is None:
             return {"problems": ["matching: not started"]}
-        return runtime.readiness()
+        details = runtime.readiness()
+        database = database_is_usable(app.state.engine)
+        if database:
+            details["problems"].append(database)
+        return details
 
     observability.configure_logging(settings.log_level, settings.log_json)
     observability.install(app, service="matching", readiness=readiness)

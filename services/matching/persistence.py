@@ -63,6 +63,7 @@ def snapshot_of(
         changes, versions, erased = state.changes, dict(state.versions), sorted(state.erased)
         subjects = list(state.subjects.items())
         referrals = [(rid, ref, state.versions.get(str(rid), 1)) for rid, ref in state.referrals.items()]
+        dismissals = [(did, pair, state.versions.get(str(did), 1)) for did, pair in state.dismissals.items()]
         positions = {key: list(value) for key, value in state.positions.items()}
         epoch, employers = state.epoch, list(state.employers.values())
     sides = {
@@ -87,6 +88,10 @@ def snapshot_of(
         "referrals": [
             [str(rid), str(ref.profile_id), str(ref.opportunity_id), ref.status, version]
             for rid, ref, version in referrals
+        ],
+        "dismissals": [
+            [str(did), str(profile_id), str(opportunity_id), version]
+            for did, (profile_id, opportunity_id), version in dismissals
         ],
         "positions": positions,
         "epoch": epoch,
@@ -175,6 +180,8 @@ def load(
             state.put_referral(
                 uuid.UUID(rid), Referral(uuid.UUID(profile_id), uuid.UUID(opportunity_id), status), version
             )
+        for did, profile_id, opportunity_id, version in meta.get("dismissals", []):
+            state.put_dismissal(uuid.UUID(did), uuid.UUID(profile_id), uuid.UUID(opportunity_id), version)
         rows = {side: {uuid.UUID(key): row for key, row in meta["sides"][side]["rows"]} for side in SIDES}
         for data in meta.get("employers", []):
             state.put_employer(from_json(EmployerFacts, data))
@@ -191,7 +198,7 @@ def load(
         raise SavedStateUnusable(f"inconsistent saved state: {exc!r}"[:500]) from exc
     state.versions = {key: int(value) for key, value in meta["versions"].items()}
     state.erased = set(meta["erased"])
-    state.subjects = {uuid.UUID(subject): uuid.UUID(profile_id) for subject, profile_id in meta["subjects"]}
+    state.remember({uuid.UUID(subject): uuid.UUID(profile_id) for subject, profile_id in meta["subjects"]})
     state.positions = {key: (int(value[0]), str(value[1])) for key, value in meta["positions"].items()}
     state.epoch = None if meta.get("epoch") is None else int(meta["epoch"])
     state.changes = int(meta.get("changes", 0))

@@ -187,7 +187,7 @@ def opportunity_mask(
         if home is not None:
             reach = person.max_travel_km if travel_km is None else travel_km
             mask &= col("remote") | within_km(col("lat"), col("lon"), *home, reach, places)
-        for opportunity_id in state.referred_by_person.get(person.profile_id, ()):
+        for opportunity_id in state.not_suggested_to(person.profile_id):
             row = cat.row_of(opportunity_id)
             if row is not None:
                 mask[row] = False
@@ -241,7 +241,7 @@ def candidate_mask(state: MatchingState, opportunity: OpportunityFacts, filters:
     if not opportunity.remote:
         # A person whose postcode district is not in the table cannot be measured; they are not excluded.
         mask &= np.isnan(distance) | (distance <= col("max_travel"))
-    for profile_id in state.referred_by_opportunity.get(opportunity.opportunity_id, ()):
+    for profile_id in state.not_suggested_for(opportunity.opportunity_id):
         row = state.profiles.row_of(profile_id)
         if row is not None:
             mask[row] = False

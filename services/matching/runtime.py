@@ -18,6 +18,7 @@ from services.matching.embedder import MODEL_NAME, Embedder, build_embedder
 from services.matching.feed import IndexFeed
 from services.matching.index import HnswIndex, Sizing, use_threads
 from services.matching.ingest import Ingestor
+from services.matching.oversight import SuggestionLog
 from services.matching.persistence import SavedStateUnusable, hnsw_loader, load, save
 from services.matching.state import MatchingState
 from services.messaging.broker import broker_is_usable, broker_security
@@ -96,8 +97,10 @@ class MatchingRuntime:
         start_at_end: bool = False,
         embedder_factory: Callable[[MatchingSettings], Embedder] = build_embedder,
         keys: KeyRing | None = None,
+        suggestion_log: SuggestionLog | None = None,
     ) -> None:
         self.settings = settings
+        self.suggestion_log = suggestion_log
         self.clock = clock or SystemClock()
         self._own_keys = keys is None
         self.keys: KeyRing = keys or http_key_ring(settings, "matching")
@@ -144,7 +147,7 @@ class MatchingRuntime:
             self.state = state
             self._saved_changes = state.changes if self.origin == "saved index" else -1
             self._saved_erasures = state.erasures
-            self.ingestor = Ingestor(state, self.ingest_embedder, self.keys)
+            self.ingestor = Ingestor(state, self.ingest_embedder, self.keys, self.suggestion_log)
             # Only the entity feed embeds; referrals apply in microseconds and stay at the normal priority.
             name, nice = self.settings.consumer_name, self.settings.ingest_nice
             self.feed = self._new_feed(state, ENTITY_TOPICS, name, nice=nice)

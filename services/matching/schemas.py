@@ -85,8 +85,13 @@ class WiderStep(BaseModel):
     found: int = Field(description="Eligible opportunities within this distance (remote ones included)")
 
 
+LIST_ID = ("The suggestion list as recorded for the audit log: a referral or dismissal names it with the rank it "
+           "was shown at (null when it was not recorded)")
+
+
 class ProfileMatches(BaseModel):
     profile_id: uuid.UUID
+    list_id: uuid.UUID | None = Field(default=None, description=LIST_ID)
     matches: list[OpportunityMatch] = Field(description="Within the person's travel distance (or remote)")
     travel_km: float | None = Field(default=None, description="The distance the person said they would travel "
                                     "(None when their postcode district is not located)")
@@ -101,6 +106,7 @@ class ProfileMatches(BaseModel):
 
 class OpportunityCandidates(BaseModel):
     opportunity_id: uuid.UUID
+    list_id: uuid.UUID | None = Field(default=None, description=LIST_ID)
     matches: list[CandidateMatch]
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 
 import numpy as np
+import structlog
 
 from services.common.auth import Principal, Role
 from services.common.errors import Forbidden, NotFound, RuleViolation
@@ -13,6 +14,7 @@ from services.common.postcodes import InvalidPostcode, locate
 from services.matching.config import MatchingSettings
 from services.matching.embedder import Embedder
 from services.matching.facts import OpportunityFacts, PersonFacts
+from services.matching.oversight import SuggestionLog, candidates_served, suggestions_served
 from services.matching.ranking import (
     Filters,
     Origin,
@@ -44,6 +46,8 @@ from services.matching.schemas import (
     WiderStep,
 )
 from services.matching.state import MatchingState
+
+logger = structlog.get_logger("matching.service")
 
 
 def weights_of(settings: MatchingSettings) -> Weights:
@@ -95,9 +99,30 @@ def matches_for_profile(
     k: int,
     filters: Filters,
     today: dt.date,
+    log: SuggestionLog | None = None,
+    now: dt.datetime | None = None,
 ) -> ProfileMatches:
-    """Live opportunities this young person is eligible for, best first, with reasons."""
+    """Live opportunities this young person is eligible for, best first, with reasons; recorded in `log` (for the
+    audit log) under the list id the answer carries."""
     _may_see_person(principal, profile_id)
+    answer = _matches(state=state, settings=settings, profile_id=profile_id, k=k, filters=filters, today=today)
+    if log is not None:
+        subject = state.subject_of(profile_id)
+        if subject is None:
+            logger.warning("suggestion list not recorded: the person's subject reference is not known")
+        else:
+            list_id = uuid.uuid4()
+            at = now or dt.datetime.now(dt.UTC)
+            event = suggestions_served(answer, list_id=list_id, subject=subject, principal=principal, k=k, at=at)
+            log.record(event, list_id=list_id, subject=subject)
+            answer.list_id = list_id
+    return answer
+
+
+def _matches(
+    *, state: MatchingState, settings: MatchingSettings, profile_id: uuid.UUID, k: int, filters: Filters,
+    today: dt.date,
+) -> ProfileMatches:
     with state.lock:
         person = state.profiles.get(profile_id)
         row = state.profiles.row_of(profile_id)
@@ -156,17 +181,29 @@ def candidates_for_opportunity(
     k: int,
     filters: Filters,
     today: dt.date,
+    principal: Principal | None = None,
+    log: SuggestionLog | None = None,
+    now: dt.datetime | None = None,
 ) -> OpportunityCandidates:
-    """Young people who are looking and eligible for this opportunity, best first, with reasons."""
+    """Young people who are looking and eligible for this opportunity, best first, with reasons; recorded in `log`
+    (for the audit log, each person by subject reference) under the list id the answer carries."""
     with state.lock:
         opportunity = state.opportunities.get(opportunity_id)
         if opportunity is None:
             raise NotFound("opportunity", opportunity_id)
         _mask, ranked = _ranked_candidates(state, settings, opportunity, k=k, filters=filters, today=today)
-    return OpportunityCandidates(
+        subjects = {r.key: subject for r in ranked if (subject := state.subject_of(r.key)) is not None}
+    answer = OpportunityCandidates(
         opportunity_id=opportunity_id,
         matches=[CandidateMatch(profile_id=r.key, score=r.score, explanation=_explanation(r)) for r in ranked],
     )
+    if log is not None and principal is not None:
+        list_id = uuid.uuid4()
+        event = candidates_served(answer, list_id=list_id, subjects=subjects, principal=principal, k=k,
+                                  at=now or dt.datetime.now(dt.UTC))
+        log.record(event, list_id=list_id, subject=None)
+        answer.list_id = list_id
+    return answer
 
 
 def _ranked_candidates(state: MatchingState, settings: MatchingSettings, opportunity: OpportunityFacts, *, k: int,

@@ -167,6 +167,7 @@ class MatchingState:
         self.erased: set[str] = set()
         # subject reference -> profile id of each person held (a SubjectBook), to apply their erasure
         self.subjects: dict[uuid.UUID, uuid.UUID] = {}
+        self._subject_of: dict[uuid.UUID, uuid.UUID] = {}  # the other way: profile id -> subject reference
         self.referrals: dict[uuid.UUID, Referral] = {}
         self.employers: dict[uuid.UUID, EmployerFacts] = {}
         self.referred_by_person: dict[uuid.UUID, set[uuid.UUID]] = {}
@@ -174,6 +175,10 @@ class MatchingState:
         self.accepted: dict[uuid.UUID, int] = {}
         # Referrals still open (referred, applied, interviewing...) per opportunity: capacity-aware ranking.
         self.open_referrals: dict[uuid.UUID, int] = {}
+        # Suggestions advisers dismissed (dismissal id -> person, opportunity): the pair is not suggested again.
+        self.dismissals: dict[uuid.UUID, tuple[uuid.UUID, uuid.UUID]] = {}
+        self.dismissed_by_person: dict[uuid.UUID, set[uuid.UUID]] = {}
+        self.dismissed_by_opportunity: dict[uuid.UUID, set[uuid.UUID]] = {}
         # "topic:partition" -> (next offset to read, sha256 of the last record's value)
         self.positions: dict[str, tuple[int, str]] = {}
         self.epoch: int | None = None  # the broker log epoch the positions belong to
@@ -273,8 +278,14 @@ class MatchingState:
             self._drop_referral(referral_id)
             self.versions.pop(str(referral_id), None)
         self.referred_by_person.pop(profile_id, None)
+        for dismissal_id in [did for did, (held, _) in self.dismissals.items() if held == profile_id]:
+            _, opportunity_id = self.dismissals.pop(dismissal_id)
+            self.dismissed_by_opportunity.get(opportunity_id, set()).discard(profile_id)
+            self.versions.pop(str(dismissal_id), None)
+        self.dismissed_by_person.pop(profile_id, None)
         for subject in [subject for subject, held in self.subjects.items() if held == profile_id]:
             del self.subjects[subject]
+        self._subject_of.pop(profile_id, None)
         self.erased.add(erasure_mark(profile_id))
         self.changes += 1
         self.erasures += 1
@@ -290,11 +301,39 @@ class MatchingState:
             for subject, profile_id in links.items():
                 if not self.is_erased(profile_id):
                     self.subjects[subject] = profile_id
+                    self._subject_of[profile_id] = subject
 
     def forget(self, subjects: Collection[uuid.UUID]) -> None:
         with self.lock:
             for subject in subjects:
-                self.subjects.pop(subject, None)
+                profile_id = self.subjects.pop(subject, None)
+                if profile_id is not None and self._subject_of.get(profile_id) == subject:
+                    del self._subject_of[profile_id]
+
+    def subject_of(self, profile_id: uuid.UUID) -> uuid.UUID | None:
+        """The subject reference a person's events name them by (what records about them may carry)."""
+        return self._subject_of.get(profile_id)
+
+    # -- dismissed suggestions --------------------------------------------------------------------------------
+
+    def put_dismissal(
+        self, dismissal_id: uuid.UUID, profile_id: uuid.UUID, opportunity_id: uuid.UUID, version: int
+    ) -> None:
+        """An adviser dismissed this suggestion for the person: it is not suggested to them again."""
+        self.dismissals[dismissal_id] = (profile_id, opportunity_id)
+        self.dismissed_by_person.setdefault(profile_id, set()).add(opportunity_id)
+        self.dismissed_by_opportunity.setdefault(opportunity_id, set()).add(profile_id)
+        self.versions[str(dismissal_id)] = version
+        self.changes += 1
+
+    def not_suggested_to(self, profile_id: uuid.UUID) -> set[uuid.UUID]:
+        """Opportunities kept out of a person's suggestions: referred there already, or dismissed by an adviser."""
+        return self.referred_by_person.get(profile_id, set()) | self.dismissed_by_person.get(profile_id, set())
+
+    def not_suggested_for(self, opportunity_id: uuid.UUID) -> set[uuid.UUID]:
+        """People kept out of an opportunity's candidates: referred there already, or the suggestion dismissed."""
+        return (self.referred_by_opportunity.get(opportunity_id, set())
+                | self.dismissed_by_opportunity.get(opportunity_id, set()))
 
     # -- referrals --------------------------------------------------------------------------------------------
 
@@ -353,4 +392,5 @@ class MatchingState:
             "profiles": len(self.profiles),
             "profiles_indexed": len(self.profiles.index),
             "referrals": len(self.referrals),
+            "dismissals": len(self.dismissals),
         }

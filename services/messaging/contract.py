@@ -13,9 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from services.messaging.vocabulary import (
     OpportunityStatus,
     OpportunityType,
+    OversightReason,
     ProfileStatus,
     ReferralStatus,
     SharedPriorityGroup,
+    SuggestionReason,
 )
 
 
@@ -27,6 +29,8 @@ class Topic(StrEnum):
     EMPLOYERS = "yg.employers"
     OPPORTUNITIES = "yg.opportunities"
     REFERRALS = "yg.referrals"
+    # The matcher's record of every suggestion list it served, for the audit log (only the events service reads it).
+    SUGGESTIONS = "yg.suggestions"
 
 
 ALL_TOPICS: tuple[Topic, ...] = tuple(Topic)
@@ -56,6 +60,11 @@ class EventType(StrEnum):
     # reading their profile, an employer reading a referral of them.
     PROFILE_VIEWED = "profile.viewed"
     REFERRAL_VIEWED = "referral.viewed"
+    # Human oversight: each suggestion list the matcher served (opportunities for a person, people for an
+    # opportunity), and an adviser dismissing a suggestion for a person with a reason.
+    SUGGESTIONS_SERVED = "suggestions.served"
+    CANDIDATES_SERVED = "candidates.served"
+    SUGGESTION_DISMISSED = "suggestion.dismissed"
 
 
 TOPIC_OF: dict[EventType, Topic] = {
@@ -74,6 +83,10 @@ TOPIC_OF: dict[EventType, Topic] = {
     EventType.INTEREST_EXPRESSED: Topic.REFERRALS,
     EventType.PROFILE_VIEWED: Topic.PROFILES,
     EventType.REFERRAL_VIEWED: Topic.REFERRALS,
+    EventType.SUGGESTIONS_SERVED: Topic.SUGGESTIONS,
+    EventType.CANDIDATES_SERVED: Topic.SUGGESTIONS,
+    # With the referrals: the matcher's referral feed applies it (the opportunity leaves the person's suggestions).
+    EventType.SUGGESTION_DISMISSED: Topic.REFERRALS,
 }
 
 class PayloadModel(BaseModel):
@@ -184,6 +197,20 @@ class OpportunitySnapshotV1(PayloadModel):
     held_back_reason: str | None = None
 
 
+class OversightV1(PayloadModel):
+    """How an adviser's decision stands to the matcher's suggestions: the list and rank it came from (None: not
+    suggested), whether that was among the top suggestions, and the reason given as a code. Words the adviser gave
+    stay with the decision in the opportunities service, like a referral's note (free text about a person travels
+    on no topic): `has_words` says there are some."""
+
+    list_id: uuid.UUID | None
+    rank: int | None
+    top: int = Field(description="the top suggestions were ranks 1 to this")
+    within_top: bool
+    reason: OversightReason | None
+    has_words: bool
+
+
 class ReferralV1(PayloadModel):
     referral_id: uuid.UUID
     profile_id: uuid.UUID
@@ -194,6 +221,8 @@ class ReferralV1(PayloadModel):
     status: ReferralStatus
     previous_status: ReferralStatus | None
     changed_at: dt.datetime
+    # On referral.created: how the referral stands to the suggestions.
+    oversight: OversightV1 | None = None
 
 
 class InterestV1(PayloadModel):
@@ -219,6 +248,56 @@ class RecordViewedV1(PayloadModel):
     referral_id: uuid.UUID | None = None
     opportunity_title: str | None = None
     viewed_at: dt.datetime
+
+
+class SuggestedItemV1(PayloadModel):
+    rank: int = Field(ge=1)
+    opportunity_id: uuid.UUID
+    score: float
+    reasons: list[SuggestionReason]
+    beyond_travel: bool = False
+
+
+class SuggestionsServedV1(PayloadModel):
+    """A list of opportunities the matcher suggested for a young person, as shown (rank, score, what the reasons
+    spoke of), to an adviser (`viewer`: their id) or to the young person themself (`viewer` None)."""
+
+    list_id: uuid.UUID
+    profile_id: uuid.UUID
+    viewer_role: Literal["adviser", "young_person"]
+    viewer: str | None
+    k: int
+    items: list[SuggestedItemV1]
+    served_at: dt.datetime
+
+
+class CandidateItemV1(PayloadModel):
+    rank: int = Field(ge=1)
+    subject: uuid.UUID = Field(description="the person's subject reference, never their profile id")
+    score: float
+    reasons: list[SuggestionReason]
+
+
+class CandidatesServedV1(PayloadModel):
+    """A list of young people the matcher suggested to an adviser for an opportunity, each by subject reference."""
+
+    list_id: uuid.UUID
+    opportunity_id: uuid.UUID
+    viewer: str
+    k: int
+    items: list[CandidateItemV1]
+    served_at: dt.datetime
+
+
+class SuggestionDismissedV1(PayloadModel):
+    """An adviser dismissed a suggestion for a young person: it is not suggested to them again."""
+
+    dismissal_id: uuid.UUID
+    profile_id: uuid.UUID
+    opportunity_id: uuid.UUID
+    adviser_id: str
+    oversight: OversightV1
+    dismissed_at: dt.datetime
 
 
 # Version 2: nothing on a topic names a young person in clear. Events about a person carry a pseudonymous `subject`
@@ -276,6 +355,7 @@ class ReferralV2(PayloadModel):
     status: ReferralStatus
     previous_status: ReferralStatus | None
     changed_at: dt.datetime
+    oversight: OversightV1 | None = None
 
 
 class InterestV2(PayloadModel):
@@ -299,6 +379,29 @@ class RecordViewedV2(PayloadModel):
     referral_id: uuid.UUID | None = None
     opportunity_title: str | None = None
     viewed_at: dt.datetime
+
+
+class SuggestionsServedV2(PayloadModel):
+    """SuggestionsServedV1 with the person named by their subject reference, not their profile id."""
+
+    list_id: uuid.UUID
+    subject: uuid.UUID
+    viewer_role: Literal["adviser", "young_person"]
+    viewer: str | None
+    k: int
+    items: list[SuggestedItemV1]
+    served_at: dt.datetime
+
+
+class SuggestionDismissedV2(PayloadModel):
+    """SuggestionDismissedV1 with the person named by their subject reference, not their profile id."""
+
+    dismissal_id: uuid.UUID
+    subject: uuid.UUID
+    opportunity_id: uuid.UUID
+    adviser_id: str
+    oversight: OversightV1
+    dismissed_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -325,6 +428,8 @@ PSEUDONYMISED: dict[EventType, Pseudonymised] = {
     EventType.INTEREST_EXPRESSED: Pseudonymised(InterestV1, InterestV2, None, False),
     EventType.PROFILE_VIEWED: Pseudonymised(RecordViewedV1, RecordViewedV2, None, False),
     EventType.REFERRAL_VIEWED: Pseudonymised(RecordViewedV1, RecordViewedV2, None, False),
+    EventType.SUGGESTIONS_SERVED: Pseudonymised(SuggestionsServedV1, SuggestionsServedV2, None, False),
+    EventType.SUGGESTION_DISMISSED: Pseudonymised(SuggestionDismissedV1, SuggestionDismissedV2, None, False),
 }
 PSEUDONYMISED_VERSION = 2
 CLEAR_VERSION = 1
@@ -345,6 +450,9 @@ PAYLOAD_MODELS: dict[tuple[str, int], type[PayloadModel]] = {
     (EventType.INTEREST_EXPRESSED, 1): InterestV1,
     (EventType.PROFILE_VIEWED, 1): RecordViewedV1,
     (EventType.REFERRAL_VIEWED, 1): RecordViewedV1,
+    (EventType.SUGGESTIONS_SERVED, 1): SuggestionsServedV1,
+    (EventType.CANDIDATES_SERVED, 1): CandidatesServedV1,
+    (EventType.SUGGESTION_DISMISSED, 1): SuggestionDismissedV1,
     **{(event_type, PSEUDONYMISED_VERSION): rule.wire for event_type, rule in PSEUDONYMISED.items()},
 }
 

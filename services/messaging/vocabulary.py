@@ -203,3 +203,25 @@ def next_referral_statuses(current: str, *, by_adviser: bool) -> tuple[ReferralS
 
 GuaranteeStatus = Literal["on_track", "at_risk", "overdue", "met", "met_late"]
 GUARANTEE_STATUSES: tuple[GuaranteeStatus, ...] = get_args(GuaranteeStatus)
+
+
+# Human oversight of the matcher's suggestions: why an adviser dismissed one, or referred someone to an opportunity
+# outside the top suggestions (or one never suggested). "other" wants words.
+OversightReason = Literal[
+    "not_what_they_want", "too_far", "not_ready", "applied_elsewhere", "employer_not_suitable", "other"
+]
+OVERSIGHT_REASONS: tuple[OversightReason, ...] = get_args(OversightReason)
+# How the oversight summary counts decisions by reason: each reason, a reason in words alone, or none given.
+OVERSIGHT_WORDS_ONLY = "words_only"
+OVERSIGHT_NO_REASON = "no_reason"
+OVERSIGHT_SUMMARY_REASONS: tuple[str, ...] = (*OVERSIGHT_REASONS, OVERSIGHT_WORDS_ONLY, OVERSIGHT_NO_REASON)
+# A referral to a suggestion ranked below this (or to one never suggested) goes against the matcher: a reason is
+# asked for, and the summary counts it apart. The opportunities service's OPPORTUNITIES_TOP_SUGGESTIONS may change it.
+TOP_SUGGESTIONS = 5
+# What a served suggestion's reasons spoke of, as codes (the words name the person's skills and interests, which no
+# plain event may carry).
+SuggestionReason = Literal[
+    "skills", "interests", "remote", "distance", "universal_credit", "age", "wanted_type", "priority_group",
+    "closing_soon", "beyond_travel", "other",
+]
+SUGGESTION_REASONS: tuple[SuggestionReason, ...] = get_args(SuggestionReason)

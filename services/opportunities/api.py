@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from services.common.types import Offset, Text
 from services.messaging.vocabulary import OpportunityStatus, OpportunityType, ReferralStatus, Sector
-from services.opportunities import browse, employers, interests, lifecycle, referrals
+from services.opportunities import browse, employers, interests, lifecycle, oversight, referrals
 from services.opportunities.dependencies import (
     AdviserOnly,
     AdviserOrEmployer,
@@ -28,6 +28,9 @@ from services.opportunities.schemas import (
     BrowseQuery,
     BrowseSort,
     CloseRequest,
+    DismissalCreate,
+    DismissalPage,
+    DismissalRead,
     EmployerCreate,
     EmployerPage,
     EmployerRead,
@@ -276,10 +279,16 @@ def list_interests(
 
 @router.post("/referrals", status_code=status.HTTP_201_CREATED, response_model=ReferralRead, tags=["referrals"])
 def create_referral(
-    data: ReferralCreate, principal: AdviserOnly, session: SessionDep, directory: DirectoryDep, clock: ClockDep
+    data: ReferralCreate,
+    principal: AdviserOnly,
+    session: SessionDep,
+    directory: DirectoryDep,
+    clock: ClockDep,
+    settings: SettingsDep,
 ) -> ReferralRead:
     return referrals.create_referral(
-        session=session, data=data, principal=principal, directory=directory, now=clock.now()
+        session=session, data=data, principal=principal, directory=directory, now=clock.now(),
+        top=settings.top_suggestions,
     )
 
 
@@ -331,3 +340,46 @@ def change_referral_status(
     return referrals.change_referral_status(
         session=session, referral_id=referral_id, data=data, principal=principal, directory=directory, now=clock.now()
     )
+
+
+# Oversight: advisers' reasons for going against the matcher's suggestions
+
+
+@router.post(
+    "/profiles/{profile_id}/dismissals",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DismissalRead,
+    tags=["oversight"],
+    responses={200: {"description": "already dismissed: the earlier dismissal", "model": DismissalRead}},
+)
+def dismiss_suggestion(
+    profile_id: uuid.UUID,
+    data: DismissalCreate,
+    principal: AdviserOnly,
+    session: SessionDep,
+    directory: DirectoryDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    response: Response,
+) -> DismissalRead:
+    """Dismiss a suggestion for a young person, with a reason: it is not suggested to them again."""
+    dismissal, created = oversight.dismiss_suggestion(
+        session=session, profile_id=profile_id, data=data, adviser_id=principal.sub, directory=directory,
+        top=settings.top_suggestions, now=clock.now(),
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return dismissal
+
+
+@router.get("/dismissals", response_model=DismissalPage, tags=["oversight"])
+def list_dismissals(
+    _principal: AdviserOnly,
+    session: SessionDep,
+    profile_id: uuid.UUID | None = None,
+    adviser_id: Annotated[Text | None, Query(max_length=64)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> DismissalPage:
+    return oversight.list_dismissals(session=session, profile_id=profile_id, adviser_id=adviser_id, limit=limit,
+                                     offset=offset)

@@ -4,6 +4,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import KeyClientSettings, address_of
+from services.messaging.vocabulary import TOP_SUGGESTIONS
 
 
 class OpportunitiesSettings(KeyClientSettings):
@@ -35,6 +36,8 @@ class OpportunitiesSettings(KeyClientSettings):
     kickstart_requires_universal_credit: bool = True
     # Ages the opportunity accepts when it names no minimum: the youngest a Youth Guarantee client can be.
     default_min_age: int = 16
+    # A referral to a suggestion ranked below this, or to one never suggested, goes against the matcher (oversight).
+    top_suggestions: int = Field(TOP_SUGGESTIONS, ge=1, le=100)
 
     def resolved_database_url(self) -> str:
         return self.database_url or self.sqlite_url("opportunities")

@@ -12,15 +12,16 @@ from services.common.auth import Role
 from services.messaging.outbox import redact_aggregate
 from services.messaging.vocabulary import OPEN_REFERRAL_STATUSES
 from services.opportunities import held_back
-from services.opportunities.models import Interest, KnownSubject, OutboxRecord, Referral
+from services.opportunities.models import Dismissal, Interest, KnownSubject, OutboxRecord, Referral
 from services.opportunities.referrals import record_status_change
 
 
 def forget_person(*, session: Session, profile_id: uuid.UUID, now: dt.datetime) -> int:
     """Remove what this service holds of an erased person, in the caller's transaction; returns records touched.
-    Their interests go. Their referrals stay as anonymous outcomes, so places taken and filled opportunities do not
-    move: no person link, no note or feedback (nor any held back), open ones withdrawn. Outbox events of both keep
-    no personal data, and the link from their subject reference to the person goes."""
+    Their interests and dismissed suggestions go. Their referrals stay as anonymous outcomes, so places taken and
+    filled opportunities do not move: no person link, no note, feedback or oversight words (nor any held back),
+    open ones withdrawn. Outbox events of them all keep no personal data, and the link from their subject
+    reference to the person goes."""
     referrals = session.scalars(
         select(Referral).where(Referral.profile_id == profile_id).order_by(Referral.id).with_for_update()
     ).all()
@@ -33,6 +34,7 @@ def forget_person(*, session: Session, profile_id: uuid.UUID, now: dt.datetime) 
         referral.note = ""
         referral.feedback = None
         referral.feedback_by = None
+        referral.oversight_words = None
         referral.erased_at = now
         referral.updated_at = now
         redact_aggregate(session, OutboxRecord, str(referral.id))
@@ -41,6 +43,10 @@ def forget_person(*, session: Session, profile_id: uuid.UUID, now: dt.datetime) 
     for interest in interests:
         redact_aggregate(session, OutboxRecord, str(interest.id))
         session.delete(interest)
+    dismissals = session.scalars(select(Dismissal).where(Dismissal.profile_id == profile_id)).all()
+    for dismissal in dismissals:
+        redact_aggregate(session, OutboxRecord, str(dismissal.id))
+        session.delete(dismissal)
     session.execute(delete(KnownSubject).where(KnownSubject.profile_id == profile_id))
     session.flush()
-    return len(referrals) + len(interests)
+    return len(referrals) + len(interests) + len(dismissals)

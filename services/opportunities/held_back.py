@@ -18,6 +18,7 @@ KEPT = {
     "note": "advisers and the young person see it; it is not shown to the employer.",
     "feedback": "the young person and advisers see it; it is not shown to employers.",
     "message": "you and your adviser see it; it is never shown to employers.",
+    "reason_words": "advisers see it; it is not shown to the young person or the employer, nor in the audit log.",
 }
 HeldBack = dict[tuple[uuid.UUID, str], HeldBackText]
 

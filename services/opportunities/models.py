@@ -104,6 +104,30 @@ class Referral(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     erased_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, default=None)
+    # Oversight: the suggestion list and rank the referral came from (none: not suggested), and the adviser's reason
+    # for going outside the top suggestions (a code; words, which erasure clears with the note).
+    suggestion_list_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    suggestion_rank: Mapped[int | None] = mapped_column(Integer, default=None)
+    oversight_reason: Mapped[str | None] = mapped_column(String(40), default=None)
+    oversight_words: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class Dismissal(Base):
+    """An adviser dismissed a suggestion for a young person, with a reason (a code and/or words): the opportunity
+    is not suggested to them again. Deleted with the person."""
+
+    __tablename__ = "dismissals"
+    __table_args__ = (Index("ix_dismissals_pair", "profile_id", "opportunity_id", unique=True),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    profile_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    opportunity_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("opportunities.id"))
+    adviser_id: Mapped[str] = mapped_column(String(64), index=True)
+    suggestion_list_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    suggestion_rank: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(String(40))
+    words: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class ReferralStatusChange(Base):

@@ -16,7 +16,8 @@ from services.common.auth import Principal, Role
 from services.common.errors import Forbidden, NotFound, RuleViolation
 from services.common.screening import ScreeningWarning
 from services.messaging.contract import EventType, RecordViewedV1
-from services.messaging.vocabulary import BLOCKING_REFERRAL_STATUSES
+from services.messaging.vocabulary import BLOCKING_REFERRAL_STATUSES, TOP_SUGGESTIONS
+from services.opportunities import oversight
 from services.opportunities.access import employer_of, is_adviser, is_owner, load_opportunity, principal_uuid
 from services.opportunities.directory import ProfileDirectory
 from services.opportunities.events import emit_about_person, referral_snapshot, subject_for
@@ -26,12 +27,14 @@ from services.opportunities.models import Employer, Interest, Opportunity, Refer
 from services.opportunities.rules import NEEDS_A_PLACE, check_eligible, check_transition
 from services.opportunities.schemas import (
     AdviserContact,
+    OversightRead,
     ReferralCreate,
     ReferralPage,
     ReferralRead,
     ReferralUpdate,
     ReferredCandidate,
     StatusChangeRead,
+    SuggestionChoice,
 )
 
 
@@ -74,6 +77,7 @@ def _referral_read(
     note: str | None = referral.note if referral.erased_at is None else None
     feedback = referral.feedback
     warnings = list(written)
+    suggestion: OversightRead | None = None
     if principal.role is Role.EMPLOYER:
         profile_id = None
         view = directory.employer_view(referral.profile_id) if referral.profile_id is not None else None
@@ -84,9 +88,16 @@ def _referral_read(
             note = None
     elif principal.role is not Role.EMPLOYER:
         kept = {field: row for (owner, field), row in held.items() if owner == referral.id}
+        reason_words = kept.pop(oversight.WORDS, None)
         note = kept["note"].text if "note" in kept else note
         feedback = kept["feedback"].text if "feedback" in kept else feedback
         warnings = [warning_for(row) for row in kept.values()]
+        if principal.role is Role.ADVISER:  # an adviser's reason against the suggestions is for advisers
+            words = reason_words.text if reason_words else referral.oversight_words or ""
+            warnings += [warning_for(reason_words)] if reason_words else []
+            suggestion = oversight.oversight_read(list_id=referral.suggestion_list_id,
+                                                  rank=referral.suggestion_rank, reason=referral.oversight_reason,
+                                                  words=words)
     return ReferralRead(
         id=referral.id,
         profile_id=profile_id,
@@ -107,6 +118,7 @@ def _referral_read(
         erased_at=referral.erased_at,
         history=history,
         candidate=candidate,
+        suggestion=suggestion,
         warnings=warnings,
     )
 
@@ -170,9 +182,16 @@ def record_status_change(
 
 
 def create_referral(
-    *, session: Session, data: ReferralCreate, principal: Principal, directory: ProfileDirectory, now: dt.datetime
+    *,
+    session: Session,
+    data: ReferralCreate,
+    principal: Principal,
+    directory: ProfileDirectory,
+    now: dt.datetime,
+    top: int = TOP_SUGGESTIONS,
 ) -> ReferralRead:
-    """An adviser refers a young person to an open opportunity they are eligible for; emits referral.created."""
+    """An adviser refers a young person to an open opportunity they are eligible for; emits referral.created, with
+    how the referral stands to the suggestions (list, rank, within the `top`, the reason's code)."""
     person = directory.get_profile(data.profile_id)
     opportunity = session.get(Opportunity, data.opportunity_id, with_for_update=True)
     if opportunity is None or opportunity.status == "draft":
@@ -204,10 +223,14 @@ def create_referral(
             f"this young person already has an open referral ({duplicate}) to this opportunity",
             http_status.HTTP_409_CONFLICT,
         )
+    choice = data.suggestion or SuggestionChoice()
+    oversight.check_choice(choice, within="suggestion", reason_required=False)
     check_eligible(opportunity, date_of_birth=person.date_of_birth, on_universal_credit=person.on_universal_credit)
     subject = subject_for(session, directory, person.id)
     referral_id = uuid.uuid4()
     note_warning = hold_back(session, owner_id=referral_id, profile_id=person.id, field="note", text=data.note)
+    words_warning = hold_back(session, owner_id=referral_id, profile_id=person.id, field=oversight.WORDS,
+                              text=choice.words)
     referral = Referral(
         id=referral_id,
         profile_id=person.id,
@@ -219,6 +242,10 @@ def create_referral(
         version=1,
         created_at=now,
         updated_at=now,
+        suggestion_list_id=choice.list_id,
+        suggestion_rank=choice.rank,
+        oversight_reason=choice.reason,
+        oversight_words=None if words_warning or not choice.words else choice.words,
     )
     session.add(referral)
     session.flush()
@@ -234,12 +261,15 @@ def create_referral(
         EventType.REFERRAL_CREATED,
         referral.id,
         referral.version,
-        referral_snapshot(referral, opportunity, None, now),
+        referral_snapshot(referral, opportunity, None, now).model_copy(
+            update={"oversight": oversight.oversight_of(choice, top=top)}
+        ),
         now,
         subject,
     )
     session.commit()
-    return _read_one(session, referral, opportunity, principal, directory, [note_warning] if note_warning else [])
+    written = [warning for warning in (note_warning, words_warning) if warning]
+    return _read_one(session, referral, opportunity, principal, directory, written)
 
 
 def _read_one(

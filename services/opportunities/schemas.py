@@ -10,7 +10,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, Str
 from services.common.postcodes import locate
 from services.common.screening import ScreeningWarning
 from services.common.types import InputModel, IsoDate, Postcode
-from services.messaging.vocabulary import OpportunityStatus, OpportunityType, ReferralStatus, Sector
+from services.messaging.vocabulary import (
+    OpportunityStatus,
+    OpportunityType,
+    OversightReason,
+    ReferralStatus,
+    Sector,
+)
 
 BrowseSort = Literal["relevance", "distance", "wage", "closing_date", "newest"]
 
@@ -313,12 +319,64 @@ class ReferredCandidate(BaseModel):
 # Referrals
 
 
+ReasonWords = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500, strict=True)]
+
+
+class SuggestionChoice(InputModel):
+    """Where a decision stands against the matcher's suggestions: the list (`list_id` from the match answer) and
+    the rank it was shown at, or neither for an opportunity that was not suggested; and the adviser's reason for
+    going against the suggestions, from the list and/or in words."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    list_id: uuid.UUID | None = None
+    rank: Annotated[int, Field(ge=1, le=100)] | None = None
+    reason: OversightReason | None = None
+    words: ReasonWords = ""
+
+
 class ReferralCreate(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     profile_id: uuid.UUID
     opportunity_id: uuid.UUID
     note: Note = ""
+    suggestion: SuggestionChoice | None = Field(
+        None, description="The suggestion list and rank the referral comes from (none: not from the suggestions), "
+        "and, outside the top suggestions, the adviser's reason"
+    )
+
+
+class OversightRead(BaseModel):
+    list_id: uuid.UUID | None
+    rank: int | None
+    reason: OversightReason | None
+    words: str
+
+
+class DismissalCreate(SuggestionChoice):
+    """Dismiss one suggestion for a young person: a reason from the list, or words, or both."""
+
+    opportunity_id: uuid.UUID
+
+
+class DismissalRead(BaseModel):
+    id: uuid.UUID
+    profile_id: uuid.UUID
+    opportunity_id: uuid.UUID
+    opportunity_title: str
+    employer_name: str
+    adviser_id: str
+    suggestion: OversightRead
+    created_at: dt.datetime
+    warnings: list[ScreeningWarning] = []
+
+
+class DismissalPage(BaseModel):
+    items: list[DismissalRead]
+    total: int
+    limit: int
+    offset: int
 
 
 class ReferralUpdate(InputModel):
@@ -366,6 +424,9 @@ class ReferralRead(BaseModel):
     erased_at: dt.datetime | None = None
     history: list[StatusChangeRead]
     candidate: ReferredCandidate | None = None
+    suggestion: OversightRead | None = Field(
+        None, description="How the referral stands to the suggestions, with the adviser's reason (advisers only)"
+    )
     warnings: list[ScreeningWarning] = Field(
         default=[],
         description="Note or feedback held back as special category data (rule `special_category`); employers "

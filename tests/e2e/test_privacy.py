@@ -130,6 +130,7 @@ ALLOWED: dict[tuple[str, str, str], frozenset[str]] = {
     ("opportunities", "POST", "/opportunities/{opportunity_id}/interest"): frozenset({Y, YO}),
     ("opportunities", "GET", "/referrals/{referral_id}"): frozenset({A, E, Y}),
     ("opportunities", "PATCH", "/referrals/{referral_id}"): frozenset({A, E}),
+    ("opportunities", "POST", "/profiles/{profile_id}/dismissals"): frozenset({A}),
     ("matching", "GET", "/profiles/{profile_id}/matches"): frozenset({A, Y}),
     ("matching", "GET", "/opportunities/{opportunity_id}/matches"): frozenset({A}),
     ("events", "GET", "/people/{profile_id}/views"): frozenset({A, Y}),
@@ -140,7 +141,8 @@ UNADDRESSED: dict[tuple[str, str, str], frozenset[str]] = {
     ("events", "GET", "/exposure"): frozenset({A}),
     ("matching", "GET", "/candidate-lists"): frozenset({svc("events")}),
 }
-# A body a wrongly admitted caller would succeed with (only callers who may not act are sent these).
+# A body a wrongly admitted caller would succeed with (only callers who may not act are sent these); a function of
+# the seeded records where the body names one.
 BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/profiles/{profile_id}"): {"about": "Changed by the access matrix."},
     ("PUT", "/advisers/{adviser_id}"): {"name": "Changed By Matrix", "team": "Matrix team",
@@ -154,6 +156,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/opportunities/{opportunity_id}"): {"title": "Changed by the access matrix"},
     ("POST", "/opportunities/{opportunity_id}/close"): {"reason": "closed by the access matrix"},
     ("PATCH", "/referrals/{referral_id}"): {"status": "applied"},
+    ("POST", "/profiles/{profile_id}/dismissals"): lambda seeded: {
+        "opportunity_id": seeded.opportunities["cafe_job"]["id"], "reason": "too_far"},
 }
 
 
@@ -218,7 +222,8 @@ def test_the_access_matrix_admits_no_caller_outside_each_routes_allowed_callers(
                 if name in allowed and method != "GET":
                     outcomes["allowed, not sent (it would change what the other checks see)"] += 1
                     continue
-                response = client.request(method, url, headers=headers, json=BODIES.get((method, path)))
+                body = BODIES.get((method, path))
+                response = client.request(method, url, headers=headers, json=body(seeded) if callable(body) else body)
                 cell = f"{method} {service}{path} as {name}: {response.status_code} {response.text[:120]}"
                 if name in allowed:
                     outcomes["allowed, answered"] += 1

@@ -166,15 +166,18 @@ def test_journey_from_registration_to_offer_across_all_services(stack: RunningSt
         response = httpx.get(f"{MATCHING}/profiles/{pid}/matches", params={"k": 10}, headers=adviser)
         if response.status_code != 200:
             return None
-        return next((m for m in response.json()["matches"] if m["opportunity_id"] == oid), None)
+        body: dict[str, Any] = response.json()
+        return body if any(m["opportunity_id"] == oid for m in body["matches"]) else None
 
-    match = wait_for(suggested, timeout=30, interval=0.25, what="the new opportunity among the person's matches")
+    served = wait_for(suggested, timeout=30, interval=0.25, what="the new opportunity among the person's matches")
+    rank, match = next((rank, m) for rank, m in enumerate(served["matches"], start=1) if m["opportunity_id"] == oid)
     assert {"bicycle repair", "wheel truing"} <= set(match["explanation"]["matched_skills"])
 
     referral = httpx.post(
         f"{OPPORTUNITIES}/referrals",
         headers=adviser,
-        json={"profile_id": pid, "opportunity_id": oid, "note": "Great with bikes"},
+        json={"profile_id": pid, "opportunity_id": oid, "note": "Great with bikes",
+              "suggestion": {"list_id": served["list_id"], "rank": rank}},
     )
     assert referral.status_code == 201, referral.text
     rid = referral.json()["id"]
@@ -193,6 +196,18 @@ def test_journey_from_registration_to_offer_across_all_services(stack: RunningSt
     wait_for(clock_met, timeout=30, interval=0.25, what="the guarantee clock stopping at the offer")
     audit = httpx.get(f"{EVENTS}/events", params={"aggregate_id": pid}, headers=adviser).json()
     assert {"profile.registered"} <= {event["event_type"] for event in audit["items"]}
+
+    # The list the referral came from reached the audit log through the relay (the matcher's outbox), and the
+    # referral's event says where it stood to it.
+    def about_person(event_type: str) -> list[dict[str, Any]]:
+        return list(httpx.get(f"{EVENTS}/events", params={"profile_id": pid, "event_type": event_type},
+                              headers=adviser).json()["items"])
+
+    wait_for(lambda: served["list_id"] in {e["aggregate_id"] for e in about_person("suggestions.served")},
+             timeout=30, interval=0.25, what="the served list in the audit log")
+    [created] = about_person("referral.created")
+    assert created["payload"]["oversight"] == {"list_id": served["list_id"], "rank": rank, "top": 5,
+                                               "within_top": rank <= 5, "reason": None, "has_words": False}
     stack.journey.update(pid=pid, oid=oid)
 
 

@@ -11,11 +11,13 @@ from typing import Any
 
 import numpy as np
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from infra.seed.synthetic import birth_date_for_age, profile_snapshot
 from services.common.postcodes import locate
 from services.matching.config import MatchingSettings
 from services.matching.embedder import Embedder
+from services.matching.models import OutboxRecord
 from services.matching.runtime import MatchingRuntime
 from services.matching.state import MatchingState
 from services.messaging.contract import ProfileSnapshotV1
@@ -94,6 +96,12 @@ class Matcher:
                                    headers=self.as_("adviser"))
         assert response.status_code == 200, response.text
         return response.json()
+
+    def recorded_lists(self) -> dict[str, str]:
+        """The suggestion lists in the matcher's outbox (for the audit log): list id -> event type."""
+        with self.client.app.state.session_factory() as session:  # type: ignore[attr-defined]
+            rows = session.execute(select(OutboxRecord.aggregate_id, OutboxRecord.event_type)).tuples()
+            return dict(rows.all())
 
     def knows(self, aggregate_id: uuid.UUID, version: int = 1) -> bool:
         state = self.runtime.state

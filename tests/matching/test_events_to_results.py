@@ -36,6 +36,9 @@ def test_published_events_become_matches_both_ways(matcher: Matcher) -> None:
     assert candidates["opportunity_id"] == str(warehouse.opportunity_id)
     assert str(young.profile_id) in profile_ids(candidates)
     assert set(candidates["matches"][0]) == {"profile_id", "score", "explanation"}
+    # Each list served is in the matcher's outbox for the audit log, under the id the answer gave (see test_oversight)
+    recorded = matcher.recorded_lists()
+    assert (recorded[body["list_id"]], recorded[candidates["list_id"]]) == ("suggestions.served", "candidates.served")
 
 
 def test_explanations_name_the_right_skills(matcher: Matcher) -> None:

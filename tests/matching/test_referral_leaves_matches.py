@@ -1,6 +1,7 @@
 """A referral made through the opportunities service takes the opportunity out of that person's matches within a
 second of the POST's answer (outbox, relay poll, broker, the matcher's referral feed), even while the matcher is
-seconds behind embedding a burst of new profiles (as after seeding, or on a loaded machine)."""
+seconds behind embedding a burst of new profiles (as after seeding, or on a loaded machine). A dismissed suggestion
+leaves the same way, and the list it was dismissed from and the dismissal reach the audit log."""
 
 from __future__ import annotations
 
@@ -104,3 +105,24 @@ def test_a_referred_opportunity_leaves_the_persons_matches_within_a_second(stack
     assert behind < BURST, "the matcher was not behind: the busy case could not fail"
     wait_for(lambda: _matches_known(stack, registered) == BURST, what="the burst indexed", timeout=120)
     assert top not in _matches(stack, jordan), "a referred opportunity came back"
+
+
+def test_a_dismissed_suggestion_leaves_and_the_list_and_the_decision_reach_the_audit_log(stack: Stack) -> None:
+    casey = stack.seeded.people["casey"]["id"]
+    served = stack.call("matching", "GET", f"/profiles/{casey}/matches", params={"k": 10})
+    first = served["matches"][0]["opportunity_id"]
+    dismissal = stack.call("opportunities", "POST", f"/profiles/{casey}/dismissals", expect=201, json={
+        "opportunity_id": first, "list_id": served["list_id"], "rank": 1, "reason": "not_what_they_want"})
+    wait_for(lambda: first not in _matches(stack, casey), what="the dismissed suggestion leaving", timeout=20)
+
+    def audit(event_type: str) -> list[dict[str, Any]]:
+        return stack.call("events", "GET", "/events", params={"profile_id": casey, "event_type": event_type})["items"]
+
+    lists = wait_for(lambda: [e for e in audit("suggestions.served") if e["aggregate_id"] == served["list_id"]],
+                     what="the served list in the audit log", timeout=20)
+    assert [item["opportunity_id"] for item in lists[0]["payload"]["items"]] == [
+        match["opportunity_id"] for match in served["matches"]]
+    [dismissed] = wait_for(lambda: audit("suggestion.dismissed"), what="the dismissal in the audit log", timeout=20)
+    assert dismissed["aggregate_id"] == dismissal["id"]
+    assert dismissed["payload"]["oversight"]["reason"] == "not_what_they_want"
+    assert dismissed["payload"]["oversight"]["list_id"] == served["list_id"]

@@ -27,12 +27,16 @@ from services.messaging.contract import (
     InterestV1,
     KeyPurpose,
     OpportunitySnapshotV1,
+    OversightV1,
     PayloadModel,
     ProfileErasedV2,
     ProfileSnapshotV1,
     ProfileSpecialCategoryV1,
     RecordViewedV1,
     ReferralV1,
+    SuggestedItemV1,
+    SuggestionDismissedV1,
+    SuggestionsServedV1,
     make_event,
 )
 from services.messaging.sealing import DataKey, InMemoryKeyRing, KeyRing, pseudonymise
@@ -212,6 +216,34 @@ def interest_event(profile_id: uuid.UUID, *, opportunity_id: uuid.UUID | None = 
                          opportunity_id=opportunity_id or uuid.uuid4(), expressed_at=at)
     return _about_person(EventType.INTEREST_EXPRESSED, payload, profile_id=profile_id, aggregate_id=str(interest_id),
                          version=1, producer="opportunities", at=at, keys=keys)
+
+
+def dismissed_event(profile_id: uuid.UUID, opportunity_id: uuid.UUID, *, reason: str | None = "too_far",
+                    adviser: str = "adviser-1", list_id: uuid.UUID | None = None, rank: int | None = None,
+                    has_words: bool = False, at: dt.datetime | None = None,
+                    keys: PersonKeys | None = None) -> EventEnvelope:
+    """An adviser dismissed a suggestion for the person (suggestion.dismissed), with a reason."""
+    dismissal_id, at = uuid.uuid4(), at or _now()
+    oversight = OversightV1(list_id=list_id, rank=rank, top=5, within_top=rank is not None and rank <= 5,
+                            reason=reason, has_words=has_words)  # type: ignore[arg-type]
+    payload = SuggestionDismissedV1(dismissal_id=dismissal_id, profile_id=profile_id, opportunity_id=opportunity_id,
+                                    adviser_id=adviser, oversight=oversight, dismissed_at=at)
+    return _about_person(EventType.SUGGESTION_DISMISSED, payload, profile_id=profile_id,
+                         aggregate_id=str(dismissal_id), version=1, producer="opportunities", at=at, keys=keys)
+
+
+def served_event(profile_id: uuid.UUID, opportunity_ids: list[uuid.UUID], *, viewer: str | None = "adviser-1",
+                 at: dt.datetime | None = None, keys: PersonKeys | None = None) -> EventEnvelope:
+    """A suggestion list the matcher served about the person, to an adviser (`viewer`) or to the person (None)."""
+    list_id, at = uuid.uuid4(), at or _now()
+    payload = SuggestionsServedV1(
+        list_id=list_id, profile_id=profile_id, viewer_role="adviser" if viewer else "young_person", viewer=viewer,
+        k=10, served_at=at,
+        items=[SuggestedItemV1(rank=rank, opportunity_id=opportunity_id, score=0.5, reasons=["skills"])
+               for rank, opportunity_id in enumerate(opportunity_ids, start=1)],
+    )
+    return _about_person(EventType.SUGGESTIONS_SERVED, payload, profile_id=profile_id, aggregate_id=str(list_id),
+                         version=1, producer="matching", at=at, keys=keys)
 
 
 def reissued(event: EventEnvelope) -> EventEnvelope:

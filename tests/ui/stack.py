@@ -166,9 +166,10 @@ def running_stack(databases: TestDatabases, bootstrap_servers: str, tmp: Path) -
     with ExitStack() as stack:
         apps: dict[str, Any] = {"profiles": create_profiles_app(profiles_settings)}
         urls = {"profiles": stack.enter_context(live_server(apps["profiles"]))}
-        apps["matching"] = create_matching_app(MatchingSettings(
+        matching_settings = MatchingSettings(
             profiles_url=urls["profiles"], data_dir=tmp / "matching", consumer_name=f"matching-ui-{run}",
-            embedder="torch", save_interval_seconds=5.0, **common))
+            embedder="torch", save_interval_seconds=5.0, **common)
+        apps["matching"] = create_matching_app(matching_settings)
         urls["matching"] = stack.enter_context(live_server(apps["matching"]))
         apps["opportunities"] = create_opportunities_app(OpportunitiesSettings(
             database_url=opportunities_db, profiles_url=urls["profiles"], matching_url=urls["matching"],
@@ -184,6 +185,7 @@ def running_stack(databases: TestDatabases, bootstrap_servers: str, tmp: Path) -
         urls["events"] = stack.enter_context(live_server(apps["events"]))
         stack.enter_context(running_relay("profiles", profiles_db, bootstrap_servers))
         stack.enter_context(running_relay("opportunities", opportunities_db, bootstrap_servers))
+        stack.enter_context(running_relay("matching", matching_settings.resolved_database_url(), bootstrap_servers))
         live = Stack(urls=urls, settings=profiles_settings, apps=apps)
         seed(live)
         for name in ("events", "matching"):

@@ -19,6 +19,7 @@ LABELLED = {
     "referral statuses": (labels.REFERRAL_STATUS, vocabulary.REFERRAL_STATUSES),
     "referral statuses for young people": (labels.REFERRAL_STATUS_FOR_YOU, vocabulary.REFERRAL_STATUSES),
     "guarantee statuses": (labels.GUARANTEE, vocabulary.GUARANTEE_STATUSES),
+    "oversight reasons": (labels.OVERSIGHT_REASONS, vocabulary.OVERSIGHT_SUMMARY_REASONS),
 }
 
 

@@ -12,6 +12,7 @@ from PIL import Image
 
 from infra.seed.synthetic import birth_date_for_age
 from services.common.auth import Role
+from services.messaging import vocabulary
 from tests.support.waiting import wait_for
 from tests.ui.apptest import (
     PAGES,
@@ -152,6 +153,53 @@ def test_a_referral_made_on_the_person_page_appears_for_the_employer(stack: Stac
     person = sign_in("young_person", "Alex Taylor")
     assert "Not this time" in texts(person)
     assert "barista experience" in texts(person)
+
+
+def test_the_adviser_dismisses_a_suggestion_with_a_reason_and_says_why_when_referring_outside_the_top(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sam = stack.seeded.people["sam"]["id"]
+    at = open_page(sign_in("adviser", ADVISER), "views/person.py")
+    at.selectbox(key="person_pick").set_value(sam).run()
+    assert_clean(at)
+    served = at.session_state[f"served_{sam}"][1]
+    first = served["matches"][0]
+    assert len(served["matches"]) >= 2, served
+    at.selectbox(key=f"dismiss_{sam}_{first['opportunity_id']}_reason").set_value("employer_not_suitable")
+    at.text_input(key=f"dismiss_{sam}_{first['opportunity_id']}_words").input("No step-free access to the workshop")
+    button(at, "Dismiss this suggestion").click().run()
+    assert_clean(at)
+    assert any("will not be suggested to Sam Patel again" in unescaped(s.value) for s in at.success), texts(at)
+    [dismissal] = stack.call("opportunities", "GET", "/dismissals", params={"profile_id": sam})["items"]
+    assert (dismissal["opportunity_id"], dismissal["suggestion"]) == (first["opportunity_id"], {
+        "list_id": served["list_id"], "rank": 1, "reason": "employer_not_suitable",
+        "words": "No step-free access to the workshop"})
+    assert "Dismissed suggestions (1)" in texts(at)
+
+    # Referring to a suggestion below the top asks why (the top made 1 here, so that any suggestion but the first
+    # is below it); the referral keeps the list, the rank and the reason.
+    monkeypatch.setattr(vocabulary, "TOP_SUGGESTIONS", 1)
+    served = at.session_state[f"served_{sam}"][1]
+    ranks = {match["opportunity_id"]: rank for rank, match in enumerate(served["matches"], start=1)}
+    target = next(oid for oid, rank in ranks.items() if rank > 1 and oid != first["opportunity_id"])
+    at.selectbox(key=f"refer_target_{sam}").set_value(target).run()
+    assert f"This was suggestion {ranks[target]}, outside the top 1." in texts(at)
+    at.selectbox(key=f"refer_{sam}_reason").set_value("other")
+    at.text_input(key=f"refer_{sam}_words").input("He asked for this one by name")
+    button(at, "Refer").click().run()
+    assert_clean(at)
+    made = next(r for r in stack.call("opportunities", "GET", "/referrals", params={"profile_id": sam})["items"]
+                if r["opportunity_id"] == target)
+    assert made["suggestion"] == {"list_id": served["list_id"], "rank": ranks[target], "reason": "other",
+                                  "words": "He asked for this one by name"}
+
+    # The dashboard shows the decisions back, for the adviser's own and for the town.
+    open_page(at, "views/dashboard.py")
+    assert "Going against the suggestions" in texts(at)
+    at.segmented_control(key="dash_scope").set_value("mine").run()
+    assert_clean(at)
+    mine = stack.call("events", "GET", "/oversight/summary", params={"adviser": ADVISER})
+    assert mine["figures"]["lists_served"] >= 1
 
 
 def test_an_employer_sees_no_details_without_consent(stack: Stack) -> None:

@@ -291,9 +291,21 @@ class Api:
     def referral(self, referral_id: str) -> Json:
         return self.get("opportunities", f"/referrals/{referral_id}")
 
-    def refer(self, *, profile_id: str, opportunity_id: str, note: str) -> Json:
-        body = {"profile_id": profile_id, "opportunity_id": opportunity_id, "note": note}
+    def refer(self, *, profile_id: str, opportunity_id: str, note: str,
+              suggestion: Mapping[str, Any] | None = None) -> Json:
+        """Refer a person; `suggestion` says which served list and rank it came from, and the reason when it goes
+        against the suggestions (services.opportunities.schemas.SuggestionChoice)."""
+        body: dict[str, Any] = {"profile_id": profile_id, "opportunity_id": opportunity_id, "note": note}
+        if suggestion is not None:
+            body["suggestion"] = dict(suggestion)
         return self.request("opportunities", "POST", "/referrals", json=body)
+
+    def dismiss_suggestion(self, profile_id: str, choice: Mapping[str, Any]) -> Json:
+        """Dismiss a suggestion for a person: `opportunity_id`, the served `list_id` and `rank`, `reason`, `words`."""
+        return self.request("opportunities", "POST", f"/profiles/{profile_id}/dismissals", json=dict(choice))
+
+    def dismissals(self, **params: Any) -> Json:
+        return self.get("opportunities", "/dismissals", **params)
 
     def move_referral(self, referral_id: str, status: str, feedback: str | None = None) -> Json:
         body: dict[str, Any] = {"status": status}
@@ -335,6 +347,10 @@ class Api:
             if err.status == 404:
                 return None
             raise
+
+    def oversight_summary(self, adviser: str | None = None) -> Json:
+        params = {"adviser": adviser} if adviser else {}
+        return self.get("events", "/oversight/summary", **params)
 
     def guarantee_summary(self, adviser: str | None = None) -> Json:
         return self.get("events", "/guarantee/summary", adviser=adviser)

@@ -27,6 +27,18 @@ PROFILE_STATUS: dict[str, str] = {
     "training": "In training",
     "not_known": "Not known (to be traced)",
 }
+# Why an adviser went against a suggestion (vocabulary.OVERSIGHT_REASONS), and the summary's two extra rows.
+OVERSIGHT_REASONS: dict[str, str] = {
+    "not_what_they_want": "Not what the person wants",
+    "too_far": "Too far, or travel is hard",
+    "not_ready": "Person not eligible or not ready yet",
+    "applied_elsewhere": "Already applied elsewhere",
+    "employer_not_suitable": "Employer not suitable",
+    "other": "Other (say why)",
+    "words_only": "In words only",
+    "no_reason": "No reason given",
+}
+
 PROFILE_STATUS_SHORT = {"neet": "NEET", "education": "Education", "employment": "Employment", "training": "Training",
                         "not_known": "Not known"}
 
@@ -44,6 +56,7 @@ SCREENED_FIELDS: dict[str, str] = {
     "skills": "Skills",
     "interests": "Interests",
     "note": "Note for the employer",
+    "reason_words": "Your reason",
     "feedback": "Feedback",
     "message": "Message",
 }

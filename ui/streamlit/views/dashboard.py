@@ -1,4 +1,5 @@
-"""Adviser: the guarantee summary as figures and charts; small groups are hidden as the service says."""
+"""Adviser: the guarantee summary as figures and charts, and how often advisers went against the matcher's
+suggestions; small groups are hidden as the service says."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import streamlit as st
 from services.common.auth import Role
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
+from ui.streamlit.oversight import summary_section
 from ui.streamlit.widgets import require
 
 user = require(Role.ADVISER)
@@ -160,3 +162,5 @@ if audit is not None:
     with st.expander("How the exposure is measured"):
         for note in audit["notes"]:
             st.markdown(f"- {note}")
+
+summary_section(client, user.sub if scope == "mine" else None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from typing import Any
 
@@ -13,6 +14,7 @@ from services.messaging import vocabulary
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
 from ui.streamlit.markdown import plain
+from ui.streamlit.oversight import outside_the_top, reason_fields
 from ui.streamlit.reasons import beyond_label, skills_with_esco, too_few_notice
 from ui.streamlit.widgets import (
     SUCCESS_ICON,
@@ -30,6 +32,7 @@ from ui.streamlit.widgets import (
     status_badge,
 )
 
+SERVED_FOR_SECONDS = 60.0
 user = require(Role.ADVISER)
 config = session.settings()
 client = session.api(config)
@@ -133,15 +136,26 @@ referred = {r["opportunity_id"] for r in referrals if r["status"] in vocabulary.
 
 # Matches
 st.subheader("Top matches")
+# The list shown is recorded by the matcher for the audit log; it is kept here for a minute (reruns of this page show
+# the same list, and a referral or dismissal names it) or until a referral or dismissal changes it.
+served_key = f"served_{profile_id}"
+dismissals = session.attempt(lambda: client.dismissals(profile_id=profile_id, limit=100)["items"]) or []
+dismissed = {item["opportunity_id"] for item in dismissals}
 matches: list[dict[str, Any]] = []
 found: dict[str, Any] = {}
+rank_of: dict[str, int] = {}
 with st.spinner("Finding matches..."):
     try:
-        found = client.matches_for_profile(profile_id, k=10)
-        for match in found["matches"] + found.get("wider_matches", []):
+        kept = st.session_state.get(served_key)
+        if kept is None or time.monotonic() - kept[0] > SERVED_FOR_SECONDS:
+            kept = (time.monotonic(), client.matches_for_profile(profile_id, k=10))
+            st.session_state[served_key] = kept
+        found = kept[1]
+        for rank, match in enumerate(found["matches"] + found.get("wider_matches", []), start=1):
+            rank_of[match["opportunity_id"]] = rank
             opportunity = match.get("opportunity") or session.opportunity_public(
                 config.opportunities_url, match["opportunity_id"])
-            if opportunity is not None and match["opportunity_id"] not in referred:
+            if opportunity is not None and match["opportunity_id"] not in referred | dismissed:
                 matches.append({**match, "opportunity": opportunity})
     except ServiceError as err:
         st.warning(f"Matches are not available: {err.message}", icon="⚠️")
@@ -149,9 +163,38 @@ notice = too_few_notice(found, you=False)
 if notice:
     st.info(notice + (f" Further away, up to {found['wider_radius_km']:g} km, are listed after them, marked so."
                       if found.get("wider_matches") else ""))
+done = st.session_state.pop(f"dismiss_done_{profile_id}", None)
+if done is not None:
+    st.success(plain(done["message"]), icon=SUCCESS_ICON)
+    screening_warnings(done["warnings"])
 if not matches:
     st.caption("No matches to show. Check the person's skills, travel distance and preferred types.")
-for rank, match in enumerate(matches, start=1):
+
+
+name = labels.full_name(person)
+
+
+def dismiss(match: dict[str, Any]) -> None:
+    """Dismiss one suggestion for the person, with a reason: it is not suggested to them again."""
+    opportunity_id = match["opportunity_id"]
+    with st.popover("Not suitable", icon=":material/thumb_down:"), st.form(f"dismiss_{opportunity_id}", border=False):
+        reason, words = reason_fields(f"dismiss_{profile_id}_{opportunity_id}", reason_label="Why is it not suitable?",
+                                      required=True)
+        if st.form_submit_button("Dismiss this suggestion"):
+            made = session.attempt(lambda: client.dismiss_suggestion(profile_id, {
+                "opportunity_id": opportunity_id, "list_id": found.get("list_id"),
+                "rank": rank_of[opportunity_id] if found.get("list_id") else None, "reason": reason, "words": words,
+            }))
+            if made is not None:
+                st.session_state.pop(served_key, None)
+                st.session_state[f"dismiss_done_{profile_id}"] = {
+                    "message": f"Dismissed “{made['opportunity_title']}”: it will not be suggested to {name} again.",
+                    "warnings": made.get("warnings", []),
+                }
+                st.rerun()
+
+
+for shown, match in enumerate(matches, start=1):
     why = match["explanation"]
 
     def details(why: dict[str, Any] = why, score: float = match["score"]) -> None:
@@ -163,11 +206,22 @@ for rank, match in enumerate(matches, start=1):
                     f"**Distance** {distance}")
 
     beyond = f" ({beyond_label(match, found.get('travel_km'), you=False)})" if match.get("beyond_travel") else ""
-    with st.expander(f"{rank}. " + plain(f"{match['opportunity']['title']} — {match['opportunity']['employer_name']}"
-                                         f"{beyond}"), expanded=rank <= 3):
+    with st.expander(f"{shown}. " + plain(f"{match['opportunity']['title']} — {match['opportunity']['employer_name']}"
+                                          f"{beyond}"), expanded=shown <= 3):
         opportunity_card(match["opportunity"], body=details, show_description=False)
-        st.page_link("views/opportunity.py", query_params={"opportunity": match["opportunity_id"]},
-                     label="Open its page", icon=":material/open_in_new:")
+        left, right = st.columns([3, 1], vertical_alignment="center")
+        with left:
+            st.page_link("views/opportunity.py", query_params={"opportunity": match["opportunity_id"]},
+                         label="Open its page", icon=":material/open_in_new:")
+        with right:
+            dismiss(match)
+if dismissals:
+    with st.expander(f"Dismissed suggestions ({len(dismissals)})", icon=":material/thumb_down:"):
+        for item in dismissals:
+            given = labels.OVERSIGHT_REASONS[item["suggestion"]["reason"] or vocabulary.OVERSIGHT_WORDS_ONLY]
+            said = item["suggestion"]["words"]
+            st.markdown(f"- **{plain(item['opportunity_title'])}** ({plain(item['employer_name'])}), "
+                        f"{labels.day(item['created_at'])}: {given}" + (f" — “{plain(said)}”" if said else ""))
 
 # Interests and referrals
 open_interests = [item for item in interests if not item.get("referral_id")]
@@ -223,18 +277,30 @@ if not offered:
 else:
     target = st.selectbox("Opportunity", options=offered, index=None, placeholder="Choose an opportunity",
                           format_func=known.__getitem__, key=target_key)
+    shown_at = rank_of.get(str(target)) if target and found.get("list_id") else None
+    against = outside_the_top(shown_at) if target else None
     with st.form(f"refer_form_{profile_id}"):
         note = st.text_area("Note for the employer", key=note_key, max_chars=2000,
                             help="Employers see this only if the young person shares their details.")
+        reason: str | None = None
+        words = ""
+        if against:
+            st.caption(f"{against} You may say why: it is kept with the referral and counted in the oversight "
+                       "summary.")
+            reason, words = reason_fields(f"refer_{profile_id}", reason_label="Why this one?", required=False)
         if st.form_submit_button("Refer", type="primary"):
             if not target:
                 st.error("Choose the opportunity to refer them to first.", icon=":material/error:")
             else:
+                suggestion = {"list_id": found.get("list_id") if shown_at else None, "rank": shown_at,
+                              "reason": reason, "words": words}
                 made = session.attempt(
-                    lambda: client.refer(profile_id=profile_id, opportunity_id=str(target), note=note.strip()),
+                    lambda: client.refer(profile_id=profile_id, opportunity_id=str(target), note=note.strip(),
+                                         suggestion=suggestion),
                     spinner="Sending the referral...",
                 )
                 if made is not None:
+                    st.session_state.pop(served_key, None)
                     st.session_state[f"refer_done_{profile_id}"] = {
                         "message": f"Referred {labels.full_name(person)} to “{made['opportunity_title']}” at "
                                    f"{made['employer_name']}.",
