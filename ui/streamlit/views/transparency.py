@@ -136,7 +136,11 @@ st.header("People decide")
 st.markdown(
     "- Advisers see why each suggestion was made and decide whether to refer anyone; the tool never refers, offers "
     "or turns anyone down. Employers decide on the people referred to them.\n"
-    "- Every referral, with who made it and when, is kept in the hub's audit log.\n"
+    "- Every list of suggestions the tool shows, to an adviser or a young person, is kept in the hub's audit log, "
+    "with every referral and who made it.\n"
+    "- When an adviser sets a suggestion aside, or refers someone to an opportunity outside the top suggestions, "
+    "they may say why (from a short list or in their own words). These decisions are kept with the suggestion "
+    "lists and counted on the advisers' dashboard, so the hub can see where advisers and the tool disagree.\n"
     "- Advisers see a live check on their dashboard of whether each priority group appears in the candidate lists "
     "as often as its share of eligible young people."
 )
