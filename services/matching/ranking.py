@@ -45,6 +45,9 @@ class Weights:
     # How near in meaning the person's text is to the posting's title alone (what the job is, not its boilerplate):
     # added with this weight when concepts are on.
     title: float = 0.0
+    # How near in meaning the person's text is to the ESCO occupation that names the posting's title (the title
+    # itself when none does): added with this weight to a person's matches when concepts are on.
+    occupation: float = 0.0
 
 
 CROWDED = 3.0
@@ -404,15 +407,18 @@ def rerank(
     score: Callable[[F, float], Measured],
     words: Callable[[F, float, Measured], Explanation],
     crowding: Callable[[F], float] | None = None,
+    prepare: Callable[[list[F]], None] | None = None,
 ) -> list[Ranked]:
     """Retrieve a pool of eligible rows by similarity, re-rank them by the hybrid score (ties: the less crowded
-    first), keep k; only those k are explained in words."""
+    first), keep k; only those k are explained in words. `prepare` sees the whole pool before it is scored."""
     rows, sims = catalogue.index.search(query, max(pool, k), allowed=mask)
+    found = [(facts, sim) for row, sim in zip(rows.tolist(), sims.tolist(), strict=True)
+             if (facts := catalogue.at(row)) is not None]
+    if prepare is not None:
+        prepare([facts for facts, _ in found])
     scored: list[tuple[F, float, Measured, float]] = []
-    for row, sim in zip(rows.tolist(), sims.tolist(), strict=True):
-        facts = catalogue.at(row)
-        if facts is not None:
-            scored.append((facts, sim, score(facts, sim), crowding(facts) if crowding is not None else 0.0))
+    for facts, sim in found:
+        scored.append((facts, sim, score(facts, sim), crowding(facts) if crowding is not None else 0.0))
     scored.sort(key=lambda item: (-item[2].score, item[3]))
     return [Ranked(facts.key, m.score, words(facts, sim, m), round(float(sim), 4)) for facts, sim, m, _ in scored[:k]]
 
@@ -440,15 +446,24 @@ def rank_opportunities(
     """Eligible opportunities for a person (or a free-text query), best first."""
 
     concepts = state.concepts
+    occupation_nearness: dict[uuid.UUID, float] = {}
 
     def crowding(facts: OpportunityFacts) -> float:
         return referrals_per_place(state, facts)
+
+    def prepare(pool: list[OpportunityFacts]) -> None:
+        if weights.occupation and concepts is not None and person is not None and pool:
+            nearness = concepts.occupation_vectors([facts.title for facts in pool]) @ query
+            occupation_nearness.update(zip((facts.opportunity_id for facts in pool), nearness.tolist(), strict=True))
 
     def score(facts: OpportunityFacts, sim: float) -> Measured:
         m = measure(facts, person, sim, weights, origin=origin, query_text=query_text, concepts=concepts)
         if weights.title and concepts is not None:
             title = float(concepts.vectors([facts.title])[0] @ query)
             m = dataclasses.replace(m, score=round(m.score + weights.title * title, 4))
+        if facts.opportunity_id in occupation_nearness:
+            nearer = weights.occupation * occupation_nearness[facts.opportunity_id]
+            m = dataclasses.replace(m, score=round(m.score + nearer, 4))
         if weights.capacity and state.open_referrals.get(facts.opportunity_id):
             penalty = weights.capacity * min(1.0, crowding(facts) / CROWDED)
             m = dataclasses.replace(m, score=round(m.score - penalty, 4))
@@ -458,7 +473,8 @@ def rank_opportunities(
         return explain(facts, person, sim, weights, today=today, origin=origin, query_text=query_text,
                        measured=measured, concepts=concepts)[1]
 
-    return rerank(state.opportunities, query, mask, k=k, pool=pool, score=score, words=words, crowding=crowding)
+    return rerank(state.opportunities, query, mask, k=k, pool=pool, score=score, words=words, crowding=crowding,
+                  prepare=prepare)
 
 
 def rank_candidates(

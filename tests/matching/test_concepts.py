@@ -1,31 +1,45 @@
 """Skills and interests compared by meaning with the real model: synonyms meet ("caring for children" and
 "childcare"), unrelated words do not, each matched skill is named by a real ESCO skill beside the person's own
-words, and reasons say so while the gaps stay "to learn"."""
+words, and reasons say so while the gaps stay "to learn"; a posting's title is named by its ESCO occupation, and
+how near a person's words are to it counts in their ranking."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
+import numpy as np
 import pytest
 
-from services.matching.concepts import Concepts, EscoSkillIndex, esco_skills, preferred_label
+from services.common.auth import Principal, Role
+from services.matching import service
+from services.matching.concepts import Concepts, EscoOccupationIndex, EscoSkillIndex, esco_skills, preferred_label
+from services.matching.config import MatchingSettings
 from services.matching.embedder import Embedder
+from services.matching.esco import occupations
 from services.matching.facts import OpportunityFacts, PersonFacts
-from services.matching.ranking import Weights, explain, fitting_interests, measure
+from services.matching.ingest import Ingestor
+from services.matching.ranking import Filters, Weights, explain, fitting_interests, measure
+from services.matching.runtime import new_state
 from tests.matching.helpers import person
-from tests.support.events import opportunity_snapshot
+from tests.support.events import KEYS, opportunity_event, opportunity_snapshot, profile_event
 
 WEIGHTS = Weights(similarity=0.7, skills=0.2, distance=0.1)
 # A slice of the real ESCO skills (embedding all 13,939 takes minutes here): every skill whose labels name one of
 # these words, so the nearest ESCO skill is looked for among real neighbours and real distractors.
 ESCO_WORDS = ("child", "cook", "wiring", "teamwork", "forklift", "first aid", "food hygiene")
+# The same for ESCO occupations, by words in their titles.
+OCCUPATION_WORDS = ("chef", "cook", "hairdress", "electric", "warehouse", "nurse")
 
 
 @pytest.fixture(scope="module")
 def concepts(embedder: Embedder) -> Concepts:
     chosen = [skill for skill in esco_skills() if any(word in skill.labels for word in ESCO_WORDS)]
     assert 50 < len(chosen) < 1000, len(chosen)
-    return Concepts(embedder, EscoSkillIndex(chosen, embedder.embed([skill.labels for skill in chosen])))
+    jobs = [job for job in occupations() if any(word in job.title for word in OCCUPATION_WORDS)]
+    assert 20 < len(jobs) < 500, len(jobs)
+    return Concepts(embedder, EscoSkillIndex(chosen, embedder.embed([skill.labels for skill in chosen])),
+                    occupations=EscoOccupationIndex(jobs, embedder.embed([job.title for job in jobs])))
 
 
 @pytest.mark.parametrize(("own", "posting"), [
@@ -123,3 +137,48 @@ def test_the_phrase_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         vector = cache.vectors([f"skill number {n}"])[0]
         assert vector.any() and vector == pytest.approx(embedder.embed([f"skill number {n}"])[0])
     assert len(cache._vectors) <= 10
+
+
+def _occupation_vector(concepts: Concepts, title: str) -> np.ndarray:
+    assert concepts.occupations is not None
+    return concepts.occupations.vectors[[job.title for job in concepts.occupations.rows].index(title)]
+
+
+def test_a_posting_title_is_named_by_its_esco_occupation(concepts: Concepts) -> None:
+    titles = ["Kick-Start placement: chef", "Hairdresser", "Grand opening this spring"]
+    named = concepts.occupation_vectors(titles)
+    assert named[0] == pytest.approx(_occupation_vector(concepts, "chef"))
+    assert named[1] == pytest.approx(_occupation_vector(concepts, "hairdresser"))
+    # No occupation is near enough: the title stands for itself.
+    assert named[2] == pytest.approx(concepts.vectors([titles[2]])[0])
+    assert concepts.occupation_vectors(titles[:1])[0] == pytest.approx(named[0])  # the same once remembered
+
+
+def test_the_occupation_term_adds_how_near_the_persons_words_are_to_the_postings_occupation(
+    embedder: Embedder, concepts: Concepts,
+) -> None:
+    state = new_state(MatchingSettings(), embedder.dim)
+    state.concepts = concepts
+    kitchen = opportunity_snapshot(title="Kick-Start placement: chef", skills=[],
+                                   description="Work in the kitchen of a busy town centre restaurant.")
+    salon = opportunity_snapshot(title="Hairdresser", skills=[],
+                                 description="Work in a busy town centre salon.")
+    young = person(skills=[], interests=[], about="I cooked breakfasts and made the lunches at my aunt's cafe.")
+    Ingestor(state, embedder, KEYS).apply([opportunity_event(kitchen), opportunity_event(salon), profile_event(young)])
+    vector = state.profiles.index.vector(state.profiles.rows[young.profile_id])
+    assert vector is not None
+
+    def scores(weight: float) -> dict[uuid.UUID, float]:
+        settings = MatchingSettings(weight_occupation=weight)
+        answer = service.matches_for_profile(state=state, settings=settings, principal=Principal(Role.ADVISER, "a"),
+                                             profile_id=young.profile_id, k=10, filters=Filters(),
+                                             today=dt.date.today())
+        return {match.opportunity_id: match.score for match in answer.matches}
+
+    without, weighted = scores(0.0), scores(0.3)
+    for posting, occupation in ((kitchen, "chef"), (salon, "hairdresser")):
+        nearness = float(_occupation_vector(concepts, occupation) @ vector)
+        assert weighted[posting.opportunity_id] == pytest.approx(without[posting.opportunity_id] + 0.3 * nearness,
+                                                                 abs=2e-4)
+    gain = {key: weighted[key] - without[key] for key in without}
+    assert gain[kitchen.opportunity_id] > gain[salon.opportunity_id], gain

@@ -30,6 +30,8 @@ def _bench_output() -> dict[str, Any]:
         "neet": {"people": 90, "exposure_share": 0.2, "eligible_share": 0.2, "ratio": 1.0},
         "young_carer": {"suppressed": True}}}}
     figures = {"postings": 652, "occupations": 492, "people": 40, "esco_skills": 13939, "rankings": rankings,
+               "halves": {name: dict.fromkeys(quality.HALVES, dict.fromkeys(quality.STYLES, metrics))
+                          for name in rankings},
                "pairs": {}, "spread": spread, "exposure": exposure, "ranking": {"model": "m", "weight_similarity": 0.7},
                "example": []}
     return quality.json_figures(figures, measured_on=dt.date(2026, 12, 6))
@@ -52,7 +54,8 @@ def test_the_stored_figures_have_the_keys_the_benchmark_writes() -> None:
         for group, row in groups.items():
             assert set(row) <= shown_keys, (kind, group)
     assert set(stored["ranking"]) <= {"model", "list_length", "weight_similarity", "weight_skills", "weight_distance",
-                                      "weight_capacity", "weight_title", "rerank_pool", "concept_same_meaning"}
+                                      "weight_capacity", "weight_title", "weight_occupation", "rerank_pool",
+                                      "concept_same_meaning"}
 
 
 def test_the_page_opens_signed_out_and_shows_the_files_figures(tmp_path: Path,
