@@ -38,7 +38,7 @@ class LocalBroker:
     def bootstrap_servers(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 30.0, set_up_topics: bool = True) -> None:
         url = f"tcp://127.0.0.1:{self.port}"
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
@@ -55,7 +55,8 @@ class LocalBroker:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"broker did not listen on {self.port} within {timeout}s")
             time.sleep(0.05)
-        ensure_topics(self.bootstrap_servers)
+        if set_up_topics:
+            ensure_topics(self.bootstrap_servers)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

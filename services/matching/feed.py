@@ -27,6 +27,8 @@ from services.messaging.broker import CONSUMER_LIMITS, BrokerSecurity, client_op
 from services.messaging.consumer import LOG_REPLAYS, BatchHandler, ConsumerRunner
 
 log = structlog.get_logger("matching.feed")
+# How often the feed looks for partitions added to its topics (and how old the client's metadata may get).
+PARTITION_CHECK_SECONDS = 5.0
 
 
 def position_key(topic: str, partition: int) -> str:
@@ -83,6 +85,7 @@ class IndexFeed(ConsumerRunner):
         self._lag: int | None = None
         self._loaded_epoch = state.epoch  # the log the saved index was read under (None without one)
         self._own: set[str] = set()  # the position keys of this feed's partitions (another feed may share the state)
+        self._next_partition_check = 0.0
 
     def run(self, stop: threading.Event) -> None:
         lower_this_thread(self.nice)
@@ -99,6 +102,7 @@ class IndexFeed(ConsumerRunner):
             max_poll_records=self.max_records,
             fetch_max_wait_ms=self.fetch_max_wait_ms,
             request_timeout_ms=15000,
+            metadata_max_age_ms=int(PARTITION_CHECK_SECONDS * 1000),
             **CONSUMER_LIMITS,
         )
         try:
@@ -140,6 +144,25 @@ class IndexFeed(ConsumerRunner):
         except Exception:
             consumer.close()
             raise
+
+    def _take_new_partitions(self, consumer: KafkaConsumer) -> None:
+        """Read partitions that appeared since the assignment from their start. A topic may gain partitions: more
+        added on a real Kafka, or, after an in-memory broker restarts, a topic a producer re-created before the
+        topics were set up (Tansu makes 4 partitions where ours have 3): assigned partitions are not followed
+        the way a group's are, and records keyed to a new one would be missed for good."""
+        if time.monotonic() < self._next_partition_check:
+            return
+        self._next_partition_check = time.monotonic() + PARTITION_CHECK_SECONDS
+        assigned = consumer.assignment()
+        new = [TopicPartition(topic, partition) for topic in self.topics
+               for partition in sorted(consumer.partitions_for_topic(topic) or ())
+               if TopicPartition(topic, partition) not in assigned]
+        if not new:
+            return
+        log.warning("topics have new partitions; reading them from the start", partitions=[str(tp) for tp in new])
+        consumer.assign([*assigned, *new])
+        consumer.seek_to_beginning(*new)
+        self._own |= {position_key(tp.topic, tp.partition) for tp in new}
 
     def _partitions(self, consumer: KafkaConsumer, timeout: float = 15.0) -> list[TopicPartition]:
         deadline = time.monotonic() + timeout
@@ -214,6 +237,7 @@ class IndexFeed(ConsumerRunner):
             consumer.seek_to_beginning(*consumer.assignment())
             self.replayed_from_start = True
             return 0
+        self._take_new_partitions(consumer)
         records = [record for partition_records in batches.values() for record in partition_records]
         if records:
             self.process(records)
