@@ -265,12 +265,18 @@ def trace_queue(*, session: Session, today: dt.date, settings: ProfilesSettings,
                 adviser_id: str | None = None) -> TraceQueue:
     """People whose activity is not known today (lapsed or recorded so), longest not known first, with their
     contact attempts since: the adviser's list of whom to trace."""
-    query = select(Profile)
+    people = select(Profile)
     if adviser_id:
-        query = query.where(Profile.adviser_id == adviser_id)
+        people = people.where(Profile.adviser_id == adviser_id)
+    profiles = {profile.id: profile for profile in session.scalars(people)}
+    spells_of: dict[uuid.UUID, list[ActivitySpell]] = {}
+    for spell in session.scalars(select(ActivitySpell).where(ActivitySpell.profile_id.in_(people.with_only_columns(
+            Profile.id).scalar_subquery())).order_by(ActivitySpell.started_on, ActivitySpell.recorded_at)):
+        spells_of.setdefault(spell.profile_id, []).append(spell)
     items = []
-    for profile in session.scalars(query):
-        current = current_activity(_spells(session, profile.id), today, settings)
+    for profile_id, spells in spells_of.items():
+        profile = profiles[profile_id]
+        current = current_activity(spells, today, settings)
         if current is None or current.group != "not_known":
             continue
         attempts = session.scalars(select(ContactAttempt).where(
