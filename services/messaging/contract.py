@@ -11,11 +11,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.messaging.vocabulary import (
+    ActivitySource,
     OpportunityStatus,
     OpportunityType,
     OversightReason,
     ProfileStatus,
     ReferralStatus,
+    SeptemberGuaranteeOutcome,
     SharedPriorityGroup,
     SuggestionReason,
 )
@@ -45,6 +47,8 @@ class EventType(StrEnum):
     PROFILE_UPDATED = "profile.updated"
     PROFILE_ERASED = "profile.erased"
     PROFILE_SPECIAL_CATEGORY_SET = "profile.special_category_set"
+    # The whole activity record (NCCIS spells and September Guarantee offers) after any change to it.
+    PROFILE_ACTIVITY_RECORDED = "profile.activity_recorded"
     EMPLOYER_REGISTERED = "employer.registered"
     EMPLOYER_UPDATED = "employer.updated"
     OPPORTUNITY_PUBLISHED = "opportunity.published"
@@ -72,6 +76,7 @@ TOPIC_OF: dict[EventType, Topic] = {
     EventType.PROFILE_UPDATED: Topic.PROFILES,
     EventType.PROFILE_ERASED: Topic.PROFILES,
     EventType.PROFILE_SPECIAL_CATEGORY_SET: Topic.PROFILES_RESTRICTED,
+    EventType.PROFILE_ACTIVITY_RECORDED: Topic.PROFILES_RESTRICTED,
     EventType.EMPLOYER_REGISTERED: Topic.EMPLOYERS,
     EventType.EMPLOYER_UPDATED: Topic.EMPLOYERS,
     EventType.OPPORTUNITY_PUBLISHED: Topic.OPPORTUNITIES,
@@ -153,6 +158,41 @@ class ProfileSpecialCategoryV1(PayloadModel):
     send: bool
     ethnicity: str | None
     screened_text: list[ScreenedTextV1] = []
+
+
+class ActivitySpellV1(PayloadModel):
+    """One spell of the activity record: an NCCIS code from `started_on` until `ended_on` (open while None)."""
+
+    spell_id: uuid.UUID
+    code: int
+    started_on: dt.date
+    ended_on: dt.date | None
+    source: ActivitySource
+    # Every date the activity was confirmed, oldest first (the first is the date it was recorded as confirmed), so
+    # its currency can be worked out as at any past date.
+    confirmed_on: list[dt.date]
+    recorded_at: dt.datetime
+
+
+class SeptemberGuaranteeV1(PayloadModel):
+    """Whether a suitable offer of education or training was made by the end of September of `year` (the academic
+    year starting then) to a young person leaving Year 11 or Year 12."""
+
+    year: int
+    outcome: SeptemberGuaranteeOutcome
+    recorded_on: dt.date
+
+
+class ActivityRecordV1(PayloadModel):
+    """profile.activity_recorded: a young person's whole activity record after a change. Some codes say something
+    about health or religion (SPECIAL_CATEGORY_ACTIVITY_CODES), so it travels on the restricted topic, sealed under
+    the special category key: only the events service reads it. Its version is the record's own
+    (`aggregate_version` counts changes to the activity record, not to the profile)."""
+
+    profile_id: uuid.UUID
+    spells: list[ActivitySpellV1]
+    september_guarantee: list[SeptemberGuaranteeV1] = []
+    recorded_at: dt.datetime
 
 
 class EmployerSnapshotV1(PayloadModel):
@@ -343,6 +383,13 @@ class ProfileSpecialCategoryV2(PayloadModel):
     sealed: Sealed
 
 
+class ActivityRecordV2(PayloadModel):
+    """profile.activity_recorded: ActivityRecordV1's fields sealed under the special category key."""
+
+    subject: uuid.UUID
+    sealed: Sealed
+
+
 class ReferralV2(PayloadModel):
     """ReferralV1 with the person named by their subject reference, not their profile id."""
 
@@ -422,6 +469,7 @@ PSEUDONYMISED: dict[EventType, Pseudonymised] = {
     EventType.PROFILE_SPECIAL_CATEGORY_SET: Pseudonymised(
         ProfileSpecialCategoryV1, ProfileSpecialCategoryV2, "special", True
     ),
+    EventType.PROFILE_ACTIVITY_RECORDED: Pseudonymised(ActivityRecordV1, ActivityRecordV2, "special", True),
     EventType.PROFILE_ERASED: Pseudonymised(ProfileErasedV1, ProfileErasedV2, None, True),
     EventType.REFERRAL_CREATED: Pseudonymised(ReferralV1, ReferralV2, None, False),
     EventType.REFERRAL_STATUS_CHANGED: Pseudonymised(ReferralV1, ReferralV2, None, False),
@@ -439,6 +487,7 @@ PAYLOAD_MODELS: dict[tuple[str, int], type[PayloadModel]] = {
     (EventType.PROFILE_UPDATED, 1): ProfileSnapshotV1,
     (EventType.PROFILE_ERASED, 1): ProfileErasedV1,
     (EventType.PROFILE_SPECIAL_CATEGORY_SET, 1): ProfileSpecialCategoryV1,
+    (EventType.PROFILE_ACTIVITY_RECORDED, 1): ActivityRecordV1,
     (EventType.EMPLOYER_REGISTERED, 1): EmployerSnapshotV1,
     (EventType.EMPLOYER_UPDATED, 1): EmployerSnapshotV1,
     (EventType.OPPORTUNITY_PUBLISHED, 1): OpportunitySnapshotV1,

@@ -64,6 +64,9 @@ ActivitySource = Literal[
     "other_agency", "referral_outcome", "lapsed",
 ]
 ACTIVITY_SOURCES: tuple[ActivitySource, ...] = get_args(ActivitySource)
+# The September Guarantee: for a young person leaving Year 11 or Year 12, by the end of September.
+SeptemberGuaranteeOutcome = Literal["offer_made", "no_offer", "offer_not_appropriate"]
+SEPTEMBER_GUARANTEE_OUTCOMES: tuple[SeptemberGuaranteeOutcome, ...] = get_args(SeptemberGuaranteeOutcome)
 ContactMethod = Literal["phone", "text", "email", "letter", "home_visit", "other_agency"]
 CONTACT_METHODS: tuple[ContactMethod, ...] = get_args(ContactMethod)
 ContactOutcome = Literal["reached", "no_answer", "wrong_details", "message_left", "refused"]
