@@ -59,6 +59,12 @@ STATUS_OF_ACTIVITY: dict[ActivityGroup, ProfileStatus] = {
     "education": "education", "apprenticeship": "employment", "employment": "employment", "training": "training",
     "re_engagement": "training", "neet_available": "neet", "neet_not_available": "neet", "not_known": "not_known",
 }
+# How long an activity stays current without being confirmed, in days, by group (a default: each service that works
+# out currency reads it from its settings).
+ACTIVITY_CURRENCY_DAYS: dict[ActivityGroup, int] = {
+    "education": 365, "apprenticeship": 365, "employment": 183, "training": 183, "re_engagement": 92,
+    "neet_available": 31, "neet_not_available": 92, "not_known": 31,
+}
 ActivitySource = Literal[
     "young_person", "parent_or_carer", "school_or_college", "training_provider", "employer", "adviser",
     "other_agency", "referral_outcome", "lapsed",

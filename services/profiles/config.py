@@ -8,16 +8,10 @@ from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import CommonSettings, InsecureConfiguration
-from services.messaging.vocabulary import ActivityGroup
+from services.messaging.vocabulary import ACTIVITY_CURRENCY_DAYS, ActivityGroup
 
 # Wraps the per-person data keys at rest. Never use it outside development: set PROFILES_KEY_ENCRYPTION_KEY.
 DEVELOPMENT_KEY_ENCRYPTION_KEY = hashlib.sha256(b"youth-guarantee development-only key-encryption key").digest()
-
-
-CURRENCY_DAYS: dict[ActivityGroup, int] = {
-    "education": 365, "apprenticeship": 365, "employment": 183, "training": 183, "re_engagement": 92,
-    "neet_available": 31, "neet_not_available": 92, "not_known": 31,
-}
 
 
 class ProfilesSettings(CommonSettings):
@@ -31,7 +25,7 @@ class ProfilesSettings(CommonSettings):
     # How long an activity stays current without being confirmed, in days, by group; past it the person's activity
     # turns "not known" (810). Failed contact attempts (no answer, wrong details, message left) since the activity
     # became not known after which the person is recorded as "cannot be contacted" (820).
-    activity_currency_days: dict[ActivityGroup, int] = Field(default_factory=lambda: dict(CURRENCY_DAYS))
+    activity_currency_days: dict[ActivityGroup, int] = Field(default_factory=lambda: dict(ACTIVITY_CURRENCY_DAYS))
     failed_contacts_until_cannot_contact: int = Field(3, ge=1, le=20)
 
     def resolved_database_url(self) -> str:
