@@ -98,6 +98,12 @@ OPPORTUNITY_TYPE_NAMES: dict[str, str] = {
     "work_experience": "work experience",
 }
 
+# The activity a referral's acceptance starts, by the opportunity's type (work experience starts none: the person
+# goes on doing what they were).
+ACTIVITY_CODE_OF_OPPORTUNITY_TYPE: dict[OpportunityType, int | None] = {
+    "apprenticeship": 310, "job": 330, "kickstart": 350, "traineeship": 410, "training": 450, "work_experience": None,
+}
+
 OpportunityStatus = Literal["draft", "live", "closed", "filled"]
 OPPORTUNITY_STATUSES: tuple[OpportunityStatus, ...] = get_args(OpportunityStatus)
 

@@ -2,7 +2,12 @@
 
 The current spell gives the profile's status. An activity not confirmed within its group's period turns "not known"
 (810) on the day it lapses; people not known are traced, and after the configured number of failed contact attempts
-they are recorded as "cannot be contacted" (820); a refusal records 830."""
+they are recorded as "cannot be contacted" (820); a refusal records 830. An accepted referral opens the spell its
+opportunity starts. The September Guarantee offers of the Year 11 and Year 12 cohorts are kept with the record.
+
+Every change to the record counts up the profile's `activity_version` and stages one profile.activity_recorded
+event with the whole record (every spell with every confirmation, and the offers), sealed under the person's special
+category key: some codes say something about health or religion."""
 
 from __future__ import annotations
 
@@ -14,20 +19,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.common.auth import Principal, Role
+from services.common.eligibility import age_on
 from services.common.errors import NotFound, RuleViolation
-from services.messaging.contract import EventType
+from services.common.school_years import september_cohort
+from services.messaging.contract import ActivityRecordV1, ActivitySpellV1, EventType, SeptemberGuaranteeV1
 from services.messaging.vocabulary import (
     ACTIVITY_CODE_CANNOT_CONTACT,
     ACTIVITY_CODE_NOT_KNOWN,
+    ACTIVITY_CODE_OF_OPPORTUNITY_TYPE,
     ACTIVITY_CODES,
     FAILED_CONTACT_OUTCOMES,
     STATUS_OF_ACTIVITY,
     ActivityGroup,
+    OpportunityType,
     ProfileStatus,
 )
 from services.profiles.config import ProfilesSettings
 from services.profiles.keys import keys_of
-from services.profiles.models import ActivitySpell, ContactAttempt, Profile
+from services.profiles.models import ActivityConfirmation, ActivitySpell, ContactAttempt, Profile, SeptemberGuarantee
 from services.profiles.publishing import emit, snapshot
 from services.profiles.schemas import (
     ActivityCreate,
@@ -35,6 +44,8 @@ from services.profiles.schemas import (
     ActivityRecord,
     ContactAttemptCreate,
     ContactAttemptRead,
+    SeptemberGuaranteeRead,
+    SeptemberGuaranteeWrite,
     TraceItem,
     TraceQueue,
 )
@@ -45,6 +56,8 @@ CODE_OF_STATUS: dict[ProfileStatus, int] = {
 }
 REFUSED_TO_DISCLOSE = 830
 LAPSED = "lapsed"  # the source of a not known spell written down when an activity's confirmation lapsed
+REFERRAL_OUTCOME = "referral_outcome"  # the source of a spell an accepted referral opened
+FIRST_SEPTEMBER_GUARANTEE_YEAR = 2000
 
 
 def group_of(code: int) -> ActivityGroup:
@@ -96,7 +109,8 @@ def _profile(session: Session, profile_id: uuid.UUID) -> Profile:
 
 
 def open_spell(session: Session, profile: Profile, *, code: int, started_on: dt.date, source: str,
-               confirmed_on: dt.date, by: str, now: dt.datetime) -> ActivitySpell:
+               confirmed_on: dt.date, by: str, now: dt.datetime, referral_id: uuid.UUID | None = None
+               ) -> ActivitySpell:
     """Start a spell; the spell open until now ends the day this one starts. History is appended, not rewritten:
     a spell may not start before the open one did."""
     spells = _spells(session, profile.id)
@@ -109,10 +123,55 @@ def open_spell(session: Session, profile: Profile, *, code: int, started_on: dt.
     for spell in still_open:
         spell.ended_on = started_on
     spell = ActivitySpell(profile_id=profile.id, code=code, started_on=started_on, ended_on=None, source=source,
-                          confirmed_on=confirmed_on, recorded_by=by, recorded_at=now)
+                          confirmed_on=confirmed_on, recorded_by=by, recorded_at=now, referral_id=referral_id)
     session.add(spell)
     session.flush()
+    _confirm(session, spell, confirmed_on, by=by, now=now)
     return spell
+
+
+def _confirm(session: Session, spell: ActivitySpell, day: dt.date, *, by: str, now: dt.datetime) -> bool:
+    """Keep a day the spell's activity was confirmed (its `confirmed_on` is the latest); False if already kept."""
+    if session.get(ActivityConfirmation, (spell.id, day)) is not None:
+        return False
+    session.add(ActivityConfirmation(spell_id=spell.id, confirmed_on=day, profile_id=spell.profile_id, recorded_by=by,
+                                     recorded_at=now))
+    spell.confirmed_on = max(spell.confirmed_on, day)
+    session.flush()
+    return True
+
+
+def _confirmations(session: Session, profile_id: uuid.UUID) -> dict[uuid.UUID, list[dt.date]]:
+    days: dict[uuid.UUID, list[dt.date]] = {}
+    for row in session.scalars(select(ActivityConfirmation).where(ActivityConfirmation.profile_id == profile_id)
+                               .order_by(ActivityConfirmation.confirmed_on)):
+        days.setdefault(row.spell_id, []).append(row.confirmed_on)
+    return days
+
+
+def _offers(session: Session, profile_id: uuid.UUID) -> list[SeptemberGuarantee]:
+    return list(session.scalars(select(SeptemberGuarantee).where(SeptemberGuarantee.profile_id == profile_id)
+                                .order_by(SeptemberGuarantee.year)))
+
+
+def record_changed(session: Session, profile: Profile, settings: ProfilesSettings, now: dt.datetime) -> None:
+    """The activity record changed: count it and stage profile.activity_recorded with the whole record. Call once
+    per transaction, after its last change."""
+    session.flush()
+    profile.activity_version = (profile.activity_version or 0) + 1
+    confirmations = _confirmations(session, profile.id)
+    record = ActivityRecordV1(
+        profile_id=profile.id,
+        spells=[ActivitySpellV1(spell_id=s.id, code=s.code, started_on=s.started_on, ended_on=s.ended_on,
+                                source=s.source,  # type: ignore[arg-type]
+                                confirmed_on=confirmations.get(s.id, [s.confirmed_on]), recorded_at=s.recorded_at)
+                for s in _spells(session, profile.id)],
+        september_guarantee=[SeptemberGuaranteeV1(year=o.year, outcome=o.outcome,  # type: ignore[arg-type]
+                                                  recorded_on=o.recorded_on) for o in _offers(session, profile.id)],
+        recorded_at=now,
+    )
+    keys = keys_of(session, profile.id, settings.kek())
+    emit(session, EventType.PROFILE_ACTIVITY_RECORDED, profile.id, profile.activity_version, record, now, keys)
 
 
 def follow_status(session: Session, profile: Profile, code: int, now: dt.datetime,
@@ -139,10 +198,11 @@ def source_of(principal: Principal) -> str:
     return "young_person" if principal.role is Role.YOUNG_PERSON else "adviser"
 
 
-def _read(spell: ActivitySpell, settings: ProfilesSettings) -> ActivityRead:
+def _read(spell: ActivitySpell, confirmations: list[dt.date], settings: ProfilesSettings) -> ActivityRead:
     group, label = ACTIVITY_CODES[spell.code]
     return ActivityRead(id=spell.id, code=spell.code, label=label, group=group, started_on=spell.started_on,
                         ended_on=spell.ended_on, source=spell.source, confirmed_on=spell.confirmed_on,
+                        confirmations=confirmations or [spell.confirmed_on],
                         lapses_on=None if group == "not_known" else lapses_on(spell, settings),
                         recorded_by=spell.recorded_by)
 
@@ -154,8 +214,9 @@ def _attempt_read(attempt: ContactAttempt) -> ContactAttemptRead:
 
 def record_of(*, session: Session, profile_id: uuid.UUID, today: dt.date,
               settings: ProfilesSettings) -> ActivityRecord:
-    _profile(session, profile_id)
+    profile = _profile(session, profile_id)
     spells = _spells(session, profile_id)
+    confirmations = _confirmations(session, profile_id)
     now = current_activity(spells, today, settings)
     attempts = session.scalars(select(ContactAttempt).where(ContactAttempt.profile_id == profile_id)
                                .order_by(ContactAttempt.attempted_on, ContactAttempt.recorded_at))
@@ -166,8 +227,13 @@ def record_of(*, session: Session, profile_id: uuid.UUID, today: dt.date,
         current_group=now.group if now else None,
         current_since=now.since if now else None,
         lapsed_from=now.lapsed_from if now else None,
-        spells=[_read(s, settings) for s in reversed(spells)],
+        spells=[_read(s, confirmations.get(s.id, []), settings) for s in reversed(spells)],
         contact_attempts=[_attempt_read(a) for a in attempts],
+        september_guarantee=[
+            SeptemberGuaranteeRead(year=o.year, cohort=september_cohort(profile.date_of_birth, o.year),
+                                   outcome=o.outcome, recorded_on=o.recorded_on,  # type: ignore[arg-type]
+                                   recorded_by=o.recorded_by)
+            for o in _offers(session, profile_id)],
     )
 
 
@@ -184,6 +250,7 @@ def record_activity(*, session: Session, profile_id: uuid.UUID, data: ActivityCr
     open_spell(session, profile, code=data.code, started_on=data.started_on, source=data.source,
                confirmed_on=confirmed_on, by=recorder(principal), now=now)
     follow_status(session, profile, data.code, now, settings)
+    record_changed(session, profile, settings, now)
     session.commit()
     return record_of(session=session, profile_id=profile_id, today=today, settings=settings)
 
@@ -191,7 +258,7 @@ def record_activity(*, session: Session, profile_id: uuid.UUID, data: ActivityCr
 def confirm_activity(*, session: Session, profile_id: uuid.UUID, confirmed_on: dt.date | None, principal: Principal,
                      settings: ProfilesSettings, now: dt.datetime) -> ActivityRecord:
     """The current activity is still what the person is doing: its currency starts again."""
-    _profile(session, profile_id)
+    profile = _profile(session, profile_id)
     today = now.date()
     spell = next((s for s in reversed(_spells(session, profile_id)) if s.ended_on is None), None)
     if spell is None:
@@ -204,8 +271,9 @@ def confirm_activity(*, session: Session, profile_id: uuid.UUID, confirmed_on: d
         raise RuleViolation("confirmed_on", "lapsed",
                             f"the activity lapsed to not known on {lapses_on(spell, settings).isoformat()}: record "
                             "what the person is doing now instead")
-    spell.confirmed_on = max(spell.confirmed_on, day)
-    session.commit()
+    if _confirm(session, spell, day, by=recorder(principal), now=now):
+        record_changed(session, profile, settings, now)
+        session.commit()
     return record_of(session=session, profile_id=profile_id, today=today, settings=settings)
 
 
@@ -220,7 +288,7 @@ def record_contact_attempt(*, session: Session, profile_id: uuid.UUID, data: Con
     session.add(ContactAttempt(profile_id=profile_id, method=data.method, outcome=data.outcome,
                                attempted_on=data.attempted_on, recorded_by=recorder(principal), recorded_at=now))
     session.flush()
-    _lapse(session, profile, today, settings, now)
+    changed = _lapse(session, profile, today, settings, now)
     current = current_activity(_spells(session, profile_id), today, settings)
     code = None
     if data.outcome == "refused":
@@ -236,6 +304,9 @@ def record_contact_attempt(*, session: Session, profile_id: uuid.UUID, data: Con
         open_spell(session, profile, code=code, started_on=day, source="adviser", confirmed_on=day,
                    by=recorder(principal), now=now)
         follow_status(session, profile, code, now, settings)
+        changed = True
+    if changed:
+        record_changed(session, profile, settings, now)
     session.commit()
     return record_of(session=session, profile_id=profile_id, today=today, settings=settings)
 
@@ -255,8 +326,12 @@ def _lapse(session: Session, profile: Profile, today: dt.date, settings: Profile
 def apply_lapses(*, session: Session, settings: ProfilesSettings, now: dt.datetime) -> int:
     """Every open activity past its currency turns not known (run daily); returns how many did."""
     open_ids = session.scalars(select(ActivitySpell.profile_id).where(ActivitySpell.ended_on.is_(None))).all()
-    lapsed = sum(_lapse(session, _profile(session, profile_id), now.date(), settings, now)
-                 for profile_id in sorted(set(open_ids)))
+    lapsed = 0
+    for profile_id in sorted(set(open_ids)):
+        profile = _profile(session, profile_id)
+        if _lapse(session, profile, now.date(), settings, now):
+            record_changed(session, profile, settings, now)
+            lapsed += 1
     session.commit()
     return lapsed
 
@@ -290,3 +365,62 @@ def trace_queue(*, session: Session, today: dt.date, settings: ProfilesSettings,
             last_attempt_on=attempts[-1].attempted_on if attempts else None))
     items.sort(key=lambda item: (item.since, str(item.profile_id)))
     return TraceQueue(items=items, count=len(items))
+
+
+def record_september_guarantee(*, session: Session, profile_id: uuid.UUID, year: int, data: SeptemberGuaranteeWrite,
+                               principal: Principal, settings: ProfilesSettings, now: dt.datetime) -> ActivityRecord:
+    """Whether the person, leaving Year 11 or Year 12 that summer, was made a suitable offer of education or
+    training by the end of `year`'s September (a new outcome replaces the one recorded for that year)."""
+    profile = _profile(session, profile_id)
+    today = now.date()
+    if year < FIRST_SEPTEMBER_GUARANTEE_YEAR:
+        raise RuleViolation("year", "too_early", f"must be {FIRST_SEPTEMBER_GUARANTEE_YEAR} or later")
+    if year > today.year:
+        raise RuleViolation("year", "not_in_future", f"must be {today.year} or earlier")
+    if september_cohort(profile.date_of_birth, year) is None:
+        age = age_on(profile.date_of_birth, dt.date(year, 8, 31))
+        raise RuleViolation("year", "not_in_cohort",
+                            f"the September Guarantee of {year} is for young people leaving Year 11 or Year 12 "
+                            f"(16 or 17 on 31 August {year}); this person was {age}")
+    offer = session.get(SeptemberGuarantee, (profile_id, year))
+    if offer is None or offer.outcome != data.outcome:
+        if offer is None:
+            offer = SeptemberGuarantee(profile_id=profile_id, year=year)
+            session.add(offer)
+        offer.outcome, offer.recorded_on = data.outcome, today
+        offer.recorded_by, offer.recorded_at = recorder(principal), now
+        record_changed(session, profile, settings, now)
+        session.commit()
+    return record_of(session=session, profile_id=profile_id, today=today, settings=settings)
+
+
+def record_referral_outcome(*, session: Session, profile_id: uuid.UUID, referral_id: uuid.UUID,
+                            opportunity_type: OpportunityType, accepted_on: dt.date, settings: ProfilesSettings,
+                            now: dt.datetime) -> bool:
+    """An accepted referral opens the spell its opportunity's type starts, on the day it was accepted, and the
+    profile's status follows; in the caller's transaction (the consumer's, with its processed-event row). Returns
+    whether the record changed.
+
+    Nothing is opened for a person erased since, for work experience (it starts no activity), for a referral that
+    already opened its spell (a replayed event), or when the current spell is already that activity (the adviser
+    recorded it first). History is appended, never rewritten: an acceptance dated before the current spell started
+    (it reached this service after the adviser had recorded something newer) opens its spell on the day it is
+    applied, so the spells recorded in between keep their dates; the day of acceptance stays in the referral's
+    events."""
+    code = ACTIVITY_CODE_OF_OPPORTUNITY_TYPE[opportunity_type]
+    profile = session.get(Profile, profile_id)
+    if code is None or profile is None:
+        return False
+    if session.scalar(select(ActivitySpell.id).where(ActivitySpell.referral_id == referral_id)) is not None:
+        return False
+    current = next((s for s in reversed(_spells(session, profile_id)) if s.ended_on is None), None)
+    if current is not None and current.code == code:
+        return False
+    started_on = accepted_on
+    if current is not None and accepted_on < current.started_on:
+        started_on = max(now.date(), current.started_on)
+    open_spell(session, profile, code=code, started_on=started_on, source=REFERRAL_OUTCOME, confirmed_on=started_on,
+               by="referral", now=now, referral_id=referral_id)
+    follow_status(session, profile, code, now, settings)
+    record_changed(session, profile, settings, now)
+    return True

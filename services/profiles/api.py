@@ -43,6 +43,7 @@ from services.profiles.schemas import (
     ProfilePage,
     ProfileRead,
     ProfileUpdate,
+    SeptemberGuaranteeWrite,
     TraceQueue,
 )
 
@@ -188,6 +189,17 @@ def record_contact_attempt(
     """An attempt to reach a person whose activity is not known; enough failed ones record 820, a refusal 830."""
     return activity.record_contact_attempt(session=session, profile_id=profile_id, data=data, principal=principal,
                                            settings=settings, now=clock.now())
+
+
+@activity_router.put("/profiles/{profile_id}/september-guarantee/{year}", response_model=ActivityRecord)
+def record_september_guarantee(
+    profile_id: uuid.UUID, year: int, data: SeptemberGuaranteeWrite, principal: AdviserOnly, session: SessionDep,
+    settings: SettingsDep, clock: ClockDep,
+) -> ActivityRecord:
+    """Whether a young person leaving Year 11 or Year 12 was made a suitable offer of education or training by the
+    end of September of `year` (for those in that year's cohorts only)."""
+    return activity.record_september_guarantee(session=session, profile_id=profile_id, year=year, data=data,
+                                               principal=principal, settings=settings, now=clock.now())
 
 
 @activity_router.get("/activity/not-known", response_model=TraceQueue)

@@ -27,6 +27,9 @@ class ProfilesSettings(CommonSettings):
     # became not known after which the person is recorded as "cannot be contacted" (820).
     activity_currency_days: dict[ActivityGroup, int] = Field(default_factory=lambda: dict(ACTIVITY_CURRENCY_DAYS))
     failed_contacts_until_cannot_contact: int = Field(3, ge=1, le=20)
+    # Consume referral outcomes from the referrals topic (an accepted referral opens an activity spell).
+    consume: bool = True
+    consumer_group: str = Field("profiles", min_length=1, max_length=100)
 
     def resolved_database_url(self) -> str:
         return self.database_url or self.sqlite_url("profiles")

@@ -80,6 +80,11 @@ def subject_of(*, session: Session, profile_id: uuid.UUID, kek: bytes) -> Subjec
     return SubjectRead(profile_id=profile_id, subject=subject)
 
 
+def profile_of(session: Session, subject: uuid.UUID) -> uuid.UUID | None:
+    """The person a subject reference names (None once they are erased)."""
+    return session.scalar(select(SubjectKeys.profile_id).where(SubjectKeys.subject == subject))
+
+
 def destroy_keys(session: Session, profile_id: uuid.UUID) -> uuid.UUID | None:
     """Delete a person's keys in the caller's transaction; returns the subject reference they had (None if none)."""
     row = session.get(SubjectKeys, profile_id)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -16,6 +17,7 @@ from services.common.readiness import readiness_report
 from services.messaging.broker import broker_is_usable, broker_security
 from services.profiles.api import activity_router, advisers_router, keys_router, router
 from services.profiles.config import ProfilesSettings
+from services.profiles.consumer import make_consumer
 from services.profiles.sign_in import development_router, jwks_router
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,18 +31,29 @@ def create_app(settings: ProfilesSettings | None = None, clock: Clock | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         attach_database(app, settings.resolved_database_url(), MIGRATIONS, settings)
-        yield
-        app.state.engine.dispose()
+        stop = threading.Event()
+        thread = None
+        if settings.consume:
+            app.state.consumer = make_consumer(settings, app.state.session_factory, app.state.clock)
+            thread = app.state.consumer.start(stop)
+        try:
+            yield
+        finally:
+            stop.set()
+            if thread is not None:
+                thread.join(timeout=30)
+            app.state.engine.dispose()
 
     app = FastAPI(title="Youth Guarantee: profiles", version="1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.token_verifier = verifier
     app.state.clock = clock or SystemClock()
+    app.state.consumer = None
 
     def readiness() -> dict[str, Any]:
         database = partial(database_is_usable, app.state.engine)
         broker = partial(broker_is_usable, settings.kafka_bootstrap_servers, broker_security(settings))
-        return readiness_report([database, broker])
+        return readiness_report([database, broker], app.state.consumer)
 
     observability.configure_logging(settings.log_level, settings.log_json)
     observability.install(app, service="profiles", readiness=readiness)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.clock import utcnow
 from services.common.db import JSONType, UtcDateTime
+from services.messaging.consumer import ProcessedEventMixin
 from services.messaging.outbox import OutboxMixin
 
 
@@ -42,6 +43,9 @@ class Profile(Base):
     name_key: Mapped[str] = mapped_column(String(201), index=True, default="")
     phone_key: Mapped[str | None] = mapped_column(String(20), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Counts changes to the activity record (spells, confirmations, September Guarantee offers): the version of its
+    # profile.activity_recorded events.
+    activity_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
@@ -109,7 +113,37 @@ class ActivitySpell(Base):
     started_on: Mapped[dt.date] = mapped_column(Date)
     ended_on: Mapped[dt.date | None] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(30))
-    confirmed_on: Mapped[dt.date] = mapped_column(Date)
+    confirmed_on: Mapped[dt.date] = mapped_column(Date)  # the latest of its confirmations
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # The accepted referral that opened the spell (source "referral_outcome"), so a replayed acceptance opens no other.
+    referral_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+
+
+class ActivityConfirmation(Base):
+    """A day a spell's activity was confirmed (the day it was recorded as confirmed is the first)."""
+
+    __tablename__ = "activity_confirmations"
+
+    spell_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("activity_spells.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    confirmed_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    profile_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("profiles.id", ondelete="CASCADE"), index=True)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class SeptemberGuarantee(Base):
+    """Whether a young person leaving Year 11 or Year 12 was made a suitable offer of education or training by the
+    end of September of `year`."""
+
+    __tablename__ = "september_guarantee"
+
+    profile_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("profiles.id", ondelete="CASCADE"),
+                                                  primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(30))
+    recorded_on: Mapped[dt.date] = mapped_column(Date)
     recorded_by: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
@@ -130,3 +164,7 @@ class ContactAttempt(Base):
 
 class OutboxRecord(OutboxMixin, Base):
     pass
+
+
+class ProcessedEvent(ProcessedEventMixin, Base):
+    """Referral events this service has applied (services/profiles/consumer.py)."""

@@ -21,6 +21,7 @@ from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
 from services.common.eligibility import age_on
+from services.common.school_years import SeptemberCohort
 from services.common.screening import ScreeningWarning
 from services.common.types import InputModel, IsoDate, Postcode
 from services.messaging.vocabulary import (
@@ -36,6 +37,7 @@ from services.messaging.vocabulary import (
     ProfileStatus,
     QualificationLevel,
     QualificationType,
+    SeptemberGuaranteeOutcome,
 )
 
 
@@ -356,6 +358,7 @@ class ActivityRead(BaseModel):
     ended_on: dt.date | None
     source: str
     confirmed_on: dt.date
+    confirmations: list[dt.date] = Field(description="Every day the activity was confirmed, oldest first")
     lapses_on: dt.date | None = Field(description="The day it turns not known unless confirmed before")
     recorded_by: str
 
@@ -376,6 +379,22 @@ class ContactAttemptRead(BaseModel):
     recorded_by: str
 
 
+class SeptemberGuaranteeWrite(InputModel):
+    """Whether a suitable offer of education or training was made by the end of the year's September."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: SeptemberGuaranteeOutcome
+
+
+class SeptemberGuaranteeRead(BaseModel):
+    year: int
+    cohort: SeptemberCohort | None = Field(description="Leaving Year 11 or Year 12 that summer")
+    outcome: SeptemberGuaranteeOutcome
+    recorded_on: dt.date
+    recorded_by: str
+
+
 class ActivityRecord(BaseModel):
     """A person's activity history (newest first), what they are doing today, and the attempts to contact them."""
 
@@ -387,6 +406,7 @@ class ActivityRecord(BaseModel):
     lapsed_from: int | None = Field(description="The code whose confirmation lapsed, when today's 810 is a lapse")
     spells: list[ActivityRead]
     contact_attempts: list[ContactAttemptRead]
+    september_guarantee: list[SeptemberGuaranteeRead] = Field(description="Offers by the end of September, by year")
 
 
 class TraceItem(BaseModel):

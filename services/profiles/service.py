@@ -34,11 +34,13 @@ from services.profiles.config import ProfilesSettings
 from services.profiles.duplicates import name_key, phone_key, similar_profiles
 from services.profiles.keys import destroy_keys, keys_of
 from services.profiles.models import (
+    ActivityConfirmation,
     ActivitySpell,
     ContactAttempt,
     ErasureRecord,
     OutboxRecord,
     Profile,
+    SeptemberGuarantee,
     SpecialCategory,
 )
 from services.profiles.publishing import PRODUCER, emit, snapshot
@@ -286,6 +288,7 @@ def register_profile(
     emit(session, EventType.PROFILE_REGISTERED, profile.id, profile.version, registered, now, keys)
     if special.send or special.ethnicity or special.screened_text:
         _emit_special_category(session, profile, special, keys)
+    activity.record_changed(session, profile, settings, now)
     session.commit()
     return _to_read(profile, special, now.date())
 
@@ -404,6 +407,8 @@ def update_profile(
         emit(session, EventType.PROFILE_UPDATED, profile.id, profile.version, updated, now, keys)
     if special_changed:
         _emit_special_category(session, profile, special, keys)
+    if "status" in changed:
+        activity.record_changed(session, profile, settings, now)
     session.commit()
     return _to_read(profile, special, now.date())
 
@@ -418,7 +423,7 @@ def erase_profile(*, session: Session, profile_id: uuid.UUID, principal: Princip
     if special is not None:
         session.delete(special)
         session.flush()
-    for kept in (ActivitySpell, ContactAttempt):
+    for kept in (ActivityConfirmation, ActivitySpell, ContactAttempt, SeptemberGuarantee):
         session.execute(delete(kept).where(kept.profile_id == profile_id))
     session.delete(profile)
     subject = destroy_keys(session, profile_id)
