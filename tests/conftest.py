@@ -21,6 +21,10 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 use_test_keys()
 # Tests write many times a second as one principal; tests/common/test_rate_limits.py turns the limits on.
 os.environ.setdefault("YG_RATE_LIMITS", "false")
+# The profiles service's consumer of referral outcomes joins one consumer group, and a Tansu group whose members stop
+# before their first join completes (as apps started for one test do) rebalances for a long time: tests that need it
+# turn it on with a group of their own (tests/profiles/test_referral_outcomes.py).
+os.environ.setdefault("PROFILES_CONSUME", "false")
 
 # The fixtures that reach the broker or PostgreSQL; every other fixture that does depends on one of them.
 SERVICE_FIXTURES = frozenset({"databases", "local_broker", "bootstrap_servers"})

@@ -71,10 +71,15 @@ allow notifications Read -- --group notifications
 allow opportunities Read Describe -- --topic yg.profiles
 allow opportunities Write Describe -- --topic yg.profiles.dlt
 allow opportunities Read -- --group opportunities
-# profiles only checks that the broker answers (its events go through relay-profiles).
+# The profiles service reads referral outcomes (an accepted referral opens an activity spell); its own events go
+# through relay-profiles.
+allow profiles Read Describe -- --topic yg.referrals
+allow profiles Write Describe -- --topic yg.referrals.dlt
+allow profiles Read -- --group profiles
 # Everyone that reads or publishes reads the log epoch, and writes it first on an empty broker; the groups commit
 # the epoch their offsets belong to as an offset of yg.log-epoch.
-for principal in matching events notifications opportunities relay-profiles relay-opportunities relay-matching; do
+for principal in profiles matching events notifications opportunities relay-profiles relay-opportunities \
+    relay-matching; do
   allow "$principal" Read Write Describe -- --topic yg.log-epoch
 done
 

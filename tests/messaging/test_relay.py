@@ -24,13 +24,16 @@ CHANGES = 500
 
 
 def _outbox_state(database_url: str) -> tuple[int, int, set[str]]:
+    """The outbox rows for the profiles topic (each registration also stages the activity record, for the restricted
+    topic): how many, how many sent, and their event ids."""
     engine = create_engine(database_url)
+    plain = OutboxRecord.topic == str(Topic.PROFILES)
     with engine.connect() as connection:
-        total = connection.scalar(select(func.count()).select_from(OutboxRecord)) or 0
+        total = connection.scalar(select(func.count()).select_from(OutboxRecord).where(plain)) or 0
         sent = connection.scalar(
-            select(func.count()).select_from(OutboxRecord).where(OutboxRecord.sent_at.is_not(None))
+            select(func.count()).select_from(OutboxRecord).where(plain, OutboxRecord.sent_at.is_not(None))
         )
-        ids = set(connection.scalars(select(OutboxRecord.event_id)))
+        ids = set(connection.scalars(select(OutboxRecord.event_id).where(plain)))
     engine.dispose()
     return total, sent or 0, ids
 

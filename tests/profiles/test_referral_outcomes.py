@@ -29,7 +29,7 @@ def test_an_accepted_referral_opens_its_spell_once_and_the_status_follows_a_with
         databases: TestDatabases, bootstrap_servers: str, publisher: TopicPublisher, tmp_path) -> None:
     url = databases.new_url("profiles")
     settings = ProfilesSettings(database_url=url, kafka_bootstrap_servers=bootstrap_servers, data_dir=tmp_path,
-                                consumer_group=f"profiles-{uuid.uuid4().hex[:8]}")
+                                consume=True, consumer_group=f"profiles-{uuid.uuid4().hex[:8]}")
     clock = FixedClock(MONDAY)
     adviser = bearer(settings, "adviser", "adviser-1")
     with client_for(create_app(settings, clock=clock)) as client:
