@@ -21,6 +21,7 @@ import httpx
 import jwt
 import pytest
 
+from services.common.school_years import september_cohort
 from services.common.tokens import ISSUER, SERVICE_NAMES, USER_AUDIENCE, Role, SigningKey, TokenIssuer
 from tests.support.databases import TestDatabases
 from tests.support.figures import report
@@ -119,6 +120,7 @@ ALLOWED: dict[tuple[str, str, str], frozenset[str]] = {
     ("profiles", "POST", "/profiles/{profile_id}/activity"): frozenset({A}),
     ("profiles", "POST", "/profiles/{profile_id}/activity/confirmation"): frozenset({A}),
     ("profiles", "POST", "/profiles/{profile_id}/contact-attempts"): frozenset({A}),
+    ("profiles", "PUT", "/profiles/{profile_id}/september-guarantee/{year}"): frozenset({A}),
     ("opportunities", "GET", "/employers/{employer_id}"): frozenset({A, E, svc("notifications")}),
     ("opportunities", "PATCH", "/employers/{employer_id}"): frozenset({A, E}),
     ("opportunities", "GET", "/employers/{employer_id}/opportunities"): frozenset({A, E}),
@@ -152,6 +154,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/profiles/{profile_id}/activity/confirmation"): {},
     ("POST", "/profiles/{profile_id}/contact-attempts"): {"method": "phone", "outcome": "refused",
                                                           "attempted_on": dt.date.today().isoformat()},
+    ("PUT", "/profiles/{profile_id}/september-guarantee/{year}"): {"outcome": "offer_made"},
     ("PATCH", "/employers/{employer_id}"): {"name": "Changed by the access matrix"},
     ("PATCH", "/opportunities/{opportunity_id}"): {"title": "Changed by the access matrix"},
     ("POST", "/opportunities/{opportunity_id}/close"): {"reason": "closed by the access matrix"},
@@ -203,6 +206,8 @@ def test_the_access_matrix_admits_no_caller_outside_each_routes_allowed_callers(
     ids = {"profile_id": seeded.people["sam"]["id"], "employer_id": seeded.employers["garage"]["id"],
            "adviser_id": ADVISER, "opportunity_id": seeded.opportunities["parts_draft"]["id"],
            "referral_id": referral["id"]}
+    born = dt.date.fromisoformat(seeded.people["sam"]["date_of_birth"])  # a year of Sam's September Guarantee
+    ids["year"] = next(year for year in range(dt.date.today().year, 1999, -1) if september_cohort(born, year))
     routes = []
     for service in stack.urls:  # the services the test stack runs (not notifications: tests/notifications)
         document = httpx.get(f"{stack.urls[service]}/openapi.json", timeout=20).json()

@@ -73,7 +73,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     stack_ports_free()
     root = tmp_path_factory.mktemp("stack")
     env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL") and k != "KAFKA_BOOTSTRAP_SERVERS"}
-    env.update(YG_DATA_DIR=str(root / "data"), YG_RUN_DIR=str(root / "run"), SEED="1", YG_ENV="development")
+    # A broker of its own, so the profiles service consumes referral outcomes as deployed (tests/conftest.py turns
+    # that off for services started per test).
+    env.update(YG_DATA_DIR=str(root / "data"), YG_RUN_DIR=str(root / "run"), SEED="1", YG_ENV="development",
+               PROFILES_CONSUME="true")
     started = time.monotonic()
     up = subprocess.Popen([*CLI, "up"], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output: list[str] = []
@@ -153,7 +156,7 @@ def test_journey_from_registration_to_offer_across_all_services(stack: RunningSt
             "hours_per_week": 37.5,
             "wage_per_hour": 12.71,
             "duration_months": 18,
-            "positions": 1,
+            "positions": 2,
             "start_date": (today + dt.timedelta(days=60)).isoformat(),
             "closing_date": (today + dt.timedelta(days=30)).isoformat(),
         },
@@ -208,6 +211,14 @@ def test_journey_from_registration_to_offer_across_all_services(stack: RunningSt
     [created] = about_person("referral.created")
     assert created["payload"]["oversight"] == {"list_id": served["list_id"], "rank": rank, "top": 5,
                                                "within_top": rank <= 5, "reason": None, "has_words": False}
+
+    # Accepting the offer writes the activity record by itself: an apprenticeship spell, and the status follows.
+    assert httpx.patch(f"{OPPORTUNITIES}/referrals/{rid}", headers=boss, json={"status": "accepted"}).status_code == 200
+    record = wait_for(lambda: httpx.get(f"{PROFILES}/profiles/{pid}/activity", headers=adviser).json(),
+                      until=lambda body: body["current_code"] == 310, timeout=30, interval=0.25,
+                      what="the accepted apprenticeship in the activity record")
+    assert record["spells"][0]["source"] == "referral_outcome"
+    assert httpx.get(f"{PROFILES}/profiles/{pid}", headers=adviser).json()["status"] == "employment"
     stack.journey.update(pid=pid, oid=oid)
 
 
