@@ -60,8 +60,8 @@ def downgrade() -> None:
     op.drop_table("september_guarantee")
     op.drop_index("ix_activity_confirmations_profile_id", table_name="activity_confirmations")
     op.drop_table("activity_confirmations")
-    with op.batch_alter_table("activity_spells") as batch:
-        batch.drop_index("ix_activity_spells_referral_id")
-        batch.drop_column("referral_id")
-    with op.batch_alter_table("profiles") as batch:
-        batch.drop_column("activity_version")
+    # Dropped in place (SQLite 3.35 can): a batch rebuild of `profiles` would drop the old table, and with foreign
+    # keys on that deletes every person's spells, attempts and special category data.
+    op.drop_index("ix_activity_spells_referral_id", table_name="activity_spells")
+    op.drop_column("activity_spells", "referral_id")
+    op.drop_column("profiles", "activity_version")
