@@ -106,6 +106,18 @@ def derive_episodes(
     return result
 
 
+def waiting_on(*, started_at: dt.datetime, ended_at: dt.datetime | None, offer_at: dt.datetime | None,
+               day: dt.date) -> bool:
+    """Whether an episode's person was waiting for an offer at the end of `day`: the clock had started and was
+    neither stopped by an offer nor ended."""
+    return started_at.date() <= day and all(moment is None or moment.date() > day for moment in (ended_at, offer_at))
+
+
+def stopped_at(*, ended_at: dt.datetime | None, offer_at: dt.datetime | None) -> dt.datetime | None:
+    """When the person stopped waiting: the offer that stopped the clock, or the end of the episode."""
+    return offer_at or ended_at
+
+
 def days_between(start: dt.datetime, end: dt.datetime) -> float:
     return max(0.0, (end - start).total_seconds() / DAY_SECONDS)
 
