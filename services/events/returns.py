@@ -187,7 +187,12 @@ def _advisers(people: Iterable[PersonRecord]) -> set[str]:
     return {adviser for person in people for _, _, adviser in person.advisers if adviser}
 
 
+EARLIEST = dt.date(2000, 1, 1)
+
+
 def check_as_at(as_at: dt.date, today: dt.date) -> None:
+    if as_at < EARLIEST:
+        raise RuleViolation("as_at", "not_before_2000", "as_at must be on or after 2000-01-01")
     if as_at > today:
         raise RuleViolation("as_at", "not_in_future", f"as_at must be on or before today ({today.isoformat()})")
 

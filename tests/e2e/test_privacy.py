@@ -139,6 +139,9 @@ ALLOWED: dict[tuple[str, str, str], frozenset[str]] = {
 # Routes without a path id that only some callers may use, walked the same way (a new one belongs here).
 UNADDRESSED: dict[tuple[str, str, str], frozenset[str]] = {
     ("events", "GET", "/exposure"): frozenset({A}),
+    **{("events", "GET", path): frozenset({A}) for path in (
+        "/returns/headline", "/returns/headline.csv", "/returns/indicators", "/returns/indicators.csv",
+        "/returns/september-guarantee", "/returns/september-guarantee.csv", "/returns/extract.csv")},
     ("matching", "GET", "/candidate-lists"): frozenset({svc("events")}),
 }
 # A body a wrongly admitted caller would succeed with (only callers who may not act are sent these); a function of

@@ -98,6 +98,7 @@ def test_only_advisers_read_the_returns(api: Any, path: str, role: Role) -> None
 
 @pytest.mark.parametrize(("path", "params", "field", "rule"), [
     ("/returns/headline", {"as_at": "2025-04-01"}, "as_at", "not_in_future"),
+    ("/returns/indicators", {"as_at": "0001-01-01"}, "as_at", "not_before_2000"),
     ("/returns/headline", {"winter": 2025}, "winter", "reached_by_as_at"),
     ("/returns/indicators", {"since": "2025-03-01", "as_at": "2025-02-01"}, "since", "on_or_before_as_at"),
     ("/returns/september-guarantee", {"year": 2025}, "year", "reached_by_as_at"),
