@@ -59,6 +59,9 @@ Scope = str
 TOWN: Scope = "town"
 UNASSIGNED: Scope = "unassigned"
 InScope = Callable[[str | None], bool]
+# A table's rows for the people in scope; the whole town's with every breakdown, a caseload's with fewer (no priority
+# group rows: too few people in each to show, and what makes protecting every caseload together affordable).
+Builder = Callable[[InScope, bool], list["Breakdown"]]
 
 
 def _scope(adviser: str | None) -> Scope:
@@ -110,9 +113,12 @@ def _add_scope(table: Table, scope: Scope, rows: Sequence[Breakdown], layout: La
             table.ranges.update(dict.fromkeys(keys, (0, threshold - 1)))
     cells_of = {row.key: list(row.cells()) for row in rows}
     for total, parts in layout.totals:
+        if total not in cells_of or any(part not in cells_of for part in parts):
+            continue
         table.sums += [((scope, *total, cell), tuple((scope, *part, cell) for part in parts))
                        for cell in cells_of[total]]
-    table.sums += [((scope, *one, "size"), ((scope, *other, "size"),)) for one, other in layout.same_size]
+    table.sums += [((scope, *one, "size"), ((scope, *other, "size"),)) for one, other in layout.same_size
+                   if one in cells_of and other in cells_of]
 
 
 @dataclass(frozen=True)
@@ -152,18 +158,23 @@ class Published:
 
 
 def publish(
-    build: Callable[[InScope], list[Breakdown]], advisers: Iterable[str], threshold: int, layout: Layout = Layout()
+    build: Builder, advisers: Iterable[str], threshold: int, layout: Layout = Layout()
 ) -> dict[str | None, Published]:
     """The town's rows, each caseload's and those of the people no adviser holds (never published), protected
     together: the town's cells are the sums of the others', so no hidden count follows from a difference."""
     holders = sorted(set(advisers))
-    scoped: dict[Scope, list[Breakdown]] = {TOWN: build(lambda _adviser: True), UNASSIGNED: build(lambda a: a is None)}
-    scoped |= {_scope(adviser): build(lambda a, adviser=adviser: a == adviser) for adviser in holders}  # type: ignore[misc]
+    scoped: dict[Scope, list[Breakdown]] = {TOWN: build(lambda _adviser: True, True),
+                                            UNASSIGNED: build(lambda a: a is None, False)}
+    scoped |= {_scope(adviser): build(lambda a, adviser=adviser: a == adviser, False)  # type: ignore[misc]
+               for adviser in holders}
     table = Table(values={})
     for scope, rows in scoped.items():
         _add_scope(table, scope, rows, layout, threshold)
     parts = [scope for scope in scoped if scope != TOWN]
+    keys = {scope: {row.key for row in rows} for scope, rows in scoped.items()}
     for row in scoped[TOWN]:
+        if any(row.key not in keys[part] for part in parts):
+            continue
         for cell in row.cells():
             table.sums.append(((TOWN, *row.key, cell), tuple((part, *row.key, cell) for part in parts)))
     protection = protect(table, threshold)
@@ -176,11 +187,11 @@ def publish(
 
 
 def _chosen(published: dict[str | None, Published], adviser: str | None,
-            build: Callable[[InScope], list[Breakdown]], threshold: int, layout: Layout) -> Published:
+            build: Builder, threshold: int, layout: Layout) -> Published:
     """The scope asked for; a caseload nobody was on: zeros, which say nothing about anyone."""
     if adviser in published:
         return published[adviser]
-    return publish(lambda in_scope: build(lambda _a: False), [], threshold, layout)[None]
+    return publish(lambda _in_scope, _town: build(lambda _a: False, False), [], threshold, layout)[None]
 
 
 def _advisers(people: Iterable[PersonRecord]) -> set[str]:
@@ -233,7 +244,8 @@ HEADLINE_NOTES = (
     "day. The rest are in education, employment, training or re-engagement.",
     "The average is over the month ends reached by as_at (all three once complete): its counts are the mean per "
     "month end and its shares the months' counts over the months' cohorts, as the DfE's 3-month average.",
-    "Priority groups are each person's current ones; a caseload is the people an adviser held on each month end.",
+    "Priority groups are each person's current ones, for the town's figures (a caseload's are overall only); a "
+    "caseload is the people an adviser held on each month end.",
     "A count with fewer than {threshold} people behind it is hidden (null, suppressed), as are further counts until "
     "no hidden one can be worked out from what is shown, across the town and every caseload; a row with fewer than "
     "{threshold} people is hidden whole (too_small).",
@@ -253,7 +265,8 @@ def headline(*, session: Session, as_at: dt.date, winter: int | None, adviser: s
     people = load_people(session)
     groups = ("all", *PRIORITY_GROUPS)
 
-    def build(in_scope: InScope) -> list[Breakdown]:
+    def build(in_scope: InScope, town: bool) -> list[Breakdown]:
+        shown = groups if town else ("all",)
         counted: dict[tuple[str, str], dict[str, int]] = {}
         for end in reached:
             for group in groups:
@@ -267,7 +280,7 @@ def headline(*, session: Session, as_at: dt.date, winter: int | None, adviser: s
                     counted[(end.isoformat(), group)][category] += 1
         rows = []
         for label in (*[end.isoformat() for end in reached], AVERAGE):
-            for group in groups:
+            for group in shown:
                 counts = counted.get((label, group)) or {
                     category: sum(counted[(end.isoformat(), group)][category] for end in reached)
                     for category in HEADLINE_CATEGORIES
@@ -288,8 +301,10 @@ def headline(*, session: Session, as_at: dt.date, winter: int | None, adviser: s
         adviser=adviser,
         complete=len(reached) == len(ends),
         suppression_threshold=rules.threshold,
-        average=[published.figures((AVERAGE, group), group, scale=len(reached)) for group in groups],
-        months={end: [published.figures((end.isoformat(), group), group) for group in groups] for end in reached},
+        average=[published.figures((AVERAGE, group), group, scale=len(reached)) for group in groups
+                 if (AVERAGE, group) in published.rows],
+        months={end: [published.figures((end.isoformat(), group), group) for group in groups
+                      if (end.isoformat(), group) in published.rows] for end in reached},
         notes=[note.format(threshold=rules.threshold) for note in HEADLINE_NOTES],
     )
 
@@ -410,7 +425,7 @@ def indicators(*, session: Session, as_at: dt.date, since: dt.date | None, advis
     left = exits(session, people, since=since, as_at=as_at, rules=rules)
     deadline = rules.clock.deadline_days
 
-    def build(in_scope: InScope) -> list[Breakdown]:
+    def build(in_scope: InScope, _town: bool) -> list[Breakdown]:
         waits = [episode for person, episode in waiting if in_scope(person.adviser_on(as_at))]
         beyond = sum((as_at - episode.started_at.date()).days > deadline for episode in waits)
         mine = [one for one in left if in_scope(one.person.adviser_on(one.on))]
@@ -493,7 +508,7 @@ def september_guarantee(*, session: Session, as_at: dt.date, year: int | None, a
         raise RuleViolation("year", "reached_by_as_at", f"year must be {newest} or earlier as at {as_at.isoformat()}")
     people = [person for person in load_people(session) if person.known_on(as_at) and person.date_of_birth]
 
-    def build(in_scope: InScope) -> list[Breakdown]:
+    def build(in_scope: InScope, _town: bool) -> list[Breakdown]:
         counts = {cohort: dict.fromkeys(SEPTEMBER_CATEGORIES, 0) for cohort in SEPTEMBER_COHORTS}
         for person in people:
             assert person.date_of_birth is not None

@@ -237,8 +237,9 @@ class RowFigures(BaseModel):
 
 class HeadlineRead(BaseModel):
     """The DfE headline measure: NEET and not known among the 16-17 year olds known to the hub, on each month end of
-    a winter and as its 3-month average. Each list holds the row `all` first, then each priority group; counts in
-    each row: neet, not_known, participating, neet_or_not_known; shares: neet, not_known, neet_or_not_known."""
+    a winter and as its 3-month average. Each list holds the row `all` first, then (the town's only, not a caseload's)
+    each priority group; counts in each row: neet, not_known, participating, neet_or_not_known; shares: neet,
+    not_known, neet_or_not_known."""
 
     winter: int = Field(description="the year of the December: the winter is December, January and February after")
     month_ends: list[dt.date]

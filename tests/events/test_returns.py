@@ -101,6 +101,8 @@ def test_headline_for_one_caseload_follows_the_transfer(store: Store) -> None:
     assert values(read.average[0])["share:not_known"] == 1.0  # 2 of 2
     # adv-a: b on 31 Dec only: 7 + 7 + 7 = 21 people, NEET 3 + 3 + 2 = 8
     assert (rest.average[0].size.value, rest.average[0].counts["neet"].value) == (7.0, 2.7)
+    # a caseload's figures are overall only
+    assert [row.label for row in rest.average] == ["all"] and all(len(rows) == 1 for rows in rest.months.values())
 
 
 def test_headline_small_numbers_are_hidden_and_none_can_be_worked_out(store: Store) -> None:
