@@ -8,6 +8,7 @@ import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -115,21 +116,26 @@ class PersonRecord:
         return academic_age(self.date_of_birth, day) if self.date_of_birth else None
 
 
-def load_people(session: Session) -> list[PersonRecord]:
-    """Everyone registered (and not erased), with their records, in four queries."""
+def load_people(session: Session, only: uuid.UUID | None = None) -> list[PersonRecord]:
+    """Everyone registered (and not erased), or `only` that person, with their records, in four queries."""
+
+    def of(query: Any, column: Any) -> Any:
+        return query if only is None else query.where(column == only)
+
     advisers: dict[uuid.UUID, list[tuple[dt.date, int, str | None]]] = {}
-    for profile_id, version, at, adviser in session.execute(
-        select(StatusChange.profile_id, StatusChange.version, StatusChange.at, StatusChange.adviser_id)
-    ).tuples():
+    for profile_id, version, at, adviser in session.execute(of(
+        select(StatusChange.profile_id, StatusChange.version, StatusChange.at, StatusChange.adviser_id),
+        StatusChange.profile_id,
+    )).tuples():
         advisers.setdefault(profile_id, []).append((at.date(), version, adviser))
     spells: dict[uuid.UUID, list[Spell]] = {}
-    for row in session.scalars(select(ActivitySpell)):
+    for row in session.scalars(of(select(ActivitySpell), ActivitySpell.profile_id)):
         spells.setdefault(row.profile_id, []).append(Spell(
             row.code, row.started_on, row.ended_on, row.source,
             tuple(dt.date.fromisoformat(day) for day in row.confirmed_on), row.recorded_at,
         ))
     september: dict[uuid.UUID, dict[int, tuple[SeptemberGuaranteeOutcome, dt.date]]] = {}
-    for offer in session.scalars(select(SeptemberOffer)):
+    for offer in session.scalars(of(select(SeptemberOffer), SeptemberOffer.profile_id)):
         september.setdefault(offer.profile_id, {})[offer.year] = (offer.outcome, offer.recorded_on)  # type: ignore[assignment]
     return [
         PersonRecord(
@@ -142,7 +148,7 @@ def load_people(session: Session) -> list[PersonRecord]:
             spells=tuple(spells.get(person.profile_id, ())),
             september=september.get(person.profile_id, {}),
         )
-        for person in session.scalars(select(Person).where(Person.registered_at.is_not(None)))
+        for person in session.scalars(of(select(Person).where(Person.registered_at.is_not(None)), Person.profile_id))
         if person.registered_at is not None
     ]
 

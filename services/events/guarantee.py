@@ -118,6 +118,11 @@ def stopped_at(*, ended_at: dt.datetime | None, offer_at: dt.datetime | None) ->
     return offer_at or ended_at
 
 
+def in_time(days: float, rules: ClockRules) -> bool:
+    """Whether waiting this many days met the deadline."""
+    return days <= rules.deadline_days
+
+
 def days_between(start: dt.datetime, end: dt.datetime) -> float:
     return max(0.0, (end - start).total_seconds() / DAY_SECONDS)
 
@@ -293,7 +298,7 @@ def _tallies(
                 days.append(days_between(row.clock_started_at, row.offer_at))
         for erased_group, erased_days in erased:
             if erased_group == group:
-                counts["met" if erased_days <= rules.deadline_days else "met_late"] += 1
+                counts["met" if in_time(erased_days, rules) else "met_late"] += 1
                 days.append(erased_days)
         result.append(GroupTally(group, counts, days, counts["met"]))
     return result

@@ -29,6 +29,7 @@ from services.events.models import (
     StatusChange,
     StoredEvent,
 )
+from services.events.returns import keep_exits_of_erased
 from services.messaging.contract import (
     ActivityRecordV1,
     EmployerSnapshotV1,
@@ -186,10 +187,12 @@ def _on_activity(session: Session, event: EventEnvelope, record: ActivityRecordV
 
 
 def _on_erased(session: Session, event: EventEnvelope, erased: ProfileErasedV1) -> None:
-    """Drop everything held of the person; keep the erasure record, a redacted trail and anonymous tallies."""
+    """Drop everything held of the person; keep the erasure record, a redacted trail and anonymous tallies (an offer
+    they had, their registration, the times they stopped waiting)."""
     profile_id = erased.profile_id
     person = session.get(Person, profile_id)
     if person is not None:
+        keep_exits_of_erased(session, profile_id, erased.erased_at.date())
         current = session.scalars(
             select(Episode).where(Episode.profile_id == profile_id, Episode.is_current)
         ).first()

@@ -122,6 +122,21 @@ class SeptemberOffer(Base):
     recorded_on: Mapped[dt.date] = mapped_column(Date)
 
 
+class ErasedExit(Base):
+    """An anonymous tally row: someone, since erased, stopped waiting for an offer on this day, after this many days,
+    this way and into this activity group (worked out when they were erased). Their later situation is unknown."""
+
+    __tablename__ = "erased_exits"
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    stopped_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    waited_days: Mapped[float] = mapped_column(Float)
+    type: Mapped[str] = mapped_column(String(20))
+    destination: Mapped[str] = mapped_column(String(30))
+    positive: Mapped[bool] = mapped_column(Boolean)
+    adviser_id: Mapped[str | None] = mapped_column(String(64))
+
+
 class ExtractDownload(Base):
     """Each download of the monthly activity extract (it carries special category activity codes): who, when, which
     month and caseload, how many rows."""

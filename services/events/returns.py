@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, get_args
@@ -19,8 +20,8 @@ from services.common.school_years import SeptemberCohort, academic_year_of, sept
 from services.events.activity import NEET_GROUPS, NOT_KNOWN, ActivityOn, CurrencyDays, PersonRecord, load_people
 from services.events.config import EventsSettings
 from services.events.disclosure import Key, Protection, Table, protect
-from services.events.guarantee import ClockRules, status_at, stopped_at, waiting_on
-from services.events.models import Episode, ReferralMilestone
+from services.events.guarantee import ClockRules, days_between, in_time, stopped_at, waiting_on
+from services.events.models import Episode, ErasedExit, ReferralMilestone
 from services.events.schemas import (
     Figure,
     HeadlineRead,
@@ -334,17 +335,16 @@ def is_positive(activity: ActivityOn) -> bool:
 
 @dataclass(frozen=True)
 class Exit:
-    """A person who stopped waiting for an offer: how, when, where to, and whether in time."""
+    """A person who stopped waiting for an offer: when, after how many days, how, into which activity group, on whose
+    caseload; `person` is None once they are erased (an anonymous tally: their later situation is unknown)."""
 
-    person: PersonRecord
     on: dt.date
+    waited_days: float
     type: ExitType
-    destination: ActivityOn
-    timely: bool
-
-    @property
-    def positive(self) -> bool:
-        return is_positive(self.destination)
+    destination: ActivityGroup
+    positive: bool
+    adviser: str | None
+    person: PersonRecord | None
 
 
 def destination_of(person: PersonRecord, day: dt.date, as_at: dt.date, currency: CurrencyDays) -> ActivityOn:
@@ -359,37 +359,56 @@ def destination_of(person: PersonRecord, day: dt.date, as_at: dt.date, currency:
     return person.activity_on(starts[0], currency) if starts else on_exit
 
 
-def exits(session: Session, people: Sequence[PersonRecord], *, since: dt.date, as_at: dt.date,
-          rules: ReturnsRules) -> list[Exit]:
-    """Every stop of the guarantee clock from `since` to `as_at` (both included), with its type and destination."""
+def person_exits(session: Session, people: Sequence[PersonRecord], *, as_at: dt.date,
+                 currency: CurrencyDays) -> list[Exit]:
+    """Every stop of these people's guarantee clocks by `as_at`, with its type and destination."""
     by_id = {person.profile_id: person for person in people}
     accepted = dict(session.execute(
         select(ReferralMilestone.referral_id, ReferralMilestone.at).where(ReferralMilestone.status == "accepted")
     ).tuples().all())
+    query = select(Episode)
+    if len(by_id) == 1:
+        query = query.where(Episode.profile_id == next(iter(by_id)))
     found = []
-    for episode in session.scalars(select(Episode)):
+    for episode in session.scalars(query):
         person = by_id.get(episode.profile_id)
         stop = stopped_at(ended_at=episode.ended_at, offer_at=episode.offer_at)
-        if person is None or stop is None or not since <= stop.date() <= as_at:
+        if person is None or stop is None or stop.date() > as_at:
             continue
-        destination = destination_of(person, stop.date(), as_at, rules.currency)
+        destination = destination_of(person, stop.date(), as_at, currency)
         kind: ExitType
         if episode.offer_at is not None:
             taken = accepted.get(episode.offer_referral_id) if episode.offer_referral_id else None
             kind = "offer_accepted" if taken is not None and taken.date() <= as_at else "offer_made"
         else:
             kind = "not_known" if destination.group == NOT_KNOWN else "activity_change"
-        timely = status_at(started_at=episode.started_at, offer_at=stop, now=stop, rules=rules.clock) == "met"
-        found.append(Exit(person, stop.date(), kind, destination, timely))
+        found.append(Exit(stop.date(), days_between(episode.started_at, stop), kind, destination.group,
+                          is_positive(destination), person.adviser_on(stop.date()), person))
     return found
 
 
+def erased_exits(session: Session) -> list[Exit]:
+    return [Exit(row.stopped_on, row.waited_days, row.type, row.destination, row.positive,  # type: ignore[arg-type]
+                 row.adviser_id, None) for row in session.scalars(select(ErasedExit))]
+
+
+def keep_exits_of_erased(session: Session, profile_id: uuid.UUID, erased_on: dt.date) -> None:
+    """Before a person is erased, their exits as anonymous tallies (as at the erasure, by the vocabulary's currency
+    periods), so the exit figures do not move when someone is erased."""
+    for one in person_exits(session, load_people(session, only=profile_id), as_at=erased_on,
+                            currency=ACTIVITY_CURRENCY_DAYS):
+        session.add(ErasedExit(stopped_on=one.on, waited_days=one.waited_days, type=one.type,
+                               destination=one.destination, positive=one.positive, adviser_id=one.adviser))
+
+
 def situation_after(exit_: Exit, months: int, as_at: dt.date, currency: CurrencyDays) -> str:
-    """Where an exiter was `months` after leaving: their activity group, `unknown` when not known, lapsed or not
-    recorded, `not_yet_due` when that day is after as_at."""
+    """Where an exiter was `months` after leaving: their activity group, `unknown` when not known, lapsed, not
+    recorded or erased, `not_yet_due` when that day is after as_at."""
     day = add_months(exit_.on, months)
     if day > as_at:
         return NOT_YET_DUE
+    if exit_.person is None:
+        return UNKNOWN
     group = exit_.person.activity_on(day, currency).group
     return UNKNOWN if group == NOT_KNOWN else group
 
@@ -405,7 +424,8 @@ INDICATOR_NOTES = (
     "employment, an apprenticeship, education or a traineeship (410).",
     "Follow-up: each exiter's activity group 6, 12 and 18 months after leaving; an activity not known, lapsed or not "
     "recorded counts as unknown; not_yet_due where that day is after as_at.",
-    "A person erased leaves these figures, their exits included.",
+    "A person erased leaves the count of people waiting; an exit of theirs stays in as an anonymous tally (its type "
+    "and destination as at the erasure), and their situation after it counts as unknown.",
     "A count with fewer than {threshold} people behind it is hidden, as are further counts until no hidden one can "
     "be worked out from what is shown, across the town and every caseload.",
 )
@@ -422,23 +442,25 @@ def indicators(*, session: Session, as_at: dt.date, since: dt.date | None, advis
     waiting = [(by_id[episode.profile_id], episode) for episode in session.scalars(select(Episode))
                if episode.profile_id in by_id and waiting_on(started_at=episode.started_at, ended_at=episode.ended_at,
                                                              offer_at=episode.offer_at, day=as_at)]
-    left = exits(session, people, since=since, as_at=as_at, rules=rules)
+    left = [one for one in (*person_exits(session, people, as_at=as_at, currency=rules.currency),
+                            *erased_exits(session)) if since <= one.on <= as_at]
     deadline = rules.clock.deadline_days
 
     def build(in_scope: InScope, _town: bool) -> list[Breakdown]:
         waits = [episode for person, episode in waiting if in_scope(person.adviser_on(as_at))]
         beyond = sum((as_at - episode.started_at.date()).days > deadline for episode in waits)
-        mine = [one for one in left if in_scope(one.person.adviser_on(one.on))]
+        mine = [one for one in left if in_scope(one.adviser)]
         timeliness = {f"{'timely' if timely else 'late'}_{'positive' if positive else 'other'}": 0
                       for timely in (True, False) for positive in (True, False)}
         for one in mine:
-            timeliness[f"{'timely' if one.timely else 'late'}_{'positive' if one.positive else 'other'}"] += 1
+            timely = in_time(one.waited_days, rules.clock)
+            timeliness[f"{'timely' if timely else 'late'}_{'positive' if one.positive else 'other'}"] += 1
         rows = [
             Breakdown(("waiting",), {"within_deadline": len(waits) - beyond, "beyond_deadline": beyond},
                       shares=("beyond_deadline",)),
             Breakdown(("exits", "type"), {kind: sum(one.type == kind for one in mine) for kind in EXIT_TYPES}),
             Breakdown(("exits", "destination"),
-                      {group: sum(one.destination.group == group for one in mine) for group in ACTIVITY_GROUPS}),
+                      {group: sum(one.destination == group for one in mine) for group in ACTIVITY_GROUPS}),
             Breakdown(("exits", "timeliness"), timeliness,
                       combined={"timely": ("timely_positive", "timely_other"),
                                 "positive": ("timely_positive", "late_positive")},

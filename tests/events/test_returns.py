@@ -240,6 +240,21 @@ def test_youth_guarantee_indicators(store: Store) -> None:
     assert follow[12] == {"employment": 1, "not_yet_due": 4, "due": 1}
     assert follow[18] == {"unknown": 1, "not_yet_due": 4, "due": 1}
 
+    # x5 is erased: their exit stays in every exit figure (anonymously), their later situation becomes unknown
+    store.deliver([x5.erased(at(D(2026, 6, 1)))])
+    with store.sessions() as session:
+        after = returns.indicators(session=session, as_at=D(2026, 6, 30), since=D(2024, 7, 1), adviser=None,
+                                   rules=rules)
+        assert session.get(Person, x5.profile_id) is None
+    assert after.exits_by_type == read.exits_by_type and after.exits_by_destination == read.exits_by_destination
+    assert after.exits_by_timeliness == read.exits_by_timeliness
+    follow = {months: {name: f.value for name, f in row.counts.items() if f.value}
+              for months, row in after.follow_up.items()}
+    # 6 months: x5's traineeship now unknown; 12 months: x5's work now unknown; 18: still unknown
+    assert follow[6] == {"apprenticeship": 1, "employment": 1, "unknown": 1, "not_yet_due": 2, "due": 3}
+    assert follow[12] == {"unknown": 1, "not_yet_due": 4, "due": 1}
+    assert follow[18] == {"unknown": 1, "not_yet_due": 4, "due": 1}
+
 
 # ---- The September Guarantee of 2025 (Year 11: 16 on 2025-08-31; Year 12: 17), as at 2025-10-31 ----
 

@@ -1,5 +1,6 @@
 """the activity record for the returns: each person's activity spells and September Guarantee outcomes, their date
-of birth and postcode district, the adviser at each profile version (caseload history), and the extract downloads
+of birth and postcode district, the adviser at each profile version (caseload history), erased people's exits as
+anonymous tallies, and the extract downloads
 
 Revision ID: 0003
 Revises: 0002
@@ -41,6 +42,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("profile_id", "year"),
     )
     op.create_table(
+        "erased_exits",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("stopped_on", sa.Date(), nullable=False),
+        sa.Column("waited_days", sa.Float(), nullable=False),
+        sa.Column("type", sa.String(length=20), nullable=False),
+        sa.Column("destination", sa.String(length=30), nullable=False),
+        sa.Column("positive", sa.Boolean(), nullable=False),
+        sa.Column("adviser_id", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("erased_exits", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_erased_exits_stopped_on"), ["stopped_on"], unique=False)
+    op.create_table(
         "extract_downloads",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("downloaded_at", sa.DateTime(timezone=True), nullable=False),
@@ -77,5 +91,6 @@ def downgrade() -> None:
         batch_op.drop_column("postcode_district")
         batch_op.drop_column("date_of_birth")
     op.drop_table("extract_downloads")
+    op.drop_table("erased_exits")
     op.drop_table("september_offers")
     op.drop_table("activity_spells")
