@@ -233,8 +233,8 @@ def winter_month_ends(winter: int) -> list[dt.date]:
 
 
 def latest_winter(as_at: dt.date) -> int:
-    """The newest winter whose December has ended by `as_at`."""
-    return as_at.year - 1
+    """The newest winter whose first month end (31 December) is on or before `as_at`."""
+    return as_at.year if as_at >= dt.date(as_at.year, 12, 31) else as_at.year - 1
 
 
 HEADLINE_NOTES = (

@@ -9,11 +9,14 @@ import uuid
 from collections.abc import Iterator, Sequence
 
 import pytest
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.common.db import make_engine, make_session_factory, run_migrations
 from services.events import extract, returns
+from services.events.activity import load_people
 from services.events.guarantee import ClockRules
 from services.events.main import MIGRATIONS, make_handler
 from services.events.models import ActivitySpell, ExtractDownload, Person, SeptemberOffer, StoredEvent
@@ -328,3 +331,24 @@ def test_an_activity_record_before_registration_is_kept_for_it(store: Store) -> 
     assert [row["activity_code"] for row in csv.DictReader(io.StringIO(rows))] == ["330"]
     assert uuid.UUID(str(someone.profile_id))  # the reference is not the id
     assert str(someone.profile_id) not in rows
+
+
+def test_the_migration_fills_what_earlier_snapshots_said(databases: TestDatabases) -> None:
+    """A database from before the returns: revision 0003 takes each version's adviser and the newest date of birth
+    from the snapshots the event store kept."""
+    url = databases.new_url("events_returns_migration")
+    run_migrations(url, MIGRATIONS)
+    store = Store(make_engine(url))
+    someone = person(D(2024, 10, 1), D(2008, 1, 15))
+    store.deliver([someone.registered(), someone.transferred("adv-b", at(D(2025, 1, 25)))])
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    store.engine.dispose()
+    command.downgrade(config, "0002")
+    command.upgrade(config, "head")
+    with store.sessions() as session:
+        record = load_people(session)[0]
+    store.engine.dispose()
+    assert (record.date_of_birth, record.postcode_district) == (D(2008, 1, 15), "SK1")
+    assert (record.adviser_on(D(2025, 1, 24)), record.adviser_on(D(2025, 1, 25))) == ("adv-a", "adv-b")

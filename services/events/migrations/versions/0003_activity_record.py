@@ -6,6 +6,9 @@ Revision ID: 0003
 Revises: 0002
 """
 
+import datetime as dt
+import uuid
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -72,15 +75,42 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("activity_version", sa.Integer(), nullable=False, server_default="0"))
     with op.batch_alter_table("status_changes", schema=None) as batch_op:
         batch_op.add_column(sa.Column("adviser_id", sa.String(length=64), nullable=True))
-    # Versions received before this revision: their adviser is the newest one known (the history starts here).
-    people = sa.table("people", sa.column("profile_id", sa.Uuid()), sa.column("adviser_id", sa.String()))
-    changes = sa.table("status_changes", sa.column("profile_id", sa.Uuid()), sa.column("adviser_id", sa.String()))
-    op.execute(
-        changes.update().values(
-            adviser_id=sa.select(people.c.adviser_id).where(people.c.profile_id == changes.c.profile_id)
-            .scalar_subquery()
-        )
-    )
+    _backfill()
+
+
+def _backfill() -> None:
+    """The versions received before this revision, from the snapshots the event store kept: each version's adviser,
+    and the newest one's date of birth and postcode district (an erased person's trail is redacted and their rows are
+    gone, so nothing of them comes back)."""
+    bind = op.get_bind()
+    store = sa.table("event_store", sa.column("event_type", sa.String()), sa.column("aggregate_id", sa.String()),
+                     sa.column("aggregate_version", sa.Integer()), sa.column("payload", sa.JSON()),
+                     sa.column("redacted_at", sa.DateTime(timezone=True)))
+    people = sa.table("people", sa.column("profile_id", sa.Uuid()), sa.column("snapshot_version", sa.Integer()),
+                      sa.column("date_of_birth", sa.Date()), sa.column("postcode_district", sa.String()))
+    changes = sa.table("status_changes", sa.column("profile_id", sa.Uuid()), sa.column("version", sa.Integer()),
+                       sa.column("adviser_id", sa.String()))
+    snapshots = bind.execute(
+        sa.select(store.c.aggregate_id, store.c.aggregate_version, store.c.payload)
+        .where(store.c.event_type.in_(["profile.registered", "profile.updated"]), store.c.redacted_at.is_(None))
+    ).all()
+    newest: dict[str, tuple[int, dict]] = {}
+    for aggregate_id, version, payload in snapshots:
+        if not isinstance(payload, dict) or "date_of_birth" not in payload:
+            continue
+        try:
+            profile_id = uuid.UUID(aggregate_id)
+        except ValueError:
+            continue
+        bind.execute(changes.update().where(changes.c.profile_id == profile_id, changes.c.version == version)
+                     .values(adviser_id=payload.get("adviser_id")))
+        if version > newest.get(aggregate_id, (0, {}))[0]:
+            newest[aggregate_id] = (version, payload)
+    for aggregate_id, (_version, payload) in newest.items():
+        bind.execute(people.update().where(people.c.profile_id == uuid.UUID(aggregate_id)).values(
+            date_of_birth=dt.date.fromisoformat(payload["date_of_birth"]),
+            postcode_district=payload.get("postcode_district"),
+        ))
 
 
 def downgrade() -> None:
