@@ -494,15 +494,18 @@ def test_erasure_deletes_searches_preferences_and_queued_mail(service: Service) 
     service.publish(referral.created(service.clock.now()))
     held = service.messages(f"referral:{referral.referral_id}")
     assert len(held) == 1
+    with service.app.state.session_factory() as session, session.begin():
+        session.add(models.LapseSeen(profile_id=person.profile_id, adviser_id="adviser-n1", since=dt.date(2041, 12, 1)))
 
     def held_of_them() -> dict[str, int]:
         with service.app.state.session_factory() as session:
             return {model.__tablename__: session.scalar(select(func.count()).select_from(model).where(
                 model.profile_id == person.profile_id)) or 0  # type: ignore[attr-defined]
                 for model in (models.Message, models.SavedSearch, models.Preference, models.DigestItem,
-                              models.Person)}
+                              models.Person, models.LapseSeen)}
     before = held_of_them()
     assert before["messages"] == 2 and before["saved_searches"] == 1 and before["preferences"] == 1
+    assert before["lapses_seen"] == 1
     service.publish(person.erased(service.clock.now()))
     assert held_of_them() == dict.fromkeys(before, 0)
     service.clock.at = dt.datetime(2041, 12, 3, 9, 0, tzinfo=dt.UTC)
