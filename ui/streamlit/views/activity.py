@@ -201,8 +201,9 @@ with st.form("appointment_new", clear_on_submit=False, border=True):
             st.rerun()
 
 st.markdown("**Adviser**")
-everyone = {a["id"]: f"{a['name']} ({a['team']})" for a in (session.attempt(client.advisers) or {"items": []})["items"]}
-others = {key: name for key, name in everyone.items() if key != user.sub}
+advisers = (session.attempt(client.advisers) or {"items": []})["items"]
+everyone = {a["id"]: a["name"] for a in advisers}
+others = {a["id"]: f"{a['name']} ({a['team']})" for a in advisers if a["id"] != user.sub}
 with st.form("transfer_new", clear_on_submit=False, border=True):
     st.markdown("**Move them to another adviser's caseload**")
     if not others:
