@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -14,8 +15,9 @@ from services.common.clock import Clock, SystemClock
 from services.common.db import database_is_usable
 from services.common.readiness import readiness_report
 from services.messaging.broker import broker_is_usable, broker_security
-from services.profiles.api import activity_router, advisers_router, keys_router, router
+from services.profiles.api import activity_router, adviser_work_router, advisers_router, keys_router, router
 from services.profiles.config import ProfilesSettings
+from services.profiles.lapses import DailyLapses
 from services.profiles.sign_in import development_router, jwks_router
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,13 +31,24 @@ def create_app(settings: ProfilesSettings | None = None, clock: Clock | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         attach_database(app, settings.resolved_database_url(), MIGRATIONS, settings)
-        yield
-        app.state.engine.dispose()
+        stop = threading.Event()
+        thread = None
+        if settings.lapse_job:
+            app.state.lapse_job = DailyLapses(app.state.session_factory, settings, app.state.clock)
+            thread = app.state.lapse_job.start(stop)
+        try:
+            yield
+        finally:
+            stop.set()
+            if thread is not None:
+                thread.join(timeout=20)
+            app.state.engine.dispose()
 
     app = FastAPI(title="Youth Guarantee: profiles", version="1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.token_verifier = verifier
     app.state.clock = clock or SystemClock()
+    app.state.lapse_job = None
 
     def readiness() -> dict[str, Any]:
         database = partial(database_is_usable, app.state.engine)
@@ -50,6 +63,7 @@ def create_app(settings: ProfilesSettings | None = None, clock: Clock | None = N
     app.include_router(keys_router)
     app.include_router(advisers_router)
     app.include_router(activity_router)
+    app.include_router(adviser_work_router)
     app.include_router(jwks_router)
     if settings.development_mode:
         app.include_router(development_router)
