@@ -9,7 +9,7 @@ import random
 
 from infra.seed.context import SeedContext
 
-STEPS = ("infra.seed.profiles", "infra.seed.opportunities", "infra.seed.outcomes")
+STEPS = ("infra.seed.profiles", "infra.seed.opportunities", "infra.seed.outcomes", "infra.seed.activity")
 
 
 def seed_all(*, seed: int = 2026, show_progress: bool = True) -> list[str]:

@@ -60,6 +60,8 @@ class Scope(StrEnum):
     # Every open posting's candidate list and who is eligible for what (profile ids only): for the events service's
     # exposure audit, which joins them with the priority groups the matcher never holds.
     CANDIDATE_LISTS = "matching:candidate-lists"
+    # An adviser's people whose activity lapsed to not known, by id and day (GET /activity/lapsed) only.
+    LAPSED_LIST = "profiles:lapsed-list"
 
 
 # What each service may do at another. Nothing reads whole profiles: opportunities gets eligibility facts and the
@@ -74,7 +76,7 @@ SERVICE_SCOPES: Mapping[str, frozenset[Scope]] = {
     "events": frozenset({Scope.PERSONAL_KEYS, Scope.SPECIAL_KEYS, Scope.CANDIDATE_LISTS}),
     "notifications": frozenset(
         {Scope.PERSONAL_KEYS, Scope.CONTACT_DETAILS, Scope.ADVISER_CONTACT, Scope.EMPLOYER_CONTACT,
-         Scope.GUARANTEE_LIST, Scope.MATCHING_SEARCH}
+         Scope.GUARANTEE_LIST, Scope.MATCHING_SEARCH, Scope.LAPSED_LIST}
     ),
 }
 

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from services.common.auth import Role
 from services.common.errors import Forbidden
 from services.common.types import Moment, Offset, Text
-from services.events import audit, guarantee, oversight, stats
+from services.events import audit, extract, guarantee, oversight, returns, stats
 from services.events.dependencies import (
     AdviserOnly,
     ClockDep,
@@ -16,6 +17,7 @@ from services.events.dependencies import (
     ExposureDep,
     PersonOrAdviser,
     Reader,
+    ReturnsRulesDep,
     RulesDep,
     SessionDep,
 )
@@ -25,9 +27,12 @@ from services.events.schemas import (
     GuaranteePage,
     GuaranteeStatus,
     GuaranteeSummary,
+    HeadlineRead,
+    IndicatorsRead,
     OversightSummary,
     PersonClock,
     PriorityGroup,
+    SeptemberGuaranteeRead,
     StatsQuery,
     StatsRead,
     ViewPage,
@@ -36,6 +41,25 @@ from services.messaging.contract import EventType
 
 router = APIRouter()
 AdviserId = Annotated[Text | None, Query(min_length=1, max_length=64)]
+AsAt = Annotated[dt.date | None, Query(description="the day the figures are as at (default today; not in the future)")]
+CaseloadOf = Annotated[Text | None, Query(min_length=1, max_length=64, description="one adviser's caseload")]
+Winter = Annotated[int | None, Query(ge=2000, le=2100, description="the year of the December (default: the newest "
+                                                                   "winter whose December has ended by as_at)")]
+Since = Annotated[dt.date | None, Query(description="the first day of the period of exits (default: a year before "
+                                                    "as_at)")]
+Year = Annotated[int | None, Query(ge=2000, le=2100, description="the year of the September (default: as_at's "
+                                                                 "academic year)")]
+CSV = "text/csv; charset=utf-8"
+
+
+def _as_at(as_at: dt.date | None, clock: ClockDep) -> dt.date:
+    today = clock.now().date()
+    returns.check_as_at(as_at or today, today)
+    return as_at or today
+
+
+def _csv(content: str, filename: str) -> Response:
+    return Response(content, media_type=CSV, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @router.get("/events", response_model=EventPage, tags=["audit"])
@@ -132,3 +156,81 @@ def oversight_summary(
     """Suggestion lists shown, and advisers' decisions against them with their reasons: the town's, or one
     adviser's."""
     return oversight.summary(session=session, threshold=rules.suppression_threshold, adviser=adviser, since=since)
+
+
+@router.get("/returns/headline", response_model=HeadlineRead, tags=["returns"])
+def returns_headline(
+    _principal: AdviserOnly, session: SessionDep, clock: ClockDep, rules: ReturnsRulesDep, as_at: AsAt = None,
+    winter: Winter = None, adviser_id: CaseloadOf = None,
+) -> HeadlineRead:
+    """NEET and not known among 16-17 year olds known to the hub, each month end of a winter and averaged, overall
+    and by priority group, for the town or one adviser's caseload."""
+    return returns.headline(session=session, as_at=_as_at(as_at, clock), winter=winter, adviser=adviser_id,
+                            rules=rules)
+
+
+@router.get("/returns/headline.csv", response_class=Response, tags=["returns"])
+def returns_headline_csv(
+    _principal: AdviserOnly, session: SessionDep, clock: ClockDep, rules: ReturnsRulesDep, as_at: AsAt = None,
+    winter: Winter = None, adviser_id: CaseloadOf = None,
+) -> Response:
+    read = returns.headline(session=session, as_at=_as_at(as_at, clock), winter=winter, adviser=adviser_id,
+                            rules=rules)
+    return _csv(extract.headline_csv(read), f"headline-{read.winter}.csv")
+
+
+@router.get("/returns/indicators", response_model=IndicatorsRead, tags=["returns"])
+def returns_indicators(
+    _principal: AdviserOnly, session: SessionDep, clock: ClockDep, rules: ReturnsRulesDep, as_at: AsAt = None,
+    since: Since = None, adviser_id: CaseloadOf = None,
+) -> IndicatorsRead:
+    """The Youth Guarantee indicators: coverage, waiting beyond the deadline, exits by type and destination, timely
+    and positive exits, and exiters' situation 6, 12 and 18 months on."""
+    return returns.indicators(session=session, as_at=_as_at(as_at, clock), since=since, adviser=adviser_id,
+                              rules=rules)
+
+
+@router.get("/returns/indicators.csv", response_class=Response, tags=["returns"])
+def returns_indicators_csv(
+    _principal: AdviserOnly, session: SessionDep, clock: ClockDep, rules: ReturnsRulesDep, as_at: AsAt = None,
+    since: Since = None, adviser_id: CaseloadOf = None,
+) -> Response:
+    read = returns.indicators(session=session, as_at=_as_at(as_at, clock), since=since, adviser=adviser_id,
+                              rules=rules)
+    return _csv(extract.indicators_csv(read), f"indicators-{read.as_at.isoformat()}.csv")
+
+
+@router.get("/returns/september-guarantee", response_model=SeptemberGuaranteeRead, tags=["returns"])
+def returns_september_guarantee(
+    _principal: AdviserOnly, session: SessionDep, clock: ClockDep, rules: ReturnsRulesDep, as_at: AsAt = None,
+    year: Year = None, adviser_id: CaseloadOf = None,
+) -> SeptemberGuaranteeRead:
+    """The September Guarantee table of a year: the Year 11 and Year 12 cohorts and their offers."""
+    return returns.september_guarantee(session=session, as_at=_as_at(as_at, clock), year=year, adviser=adviser_id,
+                                       rules=rules)
+
+
+@router.get("/returns/september-guarantee.csv", response_class=Response, tags=["returns"])
+def returns_september_guarantee_csv(
+    _principal: AdviserOnly, session: SessionDep, clock: ClockDep, rules: ReturnsRulesDep, as_at: AsAt = None,
+    year: Year = None, adviser_id: CaseloadOf = None,
+) -> Response:
+    read = returns.september_guarantee(session=session, as_at=_as_at(as_at, clock), year=year, adviser=adviser_id,
+                                       rules=rules)
+    return _csv(extract.september_guarantee_csv(read), f"september-guarantee-{read.year}.csv")
+
+
+@router.get("/returns/extract.csv", response_class=Response, tags=["returns"])
+def returns_extract(
+    principal: AdviserOnly, session: SessionDep, clock: ClockDep, rules: ReturnsRulesDep, as_at: AsAt = None,
+    month: Annotated[str | None, Query(pattern=r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$",
+                                       description="YYYY-MM (default: the newest month ended by as_at)")] = None,
+    adviser_id: CaseloadOf = None,
+) -> Response:
+    """The monthly activity extract for the DfE return (NCCIS-like columns, docs/nccis-extract.md): one row per person
+    known to the hub at the month end. It carries special category activity codes: each download is recorded."""
+    day = _as_at(as_at, clock)
+    chosen = month or extract.previous_month(day)
+    content = extract.activity_extract(session=session, month=chosen, as_at=day, adviser=adviser_id,
+                                       currency=rules.currency, downloaded_by=principal.sub, now=clock.now())
+    return _csv(content, f"activity-extract-{chosen}.csv")

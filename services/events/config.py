@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import KeyClientSettings, address_of
+from services.messaging.vocabulary import ACTIVITY_CURRENCY_DAYS, ActivityGroup
 
 
 class EventsSettings(KeyClientSettings):
@@ -27,6 +28,20 @@ class EventsSettings(KeyClientSettings):
     exposure_refresh_seconds: float = Field(1800.0, ge=0, le=86400)
     # The top k of each candidate list is the list an adviser sees.
     exposure_list_length: int = Field(10, ge=1, le=100)
+
+    # How long an activity stays current without being confirmed, in days, by activity group (JSON; groups not
+    # named keep the default), after which it counts as not known (810).
+    activity_currency_days: dict[ActivityGroup, int] = Field(default_factory=lambda: dict(ACTIVITY_CURRENCY_DAYS))
+    # The hub's estimate of the young people NEET in its area, the denominator of the Youth Guarantee's coverage
+    # (unset: coverage is not worked out).
+    neet_population_estimate: int | None = Field(None, ge=1, le=10_000_000)
+
+    @field_validator("activity_currency_days")
+    @classmethod
+    def _every_group_has_a_period(cls, value: dict[ActivityGroup, int]) -> dict[ActivityGroup, int]:
+        if any(days < 1 or days > 3650 for days in value.values()):
+            raise ValueError("each currency period is from 1 to 3650 days")
+        return {**ACTIVITY_CURRENCY_DAYS, **value}
 
     def resolved_database_url(self) -> str:
         return self.database_url or self.sqlite_url("events")

@@ -11,6 +11,7 @@ from services.common.clock import Clock
 from services.events.config import EventsSettings
 from services.events.exposure import ExposureAudit
 from services.events.guarantee import ClockRules
+from services.events.returns import ReturnsRules
 
 
 def settings(request: Request) -> EventsSettings:
@@ -21,6 +22,10 @@ def clock_rules(request: Request) -> ClockRules:
     return ClockRules.from_settings(request.app.state.settings)
 
 
+def returns_rules(request: Request) -> ReturnsRules:
+    return ReturnsRules.from_settings(request.app.state.settings)
+
+
 def exposure_audit(request: Request) -> ExposureAudit:
     return request.app.state.exposure
 
@@ -29,6 +34,7 @@ SessionDep = Annotated[Session, Depends(db_session)]
 ClockDep = Annotated[Clock, Depends(clock)]
 SettingsDep = Annotated[EventsSettings, Depends(settings)]
 RulesDep = Annotated[ClockRules, Depends(clock_rules)]
+ReturnsRulesDep = Annotated[ReturnsRules, Depends(returns_rules)]
 ExposureDep = Annotated[ExposureAudit, Depends(exposure_audit)]
 # Advisers read everything here; a service only with the scope events:read (granted to none today); employers and
 # young people not.
@@ -37,7 +43,8 @@ Reader = Annotated[Principal, Depends(require_roles(Role.ADVISER, service_scope=
 ClockListReader = Annotated[
     Principal, Depends(require_roles(Role.ADVISER, service_scope=Scope.GUARANTEE_LIST))
 ]
-# The exposure audit (figures per priority group, SEND included): advisers only.
+# The exposure audit (figures per priority group, SEND included) and the returns (the extract carries special category
+# activity codes): advisers only.
 AdviserOnly = Annotated[Principal, Depends(require_roles(Role.ADVISER))]
 # Who has looked at a young person's record: the person themself (their own only) and advisers.
 PersonOrAdviser = Annotated[Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON))]

@@ -106,6 +106,23 @@ def derive_episodes(
     return result
 
 
+def waiting_on(*, started_at: dt.datetime, ended_at: dt.datetime | None, offer_at: dt.datetime | None,
+               day: dt.date) -> bool:
+    """Whether an episode's person was waiting for an offer at the end of `day`: the clock had started and was
+    neither stopped by an offer nor ended."""
+    return started_at.date() <= day and all(moment is None or moment.date() > day for moment in (ended_at, offer_at))
+
+
+def stopped_at(*, ended_at: dt.datetime | None, offer_at: dt.datetime | None) -> dt.datetime | None:
+    """When the person stopped waiting: the offer that stopped the clock, or the end of the episode."""
+    return offer_at or ended_at
+
+
+def in_time(days: float, rules: ClockRules) -> bool:
+    """Whether waiting this many days met the deadline."""
+    return days <= rules.deadline_days
+
+
 def days_between(start: dt.datetime, end: dt.datetime) -> float:
     return max(0.0, (end - start).total_seconds() / DAY_SECONDS)
 
@@ -281,7 +298,7 @@ def _tallies(
                 days.append(days_between(row.clock_started_at, row.offer_at))
         for erased_group, erased_days in erased:
             if erased_group == group:
-                counts["met" if erased_days <= rules.deadline_days else "met_late"] += 1
+                counts["met" if in_time(erased_days, rules) else "met_late"] += 1
                 days.append(erased_days)
         result.append(GroupTally(group, counts, days, counts["met"]))
     return result

@@ -13,6 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from services.common.clock import utcnow
+from services.events.activity import forget_record, replace_record
 from services.events.guarantee import days_between, groups_of, rebuild_episodes
 from services.events.models import (
     Employer,
@@ -28,7 +29,9 @@ from services.events.models import (
     StatusChange,
     StoredEvent,
 )
+from services.events.returns import keep_exits_of_erased
 from services.messaging.contract import (
+    ActivityRecordV1,
     EmployerSnapshotV1,
     EventEnvelope,
     EventType,
@@ -43,6 +46,7 @@ from services.messaging.contract import (
     SuggestionsServedV1,
 )
 from services.messaging.sealing import erasure_mark, is_pseudonymised
+from services.messaging.vocabulary import SPECIAL_CATEGORY_ACTIVITY_CODES
 
 REDACTED: dict[str, Any] = {"redacted": True}
 WITHHELD = "[withheld]"
@@ -70,8 +74,8 @@ def _subject_of(event: EventEnvelope, payload: Any) -> uuid.UUID | None:
     """The young person an event is about, if any."""
     if isinstance(
         payload,
-        ProfileSnapshotV1 | ProfileErasedV1 | ProfileSpecialCategoryV1 | ReferralV1 | InterestV1 | RecordViewedV1
-        | SuggestionsServedV1 | SuggestionDismissedV1,
+        ProfileSnapshotV1 | ProfileErasedV1 | ProfileSpecialCategoryV1 | ActivityRecordV1 | ReferralV1 | InterestV1
+        | RecordViewedV1 | SuggestionsServedV1 | SuggestionDismissedV1,
     ):
         return payload.profile_id
     return None
@@ -79,7 +83,8 @@ def _subject_of(event: EventEnvelope, payload: Any) -> uuid.UUID | None:
 
 def _stored_payload(event: EventEnvelope) -> dict[str, Any]:
     """The payload as kept: ethnicity and screened free text are special category data the events service has no
-    use for; an erasure keeps only when it happened (the person is found by their erasure mark)."""
+    use for, nor has the audit log for an activity code about health or religion (the projection keeps it); an
+    erasure keeps only when it happened (the person is found by their erasure mark)."""
     payload = dict(event.payload)
     if event.event_type is EventType.PROFILE_ERASED:
         return {"erased_at": payload["erased_at"]}
@@ -87,6 +92,11 @@ def _stored_payload(event: EventEnvelope) -> dict[str, Any]:
         payload["ethnicity"] = WITHHELD
     if event.event_type is EventType.PROFILE_SPECIAL_CATEGORY_SET and payload.get("screened_text"):
         payload["screened_text"] = WITHHELD
+    if event.event_type is EventType.PROFILE_ACTIVITY_RECORDED:
+        payload["spells"] = [
+            {**spell, "code": WITHHELD} if spell.get("code") in SPECIAL_CATEGORY_ACTIVITY_CODES else spell
+            for spell in payload.get("spells", [])
+        ]
     return payload
 
 
@@ -115,7 +125,8 @@ def _person(session: Session, profile_id: uuid.UUID) -> Person:
     person = session.get(Person, profile_id)
     if person is None:
         person = Person(
-            profile_id=profile_id, snapshot_version=0, special_version=0, priority_groups=[], send=False
+            profile_id=profile_id, snapshot_version=0, special_version=0, activity_version=0, priority_groups=[],
+            send=False,
         )
         session.add(person)
     return person
@@ -145,12 +156,15 @@ def _on_snapshot(session: Session, event: EventEnvelope, snapshot: ProfileSnapsh
         person.status = snapshot.status
         person.adviser_id = snapshot.adviser_id
         person.priority_groups = list(snapshot.priority_groups)
+        person.date_of_birth = snapshot.date_of_birth
+        person.postcode_district = snapshot.postcode_district
     person.registered_at = person.registered_at or snapshot.registered_at
     if session.get(StatusChange, (snapshot.profile_id, event.aggregate_version)) is None:
         at = snapshot.registered_at if event.event_type is EventType.PROFILE_REGISTERED else event.occurred_at
         session.add(
             StatusChange(
-                profile_id=snapshot.profile_id, version=event.aggregate_version, status=snapshot.status, at=at
+                profile_id=snapshot.profile_id, version=event.aggregate_version, status=snapshot.status, at=at,
+                adviser_id=snapshot.adviser_id,
             )
         )
     session.flush()
@@ -164,11 +178,21 @@ def _on_special_category(session: Session, event: EventEnvelope, special: Profil
         person.send = special.send
 
 
+def _on_activity(session: Session, event: EventEnvelope, record: ActivityRecordV1) -> None:
+    """The newest version of the activity record replaces the one held; an older one changes nothing."""
+    person = _person(session, record.profile_id)
+    if event.aggregate_version > person.activity_version:
+        person.activity_version = event.aggregate_version
+        replace_record(session, record)
+
+
 def _on_erased(session: Session, event: EventEnvelope, erased: ProfileErasedV1) -> None:
-    """Drop everything held of the person; keep the erasure record, a redacted trail and anonymous tallies."""
+    """Drop everything held of the person; keep the erasure record, a redacted trail and anonymous tallies (an offer
+    they had, their registration, the times they stopped waiting)."""
     profile_id = erased.profile_id
     person = session.get(Person, profile_id)
     if person is not None:
+        keep_exits_of_erased(session, profile_id, erased.erased_at.date())
         current = session.scalars(
             select(Episode).where(Episode.profile_id == profile_id, Episode.is_current)
         ).first()
@@ -182,6 +206,7 @@ def _on_erased(session: Session, event: EventEnvelope, erased: ProfileErasedV1) 
             for row in session.scalars(select(model).where(model.profile_id == profile_id)):
                 session.delete(row)
         session.delete(person)
+    forget_record(session, profile_id)
     session.execute(update(Referral).where(Referral.profile_id == profile_id).values(profile_id=None))
     key, mark = str(profile_id), erasure_mark(profile_id)
     session.execute(
@@ -280,5 +305,7 @@ def apply_event(session: Session, event: EventEnvelope) -> None:
         _on_snapshot(session, event, payload)
     elif isinstance(payload, ProfileSpecialCategoryV1):
         _on_special_category(session, event, payload)
+    elif isinstance(payload, ActivityRecordV1):
+        _on_activity(session, event, payload)
     elif isinstance(payload, ProfileErasedV1):
         _on_erased(session, event, payload)

@@ -63,7 +63,8 @@ class ProcessedEvent(ProcessedEventMixin, Base):
 
 
 class Person(Base):
-    """What the clock needs of a young person: the newest snapshot's status, adviser and priority groups."""
+    """What the clock and the returns need of a young person: the newest snapshot's status, adviser, priority groups,
+    date of birth and postcode district, and the version of the activity record held."""
 
     __tablename__ = "people"
 
@@ -75,10 +76,14 @@ class Person(Base):
     priority_groups: Mapped[list[str]] = mapped_column(JSONType, default=list)
     send: Mapped[bool] = mapped_column(Boolean, default=False)
     registered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, index=True)
+    date_of_birth: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    postcode_district: Mapped[str | None] = mapped_column(String(8), default=None)
+    activity_version: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StatusChange(Base):
-    """A person's status at each profile version; episodes are derived from these in version order."""
+    """A person's status and adviser at each profile version; episodes are derived from these in version order, and
+    whose caseload a person was on at a past date (a caseload transfer is a new version with another adviser)."""
 
     __tablename__ = "status_changes"
 
@@ -86,6 +91,64 @@ class StatusChange(Base):
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     status: Mapped[str] = mapped_column(String(20))
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    adviser_id: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class ActivitySpell(Base):
+    """One spell of a person's activity record (NCCIS code), as in the newest record received; replaced whole when a
+    newer version of the record arrives."""
+
+    __tablename__ = "activity_spells"
+
+    profile_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    spell_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    code: Mapped[int] = mapped_column(Integer)
+    started_on: Mapped[dt.date] = mapped_column(Date)
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(30))
+    # ISO dates, oldest first.
+    confirmed_on: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class SeptemberOffer(Base):
+    """A September Guarantee outcome of a person for a year, as in the newest activity record received."""
+
+    __tablename__ = "september_offers"
+
+    profile_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(30))
+    recorded_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class ErasedExit(Base):
+    """An anonymous tally row: someone, since erased, stopped waiting for an offer on this day, after this many days,
+    this way and into this activity group (worked out when they were erased). Their later situation is unknown."""
+
+    __tablename__ = "erased_exits"
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    stopped_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    waited_days: Mapped[float] = mapped_column(Float)
+    type: Mapped[str] = mapped_column(String(20))
+    destination: Mapped[str] = mapped_column(String(30))
+    positive: Mapped[bool] = mapped_column(Boolean)
+    adviser_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class ExtractDownload(Base):
+    """Each download of the monthly activity extract (it carries special category activity codes): who, when, which
+    month and caseload, how many rows."""
+
+    __tablename__ = "extract_downloads"
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    downloaded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+    downloaded_by: Mapped[str] = mapped_column(String(64))
+    month: Mapped[str] = mapped_column(String(7))
+    adviser_id: Mapped[str | None] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)
 
 
 class Episode(Base):

@@ -219,3 +219,70 @@ class OversightSummary(BaseModel):
     lists_to_young_people: int | None = Field(
         None, description="suggestion lists young people were shown themselves (the town's summary only)")
     figures: OversightFigures
+
+
+class RowFigures(BaseModel):
+    """One row of a return's table: people split into categories. `size` is how many people the row counts;
+    `counts` each category (and sums of categories, e.g. neet_or_not_known); `shares` categories as a share of the
+    size, 0 to 1 with 3 decimals (null when the size is 0). Hidden figures are null with suppressed=true."""
+
+    label: str = Field(description="what the row counts, e.g. a priority group, a cohort or a table's name")
+    too_small: bool = Field(
+        False, description="fewer people than the threshold: every figure is hidden but zeros the town's zeros imply"
+    )
+    size: Figure
+    counts: dict[str, Figure]
+    shares: dict[str, Figure]
+
+
+class HeadlineRead(BaseModel):
+    """The DfE headline measure: NEET and not known among the 16-17 year olds known to the hub, on each month end of
+    a winter and as its 3-month average. Each list holds the row `all` first, then (the town's only, not a caseload's)
+    each priority group; counts in each row: neet, not_known, participating, neet_or_not_known; shares: neet,
+    not_known, neet_or_not_known."""
+
+    winter: int = Field(description="the year of the December: the winter is December, January and February after")
+    month_ends: list[dt.date]
+    as_at: dt.date
+    adviser: str | None
+    complete: bool = Field(description="all three month ends are on or before as_at")
+    suppression_threshold: int
+    average: list[RowFigures] = Field(description="counts are the mean per month end (1 decimal)")
+    months: dict[dt.date, list[RowFigures]] = Field(description="by month end reached by as_at")
+    notes: list[str]
+
+
+class IndicatorsRead(BaseModel):
+    """The Youth Guarantee indicators (EU indicator framework) as at a date, exits over `since`..`as_at`."""
+
+    as_at: dt.date
+    since: dt.date
+    adviser: str | None
+    deadline_days: int
+    suppression_threshold: int
+    neet_population_estimate: int | None
+    coverage: Figure = Field(description="people waiting on as_at over the NEET population estimate (null, not "
+                                         "suppressed, when no estimate is set)")
+    waiting: RowFigures = Field(description="people waiting for an offer on as_at: counts within_deadline and "
+                                            "beyond_deadline; share beyond_deadline")
+    exits_by_type: RowFigures = Field(description="counts offer_accepted, offer_made, activity_change, not_known")
+    exits_by_destination: RowFigures = Field(description="counts by activity group entered")
+    exits_by_timeliness: RowFigures = Field(
+        description="counts timely_positive, timely_other, late_positive, late_other, timely, positive; shares timely, "
+                    "positive, timely_positive")
+    follow_up: dict[int, RowFigures] = Field(
+        description="by months after exit (6, 12, 18): counts by activity group, unknown, not_yet_due and due "
+                    "(all but not_yet_due)")
+    notes: list[str]
+
+
+class SeptemberGuaranteeRead(BaseModel):
+    """The September Guarantee for a year: rows year_11, year_12 and all; counts and shares offer_made, no_offer,
+    offer_not_appropriate, not_recorded; size is the cohort."""
+
+    year: int
+    as_at: dt.date
+    adviser: str | None
+    suppression_threshold: int
+    cohorts: list[RowFigures]
+    notes: list[str]

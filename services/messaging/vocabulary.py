@@ -78,6 +78,18 @@ CONTACT_METHODS: tuple[ContactMethod, ...] = get_args(ContactMethod)
 ContactOutcome = Literal["reached", "no_answer", "wrong_details", "message_left", "refused"]
 CONTACT_OUTCOMES: tuple[ContactOutcome, ...] = get_args(ContactOutcome)
 FAILED_CONTACT_OUTCOMES: frozenset[ContactOutcome] = frozenset({"no_answer", "wrong_details", "message_left"})
+# An adviser's work with a person: planned actions by category, and appointments (how they meet, what happened).
+ActionCategory = Literal[
+    "cv_and_applications", "job_search", "training_search", "benefits_advice", "wellbeing_referral",
+    "follow_up_contact", "other",
+]
+ACTION_CATEGORIES: tuple[ActionCategory, ...] = get_args(ActionCategory)
+ActionStatus = Literal["open", "done"]
+ACTION_STATUSES: tuple[ActionStatus, ...] = get_args(ActionStatus)
+AppointmentMode = Literal["in_person", "phone", "video"]
+APPOINTMENT_MODES: tuple[AppointmentMode, ...] = get_args(AppointmentMode)
+AppointmentOutcome = Literal["attended", "missed", "cancelled"]
+APPOINTMENT_OUTCOMES: tuple[AppointmentOutcome, ...] = get_args(AppointmentOutcome)
 
 PriorityGroup = Literal["care_leaver", "send", "neet", "long_term_unemployed", "young_carer"]
 PRIORITY_GROUPS: tuple[PriorityGroup, ...] = get_args(PriorityGroup)

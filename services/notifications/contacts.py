@@ -51,6 +51,17 @@ class ClockPage(BaseModel):
     items: list[ClockRow]
 
 
+class LapsedRow(BaseModel):
+    """One of an adviser's people whose activity lapsed to not known, as the profiles service says: id and day."""
+
+    profile_id: uuid.UUID
+    since: dt.date
+
+
+class LapsedPage(BaseModel):
+    items: list[LapsedRow]
+
+
 class Contacts(Protocol):
     def person(self, profile_id: uuid.UUID) -> PersonContact | None: ...
 
@@ -60,6 +71,10 @@ class Contacts(Protocol):
 
     def clocks(self, adviser_id: str, status: str) -> list[ClockRow]:
         """An adviser's people whose guarantee clock has this status (at_risk, overdue)."""
+        ...
+
+    def lapsed(self, adviser_id: str) -> list[LapsedRow]:
+        """An adviser's people whose activity lapsed to not known and still is."""
         ...
 
     def close(self) -> None: ...
@@ -90,7 +105,8 @@ class _Client:
 
 
 class HttpContacts:
-    """GET /profiles/{id}/contact and /advisers/{id} at profiles, /employers/{id} at opportunities."""
+    """GET /profiles/{id}/contact, /advisers/{id} and /activity/lapsed at profiles, /employers/{id} at
+    opportunities, /guarantee at events."""
 
     def __init__(self, profiles: tuple[str, Callable[[], str]], opportunities: tuple[str, Callable[[], str]],
                  events: tuple[str, Callable[[], str]], *, timeout: float = 5.0,
@@ -113,6 +129,10 @@ class HttpContacts:
                                 ClockPage)
         return page.items if page else []
 
+    def lapsed(self, adviser_id: str) -> list[LapsedRow]:
+        page = self._profiles.get(f"/activity/lapsed?adviser_id={quote(adviser_id, safe='')}", LapsedPage)
+        return page.items if page else []
+
     def close(self) -> None:
         self._profiles.close()
         self._opportunities.close()
@@ -128,6 +148,8 @@ class InMemoryContacts:
     employers: dict[uuid.UUID, EmployerContact] = field(default_factory=dict)
     # adviser id -> their people's clocks
     caseloads: dict[str, list[ClockRow]] = field(default_factory=dict)
+    # adviser id -> their people whose activity lapsed
+    lapses: dict[str, list[LapsedRow]] = field(default_factory=dict)
 
     def person(self, profile_id: uuid.UUID) -> PersonContact | None:
         return self.people.get(profile_id)
@@ -140,6 +162,9 @@ class InMemoryContacts:
 
     def clocks(self, adviser_id: str, status: str) -> list[ClockRow]:
         return [row for row in self.caseloads.get(adviser_id, []) if row.status == status]
+
+    def lapsed(self, adviser_id: str) -> list[LapsedRow]:
+        return list(self.lapses.get(adviser_id, []))
 
     def close(self) -> None:
         pass

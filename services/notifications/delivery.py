@@ -181,6 +181,7 @@ class Delivery:
         local = now.astimezone(self.timing.zone)
         with self.session_factory() as session, session.begin():
             return sweep(session, now=now, deadlines=deadlines, today=local.date(), clocks=self.contacts.clocks,
+                         lapsed=self.contacts.lapsed,
                          digest_hour_reached=local.hour >= self.settings.digest_hour)
 
     def run(self, stop: threading.Event) -> None:

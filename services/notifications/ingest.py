@@ -30,6 +30,7 @@ from services.notifications.models import (
     DigestItem,
     Employer,
     Interest,
+    LapseSeen,
     Message,
     Opportunity,
     Person,
@@ -75,7 +76,7 @@ def erase_person(session: Session, profile_id: uuid.UUID) -> None:
     """Drop everything held of a person: preferences, saved searches, digest items, mail queued or sent."""
     messages = select(Message.id).where(Message.profile_id == profile_id)
     session.execute(delete(DeadLetter).where(DeadLetter.message_id.in_(messages)))
-    for model in (Message, DigestItem, SavedSearch, Preference, Interest, ClockSeen):
+    for model in (Message, DigestItem, SavedSearch, Preference, Interest, ClockSeen, LapseSeen):
         session.execute(delete(model).where(model.profile_id == profile_id))  # type: ignore[attr-defined]
     session.execute(delete(Person).where(Person.profile_id == profile_id))
     session.execute(update(Referral).where(Referral.profile_id == profile_id).values(profile_id=None))

@@ -175,6 +175,16 @@ class ClockSeen(Base):
     status: Mapped[str] = mapped_column(String(12))
 
 
+class LapseSeen(Base):
+    """The lapse to "not known" an adviser was last told of for a person (the day it lapsed)."""
+
+    __tablename__ = "lapses_seen"
+
+    profile_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    adviser_id: Mapped[str] = mapped_column(String(64), index=True)
+    since: Mapped[dt.date] = mapped_column(Date)
+
+
 class DeadLetter(Base):
     """Mail given up on after the last attempt, with the last error, for someone to look at."""
 

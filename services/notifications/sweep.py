@@ -1,25 +1,27 @@
-"""What time brings due: employer response reminders, the adviser being told, and digests."""
+"""What time brings due: employer response reminders, the adviser being told (of referrals unanswered, clocks at
+risk or overdue, activities lapsed to not known), and digests."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.messaging.consumer import DependencyUnavailable
 from services.notifications import queue
-from services.notifications.contacts import ClockRow
+from services.notifications.contacts import ClockRow, LapsedRow
 from services.notifications.ingest import employer_name, opportunity_item
 from services.notifications.models import (
     ClockSeen,
     DigestItem,
     Interest,
+    LapseSeen,
     Message,
     Opportunity,
     Person,
@@ -144,46 +146,72 @@ def closing_reminders(session: Session, *, today: dt.date, now: dt.datetime) -> 
 
 CLOCK_STATUSES = ("at_risk", "overdue")
 ClockReader = Callable[[str, str], list[ClockRow]]
+LapsedReader = Callable[[str], list[LapsedRow]]
+Row = ClockRow | LapsedRow
+Seen = TypeVar("Seen", ClockSeen, LapseSeen)
+
+
+def _tell_advisers(session: Session, *, now: dt.datetime, today: dt.date, cause: str, kind: str,
+                   read: Callable[[str], Sequence[Row]], seen: type[Seen], mark: str) -> int:
+    """Once a day, each adviser gets one digest (`kind`) of the people `read` lists for them whose `mark` (a clock's
+    status, the day an activity lapsed) changed since they were last told (`seen` keeps what they were told). An
+    adviser whose list cannot be read is tried again at the next sweep."""
+    queued = 0
+    advisers = sorted({a for a in session.scalars(select(Person.adviser_id).distinct()) if a})
+    for adviser_id in advisers:
+        today_cause = f"{cause}:{adviser_id}:{today.isoformat()}"
+        if session.scalar(select(Message.id).where(Message.cause == today_cause)) is not None:
+            continue
+        try:
+            rows = read(adviser_id)
+        except DependencyUnavailable:
+            continue
+        told = {s.profile_id: s for s in session.scalars(select(seen).where(seen.adviser_id == adviser_id))}
+        turned = [row for row in rows
+                  if row.profile_id not in told or getattr(told[row.profile_id], mark) != getattr(row, mark)]
+        current = {row.profile_id for row in rows}
+        for profile_id, was in told.items():
+            if profile_id not in current:
+                session.delete(was)  # off the list: told again if they come back on it
+        for row in turned:
+            # A person moved from another adviser's caseload may still be marked as told to them.
+            found = told.get(row.profile_id) or session.get(seen, row.profile_id)
+            if found is None:
+                session.add(seen(profile_id=row.profile_id, adviser_id=adviser_id, **{mark: getattr(row, mark)}))
+            else:
+                found.adviser_id = adviser_id
+                setattr(found, mark, getattr(row, mark))
+        if turned:
+            queue.enqueue(session, cause=today_cause, kind=kind, recipient=queue.adviser(adviser_id), now=now,
+                          params={"items": [row.model_dump(mode="json") for row in turned]})
+            queued += 1
+    return queued
 
 
 def adviser_clock_digests(session: Session, *, now: dt.datetime, today: dt.date, clocks: ClockReader) -> int:
     """Once a day, each adviser whose people turned "at risk" or "overdue" since they were last told gets one
     digest of them. An adviser the events service does not answer for is tried again at the next sweep."""
-    queued = 0
-    advisers = sorted({a for a in session.scalars(select(Person.adviser_id).distinct()) if a})
-    for adviser_id in advisers:
-        cause = f"clocks:{adviser_id}:{today.isoformat()}"
-        if session.scalar(select(Message.id).where(Message.cause == cause)) is not None:
-            continue
-        try:
-            rows = [row for status in CLOCK_STATUSES for row in clocks(adviser_id, status)]
-        except DependencyUnavailable:
-            continue
-        seen = {s.profile_id: s for s in session.scalars(select(ClockSeen).where(ClockSeen.adviser_id == adviser_id))}
-        turned = [row for row in rows if row.profile_id not in seen or seen[row.profile_id].status != row.status]
-        current = {row.profile_id for row in rows}
-        for profile_id, was in seen.items():
-            if profile_id not in current:
-                session.delete(was)  # back on track or met: told again if they turn again
-        for row in turned:
-            found = seen.get(row.profile_id)
-            if found is None:
-                session.add(ClockSeen(profile_id=row.profile_id, adviser_id=adviser_id, status=row.status))
-            else:
-                found.status = row.status
-        if turned:
-            queue.enqueue(session, cause=cause, kind="adviser_clock_digest", recipient=queue.adviser(adviser_id),
-                          now=now, params={"items": [row.model_dump(mode="json") for row in turned]})
-            queued += 1
-    return queued
+    return _tell_advisers(session, now=now, today=today, cause="clocks", kind="adviser_clock_digest",
+                          read=lambda adviser: [row for status in CLOCK_STATUSES for row in clocks(adviser, status)],
+                          seen=ClockSeen, mark="status")
+
+
+def adviser_lapse_digests(session: Session, *, now: dt.datetime, today: dt.date, lapsed: LapsedReader) -> int:
+    """Once a day, each adviser whose people's activity lapsed to "not known" since they were last told gets one
+    digest of them. An adviser the profiles service does not answer for is tried again at the next sweep."""
+    return _tell_advisers(session, now=now, today=today, cause="lapses", kind="adviser_lapse_digest", read=lapsed,
+                          seen=LapseSeen, mark="since")
 
 
 def sweep(session: Session, *, now: dt.datetime, deadlines: Deadlines, today: dt.date | None = None,
-          clocks: ClockReader | None = None, digest_hour_reached: bool = False) -> int:
+          clocks: ClockReader | None = None, lapsed: LapsedReader | None = None,
+          digest_hour_reached: bool = False) -> int:
     """Everything due at `now` (`today` is the local date), in the caller's transaction."""
     today = today or now.date()
     queued = (employer_deadlines(session, now=now, deadlines=deadlines) + digests(session, now=now)
               + closing_reminders(session, today=today, now=now))
     if clocks is not None and digest_hour_reached:
         queued += adviser_clock_digests(session, now=now, today=today, clocks=clocks)
+    if lapsed is not None and digest_hour_reached:
+        queued += adviser_lapse_digests(session, now=now, today=today, lapsed=lapsed)
     return queued

@@ -3,6 +3,7 @@ what is looked up when it is sent (names, the adviser's contact, the unsubscribe
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -127,6 +128,23 @@ def adviser_clock_digest(params: dict[str, Any], context: Context) -> Rendered:
     return Rendered(f"Guarantee clock: {summary}", body)
 
 
+def _day(iso: str) -> str:
+    day = dt.date.fromisoformat(iso)
+    return f"{day.day} {day:%B %Y}"
+
+
+def adviser_lapse_digest(params: dict[str, Any], context: Context) -> Rendered:
+    items = sorted(params["items"], key=lambda i: (i["since"], i["profile_id"]))
+    lines = [f"- not known since {_day(item['since'])}: {params['ui_url']}/activity?person={item['profile_id']}"
+             for item in items]
+    people = f"{len(items)} {'person' if len(items) == 1 else 'people'}"
+    body = (f"{_hello(context)}\n\nSince we last wrote, nobody confirmed what these people on your caseload are "
+            f"doing in time, so their activity is now \"not known\":\n\n" + "\n".join(lines)
+            + "\n\nNot known counts as badly as NEET in the returns. Open each to record an attempt to reach them, "
+            f"or what they are doing now.{_footer(context)}")
+    return Rendered(f"Activity not known: {people} to trace", body)
+
+
 def _listing(items: list[dict[str, Any]]) -> str:
     lines = []
     for item in items:
@@ -162,6 +180,7 @@ TEMPLATES: dict[str, Callable[[dict[str, Any], Context], Rendered]] = {
     "adviser_escalation": adviser_escalation,
     "closing_reminder": closing_reminder,
     "adviser_clock_digest": adviser_clock_digest,
+    "adviser_lapse_digest": adviser_lapse_digest,
     "search_alert": search_alert,
     "search_digest": search_digest,
 }

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Annotated
 
@@ -9,7 +10,7 @@ from services.common.db import scrub_after_erasure
 from services.common.types import Offset, Text
 from services.messaging.sealing import KeyPage, KeyRequest, SubjectRead
 from services.messaging.vocabulary import PriorityGroup, ProfileStatus
-from services.profiles import activity, advisers, keys, service
+from services.profiles import activity, adviser_work, advisers, keys, lapses, service
 from services.profiles.dependencies import (
     AdviserOnly,
     AnyoneSignedIn,
@@ -18,6 +19,7 @@ from services.profiles.dependencies import (
     EligibilityReader,
     EmployerViewReader,
     EngineDep,
+    LapsedListReader,
     PersonalKeyHolder,
     PersonOrAdviser,
     Reader,
@@ -28,23 +30,36 @@ from services.profiles.dependencies import (
     registering,
 )
 from services.profiles.schemas import (
+    ActionDone,
     ActivityConfirm,
     ActivityCreate,
     ActivityRecord,
     AdviserPage,
     AdviserRead,
     AdviserWrite,
+    AppointmentCreate,
+    AppointmentList,
+    AppointmentOutcomeWrite,
+    AppointmentRead,
     ContactAttemptCreate,
     ContactDetails,
+    DueActions,
     EligibilityFacts,
     EmployerView,
+    LapsedList,
     LapsesApplied,
+    PlannedActionCreate,
+    PlannedActionList,
+    PlannedActionRead,
     ProfileCreate,
     ProfilePage,
     ProfileRead,
     ProfileUpdate,
     SeptemberGuaranteeWrite,
     TraceQueue,
+    TransferCreate,
+    TransferHistory,
+    TransferRead,
 )
 
 router = APIRouter(tags=["profiles"])
@@ -269,3 +284,93 @@ def subject_of(
 ) -> SubjectRead:
     """The subject reference events name a person by, for a service that emits events about them."""
     return keys.subject_of(session=session, profile_id=profile_id, kek=settings.kek())
+
+
+adviser_work_router = APIRouter(tags=["adviser work"])
+CaseloadOf = Annotated[Text | None, Query(max_length=64, description="an adviser's id: their caseload only")]
+
+
+@adviser_work_router.post("/profiles/{profile_id}/actions", status_code=status.HTTP_201_CREATED,
+                          response_model=PlannedActionRead)
+def plan_action(
+    profile_id: uuid.UUID, data: PlannedActionCreate, principal: AdviserOnly, session: SessionDep, clock: ClockDep
+) -> PlannedActionRead:
+    """An action agreed with the person, by category, due on a day from today on."""
+    return adviser_work.plan_action(session=session, profile_id=profile_id, data=data, principal=principal,
+                                    now=clock.now())
+
+
+@adviser_work_router.get("/profiles/{profile_id}/actions", response_model=PlannedActionList)
+def list_actions(profile_id: uuid.UUID, _principal: AdviserOnly, session: SessionDep,
+                 clock: ClockDep) -> PlannedActionList:
+    return adviser_work.actions_of(session=session, profile_id=profile_id, today=clock.today())
+
+
+@adviser_work_router.post("/profiles/{profile_id}/actions/{action_id}/done", response_model=PlannedActionRead)
+def mark_action_done(
+    profile_id: uuid.UUID, action_id: uuid.UUID, data: ActionDone, principal: AdviserOnly, session: SessionDep,
+    clock: ClockDep,
+) -> PlannedActionRead:
+    return adviser_work.mark_done(session=session, profile_id=profile_id, action_id=action_id, done_on=data.done_on,
+                                  principal=principal, now=clock.now())
+
+
+@adviser_work_router.get("/actions/due", response_model=DueActions)
+def due_actions(
+    _principal: AdviserOnly, session: SessionDep, clock: ClockDep, adviser_id: CaseloadOf = None,
+    by: Annotated[dt.date | None, Query(description="due on or before this day; today if not given")] = None,
+) -> DueActions:
+    """Open actions due by a day across a caseload, the longest overdue first (`overdue`: its day has passed)."""
+    return adviser_work.due_actions(session=session, today=clock.today(), by=by, adviser_id=adviser_id)
+
+
+@adviser_work_router.post("/profiles/{profile_id}/appointments", status_code=status.HTTP_201_CREATED,
+                          response_model=AppointmentRead)
+def book_appointment(
+    profile_id: uuid.UUID, data: AppointmentCreate, principal: AdviserOnly, session: SessionDep, clock: ClockDep
+) -> AppointmentRead:
+    return adviser_work.book_appointment(session=session, profile_id=profile_id, data=data, principal=principal,
+                                         now=clock.now())
+
+
+@adviser_work_router.get("/profiles/{profile_id}/appointments", response_model=AppointmentList)
+def list_appointments(profile_id: uuid.UUID, _principal: AdviserOnly, session: SessionDep) -> AppointmentList:
+    return adviser_work.appointments_of(session=session, profile_id=profile_id)
+
+
+@adviser_work_router.post("/profiles/{profile_id}/appointments/{appointment_id}/outcome",
+                          response_model=AppointmentRead)
+def record_appointment_outcome(
+    profile_id: uuid.UUID, appointment_id: uuid.UUID, data: AppointmentOutcomeWrite, principal: AdviserOnly,
+    session: SessionDep, clock: ClockDep,
+) -> AppointmentRead:
+    """Attended or missed once its time has come, cancelled at any time; recorded once."""
+    return adviser_work.record_outcome(session=session, profile_id=profile_id, appointment_id=appointment_id,
+                                       outcome=data.outcome, principal=principal, now=clock.now())
+
+
+@adviser_work_router.post("/profiles/{profile_id}/transfers", status_code=status.HTTP_201_CREATED,
+                          response_model=TransferRead)
+def transfer(
+    profile_id: uuid.UUID, data: TransferCreate, principal: AdviserOnly, session: SessionDep, settings: SettingsDep,
+    clock: ClockDep,
+) -> TransferRead:
+    """Move the person to another adviser's caseload (one the hub has a record of), keeping the move in their
+    history; the profile's event names the new adviser."""
+    return adviser_work.transfer(session=session, profile_id=profile_id, data=data, principal=principal,
+                                 settings=settings, now=clock.now())
+
+
+@adviser_work_router.get("/profiles/{profile_id}/transfers", response_model=TransferHistory)
+def list_transfers(profile_id: uuid.UUID, _principal: AdviserOnly, session: SessionDep) -> TransferHistory:
+    return adviser_work.transfers_of(session=session, profile_id=profile_id)
+
+
+@adviser_work_router.get("/activity/lapsed", response_model=LapsedList)
+def lapsed(
+    _caller: LapsedListReader, session: SessionDep, settings: SettingsDep, clock: ClockDep,
+    adviser_id: Annotated[Text, Query(min_length=1, max_length=64)],
+) -> LapsedList:
+    """An adviser's people whose confirmation lapsed and who are still not known, by id and day only: for the
+    notifications service's daily digest to the adviser."""
+    return lapses.lapsed_people(session=session, today=clock.today(), settings=settings, adviser_id=adviser_id)

@@ -27,6 +27,13 @@ class ProfilesSettings(CommonSettings):
     # became not known after which the person is recorded as "cannot be contacted" (820).
     activity_currency_days: dict[ActivityGroup, int] = Field(default_factory=lambda: dict(ACTIVITY_CURRENCY_DAYS))
     failed_contacts_until_cannot_contact: int = Field(3, ge=1, le=20)
+    # The daily lapse run (services/profiles/lapses.py): from this local hour, once a day, every lapse is written
+    # down (the profile's status turns not known); checked every interval. Off with PROFILES_LAPSE_JOB=false, e.g.
+    # where a scheduler calls POST /activity/lapses instead.
+    lapse_job: bool = True
+    lapse_hour: int = Field(2, ge=0, le=23)
+    lapse_check_interval_seconds: float = Field(300.0, gt=0, le=3600)
+    timezone: str = "Europe/London"
     # Consume referral outcomes from the referrals topic (an accepted referral opens an activity spell).
     consume: bool = True
     consumer_group: str = Field("profiles", min_length=1, max_length=100)

@@ -39,6 +39,8 @@ ContactReader = Annotated[
     Principal, Depends(require_roles(Role.ADVISER, Role.YOUNG_PERSON, service_scope=Scope.CONTACT_DETAILS))
 ]
 AdviserOnly = Annotated[Principal, Depends(require_roles(Role.ADVISER))]
+# Whose activity lapsed to not known, by id and day: advisers, and the notifications service (it tells the adviser).
+LapsedListReader = Annotated[Principal, Depends(require_roles(Role.ADVISER, service_scope=Scope.LAPSED_LIST))]
 # An adviser's work contact: anyone signed in, and the opportunities service (it names the referring adviser).
 AnyoneSignedIn = Annotated[
     Principal,

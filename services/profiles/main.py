@@ -15,9 +15,10 @@ from services.common.clock import Clock, SystemClock
 from services.common.db import database_is_usable
 from services.common.readiness import readiness_report
 from services.messaging.broker import broker_is_usable, broker_security
-from services.profiles.api import activity_router, advisers_router, keys_router, router
+from services.profiles.api import activity_router, adviser_work_router, advisers_router, keys_router, router
 from services.profiles.config import ProfilesSettings
 from services.profiles.consumer import make_consumer
+from services.profiles.lapses import DailyLapses
 from services.profiles.sign_in import development_router, jwks_router
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -32,15 +33,18 @@ def create_app(settings: ProfilesSettings | None = None, clock: Clock | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         attach_database(app, settings.resolved_database_url(), MIGRATIONS, settings)
         stop = threading.Event()
-        thread = None
+        threads: list[threading.Thread] = []
+        if settings.lapse_job:
+            app.state.lapse_job = DailyLapses(app.state.session_factory, settings, app.state.clock)
+            threads.append(app.state.lapse_job.start(stop))
         if settings.consume:
             app.state.consumer = make_consumer(settings, app.state.session_factory, app.state.clock)
-            thread = app.state.consumer.start(stop)
+            threads.append(app.state.consumer.start(stop))
         try:
             yield
         finally:
             stop.set()
-            if thread is not None:
+            for thread in threads:
                 thread.join(timeout=30)
             app.state.engine.dispose()
 
@@ -48,6 +52,7 @@ def create_app(settings: ProfilesSettings | None = None, clock: Clock | None = N
     app.state.settings = settings
     app.state.token_verifier = verifier
     app.state.clock = clock or SystemClock()
+    app.state.lapse_job = None
     app.state.consumer = None
 
     def readiness() -> dict[str, Any]:
@@ -63,6 +68,7 @@ def create_app(settings: ProfilesSettings | None = None, clock: Clock | None = N
     app.include_router(keys_router)
     app.include_router(advisers_router)
     app.include_router(activity_router)
+    app.include_router(adviser_work_router)
     app.include_router(jwks_router)
     if settings.development_mode:
         app.include_router(development_router)

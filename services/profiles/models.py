@@ -162,6 +162,54 @@ class ContactAttempt(Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
+class PlannedAction(Base):
+    """Something an adviser and a young person agreed to do by a day (a category from the vocabulary), open until
+    done."""
+
+    __tablename__ = "planned_actions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    profile_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("profiles.id", ondelete="CASCADE"), index=True)
+    category: Mapped[str] = mapped_column(String(30))
+    description: Mapped[str] = mapped_column(String(500))
+    due_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(10))
+    done_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    done_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class Appointment(Base):
+    """A meeting with a young person: when, how, where or a short note, and what happened once it was due."""
+
+    __tablename__ = "appointments"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    profile_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("profiles.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    mode: Mapped[str] = mapped_column(String(20))
+    notes: Mapped[str] = mapped_column(String(300), default="")
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    outcome_recorded_by: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class CaseloadTransfer(Base):
+    """A young person moved from one adviser's caseload to another's: who, when, by whom and why."""
+
+    __tablename__ = "caseload_transfers"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    profile_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("profiles.id", ondelete="CASCADE"), index=True)
+    from_adviser_id: Mapped[str | None] = mapped_column(String(64))
+    to_adviser_id: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(300))
+    transferred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    transferred_by: Mapped[str] = mapped_column(String(64))
+
+
 class OutboxRecord(OutboxMixin, Base):
     pass
 

@@ -23,13 +23,17 @@ from typing_extensions import TypedDict
 from services.common.eligibility import age_on
 from services.common.school_years import SeptemberCohort
 from services.common.screening import ScreeningWarning
-from services.common.types import InputModel, IsoDate, Postcode
+from services.common.types import InputModel, IsoDate, Moment, Postcode
 from services.messaging.vocabulary import (
     ACTIVITY_CODES,
     QUALIFICATION_TYPE_LEVELS,
     QUALIFICATION_TYPE_NAMES,
+    ActionCategory,
+    ActionStatus,
     ActivityGroup,
     ActivitySource,
+    AppointmentMode,
+    AppointmentOutcome,
     ContactMethod,
     ContactOutcome,
     OpportunityType,
@@ -430,3 +434,127 @@ class TraceQueue(BaseModel):
 
 class LapsesApplied(BaseModel):
     lapsed: int = Field(description="People whose activity turned not known in this run")
+
+
+# Adviser work: short free text an adviser writes about their work with a person (seen by advisers only).
+ActionDescription = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500,
+                                                     strict=True)]
+AppointmentNotes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300, strict=True)]
+TransferReason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300, strict=True)]
+
+
+class PlannedActionCreate(InputModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: ActionCategory
+    description: ActionDescription
+    due_on: IsoDate
+
+
+class ActionDone(InputModel):
+    model_config = ConfigDict(extra="forbid")
+
+    done_on: IsoDate | None = Field(None, description="The day it was done; today if not given")
+
+
+class PlannedActionRead(BaseModel):
+    id: uuid.UUID
+    profile_id: uuid.UUID
+    category: ActionCategory
+    description: str
+    due_on: dt.date
+    status: ActionStatus
+    done_on: dt.date | None
+    overdue: bool = Field(description="Open with its due day passed")
+    created_by: str
+    done_by: str | None
+    warnings: list[ScreeningWarning] = Field(
+        default_factory=list, description="Set when the description just saved seems to hold special category data")
+
+
+class PlannedActionList(BaseModel):
+    items: list[PlannedActionRead]
+    count: int
+
+
+class DueAction(PlannedActionRead):
+    given_name: str
+    family_name: str
+    adviser_id: str | None
+
+
+class DueActions(BaseModel):
+    """Open actions due by a day (today by default) across a caseload, the longest overdue first."""
+
+    items: list[DueAction]
+    count: int
+
+
+class AppointmentCreate(InputModel):
+    model_config = ConfigDict(extra="forbid")
+
+    starts_at: Moment
+    mode: AppointmentMode
+    notes: AppointmentNotes = Field("", description="Where, or a short note (300 characters at most)")
+
+
+class AppointmentOutcomeWrite(InputModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: AppointmentOutcome
+
+
+class AppointmentRead(BaseModel):
+    id: uuid.UUID
+    profile_id: uuid.UUID
+    starts_at: dt.datetime
+    mode: AppointmentMode
+    notes: str
+    outcome: AppointmentOutcome | None
+    outcome_recorded_by: str | None
+    created_by: str
+    warnings: list[ScreeningWarning] = Field(
+        default_factory=list, description="Set when the notes just saved seem to hold special category data")
+
+
+class AppointmentList(BaseModel):
+    items: list[AppointmentRead]
+    count: int
+
+
+class TransferCreate(InputModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to_adviser_id: Annotated[str, StringConstraints(min_length=1, max_length=64, strict=True)]
+    reason: TransferReason
+
+
+class TransferRead(BaseModel):
+    id: uuid.UUID
+    profile_id: uuid.UUID
+    from_adviser_id: str | None
+    to_adviser_id: str
+    reason: str
+    transferred_at: dt.datetime
+    transferred_by: str
+    warnings: list[ScreeningWarning] = Field(
+        default_factory=list, description="Set when the reason just saved seems to hold special category data")
+
+
+class TransferHistory(BaseModel):
+    """A person's moves between advisers' caseloads, newest first."""
+
+    items: list[TransferRead]
+    count: int
+
+
+class LapsedItem(BaseModel):
+    """A person whose activity lapsed to not known and is still not known: by id and day only."""
+
+    profile_id: uuid.UUID
+    since: dt.date
+
+
+class LapsedList(BaseModel):
+    items: list[LapsedItem]
+    count: int

@@ -27,7 +27,7 @@ from tests.support.databases import TestDatabases
 from tests.support.figures import report
 from tests.support.tokens import token
 from tests.support.waiting import wait_for
-from tests.ui.stack import ADVISER, Stack, stack_on_own_broker
+from tests.ui.stack import ADVISER, OTHER_ADVISER, Stack, stack_on_own_broker
 
 SPECIAL_WORDS = ("send", "ethnicity", "care_leaver", "young_carer", "disab")
 
@@ -121,6 +121,14 @@ ALLOWED: dict[tuple[str, str, str], frozenset[str]] = {
     ("profiles", "POST", "/profiles/{profile_id}/activity/confirmation"): frozenset({A}),
     ("profiles", "POST", "/profiles/{profile_id}/contact-attempts"): frozenset({A}),
     ("profiles", "PUT", "/profiles/{profile_id}/september-guarantee/{year}"): frozenset({A}),
+    ("profiles", "GET", "/profiles/{profile_id}/actions"): frozenset({A}),
+    ("profiles", "POST", "/profiles/{profile_id}/actions"): frozenset({A}),
+    ("profiles", "POST", "/profiles/{profile_id}/actions/{action_id}/done"): frozenset({A}),
+    ("profiles", "GET", "/profiles/{profile_id}/appointments"): frozenset({A}),
+    ("profiles", "POST", "/profiles/{profile_id}/appointments"): frozenset({A}),
+    ("profiles", "POST", "/profiles/{profile_id}/appointments/{appointment_id}/outcome"): frozenset({A}),
+    ("profiles", "GET", "/profiles/{profile_id}/transfers"): frozenset({A}),
+    ("profiles", "POST", "/profiles/{profile_id}/transfers"): frozenset({A}),
     ("opportunities", "GET", "/employers/{employer_id}"): frozenset({A, E, svc("notifications")}),
     ("opportunities", "PATCH", "/employers/{employer_id}"): frozenset({A, E}),
     ("opportunities", "GET", "/employers/{employer_id}/opportunities"): frozenset({A, E}),
@@ -141,7 +149,12 @@ ALLOWED: dict[tuple[str, str, str], frozenset[str]] = {
 # Routes without a path id that only some callers may use, walked the same way (a new one belongs here).
 UNADDRESSED: dict[tuple[str, str, str], frozenset[str]] = {
     ("events", "GET", "/exposure"): frozenset({A}),
+    **{("events", "GET", path): frozenset({A}) for path in (
+        "/returns/headline", "/returns/headline.csv", "/returns/indicators", "/returns/indicators.csv",
+        "/returns/september-guarantee", "/returns/september-guarantee.csv", "/returns/extract.csv")},
     ("matching", "GET", "/candidate-lists"): frozenset({svc("events")}),
+    ("profiles", "GET", "/actions/due"): frozenset({A}),
+    ("profiles", "GET", "/activity/lapsed?adviser_id={adviser_id}"): frozenset({A, svc("notifications")}),
 }
 # A body a wrongly admitted caller would succeed with (only callers who may not act are sent these); a function of
 # the seeded records where the body names one.
@@ -155,6 +168,12 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/profiles/{profile_id}/contact-attempts"): {"method": "phone", "outcome": "refused",
                                                           "attempted_on": dt.date.today().isoformat()},
     ("PUT", "/profiles/{profile_id}/september-guarantee/{year}"): {"outcome": "offer_made"},
+    ("POST", "/profiles/{profile_id}/actions"): {"category": "other", "description": "Set by the access matrix",
+                                                "due_on": dt.date.today().isoformat()},
+    ("POST", "/profiles/{profile_id}/actions/{action_id}/done"): {},
+    ("POST", "/profiles/{profile_id}/appointments"): {"starts_at": "2030-01-07T10:00:00Z", "mode": "phone"},
+    ("POST", "/profiles/{profile_id}/appointments/{appointment_id}/outcome"): {"outcome": "cancelled"},
+    ("POST", "/profiles/{profile_id}/transfers"): {"to_adviser_id": OTHER_ADVISER, "reason": "Access matrix"},
     ("PATCH", "/employers/{employer_id}"): {"name": "Changed by the access matrix"},
     ("PATCH", "/opportunities/{opportunity_id}"): {"title": "Changed by the access matrix"},
     ("POST", "/opportunities/{opportunity_id}/close"): {"reason": "closed by the access matrix"},
@@ -203,9 +222,14 @@ def test_the_access_matrix_admits_no_caller_outside_each_routes_allowed_callers(
     stack: Stack, referral: dict[str, Any]
 ) -> None:
     seeded = stack.seeded
-    ids = {"profile_id": seeded.people["sam"]["id"], "employer_id": seeded.employers["garage"]["id"],
+    sam = seeded.people["sam"]["id"]
+    action = stack.call("profiles", "POST", f"/profiles/{sam}/actions", expect=201, json={
+        "category": "job_search", "description": "Two applications", "due_on": dt.date.today().isoformat()})
+    appointment = stack.call("profiles", "POST", f"/profiles/{sam}/appointments", expect=201, json={
+        "starts_at": "2030-01-07T10:00:00Z", "mode": "in_person"})
+    ids = {"profile_id": sam, "employer_id": seeded.employers["garage"]["id"],
            "adviser_id": ADVISER, "opportunity_id": seeded.opportunities["parts_draft"]["id"],
-           "referral_id": referral["id"]}
+           "referral_id": referral["id"], "action_id": action["id"], "appointment_id": appointment["id"]}
     born = dt.date.fromisoformat(seeded.people["sam"]["date_of_birth"])  # a year of Sam's September Guarantee
     ids["year"] = next(year for year in range(dt.date.today().year, 1999, -1) if september_cohort(born, year))
     routes = []

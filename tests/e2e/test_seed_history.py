@@ -92,7 +92,8 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
         engine = make_engine(settings.resolved_database_url())
         started = time.perf_counter()
         with (
-            live_server(create_profiles_app(ProfilesSettings(environment="test"))) as profiles,
+            # The seed's history as at NOW: no daily lapse run on the real day in between.
+            live_server(create_profiles_app(ProfilesSettings(environment="test", lapse_job=False))) as profiles,
             running_relay("profiles", profiles_url, broker.bootstrap_servers),
             running_relay("opportunities", opportunities_url, broker.bootstrap_servers),
             client_for(create_events_app(settings.model_copy(update={"profiles_url": profiles}),

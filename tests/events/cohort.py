@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from services.messaging.contract import EventEnvelope
-from tests.support.events import Referral, YoungPerson, days, offer_flow
+from tests.support.events import Referral, YoungPerson, days, offer_flow, spell
 
 COHORT_STATUSES = ["overdue"] * 5 + ["at_risk", "on_track", "met_late"] + ["met"] * 5
 
@@ -15,7 +15,8 @@ COHORT_STATUSES = ["overdue"] * 5 + ["at_risk", "on_track", "met_late"] + ["met"
 class Cohort:
     """Thirteen people with one adviser, read at `as_at` = base + 150 days: five met (offers after 10..50
     days, three started), one met late (130 days), five overdue (one of them SEND), one at risk, and one
-    whose first clock ended when they found work and who is NEET again (on track in a second episode)."""
+    whose first clock ended when they found work and who is NEET again (on track in a second episode), whose activity
+record says so (three versions)."""
 
     adviser_id: str
     base: dt.datetime
@@ -59,4 +60,11 @@ def cohort(adviser_id: str, base: dt.datetime) -> Cohort:
     restarted = YoungPerson(adviser_id, base, priority_groups=["neet"])
     events += [restarted.registered(), restarted.becomes("employment", base + days(20)),
                restarted.becomes("neet", base + days(100))]
+    # Their activity record, changed twice: the newest version (NEET again, confirmed 40 days after) must win.
+    on = [(base + days(n)).date() for n in (0, 19, 20, 99, 100, 140)]
+    events += [restarted.activity(spell(610, on[0], on[0]), at=base),
+               restarted.activity(spell(610, on[0], on[0], ended_on=on[1]), spell(330, on[2], on[2]),
+                                  at=base + days(20)),
+               restarted.activity(spell(610, on[0], on[0], ended_on=on[1]), spell(330, on[2], on[2], ended_on=on[3]),
+                                  spell(610, on[4], on[4], on[5]), at=base + days(140))]
     return Cohort(adviser_id, base, events, met, late, overdue, at_risk, restarted)

@@ -18,11 +18,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.common.db import make_engine, make_session_factory, run_migrations
 from services.events import guarantee, stats
+from services.events.activity import load_people
 from services.events.main import MIGRATIONS, make_handler
 from services.events.models import ErasedOutcome, Person, StatusChange, StoredEvent
 from services.events.models import Opportunity as OpportunityRow
 from services.messaging.contract import EventEnvelope, EventType
 from services.messaging.sealing import erasure_mark
+from services.messaging.vocabulary import ACTIVITY_CURRENCY_DAYS
 from tests.events.cohort import Cohort, cohort
 from tests.support.databases import TestDatabases
 from tests.support.deliveries import DeliveryPlan, delivery_plans
@@ -31,6 +33,7 @@ from tests.support.keys import CONSUMER_KEYS
 
 BASE = dt.datetime(2035, 6, 1, 9, tzinfo=dt.UTC)
 RULES = guarantee.ClockRules()
+RULES_CURRENCY = ACTIVITY_CURRENCY_DAYS
 
 
 @dataclass
@@ -53,7 +56,13 @@ class Store:
             summary = guarantee.summary(session=session, now=now, rules=RULES, adviser=adviser) if published else None
             figures = _flows_within(session, first, last)
             tallies = guarantee.tally(session=session, now=now, rules=RULES, adviser=adviser)
+            day = now.date()
+            states = [person.activity_on(day, RULES_CURRENCY) for person in load_people(session)
+                      if person.adviser_on(day) == adviser]
         return {
+            # each person's activity on the day: code, lapsed, days since the spell started
+            "activity": sorted((state.code, state.lapsed, (day - state.spell.started_on).days if state.spell else -1)
+                               for state in states),
             "rows": [row.model_dump() for row in page.items],
             "summary": summary.model_dump(exclude={"as_at", "adviser"}) if summary else None,
             "tallies": {name: {"size": t.size, **t.counts, "median": t.median_days_to_offer,
@@ -130,7 +139,11 @@ def test_any_order_and_any_number_of_deliveries_give_the_same_figures(store: Sto
     rng.shuffle(noisy)
     store.deliver(noisy, batch=rng.randint(1, 9))
 
-    assert _relative_view(store, shuffled) == _relative_view(store, in_order)
+    view = _relative_view(store, shuffled)
+    assert view == _relative_view(store, in_order)
+    # the restarted person's newest activity record: NEET (610) since day 100, confirmed on day 140, current on 150;
+    # everyone else has none (810, no spell)
+    assert view["activity"] == [(610, False, 50)] + [(810, False, -1)] * 12
     # a stale snapshot arriving last must not undo the newer status
     with store.sessions() as session:
         person = session.get(Person, shuffled.restarted.profile_id)

@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlparse
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -31,6 +32,7 @@ from services.notifications.contacts import (
     ContactsUnavailable,
     EmployerContact,
     InMemoryContacts,
+    LapsedRow,
     PersonContact,
 )
 from services.notifications.main import create_app
@@ -131,10 +133,11 @@ def monday(service: Service) -> None:
     service.clock.at = MONDAY
 
 
-def new_person(service: Service, *, email: str | None = None, consent: bool = True, age: int = 19) -> YoungPerson:
-    person = YoungPerson(adviser_id="adviser-n1", registered_at=MONDAY - dt.timedelta(days=30))
+def new_person(service: Service, *, email: str | None = None, consent: bool = True, age: int = 19,
+               adviser: str = "adviser-n1") -> YoungPerson:
+    person = YoungPerson(adviser_id=adviser, registered_at=MONDAY - dt.timedelta(days=30))
     snapshot = profile_snapshot(profile_id=person.profile_id, status="neet", priority_groups=[],
-                                date_of_birth=birth_date_for_age(age, MONDAY.date()), adviser_id="adviser-n1",
+                                date_of_birth=birth_date_for_age(age, MONDAY.date()), adviser_id=adviser,
                                 registered_at=person.registered_at)
     person.version = 1
     service.contacts.people[person.profile_id] = PersonContact(
@@ -348,6 +351,62 @@ def test_advisers_daily_digest_of_people_turning_at_risk_or_overdue(service: Ser
            "then the one turned overdue and one new at risk in the afternoon; at most one a day")
 
 
+def test_advisers_daily_digest_of_people_whose_activity_lapsed_to_not_known(service: Service) -> None:
+    new_person(service)
+    new_person(service, adviser="adviser-n2")  # both advisers have people
+    colleague = AdviserContact(name="Jo Price", email="jo.price@hub.example", phone="0161 000 0002")
+    service.contacts.advisers["adviser-n2"] = colleague
+    first, second, third, moved = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    lapses = service.contacts.lapses
+    lapses["adviser-n1"] = [LapsedRow(profile_id=second, since=dt.date(2041, 12, 10)),
+                            LapsedRow(profile_id=first, since=dt.date(2041, 12, 9))]
+    lapses["adviser-n2"] = [LapsedRow(profile_id=moved, since=dt.date(2041, 12, 8))]
+    delivery = service.app.state.delivery
+    try:
+        service.clock.at = dt.datetime(2041, 12, 10, 7, 30, tzinfo=dt.UTC)  # before the digest hour
+        delivery.sweep()
+        assert service.messages("lapses:") == []
+        service.clock.at = dt.datetime(2041, 12, 10, 8, 0, tzinfo=dt.UTC)
+        delivery.sweep()
+        delivery.sweep()
+        digest = service.mail_to(ADVISER.email, 1, about="Activity not known")
+        assert [str(m["Subject"]) for m in digest] == ["Activity not known: 2 people to trace"]
+        body = digest[0].get_content()
+        assert "not known since 9 December 2041: http://" in body and f"/activity?person={first}" in body
+        assert body.index(str(first)) < body.index(str(second))  # longest not known first
+        assert "Sam" not in body  # links, never names
+        assert service.mail_to(colleague.email, 1, about="Activity not known")
+
+        service.clock.at = dt.datetime(2041, 12, 11, 8, 0, tzinfo=dt.UTC)  # the next day, nothing new
+        delivery.sweep()
+        # Later that day: the second is traced, a third lapses, and `moved` joins adviser-n1's caseload.
+        lapses["adviser-n1"] = [lapses["adviser-n1"][1], LapsedRow(profile_id=third, since=dt.date(2041, 12, 11)),
+                                LapsedRow(profile_id=moved, since=dt.date(2041, 12, 8))]
+        lapses["adviser-n2"] = []
+        service.clock.at = dt.datetime(2041, 12, 11, 15, 0, tzinfo=dt.UTC)
+        delivery.sweep()
+        delivery.sweep()
+        later = service.mail_to(ADVISER.email, 2, about="Activity not known")
+        assert str(later[1]["Subject"]) == "Activity not known: 2 people to trace"
+        told = later[1].get_content()
+        assert str(third) in told and str(moved) in told and str(first) not in told
+
+        service.clock.at = dt.datetime(2041, 12, 12, 8, 0, tzinfo=dt.UTC)  # the second lapses again
+        lapses["adviser-n1"].append(LapsedRow(profile_id=second, since=dt.date(2041, 12, 12)))
+        delivery.sweep()
+        service.settle()
+        assert sorted(m.cause for m in service.messages("lapses:")) == [
+            "lapses:adviser-n1:2041-12-10", "lapses:adviser-n1:2041-12-11", "lapses:adviser-n1:2041-12-12",
+            "lapses:adviser-n2:2041-12-10"]
+        assert [item["profile_id"] for item in service.messages("lapses:adviser-n1:2041-12-12")[0].params["items"]
+                ] == [str(second)]
+    finally:
+        lapses.clear()
+        service.contacts.advisers.pop("adviser-n2", None)
+    report("notifications: adviser lapse digest: day 1 two people; day 2 nothing at 08:00, then a new lapse and a "
+           "person moved from another caseload; day 3 a person lapsed again; at most one a day per adviser")
+
+
 def save_search(service: Service, role: Role, sub: str, **body: Any) -> dict[str, Any]:
     response = service.client.post("/searches", json=body, headers=service.headers(role, sub))
     assert response.status_code == 201, response.text
@@ -435,15 +494,18 @@ def test_erasure_deletes_searches_preferences_and_queued_mail(service: Service) 
     service.publish(referral.created(service.clock.now()))
     held = service.messages(f"referral:{referral.referral_id}")
     assert len(held) == 1
+    with service.app.state.session_factory() as session, session.begin():
+        session.add(models.LapseSeen(profile_id=person.profile_id, adviser_id="adviser-n1", since=dt.date(2041, 12, 1)))
 
     def held_of_them() -> dict[str, int]:
         with service.app.state.session_factory() as session:
             return {model.__tablename__: session.scalar(select(func.count()).select_from(model).where(
                 model.profile_id == person.profile_id)) or 0  # type: ignore[attr-defined]
                 for model in (models.Message, models.SavedSearch, models.Preference, models.DigestItem,
-                              models.Person)}
+                              models.Person, models.LapseSeen)}
     before = held_of_them()
     assert before["messages"] == 2 and before["saved_searches"] == 1 and before["preferences"] == 1
+    assert before["lapses_seen"] == 1
     service.publish(person.erased(service.clock.now()))
     assert held_of_them() == dict.fromkeys(before, 0)
     service.clock.at = dt.datetime(2041, 12, 3, 9, 0, tzinfo=dt.UTC)
@@ -572,3 +634,33 @@ def test_the_notifications_service_reads_the_list_of_clocks_and_nothing_else_at_
         refused = {path: events.get(path, headers=token).status_code
                    for path in ("/events", "/guarantee/summary", "/stats", f"/guarantee/{uuid.uuid4()}")}
         assert set(refused.values()) == {403}, refused
+
+
+def test_the_notifications_service_reads_whose_activity_lapsed_at_profiles(databases: TestDatabases,
+                                                                           tmp_path) -> None:
+    from services.common.tokens import service_token_source
+    from services.notifications.contacts import HttpContacts
+    from services.profiles.config import ProfilesSettings
+    from services.profiles.main import create_app as create_profiles_app
+    from tests.support.factories import profile_payload
+    from tests.support.live_server import live_server
+
+    settings = ProfilesSettings(database_url=databases.new_url("profiles_lapsed"), environment="test",
+                                data_dir=tmp_path, lapse_job=False)
+    clock = FixedClock(MONDAY)
+    with live_server(create_profiles_app(settings, clock=clock)) as url:
+        born = birth_date_for_age(19, MONDAY.date()).isoformat()
+        registered = httpx.post(f"{url}/profiles", json=profile_payload(status="neet", date_of_birth=born),
+                                headers=bearer(settings, Role.ADVISER, "adviser-n1"))
+        assert registered.status_code == 201, registered.text
+        signer = NotificationsSettings(environment="test").service_signer("notifications")
+        contacts = HttpContacts((url, service_token_source(signer, "profiles")), ("http://unused", str),
+                                ("http://unused", str))
+        try:
+            assert contacts.lapsed("adviser-n1") == []
+            clock.advance(days=31)
+            assert contacts.lapsed("adviser-n1") == [LapsedRow(profile_id=uuid.UUID(registered.json()["id"]),
+                                                               since=(MONDAY + dt.timedelta(days=31)).date())]
+            assert contacts.lapsed("adviser-nobody") == []
+        finally:
+            contacts.close()

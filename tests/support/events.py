@@ -21,6 +21,8 @@ from typing import Any
 from infra.seed.synthetic import HOME_DISTRICT, HOME_LATITUDE, HOME_LONGITUDE, birth_date_for_age, profile_snapshot
 from services.messaging.contract import (
     PSEUDONYMISED,
+    ActivityRecordV1,
+    ActivitySpellV1,
     EmployerSnapshotV1,
     EventEnvelope,
     EventType,
@@ -34,6 +36,7 @@ from services.messaging.contract import (
     ProfileSpecialCategoryV1,
     RecordViewedV1,
     ReferralV1,
+    SeptemberGuaranteeV1,
     SuggestedItemV1,
     SuggestionDismissedV1,
     SuggestionsServedV1,
@@ -184,6 +187,29 @@ def special_category_event(profile_id: uuid.UUID, version: int, *, send: bool, e
                          aggregate_id=str(profile_id), version=version, producer="profiles", at=at, keys=keys)
 
 
+def spell(code: int, started_on: dt.date, *confirmed_on: dt.date, ended_on: dt.date | None = None,
+          source: str = "adviser") -> ActivitySpellV1:
+    """One spell of an activity record, confirmed on the given days (none: only its start is known)."""
+    return ActivitySpellV1(spell_id=uuid.uuid4(), code=code, started_on=started_on, ended_on=ended_on,
+                           source=source, confirmed_on=list(confirmed_on),  # type: ignore[arg-type]
+                           recorded_at=dt.datetime.combine(started_on, dt.time(9), dt.UTC))
+
+
+def activity_event(profile_id: uuid.UUID, version: int, spells: list[ActivitySpellV1], *,
+                   september: dict[int, tuple[str, dt.date]] | None = None, at: dt.datetime | None = None,
+                   keys: PersonKeys | None = None) -> EventEnvelope:
+    """profile.activity_recorded: the person's whole activity record at its `version`, with September Guarantee
+    outcomes as {year: (outcome, recorded on)}."""
+    at = at or _now()
+    payload = ActivityRecordV1(
+        profile_id=profile_id, spells=spells, recorded_at=at,
+        september_guarantee=[SeptemberGuaranteeV1(year=year, outcome=outcome, recorded_on=recorded_on)  # type: ignore[arg-type]
+                             for year, (outcome, recorded_on) in (september or {}).items()],
+    )
+    return _about_person(EventType.PROFILE_ACTIVITY_RECORDED, payload, profile_id=profile_id,
+                         aggregate_id=str(profile_id), version=version, producer="profiles", at=at, keys=keys)
+
+
 def employer_event(snapshot: EmployerSnapshotV1, version: int = 1, *, at: dt.datetime | None = None) -> EventEnvelope:
     """employer.registered at version 1, employer.updated after."""
     kind = EventType.EMPLOYER_REGISTERED if version == 1 else EventType.EMPLOYER_UPDATED
@@ -264,6 +290,8 @@ class YoungPerson:
     profile_id: uuid.UUID = field(default_factory=uuid.uuid4)
     version: int = 0
     keys: PersonKeys | None = None
+    date_of_birth: dt.date | None = None
+    activity_version: int = 0
 
     def __post_init__(self) -> None:
         self.keys = self.keys or KEYS.issue(self.profile_id)
@@ -271,7 +299,8 @@ class YoungPerson:
     def snapshot(self) -> ProfileSnapshotV1:
         return profile_snapshot(
             profile_id=self.profile_id, status=self.status, priority_groups=self.priority_groups,
-            date_of_birth=birth_date_for_age(19, self.registered_at.date()), skills=["customer service"],
+            date_of_birth=self.date_of_birth or birth_date_for_age(19, self.registered_at.date()),
+            skills=["customer service"],
             qualifications=[], about="Synthetic test person.", preferred_types=["apprenticeship"],
             adviser_id=self.adviser_id, registered_at=self.registered_at,
         )
@@ -284,6 +313,19 @@ class YoungPerson:
         self.version += 1
         self.status = status
         return profile_event(self.snapshot(), self.version, at=at, keys=self.keys)
+
+    def transferred(self, adviser_id: str, at: dt.datetime) -> EventEnvelope:
+        """A caseload transfer: the profile updated with another adviser."""
+        self.version += 1
+        self.adviser_id = adviser_id
+        return profile_event(self.snapshot(), self.version, at=at, keys=self.keys)
+
+    def activity(self, *spells: ActivitySpellV1, september: dict[int, tuple[str, dt.date]] | None = None,
+                 at: dt.datetime | None = None) -> EventEnvelope:
+        """The person's whole activity record, at the record's next version."""
+        self.activity_version += 1
+        return activity_event(self.profile_id, self.activity_version, list(spells), september=september,
+                              at=at or self.registered_at, keys=self.keys)
 
     def special(self, *, send: bool, ethnicity: str | None = None, at: dt.datetime | None = None) -> EventEnvelope:
         return special_category_event(self.profile_id, max(self.version, 1), send=send, ethnicity=ethnicity,

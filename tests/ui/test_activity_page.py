@@ -30,3 +30,26 @@ def test_an_adviser_records_an_activity_and_a_refusal_and_sees_them_to_trace(sta
     to_trace = at.dataframe[0].value
     assert who.split(" (")[0] in to_trace["Name"].tolist()
     assert "830 Refused to disclose activity" in to_trace["Why"].tolist()
+
+
+def test_an_adviser_plans_an_action_for_a_person_and_marks_it_done(stack: Stack) -> None:
+    at = open_page(sign_in("adviser", "adviser-1"), "views/activity.py")
+    person = at.selectbox(key="activity_person")
+    person.select_index(0).run()
+    at.selectbox(key="action_category").select("job_search")  # in a form: sent with its button
+    at.text_input(key="action_description").input("Apply for three warehouse jobs")
+    button(at, "Add action").click().run()
+    assert not at.error, [e.value for e in at.error]
+    shown = texts(at)
+    assert "Action added: Job search, due" in shown, shown
+    planned = next(frame.value for frame in at.dataframe if "Status" in frame.value.columns)
+    row = planned[planned["What"] == "Apply for three warehouse jobs"]
+    assert row["Action"].tolist() == ["Job search"] and row["Status"].tolist() == ["Open"]
+
+    finished = at.selectbox(key="action_finished")
+    finished.select_index(next(i for i, o in enumerate(finished.options) if "Apply for three warehouse jobs" in o))
+    at.button(key="action_done").click().run()
+    assert "Marked done today." in texts(at)
+    planned = next(frame.value for frame in at.dataframe if "Status" in frame.value.columns)
+    row = planned[planned["What"] == "Apply for three warehouse jobs"]
+    assert row["Status"].tolist()[0].startswith("Done ")

@@ -20,6 +20,10 @@ LABELLED = {
     "referral statuses for young people": (labels.REFERRAL_STATUS_FOR_YOU, vocabulary.REFERRAL_STATUSES),
     "guarantee statuses": (labels.GUARANTEE, vocabulary.GUARANTEE_STATUSES),
     "oversight reasons": (labels.OVERSIGHT_REASONS, vocabulary.OVERSIGHT_SUMMARY_REASONS),
+    "action categories": (labels.ACTION_CATEGORY, vocabulary.ACTION_CATEGORIES),
+    "action statuses": (labels.ACTION_STATUS, vocabulary.ACTION_STATUSES),
+    "appointment modes": (labels.APPOINTMENT_MODE, vocabulary.APPOINTMENT_MODES),
+    "appointment outcomes": (labels.APPOINTMENT_OUTCOME, vocabulary.APPOINTMENT_OUTCOMES),
 }
 
 

@@ -239,6 +239,37 @@ class Api:
     def not_known(self, **params: Any) -> Json:
         return self.get("profiles", "/activity/not-known", **params)
 
+    def actions(self, profile_id: str) -> Json:
+        return self.get("profiles", f"/profiles/{profile_id}/actions")
+
+    def plan_action(self, profile_id: str, data: Mapping[str, Any]) -> Json:
+        return self.request("profiles", "POST", f"/profiles/{profile_id}/actions", json=dict(data))
+
+    def action_done(self, profile_id: str, action_id: str) -> Json:
+        return self.request("profiles", "POST", f"/profiles/{profile_id}/actions/{action_id}/done", json={})
+
+    def due_actions(self, **params: Any) -> Json:
+        return self.get("profiles", "/actions/due", **params)
+
+    def appointments(self, profile_id: str) -> Json:
+        return self.get("profiles", f"/profiles/{profile_id}/appointments")
+
+    def book_appointment(self, profile_id: str, data: Mapping[str, Any]) -> Json:
+        return self.request("profiles", "POST", f"/profiles/{profile_id}/appointments", json=dict(data))
+
+    def appointment_outcome(self, profile_id: str, appointment_id: str, outcome: str) -> Json:
+        return self.request("profiles", "POST", f"/profiles/{profile_id}/appointments/{appointment_id}/outcome",
+                            json={"outcome": outcome})
+
+    def transfers(self, profile_id: str) -> Json:
+        return self.get("profiles", f"/profiles/{profile_id}/transfers")
+
+    def transfer(self, profile_id: str, data: Mapping[str, Any]) -> Json:
+        return self.request("profiles", "POST", f"/profiles/{profile_id}/transfers", json=dict(data))
+
+    def advisers(self) -> Json:
+        return self.get("profiles", "/advisers")
+
     def adviser(self, adviser_id: str) -> Json | None:
         """An adviser's name, team and work contact, or None when the hub has no record of them."""
         try:

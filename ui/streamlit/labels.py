@@ -211,3 +211,11 @@ CONTACT_OUTCOME: dict[str, str] = {
     "reached": "Reached them", "no_answer": "No answer", "wrong_details": "Wrong contact details",
     "message_left": "Left a message", "refused": "Refused to say what they are doing",
 }
+ACTION_CATEGORY: dict[str, str] = {
+    "cv_and_applications": "CV and applications", "job_search": "Job search", "training_search":
+    "Finding training or a course", "benefits_advice": "Benefits advice", "wellbeing_referral":
+    "Referral for wellbeing support", "follow_up_contact": "Follow-up contact", "other": "Other",
+}
+ACTION_STATUS: dict[str, str] = {"open": "Open", "done": "Done"}
+APPOINTMENT_MODE: dict[str, str] = {"in_person": "In person", "phone": "Phone", "video": "Video call"}
+APPOINTMENT_OUTCOME: dict[str, str] = {"attended": "Attended", "missed": "Missed", "cancelled": "Cancelled"}

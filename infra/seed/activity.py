@@ -1,0 +1,204 @@
+"""Seed activity histories: advisers confirming what people are doing, activities that lapse to "not known", people
+traced (some reached, some never: 820, a few refusing: 830), and the hub's school leavers (Year 11 and Year 12
+leavers tracked from their school's return, most in education) since September of last year, so the returns have
+a winter to average. Synthetic people only; every change goes through the profiles service's own use cases at the
+time it would have happened."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from infra.seed.context import NEET, SeedContext, weighted_choice
+from infra.seed.profiles import synthetic_person
+from services.common.auth import Principal, Role
+from services.common.db import make_engine, make_session_factory, run_migrations
+from services.common.errors import RuleViolation
+from services.messaging.vocabulary import ACTIVITY_CODE_NOT_KNOWN, STATUS_OF_ACTIVITY
+from services.profiles import activity, service
+from services.profiles.config import ProfilesSettings
+from services.profiles.main import MIGRATIONS
+from services.profiles.models import ActivitySpell, Profile
+from services.profiles.schemas import ActivityCreate, ContactAttemptCreate
+
+# Share of due check-ins an adviser makes in time, by what the person is doing: a NEET person is seen often.
+KEPT_CURRENT = {"neet_available": 0.85, "neet_not_available": 0.8, "education": 0.8, "apprenticeship": 0.85,
+                "employment": 0.7, "training": 0.8, "re_engagement": 0.85}
+# Days after a lapse until the first attempt to trace the person, and between attempts.
+FIRST_ATTEMPT_DAYS, NEXT_ATTEMPT_DAYS = (2, 14), (3, 10)
+# What an attempt to trace someone finds.
+ATTEMPT_OUTCOMES = {"reached": 0.45, "no_answer": 0.3, "message_left": 0.12, "wrong_details": 0.08, "refused": 0.05}
+# What a person traced turns out to be doing.
+FOUND_DOING = {610: 0.45, 540: 0.1, 330: 0.2, 360: 0.08, 230: 0.1, 450: 0.07}
+# The school leavers' first activity, from their school's return, and later what some move on to.
+LEAVERS_DOING = {230: 0.34, 210: 0.22, 220: 0.12, 310: 0.08, 450: 0.05, 410: 0.03, 610: 0.07, 540: 0.03,
+                 620: 0.02, 630: 0.02, 330: 0.02}
+LEAVERS_PER_COHORT = 24
+DROP_OUT_SHARE = 0.15
+ADVISER_SOURCE = "adviser"
+
+
+@dataclass
+class ActivitySummary:
+    confirmations: int = 0
+    lapses: int = 0
+    attempts: Counter[str] = field(default_factory=Counter)
+    school_leavers: int = 0
+    current: Counter[str] = field(default_factory=Counter)
+
+
+def _at(day: dt.date, hour: int = 10) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC)
+
+
+class Histories:
+    """One person at a time, in time order: check-ins while they are kept current, tracing once they lapse."""
+
+    def __init__(self, ctx: SeedContext, sessions: sessionmaker[Session], settings: ProfilesSettings):
+        self.ctx = ctx
+        self.rng = ctx.rng
+        self.sessions = sessions
+        self.settings = settings
+        self.today = ctx.now.date()
+        self.summary = ActivitySummary()
+
+    def _open_spell(self, profile_id: uuid.UUID) -> ActivitySpell | None:
+        with self.sessions() as session:
+            spells = session.scalars(select(ActivitySpell).where(ActivitySpell.profile_id == profile_id,
+                                                                 ActivitySpell.ended_on.is_(None))).all()
+            return max(spells, key=lambda s: (s.started_on, s.recorded_at)) if spells else None
+
+    def _adviser(self, profile_id: uuid.UUID) -> Principal:
+        with self.sessions() as session:
+            profile = session.get(Profile, profile_id)
+            adviser_id = profile.adviser_id if profile is not None else None
+        return Principal(Role.ADVISER, adviser_id or self.ctx.adviser_ids[0])
+
+    def record(self, profile_id: uuid.UUID, code: int, day: dt.date, source: str) -> None:
+        with self.sessions() as session:
+            activity.record_activity(session=session, profile_id=profile_id,
+                                     data=ActivityCreate(code=code, started_on=day, source=source),  # type: ignore[arg-type]
+                                     principal=self._adviser(profile_id), settings=self.settings, now=_at(day))
+
+    def live(self, profile_id: uuid.UUID) -> None:
+        """From the current spell on until today: confirm it in time or let it lapse, then trace the person."""
+        while True:
+            spell = self._open_spell(profile_id)
+            if spell is None:
+                return
+            group = activity.group_of(spell.code)
+            if group == "not_known":
+                if spell.code != ACTIVITY_CODE_NOT_KNOWN or not self._trace(profile_id, spell.started_on):
+                    return
+                continue
+            lapse = activity.lapses_on(spell, self.settings)
+            due = spell.confirmed_on + dt.timedelta(days=round((lapse - spell.confirmed_on).days
+                                                               * self.rng.uniform(0.5, 0.95)))
+            if due > self.today:
+                return
+            if self.rng.random() < KEPT_CURRENT[group]:
+                with self.sessions() as session:
+                    activity.confirm_activity(session=session, profile_id=profile_id, confirmed_on=due,
+                                              principal=self._adviser(profile_id), settings=self.settings,
+                                              now=_at(due))
+                self.summary.confirmations += 1
+                continue
+            if lapse > self.today:
+                return
+            self.summary.lapses += 1
+            if not self._trace(profile_id, lapse):
+                return
+
+    def _trace(self, profile_id: uuid.UUID, lapsed_on: dt.date) -> bool:
+        """Attempts to reach a person whose activity is not known; True once they are found doing something, False
+        when they cannot be (820 after failed attempts, 830 refused) or today comes first."""
+        day = lapsed_on + dt.timedelta(days=self.rng.randint(*FIRST_ATTEMPT_DAYS))
+        while day <= self.today:
+            outcome = weighted_choice(self.rng, ATTEMPT_OUTCOMES)
+            method = self.rng.choice(("phone", "phone", "text", "email", "letter", "home_visit"))
+            with self.sessions() as session:
+                activity.record_contact_attempt(
+                    session=session, profile_id=profile_id,
+                    data=ContactAttemptCreate(method=method, outcome=outcome, attempted_on=day),  # type: ignore[arg-type]
+                    principal=self._adviser(profile_id), settings=self.settings, now=_at(day, 15))
+            self.summary.attempts[outcome] += 1
+            if outcome == "reached":
+                self.record(profile_id, weighted_choice(self.rng, FOUND_DOING), day, ADVISER_SOURCE)
+                return True
+            current = self._open_spell(profile_id)
+            if current is not None and current.code != ACTIVITY_CODE_NOT_KNOWN:
+                return False
+            day += dt.timedelta(days=self.rng.randint(*NEXT_ATTEMPT_DAYS))
+        return False
+
+    def school_leavers(self, september: dt.date, age: int) -> None:
+        """A cohort the school's return names in September: aged `age` on the 31 August before it."""
+        for _ in range(LEAVERS_PER_COHORT):
+            born = dt.date(september.year - age - 1, 9, 1) + dt.timedelta(days=self.rng.randint(0, 364))
+            registered = september + dt.timedelta(days=self.rng.randint(1, 25))
+            if registered > self.today:
+                return
+            code = weighted_choice(self.rng, LEAVERS_DOING)
+            status = STATUS_OF_ACTIVITY[activity.group_of(code)]
+            drawn = synthetic_person(self.ctx, registered)
+            groups = [g for g in drawn.priority_groups if g != NEET] + ([NEET] if status == NEET else [])
+            if code == 620 and "young_carer" not in groups:
+                groups.append("young_carer")
+            data = drawn.model_copy(update={"date_of_birth": born, "status": status, "priority_groups": groups})
+            adviser = Principal(Role.ADVISER, self.rng.choice(self.ctx.adviser_ids))
+            try:
+                with self.sessions() as session:
+                    read = service.register_profile(session=session, data=data, principal=adviser,
+                                                    settings=self.settings, now=_at(registered, 9))
+            except RuleViolation:
+                continue
+            self.record(read.id, code, registered, "school_or_college")
+            self.summary.school_leavers += 1
+            if activity.group_of(code) == "education" and self.rng.random() < DROP_OUT_SHARE:
+                left = registered + dt.timedelta(days=self.rng.randint(40, 200))
+                if left <= self.today:
+                    self.live_until(read.id, left)
+                    self.record(read.id, self.rng.choice((610, 610, 540, 330, 450)), left, "school_or_college")
+            self.live(read.id)
+
+    def live_until(self, profile_id: uuid.UUID, day: dt.date) -> None:
+        """Check-ins before `day` (a change of activity then), made in time: the school keeps the hub told."""
+        spell = self._open_spell(profile_id)
+        while spell is not None:
+            due = spell.confirmed_on + dt.timedelta(days=self.rng.randint(25, 60))
+            if due >= day or activity.lapses_on(spell, self.settings) <= due:
+                return
+            with self.sessions() as session:
+                activity.confirm_activity(session=session, profile_id=profile_id, confirmed_on=due,
+                                          principal=self._adviser(profile_id), settings=self.settings, now=_at(due))
+            self.summary.confirmations += 1
+            spell = self._open_spell(profile_id)
+
+
+def seed(ctx: SeedContext) -> ActivitySummary:
+    settings = ProfilesSettings()
+    url = settings.resolved_database_url()
+    run_migrations(url, MIGRATIONS)
+    engine = make_engine(url)
+    histories = Histories(ctx, make_session_factory(engine), settings)
+    try:
+        people = [person.profile_id for person in ctx.people]
+        for profile_id in ctx.progress(people, desc="activity histories", total=len(people)):
+            histories.live(profile_id)
+        this_september = dt.date(ctx.now.year if ctx.now.month >= 9 else ctx.now.year - 1, 9, 1)
+        last_september = this_september.replace(year=this_september.year - 1)
+        for september, age in ((last_september, 16), (last_september, 17), (this_september, 16)):
+            histories.school_leavers(september, age)
+        with histories.sessions() as session:
+            for profile in session.scalars(select(Profile)):
+                spells = list(session.scalars(select(ActivitySpell).where(ActivitySpell.profile_id == profile.id)))
+                now = activity.current_activity(spells, histories.today, settings)
+                histories.summary.current[now.group if now else "none"] += 1
+        return histories.summary
+    finally:
+        engine.dispose()
