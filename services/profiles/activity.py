@@ -403,10 +403,11 @@ def record_referral_outcome(*, session: Session, profile_id: uuid.UUID, referral
 
     Nothing is opened for a person erased since, for work experience (it starts no activity), for a referral that
     already opened its spell (a replayed event), or when the current spell is already that activity (the adviser
-    recorded it first). History is appended, never rewritten: an acceptance dated before the current spell started
-    (it reached this service after the adviser had recorded something newer) opens its spell on the day it is
-    applied, so the spells recorded in between keep their dates; the day of acceptance stays in the referral's
-    events."""
+    recorded it first). History is appended, never rewritten, so an acceptance dated before the current spell
+    started (it reached this service late) cannot open its spell on its own day: when the current spell says what
+    the person is doing, it was recorded after the acceptance and stands (nothing is opened); when it says their
+    activity is not known (8xx), the acceptance is news and opens its spell on the day it is applied. Either way the
+    day of acceptance stays in the referral's events."""
     code = ACTIVITY_CODE_OF_OPPORTUNITY_TYPE[opportunity_type]
     profile = session.get(Profile, profile_id)
     if code is None or profile is None:
@@ -418,6 +419,8 @@ def record_referral_outcome(*, session: Session, profile_id: uuid.UUID, referral
         return False
     started_on = accepted_on
     if current is not None and accepted_on < current.started_on:
+        if group_of(current.code) != "not_known":
+            return False
         started_on = max(now.date(), current.started_on)
     open_spell(session, profile, code=code, started_on=started_on, source=REFERRAL_OUTCOME, confirmed_on=started_on,
                by="referral", now=now, referral_id=referral_id)
