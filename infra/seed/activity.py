@@ -24,7 +24,7 @@ from services.profiles import activity, service
 from services.profiles.config import ProfilesSettings
 from services.profiles.main import MIGRATIONS
 from services.profiles.models import ActivitySpell, Profile
-from services.profiles.schemas import ActivityCreate, ContactAttemptCreate
+from services.profiles.schemas import ActivityCreate, ContactAttemptCreate, SeptemberGuaranteeWrite
 
 # Share of due check-ins an adviser makes in time, by what the person is doing: a NEET person is seen often.
 KEPT_CURRENT = {"neet_available": 0.85, "neet_not_available": 0.8, "education": 0.8, "apprenticeship": 0.85,
@@ -38,6 +38,10 @@ FOUND_DOING = {610: 0.45, 540: 0.1, 330: 0.2, 360: 0.08, 230: 0.1, 450: 0.07}
 # The school leavers' first activity, from their school's return, and later what some move on to.
 LEAVERS_DOING = {230: 0.34, 210: 0.22, 220: 0.12, 310: 0.08, 450: 0.05, 410: 0.03, 610: 0.07, 540: 0.03,
                  620: 0.02, 630: 0.02, 330: 0.02}
+# Whether a school leaver was made a suitable offer by the end of September, as their adviser records it (None: not
+# recorded).
+SEPTEMBER_OFFERS: dict[str | None, float] = {"offer_made": 0.8, "no_offer": 0.07, "offer_not_appropriate": 0.05,
+                                             None: 0.08}
 LEAVERS_PER_COHORT = 24
 DROP_OUT_SHARE = 0.15
 ADVISER_SOURCE = "adviser"
@@ -49,6 +53,7 @@ class ActivitySummary:
     lapses: int = 0
     attempts: Counter[str] = field(default_factory=Counter)
     school_leavers: int = 0
+    september_guarantee: Counter[str] = field(default_factory=Counter)
     current: Counter[str] = field(default_factory=Counter)
 
 
@@ -159,6 +164,14 @@ class Histories:
                 continue
             self.record(read.id, code, registered, "school_or_college")
             self.summary.school_leavers += 1
+            offer = weighted_choice(self.rng, SEPTEMBER_OFFERS)
+            if offer is not None:
+                with self.sessions() as session:
+                    activity.record_september_guarantee(
+                        session=session, profile_id=read.id, year=september.year,
+                        data=SeptemberGuaranteeWrite(outcome=offer),  # type: ignore[arg-type]
+                        principal=adviser, settings=self.settings, now=_at(registered, 11))
+                self.summary.september_guarantee[offer] += 1
             if activity.group_of(code) == "education" and self.rng.random() < DROP_OUT_SHARE:
                 left = registered + dt.timedelta(days=self.rng.randint(40, 200))
                 if left <= self.today:

@@ -15,11 +15,11 @@ from infra.seed import activity as activity_seed
 from infra.seed import profiles as profiles_seed
 from infra.seed.context import SeedContext
 from services.common.db import make_engine, make_session_factory
-from services.common.school_years import academic_age
+from services.common.school_years import academic_age, september_cohort
 from services.messaging.vocabulary import ACTIVITY_CODES, FAILED_CONTACT_OUTCOMES
 from services.profiles.activity import current_activity, lapses_on
 from services.profiles.config import ProfilesSettings
-from services.profiles.models import ActivitySpell, ContactAttempt, Profile
+from services.profiles.models import ActivitySpell, ContactAttempt, Profile, SeptemberGuarantee
 from tests.support.databases import TestDatabases
 
 NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
@@ -46,10 +46,11 @@ def seeded(databases: TestDatabases) -> dict[str, Any]:
         for attempt in session.scalars(select(ContactAttempt).order_by(ContactAttempt.attempted_on)):
             attempts[attempt.profile_id].append(attempt)
         profiles = {p.id: p for p in session.scalars(select(Profile))}
+        offers = list(session.scalars(select(SeptemberGuarantee)))
         session.expunge_all()
     engine.dispose()
     return {"ctx": ctx, "summary": summary, "settings": settings, "spells": spells, "attempts": attempts,
-            "profiles": profiles, "seeded": {p.profile_id for p in ctx.people}}
+            "profiles": profiles, "offers": offers, "seeded": {p.profile_id for p in ctx.people}}
 
 
 def test_school_leavers_are_the_16_and_17_year_olds_the_headline_measure_counts(seeded: dict[str, Any]) -> None:
@@ -99,3 +100,15 @@ def test_people_are_traced_and_820_follows_three_failed_attempts(seeded: dict[st
     now = Counter(current_activity(s, today, settings).group for s in seeded["spells"].values())  # type: ignore[union-attr]
     print(dict(now))
     assert 0 < now["not_known"] < sum(now.values()) / 4
+
+
+def test_school_leavers_have_their_september_guarantee_recorded_most_with_an_offer(seeded: dict[str, Any]) -> None:
+    offers = seeded["offers"]
+    leavers = {p.id for p in seeded["profiles"].values() if p.id not in seeded["seeded"]}
+    assert offers and {offer.profile_id for offer in offers} <= leavers
+    assert len(offers) < len(leavers)  # some not recorded
+    for offer in offers:
+        assert september_cohort(seeded["profiles"][offer.profile_id].date_of_birth, offer.year) is not None
+    outcomes = Counter(offer.outcome for offer in offers)
+    assert outcomes == seeded["summary"].september_guarantee
+    assert outcomes["offer_made"] > len(offers) / 2 and outcomes["no_offer"] + outcomes["offer_not_appropriate"] > 0
