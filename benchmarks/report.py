@@ -98,6 +98,7 @@ def table(results: dict[str, Any]) -> str:
         ("embed plain / fast (texts/s)", f"{f(results['embed_plain_per_s'], 0)} / {f(results['embed_fast_per_s'], 0)}"),
         ("fast path, speed-up, mean cosine",
          f"{results['fast_path']}, {f(results['embed_speedup'], 2)}x, {f(results['embed_cosine'], 4)}"),
+        ("index vectors embedded with", results.get("bench_embedder", "-")),
         ("service embeds with", results["service_embedder"]),
         ("event to searchable p50 / p99 (ms)",
          f"{f(results['event_to_searchable_p50_ms'], 1)} / {f(results['event_to_searchable_p99_ms'], 1)}"),

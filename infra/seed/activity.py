@@ -20,11 +20,18 @@ from services.common.auth import Principal, Role
 from services.common.db import make_engine, make_session_factory, run_migrations
 from services.common.errors import RuleViolation
 from services.messaging.vocabulary import ACTIVITY_CODE_NOT_KNOWN, STATUS_OF_ACTIVITY
-from services.profiles import activity, service
+from services.profiles import activity, adviser_work, service
 from services.profiles.config import ProfilesSettings
 from services.profiles.main import MIGRATIONS
 from services.profiles.models import ActivitySpell, Profile
-from services.profiles.schemas import ActivityCreate, ContactAttemptCreate, SeptemberGuaranteeWrite
+from services.profiles.schemas import (
+    ActivityCreate,
+    AppointmentCreate,
+    ContactAttemptCreate,
+    PlannedActionCreate,
+    SeptemberGuaranteeWrite,
+    TransferCreate,
+)
 
 # Share of due check-ins an adviser makes in time, by what the person is doing: a NEET person is seen often.
 KEPT_CURRENT = {"neet_available": 0.85, "neet_not_available": 0.8, "education": 0.8, "apprenticeship": 0.85,
@@ -45,10 +52,24 @@ SEPTEMBER_OFFERS: dict[str | None, float] = {"offer_made": 0.8, "no_offer": 0.07
 LEAVERS_PER_COHORT = 24
 DROP_OUT_SHARE = 0.15
 ADVISER_SOURCE = "adviser"
+# An adviser's work with the people waiting: actions agreed at a meeting, and the meetings.
+ACTIONS = {
+    "cv_and_applications": ("Update the CV with the new course", "Apply for two roles from the suggestions"),
+    "job_search": ("Look at the warehouse and retail jobs near home", "Register with the jobs board"),
+    "training_search": ("Visit the college open day", "Find a maths course for the evenings"),
+    "benefits_advice": ("Check the Universal Credit claim with the work coach",),
+    "follow_up_contact": ("Call to see how the interview went", "Text a reminder about the open day"),
+}
+APPOINTMENT_NOTES = ("Hub office, Wellington Road", "Phone catch-up", "Library, second floor", "Video call")
+TRANSFER_REASONS = ("Moved across town: closer to the other office", "Balancing caseloads")
+TRANSFERS = 4
 
 
 @dataclass
 class ActivitySummary:
+    actions: int = 0
+    appointments: int = 0
+    transfers: int = 0
     confirmations: int = 0
     lapses: int = 0
     attempts: Counter[str] = field(default_factory=Counter)
@@ -83,6 +104,12 @@ class Histories:
             profile = session.get(Profile, profile_id)
             adviser_id = profile.adviser_id if profile is not None else None
         return Principal(Role.ADVISER, adviser_id or self.ctx.adviser_ids[0])
+
+    def current_group(self, profile_id: uuid.UUID) -> str | None:
+        with self.sessions() as session:
+            spells = list(session.scalars(select(ActivitySpell).where(ActivitySpell.profile_id == profile_id)))
+        now = activity.current_activity(spells, self.today, self.settings)
+        return now.group if now else None
 
     def record(self, profile_id: uuid.UUID, code: int, day: dt.date, source: str) -> None:
         with self.sessions() as session:
@@ -179,6 +206,59 @@ class Histories:
                     self.record(read.id, self.rng.choice((610, 610, 540, 330, 450)), left, "school_or_college")
             self.live(read.id)
 
+    def adviser_work(self, profile_id: uuid.UUID) -> None:
+        """The last six weeks of a waiting person's work with their adviser: a meeting every fortnight or so (missed
+        now and then), actions agreed at each (most done, some late), and the next meeting booked."""
+        rng, adviser = self.rng, self._adviser(profile_id)
+        day = self.today - dt.timedelta(days=rng.randint(28, 42))
+        while day < self.today:
+            met = _at(day, rng.choice((10, 11, 14, 15)))
+            with self.sessions() as session:
+                booked = adviser_work.book_appointment(
+                    session=session, profile_id=profile_id, now=met - dt.timedelta(days=7), principal=adviser,
+                    data=AppointmentCreate(starts_at=met, mode=rng.choice(("in_person", "in_person", "phone")),  # type: ignore[arg-type]
+                                           notes=rng.choice(APPOINTMENT_NOTES)))
+                attended = rng.random() < 0.8
+                adviser_work.record_outcome(session=session, profile_id=profile_id, appointment_id=booked.id,
+                                            outcome="attended" if attended else "missed", principal=adviser, now=met)
+            self.summary.appointments += 1
+            if attended:
+                category = rng.choice(list(ACTIONS))
+                due = day + dt.timedelta(days=rng.randint(5, 14))
+                with self.sessions() as session:
+                    action = adviser_work.plan_action(
+                        session=session, profile_id=profile_id, principal=adviser, now=met,
+                        data=PlannedActionCreate(category=category, description=rng.choice(ACTIONS[category]),  # type: ignore[arg-type]
+                                                 due_on=due))
+                    done = due + dt.timedelta(days=rng.randint(-4, 3))
+                    if done <= self.today and rng.random() < 0.75:
+                        adviser_work.mark_done(session=session, profile_id=profile_id, action_id=action.id,
+                                               done_on=max(done, day), principal=adviser, now=_at(max(done, day), 16))
+                self.summary.actions += 1
+            day += dt.timedelta(days=rng.randint(10, 18))
+        with self.sessions() as session:
+            adviser_work.book_appointment(
+                session=session, profile_id=profile_id, principal=adviser, now=self.ctx.now,
+                data=AppointmentCreate(starts_at=_at(day, rng.choice((10, 14))), mode="in_person",
+                                       notes=rng.choice(APPOINTMENT_NOTES)))
+        self.summary.appointments += 1
+
+    def transfer(self, profile_id: uuid.UUID) -> None:
+        """Move a person to the other adviser's caseload, a few days ago."""
+        adviser = self._adviser(profile_id)
+        others = [a for a in self.ctx.adviser_ids if a != adviser.sub]
+        with self.sessions() as session:
+            profile = session.get(Profile, profile_id)
+            if profile is None or not others:
+                return
+            when = max(profile.updated_at + dt.timedelta(minutes=5), self.ctx.now - dt.timedelta(days=6))
+            if when > self.ctx.now:
+                return
+            adviser_work.transfer(session=session, profile_id=profile_id, principal=adviser, settings=self.settings,
+                                  now=when, data=TransferCreate(to_adviser_id=self.rng.choice(others),
+                                                                reason=self.rng.choice(TRANSFER_REASONS)))
+        self.summary.transfers += 1
+
     def live_until(self, profile_id: uuid.UUID, day: dt.date) -> None:
         """Check-ins before `day` (a change of activity then), made in time: the school keeps the hub told."""
         spell = self._open_spell(profile_id)
@@ -207,11 +287,15 @@ def seed(ctx: SeedContext) -> ActivitySummary:
         last_september = this_september.replace(year=this_september.year - 1)
         for september, age in ((last_september, 16), (last_september, 17), (this_september, 16)):
             histories.school_leavers(september, age)
+        waiting = [p for p in people if histories.current_group(p) in ("neet_available", "neet_not_available")]
+        for profile_id in waiting[: len(waiting) // 2]:
+            histories.adviser_work(profile_id)
+        for profile_id in ctx.rng.sample(waiting, min(TRANSFERS, len(waiting))):
+            histories.transfer(profile_id)
         with histories.sessions() as session:
-            for profile in session.scalars(select(Profile)):
-                spells = list(session.scalars(select(ActivitySpell).where(ActivitySpell.profile_id == profile.id)))
-                now = activity.current_activity(spells, histories.today, settings)
-                histories.summary.current[now.group if now else "none"] += 1
+            everyone = list(session.scalars(select(Profile.id)))
+        for profile_id in everyone:
+            histories.summary.current[histories.current_group(profile_id) or "none"] += 1
         return histories.summary
     finally:
         engine.dispose()

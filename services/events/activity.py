@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -116,8 +116,20 @@ class PersonRecord:
         return academic_age(self.date_of_birth, day) if self.date_of_birth else None
 
 
-def load_people(session: Session, only: uuid.UUID | None = None) -> list[PersonRecord]:
-    """Everyone registered (and not erased), or `only` that person, with their records, in four queries."""
+def as_known_on(spells: Sequence[Spell], day: dt.date) -> tuple[Spell, ...]:
+    """The spells as the record stood at the end of `day`: those recorded by then, the latest of them still open (what
+    ended it was recorded later), so a figure as at a day stays what it was on that day."""
+    known = [spell for spell in spells if spell.recorded_at.date() <= day]
+    if not known:
+        return ()
+    latest = max(known, key=lambda spell: (spell.started_on, spell.recorded_at))
+    return tuple(replace(spell, ended_on=None) if spell is latest else spell for spell in known)
+
+
+def load_people(session: Session, only: uuid.UUID | None = None,
+                known_on: dt.date | None = None) -> list[PersonRecord]:
+    """Everyone registered (and not erased), or `only` that person, with their records, in four queries; with
+    `known_on`, the activity records as they stood at the end of that day."""
 
     def of(query: Any, column: Any) -> Any:
         return query if only is None else query.where(column == only)
@@ -145,7 +157,8 @@ def load_people(session: Session, only: uuid.UUID | None = None) -> list[PersonR
             postcode_district=person.postcode_district,
             groups=tuple(groups_of(person)),
             advisers=tuple(advisers.get(person.profile_id, [(person.registered_at.date(), 0, person.adviser_id)])),
-            spells=tuple(spells.get(person.profile_id, ())),
+            spells=(tuple(spells.get(person.profile_id, ())) if known_on is None
+                    else as_known_on(spells.get(person.profile_id, ()), known_on)),
             september=september.get(person.profile_id, {}),
         )
         for person in session.scalars(of(select(Person).where(Person.registered_at.is_not(None)), Person.profile_id))

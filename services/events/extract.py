@@ -60,7 +60,7 @@ def activity_extract(*, session: Session, month: str, as_at: dt.date, adviser: s
         raise RuleViolation("month", "ended_by_as_at",
                             f"month {month} ends on {end.isoformat()}, after as_at ({as_at.isoformat()})")
     rows = []
-    for person in load_people(session):
+    for person in load_people(session, known_on=as_at):
         holder = person.adviser_on(end)
         if not person.known_on(end) or (adviser is not None and holder != adviser):
             continue

@@ -263,7 +263,7 @@ def headline(*, session: Session, as_at: dt.date, winter: int | None, adviser: s
     if not reached:
         raise RuleViolation("winter", "reached_by_as_at",
                             f"the winter {winter} starts being counted on {ends[0].isoformat()}, after as_at")
-    people = load_people(session)
+    people = load_people(session, known_on=as_at)
     groups = ("all", *PRIORITY_GROUPS)
 
     def build(in_scope: InScope, town: bool) -> list[Breakdown]:
@@ -437,7 +437,7 @@ def indicators(*, session: Session, as_at: dt.date, since: dt.date | None, advis
     since = add_months(as_at, -12) + dt.timedelta(days=1) if since is None else since
     if since > as_at:
         raise RuleViolation("since", "on_or_before_as_at", "since must be on or before as_at")
-    people = load_people(session)
+    people = load_people(session, known_on=as_at)
     by_id = {person.profile_id: person for person in people}
     waiting = [(by_id[episode.profile_id], episode) for episode in session.scalars(select(Episode))
                if episode.profile_id in by_id and waiting_on(started_at=episode.started_at, ended_at=episode.ended_at,
@@ -528,7 +528,8 @@ def september_guarantee(*, session: Session, as_at: dt.date, year: int | None, a
     year = newest if year is None else year
     if year > newest:
         raise RuleViolation("year", "reached_by_as_at", f"year must be {newest} or earlier as at {as_at.isoformat()}")
-    people = [person for person in load_people(session) if person.known_on(as_at) and person.date_of_birth]
+    people = [person for person in load_people(session, known_on=as_at)
+              if person.known_on(as_at) and person.date_of_birth]
 
     def build(in_scope: InScope, _town: bool) -> list[Breakdown]:
         counts = {cohort: dict.fromkeys(SEPTEMBER_CATEGORIES, 0) for cohort in SEPTEMBER_COHORTS}

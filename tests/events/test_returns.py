@@ -4,6 +4,7 @@ hand below (the arithmetic in the comments), never by the code under test."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import uuid
 from collections.abc import Iterator, Sequence
@@ -185,6 +186,28 @@ def test_currency_lapses_as_at_a_past_month_end_in_the_extract(store: Store) -> 
     assert str(winter.b.profile_id) not in january
     assert [(row.month, row.rows, row.downloaded_by) for row in downloads] == [("2024-12", 9, "adv-a"),
                                                                                ("2025-01", 10, "adv-a")]
+
+
+def test_a_figure_as_at_a_day_stays_what_it_was_though_a_later_record_reaches_back(store: Store) -> None:
+    """On 10 January the adviser learns that p has been working since 28 December: a return as at 5 January still
+    counts p NEET on 31 December (as the record stood then); as at 15 January it counts p participating."""
+    p = person(D(2024, 10, 1), D(2008, 1, 15))  # academic 16 that winter
+    neet = spell(610, D(2024, 12, 1), D(2024, 12, 20), ended_on=D(2024, 12, 28))
+    working = spell(330, D(2024, 12, 28)).model_copy(update={"recorded_at": at(D(2025, 1, 10))})
+    store.deliver([p.registered(), p.activity(spell(610, D(2024, 12, 1), D(2024, 12, 20))), p.activity(neet, working)])
+
+    def december(as_at: dt.date) -> dict[str, object]:
+        with store.sessions() as session:
+            read = returns.headline(session=session, as_at=as_at, winter=2024, adviser=None, rules=OPEN)
+            rows = list(csv.DictReader(io.StringIO(extract.activity_extract(
+                session=session, month="2024-12", as_at=as_at, adviser=None, currency=OPEN.currency,
+                downloaded_by="adv-a", now=at(as_at)))))
+        everyone = next(row for row in read.months[D(2024, 12, 31)] if row.label == "all")
+        return {"neet": everyone.counts["neet"].value, "participating": everyone.counts["participating"].value,
+                "code": rows[0]["activity_code"]}
+
+    assert december(D(2025, 1, 5)) == {"neet": 1, "participating": 0, "code": "610"}
+    assert december(D(2025, 1, 15)) == {"neet": 0, "participating": 1, "code": "330"}
 
 
 # ---- The Youth Guarantee indicators, as at 2026-06-30 over exits since 2024-07-01 (deadline 120 days) ----

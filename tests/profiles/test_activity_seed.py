@@ -19,7 +19,15 @@ from services.common.school_years import academic_age, september_cohort
 from services.messaging.vocabulary import ACTIVITY_CODES, FAILED_CONTACT_OUTCOMES
 from services.profiles.activity import current_activity, lapses_on
 from services.profiles.config import ProfilesSettings
-from services.profiles.models import ActivitySpell, ContactAttempt, Profile, SeptemberGuarantee
+from services.profiles.models import (
+    ActivitySpell,
+    Appointment,
+    CaseloadTransfer,
+    ContactAttempt,
+    PlannedAction,
+    Profile,
+    SeptemberGuarantee,
+)
 from tests.support.databases import TestDatabases
 
 NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
@@ -46,11 +54,14 @@ def seeded(databases: TestDatabases) -> dict[str, Any]:
         for attempt in session.scalars(select(ContactAttempt).order_by(ContactAttempt.attempted_on)):
             attempts[attempt.profile_id].append(attempt)
         profiles = {p.id: p for p in session.scalars(select(Profile))}
-        offers = list(session.scalars(select(SeptemberGuarantee)))
+        work = {"actions": session.scalars(select(PlannedAction)).all(),
+                "appointments": session.scalars(select(Appointment)).all(),
+                "transfers": session.scalars(select(CaseloadTransfer)).all(),
+                "offers": session.scalars(select(SeptemberGuarantee)).all()}
         session.expunge_all()
     engine.dispose()
     return {"ctx": ctx, "summary": summary, "settings": settings, "spells": spells, "attempts": attempts,
-            "profiles": profiles, "offers": offers, "seeded": {p.profile_id for p in ctx.people}}
+            "profiles": profiles, **work, "seeded": {p.profile_id for p in ctx.people}}
 
 
 def test_school_leavers_are_the_16_and_17_year_olds_the_headline_measure_counts(seeded: dict[str, Any]) -> None:
@@ -112,3 +123,17 @@ def test_school_leavers_have_their_september_guarantee_recorded_most_with_an_off
     outcomes = Counter(offer.outcome for offer in offers)
     assert outcomes == seeded["summary"].september_guarantee
     assert outcomes["offer_made"] > len(offers) / 2 and outcomes["no_offer"] + outcomes["offer_not_appropriate"] > 0
+
+
+def test_waiting_people_have_actions_appointments_and_some_moved_caseload(seeded: dict[str, Any]) -> None:
+    today = NOW.date()
+    actions, appointments = seeded["actions"], seeded["appointments"]
+    assert len({a.profile_id for a in actions}) >= 5
+    assert any(a.status == "done" for a in actions)
+    assert any(a.status == "open" and a.due_on < today for a in actions)  # late: on the adviser's due list
+    assert any(a.outcome == "missed" for a in appointments) and any(a.outcome == "attended" for a in appointments)
+    upcoming = [a for a in appointments if a.starts_at.date() >= today]
+    assert upcoming and all(a.outcome is None for a in upcoming)
+    transfers = seeded["transfers"]
+    assert transfers and all(t.from_adviser_id != t.to_adviser_id for t in transfers)
+    assert all(seeded["profiles"][t.profile_id].adviser_id == t.to_adviser_id for t in transfers)

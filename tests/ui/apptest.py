@@ -22,6 +22,7 @@ PAGES: dict[str, dict[str, str | None]] = {
         "views/opportunities.py": "Opportunities",
         "views/dashboard.py": "Guarantee dashboard",
         "views/activity.py": "Activity and tracing",
+        "views/returns.py": "Returns and indicators",
     },
     "employer": {
         "views/my_opportunities.py": "My opportunities",

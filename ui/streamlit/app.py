@@ -46,6 +46,7 @@ def pages_for(role: Role | None) -> dict[str, list[st.Page]]:
             st.Page("views/activity.py", title="Activity and tracing", icon=":material/fact_check:"),
             st.Page("views/opportunities.py", title="Opportunities", icon=":material/map:"),
             st.Page("views/dashboard.py", title="Guarantee dashboard", icon=":material/monitoring:"),
+            st.Page("views/returns.py", title="Returns and indicators", icon=":material/summarize:"),
             email, transparency, opportunity, referral,
         ]}
     if role is Role.EMPLOYER:

@@ -135,7 +135,8 @@ class Api:
         self.token = token
 
     def request(
-        self, service: str, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Json = None
+        self, service: str, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Json = None,
+        text: bool = False,
     ) -> Json:
         url = self.settings.service_url(service) + path
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
@@ -159,6 +160,8 @@ class Api:
             raise error_from_response(service, response)
         if response.status_code == 204 or not response.content:
             return None
+        if text:
+            return response.text
         try:
             return response.json()
         except ValueError as exc:
@@ -393,6 +396,15 @@ class Api:
     def exposure(self) -> Json:
         """Each priority group's share of the candidate lists' exposure against its share of eligible candidates."""
         return self.get("events", "/exposure")
+
+    def returns(self, table: str, **params: Any) -> Json:
+        """A return's figures (`headline`, `indicators`, `september-guarantee`) for the town or one caseload."""
+        return self.get("events", f"/returns/{table}", **params)
+
+    def returns_csv(self, table: str, **params: Any) -> str:
+        """A return as CSV (`headline`, `indicators`, `september-guarantee`, or `extract`: the monthly activity
+        extract, whose every download is recorded)."""
+        return str(self.request("events", "GET", f"/returns/{table}.csv", params=params, text=True) or "")
 
     def views_of(self, profile_id: uuid.UUID | str) -> Json:
         """Who has looked at a young person's record (advisers, and employers through a referral)."""

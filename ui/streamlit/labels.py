@@ -219,3 +219,17 @@ ACTION_CATEGORY: dict[str, str] = {
 ACTION_STATUS: dict[str, str] = {"open": "Open", "done": "Done"}
 APPOINTMENT_MODE: dict[str, str] = {"in_person": "In person", "phone": "Phone", "video": "Video call"}
 APPOINTMENT_OUTCOME: dict[str, str] = {"attended": "Attended", "missed": "Missed", "cancelled": "Cancelled"}
+ACTIVITY_GROUP: dict[str, str] = {
+    "education": "Education", "apprenticeship": "Apprenticeship", "employment": "Employment", "training": "Training",
+    "re_engagement": "Re-engagement", "neet_available": "NEET, available", "neet_not_available": "NEET, not available",
+    "not_known": "Not known", "unknown": "Unknown", "not_yet_due": "Not yet due",
+}
+SEPTEMBER_OUTCOME: dict[str, str] = {
+    "offer_made": "Offer made", "no_offer": "No offer", "offer_not_appropriate": "Offer not appropriate",
+    "not_recorded": "Not recorded",
+}
+SEPTEMBER_COHORT: dict[str, str] = {"year_11": "Year 11 leavers", "year_12": "Year 12 leavers", "all": "Both"}
+EXIT_TYPE: dict[str, str] = {
+    "offer_accepted": "Accepted an offer", "offer_made": "Offered (not accepted yet)",
+    "activity_change": "Moved on by themselves", "not_known": "Lost contact (not known)",
+}

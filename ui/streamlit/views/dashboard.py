@@ -13,6 +13,7 @@ import streamlit as st
 from services.common.auth import Role
 from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
+from ui.streamlit.figures import HIDDEN, figure, hidden_means
 from ui.streamlit.oversight import summary_section
 from ui.streamlit.widgets import require
 
@@ -27,20 +28,7 @@ summary = session.attempt(lambda: client.guarantee_summary(adviser=user.sub if s
 if summary is None:
     st.stop()
 threshold = summary["suppression_threshold"]
-HIDDEN = "hidden"
-HIDDEN_MEANS = (f"Hidden: fewer than {threshold} people, or a figure that would let such a count be worked out "
-                "from the others.")
-
-
-def figure(value: dict[str, Any], *, percent: bool = False, days: bool = False) -> str:
-    if value["suppressed"] or value["value"] is None:
-        return HIDDEN if value["suppressed"] else "none yet"
-    number = float(value["value"])
-    if percent:
-        return f"{number * 100:.0f}%"
-    if days:
-        return f"{number:.0f} days"
-    return f"{number:.0f}"
+HIDDEN_MEANS = hidden_means(threshold)
 
 
 overall = summary["overall"]
