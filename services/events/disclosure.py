@@ -155,16 +155,32 @@ def exposed_cells(
     return exposed
 
 
-def _neighbours(table: Table, key: Key) -> set[Key]:
+def _neighbours(table: Table, key: Key, *, bounds: bool = True) -> set[Key]:
+    """The cells sharing a relation with `key`: its sums, and with `bounds` the relations that only bound it."""
     related: set[Key] = set()
-    for total, parts in (*table.sums, *table.sums_at_most):
+    for total, parts in (*table.sums, *(table.sums_at_most if bounds else ())):
         if key == total or key in parts:
             related.update((total, *parts))
-    for small, large in table.at_most:
+    for small, large in table.at_most if bounds else ():
         if key in (small, large):
             related.update((small, large))
     related.discard(key)
     return related
+
+
+def _nearest_shown(table: Table, key: Key, hidden: set[Key]) -> set[Key]:
+    """The shown non-zero counts sharing a sum with `key`, or, when all it shares one with are hidden already, with
+    those (and so on: a total worked out as the difference of two shown counts, size less the rest, is protected by
+    hiding one of them); only when no sum leads to one, the same through the bounds."""
+    for bounds in (False, True):  # a sum pins a cell; a bound alone rarely does, so sums are looked at first
+        seen, layer = {key}, {key}
+        while layer:
+            layer = {other for cell in layer for other in _neighbours(table, cell, bounds=bounds)} - seen
+            seen |= layer
+            shown = {other for other in layer if other not in hidden and table.values[other] > 0}
+            if shown:
+                return shown
+    return set()
 
 
 def protect(table: Table, threshold: int) -> Protection:
@@ -227,7 +243,7 @@ def _protect_cached(frozen: _Frozen, threshold: int) -> Protection:
         # For each exposed cell the smallest shown count it shares a relation with, all in one round.
         chosen = set()
         for key in sorted(exposed):
-            candidates = [other for other in _neighbours(table, key) if other not in hidden and table.values[other] > 0]
+            candidates = _nearest_shown(table, key, hidden)
             if candidates:
                 chosen.add(min(candidates, key=lambda other: (table.values[other], other)))
         if not chosen:

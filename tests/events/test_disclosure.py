@@ -273,3 +273,22 @@ def test_every_month_and_all_time_together_pin_no_hidden_count() -> None:
     print(f"\nevery month and all time, read together: {runs} towns, {hidden_total} hidden figures, each with at "
           f"least {least} possible values")
     assert hidden_total > 100
+
+
+def test_a_combined_count_hidden_to_protect_another_is_not_left_to_be_worked_out_as_the_size_less_the_rest() -> None:
+    """NEET 2 and not known 3 are hidden; "NEET or not known" (5) is hidden too, to protect a count of 1 it makes up a
+    total with. With the size (20) and participating (15) shown, 20 - 15 = 5 would still give it away, and so the 1:
+    one of those is hidden as well, though neither shares a sum with it directly."""
+    from services.events.disclosure import Table, exposed_cells, protect
+
+    values = {"size": 20, "neet": 2, "not_known": 3, "participating": 15, "neet_or_not_known": 5, "other": 1,
+              "total": 6}
+    table = Table(values={(cell,): value for cell, value in values.items()},
+                  sums=[(("size",), (("neet",), ("not_known",), ("participating",))),
+                        (("neet_or_not_known",), (("neet",), ("not_known",))),
+                        (("total",), (("neet_or_not_known",), ("other",)))])
+    protection = protect(table, 5)
+    assert protection.exposed == frozenset()
+    assert {("neet",), ("not_known",), ("other",), ("neet_or_not_known",)} <= protection.hidden
+    assert ("participating",) in protection.hidden or ("size",) in protection.hidden
+    assert exposed_cells(table, set(protection.hidden), []) == set()
