@@ -336,31 +336,47 @@ def apply_lapses(*, session: Session, settings: ProfilesSettings, now: dt.dateti
     return lapsed
 
 
+def not_known_since(spells: list[ActivitySpell], current: Current) -> dt.date:
+    """The day a person not known today stopped being known: back through not known spells (810 then 820, say)."""
+    since = current.since
+    if not current.written:
+        return since
+    while True:
+        before = [s for s in spells if s.ended_on == since and s.started_on < since and group_of(s.code) == "not_known"]
+        if not before:
+            return since
+        since = min(s.started_on for s in before)
+
+
 def trace_queue(*, session: Session, today: dt.date, settings: ProfilesSettings,
                 adviser_id: str | None = None) -> TraceQueue:
     """People whose activity is not known today (lapsed or recorded so), longest not known first, with their
-    contact attempts since: the adviser's list of whom to trace."""
+    contact attempts since they stopped being known: the adviser's list of whom to trace."""
     people = select(Profile)
     if adviser_id:
         people = people.where(Profile.adviser_id == adviser_id)
     profiles = {profile.id: profile for profile in session.scalars(people)}
+    ids = people.with_only_columns(Profile.id).scalar_subquery()
     spells_of: dict[uuid.UUID, list[ActivitySpell]] = {}
-    for spell in session.scalars(select(ActivitySpell).where(ActivitySpell.profile_id.in_(people.with_only_columns(
-            Profile.id).scalar_subquery())).order_by(ActivitySpell.started_on, ActivitySpell.recorded_at)):
+    for spell in session.scalars(select(ActivitySpell).where(ActivitySpell.profile_id.in_(ids))
+                                 .order_by(ActivitySpell.started_on, ActivitySpell.recorded_at)):
         spells_of.setdefault(spell.profile_id, []).append(spell)
+    attempts_of: dict[uuid.UUID, list[ContactAttempt]] = {}
+    for attempt in session.scalars(select(ContactAttempt).where(ContactAttempt.profile_id.in_(ids))
+                                   .order_by(ContactAttempt.attempted_on, ContactAttempt.recorded_at)):
+        attempts_of.setdefault(attempt.profile_id, []).append(attempt)
     items = []
     for profile_id, spells in spells_of.items():
         profile = profiles[profile_id]
         current = current_activity(spells, today, settings)
         if current is None or current.group != "not_known":
             continue
-        attempts = session.scalars(select(ContactAttempt).where(
-            ContactAttempt.profile_id == profile.id, ContactAttempt.attempted_on >= current.since)
-            .order_by(ContactAttempt.attempted_on)).all()
+        since = not_known_since(spells, current)
+        attempts = [a for a in attempts_of.get(profile_id, []) if a.attempted_on >= since]
         items.append(TraceItem(
             profile_id=profile.id, given_name=profile.given_name, family_name=profile.family_name,
             adviser_id=profile.adviser_id, code=current.code, label=ACTIVITY_CODES[current.code][1],
-            since=current.since, lapsed_from=current.lapsed_from, attempts=len(attempts),
+            since=since, lapsed_from=current.lapsed_from, attempts=len(attempts),
             failed_attempts=sum(a.outcome in FAILED_CONTACT_OUTCOMES for a in attempts),
             last_attempt_on=attempts[-1].attempted_on if attempts else None))
     items.sort(key=lambda item: (item.since, str(item.profile_id)))

@@ -130,15 +130,19 @@ def test_failed_contacts_after_the_lapse_make_cannot_be_contacted_and_a_refusal_
     hub.clock.advance(days=NEET_DAYS + 5)
     first = hub.attempt(pid, "no_answer")
     assert first["current_code"] == 810 and first["lapsed_from"] == 610
+    hub.clock.advance(days=2)
     hub.attempt(pid, "wrong_details")
     assert hub.record(pid)["current_code"] == 810
+    hub.clock.advance(days=2)
     third = hub.attempt(pid, "message_left")
     assert (third["current_code"], third["current_label"]) == (820, "Cannot be contacted")
     assert [s["code"] for s in third["spells"]] == [820, 810, 610]
     assert hub.status(pid) == "not_known"
     queue = hub.client.get("/activity/not-known", headers=hub.as_("adviser")).json()["items"]
     ours = {item["profile_id"]: item for item in queue}
-    assert (ours[pid]["code"], ours[pid]["failed_attempts"], ours[pid]["attempts"]) == (820, 3, 3)
+    # On the list since they stopped being known (the lapse), with every attempt since: not since the 820.
+    assert (ours[pid]["code"], ours[pid]["since"], ours[pid]["failed_attempts"], ours[pid]["attempts"]) == (
+        820, first["current_since"], 3, 3)
     assert hub.attempt(refuses, "refused")["current_code"] == 830
     # Found again: a new activity ends the not known spell and takes them off the list.
     hub.post(f"/profiles/{pid}/activity", {"code": 230, "started_on": hub.clock.today().isoformat(),
