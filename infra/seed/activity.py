@@ -43,13 +43,15 @@ ATTEMPT_OUTCOMES = {"reached": 0.45, "no_answer": 0.3, "message_left": 0.12, "wr
 # What a person traced turns out to be doing.
 FOUND_DOING = {610: 0.45, 540: 0.1, 330: 0.2, 360: 0.08, 230: 0.1, 450: 0.07}
 # The school leavers' first activity, from their school's return, and later what some move on to.
-LEAVERS_DOING = {230: 0.34, 210: 0.22, 220: 0.12, 310: 0.08, 450: 0.05, 410: 0.03, 610: 0.07, 540: 0.03,
-                 620: 0.02, 630: 0.02, 330: 0.02}
+LEAVERS_DOING = {230: 0.32, 210: 0.2, 220: 0.11, 310: 0.07, 450: 0.05, 410: 0.03, 610: 0.08, 540: 0.03,
+                 620: 0.02, 630: 0.02, 330: 0.02, 810: 0.1}
+# A leaver the school's return could not place (810) is traced when the hub's tracing reaches them: weeks or months.
+LEAVERS_TRACED_AFTER_DAYS = (45, 240)
 # Whether a school leaver was made a suitable offer by the end of September, as their adviser records it (None: not
 # recorded).
-SEPTEMBER_OFFERS: dict[str | None, float] = {"offer_made": 0.8, "no_offer": 0.07, "offer_not_appropriate": 0.05,
+SEPTEMBER_OFFERS: dict[str | None, float] = {"offer_made": 0.72, "no_offer": 0.12, "offer_not_appropriate": 0.08,
                                              None: 0.08}
-LEAVERS_PER_COHORT = 24
+LEAVERS_PER_COHORT = 90
 DROP_OUT_SHARE = 0.15
 ADVISER_SOURCE = "adviser"
 # An adviser's work with the people waiting: actions agreed at a meeting, and the meetings.
@@ -168,13 +170,14 @@ class Histories:
             day += dt.timedelta(days=self.rng.randint(*NEXT_ATTEMPT_DAYS))
         return False
 
-    def school_leavers(self, september: dt.date, age: int) -> None:
+    def school_leavers(self, september: dt.date, age: int) -> list[uuid.UUID]:
         """A cohort the school's return names in September: aged `age` on the 31 August before it."""
+        cohort: list[uuid.UUID] = []
         for _ in range(LEAVERS_PER_COHORT):
             born = dt.date(september.year - age - 1, 9, 1) + dt.timedelta(days=self.rng.randint(0, 364))
             registered = september + dt.timedelta(days=self.rng.randint(1, 25))
             if registered > self.today:
-                return
+                return cohort
             code = weighted_choice(self.rng, LEAVERS_DOING)
             status = STATUS_OF_ACTIVITY[activity.group_of(code)]
             drawn = synthetic_person(self.ctx, registered)
@@ -189,22 +192,32 @@ class Histories:
                                                     settings=self.settings, now=_at(registered, 9))
             except RuleViolation:
                 continue
-            self.record(read.id, code, registered, "school_or_college")
+            if code != activity.CODE_OF_STATUS[status]:  # type: ignore[index]
+                self.record(read.id, code, registered, "school_or_college")
             self.summary.school_leavers += 1
-            offer = weighted_choice(self.rng, SEPTEMBER_OFFERS)
-            if offer is not None:
-                with self.sessions() as session:
-                    activity.record_september_guarantee(
-                        session=session, profile_id=read.id, year=september.year,
-                        data=SeptemberGuaranteeWrite(outcome=offer),  # type: ignore[arg-type]
-                        principal=adviser, settings=self.settings, now=_at(registered, 11))
-                self.summary.september_guarantee[offer] += 1
+            cohort.append(read.id)
+            self.september_offer(read.id, september.year, registered)
+            if code == ACTIVITY_CODE_NOT_KNOWN:
+                self._trace(read.id, registered + dt.timedelta(days=self.rng.randint(*LEAVERS_TRACED_AFTER_DAYS)))
             if activity.group_of(code) == "education" and self.rng.random() < DROP_OUT_SHARE:
                 left = registered + dt.timedelta(days=self.rng.randint(40, 200))
                 if left <= self.today:
                     self.live_until(read.id, left)
                     self.record(read.id, self.rng.choice((610, 610, 540, 330, 450)), left, "school_or_college")
             self.live(read.id)
+        return cohort
+
+    def september_offer(self, profile_id: uuid.UUID, year: int, day: dt.date) -> None:
+        """Whether the adviser recorded a suitable offer by the end of that September (sometimes nothing)."""
+        offer = weighted_choice(self.rng, SEPTEMBER_OFFERS)
+        if offer is None or day > self.today:
+            return
+        with self.sessions() as session:
+            activity.record_september_guarantee(
+                session=session, profile_id=profile_id, year=year,
+                data=SeptemberGuaranteeWrite(outcome=offer),  # type: ignore[arg-type]
+                principal=self._adviser(profile_id), settings=self.settings, now=_at(day, 11))
+        self.summary.september_guarantee[offer] += 1
 
     def adviser_work(self, profile_id: uuid.UUID) -> None:
         """The last six weeks of a waiting person's work with their adviser: a meeting every fortnight or so (missed
@@ -285,8 +298,12 @@ def seed(ctx: SeedContext) -> ActivitySummary:
             histories.live(profile_id)
         this_september = dt.date(ctx.now.year if ctx.now.month >= 9 else ctx.now.year - 1, 9, 1)
         last_september = this_september.replace(year=this_september.year - 1)
-        for september, age in ((last_september, 16), (last_september, 17), (this_september, 16)):
-            histories.school_leavers(september, age)
+        staying_on = histories.school_leavers(last_september, 16)
+        histories.school_leavers(last_september, 17)
+        histories.school_leavers(this_september, 16)
+        for profile_id in staying_on:  # leaving Year 12 this summer: the guarantee again
+            histories.september_offer(profile_id, this_september.year,
+                                      this_september + dt.timedelta(days=ctx.rng.randint(3, 28)))
         waiting = [p for p in people if histories.current_group(p) in ("neet_available", "neet_not_available")]
         for profile_id in waiting[: len(waiting) // 2]:
             histories.adviser_work(profile_id)

@@ -49,12 +49,12 @@ def rows_frame(rows: list[dict[str, Any]], names: dict[str, str], label_of: dict
 def shares_chart(points: list[dict[str, Any]], x: str, x_title: str, *, sort: list[str] | None = None) -> None:
     """Stacked shares (0-1) by `x`; hidden figures are left out of the chart (the table says they are hidden)."""
     frame = pd.DataFrame([p for p in points if p["Share"] is not None])
-    if frame.empty:
-        st.caption("Nothing to chart: every figure is hidden or none yet.")
+    if frame.empty or not frame["Share"].any():
+        st.caption("Nothing to chart: every figure is hidden, none yet or 0.")
         return
     chart = alt.Chart(frame).mark_bar().encode(
         x=alt.X(f"{x}:N", title=x_title, sort=sort),
-        y=alt.Y("Share:Q", title="Share", axis=alt.Axis(format="%")),
+        y=alt.Y("Share:Q", title="Share", axis=alt.Axis(format=".0%")),
         color=alt.Color("What:N", title=None),
         tooltip=[x, "What", alt.Tooltip("Share:Q", format=".1%")],
     )
@@ -98,17 +98,18 @@ with headline_tab:
         if not headline["complete"]:
             st.info(f"This winter is not over on {labels.day(headline['as_at'])}: the average is over the month ends "
                     "reached so far.", icon="ℹ️")
-        points = []
-        for end, rows in headline["months"].items():
+        points, order = [], []
+        for end, rows in sorted(headline["months"].items()):
             everyone = next((row for row in rows if row["label"] == "all"), None)
             if everyone is None:
                 continue
             month = dt.date.fromisoformat(end).strftime("%b %Y")
+            order.append(month)
             points += [{"Month": month, "What": "NEET", "Share": share_of(everyone["shares"]["neet"])},
                        {"Month": month, "What": "Not known", "Share": share_of(everyone["shares"]["not_known"])}]
         if points:
             st.caption("Each month end: NEET and not known as a share of the 16-17 year olds")
-            shares_chart(points, "Month", "Month end", sort=None)
+            shares_chart(points, "Month", "Month end", sort=order)
         names = {"neet": "NEET", "not_known": "Not known", "neet_or_not_known": "NEET or not known"}
         groups = {"all": "Everyone", **labels.PRIORITY_GROUPS}
         st.caption("The three-month average" + (" by priority group" if len(headline["average"]) > 1 else ""))
@@ -163,7 +164,8 @@ with indicators_tab:
         with left:
             bars(indicators["exits_by_type"], labels.EXIT_TYPE, "How people left the waiting list")
         with right:
-            bars(indicators["exits_by_destination"], labels.ACTIVITY_GROUP, "Where they went")
+            bars(indicators["exits_by_destination"], labels.ACTIVITY_GROUP,
+                 "What they did next (their activity when the clock stopped, or the first one after)")
         st.subheader("After leaving")
         points = []
         for months, row in indicators["follow_up"].items():
