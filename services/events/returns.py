@@ -349,9 +349,10 @@ class Exit:
 
 def destination_of(person: PersonRecord, day: dt.date, as_at: dt.date, currency: CurrencyDays) -> ActivityOn:
     """The activity entered on leaving: the one on the exit day, or if that is still NEET (an offer not started
-    yet) the first activity outside NEET that started after it, by as_at."""
+    yet) or not known (a NEET activity left unconfirmed) the first known activity outside NEET that started after
+    it, by as_at."""
     on_exit = person.activity_on(day, currency)
-    if on_exit.group not in NEET_GROUPS:
+    if on_exit.group not in (*NEET_GROUPS, NOT_KNOWN):
         return on_exit
     starts = sorted(spell.started_on for spell in person.spells
                     if day < spell.started_on <= as_at and person.activity_on(spell.started_on, currency).group

@@ -218,8 +218,9 @@ def test_youth_guarantee_indicators(store: Store) -> None:
     x1, x2, x3 = person(D(2025, 9, 1), born), person(D(2025, 7, 15), born), person(D(2025, 8, 1), born)
     x4, x5 = person(D(2026, 1, 1), born), person(D(2024, 9, 1), born)
     events = [p.registered() for p in (w1, w2, w3, x1, x2, x3, x4, x5)]
-    # x1: offer after 30 days, accepted, starts an apprenticeship on 2025-10-20
-    events += offer_flow(x1, referred=at(D(2025, 9, 10)), offered=at(D(2025, 10, 1)), accepted=at(D(2025, 10, 5)))
+    # x1: offer after 34 days, when the NEET activity had lapsed unconfirmed (2025-09-01 + 31 = 2025-10-02),
+    # accepted, starts an apprenticeship on 2025-10-20: the destination is the apprenticeship, not "not known"
+    events += offer_flow(x1, referred=at(D(2025, 9, 10)), offered=at(D(2025, 10, 5)), accepted=at(D(2025, 10, 8)))
     events.append(x1.activity(spell(610, D(2025, 9, 1), D(2025, 9, 1), ended_on=D(2025, 10, 19)),
                               spell(310, D(2025, 10, 20), D(2025, 10, 20))))
     # x2: offer after 184 days (late), not accepted; still NEET
@@ -253,7 +254,7 @@ def test_youth_guarantee_indicators(store: Store) -> None:
                                           "not_known": 1}
     destinations = {name: f.value for name, f in read.exits_by_destination.counts.items() if f.value}
     assert destinations == {"apprenticeship": 1, "neet_available": 1, "employment": 1, "training": 1, "not_known": 1}
-    # timely (within 120 days): x1 30, x3 61, x4 59, x5 75 = 4; positive x1 x3 x5 = 3, all timely
+    # timely (within 120 days): x1 34, x3 61, x4 59, x5 75 = 4; positive x1 x3 x5 = 3, all timely
     assert values(read.exits_by_timeliness) == {
         "size": 5, "timely_positive": 3, "timely_other": 1, "late_positive": 0, "late_other": 1, "timely": 4,
         "positive": 3, "share:timely": 0.8, "share:positive": 0.6, "share:timely_positive": 0.6}
