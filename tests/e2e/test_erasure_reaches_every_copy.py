@@ -216,8 +216,8 @@ def test_erasure_leaves_nothing_readable_on_the_topics_in_the_databases_or_in_a_
     wait_for(lambda: httpx.get(f"{stack.urls['matching']}/profiles/{person.profile_id}/matches", headers=adviser,
                                timeout=5).status_code == 200, what="the person in the matcher", timeout=30)
     # (referral.viewed: the employer read a referral of the person when it moved it on; its erasure is checked too)
-    expected = ["interest.expressed", "profile.registered", "profile.special_category_set", "profile.updated",
-                "referral.created", "referral.status_changed", "referral.viewed"]
+    expected = ["interest.expressed", "profile.activity_recorded", "profile.registered", "profile.special_category_set",
+                "profile.updated", "referral.created", "referral.status_changed", "referral.viewed"]
     trail = wait_for(lambda: stack.call("events", "GET", "/events", params={"profile_id": person.profile_id}),
                      until=lambda body: set(expected) <= {item["event_type"] for item in body["items"]},
                      what="the person's events stored", timeout=30)
@@ -232,7 +232,8 @@ def test_erasure_leaves_nothing_readable_on_the_topics_in_the_databases_or_in_a_
     print(f"\n[{stack.backend}] before erasure: {len(before)} records read on {len(every_topic())} topics, "
           f"{len(theirs)} about the person ({len(sealed)} sealed), {len(values)} values searched, "
           f"{len(hits_before)} hits")
-    assert len(theirs) >= 7 and len(sealed) >= 3  # registered, updated, special category (+ referrals, interest)
+    # registered, updated, special category, activity record (+ referrals, interest)
+    assert len(theirs) >= 8 and len(sealed) >= 4
     assert all(json.loads(r.value)["payload"]["sealed"]["key"] == "special"
                for r in sealed if r.topic == "yg.profiles.restricted")
     assert hits_before == []

@@ -197,8 +197,7 @@ with september_tab:
         outcomes = labels.SEPTEMBER_OUTCOME
         st.dataframe(rows_frame(september["cohorts"], outcomes, labels.SEPTEMBER_COHORT), hide_index=True)
         points = [{"Cohort": labels.SEPTEMBER_COHORT[row["label"]], "What": outcomes[name], "Share": share_of(value)}
-                  for row in september["cohorts"] if row["label"] != "all"
-                  for name, value in row["shares"].items()]
+                  for row in september["cohorts"] for name, value in row["shares"].items()]
         shares_chart(points, "Cohort", "Cohort")
         st.caption(hidden_means(september["suppression_threshold"]))
         with st.expander("How this table is made"):
