@@ -4,8 +4,12 @@ list to trace."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from infra.seed.synthetic import profile_create
+from services.common.school_years import academic_year_of
 from tests.ui.apptest import button, open_page, sign_in, texts
-from tests.ui.stack import Stack
+from tests.ui.stack import ADVISER, Stack
 
 
 def test_an_adviser_records_an_activity_and_a_refusal_and_sees_them_to_trace(stack: Stack) -> None:
@@ -53,3 +57,21 @@ def test_an_adviser_plans_an_action_for_a_person_and_marks_it_done(stack: Stack)
     planned = next(frame.value for frame in at.dataframe if "Status" in frame.value.columns)
     row = planned[planned["What"] == "Apply for three warehouse jobs"]
     assert row["Status"].tolist()[0].startswith("Done ")
+
+
+def test_an_adviser_records_the_september_guarantee_of_a_year_11_leaver(stack: Stack) -> None:
+    september = academic_year_of(dt.date.today())
+    born = dt.date(september - 16, 3, 14)  # 16 on 31 August: left Year 11 this summer
+    body = profile_create(given_name="Maisie", family_name="Leaver", date_of_birth=born.isoformat(), status="education")
+    created = stack.call("profiles", "POST", "/profiles", json=body, expect=201)
+    at = open_page(sign_in("adviser", ADVISER), "views/activity.py")
+    person = at.selectbox(key="activity_person")
+    person.select_index(next(i for i, o in enumerate(person.options) if o.startswith("Maisie Leaver"))).run()
+    assert f"September Guarantee {september}** (Year 11 leavers)" in texts(at)
+    at.radio(key="september_outcome").set_value("no_offer")
+    button(at, "Record the September Guarantee").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert f"September Guarantee {september}: No offer." in texts(at)
+    record = stack.call("profiles", "GET", f"/profiles/{created['id']}/activity")
+    assert [(o["year"], o["cohort"], o["outcome"]) for o in record["september_guarantee"]] == [
+        (september, "year_11", "no_offer")]

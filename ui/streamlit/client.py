@@ -239,6 +239,10 @@ class Api:
     def record_contact_attempt(self, profile_id: str, data: Mapping[str, Any]) -> Json:
         return self.request("profiles", "POST", f"/profiles/{profile_id}/contact-attempts", json=dict(data))
 
+    def record_september_guarantee(self, profile_id: str, year: int, outcome: str) -> Json:
+        return self.request("profiles", "PUT", f"/profiles/{profile_id}/september-guarantee/{year}",
+                            json={"outcome": outcome})
+
     def not_known(self, **params: Any) -> Json:
         return self.get("profiles", "/activity/not-known", **params)
 

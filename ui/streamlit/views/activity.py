@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 
+from services.common import school_years
 from services.common.auth import Role
 from services.messaging import vocabulary
 from ui.streamlit import labels, session
@@ -124,6 +125,27 @@ with st.form("activity_contact", clear_on_submit=False, border=True):
         if answer is not None:
             flash(f"Attempt recorded. Now: {code_label(answer['current_code'])}." if answer["current_code"]
                   else "Attempt recorded.")
+            st.rerun()
+
+born = next((dt.date.fromisoformat(p["date_of_birth"]) for p in people if p["id"] == profile_id), None)
+september = school_years.academic_year_of(dt.date.today())
+cohort = school_years.september_cohort(born, september) if born else None
+if cohort is not None:
+    recorded = {offer["year"]: offer for offer in record["september_guarantee"]}
+    with st.form("september_guarantee", clear_on_submit=False, border=True):
+        st.markdown(f"**September Guarantee {september}** ({labels.SEPTEMBER_COHORT[cohort]}): was a suitable offer "
+                    f"of education or training made by the end of September?")
+        earlier = recorded.get(september)
+        if earlier is not None:
+            st.caption(f"Recorded: {labels.SEPTEMBER_OUTCOME[earlier['outcome']]}, "
+                       f"{labels.day(earlier['recorded_on'])}.")
+        options = list(vocabulary.SEPTEMBER_GUARANTEE_OUTCOMES)
+        offer = st.radio("Outcome", options=options, format_func=labels.SEPTEMBER_OUTCOME.__getitem__,
+                         horizontal=True, key="september_outcome",
+                         index=options.index(earlier["outcome"]) if earlier else 0)
+        if st.form_submit_button("Record the September Guarantee") and session.attempt(
+                lambda: client.record_september_guarantee(profile_id, september, offer)) is not None:
+            flash(f"September Guarantee {september}: {labels.SEPTEMBER_OUTCOME[offer]}.")
             st.rerun()
 
 st.markdown("**Planned actions**")
