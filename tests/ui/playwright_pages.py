@@ -3,15 +3,19 @@ tests that repeat the steps a person takes. Never `playwright install`: the brow
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SCREENSHOTS = Path(os.environ.get("UI_SCREENSHOT_DIR", "/tmp/ui-screenshots"))
 ROLE_BUTTONS = {"adviser": "Sign in as an adviser", "employer": "Sign in as an employer",
                 "young_person": "Sign in as a young person"}
 ROLE_CHOOSERS = {"adviser": "Choose an adviser", "employer": "Choose an employer",
@@ -80,3 +84,18 @@ def fill_date(page: Page, label: str, day: int, month: int, year: int) -> None:
     page.get_by_role("spinbutton", name=f"day, {label}").click()
     page.keyboard.type(f"{day:02d}{month:02d}{year:04d}")
     page.keyboard.press("Tab")
+
+
+def screenshot(page: Page, name: str, showing: Locator, timeout_ms: float = 30_000) -> None:
+    """A screenshot (in UI_SCREENSHOT_DIR) with `showing` scrolled into view; a rerun of the page can replace the
+    element between finding it and scrolling to it, so that is tried again once the run is over."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for attempt in range(3):
+        try:
+            showing.first.scroll_into_view_if_needed(timeout=timeout_ms)
+            break
+        except PlaywrightError:
+            if attempt == 2:
+                raise
+            wait_for_app(page)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))

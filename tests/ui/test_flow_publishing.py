@@ -7,10 +7,8 @@ Every publish error is said in words, naming no raw field."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,18 +18,11 @@ from infra.seed.synthetic import birth_date_for_age, profile_create
 from services.common.auth import Role
 from services.common.minimum_wage import WageRates, rates_on
 from tests.support.waiting import wait_for
-from tests.ui.playwright_pages import choose, fill_date, open_page, sign_in, wait_for_app
+from tests.ui.playwright_pages import choose, fill_date, open_page, screenshot, sign_in, wait_for_app
 from tests.ui.stack import Stack
 
 # Each step reruns the page against the services: slow on a loaded machine.
 SLOW = 30_000
-SCREENSHOTS = Path(os.environ.get("UI_SCREENSHOT_DIR", "/tmp/ui-screenshots"))
-
-
-def _shot(page: Page, name: str, showing: Locator) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    showing.first.scroll_into_view_if_needed(timeout=SLOW)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
 def _card(page: Page, title: str) -> Locator:
@@ -97,7 +88,7 @@ def test_publishing_a_job_below_the_minimum_for_its_oldest_age_says_what_to_chan
                                     "age to 17 so that only people aged 16 to 17 can apply.")
     expect(failure).not_to_contain_text("max_age")
     expect(failure).not_to_contain_text("wage_per_hour")
-    _shot(page, "publish_minimum_wage_explained", failure)
+    screenshot(page, "publish_minimum_wage_explained", failure)
     assert _mine(stack, title)["status"] == "draft"
 
     card = _card(page, title)
@@ -159,7 +150,7 @@ def test_a_new_rate_holds_a_live_posting_back_and_its_employer_fixes_it(
         expect(warning).to_contain_text(f"£{rates.age_21_and_over} an hour is below the legal minimum of £13.20 an "
                                         "hour for ages 21 and over")
         expect(warning).to_contain_text("set the oldest age to 20 so that only people aged 18 to 20 can apply")
-        _shot(page, "held_back_below_new_minimum_wage", warning)
+        screenshot(page, "held_back_below_new_minimum_wage", warning)
 
         fix = _card(page, title)
         fix.get_by_label("New pay per hour (£)").fill("13.00")
@@ -205,4 +196,4 @@ def test_publish_errors_are_in_plain_words_not_field_names(stack: Stack, ui_url:
     for raw in ("closing_date", "Closing_date", "max_age", "start_date", "requires_universal_credit",
                 "hours_per_week", "duration_months"):
         assert raw not in text, (raw, text)
-    _shot(page, "publish_errors_in_words", failure)
+    screenshot(page, "publish_errors_in_words", failure)

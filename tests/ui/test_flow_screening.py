@@ -4,22 +4,12 @@ person's page marks it; employers' view of the person never shows it."""
 
 from __future__ import annotations
 
-import os
 import uuid
-from pathlib import Path
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.ui.playwright_pages import fill_date, open_page, sign_in, wait_for_app
+from tests.ui.playwright_pages import fill_date, open_page, screenshot, sign_in, wait_for_app
 from tests.ui.stack import Stack
-
-SCREENSHOTS = Path(os.environ.get("UI_SCREENSHOT_DIR", "/tmp/ui-screenshots"))
-
-
-def _shot(page: Page, name: str, showing: Locator) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    showing.scroll_into_view_if_needed()
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
 def test_an_adviser_registering_a_disclosure_sees_it_kept_private_in_plain_words(
@@ -46,7 +36,7 @@ def test_an_adviser_registering_a_disclosure_sees_it_kept_private_in_plain_words
     expect(alert).to_contain_text("never shown to employers")
     expect(page.locator("[data-testid='stAlert']").filter(has_text="Skills: kept private.")).to_contain_text("ADHD")
     expect(page.get_by_text("Nothing was blocked")).to_be_visible()
-    _shot(page, "register_screening_warning", page.get_by_text("Nothing was blocked"))
+    screenshot(page, "register_screening_warning", page.get_by_text("Nothing was blocked"))
 
     (person,) = stack.call("profiles", "GET", "/profiles", params={"q": family})["items"]
     assert person["about"] == "I have dyslexia and ADHD."
@@ -58,7 +48,7 @@ def test_an_adviser_registering_a_disclosure_sees_it_kept_private_in_plain_words
     note = page.locator("[data-testid='stAlert']").filter(has_text="Kept private as special category data")
     expect(note).to_contain_text("About")
     expect(note).to_contain_text("Skills “ADHD”")
-    _shot(page, "person_screening_marked", note)
+    screenshot(page, "person_screening_marked", note)
 
 
 def test_work_talk_registers_without_a_warning(stack: Stack, ui_url: str, page: Page) -> None:

@@ -6,22 +6,18 @@ area to choose, and a search with no match offers related results (near in meani
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 
 from services.common.auth import Role
 from tests.support.waiting import wait_for
-from tests.ui.playwright_pages import open_page, sign_in, wait_for_app
+from tests.ui.playwright_pages import open_page, screenshot, sign_in, wait_for_app
 from tests.ui.stack import Stack
 
 # A search reruns the page and asks the matcher, which embeds the words: slow on a loaded machine.
 SLOW = 30_000
-SCREENSHOTS = Path(os.environ.get("UI_SCREENSHOT_DIR", "/tmp/ui-screenshots"))
 POSTINGS = {
     "Dental chairside assistant": ("health_science", "SK2 6AA",
                                    "Assist the dental team at the chairside: prepare instruments, reassure patients."),
@@ -31,19 +27,6 @@ POSTINGS = {
     "Florist assistant": ("agriculture_environment_animal_care", "SK17 6AA",
                           "Make bouquets and look after the flowers in our Buxton shop."),
 }
-
-
-def _shot(page: Page, name: str, showing: Locator) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for attempt in range(3):  # a rerun of the page can replace the element between finding and scrolling to it
-        try:
-            showing.first.scroll_into_view_if_needed(timeout=SLOW)
-            break
-        except PlaywrightError:
-            if attempt == 2:
-                raise
-            wait_for_app(page)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +70,7 @@ def test_everyday_words_find_what_they_mean(stack: Stack, ui_url: str, page: Pag
 
     _search(page, "dentist")
     expect(_results(page).filter(has_text="Dental chairside assistant")).to_have_count(1, timeout=SLOW)
-    _shot(page, "browse_dentist", _results(page).filter(has_text="Dental chairside assistant"))
+    screenshot(page, "browse_dentist", _results(page).filter(has_text="Dental chairside assistant"))
 
     for words in ("cars", "car"):
         _search(page, words)
@@ -120,7 +103,7 @@ def test_nothing_nearby_offers_a_wider_area_and_related_results(
     expect(page.get_by_text("Nothing found for “florist” within 10 km of SK1 3XE.")).to_be_visible(timeout=SLOW)
     wider = page.get_by_role("button", name="Within 50 km (1 found)")
     expect(wider).to_be_visible()
-    _shot(page, "browse_nothing_found_wider", wider)
+    screenshot(page, "browse_nothing_found_wider", wider)
     wider.click()
     wait_for_app(page)
     expect(_results(page).filter(has_text="Florist assistant")).to_have_count(1, timeout=SLOW)
@@ -133,5 +116,5 @@ def test_nothing_nearby_offers_a_wider_area_and_related_results(
     expect(caption).to_be_visible()
     expect(_results(page).filter(has_text="Florist assistant")).to_have_count(1)
     expect(page.get_by_role("button", name="I'm interested")).to_have_count(1)
-    _shot(page, "browse_related_results", caption)
+    screenshot(page, "browse_related_results", caption)
 
