@@ -97,9 +97,7 @@ class Histories:
 
     def _open_spell(self, profile_id: uuid.UUID) -> ActivitySpell | None:
         with self.sessions() as session:
-            spells = session.scalars(select(ActivitySpell).where(ActivitySpell.profile_id == profile_id,
-                                                                 ActivitySpell.ended_on.is_(None))).all()
-            return max(spells, key=lambda s: (s.started_on, s.recorded_at)) if spells else None
+            return activity.current_spell(session, profile_id)
 
     def _adviser(self, profile_id: uuid.UUID) -> Principal:
         with self.sessions() as session:
@@ -109,9 +107,8 @@ class Histories:
 
     def current_group(self, profile_id: uuid.UUID) -> str | None:
         with self.sessions() as session:
-            spells = list(session.scalars(select(ActivitySpell).where(ActivitySpell.profile_id == profile_id)))
-        now = activity.current_activity(spells, self.today, self.settings)
-        return now.group if now else None
+            return activity.record_of(session=session, profile_id=profile_id, today=self.today,
+                                      settings=self.settings).current_group
 
     def record(self, profile_id: uuid.UUID, code: int, day: dt.date, source: str) -> None:
         with self.sessions() as session:

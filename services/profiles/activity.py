@@ -101,6 +101,11 @@ def _spells(session: Session, profile_id: uuid.UUID) -> list[ActivitySpell]:
                                 .order_by(ActivitySpell.started_on, ActivitySpell.recorded_at)))
 
 
+def current_spell(session: Session, profile_id: uuid.UUID) -> ActivitySpell | None:
+    """The spell still open (the record keeps one), whatever its currency."""
+    return next((s for s in reversed(_spells(session, profile_id)) if s.ended_on is None), None)
+
+
 def _profile(session: Session, profile_id: uuid.UUID) -> Profile:
     profile = session.get(Profile, profile_id)
     if profile is None:
@@ -260,7 +265,7 @@ def confirm_activity(*, session: Session, profile_id: uuid.UUID, confirmed_on: d
     """The current activity is still what the person is doing: its currency starts again."""
     profile = _profile(session, profile_id)
     today = now.date()
-    spell = next((s for s in reversed(_spells(session, profile_id)) if s.ended_on is None), None)
+    spell = current_spell(session, profile_id)
     if spell is None:
         raise RuleViolation("code", "no_current_activity", "record what the person is doing first")
     day = confirmed_on or today
@@ -430,7 +435,7 @@ def record_referral_outcome(*, session: Session, profile_id: uuid.UUID, referral
         return False
     if session.scalar(select(ActivitySpell.id).where(ActivitySpell.referral_id == referral_id)) is not None:
         return False
-    current = next((s for s in reversed(_spells(session, profile_id)) if s.ended_on is None), None)
+    current = current_spell(session, profile_id)
     if current is not None and current.code == code:
         return False
     started_on = accepted_on
