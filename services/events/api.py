@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from services.common.auth import Role
 from services.common.errors import Forbidden
@@ -158,65 +158,63 @@ def oversight_summary(
     return oversight.summary(session=session, threshold=rules.suppression_threshold, adviser=adviser, since=since)
 
 
-@router.get("/returns/headline", response_model=HeadlineRead, tags=["returns"])
-def returns_headline(
-    _principal: AdviserOnly, session: SessionDep, clock: ClockDep, rules: ReturnsRulesDep, as_at: AsAt = None,
-    winter: Winter = None, adviser_id: CaseloadOf = None,
-) -> HeadlineRead:
-    """NEET and not known among 16-17 year olds known to the hub, each month end of a winter and averaged, overall
-    and by priority group, for the town or one adviser's caseload."""
+def _headline(_principal: AdviserOnly, session: SessionDep, clock: ClockDep, rules: ReturnsRulesDep,
+              as_at: AsAt = None, winter: Winter = None, adviser_id: CaseloadOf = None) -> HeadlineRead:
     return returns.headline(session=session, as_at=_as_at(as_at, clock), winter=winter, adviser=adviser_id,
                             rules=rules)
 
 
-@router.get("/returns/headline.csv", response_class=Response, tags=["returns"])
-def returns_headline_csv(
-    _principal: AdviserOnly, session: SessionDep, clock: ClockDep, rules: ReturnsRulesDep, as_at: AsAt = None,
-    winter: Winter = None, adviser_id: CaseloadOf = None,
-) -> Response:
-    read = returns.headline(session=session, as_at=_as_at(as_at, clock), winter=winter, adviser=adviser_id,
-                            rules=rules)
-    return _csv(extract.headline_csv(read), f"headline-{read.winter}.csv")
-
-
-@router.get("/returns/indicators", response_model=IndicatorsRead, tags=["returns"])
-def returns_indicators(
-    _principal: AdviserOnly, session: SessionDep, clock: ClockDep, rules: ReturnsRulesDep, as_at: AsAt = None,
-    since: Since = None, adviser_id: CaseloadOf = None,
-) -> IndicatorsRead:
-    """The Youth Guarantee indicators: coverage, waiting beyond the deadline, exits by type and destination, timely
-    and positive exits, and exiters' situation 6, 12 and 18 months on."""
+def _indicators(_principal: AdviserOnly, session: SessionDep, clock: ClockDep, rules: ReturnsRulesDep,
+                as_at: AsAt = None, since: Since = None, adviser_id: CaseloadOf = None) -> IndicatorsRead:
     return returns.indicators(session=session, as_at=_as_at(as_at, clock), since=since, adviser=adviser_id,
                               rules=rules)
 
 
-@router.get("/returns/indicators.csv", response_class=Response, tags=["returns"])
-def returns_indicators_csv(
-    _principal: AdviserOnly, session: SessionDep, clock: ClockDep, rules: ReturnsRulesDep, as_at: AsAt = None,
-    since: Since = None, adviser_id: CaseloadOf = None,
-) -> Response:
-    read = returns.indicators(session=session, as_at=_as_at(as_at, clock), since=since, adviser=adviser_id,
-                              rules=rules)
-    return _csv(extract.indicators_csv(read), f"indicators-{read.as_at.isoformat()}.csv")
-
-
-@router.get("/returns/september-guarantee", response_model=SeptemberGuaranteeRead, tags=["returns"])
-def returns_september_guarantee(
-    _principal: AdviserOnly, session: SessionDep, clock: ClockDep, rules: ReturnsRulesDep, as_at: AsAt = None,
-    year: Year = None, adviser_id: CaseloadOf = None,
-) -> SeptemberGuaranteeRead:
-    """The September Guarantee table of a year: the Year 11 and Year 12 cohorts and their offers."""
+def _september_guarantee(_principal: AdviserOnly, session: SessionDep, clock: ClockDep, rules: ReturnsRulesDep,
+                         as_at: AsAt = None, year: Year = None,
+                         adviser_id: CaseloadOf = None) -> SeptemberGuaranteeRead:
     return returns.september_guarantee(session=session, as_at=_as_at(as_at, clock), year=year, adviser=adviser_id,
                                        rules=rules)
 
 
+# Each return once, for its JSON and its CSV route (advisers only: the principal is checked before any figure).
+Headline = Annotated[HeadlineRead, Depends(_headline)]
+Indicators = Annotated[IndicatorsRead, Depends(_indicators)]
+SeptemberGuarantee = Annotated[SeptemberGuaranteeRead, Depends(_september_guarantee)]
+
+
+@router.get("/returns/headline", response_model=HeadlineRead, tags=["returns"])
+def returns_headline(read: Headline) -> HeadlineRead:
+    """NEET and not known among 16-17 year olds known to the hub, each month end of a winter and averaged, overall
+    and by priority group, for the town or one adviser's caseload."""
+    return read
+
+
+@router.get("/returns/headline.csv", response_class=Response, tags=["returns"])
+def returns_headline_csv(read: Headline) -> Response:
+    return _csv(extract.headline_csv(read), f"headline-{read.winter}.csv")
+
+
+@router.get("/returns/indicators", response_model=IndicatorsRead, tags=["returns"])
+def returns_indicators(read: Indicators) -> IndicatorsRead:
+    """The Youth Guarantee indicators: coverage, waiting beyond the deadline, exits by type and destination, timely
+    and positive exits, and exiters' situation 6, 12 and 18 months on."""
+    return read
+
+
+@router.get("/returns/indicators.csv", response_class=Response, tags=["returns"])
+def returns_indicators_csv(read: Indicators) -> Response:
+    return _csv(extract.indicators_csv(read), f"indicators-{read.as_at.isoformat()}.csv")
+
+
+@router.get("/returns/september-guarantee", response_model=SeptemberGuaranteeRead, tags=["returns"])
+def returns_september_guarantee(read: SeptemberGuarantee) -> SeptemberGuaranteeRead:
+    """The September Guarantee table of a year: the Year 11 and Year 12 cohorts and their offers."""
+    return read
+
+
 @router.get("/returns/september-guarantee.csv", response_class=Response, tags=["returns"])
-def returns_september_guarantee_csv(
-    _principal: AdviserOnly, session: SessionDep, clock: ClockDep, rules: ReturnsRulesDep, as_at: AsAt = None,
-    year: Year = None, adviser_id: CaseloadOf = None,
-) -> Response:
-    read = returns.september_guarantee(session=session, as_at=_as_at(as_at, clock), year=year, adviser=adviser_id,
-                                       rules=rules)
+def returns_september_guarantee_csv(read: SeptemberGuarantee) -> Response:
     return _csv(extract.september_guarantee_csv(read), f"september-guarantee-{read.year}.csv")
 
 
