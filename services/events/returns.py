@@ -265,20 +265,20 @@ def headline(*, session: Session, as_at: dt.date, winter: int | None, adviser: s
                             f"the winter {winter} starts being counted on {ends[0].isoformat()}, after as_at")
     people = load_people(session, known_on=as_at)
     groups = ("all", *PRIORITY_GROUPS)
+    # Each person counted on each month end, once: (month end, their adviser then, category, their groups).
+    cohort = [(end.isoformat(), person.adviser_on(end), headline_category(person.activity_on(end, rules.currency)),
+               ("all", *person.groups))
+              for end in reached for person in people
+              if person.known_on(end) and person.academic_age_on(end) in HEADLINE_AGES]
 
     def build(in_scope: InScope, town: bool) -> list[Breakdown]:
         shown = groups if town else ("all",)
-        counted: dict[tuple[str, str], dict[str, int]] = {}
-        for end in reached:
-            for group in groups:
-                counted[(end.isoformat(), group)] = dict.fromkeys(HEADLINE_CATEGORIES, 0)
-            for person in people:
-                if not (person.known_on(end) and person.academic_age_on(end) in HEADLINE_AGES
-                        and in_scope(person.adviser_on(end))):
-                    continue
-                category = headline_category(person.activity_on(end, rules.currency))
-                for group in ("all", *person.groups):
-                    counted[(end.isoformat(), group)][category] += 1
+        counted: dict[tuple[str, str], dict[str, int]] = {
+            (end.isoformat(), group): dict.fromkeys(HEADLINE_CATEGORIES, 0) for end in reached for group in groups}
+        for end_day, holder, category, of_groups in cohort:
+            if in_scope(holder):
+                for group in of_groups:
+                    counted[(end_day, group)][category] += 1
         rows = []
         for label in (*[end.isoformat() for end in reached], AVERAGE):
             for group in shown:
@@ -446,11 +446,15 @@ def indicators(*, session: Session, as_at: dt.date, since: dt.date | None, advis
     left = [one for one in (*person_exits(session, people, as_at=as_at, currency=rules.currency),
                             *erased_exits(session)) if since <= one.on <= as_at]
     deadline = rules.clock.deadline_days
+    # Where each exiter was 6, 12 and 18 months on, once (not again for every caseload).
+    after = [{months: situation_after(one, months, as_at, rules.currency) for months in FOLLOW_UP_MONTHS}
+             for one in left]
 
     def build(in_scope: InScope, _town: bool) -> list[Breakdown]:
         waits = [episode for person, episode in waiting if in_scope(person.adviser_on(as_at))]
         beyond = sum((as_at - episode.started_at.date()).days > deadline for episode in waits)
         mine = [one for one in left if in_scope(one.adviser)]
+        mine_after = [situations for one, situations in zip(left, after, strict=True) if in_scope(one.adviser)]
         timeliness = {f"{'timely' if timely else 'late'}_{'positive' if positive else 'other'}": 0
                       for timely in (True, False) for positive in (True, False)}
         for one in mine:
@@ -469,8 +473,8 @@ def indicators(*, session: Session, as_at: dt.date, since: dt.date | None, advis
         ]
         for months in FOLLOW_UP_MONTHS:
             counts = dict.fromkeys((*SITUATIONS, NOT_YET_DUE), 0)
-            for one in mine:
-                counts[situation_after(one, months, as_at, rules.currency)] += 1
+            for situations in mine_after:
+                counts[situations[months]] += 1
             rows.append(Breakdown(("after", str(months)), counts,
                                   combined={"due": SITUATIONS}))
         return rows
