@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, HTTPException, status
 from fastapi.encoders import jsonable_encoder
@@ -17,7 +17,8 @@ DATABASE_UNAVAILABLE = (db_errors.OperationalError, db_errors.InterfaceError, db
 
 
 class RuleViolation(Exception):
-    """A domain rule failed; routes turn it into a 422 (or the given status)."""
+    """A domain rule failed; routes turn it into a 422 (or the given status) that names the field where the request
+    carried it: `body` (the default), `query` or `path`."""
 
     def __init__(
         self,
@@ -26,6 +27,7 @@ class RuleViolation(Exception):
         message: str,
         status_code: int = status.HTTP_422_UNPROCESSABLE_CONTENT,
         context: dict[str, Any] | None = None,
+        location: Literal["body", "query", "path"] = "body",
     ):
         super().__init__(message)
         self.field = field
@@ -33,9 +35,10 @@ class RuleViolation(Exception):
         self.message = message
         self.status_code = status_code
         self.context = context
+        self.location = location
 
     def to_http(self) -> HTTPException:
-        location = ["body", *self.field.split(".")] if self.field else ["body"]
+        location = [self.location, *self.field.split(".")] if self.field else [self.location]
         item: dict[str, Any] = {"loc": location, "msg": self.message, "type": self.rule}
         if self.context is not None:
             item["ctx"] = jsonable_encoder(self.context)

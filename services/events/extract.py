@@ -58,7 +58,8 @@ def activity_extract(*, session: Session, month: str, as_at: dt.date, adviser: s
     end = month_end(month)
     if end > as_at:
         raise RuleViolation("month", "ended_by_as_at",
-                            f"month {month} ends on {end.isoformat()}, after as_at ({as_at.isoformat()})")
+                            f"month {month} ends on {end.isoformat()}, after as_at ({as_at.isoformat()})",
+                            location="query")
     rows = []
     for person in load_people(session, known_on=as_at):
         holder = person.adviser_on(end)

@@ -204,9 +204,10 @@ EARLIEST = dt.date(2000, 1, 1)
 
 def check_as_at(as_at: dt.date, today: dt.date) -> None:
     if as_at < EARLIEST:
-        raise RuleViolation("as_at", "not_before_2000", "as_at must be on or after 2000-01-01")
+        raise RuleViolation("as_at", "not_before_2000", "as_at must be on or after 2000-01-01", location="query")
     if as_at > today:
-        raise RuleViolation("as_at", "not_in_future", f"as_at must be on or before today ({today.isoformat()})")
+        raise RuleViolation("as_at", "not_in_future", f"as_at must be on or before today ({today.isoformat()})",
+                            location="query")
 
 
 # ---- The headline measure ----
@@ -262,7 +263,8 @@ def headline(*, session: Session, as_at: dt.date, winter: int | None, adviser: s
     reached = [end for end in ends if end <= as_at]
     if not reached:
         raise RuleViolation("winter", "reached_by_as_at",
-                            f"the winter {winter} starts being counted on {ends[0].isoformat()}, after as_at")
+                            f"the winter {winter} starts being counted on {ends[0].isoformat()}, after as_at",
+                            location="query")
     people = load_people(session, known_on=as_at)
     groups = ("all", *PRIORITY_GROUPS)
     # Each person counted on each month end, once: (month end, their adviser then, category, their groups).
@@ -437,7 +439,7 @@ def indicators(*, session: Session, as_at: dt.date, since: dt.date | None, advis
     """The Youth Guarantee indicators as at a date, exits over the period from `since` (default: a year before)."""
     since = add_months(as_at, -12) + dt.timedelta(days=1) if since is None else since
     if since > as_at:
-        raise RuleViolation("since", "on_or_before_as_at", "since must be on or before as_at")
+        raise RuleViolation("since", "on_or_before_as_at", "since must be on or before as_at", location="query")
     people = load_people(session, known_on=as_at)
     by_id = {person.profile_id: person for person in people}
     waiting = [(by_id[episode.profile_id], episode) for episode in session.scalars(select(Episode))
@@ -532,7 +534,8 @@ def september_guarantee(*, session: Session, as_at: dt.date, year: int | None, a
     newest = academic_year_of(as_at)
     year = newest if year is None else year
     if year > newest:
-        raise RuleViolation("year", "reached_by_as_at", f"year must be {newest} or earlier as at {as_at.isoformat()}")
+        raise RuleViolation("year", "reached_by_as_at", f"year must be {newest} or earlier as at {as_at.isoformat()}",
+                            location="query")
     people = [person for person in load_people(session, known_on=as_at)
               if person.known_on(as_at) and person.date_of_birth]
 

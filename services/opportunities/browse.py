@@ -8,7 +8,6 @@ import math
 import uuid
 from typing import Any
 
-from fastapi import HTTPException
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -31,15 +30,6 @@ from services.opportunities.search import by_score, fuse, ranked_text_matches, t
 from services.opportunities.semantic import SemanticHit, SemanticQuery, SemanticSearch
 
 KM_PER_DEGREE_LATITUDE = 110.574
-
-
-class QueryRuleViolation(RuleViolation):
-    """A rule on a query parameter: the 422 names it under `query`."""
-
-    def to_http(self) -> HTTPException:
-        return HTTPException(
-            self.status_code, detail=[{"loc": ["query", self.field], "msg": self.message, "type": self.rule}]
-        )
 
 
 _SORT_COLUMNS = {
@@ -87,9 +77,9 @@ def browse_opportunities(
     text = (query.q or "").strip()
     sort = query.sort or ("relevance" if text else "distance" if query.near else "newest")
     if sort == "distance" and not query.near:
-        raise QueryRuleViolation("sort", "distance_needs_near", "sort=distance needs a `near` postcode")
+        raise RuleViolation("sort", "distance_needs_near", "sort=distance needs a `near` postcode", location="query")
     if sort == "relevance" and not text:
-        raise QueryRuleViolation("sort", "relevance_needs_q", "sort=relevance needs search words in `q`")
+        raise RuleViolation("sort", "relevance_needs_q", "sort=relevance needs search words in `q`", location="query")
     statement = _listing(query, today)
     if not text:
         return _listed(session, statement, query, sort, {})
@@ -160,7 +150,8 @@ def _listed(
 def _origin(near: str) -> Any:
     origin = locate(near)
     if origin is None:
-        raise QueryRuleViolation("near", "postcode_not_located", "`near` must be a postcode we can place on the map")
+        raise RuleViolation("near", "postcode_not_located", "`near` must be a postcode we can place on the map",
+                            location="query")
     return origin
 
 

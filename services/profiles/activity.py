@@ -395,14 +395,14 @@ def record_september_guarantee(*, session: Session, profile_id: uuid.UUID, year:
     profile = _profile(session, profile_id)
     today = now.date()
     if year < FIRST_SEPTEMBER_GUARANTEE_YEAR:
-        raise RuleViolation("year", "too_early", f"must be {FIRST_SEPTEMBER_GUARANTEE_YEAR} or later")
+        raise RuleViolation("year", "too_early", f"must be {FIRST_SEPTEMBER_GUARANTEE_YEAR} or later", location="path")
     if year > today.year:
-        raise RuleViolation("year", "not_in_future", f"must be {today.year} or earlier")
+        raise RuleViolation("year", "not_in_future", f"must be {today.year} or earlier", location="path")
     if september_cohort(profile.date_of_birth, year) is None:
         age = age_on(profile.date_of_birth, dt.date(year, 8, 31))
         raise RuleViolation("year", "not_in_cohort",
                             f"the September Guarantee of {year} is for young people leaving Year 11 or Year 12 "
-                            f"(16 or 17 on 31 August {year}); this person was {age}")
+                            f"(16 or 17 on 31 August {year}); this person was {age}", location="path")
     offer = session.get(SeptemberGuarantee, (profile_id, year))
     if offer is None or offer.outcome != data.outcome:
         if offer is None:

@@ -110,4 +110,4 @@ def test_bad_input_names_the_field_and_the_rule(api: Any, path: str, params: dic
     response = get(api, path, **params)
     assert response.status_code == 422, response.text
     detail = response.json()["detail"][0]
-    assert (detail["loc"][-1], detail["type"]) == (field, rule)
+    assert (detail["loc"], detail["type"]) == (["query", field], rule)

@@ -294,17 +294,17 @@ def test_september_guarantee_offers_for_the_year_11_and_12_cohorts_and_bad_input
     version = hub.activity_versions()[pid]
     assert version == 4  # registration and three offers recorded
     cases = [
-        (2024, {"outcome": "offer_made"}, "year", "not_in_cohort"),  # 15 on 31 August 2024
-        (2027, {"outcome": "offer_made"}, "year", "not_in_future"),
-        (1999, {"outcome": "offer_made"}, "year", "too_early"),
-        ("twenty", {"outcome": "offer_made"}, "year", None),
-        (2026, {"outcome": "maybe"}, "outcome", None),
-        (2026, {}, "outcome", None),
-        (2026, {"outcome": "offer_made", "note": "x"}, "note", None),
+        (2024, {"outcome": "offer_made"}, ["path", "year"], "not_in_cohort"),  # 15 on 31 August 2024
+        (2027, {"outcome": "offer_made"}, ["path", "year"], "not_in_future"),
+        (1999, {"outcome": "offer_made"}, ["path", "year"], "too_early"),
+        ("twenty", {"outcome": "offer_made"}, ["path", "year"], None),
+        (2026, {"outcome": "maybe"}, ["body", "outcome"], None),
+        (2026, {}, ["body", "outcome"], None),
+        (2026, {"outcome": "offer_made", "note": "x"}, ["body", "note"], None),
     ]
-    for year, body, field, rule in cases:
+    for year, body, loc, rule in cases:
         detail = hub.offer(pid, year, body, expect=422)["detail"][0]
-        assert detail["loc"][-1] == field, (year, body, detail)
+        assert detail["loc"] == loc, (year, body, detail)
         if rule:
             assert detail["type"] == rule, (year, body, detail)
     assert "this person was 15" in hub.offer(pid, 2024, {"outcome": "offer_made"}, expect=422)["detail"][0]["msg"]
