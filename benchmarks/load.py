@@ -306,7 +306,8 @@ def population_from_databases(options: LoadOptions) -> Population:
 
 
 async def wait_ingested(api: Api, options: LoadOptions, say: Printer, timeout: float = 7200.0) -> dict[str, Any]:
-    """Until the matcher holds everything and both consumers have no lag."""
+    """Until the matcher holds everything, has embedded the phrases it compares (at start) and both consumers have no
+    lag."""
     started = time.monotonic()
     last = 0.0
     while True:
@@ -315,6 +316,7 @@ async def wait_ingested(api: Api, options: LoadOptions, say: Printer, timeout: f
         counts = matching.get("counts", {})
         done = (counts.get("opportunities_indexed", 0) >= options.opportunities
                 and counts.get("profiles", 0) >= options.people and matching.get("consumer_lag") == 0
+                and not matching.get("phrases_warming")
                 and events.get("consumer_lag") == 0)
         if done:
             return {"matching": counts, "seconds": round(time.monotonic() - started, 1)}

@@ -18,7 +18,7 @@ import csv
 import hashlib
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -261,23 +261,33 @@ class Concepts:
     def vectors(self, phrases: Sequence[str]) -> np.ndarray:
         """One unit vector per phrase (embedded once per distinct phrase, then cached)."""
         keys = [normalised(phrase) for phrase in phrases]
-        with self._lock:
-            missing = list(dict.fromkeys(key for key in keys if key and key not in self._vectors))
-        if missing:
-            embedded = self.embedder.embed(missing)
-            with self._lock:
-                if len(self._vectors) + len(missing) > MAX_PHRASES:
-                    for old in list(self._vectors)[: len(self._vectors) // 2]:
-                        del self._vectors[old]
-                        self._names.pop(old, None)
-                        self._occupation_of.pop(old, None)
-                for key, vector in zip(missing, embedded, strict=True):
-                    self._vectors[key] = vector
+        self._embed_missing(keys, self.embedder)
         if not keys:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
         zero = np.zeros(self.embedder.dim, dtype=np.float32)
         with self._lock:
             return np.vstack([self._vectors.get(key, zero) for key in keys])
+
+    def warm(self, phrases: Iterable[str], embedder: Embedder) -> int:
+        """Embed the phrases not yet cached with `embedder` (ingest's model, off the request path), so a match request
+        finds its pool's titles and skills ready; returns how many were embedded."""
+        return self._embed_missing([normalised(phrase) for phrase in phrases], embedder)
+
+    def _embed_missing(self, keys: Sequence[str], embedder: Embedder) -> int:
+        with self._lock:
+            missing = list(dict.fromkeys(key for key in keys if key and key not in self._vectors))
+        if not missing:
+            return 0
+        embedded = embedder.embed(missing)
+        with self._lock:
+            if len(self._vectors) + len(missing) > MAX_PHRASES:
+                for old in list(self._vectors)[: len(self._vectors) // 2]:
+                    del self._vectors[old]
+                    self._names.pop(old, None)
+                    self._occupation_of.pop(old, None)
+            for key, vector in zip(missing, embedded, strict=True):
+                self._vectors[key] = vector
+        return len(missing)
 
     def occupation_vectors(self, titles: Sequence[str]) -> np.ndarray:
         """Per posting title, the vector of the ESCO occupation that names it (its nearest, at esco_names or closer),

@@ -33,6 +33,8 @@ class MatchingSettings(KeyClientSettings):
     # ingest. The thread that embeds ingested events can run at a nice value (Linux) to put the request path first
     # on a host of its own; off by default: on a host shared with other busy work, nice 5 cut ingest to ~1 text/s.
     ingest_nice: int = Field(0, ge=0, le=19)
+    # The vectors of the last this many query texts (POST /search, a browse's words) are kept: 0 keeps none.
+    remembered_queries: int = Field(4096, ge=0)
 
     # Hybrid score = similarity * w_similarity + skill overlap * w_skills + closeness * w_distance.
     weight_similarity: float = Field(0.7, ge=0)

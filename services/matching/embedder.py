@@ -7,6 +7,7 @@ import os
 import shutil
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -102,6 +103,41 @@ class SentenceTransformerEmbedder:
                     )
                 )
         return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
+
+
+class RememberingEmbedder:
+    """An embedder that keeps the vectors of the last `size` texts it was asked for: a search's words come again and
+    again ("care", the same words on every page of a browse), and each costs the model tens of milliseconds."""
+
+    def __init__(self, inner: Embedder, size: int) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self.size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            known = {text: self._vectors[text] for text in texts if text in self._vectors}
+            for text in known:
+                self._vectors.move_to_end(text)
+        missing = list(dict.fromkeys(text for text in texts if text not in known))
+        if missing:
+            fresh = self.inner.embed(missing)
+            fresh.setflags(write=False)
+            with self._lock:
+                for text, vector in zip(missing, fresh, strict=True):
+                    known[text] = self._vectors[text] = vector
+                while len(self._vectors) > self.size:
+                    self._vectors.popitem(last=False)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.vstack([known[text] for text in texts])
+
+
+def remembering(embedder: Embedder, size: int) -> Embedder:
+    return RememberingEmbedder(embedder, size) if size > 0 else embedder
 
 
 def use_torch_threads(count: int) -> None:

@@ -4,7 +4,7 @@ ignored, texts are embedded in one burst per batch, and only when they changed."
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,6 +101,9 @@ class Ingestor:
         if self.suggestion_log is not None:
             for subject in erased:
                 self.suggestion_log.forget(subject)
+        concepts = self.state.concepts
+        if concepts is not None:
+            concepts.warm(phrases_of(item.facts for item in to_embed), self.embedder)
         return len(pending)
 
     def _prepare(self, event: EventEnvelope) -> _Pending:
@@ -169,3 +172,15 @@ class Ingestor:
                 state.put_dismissal(dismissed.dismissal_id, dismissed.profile_id, dismissed.opportunity_id,
                                     event.aggregate_version)
         return None
+
+
+def phrases_of(facts: Iterable[OpportunityFacts | PersonFacts | EmployerFacts | None]) -> list[str]:
+    """The phrases a match request compares by meaning: an opportunity's title and skills, a person's skills and
+    interests."""
+    phrases: list[str] = []
+    for item in facts:
+        if isinstance(item, OpportunityFacts):
+            phrases += [item.title, *item.skills]
+        elif isinstance(item, PersonFacts):
+            phrases += [*item.skills, *item.interests]
+    return phrases

@@ -14,10 +14,10 @@ import structlog
 from services.common.clock import Clock, SystemClock
 from services.matching.concepts import Concepts
 from services.matching.config import MatchingSettings
-from services.matching.embedder import MODEL_NAME, Embedder, build_embedder
+from services.matching.embedder import MODEL_NAME, Embedder, build_embedder, remembering
 from services.matching.feed import IndexFeed
 from services.matching.index import HnswIndex, Sizing, use_threads
-from services.matching.ingest import Ingestor
+from services.matching.ingest import Ingestor, phrases_of
 from services.matching.oversight import SuggestionLog
 from services.matching.persistence import SavedStateUnusable, hnsw_loader, load, save
 from services.matching.state import MatchingState
@@ -34,6 +34,7 @@ ENTITY_TOPICS: tuple[Topic, ...] = (Topic.PROFILES, Topic.EMPLOYERS, Topic.OPPOR
 REFERRAL_TOPICS: tuple[Topic, ...] = (Topic.REFERRALS,)
 TOPICS: tuple[Topic, ...] = ENTITY_TOPICS + REFERRAL_TOPICS
 COMPACT_MIN_STORED = 256
+WARM_CHUNK = 256  # phrases embedded at a time while warming up, so ingest's batches interleave
 
 
 def index_sizing(settings: MatchingSettings) -> Sizing:
@@ -117,6 +118,7 @@ class MatchingRuntime:
         self.error: str | None = None
         self.stop_event = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.phrases_warming = threading.Event()  # set while the phrases of what is held are embedded at start
         self._saved_changes = -1
         self._saved_erasures = 0
         self._save_lock = threading.Lock()
@@ -136,7 +138,7 @@ class MatchingRuntime:
         try:
             self.phase = "loading the model"
             if self.embedder is None:
-                self.embedder = self.embedder_factory(self.settings)
+                self.embedder = remembering(self.embedder_factory(self.settings), self.settings.remembered_queries)
                 self.ingest_embedder = self.embedder_factory(self.settings)
             else:
                 self.ingest_embedder = self.embedder
@@ -157,10 +159,36 @@ class MatchingRuntime:
             maintenance = threading.Thread(target=self._maintain, name="matching-maintenance", daemon=True)
             maintenance.start()
             self._threads.append(maintenance)
+            if state.concepts is not None:
+                self.phrases_warming.set()
+                warming = threading.Thread(target=self._warm, args=(state, state.concepts), name="matching-warm",
+                                           daemon=True)
+                warming.start()
+                self._threads.append(warming)
             self.phase = "running"
         except Exception as exc:  # noqa: BLE001 - reported by /ready
             self.error = f"{type(exc).__name__}: {exc}"[:300]
             log.error("matching failed to start", error=self.error)
+
+    def _warm(self, state: MatchingState, concepts: Concepts) -> None:
+        """Embed the phrases of everything already held (a saved index), a chunk at a time on ingest's model, so
+        the first match requests after a start do not embed their pool's titles and skills themselves."""
+        assert self.ingest_embedder is not None
+        try:
+            self._warm_all(state, concepts, self.ingest_embedder)
+        finally:
+            self.phrases_warming.clear()
+
+    def _warm_all(self, state: MatchingState, concepts: Concepts, embedder: Embedder) -> None:
+        with state.lock:
+            held = [*(facts for facts in state.opportunities if facts.status == "live"), *state.profiles]
+            phrases = list(dict.fromkeys(phrases_of(held)))
+        started, warmed = time.monotonic(), 0
+        for start in range(0, len(phrases), WARM_CHUNK):
+            if self.stop_event.is_set():
+                return
+            warmed += concepts.warm(phrases[start : start + WARM_CHUNK], embedder)
+        log.info("phrases embedded for matching", phrases=warmed, seconds=round(time.monotonic() - started, 1))
 
     def _new_feed(self, state: MatchingState, topics: tuple[Topic, ...], name: str, nice: int = 0) -> IndexFeed:
         assert self.ingestor is not None
@@ -269,6 +297,7 @@ class MatchingRuntime:
             details["dead_lettered"] = sum(feed.dead_lettered for feed in self.feeds)
         if self.embedder is not None:
             details["embedder"] = self.embedder.name
+        details["phrases_warming"] = self.phrases_warming.is_set()
         details["last_saved"] = self.last_saved
         return details
 

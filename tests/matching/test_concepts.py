@@ -182,3 +182,26 @@ def test_the_occupation_term_adds_how_near_the_persons_words_are_to_the_postings
                                                                  abs=2e-4)
     gain = {key: weighted[key] - without[key] for key in without}
     assert gain[kitchen.opportunity_id] > gain[salon.opportunity_id], gain
+
+
+def test_ingest_embeds_the_phrases_a_match_compares_so_the_request_embeds_none() -> None:
+    from tests.matching.helpers import HashingEmbedder
+
+    queries, ingest = HashingEmbedder(), HashingEmbedder()
+    state = new_state(MatchingSettings(), queries.dim)
+    state.concepts = Concepts(queries)
+    job = opportunity_snapshot(title="Kick-Start placement: warehouse operative",
+                               skills=["forklift driving", "stock rotation"])
+    young = person(skills=["pallet trucks", "teamwork"], interests=["logistics"])
+    Ingestor(state, ingest, KEYS).apply([opportunity_event(job), profile_event(young)])
+    assert {"kick-start placement: warehouse operative", "stock rotation", "pallet trucks", "logistics"} <= set(
+        ingest.texts)
+    settings = MatchingSettings(weight_occupation=0.3)
+    answer = service.matches_for_profile(state=state, settings=settings, principal=Principal(Role.ADVISER, "a"),
+                                         profile_id=young.profile_id, k=10, filters=Filters(), today=dt.date.today())
+    assert [match.opportunity_id for match in answer.matches] == [job.opportunity_id]
+    candidates = service.candidates_for_opportunity(
+        state=state, settings=settings, principal=Principal(Role.ADVISER, "a"), opportunity_id=job.opportunity_id,
+        k=10, filters=Filters(), today=dt.date.today())
+    assert [match.profile_id for match in candidates.matches] == [young.profile_id]
+    assert queries.texts == [], "the requests found every title, skill and interest already embedded"

@@ -15,7 +15,7 @@ from services.matching.embedder import MODEL_NAME, Embedder
 from services.matching.persistence import hnsw_loader, load
 from services.matching.runtime import index_params, rebuild_from_topics
 from tests.matching.conftest import matcher_settings, running_matcher
-from tests.matching.helpers import CountingEmbedder, Matcher, opportunity_ids, person, profile_ids
+from tests.matching.helpers import CountingEmbedder, HashingEmbedder, Matcher, opportunity_ids, person, profile_ids
 from tests.support.events import KEYS, opportunity_event, opportunity_snapshot, profile_erased_event, profile_event
 from tests.support.topics import TopicPublisher
 from tests.support.waiting import wait_for
@@ -104,6 +104,28 @@ def test_restart_resumes_from_the_saved_index_without_embedding_again(
         matcher.publish(profile_event(newcomer))
         matcher.wait_known(newcomer.profile_id)
         assert second.texts == 1 and feed.handled == 1
+
+
+def test_after_a_restart_the_phrases_of_what_is_held_are_embedded_before_any_request(
+    bootstrap_servers: str, publisher: TopicPublisher, own_dir: Path
+) -> None:
+    settings = matcher_settings(bootstrap_servers, own_dir)
+    job = opportunity_snapshot(title="Trainee florist", skills=["flower arranging"])
+    young = person(skills=["watering plants"], interests=["gardening"])
+    with running_matcher(settings, HashingEmbedder(), publisher) as matcher:
+        matcher.publish(opportunity_event(job), profile_event(young))
+        matcher.wait_known(job.opportunity_id, young.profile_id)
+    second = HashingEmbedder()
+    with running_matcher(settings, second, publisher) as matcher:
+        assert matcher.runtime.origin == "saved index"
+        wait_for(lambda: {"trainee florist", "flower arranging", "watering plants", "gardening"} <= set(second.texts),
+                 what="the held opportunity's and person's phrases embedded at start")
+        wait_for(lambda: matcher.client.get("/ready").json()["phrases_warming"] is False,
+                 what="/ready saying the phrases are embedded")
+        embedded = len(second.texts)
+        matcher.matches_for(young.profile_id)
+        matcher.candidates_for(job.opportunity_id)
+        assert len(second.texts) == embedded, "the requests found every phrase they compare already embedded"
 
 
 def test_an_unusable_saved_state_is_rebuilt_from_the_topics(
