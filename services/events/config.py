@@ -21,7 +21,9 @@ class EventsSettings(KeyClientSettings):
     suppression_threshold: int = Field(5, ge=1, le=100)
     # The exposure audit (services/events/exposure.py) asks the matcher for every open opportunity's candidate list.
     matching_url: str = Field(default_factory=lambda: address_of("matching"))
-    matching_timeout_seconds: float = Field(60.0, gt=0, le=600)
+    # The matcher ranks every open posting's list for it: 29 s at 10,000 postings on 2 cores (bench --load), so
+    # minutes at 100,000.
+    matching_timeout_seconds: float = Field(600.0, gt=0, le=600)
     # An audit is kept this long before a request computes a new one; one is also made in the background this often
     # (0: only when asked).
     exposure_max_age_seconds: float = Field(600.0, ge=0, le=86400)
