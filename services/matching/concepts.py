@@ -273,6 +273,14 @@ class Concepts:
         finds its pool's titles and skills ready; returns how many were embedded."""
         return self._embed_missing([normalised(phrase) for phrase in phrases], embedder)
 
+    def forget(self, phrases: Iterable[str]) -> None:
+        """Let go of the phrases' vectors and names (an erased person's words)."""
+        with self._lock:
+            for key in map(normalised, phrases):
+                self._vectors.pop(key, None)
+                self._names.pop(key, None)
+                self._occupation_of.pop(key, None)
+
     def _embed_missing(self, keys: Sequence[str], embedder: Embedder) -> int:
         with self._lock:
             missing = list(dict.fromkeys(key for key in keys if key and key not in self._vectors))

@@ -59,6 +59,11 @@ class OpportunityFacts:
     def key(self) -> uuid.UUID:
         return self.opportunity_id
 
+    @property
+    def phrases(self) -> tuple[str, ...]:
+        """What a match compares by meaning: the title and the skills asked for."""
+        return (self.title, *self.skills)
+
     def posting(self) -> Posting:
         """This opportunity's side of the eligibility rules."""
         return Posting(
@@ -151,6 +156,11 @@ class PersonFacts:
     @property
     def key(self) -> uuid.UUID:
         return self.profile_id
+
+    @property
+    def phrases(self) -> tuple[str, ...]:
+        """What a match compares by meaning: the person's skills and interests in their own words."""
+        return (*self.skills, *self.interests)
 
     @classmethod
     def from_snapshot(cls, snapshot: ProfileSnapshotV1, version: int, text_hash: str) -> PersonFacts:

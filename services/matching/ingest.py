@@ -175,12 +175,5 @@ class Ingestor:
 
 
 def phrases_of(facts: Iterable[OpportunityFacts | PersonFacts | EmployerFacts | None]) -> list[str]:
-    """The phrases a match request compares by meaning: an opportunity's title and skills, a person's skills and
-    interests."""
-    phrases: list[str] = []
-    for item in facts:
-        if isinstance(item, OpportunityFacts):
-            phrases += [item.title, *item.skills]
-        elif isinstance(item, PersonFacts):
-            phrases += [*item.skills, *item.interests]
-    return phrases
+    """The phrases a match request compares by meaning, of the postings and people among `facts`."""
+    return [phrase for item in facts if isinstance(item, OpportunityFacts | PersonFacts) for phrase in item.phrases]

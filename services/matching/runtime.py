@@ -138,14 +138,16 @@ class MatchingRuntime:
         try:
             self.phase = "loading the model"
             if self.embedder is None:
-                self.embedder = remembering(self.embedder_factory(self.settings), self.settings.remembered_queries)
+                model = self.embedder_factory(self.settings)
+                # Search texts only: the concepts' phrases (people's own words among them) are forgotten on erasure.
+                self.embedder = remembering(model, self.settings.remembered_queries)
                 self.ingest_embedder = self.embedder_factory(self.settings)
             else:
-                self.ingest_embedder = self.embedder
+                model = self.ingest_embedder = self.embedder
             self.phase = "loading the index"
             state, self.origin = load_or_new(self.settings, self.embedder.dim)
             if self.settings.concepts:
-                state.concepts = concepts_for(self.settings, self.embedder)
+                state.concepts = concepts_for(self.settings, model)
             self.state = state
             self._saved_changes = state.changes if self.origin == "saved index" else -1
             self._saved_erasures = state.erasures

@@ -271,7 +271,11 @@ class MatchingState:
         self.changes += 1
 
     def erase_person(self, profile_id: uuid.UUID) -> None:
-        """Remove everything held of a person: vector, facts, version and referrals; keep a one-way mark."""
+        """Remove everything held of a person: vector, facts, the vectors of their words, version and referrals; keep
+        a one-way mark."""
+        person = self.profiles.get(profile_id)
+        if person is not None and self.concepts is not None:
+            self.concepts.forget(person.phrases)
         self.profiles.delete(profile_id)
         self.versions.pop(str(profile_id), None)
         for referral_id in [rid for rid, ref in self.referrals.items() if ref.profile_id == profile_id]:

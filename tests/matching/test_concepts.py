@@ -22,7 +22,7 @@ from services.matching.ingest import Ingestor
 from services.matching.ranking import Filters, Weights, explain, fitting_interests, measure
 from services.matching.runtime import new_state
 from tests.matching.helpers import person
-from tests.support.events import KEYS, opportunity_event, opportunity_snapshot, profile_event
+from tests.support.events import KEYS, opportunity_event, opportunity_snapshot, profile_erased_event, profile_event
 
 WEIGHTS = Weights(similarity=0.7, skills=0.2, distance=0.1)
 # A slice of the real ESCO skills (embedding all 13,939 takes minutes here): every skill whose labels name one of
@@ -205,3 +205,19 @@ def test_ingest_embeds_the_phrases_a_match_compares_so_the_request_embeds_none()
         k=10, filters=Filters(), today=dt.date.today())
     assert [match.profile_id for match in candidates.matches] == [young.profile_id]
     assert queries.texts == [], "the requests found every title, skill and interest already embedded"
+
+
+def test_an_erased_persons_own_words_are_let_go_with_them() -> None:
+    from tests.matching.helpers import HashingEmbedder
+
+    embedder = HashingEmbedder()
+    state = new_state(MatchingSettings(), embedder.dim)
+    state.concepts = Concepts(embedder)
+    job = opportunity_snapshot(title="Care assistant", skills=["personal care"])
+    young = person(skills=["personal care", "looking after my nan"], interests=["care work"])
+    ingest = Ingestor(state, embedder, KEYS)
+    ingest.apply([opportunity_event(job), profile_event(young)])
+    assert {"looking after my nan", "care work"} <= set(state.concepts._vectors)
+    ingest.apply([profile_erased_event(young.profile_id, version=2)])
+    assert not {"looking after my nan", "care work", "personal care"} & set(state.concepts._vectors)
+    assert "care assistant" in state.concepts._vectors  # the posting's title is no one's words
