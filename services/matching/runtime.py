@@ -177,20 +177,17 @@ class MatchingRuntime:
         the first match requests after a start do not embed their pool's titles and skills themselves."""
         assert self.ingest_embedder is not None
         try:
-            self._warm_all(state, concepts, self.ingest_embedder)
+            with state.lock:
+                held = [*(facts for facts in state.opportunities if facts.status == "live"), *state.profiles]
+                phrases = list(dict.fromkeys(phrases_of(held)))
+            started, warmed = time.monotonic(), 0
+            for start in range(0, len(phrases), WARM_CHUNK):
+                if self.stop_event.is_set():
+                    return
+                warmed += concepts.warm(phrases[start : start + WARM_CHUNK], self.ingest_embedder)
+            log.info("phrases embedded for matching", phrases=warmed, seconds=round(time.monotonic() - started, 1))
         finally:
             self.phrases_warming.clear()
-
-    def _warm_all(self, state: MatchingState, concepts: Concepts, embedder: Embedder) -> None:
-        with state.lock:
-            held = [*(facts for facts in state.opportunities if facts.status == "live"), *state.profiles]
-            phrases = list(dict.fromkeys(phrases_of(held)))
-        started, warmed = time.monotonic(), 0
-        for start in range(0, len(phrases), WARM_CHUNK):
-            if self.stop_event.is_set():
-                return
-            warmed += concepts.warm(phrases[start : start + WARM_CHUNK], embedder)
-        log.info("phrases embedded for matching", phrases=warmed, seconds=round(time.monotonic() - started, 1))
 
     def _new_feed(self, state: MatchingState, topics: tuple[Topic, ...], name: str, nice: int = 0) -> IndexFeed:
         assert self.ingestor is not None
