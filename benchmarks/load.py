@@ -155,9 +155,10 @@ def stack_env(options: LoadOptions, run_dir: Path) -> dict[str, str]:
            # The load is one adviser writing many times a second, which the rate limits exist to stop.
            "YG_RATE_LIMITS": "false",
            # The exposure audit ranks every open posting's candidate list in the matcher (every 30 minutes, and a
-           # minute after start, so inside the traffic). The bench makes it once before the traffic and times it.
+           # minute after start, so inside the traffic). The bench makes it once before the traffic and times it,
+           # waiting for it as a page would not.
            "EVENTS_EXPOSURE_REFRESH_SECONDS": "0", "EVENTS_EXPOSURE_MAX_AGE_SECONDS": "86400",
-           "EVENTS_MATCHING_TIMEOUT_SECONDS": "600"}
+           "EVENTS_MATCHING_TIMEOUT_SECONDS": "600", "EVENTS_EXPOSURE_WAIT_SECONDS": "600"}
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     return env
 

@@ -21,13 +21,16 @@ class EventsSettings(KeyClientSettings):
     suppression_threshold: int = Field(5, ge=1, le=100)
     # The exposure audit (services/events/exposure.py) asks the matcher for every open opportunity's candidate list.
     matching_url: str = Field(default_factory=lambda: address_of("matching"))
-    # The matcher ranks every open posting's list for it: 29 s at 10,000 postings on 2 cores (bench --load), so
-    # minutes at 100,000.
+    # The matcher ranks every open posting's list for an audit: 29 s at 10,000 postings on 2 cores (bench --load),
+    # so minutes at 100,000. Only the audit's own thread waits this long, never a request.
     matching_timeout_seconds: float = Field(600.0, gt=0, le=600)
-    # An audit is kept this long before a request computes a new one; one is also made in the background this often
+    # An audit is kept this long before a request asks for a new one; one is also made in the background this often
     # (0: only when asked).
     exposure_max_age_seconds: float = Field(600.0, ge=0, le=86400)
     exposure_refresh_seconds: float = Field(1800.0, ge=0, le=86400)
+    # The longest a request waits for an audit being made before it gets the previous one (or, with none, a 503):
+    # shorter than the pages wait for an answer (UI_TIMEOUT_SECONDS, 10).
+    exposure_wait_seconds: float = Field(5.0, ge=0, le=600)
     # The top k of each candidate list is the list an adviser sees.
     exposure_list_length: int = Field(10, ge=1, le=100)
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.common.errors import Unavailable
 from services.events.candidates import CandidateLists, CandidateSource, MatcherUnavailable
 from services.events.disclosure import Key, Protection, Table, protect
 from services.events.guarantee import groups_of
@@ -203,48 +204,74 @@ def audit(*, session: Session, lists: CandidateLists, threshold: int, as_at: dt.
     )
 
 
+class AuditInProgress(Unavailable):
+    """No audit is kept yet and the one being made took longer than a request waits."""
+
+
 class ExposureAudit:
-    """The latest audit, made again when older than `max_age` (or by `refresh`, from a background thread). If the
-    matcher does not answer, the previous audit is kept and served with its own time."""
+    """The latest audit, made again when older than `max_age` (or by `refresh`, from a background thread). One is
+    made at a time, in a thread of its own: a request waits at most `wait` for it and otherwise gets the previous
+    audit with its own time (or, with none kept, a 503 to try again), so a large index or a hung matcher holds no
+    request for minutes and no request starts a second ranking of every list. If the matcher does not answer, the
+    previous audit is kept and served with its own time."""
 
     def __init__(self, *, source: CandidateSource, session_factory: sessionmaker[Session], threshold: int, k: int,
-                 max_age: dt.timedelta, now: Callable[[], dt.datetime]) -> None:
+                 max_age: dt.timedelta, now: Callable[[], dt.datetime], wait: float) -> None:
         self.source = source
         self.session_factory = session_factory
         self.threshold = threshold
         self.k = k
         self.max_age = max_age
         self.now = now
+        self.wait = wait
         self._latest: ExposureRead | None = None
+        self._failure: Unavailable | None = None
+        self._making: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def current(self) -> ExposureRead:
-        """The audit, at most `max_age` old when the matcher answers; raises MatcherUnavailable if there is none."""
+        """The audit, at most `max_age` old when the matcher answers in time; raises MatcherUnavailable or
+        AuditInProgress if there is none."""
         latest = self._latest
         if latest is not None and self.now() - latest.as_at <= self.max_age:
             return latest
-        with self._lock:  # one computation at a time; those waiting take its result
-            latest = self._latest
-            if latest is not None and self.now() - latest.as_at <= self.max_age:
-                return latest
-            try:
-                return self._compute()
-            except MatcherUnavailable:
-                if latest is None:
-                    raise
-                log.warning("exposure audit: the matcher is not answering; serving the audit of %s", latest.as_at)
-                return latest
+        self._making_one().join(self.wait)
+        fresh = self._latest
+        if fresh is not None and fresh is not latest:
+            return fresh
+        if latest is not None:
+            log.warning("exposure audit: serving the audit of %s while a new one is made or the matcher is away",
+                        latest.as_at)
+            return latest
+        if self._making is not None and self._making.is_alive():
+            raise AuditInProgress("the exposure audit is being made (the matcher ranks every open opportunity's "
+                                  "list); try again in a minute")
+        raise self._failure or MatcherUnavailable("the exposure audit could not be made")
 
     def refresh(self) -> None:
-        with self._lock:
-            try:
-                self._compute()
-            except MatcherUnavailable as exc:
-                log.warning("exposure audit not refreshed: %s", exc)
+        """Makes a new audit and waits for it (the background refresh)."""
+        self._making_one().join()
+        if self._failure is not None:
+            log.warning("exposure audit not refreshed: %s", self._failure)
 
-    def _compute(self) -> ExposureRead:
+    def _making_one(self) -> threading.Thread:
+        with self._lock:
+            if self._making is None or not self._making.is_alive():
+                self._making = threading.Thread(target=self._make, name="exposure-audit-making", daemon=True)
+                self._making.start()
+            return self._making
+
+    def _make(self) -> None:
         as_at = self.now()
-        lists = self.source.candidate_lists(self.k)
-        with self.session_factory() as session:
-            self._latest = audit(session=session, lists=lists, threshold=self.threshold, as_at=as_at)
-        return self._latest
+        try:
+            lists = self.source.candidate_lists(self.k)
+            with self.session_factory() as session:
+                self._latest = audit(session=session, lists=lists, threshold=self.threshold, as_at=as_at)
+        except Unavailable as exc:
+            self._failure = exc
+            return
+        except Exception as exc:
+            log.exception("exposure audit: making it failed")
+            self._failure = Unavailable(f"the exposure audit could not be made ({type(exc).__name__})")
+            return
+        self._failure = None

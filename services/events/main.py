@@ -94,7 +94,7 @@ def create_app(
         app.state.exposure = ExposureAudit(
             source=source, session_factory=app.state.session_factory, threshold=rules.suppression_threshold,
             k=settings.exposure_list_length, max_age=dt.timedelta(seconds=settings.exposure_max_age_seconds),
-            now=app.state.clock.now,
+            now=app.state.clock.now, wait=settings.exposure_wait_seconds,
         )
         refresher = None
         if settings.exposure_refresh_seconds > 0:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -80,9 +82,12 @@ class FakeMatcher:
         self.lists = CandidateLists(k=10, lists=[], eligible=[])
         self.down = False
         self.asked = 0
+        self.answering = threading.Event()  # cleared: the matcher takes until it is set (a large index, a hang)
+        self.answering.set()
 
     def candidate_lists(self, k: int) -> CandidateLists:
         self.asked += 1
+        self.answering.wait(30)
         if self.down:
             raise MatcherUnavailable("the matching service is not answering (ConnectError)")
         return self.lists
@@ -94,7 +99,7 @@ class FakeMatcher:
 @pytest.fixture
 def service(databases: TestDatabases) -> Iterator[tuple[TestClient, FakeMatcher, EventsSettings]]:
     settings = EventsSettings(database_url=databases.new_url("events_exposure"), consume=False,
-                              environment="test", exposure_refresh_seconds=0)
+                              environment="test", exposure_refresh_seconds=0, exposure_wait_seconds=1)
     matcher = FakeMatcher()
     app = create_app(settings, clock=FixedClock(NOW), keys=CONSUMER_KEYS, candidates=matcher)
     with TestClient(app) as client:
@@ -212,3 +217,45 @@ def test_the_audit_is_kept_and_survives_a_matcher_that_is_away(
     matcher.down = False
     fresh = client.get("/exposure", headers=adviser).json()
     assert fresh["as_at"] > first["as_at"] and fresh["kinds"] == first["kinds"]
+
+
+def test_a_slow_matcher_holds_no_request_and_is_asked_once_at_a_time(
+    service: tuple[TestClient, FakeMatcher, EventsSettings],
+) -> None:
+    client, matcher, settings = service
+    adviser = bearer(settings, Role.ADVISER, "adviser-exposure")
+    people = _people(service, [["neet"]] * 6)
+    matcher.lists = CandidateLists(k=10, lists=[_list("job", *people)],
+                                   eligible=[EligibleFor(profile_id=p, by_type={"job": 1}) for p in people])
+    matcher.answering.clear()
+    started = time.monotonic()
+    waiting = client.get("/exposure", headers=adviser)  # none kept yet: waits EVENTS_EXPOSURE_WAIT_SECONDS (1 s)
+    assert waiting.status_code == 503 and waiting.headers["Retry-After"]
+    assert "being made" in waiting.json()["detail"]
+    assert client.get("/exposure", headers=adviser).status_code == 503
+    assert time.monotonic() - started < 5
+    assert matcher.asked == 1  # the second request waited for the audit being made, it did not start another
+    matcher.answering.set()
+    first = _eventually_ok(client, adviser)
+    assert matcher.asked == 1
+    clock: Any = client.app.state.clock  # type: ignore[attr-defined]
+    clock.advance(minutes=11)
+    matcher.answering.clear()
+    started = time.monotonic()
+    stale = client.get("/exposure", headers=adviser)  # the previous audit, with its own time, while one is made
+    assert stale.status_code == 200 and stale.json() == first
+    assert time.monotonic() - started < 5 and matcher.asked == 2
+    matcher.answering.set()
+    deadline = time.monotonic() + 10
+    while (fresh := client.get("/exposure", headers=adviser).json())["as_at"] == first["as_at"]:
+        assert time.monotonic() < deadline, "the audit being made never replaced the previous one"
+        time.sleep(0.05)
+    assert fresh["kinds"] == first["kinds"] and matcher.asked == 2
+
+
+def _eventually_ok(client: TestClient, headers: dict[str, str]) -> Any:
+    deadline = time.monotonic() + 10
+    while (response := client.get("/exposure", headers=headers)).status_code != 200:
+        assert time.monotonic() < deadline, response.text
+        time.sleep(0.05)
+    return response.json()
