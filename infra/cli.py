@@ -227,6 +227,10 @@ def bench(
     seconds: float = typer.Option(60.0, "--seconds", min=5, help="With --load: how long the traffic runs."),
     rate: float = typer.Option(50.0, "--rate", min=1, help="With --load: requests a second."),
     profile: float = typer.Option(0.0, "--profile", min=0, help="With --load: py-spy each service (seconds)."),
+    profile_matches: bool = typer.Option(
+        False, "--profile-matches", help="Instead: the match request alone on a synthetic index of --opportunities "
+        "and --people, sequential over HTTP, py-spy's samples by function."
+    ),
 ) -> None:
     """Benchmark the matcher: index latency and recall vs exact FAISS and hnswlib, filtered recall, embedding
     throughput (plain vs ONNX int8) and event-to-searchable latency through the real broker. With --screening,
@@ -252,6 +256,14 @@ def bench(
         if json_path is not None:
             write_load_figures(load_bench.json_figures(load_results), json_path)
             typer.echo(f"\nwrote {json_path}")
+        return
+    if profile_matches:
+        from benchmarks import profile_matches as profile_bench
+
+        os.environ.update(_stack_env())
+        development_keys(())
+        work_dir = Path(os.environ["YG_DATA_DIR"]) / f"profile-matches-{opportunities}-{people}"
+        profile_bench.run(opportunities=opportunities, people=people, requests=1000, work_dir=work_dir, say=typer.echo)
         return
     if screening:
         from benchmarks import screening as screening_bench
