@@ -10,6 +10,7 @@ import pytest
 
 from tests.ui.apptest import assert_clean, new_app, texts
 from tests.ui.browser import REPO
+from ui.streamlit import labels
 from ui.streamlit.client import Api, ServiceError, error_from_response, field_errors
 from ui.streamlit.config import UISettings, startup_problems
 from ui.streamlit.forms import changed_fields, split_list
@@ -115,6 +116,11 @@ def test_form_helpers() -> None:
     assert split_list(" customer service,teamwork\nteamwork ,, cooking ") == ["customer service", "teamwork",
                                                                               "cooking"]
     assert changed_fields({"a": 1, "b": [1], "c": "x"}, {"a": 1, "b": [2], "c": None}) == {"b": [2], "c": None}
+
+
+def test_a_moment_is_read_on_the_hubs_clock() -> None:
+    assert labels.moment("2026-07-01T08:05:00+00:00") == "1 Jul 2026 09:05"  # British Summer Time
+    assert labels.moment("2026-12-07T02:17:30Z") == "7 Dec 2026 02:17"
 
 
 def test_settings_read_ui_prefixed_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from services.messaging import vocabulary
 from ui.streamlit.forms import BY_LEVEL
@@ -167,6 +168,15 @@ def day(value: str | dt.date | None) -> str:
         return ""
     date = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
     return f"{date.day} {date:%b %Y}"
+
+
+HUB_TIME = ZoneInfo("Europe/London")
+
+
+def moment(value: str) -> str:
+    """'2026-12-07T02:14:46Z' -> '7 Dec 2026 02:14', on the hub's clock."""
+    local = dt.datetime.fromisoformat(value).astimezone(HUB_TIME)
+    return f"{day(local.date())} {local:%H:%M}"
 
 
 def days_until(value: str | None, today: dt.date | None = None) -> int | None:

@@ -5,7 +5,6 @@ actions, appointments and moving them to another adviser's caseload."""
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
@@ -25,14 +24,6 @@ show_flash()
 
 def code_label(code: int) -> str:
     return f"{code} {vocabulary.ACTIVITY_CODES[code][1]}"
-
-
-HUB_TIME = ZoneInfo("Europe/London")
-
-
-def when(moment: str) -> str:
-    local = dt.datetime.fromisoformat(moment).astimezone(HUB_TIME)
-    return f"{labels.day(local.date())} {local:%H:%M}"
 
 
 queue = session.attempt(lambda: client.not_known(adviser_id=user.sub), spinner="Loading who is not known...")
@@ -188,12 +179,12 @@ st.markdown("**Appointments**")
 appointments = session.attempt(lambda: client.appointments(profile_id))
 if appointments is not None and appointments["items"]:
     st.dataframe(pd.DataFrame([{
-        "When": when(item["starts_at"]),
+        "When": labels.moment(item["starts_at"]),
         "How": labels.APPOINTMENT_MODE[item["mode"]],
         "Where or note": item["notes"],
         "What happened": labels.APPOINTMENT_OUTCOME[item["outcome"]] if item["outcome"] else "not recorded",
     } for item in appointments["items"]]), hide_index=True, width="stretch")
-    pending = {a["id"]: f"{when(a['starts_at'])}, {labels.APPOINTMENT_MODE[a['mode']]}"
+    pending = {a["id"]: f"{labels.moment(a['starts_at'])}, {labels.APPOINTMENT_MODE[a['mode']]}"
                for a in appointments["items"] if a["outcome"] is None}
     if pending:
         left, middle, right = st.columns([2, 1, 1], vertical_alignment="bottom")
@@ -214,7 +205,7 @@ with st.form("appointment_new", clear_on_submit=False, border=True):
                            format_func=labels.APPOINTMENT_MODE.__getitem__, key="appointment_mode")
     notes = st.text_input("Where, or a short note", max_chars=300, key="appointment_notes")
     if st.form_submit_button("Book appointment"):
-        starts = dt.datetime.combine(on, at, HUB_TIME)
+        starts = dt.datetime.combine(on, at, labels.HUB_TIME)
         body = {"starts_at": starts.isoformat(), "mode": mode, "notes": notes}
         booked = session.attempt(lambda: client.book_appointment(profile_id, body))
         if booked is not None:

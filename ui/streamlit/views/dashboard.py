@@ -138,7 +138,7 @@ if audit is not None:
             return HIDDEN
         return "-" if value["value"] is None else f"{float(value['value']):.2f}"
 
-    st.caption(f"As at {labels.day(audit['as_at'])}: {kind['opportunities']} open opportunities, "
+    st.caption(f"As at {labels.moment(audit['as_at'])}: {kind['opportunities']} open opportunities, "
                f"{figure(kind['people'])} eligible young people, the top {audit['list_length']} of each list.")
     st.dataframe(pd.DataFrame([
         {"Group": labels.PRIORITY_GROUPS.get(group["group"], group["group"]),
