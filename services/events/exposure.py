@@ -230,8 +230,9 @@ class ExposureAudit:
         self._lock = threading.Lock()
 
     def current(self) -> ExposureRead:
-        """The audit, at most `max_age` old when the matcher answers in time; raises MatcherUnavailable or
-        AuditInProgress if there is none."""
+        """The audit, at most `max_age` old when the matcher answers in time; with none kept, raises
+        AuditInProgress while one is being made and Unavailable (MatcherUnavailable: the matcher is away) when
+        making one failed."""
         latest = self._latest
         if latest is not None and self.now() - latest.as_at <= self.max_age:
             return latest
