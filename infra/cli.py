@@ -261,7 +261,7 @@ def bench(
         from benchmarks import profile_matches as profile_bench
 
         os.environ.update(_stack_env())
-        development_keys(())
+        development_keys()
         work_dir = Path(os.environ["YG_DATA_DIR"]) / f"profile-matches-{opportunities}-{people}"
         profile_bench.run(opportunities=opportunities, people=people, requests=1000, work_dir=work_dir, say=typer.echo)
         return

@@ -236,7 +236,8 @@ class ExposureAudit:
         latest = self._latest
         if latest is not None and self.now() - latest.as_at <= self.max_age:
             return latest
-        self._making_one().join(self.wait)
+        making = self._making_one()
+        making.join(self.wait)
         fresh = self._latest
         if fresh is not None and fresh is not latest:
             return fresh
@@ -244,7 +245,7 @@ class ExposureAudit:
             log.warning("exposure audit: serving the audit of %s while a new one is made or the matcher is away",
                         latest.as_at)
             return latest
-        if self._making is not None and self._making.is_alive():
+        if making.is_alive():
             raise AuditInProgress("the exposure audit is being made (the matcher ranks every open opportunity's "
                                   "list); try again in a minute")
         raise self._failure or MatcherUnavailable("the exposure audit could not be made")

@@ -277,9 +277,13 @@ class Concepts:
         """Let go of the phrases' vectors and names (an erased person's words)."""
         with self._lock:
             for key in map(normalised, phrases):
-                self._vectors.pop(key, None)
-                self._names.pop(key, None)
-                self._occupation_of.pop(key, None)
+                self._drop(key)
+
+    def _drop(self, key: str) -> None:
+        """A phrase's vector and what was derived from it; called under the lock."""
+        self._vectors.pop(key, None)
+        self._names.pop(key, None)
+        self._occupation_of.pop(key, None)
 
     def _embed_missing(self, keys: Sequence[str], embedder: Embedder) -> int:
         with self._lock:
@@ -290,9 +294,7 @@ class Concepts:
         with self._lock:
             if len(self._vectors) + len(missing) > MAX_PHRASES:
                 for old in list(self._vectors)[: len(self._vectors) // 2]:
-                    del self._vectors[old]
-                    self._names.pop(old, None)
-                    self._occupation_of.pop(old, None)
+                    self._drop(old)
             for key, vector in zip(missing, embedded, strict=True):
                 self._vectors[key] = vector
         return len(missing)
