@@ -50,10 +50,13 @@ def posted(stack: Stack) -> Iterator[dict[str, str]]:
 
 
 def _search(page: Page, words: str) -> None:
+    """Search, and wait until the page says what it found for these words: Streamlit shows a run as running only
+    after a moment, so the page looks finished just after Enter, and words typed then can be lost in the rerun."""
     box = page.get_by_label("What are you looking for?")
     box.wait_for(timeout=30_000)
     box.fill(words)
     box.press("Enter")
+    expect(page.get_by_text(f"for “{words}”").first).to_be_visible(timeout=SLOW)
     wait_for_app(page)
 
 
@@ -75,14 +78,8 @@ def test_everyday_words_find_what_they_mean(stack: Stack, ui_url: str, page: Pag
     for words in ("cars", "car"):
         _search(page, words)
         expect(_results(page).filter(has_text="Car valeter")).to_have_count(1, timeout=SLOW)
+        expect(_results(page).filter(has_text="Vehicle technician apprentice")).to_have_count(1)  # by its words
         expect(_results(page).filter(has_text="Care assistant")).to_have_count(0)
-        # The repair job is found by its description's words. Asked of the service as the page asks; in some whole-
-        # suite runs the page showed only the valeter here (not diagnosed: README, known limits).
-        asked = stack.call("opportunities", "GET", "/opportunities", role=Role.YOUNG_PERSON,
-                           sub=stack.seeded.people["alex"]["id"],
-                           params={"q": words, "near": "SK1 3XE", "radius_km": 10})
-        titles = [item["title"] for item in asked["items"]]
-        assert "Vehicle technician apprentice" in titles and "Care assistant" not in titles, titles
 
     _search(page, "hair")
     expect(_results(page).filter(has_text="Barber apprentice")).to_have_count(1, timeout=SLOW)
@@ -107,7 +104,7 @@ def test_nothing_nearby_offers_a_wider_area_and_related_results(
     wider.click()
     wait_for_app(page)
     expect(_results(page).filter(has_text="Florist assistant")).to_have_count(1, timeout=SLOW)
-    expect(page.get_by_text("1 found.")).to_be_visible()
+    expect(page.get_by_text("1 found for “florist” within 50 km of SK1 3XE.")).to_be_visible()
 
     _search(page, "plants")
     expect(page.get_by_text("Nothing found for “plants” within 50 km of SK1 3XE.")).to_be_visible(timeout=SLOW)

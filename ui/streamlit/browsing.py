@@ -61,11 +61,16 @@ def _widen(key: str, radius_km: float | None) -> None:
     st.session_state[f"{key}_page"] = 0
 
 
-def _nothing_found(page: dict[str, Any], params: dict[str, Any], key: str) -> None:
-    """Say so, and offer the wider areas that would find something (the person chooses)."""
+def _asked(params: dict[str, Any]) -> str:
+    """What was searched for, as the page says it: ' for “cars” within 10 km of SK1 3XE'."""
     words = f" for “{plain(params['q'])}”" if params.get("q") else ""
     where = f" within {params['radius_km']:g} km of {plain(params['near'].upper())}" if params.get("near") else ""
-    st.info(f"Nothing found{words}{where}.", icon=":material/search_off:")
+    return words + where
+
+
+def _nothing_found(page: dict[str, Any], params: dict[str, Any], key: str) -> None:
+    """Say so, and offer the wider areas that would find something (the person chooses)."""
+    st.info(f"Nothing found{_asked(params)}.", icon=":material/search_off:")
     wider = page.get("wider_areas") or []
     if wider:
         st.write("Look further away:")
@@ -101,7 +106,8 @@ def results(config: UISettings, params: dict[str, Any], *, key: str, page_size: 
     with tabs["Map"]:
         opportunity_map(everything, key=f"{key}_map", home=home, map_style=config.map_style)
     with tabs["List"]:
-        st.caption(f"{total} found." + (f" Page {page_no + 1} of {(total - 1) // page_size + 1}." if total else ""))
+        st.caption(f"{total} found{_asked(params)}."
+                   + (f" Page {page_no + 1} of {(total - 1) // page_size + 1}." if total else ""))
         if (page.get("search") or {}).get("semantic") == "unavailable":
             st.caption("Matching your words only: the search by meaning isn't answering right now.")
         if total > page_size:
