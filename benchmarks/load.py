@@ -542,6 +542,34 @@ def in_process_times(options: LoadOptions, people: list[str], say: Printer) -> d
             "n": len(service_ms)}
 
 
+def record_checksum_times(events: int = 200, rounds: int = 20) -> dict[str, Any]:
+    """The CRC-32C that kafka-python computes over every record batch it produces and checks on every batch it
+    fetches (relay, consumers), over a batch of event-sized values: its pure-Python fallback against the crc32c
+    package it uses when installed. Median ms a batch."""
+    from kafka.record.default_records import DefaultRecordBatchBuilder
+    from kafka.record.util import calc_crc32c, crc32c_c, crc32c_py
+
+    rng = random.Random(7)
+    builder = DefaultRecordBatchBuilder(magic=2, compression_type=0, is_transactional=False, producer_id=-1,
+                                        producer_epoch=-1, base_sequence=-1, batch_size=16 * 1024 * 1024)
+    for offset in range(events):  # about the size of a sealed profile event
+        value = json.dumps({"event_id": str(uuid.UUID(int=rng.getrandbits(128))),
+                            "payload": rng.randbytes(900).hex()}).encode()
+        builder.append(offset, timestamp=None, key=str(offset).encode(), value=value, headers=[])
+    batch = memoryview(bytes(builder.build()))
+
+    def median_ms(crc: Callable[[memoryview], int]) -> float:
+        times = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            calc_crc32c(batch, _crc32c=crc)
+            times.append((time.perf_counter() - started) * 1000)
+        return round(sorted(times)[len(times) // 2], 4)
+
+    return {"events": events, "batch_kb": round(len(batch) / 1024, 1), "pure_python_ms": median_ms(crc32c_py),
+            "crc32c_ms": None if crc32c_c is None else median_ms(crc32c_c)}
+
+
 # -- the whole run --------------------------------------------------------------------------------------------------
 
 
@@ -611,6 +639,7 @@ def run(*, options: LoadOptions, say: Printer = print) -> dict[str, Any]:
         say("stopping the stack")
         stack.stop()
     results["in_process"] = in_process_times(options, results.pop("matched_people"), say)
+    results["record_checksum"] = record_checksum_times()
     return results
 
 
@@ -756,6 +785,12 @@ def table(results: dict[str, Any]) -> str:
               f"{f(inproc['service_call']['p99_ms']):>9}",
               f"{'bare index search (top 100)':<30} {f(inproc['bare_index_top100']['p50_ms']):>9} "
               f"{f(inproc['bare_index_top100']['p99_ms']):>9}"]
+    crc = results.get("record_checksum")
+    if crc:
+        with_c = (f"the crc32c package {crc['crc32c_ms']:.3f} ms ({crc['pure_python_ms'] / crc['crc32c_ms']:,.0f}x)"
+                  if crc["crc32c_ms"] else "the crc32c package is not installed")
+        lines += ["", f"record batch checksum (every batch produced and fetched), {crc['events']} events, "
+                      f"{crc['batch_kb']:g} KB: kafka-python's pure Python {crc['pure_python_ms']:.1f} ms, {with_c}"]
     return "\n".join(lines)
 
 
