@@ -14,7 +14,7 @@ from ui.streamlit.config import UISettings
 from ui.streamlit.markdown import plain
 from ui.streamlit.widgets import opportunity_map
 
-SORTS = {"": "Usual order (best match first when you search)", "newest": "Newest",
+SORTS = {"": "Usual order", "newest": "Newest",
          "closing_date": "Closing soonest", "wage": "Best paid", "distance": "Nearest"}
 MAX_RADIUS_KM = 100
 
@@ -42,7 +42,9 @@ def filters(key: str, *, default_near: str = "", simple: bool = False) -> dict[s
         st.session_state.setdefault(f"{key}_radius", 10)
         near = left.text_input("Near postcode", key=f"{key}_near", max_chars=10)
         radius = middle.slider("Within (km)", min_value=1, max_value=MAX_RADIUS_KM, key=f"{key}_radius")
-        sort = right.selectbox("Sort by", options=list(SORTS), key=f"{key}_sort", format_func=SORTS.__getitem__)
+        sort = right.selectbox("Sort by", options=list(SORTS), key=f"{key}_sort", format_func=SORTS.__getitem__,
+                               help="The usual order puts the best match first when you search; without search "
+                                    "words, the nearest first when a postcode is given, else the newest.")
     params: dict[str, Any] = {"q": words.strip() or None, "type": kind or None, "sector": sector or None}
     if near.strip():
         params["near"] = near.strip()
