@@ -50,8 +50,8 @@ def posted(stack: Stack) -> Iterator[dict[str, str]]:
 
 
 def _search(page: Page, words: str) -> None:
-    """Search, and wait until the page says what it found for these words: Streamlit shows a run as running only
-    after a moment, so the page looks finished just after Enter, and words typed then can be lost in the rerun."""
+    """Search, and wait until the page says what it found for these words (just after Enter the page can still look
+    finished with the last search's results: Streamlit shows a run as running only after a moment)."""
     box = page.get_by_label("What are you looking for?")
     box.wait_for(timeout=30_000)
     box.fill(words)
