@@ -1,6 +1,6 @@
 """A service's PostgreSQL connections terminated (pg_terminate_backend) again and again while requests come in:
-each request either succeeds or fails fast with 503 (under 1 s, or rarely under 2 s), the service answers again within 5 s, and nothing is
-half-written (every profile has its outbox event, and every 201 was kept)."""
+each request either succeeds or fails fast with 503 (under 1 s, or rarely under 2 s), the service answers again
+within 5 s, and nothing is half-written (every profile has its outbox event, and every 201 was kept)."""
 
 from __future__ import annotations
 
