@@ -37,16 +37,16 @@ def browser() -> Iterator[Browser]:
         yield launched
 
 
+CALL_FAILED = pytest.StashKey[bool]()
+MAIN = "[data-testid='stMain']"
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     report = yield
     if report.when == "call":
         item.stash[CALL_FAILED] = report.failed
     return report
-
-
-CALL_FAILED = pytest.StashKey[bool]()
-MAIN = "[data-testid='stMain']"
 
 
 @pytest.fixture
