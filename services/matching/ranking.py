@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import math
 import re
 import uuid
@@ -80,6 +81,13 @@ def _words(text: str) -> set[str]:
     return {_stem(word) for word in _WORD.findall(text.lower()) if word not in _LITTLE_WORDS}
 
 
+# Postings only: a person's words are not kept beyond their request (erasure would have to reach such a cache).
+@functools.lru_cache(maxsize=16_384)
+def _posting_words(opportunity: OpportunityFacts) -> frozenset[str]:
+    return frozenset(_words(" ".join([opportunity.title, *opportunity.skills, opportunity.sector.replace("_", " "),
+                                      opportunity.description])))
+
+
 def fitting_interests(
     interests: Iterable[str], opportunity: OpportunityFacts, concepts: Concepts | None = None
 ) -> list[str]:
@@ -87,8 +95,7 @@ def fitting_interests(
     area of work or description (an "electrician" interest fits a "Mining electrician apprentice"), or, with
     concepts, the interest is near in meaning to its title ("working with kids" fits "Child care worker")."""
     interests = list(interests)
-    said = _words(" ".join([opportunity.title, *opportunity.skills, opportunity.sector.replace("_", " "),
-                            opportunity.description]))
+    said = _posting_words(opportunity)
     by_words = {interest for interest in interests if (wanted := _words(interest)) and wanted <= said}
     by_meaning = set(concepts.fitting_interests(interests, opportunity.title)) if concepts is not None else set()
     return [interest for interest in interests if interest in by_words or interest in by_meaning]
@@ -425,6 +432,8 @@ def rerank(
 
 def referrals_per_place(state: MatchingState, opportunity: OpportunityFacts) -> float:
     """Open referrals for each place still left (a filled-up posting is not offered at all)."""
+    if not state.open_referrals.get(opportunity.opportunity_id):
+        return 0.0
     row = state.opportunities.row_of(opportunity.opportunity_id)
     left = int(state.opportunities.column("positions_left")[row]) if row is not None else 0
     return state.open_referrals.get(opportunity.opportunity_id, 0) / max(1, left)
