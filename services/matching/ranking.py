@@ -467,16 +467,14 @@ def rank_opportunities(
 
     def score(facts: OpportunityFacts, sim: float) -> Measured:
         m = measure(facts, person, sim, weights, origin=origin, query_text=query_text, concepts=concepts)
+        total = m.score
         if weights.title and concepts is not None:
-            title = float(concepts.vectors([facts.title])[0] @ query)
-            m = dataclasses.replace(m, score=round(m.score + weights.title * title, 4))
+            total = round(total + weights.title * float(concepts.vectors([facts.title])[0] @ query), 4)
         if facts.opportunity_id in occupation_nearness:
-            nearer = weights.occupation * occupation_nearness[facts.opportunity_id]
-            m = dataclasses.replace(m, score=round(m.score + nearer, 4))
+            total = round(total + weights.occupation * occupation_nearness[facts.opportunity_id], 4)
         if weights.capacity and state.open_referrals.get(facts.opportunity_id):
-            penalty = weights.capacity * min(1.0, crowding(facts) / CROWDED)
-            m = dataclasses.replace(m, score=round(m.score - penalty, 4))
-        return m
+            total = round(total - weights.capacity * min(1.0, crowding(facts) / CROWDED), 4)
+        return m if total == m.score else dataclasses.replace(m, score=total)
 
     def words(facts: OpportunityFacts, sim: float, measured: Measured) -> Explanation:
         return explain(facts, person, sim, weights, today=today, origin=origin, query_text=query_text,

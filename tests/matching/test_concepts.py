@@ -6,14 +6,24 @@ how near a person's words are to it counts in their ranking."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.common.auth import Principal, Role
 from services.matching import service
-from services.matching.concepts import Concepts, EscoOccupationIndex, EscoSkillIndex, esco_skills, preferred_label
+from services.matching.concepts import (
+    Concepts,
+    EscoOccupationIndex,
+    EscoSkillIndex,
+    esco_skills,
+    normalised,
+    preferred_label,
+)
 from services.matching.config import MatchingSettings
 from services.matching.embedder import Embedder
 from services.matching.esco import occupations
@@ -221,3 +231,9 @@ def test_an_erased_persons_own_words_are_let_go_with_them() -> None:
     ingest.apply([profile_erased_event(young.profile_id, version=2)])
     assert not {"looking after my nan", "care work", "personal care"} & set(state.concepts._vectors)
     assert "care assistant" in state.concepts._vectors  # the posting's title is no one's words
+
+
+@given(st.text(alphabet=st.sampled_from(["a", "B", "é", "İ", " ", "\t", "\n", "\u00a0", "\u2003", "\x1c", "\x85", "-"]),
+               max_size=20))
+def test_a_phrase_is_normalised_as_runs_of_whitespace_collapsed_would_be(phrase: str) -> None:
+    assert normalised(phrase) == re.sub(r"\s+", " ", phrase.strip().lower())
