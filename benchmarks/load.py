@@ -45,10 +45,11 @@ from infra.seed.profiles import synthetic_person
 from infra.stack import SERVICES, Stack, development_keys
 from services.common.settings import CommonSettings
 from services.matching.config import MatchingSettings
-from services.matching.embedder import MODEL_NAME
+from services.matching.embedder import MODEL_NAME, build_embedder
+from services.matching.ingest import phrases_of
 from services.matching.persistence import current_snapshot, hnsw_loader, load
 from services.matching.ranking import Filters
-from services.matching.runtime import index_params
+from services.matching.runtime import concepts_for, index_params
 from services.matching.service import matches_for_profile
 
 MATCHES = "GET /profiles/{id}/matches"
@@ -81,6 +82,7 @@ class Recorder:
     times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     statuses: dict[str, dict[int, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    failures: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     turns: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(IN_FLIGHT))
 
     async def call(self, route: str, send: Awaitable[httpx.Response], ok: tuple[int, ...] = (200, 201)
@@ -89,8 +91,9 @@ class Recorder:
         try:
             async with self.turns:
                 response = await send
-        except httpx.HTTPError:
+        except httpx.HTTPError as exc:
             self.errors[route] += 1
+            self.failures[route][type(exc).__name__] += 1
             self.times[route].append((time.perf_counter() - started) * 1000)
             return None
         self.times[route].append((time.perf_counter() - started) * 1000)
@@ -102,7 +105,8 @@ class Recorder:
     def figures(self) -> dict[str, dict[str, Any]]:
         return {route: {**percentiles(values), "count": len(values), "errors": self.errors.get(route, 0),
                         "error_statuses": {str(code): n for code, n in sorted(self.statuses[route].items())
-                                           if code >= 400}}
+                                           if code >= 400},
+                        "failures": dict(self.failures[route])}
                 for route, values in sorted(self.times.items())}
 
 
@@ -438,9 +442,15 @@ class Traffic:
         responses = await asyncio.gather(*calls, return_exceptions=True)
         elapsed = (time.perf_counter() - started) * 1000
         self.person_page_ms.append(elapsed)
-        self.recorder.times["person page (5 calls in parallel)"].append(elapsed)
+        route = "person page (5 calls in parallel)"
+        self.recorder.times[route].append(elapsed)
+        for response in responses:
+            if isinstance(response, BaseException):
+                self.recorder.failures[route][type(response).__name__] += 1
+            elif response.status_code not in (200, 404):  # a person with no guarantee record yet: 404
+                self.recorder.statuses[route][response.status_code] += 1
         if any(isinstance(r, BaseException) or r.status_code not in (200, 404) for r in responses):
-            self.recorder.errors["person page (5 calls in parallel)"] += 1
+            self.recorder.errors[route] += 1
 
     async def _searchable(self, path: str) -> None:
         """From a write's answer to the matcher's first 200 about it. Asked after 10 ms, then at intervals growing
@@ -512,13 +522,19 @@ class Traffic:
 
 def in_process_times(options: LoadOptions, people: list[str], say: Printer) -> dict[str, Any]:
     """For the same young people as the HTTP matches: the service's use case in-process (eligibility, ranking,
-    explanations) and the bare index search (the person's vector, top 100, no filter), from the saved index."""
-    settings = MatchingSettings(index_dir=options.cache_dir / "matching")
+    explanations, by meaning as the service compares when its concepts are on, their phrases embedded first) and
+    the bare index search (the person's vector, top 100, no filter), from the saved index."""
+    settings = MatchingSettings(index_dir=options.cache_dir / "matching")  # the stack's YG_DATA_DIR: its model cache
     snapshot = current_snapshot(settings.resolved_index_dir())
     assert snapshot is not None, "the matching service saved no index"
     dim = int(json.loads((snapshot / "meta.json").read_bytes())["dim"])
     state, _meta = load(settings.resolved_index_dir(), model=MODEL_NAME, dim=dim,
                         load_index=hnsw_loader(**index_params(settings)), looking_statuses=settings.looking_statuses)
+    if settings.concepts:
+        embedder = build_embedder(settings)
+        state.concepts = concepts_for(settings, embedder)
+        held = [*(facts for facts in state.opportunities if facts.status == "live"), *state.profiles]
+        state.concepts.warm(list(dict.fromkeys(phrases_of(held))), embedder)
     from services.common.auth import Principal, Role
 
     adviser = Principal(role=Role.ADVISER, sub="adviser-load")
@@ -537,9 +553,10 @@ def in_process_times(options: LoadOptions, people: list[str], say: Printer) -> d
         started = time.perf_counter()
         state.opportunities.index.search(vector, settings.rerank_pool)
         index_ms.append((time.perf_counter() - started) * 1000)
-    say(f"  in-process: {len(service_ms)} of the same queries")
+    say(f"  in-process: {len(service_ms)} of the same queries"
+        f"{', skills and interests compared by meaning' if settings.concepts else ''}")
     return {"service_call": percentiles(service_ms), "bare_index_top100": percentiles(index_ms),
-            "n": len(service_ms)}
+            "n": len(service_ms), "by_meaning": settings.concepts}
 
 
 def record_checksum_times(events: int = 200, rounds: int = 20) -> dict[str, Any]:
@@ -796,8 +813,8 @@ def table(results: dict[str, Any]) -> str:
 
 def json_figures(results: dict[str, Any]) -> dict[str, Any]:
     """The figures in the agreed shape, with everything else beside them."""
-    routes = {route: {key: r[key] for key in ("p50_ms", "p95_ms", "p99_ms", "errors", "count", "error_statuses")
-                      if key in r}
+    kept = ("p50_ms", "p95_ms", "p99_ms", "errors", "count", "error_statuses", "failures")
+    routes = {route: {key: r[key] for key in kept if key in r}
               for route, r in results["routes"].items()}
     return {**results, "n_opportunities": results["n_opportunities"], "routes": routes}
 
