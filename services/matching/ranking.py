@@ -432,11 +432,12 @@ def rerank(
 
 def referrals_per_place(state: MatchingState, opportunity: OpportunityFacts) -> float:
     """Open referrals for each place still left (a filled-up posting is not offered at all)."""
-    if not state.open_referrals.get(opportunity.opportunity_id):
+    referred = state.open_referrals.get(opportunity.opportunity_id, 0)
+    if not referred:
         return 0.0
     row = state.opportunities.row_of(opportunity.opportunity_id)
     left = int(state.opportunities.column("positions_left")[row]) if row is not None else 0
-    return state.open_referrals.get(opportunity.opportunity_id, 0) / max(1, left)
+    return referred / max(1, left)
 
 
 def rank_opportunities(
