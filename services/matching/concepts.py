@@ -29,6 +29,7 @@ import structlog
 
 from services.matching.embedder import Embedder
 from services.matching.esco import Occupation, data_dir, occupations
+from services.matching.text import normalised
 
 log = structlog.get_logger("matching.concepts")
 
@@ -39,11 +40,6 @@ ESCO_SAME = 0.70  # two phrases named by the same ESCO skill, each at least this
 INTEREST_FITS = 0.50
 MAX_PHRASES = 50_000  # phrase vectors kept (1.5 kB each); past it the older half is forgotten
 LABEL_WORDS = 24  # how much of an ESCO skill's run of labels is embedded: the preferred label and a few others
-
-
-def normalised(phrase: str) -> str:
-    """Lower case, single spaces (the same as collapsing every run of whitespace, at a third of the cost)."""
-    return " ".join(phrase.lower().split())
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from services.common.postcodes import EARTH_RADIUS_KM
 from services.matching.concepts import Concepts, SkillMatch
 from services.matching.facts import F, OpportunityFacts, PersonFacts
 from services.matching.state import TYPE_CODE, Catalogue, MatchingState, unit_vector
-from services.matching.text import normalise_skill
+from services.matching.text import normalised
 from services.messaging.vocabulary import OPPORTUNITY_TYPE_NAMES
 
 UNKNOWN_DISTANCE_CLOSENESS = 0.5
@@ -298,18 +298,18 @@ def measure(
         met = {match.skill for match in by_meaning}
         matched = [skill for skill in opportunity.skills if skill in met]
     elif person is not None:
-        have = {normalise_skill(skill) for skill in person.skills}
-        matched = [skill for skill in opportunity.skills if normalise_skill(skill) in have]
+        have = {normalised(skill) for skill in person.skills}
+        matched = [skill for skill in opportunity.skills if normalised(skill) in have]
     elif query_text:
-        text = normalise_skill(query_text)
-        matched = [skill for skill in opportunity.skills if normalise_skill(skill) in text]
+        text = normalised(query_text)
+        matched = [skill for skill in opportunity.skills if normalised(skill) in text]
     else:
         matched = []
     missing = [skill for skill in opportunity.skills if skill not in matched]
     scored = matched
     if skill_matches and not weights.concept_skills:
-        have = {normalise_skill(skill) for skill in person.skills} if person is not None else set()
-        scored = [skill for skill in opportunity.skills if normalise_skill(skill) in have]
+        have = {normalised(skill) for skill in person.skills} if person is not None else set()
+        scored = [skill for skill in opportunity.skills if normalised(skill) in have]
     overlap = len(scored) / len(opportunity.skills) if opportunity.skills else 0.0
     home = person_origin(person) or origin
     distance = None if home is None else distance_between(home[0], home[1], opportunity.latitude, opportunity.longitude)
@@ -399,7 +399,7 @@ def skill_in_words(skill: str, matches: Iterable[SkillMatch]) -> str:
     """A matched skill as a reason names it: 'childcare (listed as “caring for children”)' when the person's own
     words differ from the posting's."""
     for match in matches:
-        if match.skill == skill and normalise_skill(match.own_words) != normalise_skill(skill):
+        if match.skill == skill and normalised(match.own_words) != normalised(skill):
             return f"{skill} (listed as “{match.own_words}”)"
     return skill
 
@@ -519,13 +519,13 @@ def rank_people_by_text(
 ) -> list[Ranked]:
     """Free-text exploration of young people: similarity, with the skills the text names."""
     rows, sims = state.profiles.index.search(query, k, allowed=mask)
-    text = normalise_skill(query_text)
+    text = normalised(query_text)
     ranked: list[Ranked] = []
     for row, sim in zip(rows.tolist(), sims.tolist(), strict=True):
         person = state.profiles.at(row)
         if person is None:
             continue
-        matched = [skill for skill in person.skills if normalise_skill(skill) in text]
+        matched = [skill for skill in person.skills if normalised(skill) in text]
         distance = None if origin is None else distance_between(origin[0], origin[1], person.latitude, person.longitude)
         reasons = [f"the search names their skills: {', '.join(matched)}"] if matched else []
         if distance is not None:

@@ -3,9 +3,7 @@ details, location, dates of birth or special category data."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import re
 
 from services.messaging.contract import OpportunitySnapshotV1, ProfileSnapshotV1
 from services.messaging.vocabulary import OPPORTUNITY_TYPE_NAMES
@@ -62,9 +60,7 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-_SPACES = re.compile(r"\s+")
-
-
-@functools.lru_cache(maxsize=65_536)
-def normalise_skill(skill: str) -> str:
-    return _SPACES.sub(" ", skill.strip().lower())
+def normalised(phrase: str) -> str:
+    """A skill, interest or title as compared: lower case, single spaces (the same as collapsing every run of
+    whitespace, at a third of the cost). Not cached: people's phrases pass through it, and erasure reaches no cache."""
+    return " ".join(phrase.lower().split())

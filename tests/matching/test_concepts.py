@@ -21,7 +21,6 @@ from services.matching.concepts import (
     EscoOccupationIndex,
     EscoSkillIndex,
     esco_skills,
-    normalised,
     preferred_label,
 )
 from services.matching.config import MatchingSettings
@@ -31,6 +30,7 @@ from services.matching.facts import OpportunityFacts, PersonFacts
 from services.matching.ingest import Ingestor
 from services.matching.ranking import Filters, Weights, explain, fitting_interests, measure
 from services.matching.runtime import new_state
+from services.matching.text import normalised
 from tests.matching.helpers import person
 from tests.support.events import KEYS, opportunity_event, opportunity_snapshot, profile_erased_event, profile_event
 
