@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import uuid
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from services.common.eligibility import Posting
+from services.matching.text import normalised
 from services.messaging.contract import EmployerSnapshotV1, OpportunitySnapshotV1, ProfileSnapshotV1
 
 F = TypeVar("F", "OpportunityFacts", "PersonFacts", "EmployerFacts")
@@ -22,8 +24,20 @@ def _pence(pounds: float) -> int:
     return round(pounds * 100)
 
 
+class HasSkills:
+    """Facts with skills in someone's own words."""
+
+    skills: tuple[str, ...]
+
+    @functools.cached_property
+    def skill_keys(self) -> tuple[str, ...]:
+        """The skills as compared (text.normalised), worked out once and kept with these facts (so they go when
+        the facts go: a new version, or erasure)."""
+        return tuple(normalised(skill) for skill in self.skills)
+
+
 @dataclass(frozen=True)
-class OpportunityFacts:
+class OpportunityFacts(HasSkills):
     opportunity_id: uuid.UUID
     version: int
     type: str
@@ -137,7 +151,7 @@ class EmployerFacts:
 
 
 @dataclass(frozen=True)
-class PersonFacts:
+class PersonFacts(HasSkills):
     profile_id: uuid.UUID
     version: int
     status: str
