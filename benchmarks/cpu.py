@@ -111,3 +111,26 @@ def histogram_percentile(before: dict[float, float], after: dict[float, float], 
             return lower_bound + share * (bound - lower_bound)
         lower_bound, lower_count = bound, count
     return lower_bound
+
+
+def full_collections(before: str, after: str, name: str = "yg_gc_pause_seconds") -> dict[str, float]:
+    """The full (generation 2) garbage collections a process made between two scrapes of its /metrics page:
+    how many, and their mean and total pause in ms."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def totals(page: str) -> tuple[float, float]:
+        count = total = 0.0
+        for family in text_string_to_metric_families(page):
+            if family.name == name:
+                for sample in family.samples:
+                    if sample.labels.get("generation") == "2":
+                        if sample.name.endswith("_count"):
+                            count = sample.value
+                        elif sample.name.endswith("_sum"):
+                            total = sample.value
+        return count, total
+
+    (count_0, sum_0), (count_1, sum_1) = totals(before), totals(after)
+    count, seconds = count_1 - count_0, sum_1 - sum_0
+    return {"count": count, "total_ms": round(seconds * 1000, 1),
+            "mean_ms": round(seconds * 1000 / count, 1) if count else 0.0}

@@ -35,7 +35,7 @@ import httpx
 import numpy as np
 import psycopg
 
-from benchmarks.cpu import CpuMeter, histogram_buckets, histogram_percentile, matching_pids
+from benchmarks.cpu import CpuMeter, full_collections, histogram_buckets, histogram_percentile, matching_pids
 from benchmarks.report import Printer, machine, py_spy
 from infra.seed.context import SeedContext
 from infra.seed.employers import employer_payloads
@@ -400,8 +400,8 @@ class Traffic:
                                                                             self.generator.person()))
         if response is not None and response.status_code == 201:
             person = response.json()["id"]
-            self.population.people.append(person)
-            asyncio.get_running_loop().create_task(self._searchable(f"/profiles/{person}/matches"))
+            asyncio.get_running_loop().create_task(
+                self._searchable(f"/profiles/{person}/matches", then=lambda: self.population.people.append(person)))
 
     async def update(self) -> None:
         body = {"about": f"Keen to start soon, {uuid.uuid4().hex[:6]}."}
@@ -421,8 +421,9 @@ class Traffic:
         published = await self.recorder.call("POST /opportunities/{id}/publish", self.api.post(
             "opportunities", f"/opportunities/{opportunity}/publish", None))
         if published is not None and published.status_code == 200:
-            self.population.opportunities.append(opportunity)
-            asyncio.get_running_loop().create_task(self._searchable(f"/opportunities/{opportunity}/matches"))
+            joins = self.population.opportunities
+            asyncio.get_running_loop().create_task(
+                self._searchable(f"/opportunities/{opportunity}/matches", then=lambda: joins.append(opportunity)))
 
     async def refer(self) -> None:
         body = {"profile_id": self._person(), "opportunity_id": self._opportunity(), "note": "From the load test."}
@@ -452,10 +453,11 @@ class Traffic:
         if any(isinstance(r, BaseException) or r.status_code not in (200, 404) for r in responses):
             self.recorder.errors[route] += 1
 
-    async def _searchable(self, path: str) -> None:
-        """From a write's answer to the matcher's first 200 about it. Asked after 10 ms, then at intervals growing
-        to PROBE_MAX_S: a fixed 10 ms poll per pending write was itself hundreds of requests a second to the
-        matcher once it fell behind (the figure is an upper bound by at most one interval)."""
+    async def _searchable(self, path: str, then: Callable[[], None]) -> None:
+        """From a write's answer to the matcher's first 200 about it; `then` (the new person or posting joins those
+        the traffic picks from, so no request counts the matcher's lag as a 404). Asked after 10 ms, then at
+        intervals growing to PROBE_MAX_S: a fixed 10 ms poll per pending write was itself hundreds of requests a
+        second to the matcher once it fell behind (the figure is an upper bound by at most one interval)."""
         self.probes.append(asyncio.current_task())  # type: ignore[arg-type]
         started = time.perf_counter()
         interval = 0.01
@@ -471,6 +473,7 @@ class Traffic:
                 continue
             if response.status_code == 200:
                 self.searchable_ms.append((time.perf_counter() - started) * 1000)
+                then()
                 return
         self.never_searchable += 1
 
@@ -700,7 +703,9 @@ async def _drive(options: LoadOptions, reuse: bool, stack: Stack, say: Printer) 
         meter.start()
         await traffic.run(options.seconds, options.rate)
         cpu = meter.stop()
-        server_time = _server_times(pages_before, await _metrics_pages(api))
+        pages_after = await _metrics_pages(api)
+        server_time = _server_times(pages_before, pages_after)
+        collections = {name: full_collections(pages_before.get(name, ""), page) for name, page in pages_after.items()}
         profiles: dict[str, Any] = {}
         for name, (profiler, out) in profilers.items():
             profiler.wait(timeout=options.profile_seconds + 30)
@@ -723,6 +728,7 @@ async def _drive(options: LoadOptions, reuse: bool, stack: Stack, say: Printer) 
         "matched_people": traffic.matched_people,
         "cpu_during_traffic": cpu,
         "server_time": server_time,
+        "full_gc_during_traffic": collections,
         "profiles": profiles,
     }
 
@@ -791,6 +797,11 @@ def table(results: dict[str, Any]) -> str:
         shares = sorted(cpu["percent_of_one_core"].items(), key=lambda item: -item[1])
         lines += [f"  {name:<30} {share:>6.1f}" for name, share in shares]
         lines.append(f"  {'other processes on the machine':<30} {cpu['others_percent_of_one_core']:>6.1f}")
+    collections = results.get("full_gc_during_traffic")
+    if collections:
+        lines += ["", "full garbage collections during the traffic (every thread of the service waits for each):"]
+        lines += [f"  {name:<30} {int(c['count']):>4}, mean {c['mean_ms']:,.1f} ms, total {c['total_ms']:,.1f} ms"
+                  for name, c in collections.items() if c["count"]]
     for name, profile in (results.get("profiles") or {}).items():
         top = ", ".join(f"{function} {share:g}%" for function, share in profile["top_self"][:4])
         lines.append(f"  py-spy {name}: {top}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -18,6 +19,28 @@ ReadinessCheck = Callable[[], dict[str, Any]]
 
 REQUESTS = Counter("yg_http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
 LATENCY = Histogram("yg_http_request_seconds", "HTTP request latency", ["service", "method", "route"])
+# The interpreter stops every thread while it collects; a full (generation 2) collection walks every object held.
+GC_PAUSE = Histogram("yg_gc_pause_seconds", "Garbage collection pauses of this process", ["generation"],
+                     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5))
+
+
+class GcPauses:
+    """Times each collection (gc.callbacks) into GC_PAUSE; once per process, however many apps it makes."""
+
+    started: float | None = None
+
+    @classmethod
+    def watch(cls) -> None:
+        if cls.on_collection not in gc.callbacks:
+            gc.callbacks.append(cls.on_collection)
+
+    @classmethod
+    def on_collection(cls, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            cls.started = time.perf_counter()
+        elif cls.started is not None:
+            GC_PAUSE.labels(str(info["generation"])).observe(time.perf_counter() - cls.started)
+            cls.started = None
 
 
 def configure_logging(level: str = "INFO", json: bool = False) -> None:
@@ -66,8 +89,9 @@ class RequestMetrics:
 
 
 def install(app: FastAPI, *, service: str, readiness: ReadinessCheck) -> None:
-    """Add /health, /ready, /metrics and request metrics to an app."""
+    """Add /health, /ready, /metrics and request and garbage collection metrics to an app."""
     app.add_middleware(RequestMetrics, service=service)
+    GcPauses.watch()
 
     @app.get("/health", tags=["ops"])
     def health() -> dict[str, str]:

@@ -1,8 +1,9 @@
 """The load benchmark's own arithmetic: percentiles from the services' latency histograms, the route names the driver
-and the services use, and CPU per process from /proc."""
+and the services use, CPU per process from /proc, and the full garbage collections a service made."""
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 import sys
@@ -10,9 +11,11 @@ import time
 
 import numpy as np
 import pytest
+from prometheus_client import generate_latest
 
-from benchmarks.cpu import CpuMeter, histogram_percentile
+from benchmarks.cpu import CpuMeter, full_collections, histogram_percentile
 from benchmarks.load import _route_key
+from services.common.observability import GcPauses
 
 BOUNDS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, float("inf"))
 
@@ -60,3 +63,17 @@ def test_cpu_per_process_counts_a_busy_process_and_not_an_idle_one() -> None:
     print(f"busy loop: {shares['this']}% of one core; machine load average {figures['load_average_1m']}")
     assert shares["this"] > 20.0
     assert shares["parent"] < 10.0  # the shell or runner that started the tests, waiting
+
+
+def test_full_collections_counts_the_pauses_between_two_scrapes() -> None:
+    GcPauses.watch()
+    GcPauses.watch()  # once per process, however many apps install it
+    assert gc.callbacks.count(GcPauses.on_collection) == 1
+    before = generate_latest().decode()
+    for _ in range(3):
+        gc.collect()
+    gc.collect(1)
+    made = full_collections(before, generate_latest().decode())
+    assert made["count"] >= 3  # and any the interpreter made of its own accord meanwhile
+    assert made["total_ms"] > 0 and made["mean_ms"] == pytest.approx(made["total_ms"] / made["count"], abs=0.1)
+    assert full_collections(before, before) == {"count": 0, "total_ms": 0.0, "mean_ms": 0.0}
