@@ -72,7 +72,8 @@ def stack_ports_free() -> None:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     stack_ports_free()
     root = tmp_path_factory.mktemp("stack")
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL") and k != "KAFKA_BOOTSTRAP_SERVERS"}
+    env = {k: v for k, v in os.environ.items()
+           if not k.endswith("_DATABASE_URL") and k not in ("KAFKA_BOOTSTRAP_SERVERS", "MATCHING_GC_FREEZE")}
     # A broker of its own, so the profiles service consumes referral outcomes as deployed (tests/conftest.py turns
     # that off for services started per test).
     env.update(YG_DATA_DIR=str(root / "data"), YG_RUN_DIR=str(root / "run"), SEED="1", YG_ENV="development",
@@ -100,6 +101,17 @@ def test_up_makes_every_built_service_ready_and_profiles_within_60s(stack: Runni
             path = "/_stcore/health" if component is UI else "/ready"
             assert httpx.get(component.url + path, timeout=5).status_code == 200, component.name
     assert "seed: profiles: seeded" in "".join(stack.output)
+
+
+def test_the_matcher_keeps_what_it_holds_out_of_full_garbage_collections(stack: RunningStack) -> None:
+    matching = next(component for component in SERVICES if component.name == "matching")
+
+    def settled() -> dict[str, Any] | None:
+        details = httpx.get(matching.url + "/ready", timeout=5).json()
+        return details if not details["phrases_warming"] and details["gc_frozen_objects"] else None
+
+    details = wait_for(settled, what="the matcher's phrases embedded and what it holds frozen", timeout=120)
+    assert details["gc_frozen_objects"] > 50_000, details  # the model, the facts, the phrase vectors, the libraries
 
 
 def test_journey_from_registration_to_offer_across_all_services(stack: RunningStack) -> None:
