@@ -272,6 +272,16 @@ def test_a_service_that_is_down_gives_a_message_not_a_traceback(stack: Stack, mo
     assert "Alex Taylor" in list(at.dataframe[0].value["Name"])
 
 
+def test_suggestions_that_cannot_be_fetched_say_so_and_give_no_advice_about_the_profile(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UI_MATCHING_URL", "http://127.0.0.1:9")  # nothing listens there
+    at = sign_in("young_person", "Alex Taylor")
+    shown = texts(at)
+    assert any("We can't show suggestions right now" in w.value for w in at.warning), shown
+    assert "No suggestions yet" not in shown  # "add more skills" would not help: nothing was asked
+
+
 def test_the_caseload_puts_people_and_their_clock_in_words(stack: Stack) -> None:
     wait_for(lambda: stack.call("events", "GET", "/guarantee", params={"adviser": ADVISER})["total"] >= 3,
              what="clocks of the seeded caseload", timeout=60, ignoring=(httpx.HTTPError,))

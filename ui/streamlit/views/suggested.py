@@ -45,7 +45,7 @@ if notice:
     wider = answer.get("wider_radius_km")
     st.info(notice + (f" Below them are more up to {wider:g} km away, further than you said you'd travel."
                       if answer.get("wider_matches") and wider else ""))
-if not suggestions:
+if answer and not suggestions:  # with no answer, the warning above says why; this advice would not be true
     st.info("No suggestions yet. Try adding more skills and interests on **My profile**, or look on **Browse**.")
 for match in suggestions:
     opportunity = match["opportunity"]
