@@ -454,8 +454,8 @@ class Traffic:
             self.recorder.errors[route] += 1
 
     async def _searchable(self, path: str, then: Callable[[], None]) -> None:
-        """From a write's answer to the matcher's first 200 about it; `then` (the new person or posting joins those
-        the traffic picks from, so no request counts the matcher's lag as a 404). Asked after 10 ms, then at
+        """From a write's answer to the matcher's first 200 about it, then `then()`: the new person or posting joins
+        those the traffic picks from, so no request counts the matcher's lag as a 404. Asked after 10 ms, then at
         intervals growing to PROBE_MAX_S: a fixed 10 ms poll per pending write was itself hundreds of requests a
         second to the matcher once it fell behind (the figure is an upper bound by at most one interval)."""
         self.probes.append(asyncio.current_task())  # type: ignore[arg-type]

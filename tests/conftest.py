@@ -26,7 +26,7 @@ os.environ.setdefault("YG_RATE_LIMITS", "false")
 # turn it on with a group of their own (tests/profiles/test_referral_outcomes.py).
 os.environ.setdefault("PROFILES_CONSUME", "false")
 # A matcher freezes what it holds out of the garbage collector once started; in this process, which makes and drops
-# many, that would keep every dropped one (tests/e2e/test_stack.py runs the stack without this).
+# many, that would keep every dropped one (tests/e2e/test_stack.py runs the stack with it on, as deployed).
 os.environ.setdefault("MATCHING_GC_FREEZE", "false")
 
 # The fixtures that reach the broker or PostgreSQL; every other fixture that does depends on one of them.
