@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import functools
 import uuid
+from collections.abc import Container
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -34,6 +35,11 @@ class HasSkills:
         """The skills as compared (text.normalised), worked out once and kept with these facts (so they go when
         the facts go: a new version, or erasure)."""
         return tuple(normalised(skill) for skill in self.skills)
+
+    def skills_within(self, words: Container[str]) -> list[str]:
+        """These skills, as written, whose compared form is in `words`: another's skill keys, or a normalised text
+        (where it is part of the text)."""
+        return [skill for skill, key in zip(self.skills, self.skill_keys, strict=True) if key in words]
 
 
 @dataclass(frozen=True)

@@ -301,18 +301,15 @@ def measure(
         met = {match.skill for match in by_meaning}
         matched = [skill for skill in opportunity.skills if skill in met]
     elif person is not None:
-        have = set(person.skill_keys)
-        matched = [skill for skill, key in zip(opportunity.skills, opportunity.skill_keys, strict=True) if key in have]
+        matched = opportunity.skills_within(person.skill_keys)
     elif query_text:
-        text = normalised(query_text)
-        matched = [skill for skill, key in zip(opportunity.skills, opportunity.skill_keys, strict=True) if key in text]
+        matched = opportunity.skills_within(normalised(query_text))
     else:
         matched = []
     missing = [skill for skill in opportunity.skills if skill not in matched]
     scored = matched
     if skill_matches and not weights.concept_skills:
-        have = set(person.skill_keys) if person is not None else set()
-        scored = [skill for skill, key in zip(opportunity.skills, opportunity.skill_keys, strict=True) if key in have]
+        scored = opportunity.skills_within(person.skill_keys if person is not None else ())
     overlap = len(scored) / len(opportunity.skills) if opportunity.skills else 0.0
     home = person_origin(person) or origin
     distance = None if home is None else distance_between(home[0], home[1], opportunity.latitude, opportunity.longitude)
@@ -528,7 +525,7 @@ def rank_people_by_text(
         person = state.profiles.at(row)
         if person is None:
             continue
-        matched = [skill for skill, key in zip(person.skills, person.skill_keys, strict=True) if key in text]
+        matched = person.skills_within(text)
         distance = None if origin is None else distance_between(origin[0], origin[1], person.latitude, person.longitude)
         reasons = [f"the search names their skills: {', '.join(matched)}"] if matched else []
         if distance is not None:
