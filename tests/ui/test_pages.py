@@ -278,7 +278,8 @@ def test_suggestions_that_cannot_be_fetched_say_so_and_give_no_advice_about_the_
     monkeypatch.setenv("UI_MATCHING_URL", "http://127.0.0.1:9")  # nothing listens there
     at = sign_in("young_person", "Alex Taylor")
     shown = texts(at)
-    assert any("We can't show suggestions right now" in w.value for w in at.warning), shown
+    said = "We can't show your suggestions. The suggestions service isn't answering"
+    assert any(said in w.value for w in at.warning), shown
     assert "No suggestions yet" not in shown  # "add more skills" would not help: nothing was asked
 
 

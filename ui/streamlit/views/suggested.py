@@ -37,7 +37,7 @@ with st.spinner("Finding things for you..."):
             if opportunity is not None:
                 suggestions.append({**match, "opportunity": opportunity})
     except ServiceError as err:
-        st.warning(f"We can't show suggestions right now. {err.message}", icon="⚠️")
+        st.warning(f"We can't show your suggestions. {err.message}", icon="⚠️")
 
 already = interested_in(client, user.sub)
 notice = too_few_notice(answer)
