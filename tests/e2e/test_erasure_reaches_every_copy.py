@@ -187,9 +187,16 @@ def _files(folder: Path) -> list[Path]:
 
 def _stored_everywhere(stack: Stack) -> dict[str, str]:
     """What a reader of the services' storage finds: every file under the data folder (SQLite databases with their
-    -wal and -shm files, the matcher's saved index) as raw bytes, and on PostgreSQL every row of every table."""
-    found = {str(path.relative_to(stack.data_dir)): path.read_bytes().decode("latin-1").lower()
-             for path in _files(stack.data_dir)}
+    -wal and -shm files, the matcher's saved index) as raw bytes, and on PostgreSQL every row of every table. A file
+    gone between listing and reading (a save's folder moved into place, an old one removed) means the listing is
+    stale: the folder is listed and read again until every file listed was read."""
+    while True:
+        try:
+            found = {str(path.relative_to(stack.data_dir)): path.read_bytes().decode("latin-1").lower()
+                     for path in _files(stack.data_dir)}
+            break
+        except FileNotFoundError:
+            continue
     if stack.backend == "postgresql":
         for name, url in stack.database_urls.items():
             found[f"postgresql:{name}"] = all_text_in_database(url)
