@@ -265,7 +265,7 @@ def candidate_mask(state: MatchingState, opportunity: OpportunityFacts, filters:
 
 @dataclass(frozen=True)
 class Measured:
-    """What the hybrid score of one pair is made of (cheap: no reasons in words)."""
+    """What the hybrid score of one pair is made of, and the score."""
 
     score: float
     matched: list[str]
@@ -275,9 +275,42 @@ class Measured:
     reach: float | None
     skill_matches: tuple[SkillMatch, ...] = ()
 
-    def rescored(self, score: float) -> Measured:
-        """The same parts with another score (built directly: dataclasses.replace costs several times more)."""
-        return Measured(score, self.matched, self.missing, self.distance, self.home, self.reach, self.skill_matches)
+
+def skills_met(
+    opportunity: OpportunityFacts, person: PersonFacts | None, *, concepts: Concepts | None = None,
+    query_text: str | None = None,
+) -> tuple[list[str], tuple[SkillMatch, ...]]:
+    """The posting's skills the person has: by meaning with concepts (with the words that meet each), else the same
+    words; without a person, those a free-text query names."""
+    if person is not None and concepts is not None:
+        by_meaning, _ = concepts.match_skills(person.skills, opportunity.skills)
+        met = {match.skill for match in by_meaning}
+        return [skill for skill in opportunity.skills if skill in met], tuple(by_meaning)
+    if person is not None:
+        return opportunity.skills_within(person.skill_keys), ()
+    if query_text:
+        return opportunity.skills_within(normalised(query_text)), ()
+    return [], ()
+
+
+def skill_overlap(counted: list[str], opportunity: OpportunityFacts) -> float:
+    return len(counted) / len(opportunity.skills) if opportunity.skills else 0.0
+
+
+def hybrid_scores(
+    weights: Weights, similarity: np.ndarray, overlap: np.ndarray, distance: np.ndarray,
+    reach: np.ndarray | float | None, remote: np.ndarray | bool,
+) -> list[float]:
+    """The hybrid score of each pair, rounded: similarity, the share of the posting's skills the person has, and
+    closeness (remote: 1; distance unknown, NaN: UNKNOWN_DISTANCE_CLOSENESS; within a travel distance `reach`: the
+    share of it left; without one: 1 / (1 + km / 10)). Over a whole pool at once: scored one pair at a time, the
+    pool took a third of a match request."""
+    reach = np.nan if reach is None else reach
+    with np.errstate(divide="ignore", invalid="ignore"):
+        near = np.where(np.asarray(reach) > 0, np.maximum(0.0, 1.0 - distance / reach), 1.0 / (1.0 + distance / 10.0))
+    closeness = np.where(remote, 1.0, np.where(np.isnan(distance), UNKNOWN_DISTANCE_CLOSENESS, near))
+    totals = weights.similarity * similarity + weights.skills * overlap + weights.distance * closeness
+    return [round(total, 4) for total in totals.tolist()]
 
 
 def measure(
@@ -290,38 +323,26 @@ def measure(
     query_text: str | None = None,
     concepts: Concepts | None = None,
     skills_by_meaning: bool = False,
+    score: float | None = None,
 ) -> Measured:
-    """The hybrid score of one pair and its parts. Skills count in the score as the same words, or, with concepts
-    and weights.concept_skills, by meaning; `skills_by_meaning` compares them by meaning for the reasons alone
-    (only the k explained pairs: comparing by meaning may embed phrases not seen before)."""
-    skill_matches: tuple[SkillMatch, ...] = ()
-    if person is not None and concepts is not None and (weights.concept_skills or skills_by_meaning):
-        by_meaning, _ = concepts.match_skills(person.skills, opportunity.skills)
-        skill_matches = tuple(by_meaning)
-        met = {match.skill for match in by_meaning}
-        matched = [skill for skill in opportunity.skills if skill in met]
-    elif person is not None:
-        matched = opportunity.skills_within(person.skill_keys)
-    elif query_text:
-        matched = opportunity.skills_within(normalised(query_text))
-    else:
-        matched = []
+    """The hybrid score of one pair (or `score`, already worked out with its pool) and its parts. Skills count in
+    the score as the same words, or, with concepts and weights.concept_skills, by meaning; `skills_by_meaning`
+    compares them by meaning for the reasons alone (only the k explained pairs: comparing by meaning may embed
+    phrases not seen before)."""
+    by_meaning = concepts is not None and (weights.concept_skills or skills_by_meaning)
+    matched, skill_matches = skills_met(opportunity, person, concepts=concepts if by_meaning else None,
+                                        query_text=query_text)
     missing = [skill for skill in opportunity.skills if skill not in matched]
-    scored = matched
-    if skill_matches and not weights.concept_skills:
-        scored = opportunity.skills_within(person.skill_keys if person is not None else ())
-    overlap = len(scored) / len(opportunity.skills) if opportunity.skills else 0.0
     home = person_origin(person) or origin
     distance = None if home is None else distance_between(home[0], home[1], opportunity.latitude, opportunity.longitude)
     reach = person.max_travel_km if person is not None else None
-    if opportunity.remote:
-        closeness = 1.0
-    elif distance is None:
-        closeness = UNKNOWN_DISTANCE_CLOSENESS
-    else:
-        closeness = max(0.0, 1.0 - distance / reach) if reach else 1.0 / (1.0 + distance / 10.0)
-    score = weights.similarity * similarity + weights.skills * overlap + weights.distance * closeness
-    return Measured(round(float(score), 4), matched, missing, distance, home, reach, skill_matches)
+    if score is None:
+        counted = matched
+        if skill_matches and not weights.concept_skills:
+            counted = opportunity.skills_within(person.skill_keys if person is not None else ())
+        [score] = hybrid_scores(weights, np.array([similarity]), np.array([skill_overlap(counted, opportunity)]),
+                                np.array([np.nan if distance is None else distance]), reach, opportunity.remote)
+    return Measured(score, matched, missing, distance, home, reach, skill_matches)
 
 
 def explain(
@@ -334,17 +355,13 @@ def explain(
     origin: Origin = None,
     query_text: str | None = None,
     for_adviser_about_person: bool = False,
-    measured: Measured | None = None,
+    score: float | None = None,
     concepts: Concepts | None = None,
 ) -> tuple[float, Explanation]:
-    """The hybrid score of one pair and why."""
-    m = measured or measure(opportunity, person, similarity, weights, origin=origin, query_text=query_text,
-                            concepts=concepts)
-    if concepts is not None and person is not None and not m.skill_matches:
-        # The score counted the same words; the reasons compare by meaning (the score stays as it was).
-        by_meaning = measure(opportunity, person, similarity, weights, origin=origin, concepts=concepts,
-                             skills_by_meaning=True)
-        m = by_meaning.rescored(m.score)
+    """The hybrid score of one pair (or `score`, already worked out with its pool) and why. With concepts, the
+    reasons compare a person's skills by meaning, whether or not the score does."""
+    m = measure(opportunity, person, similarity, weights, origin=origin, query_text=query_text, concepts=concepts,
+                skills_by_meaning=person is not None, score=score)
     matched, distance, reach = m.matched, m.distance, m.reach
     interests = fitting_interests(person.interests, opportunity, concepts) if person is not None else []
     # Reasons are what speaks for the match; the skills still to learn are `missing_skills`, apart.
@@ -411,23 +428,22 @@ def rerank(
     *,
     k: int,
     pool: int,
-    score: Callable[[F, float], Measured],
-    words: Callable[[F, float, Measured], Explanation],
+    scores: Callable[[list[F], np.ndarray, np.ndarray], list[float]],
+    words: Callable[[F, float, float], Explanation],
     crowding: Callable[[F], float] | None = None,
-    prepare: Callable[[list[F]], None] | None = None,
 ) -> list[Ranked]:
     """Retrieve a pool of eligible rows by similarity, re-rank them by the hybrid score (ties: the less crowded
-    first), keep k; only those k are explained in words. `prepare` sees the whole pool before it is scored."""
+    first), keep k; only those k are explained in words. `scores` gets the pool's facts, rows and similarities."""
     rows, sims = catalogue.index.search(query, max(pool, k), allowed=mask)
-    found = [(facts, sim) for row, sim in zip(rows.tolist(), sims.tolist(), strict=True)
-             if (facts := catalogue.at(row)) is not None]
-    if prepare is not None:
-        prepare([facts for facts, _ in found])
-    scored: list[tuple[F, float, Measured, float]] = []
-    for facts, sim in found:
-        scored.append((facts, sim, score(facts, sim), crowding(facts) if crowding is not None else 0.0))
-    scored.sort(key=lambda item: (-item[2].score, item[3]))
-    return [Ranked(facts.key, m.score, words(facts, sim, m), round(float(sim), 4)) for facts, sim, m, _ in scored[:k]]
+    found = [(i, facts) for i, row in enumerate(rows.tolist()) if (facts := catalogue.at(row)) is not None]
+    kept = np.array([i for i, _ in found], dtype=np.int64)
+    members = [facts for _, facts in found]
+    similarity = sims[kept].astype(np.float64)
+    totals = scores(members, rows[kept], similarity)
+    crowded = [crowding(facts) for facts in members] if crowding is not None else [0.0] * len(members)
+    order = sorted(range(len(members)), key=lambda i: (-totals[i], crowded[i]))[:k]
+    return [Ranked(members[i].key, totals[i], words(members[i], float(similarity[i]), totals[i]),
+                   round(float(similarity[i]), 4)) for i in order]
 
 
 def referrals_per_place(state: MatchingState, opportunity: OpportunityFacts) -> float:
@@ -456,33 +472,40 @@ def rank_opportunities(
     """Eligible opportunities for a person (or a free-text query), best first."""
 
     concepts = state.concepts
-    occupation_nearness: dict[uuid.UUID, float] = {}
+    home = person_origin(person) or origin
+    counted_by_meaning = concepts if weights.concept_skills else None
 
     def crowding(facts: OpportunityFacts) -> float:
         return referrals_per_place(state, facts)
 
-    def prepare(pool: list[OpportunityFacts]) -> None:
-        if weights.occupation and concepts is not None and person is not None and pool:
-            nearness = concepts.occupation_vectors([facts.title for facts in pool]) @ query
-            occupation_nearness.update(zip((facts.opportunity_id for facts in pool), nearness.tolist(), strict=True))
+    def scores(members: list[OpportunityFacts], rows: np.ndarray, similarity: np.ndarray) -> list[float]:
+        col = state.opportunities.column
+        overlap = np.array([
+            skill_overlap(skills_met(facts, person, concepts=counted_by_meaning, query_text=query_text)[0], facts)
+            for facts in members
+        ])
+        distance = (np.full(len(members), np.nan) if home is None
+                    else haversine_km(col("lat")[rows], col("lon")[rows], *home))
+        totals = hybrid_scores(weights, similarity, overlap, distance, person.max_travel_km if person else None,
+                               col("remote")[rows])
+        titles = [facts.title for facts in members]
+        if weights.title and concepts is not None and members:
+            near = (concepts.vectors(titles) @ query).tolist()
+            totals = [round(total + weights.title * n, 4) for total, n in zip(totals, near, strict=True)]
+        if weights.occupation and concepts is not None and person is not None and members:
+            near = (concepts.occupation_vectors(titles) @ query).tolist()
+            totals = [round(total + weights.occupation * n, 4) for total, n in zip(totals, near, strict=True)]
+        if weights.capacity:
+            totals = [round(total - weights.capacity * min(1.0, crowding(facts) / CROWDED), 4)
+                      if state.open_referrals.get(facts.opportunity_id) else total
+                      for total, facts in zip(totals, members, strict=True)]
+        return totals
 
-    def score(facts: OpportunityFacts, sim: float) -> Measured:
-        m = measure(facts, person, sim, weights, origin=origin, query_text=query_text, concepts=concepts)
-        total = m.score
-        if weights.title and concepts is not None:
-            total = round(total + weights.title * float(concepts.vectors([facts.title])[0] @ query), 4)
-        if facts.opportunity_id in occupation_nearness:
-            total = round(total + weights.occupation * occupation_nearness[facts.opportunity_id], 4)
-        if weights.capacity and state.open_referrals.get(facts.opportunity_id):
-            total = round(total - weights.capacity * min(1.0, crowding(facts) / CROWDED), 4)
-        return m if total == m.score else m.rescored(total)
+    def words(facts: OpportunityFacts, sim: float, score: float) -> Explanation:
+        return explain(facts, person, sim, weights, today=today, origin=origin, query_text=query_text, score=score,
+                       concepts=concepts)[1]
 
-    def words(facts: OpportunityFacts, sim: float, measured: Measured) -> Explanation:
-        return explain(facts, person, sim, weights, today=today, origin=origin, query_text=query_text,
-                       measured=measured, concepts=concepts)[1]
-
-    return rerank(state.opportunities, query, mask, k=k, pool=pool, score=score, words=words, crowding=crowding,
-                  prepare=prepare)
+    return rerank(state.opportunities, query, mask, k=k, pool=pool, scores=scores, words=words, crowding=crowding)
 
 
 def rank_candidates(
@@ -501,17 +524,22 @@ def rank_candidates(
     `explained`: the same order, without the cost of the words)."""
 
     concepts = state.concepts
+    counted_by_meaning = concepts if weights.concept_skills else None
 
-    def score(person: PersonFacts, sim: float) -> Measured:
-        return measure(opportunity, person, sim, weights, concepts=concepts)
+    def scores(members: list[PersonFacts], rows: np.ndarray, similarity: np.ndarray) -> list[float]:
+        col = state.profiles.column
+        overlap = np.array([skill_overlap(skills_met(opportunity, person, concepts=counted_by_meaning)[0], opportunity)
+                            for person in members])
+        distance = haversine_km(col("lat")[rows], col("lon")[rows], opportunity.latitude, opportunity.longitude)
+        return hybrid_scores(weights, similarity, overlap, distance, col("max_travel")[rows], opportunity.remote)
 
-    def words(person: PersonFacts, sim: float, measured: Measured) -> Explanation:
+    def words(person: PersonFacts, sim: float, score: float) -> Explanation:
         if not explained:
             return Explanation()
-        return explain(opportunity, person, sim, weights, today=today, for_adviser_about_person=True,
-                       measured=measured, concepts=concepts)[1]
+        return explain(opportunity, person, sim, weights, today=today, for_adviser_about_person=True, score=score,
+                       concepts=concepts)[1]
 
-    return rerank(state.profiles, query, mask, k=k, pool=pool, score=score, words=words)
+    return rerank(state.profiles, query, mask, k=k, pool=pool, scores=scores, words=words)
 
 
 def rank_people_by_text(

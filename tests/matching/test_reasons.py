@@ -3,14 +3,12 @@ of, distance and the like; the skills still to learn are apart."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import pytest
 
-from services.matching.concepts import SkillMatch
 from services.matching.facts import OpportunityFacts, PersonFacts
-from services.matching.ranking import Measured, Weights, explain, fitting_interests
+from services.matching.ranking import Weights, explain, fitting_interests
 from tests.matching.helpers import person
 from tests.support.events import opportunity_snapshot
 
@@ -64,9 +62,3 @@ def test_skills_written_in_other_case_and_spacing_are_the_same_skill() -> None:
     score, why = explain(posting, _person(skills=["  Fault\tFINDING ", "Wiring"]), 0.5, WEIGHTS, today=dt.date.today())
     assert why.matched_skills == ["wiring", "fault finding"]
     assert posting.skill_keys == ("wiring", "fault finding", "health and safety", "maths", "teamwork")
-
-
-def test_a_rescored_measure_keeps_every_other_part() -> None:
-    match = SkillMatch("wiring", "Wiring", "install wiring", "http://data.europa.eu/esco/skill/x", 0.9)
-    parts = Measured(0.5, ["wiring"], ["maths"], 3.2, (51.5, -0.1), 10.0, (match,))
-    assert parts.rescored(0.75) == dataclasses.replace(parts, score=0.75)
