@@ -255,7 +255,10 @@ class Concepts:
 
     def vectors(self, phrases: Sequence[str]) -> np.ndarray:
         """One unit vector per phrase (embedded once per distinct phrase, then cached)."""
-        keys = [normalised(phrase) for phrase in phrases]
+        return self._vectors_of([normalised(phrase) for phrase in phrases])
+
+    def _vectors_of(self, keys: Sequence[str]) -> np.ndarray:
+        """`vectors` of phrases already normalised."""
         self._embed_missing(keys, self.embedder)
         if not keys:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
@@ -355,15 +358,15 @@ class Concepts:
         and those still to learn."""
         matched: list[SkillMatch] = []
         missing: list[str] = []
-        have = [phrase for phrase in have if normalised(phrase)]
-        if not have:
+        own_words = [(phrase, key) for phrase in have if (key := normalised(phrase))]
+        if not own_words:
             return matched, list(wanted)
-        own = self.vectors(have)
-        asked = self.vectors(wanted)
-        sims = asked @ own.T
-        have_keys = [normalised(phrase) for phrase in have]
-        for i, skill in enumerate(wanted):
-            key = normalised(skill)
+        have = [phrase for phrase, _ in own_words]
+        have_keys = [key for _, key in own_words]
+        wanted_keys = [normalised(skill) for skill in wanted]
+        both = self._vectors_of([*wanted_keys, *have_keys])
+        sims = both[: len(wanted)] @ both[len(wanted):].T
+        for i, (skill, key) in enumerate(zip(wanted, wanted_keys, strict=True)):
             exact = next((j for j, phrase in enumerate(have_keys) if phrase == key), None)
             j = exact if exact is not None else int(np.argmax(sims[i]))
             similarity = 1.0 if exact is not None else float(sims[i, j])
@@ -383,8 +386,9 @@ class Concepts:
 
     def fitting_interests(self, interests: Sequence[str], title: str) -> list[str]:
         """The person's interests near enough in meaning to what the posting is (its title)."""
-        interests = [interest for interest in interests if normalised(interest)]
-        if not interests:
+        said = [(interest, key) for interest in interests if (key := normalised(interest))]
+        if not said:
             return []
-        sims = self.vectors(interests) @ self.vectors([title])[0]
-        return [interest for interest, sim in zip(interests, sims.tolist(), strict=True) if sim >= self.interest_fits]
+        both = self._vectors_of([normalised(title), *(key for _, key in said)])
+        sims = both[1:] @ both[0]
+        return [interest for (interest, _), sim in zip(said, sims.tolist(), strict=True) if sim >= self.interest_fits]
