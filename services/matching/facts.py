@@ -11,6 +11,8 @@ from collections.abc import Container
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import orjson
+
 from services.common.eligibility import Posting
 from services.matching.text import normalised
 from services.messaging.contract import EmployerSnapshotV1, OpportunitySnapshotV1, ProfileSnapshotV1
@@ -25,7 +27,17 @@ def _pence(pounds: float) -> int:
     return round(pounds * 100)
 
 
-class HasSkills:
+class Saved:
+    """Facts the matcher saves every 10 s while changes go on."""
+
+    @functools.cached_property
+    def saved(self) -> orjson.Fragment:
+        """These facts as saved (to_json, encoded), worked out once: facts are frozen, so only what changed since
+        the last save is encoded again, and the cache goes with the facts (a new version, or erasure)."""
+        return orjson.Fragment(orjson.dumps(to_json(self)))  # type: ignore[arg-type]
+
+
+class HasSkills(Saved):
     """Facts with skills in someone's own words."""
 
     skills: tuple[str, ...]
@@ -134,7 +146,7 @@ class OpportunityFacts(HasSkills):
 
 
 @dataclass(frozen=True)
-class EmployerFacts:
+class EmployerFacts(Saved):
     """What a page shows of an employer beside a match: its name and badges."""
 
     employer_id: uuid.UUID

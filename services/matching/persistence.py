@@ -13,7 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from services.matching.facts import EmployerFacts, OpportunityFacts, PersonFacts, from_json, to_json
+import orjson
+
+from services.matching.facts import EmployerFacts, OpportunityFacts, PersonFacts, from_json
 from services.matching.index import HnswIndex, VectorIndex
 from services.matching.state import MatchingState, Referral
 
@@ -70,7 +72,7 @@ def snapshot_of(
         name: {
             "index": stats,
             "rows": [[str(key), row] for key, row in rows],
-            "facts": [to_json(facts) for facts in facts_list],
+            "facts": [facts.saved for facts in facts_list],
         }
         for name, (stats, rows, facts_list) in taken.items()
     }
@@ -95,7 +97,7 @@ def snapshot_of(
         ],
         "positions": positions,
         "epoch": epoch,
-        "employers": [to_json(employer) for employer in employers],
+        "employers": [employer.saved for employer in employers],
     }
     return meta, blobs
 
@@ -109,7 +111,7 @@ def save(state: MatchingState, directory: Path, *, model: str, dim: int, embedde
     try:
         for file, data in blobs.items():
             _write(work / file, data)
-        _write(work / "meta.json", json.dumps(meta, separators=(",", ":")).encode())
+        _write(work / "meta.json", orjson.dumps(meta))
         _fsync_dir(work)
         final = directory / f"snapshot-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:6]}"
         os.rename(work, final)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -202,19 +203,17 @@ def test_after_a_broker_restart_the_saved_positions_are_not_trusted(
         broker.stop()
 
 
-def test_saving_turns_facts_into_json_without_holding_the_state_lock(
+def test_saving_encodes_each_facts_once_and_never_while_holding_the_state_lock(
     matcher: Matcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Match requests take the state lock on the event loop: a save must not keep it while it serialises."""
-    from services.matching import persistence
+    """Match requests take the state lock on the event loop: a save must not keep it while it serialises. Facts are
+    frozen, so each is encoded once however many saves follow; a new version is encoded again."""
+    from services.matching import facts as facts_module
 
-    job, someone = opportunity_snapshot(), person()
-    matcher.publish(opportunity_event(job), profile_event(someone))
-    matcher.wait_known(job.opportunity_id, someone.profile_id)
     state = matcher.runtime.state
     assert state is not None
-    held_while_serialising: list[bool] = []
-    real_to_json = persistence.to_json
+    encoded: list[tuple[uuid.UUID, int, bool]] = []
+    real_to_json = facts_module.to_json
 
     def held_by_another_thread_view() -> bool:
         """Whether another thread (a request) would have to wait for the lock now (it is reentrant, so ask from
@@ -232,14 +231,28 @@ def test_saving_turns_facts_into_json_without_holding_the_state_lock(
         return not got[0]
 
     def watching(facts):  # type: ignore[no-untyped-def]
-        held_while_serialising.append(held_by_another_thread_view())
+        encoded.append((facts.key, facts.version, held_by_another_thread_view()))
         return real_to_json(facts)
 
-    monkeypatch.setattr(persistence, "to_json", watching)
+    monkeypatch.setattr(facts_module, "to_json", watching)
+    job, someone = opportunity_snapshot(), person()
+    matcher.publish(opportunity_event(job), profile_event(someone))
+    matcher.wait_known(job.opportunity_id, someone.profile_id)
+    for _ in range(3):
+        matcher.runtime.save_now()
+    mine = [(key, version) for key, version, _ in encoded if key in {job.opportunity_id, someone.profile_id}]
+    print(f"facts encoded: {len(encoded)}, with the lock held: {sum(held for *_, held in encoded)}; "
+          f"the two new ones: {mine}")
+    assert sorted(mine) == sorted([(job.opportunity_id, 1), (someone.profile_id, 1)])
+    assert not any(held for *_, held in encoded)
+
+    changed = someone.model_copy(update={"skills": ["baking"]})
+    matcher.publish(profile_event(changed, version=2))
+    wait_for(lambda: (facts := state.profiles.get(someone.profile_id)) is not None and facts.version == 2,
+             timeout=20, what="the new version applied")
     matcher.runtime.save_now()
-    print(f"facts serialised: {len(held_while_serialising)}, with the lock held: {sum(held_while_serialising)}")
-    assert len(held_while_serialising) >= 2
-    assert not any(held_while_serialising)
+    assert [version for key, version, _ in encoded if key == someone.profile_id] == [1, 2]
+
     loaded, _meta = load(matcher.runtime.index_dir, model=MODEL_NAME, dim=state.opportunities.index.dim,
                          load_index=hnsw_loader(**index_params(matcher.runtime.settings)),
                          looking_statuses=matcher.runtime.settings.looking_statuses)
