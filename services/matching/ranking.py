@@ -304,7 +304,7 @@ def hybrid_scores(
     """The hybrid score of each pair, rounded: similarity, the share of the posting's skills the person has, and
     closeness (remote: 1; distance unknown, NaN: UNKNOWN_DISTANCE_CLOSENESS; within a travel distance `reach`: the
     share of it left; without one: 1 / (1 + km / 10)). Over a whole pool at once: scored one pair at a time, the
-    pool took a third of a match request."""
+    pool of 100 took more than a quarter of a match request."""
     reach = np.nan if reach is None else reach
     with np.errstate(divide="ignore", invalid="ignore"):
         near = np.where(np.asarray(reach) > 0, np.maximum(0.0, 1.0 - distance / reach), 1.0 / (1.0 + distance / 10.0))
