@@ -4,6 +4,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.concurrency import run_in_threadpool
 
 from services.matching import service
 from services.matching.dependencies import (
@@ -16,6 +17,7 @@ from services.matching.dependencies import (
     SettingsDep,
     SuggestionLogDep,
 )
+from services.matching.oversight import HeldRecords
 from services.matching.ranking import Filters
 from services.matching.schemas import (
     CandidateLists,
@@ -45,7 +47,8 @@ FiltersDep = Annotated[Filters, Depends(query_filters)]
 
 
 # The match routes run on the event loop: a few milliseconds of CPU under the GIL either way, without the hop to
-# the thread pool and back. Free-text search embeds its text first, so it stays in the pool.
+# the thread pool and back; only the served list's record, a database round trip, waits in the pool. Free-text
+# search embeds its text first, so it stays in the pool.
 @router.get("/profiles/{profile_id}/matches", response_model=ProfileMatches)
 async def profile_matches(
     profile_id: uuid.UUID,
@@ -58,10 +61,13 @@ async def profile_matches(
     k: Annotated[K, Query()] = 10,
 ) -> ProfileMatches:
     assert runtime.state is not None
-    return service.matches_for_profile(
+    held = HeldRecords(suggestion_log)
+    answer = service.matches_for_profile(
         state=runtime.state, settings=settings, principal=principal, profile_id=profile_id, k=k,
-        filters=filters, today=clock.today(), log=suggestion_log, now=clock.now(),
+        filters=filters, today=clock.today(), log=held, now=clock.now(),
     )
+    await run_in_threadpool(held.write)
+    return answer
 
 
 @router.get("/opportunities/{opportunity_id}/matches", response_model=OpportunityCandidates)
@@ -76,10 +82,13 @@ async def opportunity_matches(
     k: Annotated[K, Query()] = 10,
 ) -> OpportunityCandidates:
     assert runtime.state is not None
-    return service.candidates_for_opportunity(
+    held = HeldRecords(suggestion_log)
+    answer = service.candidates_for_opportunity(
         state=runtime.state, settings=settings, opportunity_id=opportunity_id, k=k, filters=filters,
-        today=clock.today(), principal=principal, log=suggestion_log, now=clock.now(),
+        today=clock.today(), principal=principal, log=held, now=clock.now(),
     )
+    await run_in_threadpool(held.write)
+    return answer
 
 
 @router.get("/candidate-lists", response_model=CandidateLists)

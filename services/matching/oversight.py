@@ -130,6 +130,27 @@ class SuggestionLog(Protocol):
     def forget(self, subject: uuid.UUID) -> int: ...
 
 
+class HeldRecords:
+    """A suggestion log for one request that holds what the use case records, for the route to write through `log`
+    off the event loop (`write`, in the thread pool) before the answer goes: while one request waits for the
+    database, the others go on."""
+
+    def __init__(self, log: SuggestionLog) -> None:
+        self.log = log
+        self.held: list[tuple[EventEnvelope, uuid.UUID, uuid.UUID | None]] = []
+
+    def record(self, event: EventEnvelope, *, list_id: uuid.UUID, subject: uuid.UUID | None) -> None:
+        self.held.append((event, list_id, subject))
+
+    def forget(self, subject: uuid.UUID) -> int:
+        return self.log.forget(subject)
+
+    def write(self) -> None:
+        for event, list_id, subject in self.held:
+            self.log.record(event, list_id=list_id, subject=subject)
+        self.held.clear()
+
+
 class SqlSuggestionLog:
     """The matcher's outbox: each list's event (and, for a person's list, its subject) in one transaction.
 

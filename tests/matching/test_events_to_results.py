@@ -3,9 +3,14 @@ same final state whatever the order or duplication of events, poison records, re
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
+import pytest
 
 from services.messaging.contract import Topic, dead_letter_topic
 from tests.matching.helpers import Matcher, opportunity_ids, person, profile_ids
@@ -176,3 +181,44 @@ def test_bad_queries_get_422_naming_the_field(matcher: Matcher) -> None:
                                             "filters": {"postcode": "ZZ99 9ZZ", "max_distance_km": 5}},
                            headers=adviser)
     assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "filters", "postcode"]
+
+
+def test_a_match_waiting_for_its_record_to_be_written_holds_up_no_other_request(
+    matcher: Matcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The served list's record (a database round trip) is written off the event loop: while one request waits for
+    it, another is answered; the first answers once its record is written, under the list id it carries."""
+    job, young = opportunity_snapshot(), person()
+    matcher.publish(opportunity_event(job), profile_event(young))
+    matcher.wait_known(job.opportunity_id, young.profile_id)
+    app_state = matcher.client.app.state  # type: ignore[attr-defined]
+    real = app_state.suggestion_log
+    writing, release = threading.Event(), threading.Event()
+
+    class SlowDatabase:
+        """The real log, whose first write waits until released."""
+
+        def record(self, event: Any, *, list_id: uuid.UUID, subject: uuid.UUID | None) -> None:
+            if not writing.is_set():
+                writing.set()
+                assert release.wait(20), "never released"
+            real.record(event, list_id=list_id, subject=subject)
+
+        def forget(self, subject: uuid.UUID) -> int:
+            return real.forget(subject)
+
+    monkeypatch.setattr(app_state, "suggestion_log", SlowDatabase())
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(matcher.matches_for, young.profile_id)
+        assert writing.wait(20), "the first request never came to its record"
+        started = time.monotonic()
+        other = matcher.candidates_for(job.opportunity_id)
+        answered_in = time.monotonic() - started
+        assert not first.done()
+        release.set()
+        body = first.result(timeout=20)
+    print(f"another request answered in {answered_in * 1000:.0f} ms while the first waited for its record")
+    assert answered_in < 5
+    recorded = matcher.recorded_lists()
+    assert recorded[body["list_id"]] == "suggestions.served"
+    assert recorded[other["list_id"]] == "candidates.served"
