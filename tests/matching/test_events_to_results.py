@@ -3,6 +3,7 @@ same final state whatever the order or duplication of events, poison records, re
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import uuid
@@ -79,7 +80,8 @@ def _facts_and_vector(matcher: Matcher, opportunity_id: uuid.UUID) -> tuple[dict
         assert facts is not None
         row = state.opportunities.row_of(opportunity_id)
         vector = state.opportunities.index.vector(row) if row is not None else None
-        fields = {k: v for k, v in facts.__dict__.items() if k != "opportunity_id"}
+        # The dataclass fields, not __dict__, which also holds what is cached from them (skill_keys, saved).
+        fields = {f.name: getattr(facts, f.name) for f in dataclasses.fields(facts) if f.name != "opportunity_id"}
         return fields, vector
 
 
