@@ -94,6 +94,7 @@ def test_publishing_a_job_below_the_minimum_for_its_oldest_age_says_what_to_chan
     card = _card(page, title)
     card.get_by_text("Edit draft").click()
     card.get_by_label("Oldest age (0 = any)").fill("17")
+    card.get_by_label("Oldest age (0 = any)").press("Tab")  # a number is committed when it loses focus
     card.get_by_role("button", name="Save draft").click()
     wait_for_app(page)
     expect(page.get_by_text("Saved your changes.")).to_be_visible(timeout=SLOW)
