@@ -79,11 +79,20 @@ def open_page(page: Page, title: str) -> None:
     wait_for_app(page)
 
 
+def enter(field: Locator, value: str) -> None:
+    """Type `value` into a field and move on with Tab, as a person does: Streamlit commits a number when its input
+    loses focus, and a click on a button straight after typing can be lost to the rerun that commit starts."""
+    field.fill(value)
+    field.press("Tab")
+    wait_for_app(field.page)
+
+
 def fill_date(page: Page, label: str, day: int, month: int, year: int) -> None:
     """Type a date into a Streamlit date input (its day, month and year fields) by the input's label."""
     page.get_by_role("spinbutton", name=f"day, {label}").click()
     page.keyboard.type(f"{day:02d}{month:02d}{year:04d}")
     page.keyboard.press("Tab")
+    wait_for_app(page)
 
 
 def screenshot(page: Page, name: str, showing: Locator, timeout_ms: float = 30_000) -> None:

@@ -18,7 +18,7 @@ from infra.seed.synthetic import birth_date_for_age, profile_create
 from services.common.auth import Role
 from services.common.minimum_wage import WageRates, rates_on
 from tests.support.waiting import wait_for
-from tests.ui.playwright_pages import choose, fill_date, open_page, screenshot, sign_in, wait_for_app
+from tests.ui.playwright_pages import choose, enter, fill_date, open_page, screenshot, sign_in, wait_for_app
 from tests.ui.stack import Stack
 
 # Each step reruns the page against the services: slow on a loaded machine.
@@ -78,7 +78,7 @@ def test_publishing_a_job_below_the_minimum_for_its_oldest_age_says_what_to_chan
     expect(page.get_by_text(f"{rates.age_21_and_over} an hour for 21 and over")).to_be_visible()
     page.get_by_label("Title *").fill(title)
     page.get_by_label("Description *").fill("Make coffee and serve customers at weekends.")
-    page.get_by_label("Wage per hour (£) *").fill(f"{rates.under_18}")
+    enter(page.get_by_label("Wage per hour (£) *"), f"{rates.under_18}")
     draft, failure = _save_and_publish(page, stack, title)
     failure.wait_for(timeout=SLOW)
     expect(failure).to_contain_text(
@@ -93,8 +93,7 @@ def test_publishing_a_job_below_the_minimum_for_its_oldest_age_says_what_to_chan
 
     card = _card(page, title)
     card.get_by_text("Edit draft").click()
-    card.get_by_label("Oldest age (0 = any)").fill("17")
-    card.get_by_label("Oldest age (0 = any)").press("Tab")  # a number is committed when it loses focus
+    enter(card.get_by_label("Oldest age (0 = any)"), "17")
     card.get_by_role("button", name="Save draft").click()
     wait_for_app(page)
     expect(page.get_by_text("Saved your changes.")).to_be_visible(timeout=SLOW)
@@ -154,12 +153,12 @@ def test_a_new_rate_holds_a_live_posting_back_and_its_employer_fixes_it(
         screenshot(page, "held_back_below_new_minimum_wage", warning)
 
         fix = _card(page, title)
-        fix.get_by_label("New pay per hour (£)").fill("13.00")
+        enter(fix.get_by_label("New pay per hour (£)"), "13.00")
         fix.get_by_role("button", name="Save the fix").click()
         wait_for_app(page)
         expect(page.locator("[data-testid='stAlert']").filter(has_text="That isn't enough yet")).to_contain_text(
             "Raise the pay to at least £13.20 an hour", timeout=SLOW)
-        fix.get_by_label("New pay per hour (£)").fill("13.20")
+        enter(fix.get_by_label("New pay per hour (£)"), "13.20")
         fix.get_by_role("button", name="Save the fix").click()
         wait_for_app(page)
         expect(page.get_by_text(f"Fixed: “{title}” is offered to young people again.")).to_be_visible(timeout=SLOW)
