@@ -278,18 +278,18 @@ class Measured:
 
 def skills_met(
     opportunity: OpportunityFacts, person: PersonFacts | None, *, concepts: Concepts | None = None,
-    query_text: str | None = None,
+    query_words: str | None = None,
 ) -> tuple[list[str], tuple[SkillMatch, ...]]:
     """The posting's skills the person has: by meaning with concepts (with the words that meet each), else the same
-    words; without a person, those a free-text query names."""
+    words; without a person, those a free-text query (`query_words`, normalised) names."""
     if person is not None and concepts is not None:
         by_meaning, _ = concepts.match_skills(person.skills, opportunity.skills)
         met = {match.skill for match in by_meaning}
         return [skill for skill in opportunity.skills if skill in met], tuple(by_meaning)
     if person is not None:
         return opportunity.skills_within(person.skill_keys), ()
-    if query_text:
-        return opportunity.skills_within(normalised(query_text)), ()
+    if query_words:
+        return opportunity.skills_within(query_words), ()
     return [], ()
 
 
@@ -331,7 +331,7 @@ def measure(
     phrases not seen before)."""
     by_meaning = concepts is not None and (weights.concept_skills or skills_by_meaning)
     matched, skill_matches = skills_met(opportunity, person, concepts=concepts if by_meaning else None,
-                                        query_text=query_text)
+                                        query_words=normalised(query_text) if query_text else None)
     missing = [skill for skill in opportunity.skills if skill not in matched]
     home = person_origin(person) or origin
     distance = None if home is None else distance_between(home[0], home[1], opportunity.latitude, opportunity.longitude)
@@ -474,6 +474,7 @@ def rank_opportunities(
     concepts = state.concepts
     home = person_origin(person) or origin
     counted_by_meaning = concepts if weights.concept_skills else None
+    query_words = normalised(query_text) if query_text else None
 
     def crowding(facts: OpportunityFacts) -> float:
         return referrals_per_place(state, facts)
@@ -481,7 +482,7 @@ def rank_opportunities(
     def scores(members: list[OpportunityFacts], rows: np.ndarray, similarity: np.ndarray) -> list[float]:
         col = state.opportunities.column
         overlap = np.array([
-            skill_overlap(skills_met(facts, person, concepts=counted_by_meaning, query_text=query_text)[0], facts)
+            skill_overlap(skills_met(facts, person, concepts=counted_by_meaning, query_words=query_words)[0], facts)
             for facts in members
         ])
         distance = (np.full(len(members), np.nan) if home is None
