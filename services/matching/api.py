@@ -61,7 +61,7 @@ async def profile_matches(
     k: Annotated[K, Query()] = 10,
 ) -> ProfileMatches:
     assert runtime.state is not None
-    held = HeldRecords(suggestion_log)
+    held = HeldRecords(suggestion_log, runtime.state.profiles_of)
     answer = service.matches_for_profile(
         state=runtime.state, settings=settings, principal=principal, profile_id=profile_id, k=k,
         filters=filters, today=clock.today(), log=held, now=clock.now(),
@@ -82,7 +82,7 @@ async def opportunity_matches(
     k: Annotated[K, Query()] = 10,
 ) -> OpportunityCandidates:
     assert runtime.state is not None
-    held = HeldRecords(suggestion_log)
+    held = HeldRecords(suggestion_log, runtime.state.profiles_of)
     answer = service.candidates_for_opportunity(
         state=runtime.state, settings=settings, opportunity_id=opportunity_id, k=k, filters=filters,
         today=clock.today(), principal=principal, log=held, now=clock.now(),

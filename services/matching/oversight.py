@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, delete, select, text
@@ -133,10 +134,13 @@ class SuggestionLog(Protocol):
 class HeldRecords:
     """A suggestion log for one request that holds what the use case records, for the route to write through `log`
     off the event loop (`write`, in the thread pool) before the answer goes: while one request waits for the
-    database, the others go on."""
+    database, the others go on. `profiles_of` is the matcher's book of subject references, which lets go of a
+    person's references when they are erased."""
 
-    def __init__(self, log: SuggestionLog) -> None:
+    def __init__(self, log: SuggestionLog,
+                 profiles_of: Callable[[Collection[uuid.UUID]], Mapping[uuid.UUID, uuid.UUID]]) -> None:
         self.log = log
+        self.profiles_of = profiles_of
         self.held: list[tuple[EventEnvelope, uuid.UUID, uuid.UUID | None]] = []
 
     def record(self, event: EventEnvelope, *, list_id: uuid.UUID, subject: uuid.UUID | None) -> None:
@@ -146,9 +150,15 @@ class HeldRecords:
         return self.log.forget(subject)
 
     def write(self) -> None:
+        """Write what is held; then forget the lists of anyone erased meanwhile. Ingest marks a person erased, then
+        forgets their recorded lists: a list committed after that forgetting is about someone the book no longer
+        knows, and one committed before it is forgotten by it."""
+        subjects = {subject for _, _, subject in self.held if subject is not None}
         for event, list_id, subject in self.held:
             self.log.record(event, list_id=list_id, subject=subject)
         self.held.clear()
+        for subject in subjects - self.profiles_of(subjects).keys():
+            self.log.forget(subject)
 
 
 class SqlSuggestionLog:

@@ -23,7 +23,7 @@ from services.matching.config import MatchingSettings
 from services.matching.ingest import Ingestor
 from services.matching.main import MIGRATIONS
 from services.matching.models import OutboxRecord, ServedList
-from services.matching.oversight import SqlSuggestionLog, reason_code
+from services.matching.oversight import HeldRecords, SqlSuggestionLog, SuggestionLog, reason_code
 from services.matching.persistence import hnsw_loader, load, save
 from services.matching.ranking import Filters
 from services.matching.runtime import index_params, new_state
@@ -71,7 +71,7 @@ def _outbox(log: SqlSuggestionLog) -> list[dict[str, Any]]:
         return list(session.scalars(select(OutboxRecord.envelope).order_by(OutboxRecord.id)))
 
 
-def _matches(state: MatchingState, profile_id: uuid.UUID, log: SqlSuggestionLog | None = None,
+def _matches(state: MatchingState, profile_id: uuid.UUID, log: SuggestionLog | None = None,
              principal: Principal = ADVISER) -> Any:
     return service.matches_for_profile(state=state, settings=SETTINGS, principal=principal, profile_id=profile_id,
                                        k=10, filters=Filters(), today=TODAY, log=log,
@@ -173,3 +173,21 @@ def test_erasure_reaches_the_recorded_lists_and_the_dismissals(log: SqlSuggestio
     assert [row.aggregate_id for row in rows[:1]] == [str(kept.list_id)]
     assert [row.envelope["payload"] for row in rows[1:]] == [{"redacted": True}]  # the sent one; unsent ones went
     assert str(KEYS.subject_of(other.profile_id)) in json.dumps(rows[0].envelope)
+
+
+def test_a_list_written_after_its_person_was_erased_is_forgotten_too(log: SqlSuggestionLog) -> None:
+    """A match route writes its list's record after the use case let go of the state (HeldRecords, in the thread
+    pool). Ingest may erase the person in between and forget their recorded lists before this one is written."""
+    state, _, someone, other, _ = _town()
+    ingestor = Ingestor(state, HashingEmbedder(), KEYS, log)
+    theirs, others = HeldRecords(log, state.profiles_of), HeldRecords(log, state.profiles_of)
+    kept = _matches(state, other.profile_id, others)
+    _matches(state, someone.profile_id, theirs)
+    ingestor.apply([profile_erased_event(someone.profile_id, 2)])  # forgets what is recorded of them: nothing yet
+    theirs.write()
+    others.write()
+    with log.session_factory() as session:
+        assert list(session.scalars(select(ServedList.list_id))) == [kept.list_id]
+        rows = session.scalars(select(OutboxRecord)).all()
+    assert [row.aggregate_id for row in rows] == [str(kept.list_id)]  # theirs was unsent: it went
+    assert str(KEYS.subject_of(someone.profile_id)) not in json.dumps([row.envelope for row in rows])
