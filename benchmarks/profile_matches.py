@@ -10,7 +10,6 @@ import json
 import os
 import random
 import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -24,6 +23,7 @@ from benchmarks.load import percentiles
 from benchmarks.report import Printer, py_spy
 from infra.broker import free_port
 from infra.seed.synthetic import HOME_LATITUDE, HOME_LONGITUDE, birth_date_for_age
+from infra.stack import uvicorn_argv
 from services.common.settings import CommonSettings
 from services.matching.config import MatchingSettings
 from services.matching.embedder import MODEL_NAME
@@ -120,8 +120,7 @@ def run(*, opportunities: int, people: int, requests: int, work_dir: Path, say: 
     port = free_port()
     env = {**os.environ, "MATCHING_INDEX_DIR": str(index_dir), "YG_ENV": "development",
            "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}", "YG_LOG_LEVEL": "ERROR", "MATCHING_EMBEDDER": "torch"}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "services.matching.main:create_app",
-                               "--host", "127.0.0.1", "--port", str(port), "--log-level", "error"], env=env,
+    server = subprocess.Popen(uvicorn_argv("services.matching.main", "127.0.0.1", port, log_level="error"), env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     token = CommonSettings().development_issuer().issue(role="adviser", sub="adviser-profile")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import socket
 import subprocess
 import sys
 import time
@@ -19,7 +21,7 @@ import pytest
 
 from infra.broker import port_open
 from infra.seed.synthetic import birth_date_for_age
-from infra.stack import ADDRESSES, BROKER_PORT, SERVICES, UI
+from infra.stack import ADDRESSES, BROKER_PORT, KEEP_ALIVE_SECONDS, SERVICES, UI
 from services.common.settings import CommonSettings
 from tests.support.tokens import bearer
 from tests.support.waiting import wait_for
@@ -101,6 +103,44 @@ def test_up_makes_every_built_service_ready_and_profiles_within_60s(stack: Runni
             path = "/_stcore/health" if component is UI else "/ready"
             assert httpx.get(component.url + path, timeout=5).status_code == 200, component.name
     assert "seed: profiles: seeded" in "".join(stack.output)
+
+
+def test_a_service_keeps_an_idle_connection_open_longer_than_its_clients_do(stack: RunningStack) -> None:
+    """A client (httpx) keeps an idle connection for 5 s and then lets it go; a server that closed its end at the
+    same moment failed the request sent on it. Each service answers on a connection left idle past that."""
+    idle = httpx.Limits().keepalive_expiry
+    assert idle is not None and idle < KEEP_ALIVE_SECONDS
+    connections = {component.name: socket.create_connection((ADDRESSES.host, component.port), timeout=5)
+                   for component in SERVICES if component.is_built()}
+    try:
+        for connection in connections.values():
+            assert _health_on(connection).startswith(b"HTTP/1.1 200")
+        time.sleep(idle + 1)
+        for name, connection in connections.items():
+            assert _health_on(connection).startswith(b"HTTP/1.1 200"), f"{name} closed an idle connection"
+    finally:
+        for connection in connections.values():
+            connection.close()
+
+
+def _health_on(connection: socket.socket) -> bytes:
+    """GET /health on an open connection, keeping it open; the whole answer (b"" when the server had closed it)."""
+    try:
+        connection.sendall(f"GET /health HTTP/1.1\r\nHost: {ADDRESSES.host}\r\n\r\n".encode())
+        answer, length = b"", None
+        while length is None or len(answer) < length:
+            chunk = connection.recv(4096)
+            if not chunk:
+                return answer
+            answer += chunk
+            head, separator, _ = answer.partition(b"\r\n\r\n")
+            if separator and length is None:
+                sized = re.search(rb"content-length: *(\d+)", head, re.IGNORECASE)
+                assert sized is not None, head
+                length = len(head) + len(separator) + int(sized.group(1))
+        return answer
+    except OSError:
+        return b""
 
 
 def test_the_matcher_keeps_what_it_holds_out_of_full_garbage_collections(stack: RunningStack) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ import httpx
 import pytest
 
 from infra.broker import LocalBroker, free_port
+from infra.stack import uvicorn_argv
 from services.matching.config import MatchingSettings
 from services.matching.embedder import MODEL_NAME, Embedder
 from services.matching.ingest import Ingestor
@@ -34,8 +34,7 @@ EMPLOYERS, JOBS, UPDATES = 5, 100, 60
 
 @contextmanager
 def matcher_process(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    argv = [sys.executable, "-m", "uvicorn", "--factory", "services.matching.main:create_app", "--host", "127.0.0.1",
-            "--port", str(port), "--log-level", "warning"]
+    argv = uvicorn_argv("services.matching.main", "127.0.0.1", port)
     with open(log, "ab") as output:
         process = subprocess.Popen(argv, cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:

@@ -15,6 +15,8 @@ import jsonschema
 import pytest
 import yaml
 
+from infra.stack import KEEP_ALIVE_SECONDS
+
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yml"
 DOCKERFILE = "infra/docker/Dockerfile"
@@ -69,6 +71,14 @@ def test_every_application_service_runs_the_one_image() -> None:
         assert (build["context"], build["dockerfile"]) == (".", DOCKERFILE), name
     assert (REPO / DOCKERFILE).is_file()
     assert {services[name]["image"] for name in ours} == {services["profiles"]["image"]}
+
+
+@pytest.mark.unit
+def test_every_service_keeps_an_idle_connection_as_long_as_the_local_stack_does() -> None:
+    services = compose()["services"]
+    for name in ("profiles", "opportunities", "matching", "events", "notifications"):
+        assert services[name]["command"].startswith("uvicorn "), name
+        assert services[name]["environment"]["UVICORN_TIMEOUT_KEEP_ALIVE"] == str(KEEP_ALIVE_SECONDS), name
 
 
 def test_docker_compose_config_accepts_the_file() -> None:

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import uvicorn
 
 from infra.broker import free_port
+from infra.stack import KEEP_ALIVE_SECONDS
 from tests.support.waiting import wait_for
 
 
@@ -16,7 +17,8 @@ from tests.support.waiting import wait_for
 def live_server(app: object, *, startup_timeout: float = 60.0) -> Iterator[str]:
     """Serve an ASGI app (lifespan included) on a free local port; yields its base URL, stops it on exit."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")  # type: ignore[arg-type]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",  # type: ignore[arg-type]
+                            timeout_keep_alive=KEEP_ALIVE_SECONDS)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"live-server-{port}", daemon=True)
     thread.start()
