@@ -715,6 +715,8 @@ async def _drive(options: LoadOptions, reuse: bool, stack: Stack, say: Printer) 
     return {
         "load_seconds": round(loaded_s, 1),
         "ingest_wait_seconds": ingest["seconds"],
+        "held_at_start": {"opportunities": ingest["matching"].get("opportunities_indexed"),
+                          "people": ingest["matching"].get("profiles")},
         "exposure_audit_seconds": round(audit_s, 1),
         "routes": routes,
         "errors": sum(int(r["errors"] or 0) for r in routes.values()),
@@ -770,10 +772,12 @@ def table(results: dict[str, Any]) -> str:
 
     m = results["machine"]
     server = results.get("server_time", {})
+    held = results.get("held_at_start", {})
     lines = [f"machine: {m['cpu']}, {m['cores']} cores, {m['memory']}; load average {os.getloadavg()[0]:.1f}",
-             f"{results['n_opportunities']:,} live opportunities, {results['n_people']:,} young people; "
-             f"{results['rate_per_s']:g} requests/s for {results['seconds']:g} s "
-             f"({'loaded state reused' if results['reused_cache'] else 'loaded this run'})",
+             f"{results['n_opportunities']:,} live opportunities, {results['n_people']:,} young people loaded "
+             f"({'the loaded state reused' if results['reused_cache'] else 'this run'}; the matcher held "
+             f"{f(held.get('opportunities'))} opportunities and {f(held.get('people'))} people as the traffic "
+             f"began: each run registers more); {results['rate_per_s']:g} requests/s for {results['seconds']:g} s",
              "", f"{'route':<38} {'count':>6} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} {'errors':>6}"
                  f"   in the service: {'p50 ms':>8} {'p99 ms':>8}"]
     for route, r in results["routes"].items():
