@@ -29,9 +29,6 @@ APPRENTICESHIP_LEVELS: dict[int, float] = {
 APPRENTICESHIP_MONTHS: dict[int, tuple[int, int]] = {
     int(level): tuple(spec["months"]) for level, spec in _OPPORTUNITIES["apprenticeship_levels"].items()
 }
-APPRENTICESHIP_MIN_AGE: dict[int, int] = {
-    int(level): spec.get("min_age", 16) for level, spec in _OPPORTUNITIES["apprenticeship_levels"].items()
-}
 # What a title or description template may name.
 _PLACEHOLDERS = {"occupation": "", "occupation_lower": "", "employer": "", "level": ""}
 
@@ -102,7 +99,6 @@ def plan_opportunity(
         level = weighted_choice(rng, APPRENTICESHIP_LEVELS)
         hours = float(rng.choice([30, 35, 37.5, 40]))
         months = rng.randint(*APPRENTICESHIP_MONTHS[level])
-        min_age = APPRENTICESHIP_MIN_AGE[level]
         positions = rng.choice([1, 1, 1, 2, 2, 3])
     elif kind == "kickstart":
         min_age, max_age, needs_uc, hours, months = rng.choice([16, 18]), 24, True, 25.0, 6

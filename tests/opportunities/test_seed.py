@@ -123,14 +123,6 @@ def test_every_published_opportunity_passed_the_rules_on_its_publishing_day(seed
         assert 1 <= opportunity.hours_per_week <= 40 and opportunity.positions >= 1
 
 
-def test_higher_and_degree_apprenticeships_take_people_from_18(seeded: dict[str, Any]) -> None:
-    """Levels 4 to 7 ask for a level 3 first; a 17-year-old's suggestions should not be full of them."""
-    apprenticeships = [o for o in seeded["opportunities"] if o.type == "apprenticeship"]
-    higher = [o for o in apprenticeships if (o.level or 0) >= 4]
-    assert higher and all(o.min_age == 18 for o in higher)
-    assert any(o.min_age == 16 for o in apprenticeships if (o.level or 0) <= 3)
-
-
 def test_titles_and_descriptions_come_from_esco_occupations(seeded: dict[str, Any]) -> None:
     pools = opportunities_seed.occupations_by_sector().values()
     esco = {occupation.title.lower() for pool in pools for occupation in pool}
