@@ -157,8 +157,9 @@ class HeldRecords:
         for event, list_id, subject in self.held:
             self.log.record(event, list_id=list_id, subject=subject)
         self.held.clear()
-        for subject in subjects - self.profiles_of(subjects).keys():
-            self.log.forget(subject)
+        if subjects:  # an employer's candidate list names nobody: no need to wait for the state's lock
+            for subject in subjects - self.profiles_of(subjects).keys():
+                self.log.forget(subject)
 
 
 class SqlSuggestionLog:
