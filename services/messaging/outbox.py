@@ -4,6 +4,7 @@ events here in the same transaction as the change; the relay publishes them."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import BigInteger, Index, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
@@ -13,6 +14,10 @@ from services.common.db import JSONType, UtcDateTime
 from services.messaging.contract import EventEnvelope, EventType, PayloadModel, make_event
 
 OUTBOX_TABLE = "outbox"
+# On PostgreSQL a trigger notifies this channel when a transaction that added outbox rows commits, so the relay
+# publishes at once instead of polling (a database's channels are its own).
+OUTBOX_CHANNEL = "outbox_added"
+_NOTIFY_FUNCTION = "outbox_notify_added"
 
 
 class OutboxMixin:
@@ -40,6 +45,27 @@ class OutboxMixin:
             Index("ix_outbox_unsent", "sent_at", "id"),
             Index("ix_outbox_aggregate", "aggregate_id"),
         )
+
+
+def create_outbox_notification(op: Any) -> None:
+    """For a service's migration (`op` is alembic's): the trigger behind OUTBOX_CHANNEL, on PostgreSQL only."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(
+        f"CREATE FUNCTION {_NOTIFY_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN PERFORM pg_notify('{OUTBOX_CHANNEL}', ''); RETURN NULL; END $$"
+    )
+    op.execute(
+        f"CREATE TRIGGER {_NOTIFY_FUNCTION} AFTER INSERT ON {OUTBOX_TABLE} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {_NOTIFY_FUNCTION}()"
+    )
+
+
+def drop_outbox_notification(op: Any) -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(f"DROP TRIGGER IF EXISTS {_NOTIFY_FUNCTION} ON {OUTBOX_TABLE}")
+    op.execute(f"DROP FUNCTION IF EXISTS {_NOTIFY_FUNCTION}()")
 
 
 def add_to_outbox(session: Session, record_type: type[OutboxMixin], event: EventEnvelope) -> None:

@@ -8,6 +8,7 @@ import json
 import threading
 import time
 
+import psycopg
 import structlog
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from prometheus_client import Counter
@@ -19,7 +20,7 @@ from services.common.db import UtcDateTime
 from services.messaging.broker import CONSUMER_LIMITS, BrokerSecurity, client_options, ensure_topics, make_producer
 from services.messaging.contract import dead_letter_topic
 from services.messaging.epoch import LogEpoch
-from services.messaging.outbox import OUTBOX_TABLE
+from services.messaging.outbox import OUTBOX_CHANNEL, OUTBOX_TABLE
 
 log = structlog.get_logger("relay")
 
@@ -50,6 +51,7 @@ class OutboxRelay:
         bootstrap_servers: str,
         batch_size: int = 200,
         idle_seconds: float = 0.05,
+        listening_idle_seconds: float = 1.0,
         max_backoff_seconds: float = 5.0,
         reconcile_every_seconds: float = 2.0,
         security: BrokerSecurity | None = None,
@@ -62,6 +64,7 @@ class OutboxRelay:
         self.idle_seconds = idle_seconds
         self.max_backoff_seconds = max_backoff_seconds
         self.reconcile_every_seconds = reconcile_every_seconds
+        self.wakeups = OutboxWakeups(engine, f"relay-{source}", idle_seconds, listening_idle_seconds)
         self._producer: KafkaProducer | None = None
         self._inspector: TopicInspector | None = None
         self._epochs: LogEpoch | None = None
@@ -170,6 +173,7 @@ class OutboxRelay:
 
     def _drop_clients(self) -> None:
         self._drop_producer()
+        self.wakeups.close()
         if self._inspector is not None:
             self._inspector.close()
         self._inspector = None
@@ -189,7 +193,7 @@ class OutboxRelay:
                 published = self.publish_batch()
                 backoff = 0.1
                 if published == 0:
-                    stop.wait(self.idle_seconds)
+                    self.wakeups.wait(stop)
             except Exception as exc:  # noqa: BLE001 - any failure means wait and retry
                 FAILURES.labels(self.source).inc()
                 log.warning(
@@ -203,6 +207,71 @@ class OutboxRelay:
                 stop.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff_seconds)
         self._drop_clients()
+
+
+_LISTEN_RETRY_SECONDS = 5.0
+
+
+class OutboxWakeups:
+    """How the relay waits for new outbox rows. On PostgreSQL it listens on OUTBOX_CHANNEL, which the outbox's
+    trigger notifies when rows are committed, so it publishes at once and hardly queries an idle database; it still
+    looks every `listening_idle_seconds`. Elsewhere, or while it cannot listen, it polls every `idle_seconds`."""
+
+    def __init__(self, engine: Engine, name: str, idle_seconds: float, listening_idle_seconds: float) -> None:
+        self.engine = engine
+        self.name = name
+        self.idle_seconds = idle_seconds
+        self.listening_idle_seconds = listening_idle_seconds
+        self.can_listen = engine.dialect.name == "postgresql"
+        self._listener: psycopg.Connection | None = None
+        self._next_attempt = 0.0
+
+    @property
+    def listening(self) -> bool:
+        return self._listener is not None
+
+    def wait(self, stop: threading.Event) -> None:
+        """Return when rows may have been added (or on stop). A connection just (re)opened returns at once: rows
+        committed before it listened would wake nobody."""
+        if self._listener is None:
+            if not self.can_listen or time.monotonic() < self._next_attempt or not self._listen():
+                stop.wait(self.idle_seconds)
+            return
+        deadline = time.monotonic() + self.listening_idle_seconds
+        try:
+            while not stop.is_set() and time.monotonic() < deadline:
+                # In slices, so that a stop is seen within a quarter of a second.
+                timeout = min(0.25, max(0.0, deadline - time.monotonic()))
+                if list(self._listener.notifies(timeout=timeout, stop_after=1)):
+                    # Drain what else arrived: the query that follows sees every row committed before it.
+                    for _ in self._listener.notifies(timeout=0):
+                        pass
+                    return
+        except psycopg.Error as exc:
+            log.warning("relay lost its listening connection; polling until it listens again",
+                        relay=self.name, error=repr(exc)[:200])
+            self.close()
+
+    def _listen(self) -> bool:
+        url = self.engine.url.set(drivername="postgresql")
+        try:
+            listener = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True,
+                                       application_name=f"{self.name}-listen", connect_timeout=3)
+            listener.execute(f"LISTEN {OUTBOX_CHANNEL}")
+        except psycopg.Error as exc:
+            log.warning("relay cannot listen for outbox rows; polling", relay=self.name, error=repr(exc)[:200])
+            self._next_attempt = time.monotonic() + _LISTEN_RETRY_SECONDS
+            return False
+        self._listener = listener
+        return True
+
+    def close(self) -> None:
+        if self._listener is not None:
+            try:
+                self._listener.close()
+            except psycopg.Error:
+                pass
+        self._listener = None
 
 
 class TopicInspector:

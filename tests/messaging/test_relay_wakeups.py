@@ -1,0 +1,112 @@
+"""On PostgreSQL the relay is woken by the outbox's trigger (LISTEN/NOTIFY) instead of polling: a committed change
+is published at once, an idle relay hardly queries its database, and a lost listening connection is opened again."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import psycopg
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.engine import make_url
+
+from services.profiles.config import ProfilesSettings
+from services.profiles.main import create_app
+from services.profiles.models import OutboxRecord
+from tests.support.factories import profile_payload
+from tests.support.services import bearer, client_for, running_relay
+from tests.support.waiting import wait_for
+
+# Long enough that only a notification can explain a prompt publish.
+NEVER = 60.0
+
+
+@pytest.fixture
+def profiles_database(databases) -> str:
+    if databases.backend != "postgresql":
+        pytest.skip("the relay listens for outbox rows on PostgreSQL only (SQLite is polled)")
+    return databases.new_url("wakeups")
+
+
+def _unsent(relay) -> int:
+    with relay.engine.connect() as connection:
+        return connection.scalar(select(func.count()).select_from(OutboxRecord).where(OutboxRecord.sent_at.is_(None)))
+
+
+def _register_and_time_publishing(client, adviser, relay) -> float:
+    started = time.monotonic()
+    assert client.post("/profiles", json=profile_payload(), headers=adviser).status_code == 201
+    wait_for(lambda: _unsent(relay), until=lambda unsent: unsent == 0, what="the registration published",
+             timeout=10, interval=0.01)
+    return time.monotonic() - started
+
+
+def _listening_backend(database_url: str) -> int | None:
+    database = make_url(database_url).database
+    admin = make_url(database_url).set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as connection:
+        row = connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND application_name = 'relay-profiles-listen'",
+            (database,),
+        ).fetchone()
+    return row[0] if row else None
+
+
+def test_a_committed_change_is_published_at_once_though_the_relay_would_not_poll_for_a_minute(
+    profiles_database, bootstrap_servers, tmp_path
+) -> None:
+    settings = ProfilesSettings(database_url=profiles_database, kafka_bootstrap_servers=bootstrap_servers,
+                                data_dir=tmp_path)
+    adviser = bearer(settings, "adviser", "wakeups-test")
+    with client_for(create_app(settings)) as client, running_relay(
+        "profiles", profiles_database, bootstrap_servers,
+        idle_seconds=NEVER, listening_idle_seconds=NEVER, reconcile_every_seconds=NEVER,
+    ) as relay:
+        wait_for(lambda: relay.wakeups.listening, what="the relay listening")
+        time.sleep(0.5)  # the relay's first look is over; it now waits
+        took = [_register_and_time_publishing(client, adviser, relay) for _ in range(5)]
+    print(f"\nregistration to published, 5 in a row: {', '.join(f'{t * 1000:.0f} ms' for t in took)}")
+    assert max(took) < 3.0
+
+
+def test_an_idle_relay_does_not_query_its_outbox_every_few_milliseconds(
+    profiles_database, bootstrap_servers, tmp_path
+) -> None:
+    settings = ProfilesSettings(database_url=profiles_database, kafka_bootstrap_servers=bootstrap_servers,
+                                data_dir=tmp_path)
+    statements: list[str] = []
+    lock = threading.Lock()
+
+    def count(conn, cursor, statement, *args) -> None:
+        if "outbox" in statement:
+            with lock:
+                statements.append(statement)
+
+    with client_for(create_app(settings)), running_relay("profiles", profiles_database, bootstrap_servers) as relay:
+        wait_for(lambda: relay.wakeups.listening, what="the relay listening")
+        event.listen(relay.engine, "before_cursor_execute", count)
+        time.sleep(3.0)
+        event.remove(relay.engine, "before_cursor_execute", count)
+    print(f"\noutbox queries by an idle relay in 3 s: {len(statements)} (polling every 50 ms would make 60)")
+    # One look a second, and the broker check every 2 s (two queries each).
+    assert len(statements) <= 10
+
+
+def test_a_relay_whose_listening_connection_is_cut_listens_again(
+    profiles_database, bootstrap_servers, tmp_path
+) -> None:
+    settings = ProfilesSettings(database_url=profiles_database, kafka_bootstrap_servers=bootstrap_servers,
+                                data_dir=tmp_path)
+    adviser = bearer(settings, "adviser", "wakeups-test")
+    with client_for(create_app(settings)) as client, running_relay(
+        "profiles", profiles_database, bootstrap_servers,
+        idle_seconds=NEVER, listening_idle_seconds=NEVER, reconcile_every_seconds=NEVER,
+    ) as relay:
+        first = wait_for(lambda: _listening_backend(profiles_database), what="the relay's listening connection")
+        admin = make_url(profiles_database).set(drivername="postgresql", database="postgres")
+        with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as connection:
+            connection.execute("SELECT pg_terminate_backend(%s)", (first,))
+        wait_for(lambda: _listening_backend(profiles_database), until=lambda pid: pid not in (None, first),
+                 what="a new listening connection")
+        assert _register_and_time_publishing(client, adviser, relay) < 3.0
