@@ -25,9 +25,12 @@ os.environ.setdefault("YG_RATE_LIMITS", "false")
 # before their first join completes (as apps started for one test do) rebalances for a long time: tests that need it
 # turn it on with a group of their own (tests/profiles/test_referral_outcomes.py).
 os.environ.setdefault("PROFILES_CONSUME", "false")
-# A matcher freezes what it holds out of the garbage collector once started; in this process, which makes and drops
+# A service freezes what it holds out of the garbage collector once started; in this process, which makes and drops
 # many, that would keep every dropped one (tests/e2e/test_stack.py runs the stack with it on, as deployed).
-os.environ.setdefault("MATCHING_GC_FREEZE", "false")
+GC_FREEZE_SETTINGS = tuple(f"{service}_GC_FREEZE" for service in
+                           ("PROFILES", "OPPORTUNITIES", "MATCHING", "EVENTS", "NOTIFICATIONS"))
+for setting in GC_FREEZE_SETTINGS:
+    os.environ.setdefault(setting, "false")
 
 # The fixtures that reach the broker or PostgreSQL; every other fixture that does depends on one of them.
 SERVICE_FIXTURES = frozenset({"databases", "local_broker", "bootstrap_servers"})

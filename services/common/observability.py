@@ -14,6 +14,10 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.common.settings import CommonSettings
+
+log = structlog.get_logger("observability")
+
 ReadinessCheck = Callable[[], dict[str, Any]]
 """Returns details; a key 'problems' holding a non-empty list makes the service not ready."""
 
@@ -41,6 +45,20 @@ class GcPauses:
         elif cls.started is not None:
             GC_PAUSE.labels(str(info["generation"])).observe(time.perf_counter() - cls.started)
             cls.started = None
+
+
+def freeze_held_objects(settings: CommonSettings) -> None:
+    """Collect once, then keep every object held now out of later full collections (gc.freeze), so that these walk
+    only what came after. A full collection stops every thread while it walks every object: at 10,000 postings
+    the matcher's took ~370 ms, and a service holding only its libraries (~150,000 objects) 100-300 ms under load
+    (`bench --load` prints them). Objects dropped later are still freed by their reference counts."""
+    if not settings.gc_freeze:
+        return
+    started = time.monotonic()
+    gc.collect()
+    gc.freeze()
+    log.info("held objects frozen out of full collections", objects=gc.get_freeze_count(),
+             seconds=round(time.monotonic() - started, 2))
 
 
 def configure_logging(level: str = "INFO", json: bool = False) -> None:
@@ -101,7 +119,8 @@ def install(app: FastAPI, *, service: str, readiness: ReadinessCheck) -> None:
     def ready() -> JSONResponse:
         details = readiness()
         problems = details.get("problems") or []
-        body = {"status": "not ready" if problems else "ready", "service": service, **details}
+        body = {"status": "not ready" if problems else "ready", "service": service, **details,
+                "gc_frozen_objects": gc.get_freeze_count()}
         return JSONResponse(body, status_code=503 if problems else 200)
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse,

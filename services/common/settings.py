@@ -91,6 +91,10 @@ class CommonSettings(BaseSettings):
     data_dir: Path = Field(Path("data"), validation_alias="YG_DATA_DIR")
     log_level: str = Field("INFO", validation_alias="YG_LOG_LEVEL")
     log_json: bool = Field(False, validation_alias="YG_LOG_JSON")
+    # Once started (the matcher: once loaded and its phrases embedded), keep what the process holds out of the
+    # garbage collector's full collections (observability.freeze_held_objects). <PREFIX>_GC_FREEZE; off in the
+    # tests' own process, which makes and drops many apps.
+    gc_freeze: bool = True
     # A request never waits long on the database: connecting, waiting for a pooled connection and running one
     # statement are bounded, and a lost connection answers 503 (services/common/errors.py).
     db_connect_timeout_seconds: int = Field(2, ge=1, validation_alias="YG_DB_CONNECT_TIMEOUT_SECONDS")

@@ -87,10 +87,6 @@ class MatchingSettings(KeyClientSettings):
     # also the ingest delay at worst; 20 ms cost each idle feed ~4.5% of a core in polling, 100 ms ~1% (measured).
     fetch_max_wait_ms: int = Field(100, ge=1, le=500)
     max_poll_records: int = Field(256, ge=1)
-    # Once what is held is loaded and its phrases embedded, keep it out of the garbage collector's full
-    # collections (gc.freeze): at 10,000 postings each one stopped every thread for ~370 ms, twice a minute under
-    # load (`bench --load` prints them). Off in the tests' own process, which makes and drops many apps.
-    gc_freeze: bool = True
 
     def resolved_database_url(self) -> str:
         return self.database_url or self.sqlite_url("matching")

@@ -3,7 +3,6 @@ the consumer feeding it, and a maintenance thread that saves it and compacts the
 
 from __future__ import annotations
 
-import gc
 import threading
 import time
 from collections.abc import Callable
@@ -13,6 +12,7 @@ from typing import Any
 import structlog
 
 from services.common.clock import Clock, SystemClock
+from services.common.observability import freeze_held_objects
 from services.matching.concepts import Concepts
 from services.matching.config import MatchingSettings
 from services.matching.embedder import MODEL_NAME, Embedder, build_embedder, remembering
@@ -169,7 +169,7 @@ class MatchingRuntime:
                 warming.start()
                 self._threads.append(warming)
             else:
-                self._settle()
+                freeze_held_objects(self.settings)  # the index, facts, phrase vectors and model
             self.phase = "running"
         except Exception as exc:  # noqa: BLE001 - reported by /ready
             self.error = f"{type(exc).__name__}: {exc}"[:300]
@@ -189,19 +189,9 @@ class MatchingRuntime:
                     return
                 warmed += concepts.warm(phrases[start : start + WARM_CHUNK], self.ingest_embedder)
             log.info("phrases embedded for matching", phrases=warmed, seconds=round(time.monotonic() - started, 1))
-            self._settle()
+            freeze_held_objects(self.settings)  # the index, facts, phrase vectors and model
         finally:
             self.phrases_warming.clear()
-
-    def _settle(self) -> None:
-        """What is held now (the index, facts, phrase vectors, the model) lives as long as the process: collect
-        once, then freeze it, so later full collections walk only what came after (what ingest adds, requests)."""
-        if self.settings.gc_freeze:
-            started = time.monotonic()
-            gc.collect()
-            gc.freeze()
-            log.info("held objects frozen out of full collections", objects=gc.get_freeze_count(),
-                     seconds=round(time.monotonic() - started, 2))
 
     def _new_feed(self, state: MatchingState, topics: tuple[Topic, ...], name: str, nice: int = 0) -> IndexFeed:
         assert self.ingestor is not None
@@ -311,7 +301,6 @@ class MatchingRuntime:
         if self.embedder is not None:
             details["embedder"] = self.embedder.name
         details["phrases_warming"] = self.phrases_warming.is_set()
-        details["gc_frozen_objects"] = gc.get_freeze_count()
         details["last_saved"] = self.last_saved
         return details
 

@@ -75,7 +75,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     stack_ports_free()
     root = tmp_path_factory.mktemp("stack")
     env = {k: v for k, v in os.environ.items()
-           if not k.endswith("_DATABASE_URL") and k not in ("KAFKA_BOOTSTRAP_SERVERS", "MATCHING_GC_FREEZE")}
+           if not k.endswith(("_DATABASE_URL", "_GC_FREEZE")) and k != "KAFKA_BOOTSTRAP_SERVERS"}
     # A broker of its own, so the profiles service consumes referral outcomes as deployed (tests/conftest.py turns
     # that off for services started per test).
     env.update(YG_DATA_DIR=str(root / "data"), YG_RUN_DIR=str(root / "run"), SEED="1", YG_ENV="development",
@@ -143,7 +143,7 @@ def _health_on(connection: socket.socket) -> bytes:
         return b""
 
 
-def test_the_matcher_keeps_what_it_holds_out_of_full_garbage_collections(stack: RunningStack) -> None:
+def test_every_service_keeps_what_it_holds_out_of_full_garbage_collections(stack: RunningStack) -> None:
     matching = next(component for component in SERVICES if component.name == "matching")
 
     def settled() -> dict[str, Any] | None:
@@ -152,6 +152,9 @@ def test_the_matcher_keeps_what_it_holds_out_of_full_garbage_collections(stack: 
 
     details = wait_for(settled, what="the matcher's phrases embedded and what it holds frozen", timeout=120)
     assert details["gc_frozen_objects"] > 50_000, details  # the model, the facts, the phrase vectors, the libraries
+    for component in SERVICES:
+        frozen = httpx.get(component.url + "/ready", timeout=5).json()["gc_frozen_objects"]
+        assert frozen > 50_000, (component.name, frozen)  # its libraries and what it loaded as it started
 
 
 def test_journey_from_registration_to_offer_across_all_services(stack: RunningStack) -> None:
