@@ -120,16 +120,28 @@ def percentiles(values: list[float]) -> dict[str, float | None]:
 # -- the stack --------------------------------------------------------------------------------------------------
 
 
+# The services' databases on PostgreSQL; the first three hold the loaded state, the matcher's only what the traffic
+# leaves (the served lists' records and their outbox), so an older cache without it is still a cache.
+DATABASES = ("profiles", "opportunities", "events", "matching")
+LOADED = DATABASES[:3]
+
+
 def _databases(options: LoadOptions) -> dict[str, str]:
     base = options.database_admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    return {name: f"{base}/yg_load_{name}" for name in ("profiles", "opportunities", "events")}
+    return {name: f"{base}/yg_load_{name}" for name in DATABASES}
 
 
-def _fresh_databases(options: LoadOptions) -> None:
+def _fresh_databases(options: LoadOptions, names: tuple[str, ...] = DATABASES) -> None:
     with psycopg.connect(options.database_admin_url, autocommit=True) as connection:
-        for name in ("profiles", "opportunities", "events"):
+        for name in names:
             connection.execute(f'DROP DATABASE IF EXISTS "yg_load_{name}" WITH (FORCE)')
             connection.execute(f'CREATE DATABASE "yg_load_{name}"')
+
+
+def _missing_databases(options: LoadOptions) -> tuple[str, ...]:
+    with psycopg.connect(options.database_admin_url, autocommit=True) as connection:
+        names = {row[0] for row in connection.execute("SELECT datname FROM pg_database")}
+    return tuple(name for name in DATABASES if f"yg_load_{name}" not in names)
 
 
 def _marker(options: LoadOptions) -> Path:
@@ -145,7 +157,7 @@ def cached(options: LoadOptions) -> bool:
     except (OSError, ValueError, psycopg.Error):
         return False
     wanted = {"opportunities": options.opportunities, "people": options.people}
-    return all(f"yg_load_{n}" in names for n in ("profiles", "opportunities", "events")) and all(
+    return all(f"yg_load_{n}" in names for n in LOADED) and all(
         loaded.get(key) == value for key, value in wanted.items())
 
 
@@ -154,7 +166,8 @@ def stack_env(options: LoadOptions, run_dir: Path) -> dict[str, str]:
     env = {**os.environ, "YG_ENV": "development", "YG_DATA_DIR": str((options.cache_dir / "data").resolve()),
            "YG_RUN_DIR": str(run_dir), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
            "PROFILES_DATABASE_URL": urls["profiles"], "OPPORTUNITIES_DATABASE_URL": urls["opportunities"],
-           "EVENTS_DATABASE_URL": urls["events"], "MATCHING_INDEX_DIR": str((options.cache_dir / "matching").resolve()),
+           "EVENTS_DATABASE_URL": urls["events"], "MATCHING_DATABASE_URL": urls["matching"],
+           "MATCHING_INDEX_DIR": str((options.cache_dir / "matching").resolve()),
            "OPPORTUNITIES_EXPIRY_INTERVAL_SECONDS": "3600", "YG_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1",
            # The load is one adviser writing many times a second, which the rate limits exist to stop.
            "YG_RATE_LIMITS": "false",
@@ -640,6 +653,7 @@ def run(*, options: LoadOptions, say: Printer = print) -> dict[str, Any]:
                 target.unlink()
     else:
         say(f"load: reusing the loaded state in {options.cache_dir}")
+        _fresh_databases(options, _missing_databases(options))
     stack = Stack(run_dir, env)
     os.environ.update({k: v for k, v in env.items() if k.startswith(("YG_", "PROFILES_", "OPPORTUNITIES_",
                                                                        "EVENTS_", "MATCHING_"))})
