@@ -54,6 +54,7 @@ class OutboxRelay:
         listening_idle_seconds: float = 1.0,
         max_backoff_seconds: float = 5.0,
         reconcile_every_seconds: float = 2.0,
+        recount_every_seconds: float = 60.0,
         security: BrokerSecurity | None = None,
     ) -> None:
         self.source = source
@@ -64,6 +65,12 @@ class OutboxRelay:
         self.idle_seconds = idle_seconds
         self.max_backoff_seconds = max_backoff_seconds
         self.reconcile_every_seconds = reconcile_every_seconds
+        self.recount_every_seconds = recount_every_seconds
+        # What reconcile compares with the broker, counted in the outbox now and then (each count reads the whole
+        # table) and kept up to date from what this relay publishes between counts.
+        self._topics: set[str] = set()
+        self._sent_at_most: int | None = None
+        self._next_count = 0.0
         self.wakeups = OutboxWakeups(engine, f"relay-{source}", idle_seconds, listening_idle_seconds)
         self._producer: KafkaProducer | None = None
         self._inspector: TopicInspector | None = None
@@ -121,6 +128,9 @@ class OutboxRelay:
                     .values(attempts=_outbox.c.attempts + 1, last_error=repr(error)[:500])
                 )
             connection.commit()
+        self._topics.update(row.topic for row in rows if row.id in set(sent_ids))
+        if self._sent_at_most is not None:
+            self._sent_at_most += len(sent_ids)
         PUBLISHED.labels(self.source).inc(len(sent_ids))
         if error is not None:
             raise error
@@ -138,24 +148,31 @@ class OutboxRelay:
         again (consumers are idempotent). On a durable Kafka this finds nothing. Returns the rows queued again.
         The counts answer most rounds; after the log epoch changed the event ids are always compared, since
         copies of an event published twice (a relay stopped between the broker's ack and marking the row sent) can
-        make up the count of the new log."""
-        with self.engine.connect() as connection:
-            topics = list(connection.execute(select(_outbox.c.topic).distinct()).scalars())
-            if not topics:
-                return 0
-            sent = connection.execute(select(func.count()).select_from(_outbox).where(_SENT_AND_INTACT)).scalar_one()
+        make up the count of the new log.
+        The outbox is counted at the first round, once every `recount_every_seconds` and whenever the broker seems
+        to hold less; in between, the rows sent are the last count plus what this relay has marked sent since: at
+        most as many as are sent (a redaction only lowers the true count), so a round that finds the broker holding
+        at least that many would have found so with a fresh count."""
+        if self._sent_at_most is None or time.monotonic() >= self._next_count:
+            self._count_outbox()
+        if not self._topics:
+            return 0
         if self._epochs is None:
             self._epochs = LogEpoch(self.bootstrap_servers, client_id=f"relay-{self.source}", security=self.security)
         epoch = self._epochs.read()
         replaced = self._epoch is not None and epoch != self._epoch
         inspector = self._inspector_or_new()
-        if not replaced and inspector.records_held(topics) >= sent:
-            self._epoch = epoch
-            return 0
-        held = inspector.event_ids_held(topics)
+        if not replaced:
+            held = inspector.records_held(sorted(self._topics))
+            if held < (self._sent_at_most or 0):
+                self._count_outbox()
+            if held >= (self._sent_at_most or 0):
+                self._epoch = epoch
+                return 0
+        held_ids = inspector.event_ids_held(sorted(self._topics))
         with self.engine.begin() as connection:
             rows = connection.execute(select(_outbox.c.id, _outbox.c.event_id).where(_SENT_AND_INTACT)).all()
-            lost = [row.id for row in rows if row.event_id not in held]
+            lost = [row.id for row in rows if row.event_id not in held_ids]
             for start in range(0, len(lost), 500):
                 connection.execute(
                     update(_outbox).where(_outbox.c.id.in_(lost[start : start + 500])).values(sent_at=None)
@@ -164,7 +181,16 @@ class OutboxRelay:
             log.warning("broker lost published events; publishing them again", source=self.source, count=len(lost))
         self.republished += len(lost)
         self._epoch = epoch
+        self._sent_at_most = None
         return len(lost)
+
+    def _count_outbox(self) -> None:
+        with self.engine.connect() as connection:
+            self._topics = set(connection.execute(select(_outbox.c.topic).distinct()).scalars())
+            self._sent_at_most = connection.execute(
+                select(func.count()).select_from(_outbox).where(_SENT_AND_INTACT)
+            ).scalar_one()
+        self._next_count = time.monotonic() + self.recount_every_seconds
 
     def _inspector_or_new(self) -> TopicInspector:
         if self._inspector is None:
