@@ -57,8 +57,8 @@ class FrozenObjects:
 def freeze_held_objects(settings: CommonSettings) -> None:
     """Collect once, then keep every object held now out of later full collections (gc.freeze), so that these walk
     only what came after. A full collection stops every thread while it walks every object: at 10,000 postings
-    the matcher's took ~370 ms, and a service holding only its libraries (~150,000 objects) 100-300 ms under load
-    (`bench --load` prints them). Objects dropped later are still freed by their reference counts."""
+    the matcher's took ~370 ms, and one of a service holding only what it loaded at start (~150,000 objects)
+    75-94 ms. Objects dropped later are still freed by their reference counts."""
     if not settings.gc_freeze:
         return
     started = time.monotonic()

@@ -17,7 +17,6 @@ from services.common import errors, observability, ratelimit
 from services.common.app_state import attach_database
 from services.common.clock import Clock, SystemClock
 from services.common.db import database_is_usable, scrub_after_erasure
-from services.common.observability import freeze_held_objects
 from services.common.readiness import readiness_report
 from services.events.api import router
 from services.events.candidates import CandidateSource, http_candidate_source
@@ -112,7 +111,7 @@ def create_app(
                 )
 
         HEADLINES.attach(headline)
-        freeze_held_objects(settings)
+        observability.freeze_held_objects(settings)
         try:
             yield
         finally:

@@ -128,7 +128,8 @@ class OutboxRelay:
                     .values(attempts=_outbox.c.attempts + 1, last_error=repr(error)[:500])
                 )
             connection.commit()
-        self._topics.update(row.topic for row in rows if row.id in set(sent_ids))
+        published = set(sent_ids)
+        self._topics.update(row.topic for row in rows if row.id in published)
         if self._sent_at_most is not None:
             self._sent_at_most += len(sent_ids)
         PUBLISHED.labels(self.source).inc(len(sent_ids))

@@ -16,7 +16,6 @@ from services.common import errors, observability, ratelimit
 from services.common.app_state import attach_database
 from services.common.clock import Clock, SystemClock
 from services.common.db import database_is_usable, scrub_after_erasure
-from services.common.observability import freeze_held_objects
 from services.common.readiness import readiness_report
 from services.common.tokens import service_token_source
 from services.messaging.broker import broker_is_usable, broker_security
@@ -95,7 +94,7 @@ def create_app(
             )
             threads.append(app.state.consumer.start(stop))
         threads.append(app.state.delivery.start(stop))
-        freeze_held_objects(settings)
+        observability.freeze_held_objects(settings)
         try:
             yield
         finally:

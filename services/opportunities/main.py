@@ -15,7 +15,6 @@ from services.common.app_state import attach_database
 from services.common.clock import Clock, SystemClock
 from services.common.db import database_is_usable
 from services.common.minimum_wage import DEFAULT_TABLE, WageTable
-from services.common.observability import freeze_held_objects
 from services.common.readiness import readiness_report
 from services.common.tokens import service_token_source
 from services.messaging.broker import broker_is_usable, broker_security
@@ -75,7 +74,7 @@ def create_app(
         if settings.consume:
             app.state.consumer = make_consumer(settings, app.state.session_factory, app.state.engine)
             threads.append(app.state.consumer.start(stop))
-        freeze_held_objects(settings)
+        observability.freeze_held_objects(settings)
         try:
             yield
         finally:

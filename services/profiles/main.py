@@ -13,7 +13,6 @@ from services.common import errors, observability, ratelimit
 from services.common.app_state import attach_database
 from services.common.clock import Clock, SystemClock
 from services.common.db import database_is_usable
-from services.common.observability import freeze_held_objects
 from services.common.readiness import readiness_report
 from services.messaging.broker import broker_is_usable, broker_security
 from services.profiles.api import activity_router, adviser_work_router, advisers_router, keys_router, router
@@ -41,7 +40,7 @@ def create_app(settings: ProfilesSettings | None = None, clock: Clock | None = N
         if settings.consume:
             app.state.consumer = make_consumer(settings, app.state.session_factory, app.state.clock)
             threads.append(app.state.consumer.start(stop))
-        freeze_held_objects(settings)
+        observability.freeze_held_objects(settings)
         try:
             yield
         finally:
