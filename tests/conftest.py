@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from infra.broker import LocalBroker, free_port
+from services.common.tokens import SERVICE_NAMES
 from tests.support.databases import TestDatabases
 from tests.support.figures import FIGURES
 from tests.support.tokens import use_test_keys
@@ -27,10 +28,8 @@ os.environ.setdefault("YG_RATE_LIMITS", "false")
 os.environ.setdefault("PROFILES_CONSUME", "false")
 # A service freezes what it holds out of the garbage collector once started; in this process, which makes and drops
 # many, that would keep every dropped one (tests/e2e/test_stack.py runs the stack with it on, as deployed).
-GC_FREEZE_SETTINGS = tuple(f"{service}_GC_FREEZE" for service in
-                           ("PROFILES", "OPPORTUNITIES", "MATCHING", "EVENTS", "NOTIFICATIONS"))
-for setting in GC_FREEZE_SETTINGS:
-    os.environ.setdefault(setting, "false")
+for service in SERVICE_NAMES:
+    os.environ.setdefault(f"{service.upper()}_GC_FREEZE", "false")
 
 # The fixtures that reach the broker or PostgreSQL; every other fixture that does depends on one of them.
 SERVICE_FIXTURES = frozenset({"databases", "local_broker", "bootstrap_servers"})
