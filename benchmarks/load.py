@@ -138,9 +138,13 @@ def _fresh_databases(options: LoadOptions, names: tuple[str, ...] = DATABASES) -
             connection.execute(f'CREATE DATABASE "yg_load_{name}"')
 
 
-def _missing_databases(options: LoadOptions) -> tuple[str, ...]:
+def _server_databases(options: LoadOptions) -> set[str]:
     with psycopg.connect(options.database_admin_url, autocommit=True) as connection:
-        names = {row[0] for row in connection.execute("SELECT datname FROM pg_database")}
+        return {row[0] for row in connection.execute("SELECT datname FROM pg_database")}
+
+
+def _missing_databases(options: LoadOptions) -> tuple[str, ...]:
+    names = _server_databases(options)
     return tuple(name for name in DATABASES if f"yg_load_{name}" not in names)
 
 
@@ -152,8 +156,7 @@ def cached(options: LoadOptions) -> bool:
     """Whether the cache holds a completed load of these sizes (and its databases still exist)."""
     try:
         loaded = json.loads(_marker(options).read_text())
-        with psycopg.connect(options.database_admin_url, autocommit=True) as connection:
-            names = {row[0] for row in connection.execute("SELECT datname FROM pg_database")}
+        names = _server_databases(options)
     except (OSError, ValueError, psycopg.Error):
         return False
     wanted = {"opportunities": options.opportunities, "people": options.people}

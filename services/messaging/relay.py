@@ -154,9 +154,11 @@ class OutboxRelay:
         to hold less; in between, the rows sent are the last count plus what this relay has marked sent since: at
         most as many as are sent (a redaction only lowers the true count), so a round that finds the broker holding
         at least that many would have found so with a fresh count."""
-        if self._sent_at_most is None or time.monotonic() >= self._next_count:
-            self._count_outbox()
-        if not self._topics:
+        sent = self._sent_at_most
+        if sent is None or time.monotonic() >= self._next_count:
+            sent = self._count_outbox()
+        topics = sorted(self._topics)
+        if not topics:
             return 0
         if self._epochs is None:
             self._epochs = LogEpoch(self.bootstrap_servers, client_id=f"relay-{self.source}", security=self.security)
@@ -164,13 +166,13 @@ class OutboxRelay:
         replaced = self._epoch is not None and epoch != self._epoch
         inspector = self._inspector_or_new()
         if not replaced:
-            held = inspector.records_held(sorted(self._topics))
-            if held < (self._sent_at_most or 0):
-                self._count_outbox()
-            if held >= (self._sent_at_most or 0):
+            held = inspector.records_held(topics)
+            if held < sent:
+                sent = self._count_outbox()
+            if held >= sent:
                 self._epoch = epoch
                 return 0
-        held_ids = inspector.event_ids_held(sorted(self._topics))
+        held_ids = inspector.event_ids_held(topics)
         with self.engine.begin() as connection:
             rows = connection.execute(select(_outbox.c.id, _outbox.c.event_id).where(_SENT_AND_INTACT)).all()
             lost = [row.id for row in rows if row.event_id not in held_ids]
@@ -185,13 +187,16 @@ class OutboxRelay:
         self._sent_at_most = None
         return len(lost)
 
-    def _count_outbox(self) -> None:
+    def _count_outbox(self) -> int:
+        """Count the rows sent (and read the topics) afresh; returns the count."""
         with self.engine.connect() as connection:
             self._topics = set(connection.execute(select(_outbox.c.topic).distinct()).scalars())
-            self._sent_at_most = connection.execute(
+            sent: int = connection.execute(
                 select(func.count()).select_from(_outbox).where(_SENT_AND_INTACT)
             ).scalar_one()
+        self._sent_at_most = sent
         self._next_count = time.monotonic() + self.recount_every_seconds
+        return sent
 
     def _inspector_or_new(self) -> TopicInspector:
         if self._inspector is None:

@@ -9,7 +9,6 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from services.common import observability
 from services.common.observability import FrozenObjects, freeze_held_objects, install
 from services.common.settings import CommonSettings
 
@@ -39,4 +38,4 @@ def test_ready_reports_the_frozen_objects_counted_once_when_frozen(no_real_freez
 def test_nothing_is_frozen_when_the_setting_is_off(no_real_freeze: list[str]) -> None:
     freeze_held_objects(CommonSettings(gc_freeze=False))
     assert no_real_freeze == []
-    assert observability.FrozenObjects.count == 0
+    assert FrozenObjects.count == 0

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -43,10 +45,15 @@ def _register_and_time_publishing(client, adviser, relay) -> float:
     return time.monotonic() - started
 
 
+def _server(database_url: str) -> psycopg.Connection:
+    """A connection to the same server (its maintenance database), for looking at and ending backends."""
+    admin = make_url(database_url).set(drivername="postgresql", database="postgres")
+    return psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True)
+
+
 def _listening_backend(database_url: str) -> int | None:
     database = make_url(database_url).database
-    admin = make_url(database_url).set(drivername="postgresql", database="postgres")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as connection:
+    with _server(database_url) as connection:
         row = connection.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = %s AND application_name = 'relay-profiles-listen'",
             (database,),
@@ -54,16 +61,25 @@ def _listening_backend(database_url: str) -> int | None:
     return row[0] if row else None
 
 
+@contextmanager
+def _profiles_with_a_relay_that_never_polls(database_url: str, bootstrap_servers: str, data_dir) -> Iterator[tuple]:
+    """The profiles service, an adviser's headers, and a relay whose every interval is a minute."""
+    settings = ProfilesSettings(database_url=database_url, kafka_bootstrap_servers=bootstrap_servers,
+                                data_dir=data_dir)
+    adviser = bearer(settings, "adviser", "wakeups-test")
+    with client_for(create_app(settings)) as client, running_relay(
+        "profiles", database_url, bootstrap_servers,
+        idle_seconds=NEVER, listening_idle_seconds=NEVER, reconcile_every_seconds=NEVER,
+    ) as relay:
+        yield client, adviser, relay
+
+
 def test_a_committed_change_is_published_at_once_though_the_relay_would_not_poll_for_a_minute(
     profiles_database, bootstrap_servers, tmp_path
 ) -> None:
-    settings = ProfilesSettings(database_url=profiles_database, kafka_bootstrap_servers=bootstrap_servers,
-                                data_dir=tmp_path)
-    adviser = bearer(settings, "adviser", "wakeups-test")
-    with client_for(create_app(settings)) as client, running_relay(
-        "profiles", profiles_database, bootstrap_servers,
-        idle_seconds=NEVER, listening_idle_seconds=NEVER, reconcile_every_seconds=NEVER,
-    ) as relay:
+    with _profiles_with_a_relay_that_never_polls(profiles_database, bootstrap_servers, tmp_path) as (
+        client, adviser, relay,
+    ):
         wait_for(lambda: relay.wakeups.listening, what="the relay listening")
         time.sleep(0.5)  # the relay's first look is over; it now waits
         took = [_register_and_time_publishing(client, adviser, relay) for _ in range(5)]
@@ -98,16 +114,11 @@ def test_an_idle_relay_does_not_query_its_outbox_every_few_milliseconds(
 def test_a_relay_whose_listening_connection_is_cut_listens_again(
     profiles_database, bootstrap_servers, tmp_path
 ) -> None:
-    settings = ProfilesSettings(database_url=profiles_database, kafka_bootstrap_servers=bootstrap_servers,
-                                data_dir=tmp_path)
-    adviser = bearer(settings, "adviser", "wakeups-test")
-    with client_for(create_app(settings)) as client, running_relay(
-        "profiles", profiles_database, bootstrap_servers,
-        idle_seconds=NEVER, listening_idle_seconds=NEVER, reconcile_every_seconds=NEVER,
-    ) as relay:
+    with _profiles_with_a_relay_that_never_polls(profiles_database, bootstrap_servers, tmp_path) as (
+        client, adviser, relay,
+    ):
         first = wait_for(lambda: _listening_backend(profiles_database), what="the relay's listening connection")
-        admin = make_url(profiles_database).set(drivername="postgresql", database="postgres")
-        with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as connection:
+        with _server(profiles_database) as connection:
             connection.execute("SELECT pg_terminate_backend(%s)", (first,))
         wait_for(lambda: _listening_backend(profiles_database), until=lambda pid: pid not in (None, first),
                  what="a new listening connection")

@@ -17,14 +17,17 @@ __all__ = ["bearer", "client_for", "running_relay"]
 
 
 @contextmanager
-def running_relay(source: str, database_url: str, bootstrap_servers: str, **options: float) -> Iterator[OutboxRelay]:
+def running_relay(
+    source: str, database_url: str, bootstrap_servers: str, max_backoff_seconds: float = 1.0, **options: float
+) -> Iterator[OutboxRelay]:
     """An outbox relay thread for one service database, stopped on exit; `options` go to OutboxRelay."""
     engine = make_engine(database_url)
     relay = OutboxRelay(
         source=source,
         engine=engine,
         bootstrap_servers=bootstrap_servers,
-        **{"max_backoff_seconds": 1.0, **options},  # type: ignore[arg-type]
+        max_backoff_seconds=max_backoff_seconds,
+        **options,  # type: ignore[arg-type]
     )
     stop = threading.Event()
     thread = threading.Thread(target=relay.run, args=(stop,), daemon=True)
