@@ -59,6 +59,9 @@ class MatchingSettings(KeyClientSettings):
     # With concepts, for a person's matches: + weight_occupation x cosine(the person's text, the ESCO occupation
     # naming the posting's title, or the title itself). Measured by `bench --quality` (README "Matching quality").
     weight_occupation: float = Field(0.2, ge=0, le=1)
+    # Taken off for each level (at most 2) a person's highest recorded qualification is below what a posting usually
+    # asks for first (services.messaging.vocabulary.level_asked_first); nothing when either level is not known.
+    weight_level: float = Field(0.1, ge=0, le=1)
 
     # float16 vectors in the graph: the same recall as float32 on this data, faster and half the memory.
     hnsw_storage: Literal["fp16", "flat"] = "fp16"

@@ -16,6 +16,7 @@ import orjson
 from services.common.eligibility import Posting
 from services.matching.text import normalised
 from services.messaging.contract import EmployerSnapshotV1, OpportunitySnapshotV1, ProfileSnapshotV1
+from services.messaging.vocabulary import level_number
 
 F = TypeVar("F", "OpportunityFacts", "PersonFacts", "EmployerFacts")
 # What a match answer carries of an opportunity's description, so a page needs no call per match.
@@ -184,6 +185,9 @@ class PersonFacts(HasSkills):
     preferred_types: tuple[str, ...]
     max_travel_km: float
     text_hash: str
+    # The highest level among their recorded qualifications (entry: 0); None when none is recorded (older saved
+    # indexes lack it too: None stands until the person's next event).
+    highest_level: int | None = None
 
     @property
     def key(self) -> uuid.UUID:
@@ -211,6 +215,7 @@ class PersonFacts(HasSkills):
             preferred_types=tuple(snapshot.preferred_types),
             max_travel_km=snapshot.max_travel_km,
             text_hash=text_hash,
+            highest_level=max((level_number(q.level) for q in snapshot.qualifications), default=None),
         )
 
 

@@ -47,6 +47,7 @@ _REASON_WORDS: tuple[tuple[re.Pattern[str], SuggestionReason], ...] = (
     (re.compile(r"^wants: "), "wanted_type"),
     (re.compile(r"^priority group: "), "priority_group"),
     (re.compile(r"^closes in \d+ day"), "closing_soon"),
+    (re.compile(r"^level \d+: has level \d+"), "level"),
 )
 
 

@@ -19,7 +19,7 @@ from services.matching.concepts import Concepts, SkillMatch
 from services.matching.facts import F, OpportunityFacts, PersonFacts
 from services.matching.state import TYPE_CODE, Catalogue, MatchingState, unit_vector
 from services.matching.text import normalised
-from services.messaging.vocabulary import OPPORTUNITY_TYPE_NAMES
+from services.messaging.vocabulary import OPPORTUNITY_TYPE_NAMES, level_asked_first
 
 UNKNOWN_DISTANCE_CLOSENESS = 0.5
 
@@ -48,9 +48,44 @@ class Weights:
     # How near in meaning the person's text is to the ESCO occupation that names the posting's title (the title
     # itself when none does): added with this weight to a person's matches when concepts are on.
     occupation: float = 0.0
+    # Taken off for each level (at most LEVELS_COUNTED) the person's highest recorded qualification is below what
+    # the posting usually asks for first: a level 6 apprenticeship is not first for someone with GCSEs.
+    level: float = 0.0
 
 
 CROWDED = 3.0
+LEVELS_COUNTED = 2
+
+
+@dataclass(frozen=True)
+class LevelFit:
+    """A posting's level beside the person's highest recorded qualification."""
+
+    posting_level: int
+    asked_first: int
+    highest_recorded: int
+
+    @property
+    def short(self) -> int:
+        """Levels the person is below what the posting usually asks for first (0: within reach)."""
+        return max(0, self.asked_first - self.highest_recorded)
+
+    @property
+    def step_up(self) -> bool:
+        """Above the person's highest level, and asking for more than entry level first: worth a word."""
+        return self.asked_first > 0 and self.posting_level > self.highest_recorded
+
+
+def level_fit(opportunity: OpportunityFacts, person: PersonFacts | None) -> LevelFit | None:
+    """None when the posting has no level or the person has no qualification recorded."""
+    if opportunity.level is None or person is None or person.highest_level is None:
+        return None
+    return LevelFit(opportunity.level, level_asked_first(opportunity.level), person.highest_level)
+
+
+def levels_short(opportunity: OpportunityFacts, person: PersonFacts | None) -> int:
+    fit = level_fit(opportunity, person)
+    return 0 if fit is None else fit.short
 
 
 @dataclass
@@ -61,6 +96,7 @@ class Explanation:
     reasons: list[str] = field(default_factory=list)
     matched_interests: list[str] = field(default_factory=list)
     skill_matches: list[SkillMatch] = field(default_factory=list)
+    level_fit: LevelFit | None = None
 
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -299,17 +335,19 @@ def skill_overlap(counted: list[str], opportunity: OpportunityFacts) -> float:
 
 def hybrid_scores(
     weights: Weights, similarity: np.ndarray, overlap: np.ndarray, distance: np.ndarray,
-    reach: np.ndarray | float | None, remote: np.ndarray | bool,
+    reach: np.ndarray | float | None, remote: np.ndarray | bool, short: np.ndarray | int = 0,
 ) -> list[float]:
     """The hybrid score of each pair, rounded: similarity, the share of the posting's skills the person has, and
     closeness (remote: 1; distance unknown, NaN: UNKNOWN_DISTANCE_CLOSENESS; within a travel distance `reach`: the
-    share of it left; without one: 1 / (1 + km / 10)). Over a whole pool at once: scored one pair at a time, the
-    pool of 100 took more than a quarter of a match request."""
+    share of it left; without one: 1 / (1 + km / 10)), less the levels the person is `short` of what the posting
+    asks for first. Over a whole pool at once: scored one pair at a time, the pool of 100 took more than a quarter
+    of a match request."""
     reach = np.nan if reach is None else reach
     with np.errstate(divide="ignore", invalid="ignore"):
         near = np.where(np.asarray(reach) > 0, np.maximum(0.0, 1.0 - distance / reach), 1.0 / (1.0 + distance / 10.0))
     closeness = np.where(remote, 1.0, np.where(np.isnan(distance), UNKNOWN_DISTANCE_CLOSENESS, near))
     totals = weights.similarity * similarity + weights.skills * overlap + weights.distance * closeness
+    totals = totals - weights.level * np.minimum(short, LEVELS_COUNTED)
     return [round(total, 4) for total in totals.tolist()]
 
 
@@ -341,7 +379,8 @@ def measure(
         if skill_matches and not weights.concept_skills:
             counted = opportunity.skills_within(person.skill_keys if person is not None else ())
         [score] = hybrid_scores(weights, np.array([similarity]), np.array([skill_overlap(counted, opportunity)]),
-                                np.array([np.nan if distance is None else distance]), reach, opportunity.remote)
+                                np.array([np.nan if distance is None else distance]), reach, opportunity.remote,
+                                levels_short(opportunity, person))
     return Measured(score, matched, missing, distance, home, reach, skill_matches)
 
 
@@ -393,6 +432,10 @@ def explain(
             reasons.append(f"age {age} at start, within {bounds}")
         if opportunity.type in person.preferred_types:
             reasons.append(f"wants: {label.lower()}")
+        fit = level_fit(opportunity, person)
+        if fit is not None and fit.step_up and not fit.short:
+            reasons.append(f"level {fit.posting_level}: has level {fit.highest_recorded}, "
+                           f"it usually asks for level {fit.asked_first} first")
         if for_adviser_about_person:
             groups = [group.replace("_", " ") for group in person.priority_groups]
             if groups:
@@ -408,6 +451,7 @@ def explain(
         reasons=reasons,
         matched_interests=interests,
         skill_matches=list(m.skill_matches),
+        level_fit=level_fit(opportunity, person),
     )
     return m.score, explanation
 
@@ -487,8 +531,9 @@ def rank_opportunities(
         ])
         distance = (np.full(len(members), np.nan) if home is None
                     else haversine_km(col("lat")[rows], col("lon")[rows], *home))
+        short = np.array([levels_short(facts, person) for facts in members]) if person is not None else 0
         totals = hybrid_scores(weights, similarity, overlap, distance, person.max_travel_km if person else None,
-                               col("remote")[rows])
+                               col("remote")[rows], short)
         titles = [facts.title for facts in members]
         if weights.title and concepts is not None and members:
             near = (concepts.vectors(titles) @ query).tolist()
@@ -532,7 +577,9 @@ def rank_candidates(
         overlap = np.array([skill_overlap(skills_met(opportunity, person, concepts=counted_by_meaning)[0], opportunity)
                             for person in members])
         distance = haversine_km(col("lat")[rows], col("lon")[rows], opportunity.latitude, opportunity.longitude)
-        return hybrid_scores(weights, similarity, overlap, distance, col("max_travel")[rows], opportunity.remote)
+        short = np.array([levels_short(opportunity, person) for person in members])
+        return hybrid_scores(weights, similarity, overlap, distance, col("max_travel")[rows], opportunity.remote,
+                             short)
 
     def words(person: PersonFacts, sim: float, score: float) -> Explanation:
         if not explained:

@@ -24,6 +24,17 @@ class SkillMatch(BaseModel):
     similarity: float = Field(description="Cosine similarity of the two phrases (1 for the same words)")
 
 
+class LevelFit(BaseModel):
+    """A posting's level beside the person's highest recorded qualification (entry level: 0)."""
+
+    posting_level: int
+    asked_first: int = Field(description="The level of qualification a posting at this level usually asks for first")
+    highest_recorded: int
+    short: int = Field(description="Levels the person is below what it asks for first (0: within reach); each "
+                       "lowers the score")
+    step_up: bool = Field(description="Above the person's highest level, and asking for more than entry level first")
+
+
 class Explanation(BaseModel):
     matched_skills: list[str]
     missing_skills: list[str] = Field(description="Skills the posting asks for that the person has not listed: "
@@ -33,6 +44,8 @@ class Explanation(BaseModel):
     matched_interests: list[str] = Field(default=[], description="The person's interests the posting speaks of")
     skill_matches: list[SkillMatch] = Field(default=[], description="How each matched skill was met, in the "
                                             "person's own words beside the ESCO label")
+    level_fit: LevelFit | None = Field(default=None, description="The posting's level beside the person's "
+                                       "qualifications; None when either is not known")
 
 
 class OpportunitySummary(BaseModel):

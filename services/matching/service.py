@@ -53,7 +53,7 @@ logger = structlog.get_logger("matching.service")
 def weights_of(settings: MatchingSettings) -> Weights:
     return Weights(settings.weight_similarity, settings.weight_skills, settings.weight_distance,
                    concept_skills=settings.concept_skills_in_score, capacity=settings.weight_capacity,
-                   title=settings.weight_title, occupation=settings.weight_occupation)
+                   title=settings.weight_title, occupation=settings.weight_occupation, level=settings.weight_level)
 
 
 def _explanation(item: Ranked) -> Explanation:

@@ -196,6 +196,21 @@ QUALIFICATION_TYPE_LEVELS: dict[QualificationType, QualificationLevel] = {
     "foundation_degree": "5", "degree": "6", "masters": "7",
 }
 
+
+def level_number(level: str) -> int:
+    """A recorded qualification level as a number: entry level counts as 0."""
+    return 0 if level == "entry" else int(level)
+
+
+def level_asked_first(posting_level: int) -> int:
+    """The qualification level a posting at `posting_level` usually asks for first (England's apprenticeship entry
+    requirements): nothing beyond entry level up to level 2 (intermediate apprenticeships ask for no qualifications;
+    English and maths can be taken during them), level 2 for level 3 (five GCSEs at grade 4 or above), and level 3
+    (A levels, a T Level, an advanced apprenticeship) for the higher and degree levels, 4 and above."""
+    if posting_level <= 2:
+        return 0
+    return 2 if posting_level == 3 else 3
+
 ReferralStatus = Literal[
     "referred", "applied", "interviewing", "offered", "accepted", "declined", "unsuccessful", "withdrawn"
 ]
@@ -249,6 +264,6 @@ TOP_SUGGESTIONS = 5
 # plain event may carry).
 SuggestionReason = Literal[
     "skills", "interests", "remote", "distance", "universal_credit", "age", "wanted_type", "priority_group",
-    "closing_soon", "beyond_travel", "other",
+    "closing_soon", "beyond_travel", "level", "other",
 ]
 SUGGESTION_REASONS: tuple[SuggestionReason, ...] = get_args(SuggestionReason)

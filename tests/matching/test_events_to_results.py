@@ -36,7 +36,7 @@ def test_published_events_become_matches_both_ways(matcher: Matcher) -> None:
     # the page's view: test_match_summary; beyond_travel: test_widening
     assert set(top) == {"opportunity_id", "score", "explanation", "opportunity", "beyond_travel"}
     assert set(top["explanation"]) == {"matched_skills", "missing_skills", "distance_km", "reasons",
-                                       "matched_interests", "skill_matches"}
+                                       "matched_interests", "skill_matches", "level_fit"}
 
     candidates = matcher.candidates_for(warehouse.opportunity_id)
     assert candidates["opportunity_id"] == str(warehouse.opportunity_id)

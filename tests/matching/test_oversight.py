@@ -54,7 +54,7 @@ def _town() -> tuple[MatchingState, Ingestor, Any, Any, list[Any]]:
     ingestor = Ingestor(state, embedder, KEYS)
     postings = [
         opportunity_snapshot(),
-        opportunity_snapshot(title="Online office skills course", type="training", remote=True, min_age=None,
+        opportunity_snapshot(title="Online office skills course", type="training", level=3, remote=True, min_age=None,
                              max_age=None, requires_universal_credit=True, skills=["typing"],
                              closing_date=TODAY + dt.timedelta(days=3)),
         opportunity_snapshot(title="Delivery driver's mate", type="job", min_age=None, max_age=None,
@@ -114,7 +114,7 @@ def test_every_reason_the_ranking_gives_has_a_code() -> None:
     codes = {reason: reason_code(reason) for reason in reasons}
     assert "other" not in codes.values(), codes
     assert {"skills", "distance", "remote", "universal_credit", "age", "wanted_type", "closing_soon",
-            "priority_group"} <= set(codes.values())
+            "priority_group", "level"} <= set(codes.values())
 
 
 def test_a_candidate_list_is_recorded_by_subject_references(log: SqlSuggestionLog) -> None:

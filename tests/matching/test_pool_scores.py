@@ -1,6 +1,6 @@
 """A pool is scored all at once (arrays over its rows); each score is still the one pair's own score, as `measure`
-works it out for that pair alone, in both directions: any skills, places (near, far, remote, not located) and
-travel distances."""
+works it out for that pair alone, in both directions: any skills, places (near, far, remote, not located), travel
+distances, posting levels and qualifications."""
 
 from __future__ import annotations
 
@@ -30,15 +30,17 @@ from tests.matching.helpers import HashingEmbedder, person
 from tests.support.events import KEYS, opportunity_event, opportunity_snapshot, profile_event
 
 pytestmark = pytest.mark.unit
-WEIGHTS = Weights(similarity=0.7, skills=0.2, distance=0.1)
+WEIGHTS = Weights(similarity=0.7, skills=0.2, distance=0.1, level=0.1)
 SKILLS = ["forklift driving", "Stock Control", "first aid", "teamwork", "cooking", "customer service"]
 
 skills = st.lists(st.sampled_from(SKILLS), max_size=4, unique=True)
 # Up to about 45 km from the town centre; a person's may be None: a postcode district that is not located.
 offsets = st.tuples(st.floats(-0.4, 0.4), st.floats(-0.4, 0.4))
-postings = st.lists(st.tuples(skills, offsets, st.booleans()), min_size=1, max_size=25)
-people = st.lists(st.tuples(skills, st.one_of(st.none(), offsets), st.sampled_from([0.0, 1.0, 10.0, 25.0, 80.0])),
-                  min_size=1, max_size=25)
+levels = st.one_of(st.none(), st.integers(1, 7))
+qualifications = st.lists(st.sampled_from(["entry", "1", "2", "3", "6"]), max_size=2)
+postings = st.lists(st.tuples(skills, offsets, st.booleans(), levels), min_size=1, max_size=25)
+people = st.lists(st.tuples(skills, st.one_of(st.none(), offsets), st.sampled_from([0.0, 1.0, 10.0, 25.0, 80.0]),
+                            qualifications), min_size=1, max_size=25)
 
 
 def _place(offset: tuple[float, float] | None) -> dict[str, object]:
@@ -51,10 +53,13 @@ def _world(opportunities: list, young: list) -> MatchingState:
     embedder = HashingEmbedder()
     state = new_state(MatchingSettings(concepts=False), embedder.dim)
     events = []
-    for asked, offset, remote in opportunities:
-        events.append(opportunity_event(opportunity_snapshot(skills=asked, remote=remote, **_place(offset))))
-    for own, offset, reach in young:
-        events.append(profile_event(person(skills=own, max_travel_km=reach, **_place(offset))))
+    for asked, offset, remote, level in opportunities:
+        events.append(opportunity_event(opportunity_snapshot(skills=asked, remote=remote, level=level,
+                                                             **_place(offset))))
+    for own, offset, reach, held in young:
+        recorded = [{"level": level, "subject": "English"} for level in held]
+        events.append(profile_event(person(skills=own, max_travel_km=reach, qualifications=recorded,
+                                           **_place(offset))))
     Ingestor(state, embedder, KEYS).apply(events)
     return state
 
@@ -95,7 +100,7 @@ def test_each_of_a_pools_scores_is_that_pairs_own_score(opportunities: list, you
 
 
 def test_a_free_text_pool_is_scored_from_the_place_searched_with_the_skills_the_text_names() -> None:
-    state = _world([(["first aid", "cooking"], (0.05, 0.0), False), (["first aid"], (0.0, 0.0), True)], [])
+    state = _world([(["first aid", "cooking"], (0.05, 0.0), False, None), (["first aid"], (0.0, 0.0), True, 2)], [])
     query = np.ones(state.opportunities.index.dim, dtype=np.float32)
     query /= np.linalg.norm(query)
     origin = (HOME_LATITUDE, HOME_LONGITUDE)

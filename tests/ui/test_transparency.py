@@ -54,8 +54,8 @@ def test_the_stored_figures_have_the_keys_the_benchmark_writes() -> None:
         for group, row in groups.items():
             assert set(row) <= shown_keys, (kind, group)
     assert set(stored["ranking"]) <= {"model", "list_length", "weight_similarity", "weight_skills", "weight_distance",
-                                      "weight_capacity", "weight_title", "weight_occupation", "rerank_pool",
-                                      "concept_same_meaning"}
+                                      "weight_capacity", "weight_title", "weight_occupation", "weight_level",
+                                      "rerank_pool", "concept_same_meaning"}
 
 
 def test_the_page_opens_signed_out_and_shows_the_files_figures(tmp_path: Path,

@@ -14,7 +14,14 @@ from ui.streamlit import labels
 from ui.streamlit.client import Api, ServiceError, error_from_response, field_errors
 from ui.streamlit.config import UISettings, startup_problems
 from ui.streamlit.forms import changed_fields, split_list
-from ui.streamlit.reasons import beyond_label, plain_reasons, skills_with_esco, to_learn, too_few_notice
+from ui.streamlit.reasons import (
+    beyond_label,
+    beyond_reach,
+    plain_reasons,
+    skills_with_esco,
+    to_learn,
+    too_few_notice,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -98,6 +105,28 @@ def test_reasons_are_plain_sentences_for_a_young_person() -> None:
         "You listed caring for children and first aid: this apprenticeship asks for childcare and first aid.")
     assert skills_with_esco(by_meaning) == ["childcare (their words: caring for children; ESCO: baby care)",
                                             "first aid"]
+
+
+def test_a_postings_level_is_a_reason_within_reach_and_worth_knowing_beyond_it() -> None:
+    apprenticeship = {"type": "apprenticeship", "remote": True}
+    within = {"matched_skills": [], "level_fit": {"posting_level": 3, "asked_first": 2, "highest_recorded": 2,
+                                                  "short": 0, "step_up": True}}
+    assert plain_reasons(within, apprenticeship)[-1] == (
+        "It's at level 3: it usually asks for level 2 first (like GCSEs at grades 4 to 9), and your highest recorded "
+        "qualification is level 2.")
+    assert beyond_reach(within) is None
+    degree = {"matched_skills": [], "level_fit": {"posting_level": 6, "asked_first": 3, "highest_recorded": 0,
+                                                  "short": 3, "step_up": True}}
+    assert beyond_reach(degree) == (
+        "It's at level 6, which usually asks for level 3 first (like A levels or a T Level); your highest recorded "
+        "qualification is entry level. Your adviser can say whether there is another way in.")
+    assert beyond_reach(degree, you=False) == (
+        "It's at level 6, which usually asks for level 3 first (like A levels or a T Level); their highest recorded "
+        "qualification is entry level.")
+    assert plain_reasons(degree, apprenticeship) == ["You can do it from home."]
+    below = {"level_fit": {"posting_level": 2, "asked_first": 0, "highest_recorded": 3, "short": 0, "step_up": False}}
+    assert plain_reasons(below, apprenticeship) == ["You can do it from home."]  # not a step up: nothing to say
+    assert beyond_reach({"level_fit": None}) is None
 
 
 def test_too_few_within_reach_is_said_and_wider_results_are_labelled() -> None:

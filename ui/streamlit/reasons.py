@@ -48,6 +48,9 @@ def plain_reasons(
     elif explanation.get("distance_km") is not None:
         km = float(explanation["distance_km"])
         sentences.append("It's very close to you (under 1 km)." if km < 1 else f"It's about {km:.0f} km from you.")
+    level = within_reach(explanation)
+    if level:
+        sentences.append(level)
     if profile is not None:
         if opportunity.get("type") in (profile.get("preferred_types") or []):
             sentences.append(f"It's {_article(type_label(opportunity['type']))}, which you said you want.")
@@ -61,6 +64,43 @@ def plain_reasons(
         sentences.append("Be quick: it closes today." if left == 0 else
                          f"Be quick: it closes in {left} day{'s' if left != 1 else ''}.")
     return sentences
+
+
+# What a qualification level is like, for sentences about a posting's level (levels 1-3 are what it asks for first).
+_LEVEL_LIKE = {0: "entry level", 1: "like GCSEs at grades 1 to 3", 2: "like GCSEs at grades 4 to 9",
+               3: "like A levels or a T Level"}
+
+
+def _level(level: int) -> str:
+    return "entry level" if level == 0 else f"level {level}"
+
+
+def _level_fit(explanation: dict[str, Any], *, short: bool, you: bool) -> tuple[int, str, str] | None:
+    """For a posting that is a step up for the person (the matcher's `step_up`) and that they are (`short`) or are not
+    below what it asks for first: its level, what it asks for first and what they have, in words."""
+    fit = explanation.get("level_fit")
+    if not fit or not fit["step_up"] or bool(fit["short"]) != short:
+        return None
+    asked = int(fit["asked_first"])
+    return (int(fit["posting_level"]), f"usually asks for {_level(asked)} first ({_LEVEL_LIKE[asked]})",
+            f"{'your' if you else 'their'} highest recorded qualification is {_level(int(fit['highest_recorded']))}")
+
+
+def within_reach(explanation: dict[str, Any], *, you: bool = True) -> str | None:
+    """'It's at level 3: it usually asks for level 2 first (like GCSEs at grades 4 to 9), and your highest recorded
+    qualification is level 2.' when it is a step up from what they have, and they have what it asks for first (else
+    None)."""
+    fit = _level_fit(explanation, short=False, you=you)
+    return None if fit is None else f"It's at level {fit[0]}: it {fit[1]}, and {fit[2]}."
+
+
+def beyond_reach(explanation: dict[str, Any], *, you: bool = True) -> str | None:
+    """How far a posting's level is above what the person has recorded, when it is (else None)."""
+    fit = _level_fit(explanation, short=True, you=you)
+    if fit is None:
+        return None
+    return f"It's at level {fit[0]}, which {fit[1]}; {fit[2]}." + (
+        " Your adviser can say whether there is another way in." if you else "")
 
 
 def _own_words(explanation: dict[str, Any]) -> list[str]:

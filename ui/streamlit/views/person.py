@@ -15,7 +15,7 @@ from ui.streamlit import labels, session
 from ui.streamlit.client import ServiceError
 from ui.streamlit.markdown import plain
 from ui.streamlit.oversight import outside_the_top, reason_fields
-from ui.streamlit.reasons import beyond_label, skills_with_esco, too_few_notice
+from ui.streamlit.reasons import beyond_label, beyond_reach, skills_with_esco, too_few_notice
 from ui.streamlit.widgets import (
     SUCCESS_ICON,
     addressed_id,
@@ -204,6 +204,9 @@ for shown, match in enumerate(matches, start=1):
                     f"**Interests that fit** {plain(', '.join(why.get('matched_interests', [])) or 'none named')}  \n"
                     f"**To learn** {plain(', '.join(why['missing_skills']) or 'nothing more')}  \n"
                     f"**Distance** {distance}")
+        stretch = beyond_reach(why, you=False)  # within reach, the level is among the reasons
+        if stretch:
+            st.markdown(f"**Level** {plain(stretch)}")
 
     beyond = f" ({beyond_label(match, found.get('travel_km'), you=False)})" if match.get("beyond_travel") else ""
     with st.expander(f"{shown}. " + plain(f"{match['opportunity']['title']} — {match['opportunity']['employer_name']}"

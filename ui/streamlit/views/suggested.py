@@ -10,7 +10,7 @@ from services.common.auth import Role
 from ui.streamlit import session
 from ui.streamlit.client import ServiceError
 from ui.streamlit.markdown import plain
-from ui.streamlit.reasons import beyond_label, plain_reasons, to_learn, too_few_notice
+from ui.streamlit.reasons import beyond_label, beyond_reach, plain_reasons, to_learn, too_few_notice
 from ui.streamlit.widgets import opportunity_card, require
 from ui.streamlit.young import interest_button, interested_in, my_applications
 
@@ -58,6 +58,9 @@ for match in suggestions:
         learn = to_learn(match["explanation"])
         if learn:
             st.markdown(f"**To learn** {plain(learn)}")
+        stretch = beyond_reach(match["explanation"])
+        if stretch:
+            st.markdown(f"**Worth knowing** {plain(stretch)}")
         with st.expander("What is it?"):
             st.markdown(plain(opportunity["description"]))
         interest_button(client, opportunity, already, key="suggested")
