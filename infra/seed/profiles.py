@@ -13,8 +13,15 @@ from infra.seed.places import home_postcode
 from infra.seed.synthetic import profile_create
 from services.common.auth import Principal, Role
 from services.common.db import make_engine, make_session_factory, run_migrations
+from services.common.eligibility import age_on
 from services.common.errors import RuleViolation
-from services.messaging.vocabulary import OPPORTUNITY_TYPES, PRIORITY_GROUPS, PROFILE_STATUSES, QUALIFICATION_LEVELS
+from services.messaging.vocabulary import (
+    OPPORTUNITY_TYPES,
+    PRIORITY_GROUPS,
+    PROFILE_STATUSES,
+    QUALIFICATION_LEVELS,
+    level_number,
+)
 from services.profiles import advisers, service
 from services.profiles.config import ProfilesSettings
 from services.profiles.main import MIGRATIONS
@@ -49,6 +56,10 @@ def _birth_date(ctx: SeedContext, registered: dt.date) -> dt.date:
     return born + dt.timedelta(days=ctx.rng.randint(1, 360))
 
 
+def _at_most(level: str, top: int) -> str:
+    return level if level_number(level) <= top else str(top)
+
+
 def synthetic_person(ctx: SeedContext, registered: dt.date, *, with_phone: bool = True) -> ProfileCreate:
     """A synthetic young person registered on `registered`, drawn from the seed data files (a phone number from
     Ofcom's drama range when `with_phone`: there are only a thousand, so two people may share one)."""
@@ -59,11 +70,14 @@ def synthetic_person(ctx: SeedContext, registered: dt.date, *, with_phone: bool 
         groups.append(NEET)
     given = rng.choice(GIVEN_NAMES)
     family = rng.choice(FAMILY_NAMES)
+    born = _birth_date(ctx, registered)
+    # Level 2 (GCSEs) by 16; level 3 (A levels, a T Level) from 18.
+    top_level = 2 if age_on(born, registered) < 18 else 3
     return ProfileCreate.model_validate(
         profile_create(
             given_name=given,
             family_name=family,
-            date_of_birth=_birth_date(ctx, registered).isoformat(),
+            date_of_birth=born.isoformat(),
             postcode=home_postcode(rng),
             email=f"{given}.{family}.{rng.randint(1000, 9999)}@example.org".lower(),
             phone=f"07700 900{rng.randint(0, 999):03d}" if with_phone else None,
@@ -73,7 +87,7 @@ def synthetic_person(ctx: SeedContext, registered: dt.date, *, with_phone: bool 
             skills=rng.sample(SKILLS, rng.randint(2, 6)),
             interests=rng.sample(INTERESTS, rng.randint(1, 3)),
             qualifications=[
-                {"level": rng.choice(QUALIFICATION_LEVELS_DRAWN), "subject": subject}
+                {"level": _at_most(rng.choice(QUALIFICATION_LEVELS_DRAWN), top_level), "subject": subject}
                 for subject in rng.sample(SUBJECTS, rng.randint(0, 3))
             ],
             about=rng.choice(ABOUT),
