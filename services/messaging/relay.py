@@ -217,6 +217,7 @@ class OutboxRelay:
         """Relay until stopped, backing off exponentially while the broker or database fails."""
         backoff = 0.1
         next_check = 0.0
+        waiting_for_table = False
         while not stop.is_set():
             try:
                 if time.monotonic() >= next_check:
@@ -227,18 +228,29 @@ class OutboxRelay:
                 if published == 0:
                     self.wakeups.wait(stop)
             except Exception as exc:  # noqa: BLE001 - any failure means wait and retry
-                FAILURES.labels(self.source).inc()
-                log.warning(
-                    "relay publish failed; retrying",
-                    source=self.source,
-                    error=repr(exc)[:200],
-                    retry_in_s=round(backoff, 2),
-                )
+                if _no_outbox_yet(exc):  # its service has not migrated yet (a stack starting): nothing failed
+                    if not waiting_for_table:
+                        log.info("waiting for the outbox: its service has not created it yet", source=self.source)
+                    waiting_for_table = True
+                else:
+                    FAILURES.labels(self.source).inc()
+                    log.warning(
+                        "relay publish failed; retrying",
+                        source=self.source,
+                        error=repr(exc)[:200],
+                        retry_in_s=round(backoff, 2),
+                    )
                 self._drop_clients()
                 next_check = 0.0
                 stop.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff_seconds)
         self._drop_clients()
+
+
+def _no_outbox_yet(exc: Exception) -> bool:
+    """The outbox table does not exist: PostgreSQL's undefined_table, SQLite's 'no such table'."""
+    cause = getattr(exc, "orig", None)
+    return isinstance(cause, psycopg.errors.UndefinedTable) or f"no such table: {OUTBOX_TABLE}" in str(cause)
 
 
 _LISTEN_RETRY_SECONDS = 5.0

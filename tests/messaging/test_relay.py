@@ -3,11 +3,14 @@ memory, so a restart empties them: the relay notices and publishes the outbox ag
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, func, select
+from structlog.testing import capture_logs
 
 from infra.broker import LocalBroker, free_port
 from services.messaging.contract import Topic, parse_event
@@ -117,3 +120,24 @@ def test_relay_finds_nothing_lost_when_the_broker_holds_every_event(databases, o
             inspector.close()
             assert relay.reconcile() == 0
             assert relay.republished == 0
+
+
+def test_a_relay_started_before_its_service_waits_for_the_outbox_quietly_then_publishes(
+    databases, bootstrap_servers, tmp_path
+) -> None:
+    url = databases.new_url("relay_first")
+    failures = ("yg_outbox_publish_failures_total", {"source": "profiles"})
+    failed_before = REGISTRY.get_sample_value(*failures) or 0.0
+    with capture_logs() as logs, running_relay("profiles", url, bootstrap_servers):
+        wait_for(lambda: [e for e in logs if e["event"].startswith("waiting for the outbox")],
+                 what="the relay to find no outbox", timeout=10)
+        time.sleep(2.5)  # retries at 0.1, 0.2, 0.4, 0.8 s ... while the table is missing
+        settings = ProfilesSettings(database_url=url, kafka_bootstrap_servers=bootstrap_servers, data_dir=tmp_path)
+        with client_for(create_app(settings)) as client:  # its migrations create the outbox
+            made = client.post("/profiles", json=profile_payload(), headers=bearer(settings, "adviser", "a-1"))
+            assert made.status_code == 201
+            wait_for(lambda: _outbox_state(url)[1], what="the registration published", timeout=30)
+    waiting = [e for e in logs if e["event"].startswith("waiting for the outbox")]
+    assert len(waiting) == 1 and waiting[0]["log_level"] == "info"
+    assert not [e for e in logs if e["event"] == "relay publish failed; retrying"]
+    assert (REGISTRY.get_sample_value(*failures) or 0.0) == failed_before
