@@ -8,6 +8,7 @@ and `reindex` after the erasure brings back nothing about them. Each check print
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import time
 import uuid
@@ -63,6 +64,10 @@ class Stack:
         return response.json() if response.content else None
 
 
+def _answers_ready(url: str) -> bool:
+    return httpx.get(url + "/ready", timeout=5).status_code == 200
+
+
 @pytest.fixture(scope="module")
 def embedder(pytestconfig: pytest.Config) -> Embedder:
     cache = Path(pytestconfig.rootpath) / ".pytest_cache" / "matching-models"
@@ -95,8 +100,8 @@ def stack(request: pytest.FixtureRequest, databases: TestDatabases, bootstrap_se
         stack.enter_context(running_relay("profiles", urls_of["profiles"], bootstrap_servers))
         stack.enter_context(running_relay("opportunities", urls_of["opportunities"], bootstrap_servers))
         for name in ("opportunities", "events", "matching"):
-            wait_for(lambda url=urls[name]: httpx.get(url + "/ready", timeout=5).status_code == 200,
-                     what=f"{name} ready", timeout=120, ignoring=(httpx.HTTPError,))
+            ready = functools.partial(_answers_ready, urls[name])
+            wait_for(ready, what=f"{name} ready", timeout=120, ignoring=(httpx.HTTPError,))
         yield Stack(backend, urls, urls_of, data_dir, profiles_settings, bootstrap_servers)
 
 
