@@ -113,24 +113,28 @@ def histogram_percentile(before: dict[float, float], after: dict[float, float], 
     return lower_bound
 
 
-def full_collections(before: str, after: str, name: str = "yg_gc_pause_seconds") -> dict[str, float]:
-    """The full (generation 2) garbage collections a process made between two scrapes of its /metrics page:
-    how many, and their mean and total pause in ms."""
+def collections(before: str, after: str, name: str = "yg_gc_pause_seconds") -> dict[str, dict[str, float]]:
+    """The garbage collections of each generation ("0", "1", "2": full) a process made between two scrapes of its
+    /metrics page: how many, and their mean and total pause in ms."""
     from prometheus_client.parser import text_string_to_metric_families
 
-    def totals(page: str) -> tuple[float, float]:
-        count = total = 0.0
+    def totals(page: str) -> dict[str, tuple[float, float]]:
+        found: dict[str, list[float]] = {}
         for family in text_string_to_metric_families(page):
             if family.name == name:
                 for sample in family.samples:
-                    if sample.labels.get("generation") == "2":
-                        if sample.name.endswith("_count"):
-                            count = sample.value
-                        elif sample.name.endswith("_sum"):
-                            total = sample.value
-        return count, total
+                    pair = found.setdefault(sample.labels.get("generation", "?"), [0.0, 0.0])
+                    if sample.name.endswith("_count"):
+                        pair[0] = sample.value
+                    elif sample.name.endswith("_sum"):
+                        pair[1] = sample.value
+        return {generation: (pair[0], pair[1]) for generation, pair in found.items()}
 
-    (count_0, sum_0), (count_1, sum_1) = totals(before), totals(after)
-    count, seconds = count_1 - count_0, sum_1 - sum_0
-    return {"count": count, "total_ms": round(seconds * 1000, 1),
-            "mean_ms": round(seconds * 1000 / count, 1) if count else 0.0}
+    first, last = totals(before), totals(after)
+    made = {}
+    for generation in ("0", "1", "2"):
+        (count_0, sum_0), (count_1, sum_1) = first.get(generation, (0.0, 0.0)), last.get(generation, (0.0, 0.0))
+        count, seconds = count_1 - count_0, sum_1 - sum_0
+        made[generation] = {"count": count, "total_ms": round(seconds * 1000, 1),
+                            "mean_ms": round(seconds * 1000 / count, 3) if count else 0.0}
+    return made

@@ -35,7 +35,7 @@ import httpx
 import numpy as np
 import psycopg
 
-from benchmarks.cpu import CpuMeter, full_collections, histogram_buckets, histogram_percentile, matching_pids
+from benchmarks.cpu import CpuMeter, collections, histogram_buckets, histogram_percentile, matching_pids
 from benchmarks.report import Printer, machine, py_spy
 from infra.seed.context import SeedContext
 from infra.seed.employers import employer_payloads
@@ -629,7 +629,7 @@ def top_functions(raw: Path, count: int = 6) -> list[tuple[str, float]]:
         return []
     for line in lines:
         stack, _, samples = line.rpartition(" ")
-        if not stack:
+        if not stack or not samples.isdigit():  # a frame's name may hold a line break: its first part ends so
             continue
         leaf = stack.split(";")[-1]
         name, _, where = leaf.partition(" (")
@@ -722,7 +722,7 @@ async def _drive(options: LoadOptions, reuse: bool, stack: Stack, say: Printer) 
         cpu = meter.stop()
         pages_after = await _metrics_pages(api)
         server_time = _server_times(pages_before, pages_after)
-        collections = {name: full_collections(pages_before.get(name, ""), page) for name, page in pages_after.items()}
+        gc_by_service = {name: collections(pages_before.get(name, ""), page) for name, page in pages_after.items()}
         profiles: dict[str, Any] = {}
         for name, (profiler, out) in profilers.items():
             profiler.wait(timeout=options.profile_seconds + 30)
@@ -747,7 +747,7 @@ async def _drive(options: LoadOptions, reuse: bool, stack: Stack, say: Printer) 
         "matched_people": traffic.matched_people,
         "cpu_during_traffic": cpu,
         "server_time": server_time,
-        "full_gc_during_traffic": collections,
+        "gc_during_traffic": gc_by_service,
         "profiles": profiles,
     }
 
@@ -818,11 +818,13 @@ def table(results: dict[str, Any]) -> str:
         shares = sorted(cpu["percent_of_one_core"].items(), key=lambda item: -item[1])
         lines += [f"  {name:<30} {share:>6.1f}" for name, share in shares]
         lines.append(f"  {'other processes on the machine':<30} {cpu['others_percent_of_one_core']:>6.1f}")
-    collections = results.get("full_gc_during_traffic")
-    if collections:
-        lines += ["", "full garbage collections during the traffic (every thread of the service waits for each):"]
-        lines += [f"  {name:<30} {int(c['count']):>4}, mean {c['mean_ms']:,.1f} ms, total {c['total_ms']:,.1f} ms"
-                  for name, c in collections.items() if c["count"]]
+    gc_by_service = results.get("gc_during_traffic")
+    if gc_by_service:
+        lines += ["", "garbage collections during the traffic (every thread of the service waits for each), "
+                      "by generation (2: full): how many, total ms"]
+        lines += [f"  {name:<30} " + "; ".join(f"{generation}: {int(c['count']):,}, {c['total_ms']:,.1f} ms"
+                                             for generation, c in by_generation.items())
+                  for name, by_generation in gc_by_service.items()]
     for name, profile in (results.get("profiles") or {}).items():
         top = ", ".join(f"{function} {share:g}%" for function, share in profile["top_self"][:4])
         lines.append(f"  py-spy {name}: {top}")
