@@ -54,6 +54,7 @@ class OpportunitySummary(BaseModel):
     id: uuid.UUID
     title: str
     type: OpportunityType
+    level: int | None
     employer_id: uuid.UUID | None
     employer_name: str
     employer_disability_confident: bool

@@ -69,8 +69,8 @@ def _opportunity_match(state: MatchingState, item: Ranked) -> OpportunityMatch:
         row = state.opportunities.rows[facts.opportunity_id]
         left = int(state.opportunities.column("positions_left")[row])
         summary = OpportunitySummary(
-            id=facts.opportunity_id, title=facts.title, type=facts.type, employer_id=facts.employer_id,
-            employer_name=employer.name if employer else "",
+            id=facts.opportunity_id, title=facts.title, type=facts.type, level=facts.level,
+            employer_id=facts.employer_id, employer_name=employer.name if employer else "",
             employer_disability_confident=bool(employer and employer.disability_confident),
             employer_living_wage_employer=bool(employer and employer.living_wage_employer),
             employer_good_employment_charter=bool(employer and employer.good_employment_charter),

@@ -22,6 +22,7 @@ from ui.streamlit.reasons import (
     to_learn,
     too_few_notice,
 )
+from ui.streamlit.widgets import opportunity_facts
 
 pytestmark = pytest.mark.unit
 
@@ -127,6 +128,14 @@ def test_a_postings_level_is_a_reason_within_reach_and_worth_knowing_beyond_it()
     below = {"level_fit": {"posting_level": 2, "asked_first": 0, "highest_recorded": 3, "short": 0, "step_up": False}}
     assert plain_reasons(below, apprenticeship) == ["You can do it from home."]  # not a step up: nothing to say
     assert beyond_reach({"level_fit": None}) is None
+
+
+def test_a_cards_facts_give_the_level_unless_the_title_does() -> None:
+    card = {"type": "apprenticeship", "employer_name": "Acme", "hours_per_week": 30, "positions": 1,
+            "positions_filled": 0, "closing_date": "2099-01-01", "title": "Bookkeeper apprentice", "level": 3}
+    assert opportunity_facts(card).startswith("Apprenticeship, level 3 · Acme · 30 hours a week")
+    assert opportunity_facts({**card, "title": "Bookkeeper apprentice (Level 3)"}).startswith("Apprenticeship · Acme")
+    assert opportunity_facts({**card, "level": None}).startswith("Apprenticeship · Acme")
 
 
 def test_too_few_within_reach_is_said_and_wider_results_are_labelled() -> None:

@@ -158,8 +158,12 @@ def held_back_note(warnings: list[dict[str, Any]]) -> None:
 
 
 def opportunity_facts(opportunity: dict[str, Any]) -> str:
-    """One line of facts: type, employer, pay, hours, places, closing date."""
-    bits = [labels.type_label(opportunity["type"]), plain(opportunity.get("employer_name", ""))]
+    """One line of facts: type (with its level, unless the title says it), employer, pay, hours, places, closing
+    date."""
+    level = opportunity.get("level")
+    said = level is not None and f"level {level}" in str(opportunity.get("title", "")).lower()
+    bits = [labels.type_label(opportunity["type"]) + (f", level {level}" if level is not None and not said else ""),
+            plain(opportunity.get("employer_name", ""))]
     if opportunity.get("wage_per_hour"):
         later = opportunity.get("wage_after_first_year")
         rises = later and later != opportunity["wage_per_hour"]
