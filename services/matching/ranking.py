@@ -421,6 +421,7 @@ def explain(
         reasons.append(f"{distance:.0f} km away{within}")
 
     label = OPPORTUNITY_TYPE_NAMES.get(opportunity.type, opportunity.type)
+    fit = level_fit(opportunity, person)
     if person is not None:
         if opportunity.requires_universal_credit and person.on_universal_credit:
             reasons.append(f"{label[:1].upper()}{label[1:]}: eligible, on Universal Credit")
@@ -432,7 +433,6 @@ def explain(
             reasons.append(f"age {age} at start, within {bounds}")
         if opportunity.type in person.preferred_types:
             reasons.append(f"wants: {label.lower()}")
-        fit = level_fit(opportunity, person)
         if fit is not None and fit.step_up and not fit.short:
             reasons.append(f"level {fit.posting_level}: has level {fit.highest_recorded}, "
                            f"it usually asks for level {fit.asked_first} first")
@@ -451,7 +451,7 @@ def explain(
         reasons=reasons,
         matched_interests=interests,
         skill_matches=list(m.skill_matches),
-        level_fit=level_fit(opportunity, person),
+        level_fit=fit,
     )
     return m.score, explanation
 

@@ -225,6 +225,7 @@ class OutboxRelay:
                     next_check = time.monotonic() + self.reconcile_every_seconds
                 published = self.publish_batch()
                 backoff = 0.1
+                waiting_for_table = False
                 if published == 0:
                     self.wakeups.wait(stop)
             except Exception as exc:  # noqa: BLE001 - any failure means wait and retry

@@ -211,6 +211,7 @@ def level_asked_first(posting_level: int) -> int:
         return 0
     return 2 if posting_level == 3 else 3
 
+
 ReferralStatus = Literal[
     "referred", "applied", "interviewing", "offered", "accepted", "declined", "unsuccessful", "withdrawn"
 ]
