@@ -93,11 +93,11 @@ class Ingestor:
         self.embedded_texts += len(to_embed)
         by_id = {id(item): vectors[i] for i, item in enumerate(to_embed)}
         erased: list[uuid.UUID] = []
-        with self.state.lock:
-            for item in pending:
+        for item in pending:  # the lock for one change at a time: a match request waits for one, not the batch
+            with self.state.lock:
                 subject = self._apply_one(item, by_id.get(id(item)))
-                if subject is not None:
-                    erased.append(subject)
+            if subject is not None:
+                erased.append(subject)
         if self.suggestion_log is not None:
             for subject in erased:
                 self.suggestion_log.forget(subject)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 import uuid
 from collections.abc import Collection, Sequence
 
 import numpy as np
 import pytest
 
+from services.common.auth import Principal, Role
+from services.matching import service
 from services.matching.config import MatchingSettings
 from services.matching.ingest import Ingestor
+from services.matching.ranking import Filters
 from services.matching.runtime import new_state
 from services.matching.text import PROFILE_TEXT_FIELDS, opportunity_text, profile_text
 from services.messaging.contract import EventType, KeyPurpose, ProfileSnapshotV1, RecordViewedV1, make_event
@@ -126,3 +131,35 @@ def test_looks_at_a_persons_record_are_not_opened_by_the_matcher() -> None:
                       payload=wire)
     assert ingest.apply([look]) == 0 and keys.asked == []
     assert ingest.apply([registered, look]) == 1 and keys.asked == [subject]
+
+
+def test_a_match_request_does_not_wait_for_the_whole_batch_being_applied() -> None:
+    """Applying a batch takes the state's lock for one change at a time, so a request waiting for it gets in
+    between. (Python's lock is not fair: under CPU contention the ingest thread may take it again first a few
+    times, so the bound is half the batch, where holding the lock for the batch makes the request wait all of it.)"""
+    embedder = HashingEmbedder()
+    settings = MatchingSettings(concepts=False)
+    state = new_state(settings, embedder.dim)
+    ingest = Ingestor(state, embedder, KEYS)
+    asker = person()
+    ingest.apply([opportunity_event(opportunity_snapshot()), profile_event(asker)])
+    put_person, puts = state.put_person, []
+
+    def slow_put(*args: object, **kwargs: object) -> None:
+        puts.append(time.monotonic())
+        time.sleep(0.02)
+        put_person(*args, **kwargs)  # type: ignore[arg-type]
+
+    state.put_person = slow_put  # type: ignore[method-assign]
+    applying = threading.Thread(target=ingest.apply, args=([profile_event(person()) for _ in range(100)],))
+    applying.start()
+    while not puts:
+        time.sleep(0.001)
+    asked = time.monotonic()
+    service.matches_for_profile(state=state, settings=settings, principal=Principal(Role.ADVISER, "a"),
+                                profile_id=asker.profile_id, k=5, filters=Filters(), today=dt.date.today())
+    waited = time.monotonic() - asked
+    applying.join()
+    batch = puts[-1] - puts[0] + 0.02
+    assert len(puts) == 100
+    assert waited < batch / 2, f"the request waited {waited:.2f} s of the batch's {batch:.2f} s"
