@@ -17,6 +17,7 @@ from ui.streamlit.forms import changed_fields, split_list
 from ui.streamlit.reasons import (
     beyond_label,
     beyond_reach,
+    level_rule_in_words,
     plain_reasons,
     skills_with_esco,
     to_learn,
@@ -128,6 +129,9 @@ def test_a_postings_level_is_a_reason_within_reach_and_worth_knowing_beyond_it()
     below = {"level_fit": {"posting_level": 2, "asked_first": 0, "highest_recorded": 3, "short": 0, "step_up": False}}
     assert plain_reasons(below, apprenticeship) == ["You can do it from home."]  # not a step up: nothing to say
     assert beyond_reach({"level_fit": None}) is None
+    assert level_rule_in_words() == (
+        "levels 1 and 2: nothing; level 3: level 2 (like GCSEs at grades 4 to 9); levels 4 to 8: level 3 (like A "
+        "levels or a T Level)")
 
 
 def test_a_cards_facts_give_the_level_unless_the_title_does() -> None:

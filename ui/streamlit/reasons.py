@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from services.messaging.vocabulary import QUALIFICATION_LEVELS, level_asked_first, level_number
 from ui.streamlit.labels import days_until, money, type_label
 
 
@@ -73,6 +74,21 @@ _LEVEL_LIKE = {0: "entry level", 1: "like GCSEs at grades 1 to 3", 2: "like GCSE
 
 def _level(level: int) -> str:
     return "entry level" if level == 0 else f"level {level}"
+
+
+def level_rule_in_words() -> str:
+    """What a posting at each level usually asks for first, from the one rule (vocabulary.level_asked_first):
+    'levels 1 and 2: nothing; level 3: level 2 (like GCSEs at grades 4 to 9); levels 4 to 8: level 3 (...)'."""
+    asking: dict[int, list[int]] = {}
+    for posting in (level_number(level) for level in QUALIFICATION_LEVELS if level != "entry"):
+        asking.setdefault(level_asked_first(posting), []).append(posting)
+    parts = []
+    for asked, postings in asking.items():
+        first, last = postings[0], postings[-1]
+        which = (f"level {first}" if first == last else f"levels {first} and {last}" if len(postings) == 2
+                 else f"levels {first} to {last}")
+        parts.append(f"{which}: " + ("nothing" if asked == 0 else f"{_level(asked)} ({_LEVEL_LIKE[asked]})"))
+    return "; ".join(parts)
 
 
 def _level_fit(explanation: dict[str, Any], *, short: bool, you: bool) -> tuple[int, str, str] | None:

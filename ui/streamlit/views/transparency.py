@@ -12,6 +12,7 @@ import streamlit as st
 
 from ui.streamlit import labels, session
 from ui.streamlit.markdown import plain
+from ui.streamlit.reasons import level_rule_in_words
 
 STYLES = {"duties": "What they have done (duties)", "everyday": "In everyday words", "skills": "A list of skills",
           "interests": "Their interests"}
@@ -82,9 +83,8 @@ st.markdown(
     f"less up to {number(ranking.get('weight_capacity'), 2)} for an opportunity with many open referrals for the "
     "places it has left (so one vacancy is not everyone's first suggestion), "
     f"and less {number(ranking.get('weight_level'), 2)} for each level (up to two) that the person's highest "
-    "recorded qualification is below what an opportunity at its level usually asks for first (levels 1 and 2: "
-    "nothing; level 3: level 2, like GCSEs at grades 4 to 9; level 4 and above: level 3, like A levels), nothing "
-    "when either level is not known; ties go to the one with fewer referrals per place.\n"
+    f"recorded qualification is below what an opportunity at its level usually asks for first ({level_rule_in_words()}"
+    "), nothing when either level is not known; ties go to the one with fewer referrals per place.\n"
     "4. **Reasons in words** beside every suggestion: the skills that match (in the person's own words), "
     "interests, distance, the type they want, a step up in level for which they have what it asks for first. Skills "
     "still to learn are listed apart, never as a reason; an opportunity whose level asks for more than they have "
